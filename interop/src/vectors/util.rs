@@ -1,0 +1,97 @@
+//! JSON field access and comparison helpers shared by the runners. Each
+//! returns `Err(text)` naming the field, which becomes an [`Outcome::Fail`].
+
+use arbor_mls::crypto::{CipherSuite, Suite, rust_crypto::RustCryptoProvider};
+use serde_json::Value;
+
+use super::Outcome;
+
+/// A check result inside a runner; `Err` is the failure text.
+pub type Check<T = ()> = Result<T, String>;
+
+/// Converts a runner body's result into an outcome.
+pub fn outcome(result: Check<Outcome>) -> Outcome {
+    result.unwrap_or_else(Outcome::Fail)
+}
+
+/// A hex-encoded byte field.
+pub fn hex(v: &Value, field: &str) -> Check<Vec<u8>> {
+    let s = v
+        .get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("missing hex field `{field}`"))?;
+    ::hex::decode(s).map_err(|e| format!("field `{field}` is not hex: {e}"))
+}
+
+/// An optional hex field (`null` or absent gives `None`).
+pub fn hex_opt(v: &Value, field: &str) -> Check<Option<Vec<u8>>> {
+    match v.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => hex(v, field).map(Some),
+    }
+}
+
+/// An unsigned integer field.
+pub fn uint(v: &Value, field: &str) -> Check<u64> {
+    v.get(field)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| format!("missing integer field `{field}`"))
+}
+
+/// A string field.
+pub fn string<'a>(v: &'a Value, field: &str) -> Check<&'a str> {
+    v.get(field)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("missing string field `{field}`"))
+}
+
+/// An array field.
+pub fn array<'a>(v: &'a Value, field: &str) -> Check<&'a Vec<Value>> {
+    v.get(field)
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("missing array field `{field}`"))
+}
+
+/// Fails with both values in hex when `got != want`.
+pub fn eq_bytes(field: &str, got: &[u8], want: &[u8]) -> Check {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{field}` differs: got {}, want {}",
+            ::hex::encode(got),
+            ::hex::encode(want)
+        ))
+    }
+}
+
+/// Fails with both values when `got != want`.
+pub fn eq<T: PartialEq + std::fmt::Debug>(field: &str, got: T, want: T) -> Check {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("`{field}` differs: got {got:?}, want {want:?}"))
+    }
+}
+
+/// The suite named by the entry's `cipher_suite`, or the skip outcome when the
+/// default provider does not support it.
+pub fn suite(v: &Value) -> Result<Suite, Outcome> {
+    let id = uint(v, "cipher_suite").map_err(Outcome::Fail)?;
+    let id =
+        u16::try_from(id).map_err(|_| Outcome::Fail(format!("cipher_suite {id} out of range")))?;
+    let id = CipherSuite(id);
+    Suite::from_provider(&RustCryptoProvider, id)
+        .map_err(|_| Outcome::Skip(format!("unsupported cipher suite {:#06x}", id.0)))
+}
+
+/// Like `?` for [`suite`]: returns the skip or failure outcome from the runner.
+#[macro_export]
+macro_rules! suite_or_return {
+    ($case:expr) => {
+        match $crate::vectors::util::suite($case) {
+            Ok(s) => s,
+            Err(outcome) => return outcome,
+        }
+    };
+}

@@ -1,0 +1,251 @@
+use std::sync::Arc;
+
+use super::{
+    CipherSuite, CryptoError, CryptoProvider, HpkePrivateKey, HpkePublicKey, RandomSource, Secret,
+    SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
+};
+use crate::codec::{Encode, Writer, wire_struct};
+use crate::error::{Error, Result};
+
+/// Prefix of every label MLS feeds to a KDF, signature or HPKE (§5.1.2).
+const LABEL_PREFIX: &[u8] = b"MLS 1.0 ";
+
+wire_struct! {
+    /// `KDFLabel` (§8): the `info` input of ExpandWithLabel.
+    #[derive(Debug, Clone)]
+    pub struct KdfLabel {
+        /// Output length.
+        pub length: u16,
+        /// `"MLS 1.0 " + Label`.
+        pub label: Vec<u8>,
+        /// Context bytes.
+        pub context: Vec<u8>,
+    }
+}
+
+fn prefixed(label: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(LABEL_PREFIX.len() + label.len());
+    out.extend_from_slice(LABEL_PREFIX);
+    out.extend_from_slice(label.as_bytes());
+    out
+}
+
+/// Encodes two `opaque<V>` fields back to back: the shape of `SignContent`,
+/// `EncryptContext` and `RefHashInput`.
+fn two_opaques(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.opaque(a);
+    w.opaque(b);
+    // Label and content come from structures that already decoded or encoded
+    // within the 2^30 bound; an overflow here is an internal fault.
+    w.finish().unwrap_or_default()
+}
+
+/// A cipher suite ready to use: the primitives plus every labelled operation
+/// MLS builds from them. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Suite {
+    inner: Arc<dyn SuiteCrypto>,
+}
+
+impl Suite {
+    /// Wraps a suite implementation.
+    pub fn new(inner: Arc<dyn SuiteCrypto>) -> Self {
+        Self { inner }
+    }
+
+    /// Looks up `suite` in `provider`.
+    pub fn from_provider(provider: &dyn CryptoProvider, suite: CipherSuite) -> Result<Self> {
+        provider.suite(suite).map(Self::new).ok_or_else(|| {
+            Error::Unsupported(format!(
+                "cipher suite {suite:?} is not supported by the provider"
+            ))
+        })
+    }
+
+    /// The underlying primitives.
+    pub fn primitives(&self) -> &dyn SuiteCrypto {
+        &*self.inner
+    }
+
+    /// The suite identifier.
+    pub fn id(&self) -> CipherSuite {
+        self.inner.cipher_suite()
+    }
+
+    /// `KDF.Nh`.
+    pub fn hash_len(&self) -> usize {
+        self.inner.hash_len()
+    }
+
+    /// `Hash(data)`.
+    pub fn hash(&self, data: &[u8]) -> Vec<u8> {
+        self.inner.hash(data)
+    }
+
+    /// `MAC(key, data)`.
+    pub fn mac(&self, key: &[u8], data: &[u8]) -> Vec<u8> {
+        self.inner.mac(key, data)
+    }
+
+    /// Checks `tag == MAC(key, data)` in constant time.
+    pub fn verify_mac(&self, key: &[u8], data: &[u8], tag: &[u8]) -> Result<(), CryptoError> {
+        let expected = Secret::new(self.inner.mac(key, data));
+        if expected.ct_eq(tag) {
+            Ok(())
+        } else {
+            Err(CryptoError::InvalidMac)
+        }
+    }
+
+    /// `KDF.Extract(salt, ikm)`.
+    pub fn extract(&self, salt: &[u8], ikm: &[u8]) -> Secret {
+        self.inner.kdf_extract(salt, ikm)
+    }
+
+    /// `ExpandWithLabel(secret, label, context, length)` (§8).
+    pub fn expand_with_label(
+        &self,
+        secret: &[u8],
+        label: &str,
+        context: &[u8],
+        length: usize,
+    ) -> Result<Secret, CryptoError> {
+        let length16 = u16::try_from(length).map_err(|_| CryptoError::KdfLength(length))?;
+        let info = KdfLabel {
+            length: length16,
+            label: prefixed(label),
+            context: context.to_vec(),
+        };
+        let mut w = Writer::new();
+        info.encode(&mut w);
+        let info = w.finish().map_err(|_| CryptoError::KdfLength(length))?;
+        self.inner.kdf_expand(secret, &info, length)
+    }
+
+    /// `DeriveSecret(secret, label)` (§8).
+    pub fn derive_secret(&self, secret: &[u8], label: &str) -> Result<Secret, CryptoError> {
+        self.expand_with_label(secret, label, &[], self.hash_len())
+    }
+
+    /// `DeriveTreeSecret(secret, label, generation, length)` (§9).
+    pub fn derive_tree_secret(
+        &self,
+        secret: &[u8],
+        label: &str,
+        generation: u32,
+        length: usize,
+    ) -> Result<Secret, CryptoError> {
+        self.expand_with_label(secret, label, &generation.to_be_bytes(), length)
+    }
+
+    /// `RefHash(label, value)` (§5.2). `label` is used as given.
+    pub fn ref_hash(&self, label: &[u8], value: &[u8]) -> Vec<u8> {
+        self.inner.hash(&two_opaques(label, value))
+    }
+
+    /// `MakeKeyPackageRef(value)` (§5.2) over an encoded KeyPackage.
+    pub fn key_package_ref(&self, key_package: &[u8]) -> Vec<u8> {
+        self.ref_hash(b"MLS 1.0 KeyPackage Reference", key_package)
+    }
+
+    /// `MakeProposalRef(value)` (§5.2) over an encoded AuthenticatedContent.
+    pub fn proposal_ref(&self, authenticated_content: &[u8]) -> Vec<u8> {
+        self.ref_hash(b"MLS 1.0 Proposal Reference", authenticated_content)
+    }
+
+    /// `SignWithLabel(key, label, content)` (§5.1.2).
+    pub fn sign_with_label(
+        &self,
+        key: &SignaturePrivateKey,
+        label: &str,
+        content: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.inner
+            .sign(key.as_bytes(), &two_opaques(&prefixed(label), content))
+    }
+
+    /// `VerifyWithLabel(key, label, content, signature)` (§5.1.2).
+    pub fn verify_with_label(
+        &self,
+        key: &SignaturePublicKey,
+        label: &str,
+        content: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        self.inner.verify(
+            key.as_bytes(),
+            &two_opaques(&prefixed(label), content),
+            signature,
+        )
+    }
+
+    /// `EncryptWithLabel(pk, label, context, plaintext)` (§5.1.3); returns
+    /// `(kem_output, ciphertext)`.
+    pub fn encrypt_with_label(
+        &self,
+        public_key: &HpkePublicKey,
+        label: &str,
+        context: &[u8],
+        plaintext: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+        let info = two_opaques(&prefixed(label), context);
+        self.inner
+            .hpke_seal(public_key.as_bytes(), &info, &[], plaintext, rng)
+    }
+
+    /// `DecryptWithLabel(sk, label, context, kem_output, ciphertext)` (§5.1.3).
+    pub fn decrypt_with_label(
+        &self,
+        private_key: &HpkePrivateKey,
+        label: &str,
+        context: &[u8],
+        kem_output: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        let info = two_opaques(&prefixed(label), context);
+        self.inner
+            .hpke_open(private_key.as_bytes(), kem_output, &info, &[], ciphertext)
+    }
+
+    /// `KEM.DeriveKeyPair(ikm)`.
+    pub fn derive_key_pair(
+        &self,
+        ikm: &[u8],
+    ) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
+        self.inner.hpke_derive_key_pair(ikm)
+    }
+
+    /// AEAD encryption with the suite's AEAD.
+    pub fn aead_seal(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        self.inner.aead_seal(key, nonce, aad, plaintext)
+    }
+
+    /// AEAD decryption with the suite's AEAD.
+    pub fn aead_open(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        self.inner.aead_open(key, nonce, aad, ciphertext)
+    }
+
+    /// `AEAD.Nk`.
+    pub fn aead_key_len(&self) -> usize {
+        self.inner.aead_key_len()
+    }
+
+    /// `AEAD.Nn`.
+    pub fn aead_nonce_len(&self) -> usize {
+        self.inner.aead_nonce_len()
+    }
+}

@@ -1,0 +1,160 @@
+//! Cryptographic dependencies of MLS (RFC 9420 §5).
+//!
+//! A [`CryptoProvider`] hands out one [`SuiteCrypto`] per cipher suite it
+//! supports; both are object-safe, so the suite is chosen at run time from the
+//! group's suite id and no type parameter reaches the group. [`Suite`] wraps a
+//! `SuiteCrypto` and is the single home of the MLS labelled operations
+//! (§5.1-§5.2, §8).
+
+mod labels;
+pub mod rust_crypto;
+mod secret;
+mod suite;
+
+pub use labels::{KdfLabel, Suite};
+pub use secret::{HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey};
+pub use suite::CipherSuite;
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+/// Why a cryptographic operation failed. Deliberately coarse: a peer learns
+/// nothing from which step of a decryption failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// The provider does not implement this cipher suite.
+    #[error("unsupported cipher suite {0:?}")]
+    UnsupportedSuite(CipherSuite),
+    /// A key had the wrong length or was not a valid point/scalar.
+    #[error("invalid key")]
+    InvalidKey,
+    /// A signature did not verify.
+    #[error("invalid signature")]
+    InvalidSignature,
+    /// AEAD or HPKE decryption failed (wrong key, nonce, AAD or tag).
+    #[error("decryption failed")]
+    DecryptionFailed,
+    /// Encryption failed (e.g. invalid public key, plaintext too long).
+    #[error("encryption failed")]
+    EncryptionFailed,
+    /// A MAC did not match.
+    #[error("MAC mismatch")]
+    InvalidMac,
+    /// A KDF was asked for more output than it can produce.
+    #[error("requested KDF output length {0} is too large")]
+    KdfLength(usize),
+    /// The random source failed.
+    #[error("random source failure")]
+    Rng,
+}
+
+/// A source of randomness, injected so that tests can be deterministic.
+pub trait RandomSource: Send {
+    /// Fills `dest` with random bytes.
+    fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError>;
+}
+
+/// The operating system's random number generator.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRandom;
+
+impl RandomSource for OsRandom {
+    fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
+        getrandom::fill(dest).map_err(|_| CryptoError::Rng)
+    }
+}
+
+/// Supplies per-suite cryptography.
+pub trait CryptoProvider: Send + Sync + Debug {
+    /// The implementation of `suite`, if supported.
+    fn suite(&self, suite: CipherSuite) -> Option<Arc<dyn SuiteCrypto>>;
+
+    /// All suites this provider supports, in order of preference.
+    fn supported_suites(&self) -> Vec<CipherSuite>;
+}
+
+/// The primitives of one cipher suite (§5.1): hash, MAC, KDF, AEAD, HPKE and
+/// signature scheme. All byte-string keys are in the formats of the test
+/// vectors (raw public keys, `SerializePrivateKey` for HPKE, field element for
+/// ECDSA, seed for EdDSA).
+pub trait SuiteCrypto: Send + Sync + Debug {
+    /// The suite this implements.
+    fn cipher_suite(&self) -> CipherSuite;
+
+    /// Output length of the hash function, `KDF.Nh`.
+    fn hash_len(&self) -> usize;
+    /// AEAD key length `AEAD.Nk`.
+    fn aead_key_len(&self) -> usize;
+    /// AEAD nonce length `AEAD.Nn`.
+    fn aead_nonce_len(&self) -> usize;
+
+    /// `Hash(data)`.
+    fn hash(&self, data: &[u8]) -> Vec<u8>;
+    /// `MAC(key, data)`: HMAC with the suite's hash.
+    fn mac(&self, key: &[u8], data: &[u8]) -> Vec<u8>;
+    /// `KDF.Extract(salt, ikm)`.
+    fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret;
+    /// `KDF.Expand(prk, info, len)`.
+    fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError>;
+
+    /// AEAD encryption.
+    fn aead_seal(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError>;
+    /// AEAD decryption.
+    fn aead_open(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError>;
+
+    /// HPKE `SealBase(pk, info, aad, pt)`; returns `(kem_output, ciphertext)`.
+    fn hpke_seal(
+        &self,
+        public_key: &[u8],
+        info: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Vec<u8>), CryptoError>;
+    /// HPKE `OpenBase(kem_output, sk, info, aad, ct)`.
+    fn hpke_open(
+        &self,
+        private_key: &[u8],
+        kem_output: &[u8],
+        info: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError>;
+    /// `KEM.DeriveKeyPair(ikm)`.
+    fn hpke_derive_key_pair(
+        &self,
+        ikm: &[u8],
+    ) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError>;
+    /// The public key belonging to an HPKE private key.
+    fn hpke_public_key(&self, private_key: &[u8]) -> Result<HpkePublicKey, CryptoError>;
+
+    /// A fresh signature key pair.
+    fn signature_key_pair(
+        &self,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(SignaturePrivateKey, SignaturePublicKey), CryptoError>;
+    /// The public key belonging to a signature private key.
+    fn signature_public_key(&self, private_key: &[u8]) -> Result<SignaturePublicKey, CryptoError>;
+    /// `Signature.Sign(sk, msg)`.
+    fn sign(&self, private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// `Signature.Verify(pk, msg, sig)`.
+    fn verify(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError>;
+}

@@ -1,0 +1,21 @@
+use crate::codec::code_point;
+
+code_point! {
+    /// A cipher suite identifier (§17.1). Unknown values are kept as they are.
+    pub struct CipherSuite(u16) {
+        /// X25519, AES-128-GCM, SHA-256, Ed25519.
+        MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 = 0x0001,
+        /// P-256, AES-128-GCM, SHA-256, ECDSA P-256.
+        MLS_128_DHKEMP256_AES128GCM_SHA256_P256 = 0x0002,
+        /// X25519, ChaCha20-Poly1305, SHA-256, Ed25519.
+        MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519 = 0x0003,
+        /// X448, AES-256-GCM, SHA-512, Ed448.
+        MLS_256_DHKEMX448_AES256GCM_SHA512_ED448 = 0x0004,
+        /// P-521, AES-256-GCM, SHA-512, ECDSA P-521.
+        MLS_256_DHKEMP521_AES256GCM_SHA512_P521 = 0x0005,
+        /// X448, ChaCha20-Poly1305, SHA-512, Ed448.
+        MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448 = 0x0006,
+        /// P-384, AES-256-GCM, SHA-384, ECDSA P-384.
+        MLS_256_DHKEMP384_AES256GCM_SHA384_P384 = 0x0007,
+    }
+}

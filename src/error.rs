@@ -1,0 +1,104 @@
+//! The one error type of the crate.
+
+use crate::codec::{DecodeError, EncodeError};
+use crate::crypto::CryptoError;
+
+/// Broad class of an [`Error`], for callers that react per kind of fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCategory {
+    /// Input bytes did not decode.
+    MalformedInput,
+    /// Input decoded but broke a rule of RFC 9420.
+    ProtocolViolation,
+    /// Valid MLS that this library or its provider does not support.
+    Unsupported,
+    /// The caller used the API in a way it does not allow.
+    ApiMisuse,
+    /// A cryptographic operation failed (bad signature, tag, key).
+    Crypto,
+    /// The storage backend failed.
+    Storage,
+    /// An internal invariant was broken: a bug in this library.
+    Internal,
+}
+
+/// Everything that can go wrong in arbor-mls.
+///
+/// Variants name the culprit: the field path for malformed input, the RFC
+/// section and offending leaf or epoch for protocol violations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bytes that do not decode as the expected structure.
+    #[error("malformed {what}: {source}")]
+    Malformed {
+        /// The structure being decoded.
+        what: &'static str,
+        /// Where and why decoding failed.
+        #[source]
+        source: DecodeError,
+    },
+    /// A well-formed message that breaks a MUST of RFC 9420.
+    #[error("protocol violation (RFC 9420 {rule}): {detail}")]
+    Protocol {
+        /// The RFC section whose rule was broken, e.g. `"§6.3.1"`.
+        rule: &'static str,
+        /// What exactly was wrong, naming leaf, epoch or field.
+        detail: String,
+    },
+    /// Something valid that is not supported here (e.g. a cipher suite).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The API was used incorrectly.
+    #[error("API misuse: {0}")]
+    Misuse(String),
+    /// A value too large for the wire format.
+    #[error("cannot encode: {0}")]
+    Encode(#[from] EncodeError),
+    /// A cryptographic failure.
+    #[error("crypto: {0}")]
+    Crypto(#[from] CryptoError),
+    /// A storage backend failure.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// An internal invariant was broken.
+    #[error("internal error (a bug in arbor-mls): {0}")]
+    Internal(&'static str),
+}
+
+impl Error {
+    /// The broad class of this error.
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            Self::Malformed { .. } => ErrorCategory::MalformedInput,
+            Self::Protocol { .. } => ErrorCategory::ProtocolViolation,
+            Self::Unsupported(_) => ErrorCategory::Unsupported,
+            Self::Misuse(_) | Self::Encode(_) => ErrorCategory::ApiMisuse,
+            Self::Crypto(_) => ErrorCategory::Crypto,
+            Self::Storage(_) => ErrorCategory::Storage,
+            Self::Internal(_) => ErrorCategory::Internal,
+        }
+    }
+
+    /// A protocol violation of the rule in RFC 9420 section `rule`.
+    pub fn protocol(rule: &'static str, detail: impl Into<String>) -> Self {
+        Self::Protocol {
+            rule,
+            detail: detail.into(),
+        }
+    }
+
+    /// Wraps a decode failure of structure `what`.
+    pub fn malformed(what: &'static str, source: DecodeError) -> Self {
+        Self::Malformed { what, source }
+    }
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Decodes exactly one `T` (no trailing bytes), naming `what` on failure.
+pub fn decode_exact<T: crate::codec::Decode>(what: &'static str, bytes: &[u8]) -> Result<T> {
+    crate::codec::decode_exact(bytes).map_err(|e| Error::malformed(what, e))
+}

@@ -1,0 +1,1 @@
+//! Message framing and protection (§6).

@@ -1,0 +1,1 @@
+//! Group operations: proposals, commits, Welcome (§10-§12).

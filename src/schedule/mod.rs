@@ -1,0 +1,1 @@
+//! Key schedule, secret tree, transcript hashes and PSKs (§8, §9).

@@ -1,0 +1,1 @@
+//! Array-based tree math (Appendix C).

@@ -1,0 +1,3 @@
+//! The ratchet tree (§4, §7).
+
+pub mod math;
