@@ -1,6 +1,15 @@
 //! One module per official test-vector file. Each runner gets the file's
 //! top-level JSON array and returns one [`Outcome`] per entry.
 
+mod crypto_basics;
+mod deserialization;
+mod key_schedule;
+mod message_protection;
+mod messages;
+mod psk_secret;
+mod secret_tree;
+mod transcript_hashes;
+mod tree_math;
 pub mod util;
 
 use std::path::{Path, PathBuf};
