@@ -44,7 +44,7 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    pub(crate) fn new(kind: DecodeErrorKind, offset: usize) -> Self {
+    pub fn new(kind: DecodeErrorKind, offset: usize) -> Self {
         Self {
             kind,
             offset,
