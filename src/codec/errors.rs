@@ -44,6 +44,7 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
+    /// An error of `kind` at byte `offset`.
     pub fn new(kind: DecodeErrorKind, offset: usize) -> Self {
         Self {
             kind,
