@@ -35,6 +35,22 @@ pub trait Decode: Sized {
     fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
 }
 
+/// Decodes one `T`, naming `field` in the error path on failure.
+pub fn field<T: Decode>(r: &mut Reader<'_>, field: &'static str) -> Result<T, DecodeError> {
+    T::decode(r).map_err(|e| e.within(field))
+}
+
+/// Reads a one-byte tag; returns it with its offset for error reporting.
+pub fn tag_u8(r: &mut Reader<'_>) -> Result<(u8, usize), DecodeError> {
+    let at = r.offset();
+    Ok((r.take(1)?[0], at))
+}
+
+/// An `InvalidValue` error for an unknown tag read at `at`.
+pub fn bad_tag(value: u64, at: usize, field: &'static str) -> DecodeError {
+    DecodeError::new(DecodeErrorKind::InvalidValue { value }, at).within(field)
+}
+
 /// Encodes `value` into a fresh buffer.
 ///
 /// Fails only if some vector inside is longer than [`MAX_VECTOR_LEN`].

@@ -6,6 +6,7 @@
 //! `SuiteCrypto` and is the single home of the MLS labelled operations
 //! (§5.1-§5.2, §8).
 
+pub mod credential;
 mod labels;
 pub mod rust_crypto;
 mod secret;

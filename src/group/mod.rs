@@ -1,5 +1,9 @@
 //! Group operations: proposals, commits, Welcome (§10-§12).
 
+pub mod commit;
 pub mod extensions;
+pub mod key_package;
+pub mod proposals;
+pub mod welcome;
 
 pub use extensions::{Extension, ExtensionType};

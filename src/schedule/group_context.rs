@@ -1,14 +1,15 @@
 //! `GroupContext` (§8.1): the state every epoch's secrets are bound to.
 
-use crate::codec::{wire_struct, wire_enum};
+use crate::codec::{code_point, wire_struct};
 use crate::crypto::CipherSuite;
 use crate::group::Extension;
 
-wire_enum! {
-    /// `ProtocolVersion` (§6): only MLS 1.0 exists.
-    pub enum ProtocolVersion: u16 {
+code_point! {
+    /// `ProtocolVersion` (§6). Open, so a ReInit naming a future version still
+    /// decodes; messages themselves must be `MLS10`.
+    pub struct ProtocolVersion(u16) {
         /// `mls10`.
-        Mls10 = 1,
+        MLS10 = 1,
     }
 }
 

@@ -1,3 +1,5 @@
 //! The ratchet tree (§4, §7).
 
+pub mod leaf_node;
 pub mod math;
+pub mod nodes;
