@@ -2,6 +2,7 @@
 
 mod content;
 mod messages;
+mod protection;
 
 pub use content::{
     AuthenticatedContent, Content, ContentType, FramedContent, FramedContentAuthData, Sender,
@@ -10,4 +11,8 @@ pub use content::{
 pub use messages::{
     MlsMessage, MlsMessageBody, PrivateContentAad, PrivateMessage, PrivateMessageContent,
     PublicMessage, ReuseGuard, SenderData, SenderDataAad,
+};
+pub use protection::{
+    decrypt_private, encrypt_private, from_public_message, sign_content, to_public_message,
+    verify_content,
 };

@@ -1,0 +1,305 @@
+//! Message protection (§6.1-§6.3): signing, membership tags, and
+//! PrivateMessage encryption.
+
+use super::content::{
+    AuthenticatedContent, Content, ContentType, FramedContent, FramedContentAuthData, Sender,
+    WireFormat, framed_content_tbs,
+};
+use super::messages::{
+    PrivateContentAad, PrivateMessage, PrivateMessageContent, PublicMessage, ReuseGuard,
+    SenderData, SenderDataAad,
+};
+use crate::codec::{Encode, Reader, Writer, encode};
+use crate::crypto::{RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
+use crate::schedule::{GroupContext, RatchetType, SecretTree, sender_data_key_nonce};
+use crate::{Error, Result};
+
+/// Label of the FramedContent signature (§6.1).
+const FRAMED_CONTENT_LABEL: &str = "FramedContentTBS";
+
+/// Signs `content` (§6.1). The confirmation tag of a commit depends on the
+/// key schedule of the next epoch, so it is left `None` for the caller to set.
+pub fn sign_content(
+    suite: &Suite,
+    wire_format: WireFormat,
+    content: FramedContent,
+    context: &GroupContext,
+    key: &SignaturePrivateKey,
+) -> Result<AuthenticatedContent> {
+    let tbs = framed_content_tbs(wire_format, &content, Some(context))?;
+    let signature = suite.sign_with_label(key, FRAMED_CONTENT_LABEL, &tbs)?;
+    Ok(AuthenticatedContent {
+        wire_format,
+        content,
+        auth: FramedContentAuthData {
+            signature,
+            confirmation_tag: None,
+        },
+    })
+}
+
+/// Verifies the signature of `content` with the sender's key (§6.1).
+pub fn verify_content(
+    suite: &Suite,
+    content: &AuthenticatedContent,
+    context: &GroupContext,
+    key: &SignaturePublicKey,
+) -> Result<()> {
+    let tbs = content.to_be_signed(Some(context))?;
+    suite
+        .verify_with_label(key, FRAMED_CONTENT_LABEL, &tbs, &content.auth.signature)
+        .map_err(|_| {
+            Error::protocol(
+                "§6.1",
+                format!(
+                    "signature of {:?} content from {:?} in epoch {} does not verify",
+                    content.content.content.content_type(),
+                    content.content.sender,
+                    content.content.epoch
+                ),
+            )
+        })
+}
+
+/// Checks the structural rules every AuthenticatedContent must meet: a
+/// commit carries a confirmation tag and nothing else does (§6.1).
+fn check_auth_shape(content: &AuthenticatedContent) -> Result<()> {
+    let is_commit = matches!(content.content.content, Content::Commit(_));
+    if is_commit != content.auth.confirmation_tag.is_some() {
+        return Err(Error::Misuse(
+            "a commit needs a confirmation tag and other content must not have one (RFC 9420 §6.1)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `AuthenticatedContentTBM` (§6.2): what the membership tag covers.
+fn content_tbm(content: &AuthenticatedContent, context: &GroupContext) -> Result<Vec<u8>> {
+    let mut w = Writer::new();
+    w.put(&content.to_be_signed(Some(context))?);
+    content.auth.encode(&mut w);
+    Ok(w.finish()?)
+}
+
+/// Frames signed content as a PublicMessage (§6.2), adding the membership
+/// tag for member senders.
+pub fn to_public_message(
+    suite: &Suite,
+    content: AuthenticatedContent,
+    membership_key: &Secret,
+    context: &GroupContext,
+) -> Result<PublicMessage> {
+    check_auth_shape(&content)?;
+    if content.wire_format != WireFormat::PUBLIC_MESSAGE {
+        return Err(Error::Misuse(
+            "content was signed for another wire format".into(),
+        ));
+    }
+    // §6.2: application data is never sent as PublicMessage.
+    if let Content::Application(_) = content.content.content {
+        return Err(Error::Misuse(
+            "application messages MUST NOT be sent as PublicMessage (RFC 9420 §6.2)".into(),
+        ));
+    }
+    let membership_tag = match content.content.sender {
+        Sender::Member(_) => Some(suite.mac(
+            membership_key.as_bytes(),
+            &content_tbm(&content, context)?,
+        )),
+        _ => None,
+    };
+    Ok(PublicMessage {
+        content: content.content,
+        auth: content.auth,
+        membership_tag,
+    })
+}
+
+/// Opens a PublicMessage (§6.2): rejects application content and, for member
+/// senders, checks the membership tag in constant time. The signature is
+/// checked separately with [`verify_content`] once the sender's key is known.
+pub fn from_public_message(
+    suite: &Suite,
+    message: PublicMessage,
+    membership_key: &Secret,
+    context: &GroupContext,
+) -> Result<AuthenticatedContent> {
+    // §6.2: "the application MUST NOT use PublicMessage to send application data"
+    if let Content::Application(_) = message.content.content {
+        return Err(Error::protocol(
+            "§6.2",
+            format!(
+                "application data from {:?} in a PublicMessage",
+                message.content.sender
+            ),
+        ));
+    }
+    let content = AuthenticatedContent {
+        wire_format: WireFormat::PUBLIC_MESSAGE,
+        content: message.content,
+        auth: message.auth,
+    };
+    if let Sender::Member(leaf) = content.content.sender {
+        // The decoder guarantees a member's message carries a tag.
+        let tag = message
+            .membership_tag
+            .as_deref()
+            .ok_or(Error::Internal("member PublicMessage without membership tag"))?;
+        suite
+            .verify_mac(membership_key.as_bytes(), &content_tbm(&content, context)?, tag)
+            .map_err(|_| {
+                Error::protocol(
+                    "§6.2",
+                    format!(
+                        "membership tag of leaf {} in epoch {} does not verify",
+                        leaf.0, content.content.epoch
+                    ),
+                )
+            })?;
+    }
+    Ok(content)
+}
+
+fn ratchet_for(content_type: ContentType) -> RatchetType {
+    match content_type {
+        ContentType::Application => RatchetType::Application,
+        ContentType::Proposal | ContentType::Commit => RatchetType::Handshake,
+    }
+}
+
+/// XORs the reuse guard into the first four bytes of the nonce (§6.3.1).
+fn guarded_nonce(nonce: &Secret, guard: ReuseGuard) -> Secret {
+    let mut out = nonce.as_bytes().to_vec();
+    for (n, g) in out.iter_mut().zip(guard.0) {
+        *n ^= g;
+    }
+    Secret::new(out)
+}
+
+/// Encrypts signed content as a PrivateMessage (§6.3) with the next key of
+/// the sender's ratchet and `padding` zero bytes.
+pub fn encrypt_private(
+    suite: &Suite,
+    content: &AuthenticatedContent,
+    secret_tree: &mut SecretTree,
+    sender_data_secret: &Secret,
+    padding: usize,
+    rng: &mut dyn RandomSource,
+) -> Result<PrivateMessage> {
+    check_auth_shape(content)?;
+    if content.wire_format != WireFormat::PRIVATE_MESSAGE {
+        return Err(Error::Misuse(
+            "content was signed for another wire format".into(),
+        ));
+    }
+    // §6.3.2: only members have a place in the secret tree.
+    let Sender::Member(leaf) = content.content.sender else {
+        return Err(Error::Misuse(
+            "only members can send PrivateMessage (RFC 9420 §6.3.2)".into(),
+        ));
+    };
+    let framed = &content.content;
+    let content_type = framed.content.content_type();
+    let mut guard = [0u8; 4];
+    rng.fill(&mut guard)?;
+    let reuse_guard = ReuseGuard(guard);
+
+    let plaintext = Secret::new(encode(&PrivateMessageContent {
+        content: framed.content.clone(),
+        auth: content.auth.clone(),
+        padding,
+    })?);
+    let aad = encode(&PrivateContentAad {
+        group_id: framed.group_id.clone(),
+        epoch: framed.epoch,
+        content_type,
+        authenticated_data: framed.authenticated_data.clone(),
+    })?;
+    let (generation, key) = secret_tree.next_key(leaf, ratchet_for(content_type))?;
+    let nonce = guarded_nonce(&key.nonce, reuse_guard);
+    let ciphertext =
+        suite.aead_seal(key.key.as_bytes(), nonce.as_bytes(), &aad, plaintext.as_bytes())?;
+
+    let sender_data = encode(&SenderData {
+        leaf_index: leaf,
+        generation,
+        reuse_guard,
+    })?;
+    let sender_aad = encode(&SenderDataAad {
+        group_id: framed.group_id.clone(),
+        epoch: framed.epoch,
+        content_type,
+    })?;
+    let sd_key = sender_data_key_nonce(suite, sender_data_secret, &ciphertext)?;
+    let encrypted_sender_data = suite.aead_seal(
+        sd_key.key.as_bytes(),
+        sd_key.nonce.as_bytes(),
+        &sender_aad,
+        &sender_data,
+    )?;
+    Ok(PrivateMessage {
+        group_id: framed.group_id.clone(),
+        epoch: framed.epoch,
+        content_type,
+        authenticated_data: framed.authenticated_data.clone(),
+        encrypted_sender_data,
+        ciphertext,
+    })
+}
+
+/// Decrypts a PrivateMessage (§6.3) into content from a member. The
+/// signature is checked separately with [`verify_content`].
+pub fn decrypt_private(
+    suite: &Suite,
+    message: &PrivateMessage,
+    secret_tree: &mut SecretTree,
+    sender_data_secret: &Secret,
+) -> Result<AuthenticatedContent> {
+    let sender_aad = encode(&SenderDataAad {
+        group_id: message.group_id.clone(),
+        epoch: message.epoch,
+        content_type: message.content_type,
+    })?;
+    let sd_key = sender_data_key_nonce(suite, sender_data_secret, &message.ciphertext)?;
+    let sender_data = suite.aead_open(
+        sd_key.key.as_bytes(),
+        sd_key.nonce.as_bytes(),
+        &sender_aad,
+        &message.encrypted_sender_data,
+    )?;
+    let sender_data: SenderData = crate::decode_exact("SenderData", sender_data.as_bytes())?;
+
+    let key = secret_tree.key_for(
+        sender_data.leaf_index,
+        ratchet_for(message.content_type),
+        sender_data.generation,
+    )?;
+    let nonce = guarded_nonce(&key.nonce, sender_data.reuse_guard);
+    let aad = encode(&PrivateContentAad {
+        group_id: message.group_id.clone(),
+        epoch: message.epoch,
+        content_type: message.content_type,
+        authenticated_data: message.authenticated_data.clone(),
+    })?;
+    let plaintext = suite.aead_open(
+        key.key.as_bytes(),
+        nonce.as_bytes(),
+        &aad,
+        &message.ciphertext,
+    )?;
+    let mut r = Reader::new(plaintext.as_bytes());
+    let inner = PrivateMessageContent::decode_for(&mut r, message.content_type)
+        .map_err(|e| Error::malformed("PrivateMessageContent", e))?;
+    Ok(AuthenticatedContent {
+        wire_format: WireFormat::PRIVATE_MESSAGE,
+        content: FramedContent {
+            group_id: message.group_id.clone(),
+            epoch: message.epoch,
+            sender: Sender::Member(sender_data.leaf_index),
+            authenticated_data: message.authenticated_data.clone(),
+            content: inner.content,
+        },
+        auth: inner.auth,
+    })
+}
