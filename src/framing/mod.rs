@@ -16,3 +16,6 @@ pub use protection::{
     decrypt_private, encrypt_private, from_public_message, sign_content, to_public_message,
     verify_content,
 };
+
+#[cfg(test)]
+mod tests;
