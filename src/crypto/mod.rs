@@ -159,3 +159,6 @@ pub trait SuiteCrypto: Send + Sync + Debug {
         signature: &[u8],
     ) -> Result<(), CryptoError>;
 }
+
+#[cfg(test)]
+mod tests;
