@@ -67,7 +67,10 @@ fn probe<T: Decode + Encode>(what: &str, input: &[u8], tally: &mut Tally) -> boo
 }
 
 fn mutate<T: Decode + Encode>(what: &str, valid: &[u8], tally: &mut Tally) {
-    assert!(probe::<T>(what, valid, tally), "{what}: vector does not decode");
+    assert!(
+        probe::<T>(what, valid, tally),
+        "{what}: vector does not decode"
+    );
     // Every structure here ends in a length-delimited or fixed-size field,
     // so no proper prefix is a valid value: each must be rejected.
     for len in 0..valid.len() {
@@ -78,7 +81,10 @@ fn mutate<T: Decode + Encode>(what: &str, valid: &[u8], tally: &mut Tally) {
     }
     let mut extended = valid.to_vec();
     extended.push(0);
-    assert!(!probe::<T>(what, &extended, tally), "{what}: trailing byte accepted");
+    assert!(
+        !probe::<T>(what, &extended, tally),
+        "{what}: trailing byte accepted"
+    );
     let mut buf = valid.to_vec();
     for i in 0..valid.len() {
         for flip in [0x01u8, 0x80, 0xff] {
@@ -123,8 +129,16 @@ fn truncations_and_flips_never_panic_or_overallocate() {
         mutate::<Update>("update_proposal", &hex(case, "update_proposal"), &mut tally);
         mutate::<Remove>("remove_proposal", &hex(case, "remove_proposal"), &mut tally);
         mutate::<PreSharedKey>("psk", &hex(case, "pre_shared_key_proposal"), &mut tally);
-        mutate::<ReInit>("re_init_proposal", &hex(case, "re_init_proposal"), &mut tally);
-        mutate::<ExternalInit>("external_init", &hex(case, "external_init_proposal"), &mut tally);
+        mutate::<ReInit>(
+            "re_init_proposal",
+            &hex(case, "re_init_proposal"),
+            &mut tally,
+        );
+        mutate::<ExternalInit>(
+            "external_init",
+            &hex(case, "external_init_proposal"),
+            &mut tally,
+        );
         mutate::<GroupContextExtensions>(
             "group_context_extensions",
             &hex(case, "group_context_extensions_proposal"),

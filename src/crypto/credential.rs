@@ -1,8 +1,6 @@
 //! Credentials (§5.3).
 
-use crate::codec::{
-    Decode, DecodeError, Encode, Reader, Writer, code_point, field, wire_struct,
-};
+use crate::codec::{Decode, DecodeError, Encode, Reader, Writer, code_point, field, wire_struct};
 
 code_point! {
     /// `CredentialType` (§17.5). Unknown values round-trip unchanged.

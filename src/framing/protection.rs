@@ -103,10 +103,9 @@ pub fn to_public_message(
         ));
     }
     let membership_tag = match content.content.sender {
-        Sender::Member(_) => Some(suite.mac(
-            membership_key.as_bytes(),
-            &content_tbm(&content, context)?,
-        )),
+        Sender::Member(_) => {
+            Some(suite.mac(membership_key.as_bytes(), &content_tbm(&content, context)?))
+        }
         _ => None,
     };
     Ok(PublicMessage {
@@ -142,12 +141,15 @@ pub fn from_public_message(
     };
     if let Sender::Member(leaf) = content.content.sender {
         // The decoder guarantees a member's message carries a tag.
-        let tag = message
-            .membership_tag
-            .as_deref()
-            .ok_or(Error::Internal("member PublicMessage without membership tag"))?;
+        let tag = message.membership_tag.as_deref().ok_or(Error::Internal(
+            "member PublicMessage without membership tag",
+        ))?;
         suite
-            .verify_mac(membership_key.as_bytes(), &content_tbm(&content, context)?, tag)
+            .verify_mac(
+                membership_key.as_bytes(),
+                &content_tbm(&content, context)?,
+                tag,
+            )
             .map_err(|_| {
                 Error::protocol(
                     "§6.2",
@@ -218,8 +220,12 @@ pub fn encrypt_private(
     })?;
     let (generation, key) = secret_tree.next_key(leaf, ratchet_for(content_type))?;
     let nonce = guarded_nonce(&key.nonce, reuse_guard);
-    let ciphertext =
-        suite.aead_seal(key.key.as_bytes(), nonce.as_bytes(), &aad, plaintext.as_bytes())?;
+    let ciphertext = suite.aead_seal(
+        key.key.as_bytes(),
+        nonce.as_bytes(),
+        &aad,
+        plaintext.as_bytes(),
+    )?;
 
     let sender_data = encode(&SenderData {
         leaf_index: leaf,

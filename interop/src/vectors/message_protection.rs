@@ -2,9 +2,7 @@
 //! proposal, a commit and application data, sent by leaf 1 of 2 (§6).
 
 use arbor_mls::codec::decode_exact;
-use arbor_mls::crypto::{
-    OsRandom, Secret, SignaturePrivateKey, SignaturePublicKey, Suite,
-};
+use arbor_mls::crypto::{OsRandom, Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
 use arbor_mls::framing::{
     self, AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender,
     WireFormat,
@@ -73,13 +71,9 @@ impl Fixture {
         let MlsMessageBody::PublicMessage(public) = msg.body else {
             return Err(format!("{what}: not a PublicMessage"));
         };
-        let content = framing::from_public_message(
-            &self.suite,
-            *public,
-            &self.membership_key,
-            &self.context,
-        )
-        .map_err(|e| format!("{what}: {e}"))?;
+        let content =
+            framing::from_public_message(&self.suite, *public, &self.membership_key, &self.context)
+                .map_err(|e| format!("{what}: {e}"))?;
         framing::verify_content(&self.suite, &content, &self.context, &self.sign_pub)
             .map_err(|e| format!("{what}: {e}"))?;
         Ok(content.content.content)
@@ -94,14 +88,14 @@ impl Fixture {
             return Err(format!("{what}: not a PrivateMessage"));
         };
         let mut tree = self.secret_tree()?;
-        let content = framing::decrypt_private(
-            &self.suite,
-            &private,
-            &mut tree,
-            &self.sender_data_secret,
-        )
-        .map_err(|e| format!("{what}: {e}"))?;
-        eq(&format!("{what} sender"), content.content.sender, Sender::Member(LeafIndex(1)))?;
+        let content =
+            framing::decrypt_private(&self.suite, &private, &mut tree, &self.sender_data_secret)
+                .map_err(|e| format!("{what}: {e}"))?;
+        eq(
+            &format!("{what} sender"),
+            content.content.sender,
+            Sender::Member(LeafIndex(1)),
+        )?;
         framing::verify_content(&self.suite, &content, &self.context, &self.sign_pub)
             .map_err(|e| format!("{what}: {e}"))?;
         Ok(content.content.content)
@@ -174,7 +168,8 @@ pub fn run(case: &Value) -> Outcome {
         let application = Content::Application(hex(case, "application")?);
 
         for (name, content) in [("proposal", &proposal), ("commit", &commit)] {
-            let opened = fx.open_public(&format!("{name}_pub"), &hex(case, &format!("{name}_pub"))?)?;
+            let opened =
+                fx.open_public(&format!("{name}_pub"), &hex(case, &format!("{name}_pub"))?)?;
             eq(&format!("{name}_pub content"), &opened, content)?;
             fx.public_roundtrip(&format!("{name} as PublicMessage"), content)?;
         }

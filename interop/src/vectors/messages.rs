@@ -35,7 +35,9 @@ fn content_type(case: &Value, field: &str, want: arbor_mls::framing::ContentType
     let msg: MlsMessage = roundtrip(case, field)?;
     match msg.body {
         MlsMessageBody::PublicMessage(m) if m.content.content.content_type() == want => Ok(()),
-        other => Err(format!("`{field}`: not a PublicMessage with {want:?}: {other:?}")),
+        other => Err(format!(
+            "`{field}`: not a PublicMessage with {want:?}: {other:?}"
+        )),
     }
 }
 
