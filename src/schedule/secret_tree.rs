@@ -1,0 +1,398 @@
+//! The secret tree and its per-sender hash ratchets (§9), and the sender
+//! data key (§6.3.2).
+//!
+//! The tree is derived lazily: it starts as the `encryption_secret` at the
+//! root, and the first use of a leaf walks down from the nearest stored
+//! ancestor, keeping only the siblings of the path (still needed by other
+//! leaves) and deleting every node it expanded (§9.2). A leaf therefore costs
+//! O(log n) derivations once, and the tree never holds more than one secret
+//! per root-to-leaf path.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use crate::crypto::{Secret, Suite};
+use crate::error::{Error, Result};
+use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
+
+/// An AEAD key and nonce: one step of a ratchet, the sender data key
+/// (§6.3.2) or the welcome key (§12.4.3.1).
+///
+/// Deliberately not `Clone`: §9.1 says a key/nonce pair MUST NOT encrypt
+/// more than one message. The reuse guard (§6.3.1) is applied to the nonce
+/// by the framing layer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct KeyAndNonce {
+    /// The AEAD key, `AEAD.Nk` bytes.
+    pub key: Secret,
+    /// The AEAD nonce, `AEAD.Nn` bytes, before the reuse guard is applied.
+    pub nonce: Secret,
+}
+
+/// Which of a leaf's two ratchets (§9): handshake messages (proposals and
+/// commits) or application messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RatchetType {
+    /// `handshake_ratchet_secret_[N]_[j]`: Proposal and Commit content.
+    Handshake,
+    /// `application_ratchet_secret_[N]_[j]`: application data.
+    Application,
+}
+
+impl fmt::Display for RatchetType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Handshake => "handshake",
+            Self::Application => "application",
+        })
+    }
+}
+
+/// How far a receiver follows a sender's ratchet out of order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecretTreeConfig {
+    /// How many generations behind the newest one received from a sender a
+    /// message may be and still decrypt. Keys of skipped generations within
+    /// this distance are kept until used; older ones are deleted. Bounds the
+    /// stored keys to this many per sender and content type.
+    pub out_of_order_window: u32,
+    /// How many generations a received message may skip ahead of the next
+    /// expected one. Bounds the work (three KDF calls per generation) that
+    /// one message can trigger.
+    pub max_forward_distance: u32,
+}
+
+impl Default for SecretTreeConfig {
+    /// Window 128, forward distance 1024.
+    ///
+    /// Reordering on real delivery paths is a handful of messages, so 128
+    /// leaves a wide margin while a sender can make us keep at most 128
+    /// skipped keys (about 13 KiB with map overhead) per ratchet. A gap of
+    /// 1024 lost messages from one sender in one epoch is beyond what a
+    /// working delivery service produces, and catching up over it costs
+    /// about 3000 HKDF-Expand calls, a few milliseconds: the most a single
+    /// (possibly hostile) message can make us spend.
+    fn default() -> Self {
+        Self {
+            out_of_order_window: 128,
+            max_forward_distance: 1024,
+        }
+    }
+}
+
+/// One hash ratchet of one leaf (§9.1).
+#[derive(Debug)]
+struct Ratchet {
+    /// `ratchet_secret_[N]_[next]`; meaningless once `next` is 2^32.
+    secret: Secret,
+    /// The generation `secret` belongs to: the next key to derive. A `u64`
+    /// so that "all 2^32 generations used" is representable.
+    next: u64,
+    /// Unconsumed keys of generations below `next`, within the window.
+    skipped: BTreeMap<u32, KeyAndNonce>,
+}
+
+impl Ratchet {
+    fn new(secret: Secret) -> Self {
+        Self {
+            secret,
+            next: 0,
+            skipped: BTreeMap::new(),
+        }
+    }
+
+    /// Derives the key and nonce of generation `next` and advances the
+    /// ratchet; the old ratchet secret is dropped (zeroized), as §9.2 requires
+    /// once a value derived from it is consumed.
+    fn step(
+        &mut self,
+        suite: &Suite,
+        leaf: LeafIndex,
+        ty: RatchetType,
+    ) -> Result<(u32, KeyAndNonce)> {
+        let generation = u32::try_from(self.next).map_err(|_| {
+            Error::protocol(
+                "§9.1",
+                format!("leaf {leaf} {ty} ratchet is exhausted: all 2^32 generations were used"),
+            )
+        })?;
+        // Derive everything before mutating so that a failure leaves the
+        // ratchet as it was.
+        let s = self.secret.as_bytes();
+        let key = suite.derive_tree_secret(s, "key", generation, suite.aead_key_len())?;
+        let nonce = suite.derive_tree_secret(s, "nonce", generation, suite.aead_nonce_len())?;
+        let next = suite.derive_tree_secret(s, "secret", generation, suite.hash_len())?;
+        self.next += 1;
+        // After the last generation there is nothing left to derive; do not
+        // keep a secret that no key will ever come from.
+        self.secret = if self.next > u64::from(u32::MAX) {
+            Secret::default()
+        } else {
+            next
+        };
+        Ok((generation, KeyAndNonce { key, nonce }))
+    }
+
+    /// Deletes stored keys more than `window` generations behind the newest
+    /// derived one.
+    fn evict(&mut self, window: u32) {
+        let newest = self.next.saturating_sub(1);
+        let oldest_kept = newest.saturating_sub(u64::from(window));
+        // Generations are u32, so a bound above u32::MAX cannot occur: newest
+        // is at most u32::MAX.
+        let oldest_kept = u32::try_from(oldest_kept).unwrap_or(u32::MAX);
+        self.skipped = self.skipped.split_off(&oldest_kept);
+    }
+}
+
+/// Both ratchets of a leaf.
+#[derive(Debug)]
+struct LeafRatchets {
+    handshake: Ratchet,
+    application: Ratchet,
+}
+
+impl LeafRatchets {
+    fn get_mut(&mut self, ty: RatchetType) -> &mut Ratchet {
+        match ty {
+            RatchetType::Handshake => &mut self.handshake,
+            RatchetType::Application => &mut self.application,
+        }
+    }
+}
+
+/// The secret tree of one epoch (§9) with the ratchets of the leaves used so
+/// far.
+#[derive(Debug)]
+pub struct SecretTree {
+    suite: Suite,
+    leaves: LeafCount,
+    config: SecretTreeConfig,
+    /// Node secrets not yet expanded. At most one per root-to-leaf path: the
+    /// root's `encryption_secret` at first, later the siblings of the paths
+    /// walked.
+    nodes: HashMap<NodeIndex, Secret>,
+    /// Ratchets of leaves whose leaf secret has been expanded (and deleted).
+    ratchets: HashMap<LeafIndex, LeafRatchets>,
+}
+
+impl SecretTree {
+    /// A secret tree for `leaves` leaves rooted at `encryption_secret`,
+    /// which it takes over (§9.2: the tree deletes it once expanded).
+    pub fn new(
+        suite: &Suite,
+        encryption_secret: Secret,
+        leaves: LeafCount,
+        config: SecretTreeConfig,
+    ) -> Self {
+        let mut nodes = HashMap::new();
+        nodes.insert(leaves.root(), encryption_secret);
+        Self {
+            suite: suite.clone(),
+            leaves,
+            config,
+            nodes,
+            ratchets: HashMap::new(),
+        }
+    }
+
+    /// The number of leaves.
+    pub fn leaf_count(&self) -> LeafCount {
+        self.leaves
+    }
+
+    /// The out-of-order policy.
+    pub fn config(&self) -> SecretTreeConfig {
+        self.config
+    }
+
+    /// The next key and nonce for sending as `leaf` with ratchet `ty`, and
+    /// its generation (for `SenderData.generation`). Each call returns a new
+    /// generation: §9.1 allows one message per key/nonce pair.
+    pub fn next_key(&mut self, leaf: LeafIndex, ty: RatchetType) -> Result<(u32, KeyAndNonce)> {
+        let window = self.config.out_of_order_window;
+        let suite = self.suite.clone();
+        let ratchet = self.ratchet_mut(leaf, ty)?;
+        let out = ratchet.step(&suite, leaf, ty)?;
+        ratchet.evict(window);
+        Ok(out)
+    }
+
+    /// The key and nonce of `generation` of `leaf`'s ratchet `ty`, for
+    /// decrypting a received message. The key is deleted from the tree as it
+    /// is handed out (§9.2), so asking again for the same generation fails.
+    ///
+    /// A later generation advances the ratchet, keeping the skipped keys
+    /// within [`SecretTreeConfig::out_of_order_window`]; an earlier one is
+    /// served from those kept keys. Errors name the leaf and generation:
+    /// leaf outside the tree, generation already used, older than the
+    /// window, or further ahead than
+    /// [`SecretTreeConfig::max_forward_distance`].
+    pub fn key_for(
+        &mut self,
+        leaf: LeafIndex,
+        ty: RatchetType,
+        generation: u32,
+    ) -> Result<KeyAndNonce> {
+        let SecretTreeConfig {
+            out_of_order_window: window,
+            max_forward_distance,
+        } = self.config;
+        let suite = self.suite.clone();
+        let ratchet = self.ratchet_mut(leaf, ty)?;
+        let wanted = u64::from(generation);
+
+        if wanted < ratchet.next {
+            if let Some(key) = ratchet.skipped.remove(&generation) {
+                return Ok(key);
+            }
+            let newest = ratchet.next - 1;
+            let behind = newest - wanted;
+            // §9.2: consumed keys MUST be deleted, and we only keep skipped
+            // keys within the window; either way the key is gone.
+            return Err(if behind > u64::from(window) {
+                Error::protocol(
+                    "§9.2",
+                    format!(
+                        "leaf {leaf} {ty} generation {generation} is {behind} generations behind \
+                         the newest ({newest}), outside the out-of-order window of {window}; \
+                         its key was deleted"
+                    ),
+                )
+            } else {
+                Error::protocol(
+                    "§9.2",
+                    format!(
+                        "leaf {leaf} {ty} generation {generation} was already used and its key \
+                         deleted (replayed message?)"
+                    ),
+                )
+            });
+        }
+
+        let ahead = wanted - ratchet.next;
+        if ahead > u64::from(max_forward_distance) {
+            return Err(Error::protocol(
+                "§9.1",
+                format!(
+                    "leaf {leaf} {ty} generation {generation} is {ahead} generations ahead of \
+                     the next expected ({}), beyond the maximum forward distance of \
+                     {max_forward_distance}",
+                    ratchet.next
+                ),
+            ));
+        }
+        while ratchet.next < wanted {
+            let (skipped, key) = ratchet.step(&suite, leaf, ty)?;
+            // Keys that would fall out of the window anyway are not stored.
+            if wanted - u64::from(skipped) <= u64::from(window) {
+                ratchet.skipped.insert(skipped, key);
+            }
+        }
+        let (_, key) = ratchet.step(&suite, leaf, ty)?;
+        ratchet.evict(window);
+        Ok(key)
+    }
+
+    /// The ratchet `ty` of `leaf`, deriving the leaf's ratchets on first use.
+    fn ratchet_mut(&mut self, leaf: LeafIndex, ty: RatchetType) -> Result<&mut Ratchet> {
+        if !self.leaves.contains_leaf(leaf) {
+            return Err(Error::protocol(
+                "§9",
+                format!(
+                    "leaf {leaf} is outside the secret tree of {} leaves",
+                    self.leaves
+                ),
+            ));
+        }
+        if !self.ratchets.contains_key(&leaf) {
+            let ratchets = self.derive_leaf(leaf)?;
+            self.ratchets.insert(leaf, ratchets);
+        }
+        self.ratchets
+            .get_mut(&leaf)
+            .map(|r| r.get_mut(ty))
+            .ok_or(Error::Internal("secret tree ratchets vanished"))
+    }
+
+    /// Walks from the nearest stored ancestor of `leaf` down to it (§9),
+    /// stores the off-path children and deletes the expanded nodes, then
+    /// derives the leaf's two ratchet secrets and deletes the leaf secret.
+    fn derive_leaf(&mut self, leaf: LeafIndex) -> Result<LeafRatchets> {
+        const LOST: Error = Error::Internal("secret tree has no stored ancestor of a new leaf");
+        let target = leaf.node().ok_or(LOST)?;
+        let path = target.direct_path(self.leaves).ok_or(LOST)?;
+        let start = std::iter::once(target)
+            .chain(path)
+            .find(|x| self.nodes.contains_key(x))
+            .ok_or(LOST)?;
+
+        let suite = &self.suite;
+        let nh = suite.hash_len();
+        // Derive the whole walk before touching the map, so that an error
+        // leaves the tree unchanged.
+        let mut kept = Vec::new();
+        let mut x = start;
+        let mut secret = self.nodes.get(&start).ok_or(LOST)?.clone();
+        while x != target {
+            let (left, right) = x.left().zip(x.right()).ok_or(LOST)?;
+            let left_secret = suite.expand_with_label(secret.as_bytes(), "tree", b"left", nh)?;
+            let right_secret = suite.expand_with_label(secret.as_bytes(), "tree", b"right", nh)?;
+            if left.is_ancestor_or_self_of(target) {
+                kept.push((right, right_secret));
+                (x, secret) = (left, left_secret);
+            } else {
+                kept.push((left, left_secret));
+                (x, secret) = (right, right_secret);
+            }
+        }
+        let handshake = suite.expand_with_label(secret.as_bytes(), "handshake", &[], nh)?;
+        let application = suite.expand_with_label(secret.as_bytes(), "application", &[], nh)?;
+
+        // §9.2: the node secrets on the path from the root to the leaf are
+        // consumed and MUST be deleted; their off-path children are not.
+        self.nodes.remove(&start);
+        self.nodes.extend(kept);
+        Ok(LeafRatchets {
+            handshake: Ratchet::new(handshake),
+            application: Ratchet::new(application),
+        })
+    }
+
+    /// Number of stored tree-node secrets (for tests of the deletion
+    /// schedule).
+    #[cfg(test)]
+    fn stored_nodes(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Number of stored skipped keys of one ratchet (for tests).
+    #[cfg(test)]
+    fn stored_keys(&self, leaf: LeafIndex, ty: RatchetType) -> usize {
+        self.ratchets.get(&leaf).map_or(0, |r| match ty {
+            RatchetType::Handshake => r.handshake.skipped.len(),
+            RatchetType::Application => r.application.skipped.len(),
+        })
+    }
+}
+
+/// `sender_data_key` and `sender_data_nonce` for a PrivateMessage (§6.3.2):
+/// `ExpandWithLabel(sender_data_secret, "key" / "nonce", ciphertext_sample,
+/// AEAD.Nk / AEAD.Nn)`, where the sample is the first `KDF.Nh` bytes of the
+/// content ciphertext, or all of it when shorter.
+pub fn sender_data_key_nonce(
+    suite: &Suite,
+    sender_data_secret: &Secret,
+    ciphertext: &[u8],
+) -> Result<KeyAndNonce> {
+    let sample = &ciphertext[..ciphertext.len().min(suite.hash_len())];
+    let s = sender_data_secret.as_bytes();
+    Ok(KeyAndNonce {
+        key: suite.expand_with_label(s, "key", sample, suite.aead_key_len())?,
+        nonce: suite.expand_with_label(s, "nonce", sample, suite.aead_nonce_len())?,
+    })
+}
+
+#[cfg(test)]
+#[path = "secret_tree_tests.rs"]
+mod tests;
