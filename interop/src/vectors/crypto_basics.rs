@@ -16,8 +16,11 @@ pub fn run(case: &Value) -> Outcome {
     outcome(check(&suite, case).map(|()| Outcome::Pass))
 }
 
-/// The sub-checks, each run on its own object of the entry.
-const CHECKS: [(&str, fn(&Suite, &Value) -> Check); 6] = [
+/// One sub-check, run on its own object of the entry.
+type SubCheck = fn(&Suite, &Value) -> Check;
+
+/// The sub-checks, by the name of the object each reads.
+const CHECKS: [(&str, SubCheck); 6] = [
     ("ref_hash", ref_hash),
     ("expand_with_label", expand_with_label),
     ("derive_secret", derive_secret),
