@@ -276,12 +276,14 @@ pub fn decrypt_private(
     )?;
     let sender_data: SenderData = crate::decode_exact("SenderData", sender_data.as_bytes())?;
 
-    let key = secret_tree.key_for(
+    // Stage the key and commit its use only once the content decrypted and
+    // decoded: a forged or corrupted message must not burn a generation.
+    let staged = secret_tree.stage_key(
         sender_data.leaf_index,
         ratchet_for(message.content_type),
         sender_data.generation,
     )?;
-    let nonce = guarded_nonce(&key.nonce, sender_data.reuse_guard);
+    let nonce = guarded_nonce(&staged.key().nonce, sender_data.reuse_guard);
     let aad = encode(&PrivateContentAad {
         group_id: message.group_id.clone(),
         epoch: message.epoch,
@@ -289,7 +291,7 @@ pub fn decrypt_private(
         authenticated_data: message.authenticated_data.clone(),
     })?;
     let plaintext = suite.aead_open(
-        key.key.as_bytes(),
+        staged.key().key.as_bytes(),
         nonce.as_bytes(),
         &aad,
         &message.ciphertext,
@@ -297,6 +299,7 @@ pub fn decrypt_private(
     let mut r = Reader::new(plaintext.as_bytes());
     let inner = PrivateMessageContent::decode_for(&mut r, message.content_type)
         .map_err(|e| Error::malformed("PrivateMessageContent", e))?;
+    secret_tree.commit_key(staged)?;
     Ok(AuthenticatedContent {
         wire_format: WireFormat::PRIVATE_MESSAGE,
         content: FramedContent {

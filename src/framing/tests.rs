@@ -35,7 +35,10 @@ fn fx() -> Fx {
         CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
     )
     .unwrap();
-    let (sk, pk) = suite.primitives().signature_key_pair(&mut Counter(0)).unwrap();
+    let (sk, pk) = suite
+        .primitives()
+        .signature_key_pair(&mut Counter(0))
+        .unwrap();
     Fx {
         context: GroupContext {
             version: ProtocolVersion::MLS10,
@@ -93,8 +96,8 @@ fn application_data_in_public_message_is_rejected_6_2() {
     )
     .unwrap();
     // Sending side refuses.
-    let err = to_public_message(&fx.suite, signed.clone(), &fx.membership_key, &fx.context)
-        .unwrap_err();
+    let err =
+        to_public_message(&fx.suite, signed.clone(), &fx.membership_key, &fx.context).unwrap_err();
     assert_eq!(err.category(), ErrorCategory::ApiMisuse);
     // Receiving side rejects a peer that did it anyway.
     let msg = PublicMessage {
@@ -103,7 +106,10 @@ fn application_data_in_public_message_is_rejected_6_2() {
         membership_tag: Some(vec![0; 32]),
     };
     let err = from_public_message(&fx.suite, msg, &fx.membership_key, &fx.context).unwrap_err();
-    assert!(matches!(err, crate::Error::Protocol { rule: "§6.2", .. }), "{err}");
+    assert!(
+        matches!(err, crate::Error::Protocol { rule: "§6.2", .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -118,12 +124,13 @@ fn bad_membership_tag_is_rejected_6_2() {
     )
     .unwrap();
     let mut msg = to_public_message(&fx.suite, signed, &fx.membership_key, &fx.context).unwrap();
-    assert!(
-        from_public_message(&fx.suite, msg.clone(), &fx.membership_key, &fx.context).is_ok()
-    );
+    assert!(from_public_message(&fx.suite, msg.clone(), &fx.membership_key, &fx.context).is_ok());
     msg.membership_tag.as_mut().unwrap()[0] ^= 1;
     let err = from_public_message(&fx.suite, msg, &fx.membership_key, &fx.context).unwrap_err();
-    assert!(matches!(err, crate::Error::Protocol { rule: "§6.2", .. }), "{err}");
+    assert!(
+        matches!(err, crate::Error::Protocol { rule: "§6.2", .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -142,10 +149,16 @@ fn bad_signature_is_rejected_6_1() {
     let mut other = fx.context.clone();
     other.epoch += 1;
     let err = verify_content(&fx.suite, &signed, &other, &fx.pk).unwrap_err();
-    assert!(matches!(err, crate::Error::Protocol { rule: "§6.1", .. }), "{err}");
+    assert!(
+        matches!(err, crate::Error::Protocol { rule: "§6.1", .. }),
+        "{err}"
+    );
     signed.auth.signature[0] ^= 1;
     let err = verify_content(&fx.suite, &signed, &fx.context, &fx.pk).unwrap_err();
-    assert!(matches!(err, crate::Error::Protocol { rule: "§6.1", .. }), "{err}");
+    assert!(
+        matches!(err, crate::Error::Protocol { rule: "§6.1", .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -161,12 +174,24 @@ fn private_message_roundtrip_and_tamper() {
     .unwrap();
     let mut sender = tree(&fx);
     let mut rng = Counter(9);
-    let msg =
-        encrypt_private(&fx.suite, &signed, &mut sender, &fx.sender_data_secret, 5, &mut rng)
-            .unwrap();
-    let second =
-        encrypt_private(&fx.suite, &signed, &mut sender, &fx.sender_data_secret, 5, &mut rng)
-            .unwrap();
+    let msg = encrypt_private(
+        &fx.suite,
+        &signed,
+        &mut sender,
+        &fx.sender_data_secret,
+        5,
+        &mut rng,
+    )
+    .unwrap();
+    let second = encrypt_private(
+        &fx.suite,
+        &signed,
+        &mut sender,
+        &fx.sender_data_secret,
+        5,
+        &mut rng,
+    )
+    .unwrap();
     // A new generation and reuse guard each time.
     assert_ne!(msg.ciphertext, second.ciphertext);
 
@@ -174,6 +199,9 @@ fn private_message_roundtrip_and_tamper() {
     assert_eq!(opened, signed);
     verify_content(&fx.suite, &opened, &fx.context, &fx.pk).unwrap();
 
+    // A receiver that first sees corrupted copies still decrypts the real
+    // message afterwards: a failed decryption consumes no key.
+    let mut receiver = tree(&fx);
     for tamper in 0..3 {
         let mut bad = msg.clone();
         match tamper {
@@ -181,10 +209,24 @@ fn private_message_roundtrip_and_tamper() {
             1 => bad.encrypted_sender_data[0] ^= 1,
             _ => bad.authenticated_data.push(0),
         }
-        let err = decrypt_private(&fx.suite, &bad, &mut tree(&fx), &fx.sender_data_secret)
-            .unwrap_err();
-        assert_eq!(err.category(), ErrorCategory::Crypto, "tamper {tamper}: {err}");
+        let err =
+            decrypt_private(&fx.suite, &bad, &mut receiver, &fx.sender_data_secret).unwrap_err();
+        assert_eq!(
+            err.category(),
+            ErrorCategory::Crypto,
+            "tamper {tamper}: {err}"
+        );
     }
+    assert_eq!(
+        decrypt_private(&fx.suite, &msg, &mut receiver, &fx.sender_data_secret).unwrap(),
+        signed
+    );
+    // ... and exactly once (§9.2: the used key is deleted).
+    let err = decrypt_private(&fx.suite, &msg, &mut receiver, &fx.sender_data_secret).unwrap_err();
+    assert!(
+        matches!(err, crate::Error::Protocol { rule: "§9.2", .. }),
+        "{err}"
+    );
 }
 
 #[test]

@@ -15,6 +15,6 @@ pub use key_schedule::{
 pub use psk::PskSecret;
 pub use psk_id::{PreSharedKeyId, Psk, PskLabel, ResumptionPskUsage};
 pub use secret_tree::{
-    KeyAndNonce, RatchetType, SecretTree, SecretTreeConfig, sender_data_key_nonce,
+    KeyAndNonce, RatchetType, SecretTree, SecretTreeConfig, StagedKey, sender_data_key_nonce,
 };
 pub use transcript::{TranscriptHashes, confirmed_transcript_hash, interim_transcript_hash};

@@ -110,27 +110,10 @@ impl Ratchet {
         leaf: LeafIndex,
         ty: RatchetType,
     ) -> Result<(u32, KeyAndNonce)> {
-        let generation = u32::try_from(self.next).map_err(|_| {
-            Error::protocol(
-                "§9.1",
-                format!("leaf {leaf} {ty} ratchet is exhausted: all 2^32 generations were used"),
-            )
-        })?;
-        // Derive everything before mutating so that a failure leaves the
-        // ratchet as it was.
-        let s = self.secret.as_bytes();
-        let key = suite.derive_tree_secret(s, "key", generation, suite.aead_key_len())?;
-        let nonce = suite.derive_tree_secret(s, "nonce", generation, suite.aead_nonce_len())?;
-        let next = suite.derive_tree_secret(s, "secret", generation, suite.hash_len())?;
+        let (generation, key, next) = derive_step(suite, &self.secret, self.next, leaf, ty)?;
         self.next += 1;
-        // After the last generation there is nothing left to derive; do not
-        // keep a secret that no key will ever come from.
-        self.secret = if self.next > u64::from(u32::MAX) {
-            Secret::default()
-        } else {
-            next
-        };
-        Ok((generation, KeyAndNonce { key, nonce }))
+        self.secret = next;
+        Ok((generation, key))
     }
 
     /// Deletes stored keys more than `window` generations behind the newest
@@ -145,6 +128,91 @@ impl Ratchet {
     }
 }
 
+/// Derives the key and nonce of generation `next` from `secret`, and the
+/// ratchet secret of the generation after it. Pure, so callers can derive
+/// first and change state only once everything succeeded.
+fn derive_step(
+    suite: &Suite,
+    secret: &Secret,
+    next: u64,
+    leaf: LeafIndex,
+    ty: RatchetType,
+) -> Result<(u32, KeyAndNonce, Secret)> {
+    let generation = u32::try_from(next).map_err(|_| {
+        Error::protocol(
+            "§9.1",
+            format!("leaf {leaf} {ty} ratchet is exhausted: all 2^32 generations were used"),
+        )
+    })?;
+    let s = secret.as_bytes();
+    let key = suite.derive_tree_secret(s, "key", generation, suite.aead_key_len())?;
+    let nonce = suite.derive_tree_secret(s, "nonce", generation, suite.aead_nonce_len())?;
+    // After the last generation there is nothing left to derive; do not keep
+    // a secret that no key will ever come from.
+    let following = if generation == u32::MAX {
+        Secret::default()
+    } else {
+        suite.derive_tree_secret(s, "secret", generation, suite.hash_len())?
+    };
+    Ok((generation, KeyAndNonce { key, nonce }, following))
+}
+
+impl KeyAndNonce {
+    /// A copy, for handing out a kept key while it stays stored until the
+    /// caller commits its use. Private: callers never get to reuse a key.
+    fn duplicate(&self) -> Self {
+        Self {
+            key: self.key.clone(),
+            nonce: self.nonce.clone(),
+        }
+    }
+}
+
+/// Leaf ratchets derived for a staged key but not yet stored.
+#[derive(Debug)]
+struct LeafPlan {
+    /// Stored ancestor whose secret the derivation consumed.
+    start: NodeIndex,
+    /// Off-path node secrets to store.
+    kept: Vec<(NodeIndex, Secret)>,
+    ratchets: LeafRatchets,
+}
+
+/// How committing a staged key changes the ratchet.
+#[derive(Debug)]
+enum RatchetChange {
+    /// Delete a kept key of an earlier generation.
+    UseSkipped(u32),
+    /// Move the ratchet from generation `from` to `next`, keeping the keys
+    /// of skipped generations.
+    Advance {
+        from: u64,
+        next: u64,
+        secret: Secret,
+        skipped: Vec<(u32, KeyAndNonce)>,
+    },
+}
+
+/// A receive key derived without changing the tree (§9.2 deletion happens
+/// at [`SecretTree::commit_key`]). Decrypt with [`StagedKey::key`]; commit
+/// only if decryption succeeded, so a forged or corrupted message cannot burn
+/// a generation.
+#[derive(Debug)]
+pub struct StagedKey {
+    leaf: LeafIndex,
+    ty: RatchetType,
+    plan: Option<LeafPlan>,
+    change: RatchetChange,
+    key: KeyAndNonce,
+}
+
+impl StagedKey {
+    /// The key and nonce to decrypt with.
+    pub fn key(&self) -> &KeyAndNonce {
+        &self.key
+    }
+}
+
 /// Both ratchets of a leaf.
 #[derive(Debug)]
 struct LeafRatchets {
@@ -153,6 +221,13 @@ struct LeafRatchets {
 }
 
 impl LeafRatchets {
+    fn get(&self, ty: RatchetType) -> &Ratchet {
+        match ty {
+            RatchetType::Handshake => &self.handshake,
+            RatchetType::Application => &self.application,
+        }
+    }
+
     fn get_mut(&mut self, ty: RatchetType) -> &mut Ratchet {
         match ty {
             RatchetType::Handshake => &mut self.handshake,
@@ -234,17 +309,60 @@ impl SecretTree {
         ty: RatchetType,
         generation: u32,
     ) -> Result<KeyAndNonce> {
+        let staged = self.stage_key(leaf, ty, generation)?;
+        let key = staged.key.duplicate();
+        self.commit_key(staged)?;
+        Ok(key)
+    }
+
+    /// Derives the receive key of `generation` of `leaf`'s ratchet `ty`
+    /// without changing the tree; same rules and errors as
+    /// [`Self::key_for`]. Pass the result to [`Self::commit_key`] once the
+    /// message decrypted.
+    pub fn stage_key(
+        &self,
+        leaf: LeafIndex,
+        ty: RatchetType,
+        generation: u32,
+    ) -> Result<StagedKey> {
+        self.check_leaf(leaf)?;
+        let plan = match self.ratchets.contains_key(&leaf) {
+            true => None,
+            false => Some(self.plan_leaf(leaf)?),
+        };
+        let (change, key) = self.stage_in(plan.as_ref(), leaf, ty, generation)?;
+        Ok(StagedKey {
+            leaf,
+            ty,
+            plan,
+            change,
+            key,
+        })
+    }
+
+    /// The ratchet change and key for `generation`, from the planned or the
+    /// stored ratchets of `leaf`.
+    fn stage_in(
+        &self,
+        plan: Option<&LeafPlan>,
+        leaf: LeafIndex,
+        ty: RatchetType,
+        generation: u32,
+    ) -> Result<(RatchetChange, KeyAndNonce)> {
         let SecretTreeConfig {
             out_of_order_window: window,
             max_forward_distance,
         } = self.config;
-        let suite = self.suite.clone();
-        let ratchet = self.ratchet_mut(leaf, ty)?;
+        let ratchet = match (plan, self.ratchets.get(&leaf)) {
+            (Some(p), _) => p.ratchets.get(ty),
+            (None, Some(r)) => r.get(ty),
+            (None, None) => return Err(Error::Internal("secret tree ratchets vanished")),
+        };
         let wanted = u64::from(generation);
 
         if wanted < ratchet.next {
-            if let Some(key) = ratchet.skipped.remove(&generation) {
-                return Ok(key);
+            if let Some(key) = ratchet.skipped.get(&generation) {
+                return Ok((RatchetChange::UseSkipped(generation), key.duplicate()));
             }
             let newest = ratchet.next - 1;
             let behind = newest - wanted;
@@ -282,32 +400,107 @@ impl SecretTree {
                 ),
             ));
         }
-        while ratchet.next < wanted {
-            let (skipped, key) = ratchet.step(&suite, leaf, ty)?;
+        let mut secret = ratchet.secret.clone();
+        let mut skipped = Vec::new();
+        for g in ratchet.next..wanted {
+            let (skipped_generation, key, following) =
+                derive_step(&self.suite, &secret, g, leaf, ty)?;
             // Keys that would fall out of the window anyway are not stored.
-            if wanted - u64::from(skipped) <= u64::from(window) {
-                ratchet.skipped.insert(skipped, key);
+            if wanted - g <= u64::from(window) {
+                skipped.push((skipped_generation, key));
             }
+            secret = following;
         }
-        let (_, key) = ratchet.step(&suite, leaf, ty)?;
-        ratchet.evict(window);
-        Ok(key)
+        let (_, key, following) = derive_step(&self.suite, &secret, wanted, leaf, ty)?;
+        let change = RatchetChange::Advance {
+            from: ratchet.next,
+            next: wanted + 1,
+            secret: following,
+            skipped,
+        };
+        Ok((change, key))
     }
 
-    /// The ratchet `ty` of `leaf`, deriving the leaf's ratchets on first use.
-    fn ratchet_mut(&mut self, leaf: LeafIndex, ty: RatchetType) -> Result<&mut Ratchet> {
-        if !self.leaves.contains_leaf(leaf) {
-            return Err(Error::protocol(
+    /// Commits a staged key: deletes it and every secret its derivation
+    /// consumed (§9.2). Fails without changing anything if the tree moved on
+    /// since the key was staged.
+    pub fn commit_key(&mut self, staged: StagedKey) -> Result<()> {
+        const STALE: &str = "staged key is stale: the secret tree changed after it was staged";
+        let window = self.config.out_of_order_window;
+        if let Some(plan) = &staged.plan {
+            if self.ratchets.contains_key(&staged.leaf) || !self.nodes.contains_key(&plan.start) {
+                return Err(Error::Misuse(STALE.into()));
+            }
+        }
+        {
+            let current = match (&staged.plan, self.ratchets.get(&staged.leaf)) {
+                (Some(p), _) => p.ratchets.get(staged.ty),
+                (None, Some(r)) => r.get(staged.ty),
+                (None, None) => return Err(Error::Misuse(STALE.into())),
+            };
+            let fresh = match &staged.change {
+                RatchetChange::UseSkipped(g) => current.skipped.contains_key(g),
+                RatchetChange::Advance { from, .. } => current.next == *from,
+            };
+            if !fresh {
+                return Err(Error::Misuse(STALE.into()));
+            }
+        }
+        if let Some(plan) = staged.plan {
+            // §9.2: the node secrets on the path from the root to the leaf are
+            // consumed and MUST be deleted; their off-path children are not.
+            self.nodes.remove(&plan.start);
+            self.nodes.extend(plan.kept);
+            self.ratchets.insert(staged.leaf, plan.ratchets);
+        }
+        let ratchet = self
+            .ratchets
+            .get_mut(&staged.leaf)
+            .map(|r| r.get_mut(staged.ty))
+            .ok_or(Error::Internal("secret tree ratchets vanished"))?;
+        match staged.change {
+            RatchetChange::UseSkipped(g) => {
+                ratchet.skipped.remove(&g);
+            }
+            RatchetChange::Advance {
+                next,
+                secret,
+                skipped,
+                ..
+            } => {
+                ratchet.next = next;
+                ratchet.secret = secret;
+                ratchet.skipped.extend(skipped);
+                ratchet.evict(window);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_leaf(&self, leaf: LeafIndex) -> Result<()> {
+        if self.leaves.contains_leaf(leaf) {
+            Ok(())
+        } else {
+            Err(Error::protocol(
                 "§9",
                 format!(
                     "leaf {leaf} is outside the secret tree of {} leaves",
                     self.leaves
                 ),
-            ));
+            ))
         }
+    }
+
+    /// The ratchet `ty` of `leaf`, deriving the leaf's ratchets on first use.
+    fn ratchet_mut(&mut self, leaf: LeafIndex, ty: RatchetType) -> Result<&mut Ratchet> {
+        self.check_leaf(leaf)?;
         if !self.ratchets.contains_key(&leaf) {
-            let ratchets = self.derive_leaf(leaf)?;
-            self.ratchets.insert(leaf, ratchets);
+            let plan = self.plan_leaf(leaf)?;
+            // §9.2: the node secrets on the path from the root to the leaf
+            // are consumed and MUST be deleted; their off-path children are not.
+            self.nodes.remove(&plan.start);
+            self.nodes.extend(plan.kept);
+            self.ratchets.insert(leaf, plan.ratchets);
         }
         self.ratchets
             .get_mut(&leaf)
@@ -315,10 +508,10 @@ impl SecretTree {
             .ok_or(Error::Internal("secret tree ratchets vanished"))
     }
 
-    /// Walks from the nearest stored ancestor of `leaf` down to it (§9),
-    /// stores the off-path children and deletes the expanded nodes, then
-    /// derives the leaf's two ratchet secrets and deletes the leaf secret.
-    fn derive_leaf(&mut self, leaf: LeafIndex) -> Result<LeafRatchets> {
+    /// Plans the walk from the nearest stored ancestor of `leaf` down to it
+    /// (§9): the off-path children to store, the node to delete, and the
+    /// leaf's two ratchet secrets (the leaf secret itself is never stored).
+    fn plan_leaf(&self, leaf: LeafIndex) -> Result<LeafPlan> {
         const LOST: Error = Error::Internal("secret tree has no stored ancestor of a new leaf");
         let target = leaf.node().ok_or(LOST)?;
         let path = target.direct_path(self.leaves).ok_or(LOST)?;
@@ -329,8 +522,6 @@ impl SecretTree {
 
         let suite = &self.suite;
         let nh = suite.hash_len();
-        // Derive the whole walk before touching the map, so that an error
-        // leaves the tree unchanged.
         let mut kept = Vec::new();
         let mut x = start;
         let mut secret = self.nodes.get(&start).ok_or(LOST)?.clone();
@@ -348,14 +539,13 @@ impl SecretTree {
         }
         let handshake = suite.expand_with_label(secret.as_bytes(), "handshake", &[], nh)?;
         let application = suite.expand_with_label(secret.as_bytes(), "application", &[], nh)?;
-
-        // §9.2: the node secrets on the path from the root to the leaf are
-        // consumed and MUST be deleted; their off-path children are not.
-        self.nodes.remove(&start);
-        self.nodes.extend(kept);
-        Ok(LeafRatchets {
-            handshake: Ratchet::new(handshake),
-            application: Ratchet::new(application),
+        Ok(LeafPlan {
+            start,
+            kept,
+            ratchets: LeafRatchets {
+                handshake: Ratchet::new(handshake),
+                application: Ratchet::new(application),
+            },
         })
     }
 

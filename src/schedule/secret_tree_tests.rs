@@ -268,3 +268,50 @@ fn sender_data_sample_is_at_most_nh_bytes() {
     assert_eq!(empty.key.len(), 16);
     assert_eq!(empty.nonce.len(), 12);
 }
+
+#[test]
+fn staged_key_changes_nothing_until_committed() {
+    let expected = in_order(4, 2, RatchetType::Application, 6);
+    let mut t = tree(4, SecretTreeConfig::default());
+    let nodes_before = t.stored_nodes();
+    // Staging (say, for a message that then fails to decrypt) and dropping
+    // the result leaves the tree as it was: same key can be staged again.
+    let staged = t
+        .stage_key(LeafIndex(2), RatchetType::Application, 3)
+        .unwrap();
+    assert_eq!(staged.key(), &expected[3]);
+    drop(staged);
+    assert_eq!(t.stored_nodes(), nodes_before);
+    let staged = t
+        .stage_key(LeafIndex(2), RatchetType::Application, 3)
+        .unwrap();
+    t.commit_key(staged).unwrap();
+    // Committed: generation 3 is gone, skipped 0..3 are kept and served once.
+    let err = t
+        .stage_key(LeafIndex(2), RatchetType::Application, 3)
+        .unwrap_err();
+    assert_protocol(err, &["generation 3", "already used"]);
+    let staged = t
+        .stage_key(LeafIndex(2), RatchetType::Application, 1)
+        .unwrap();
+    assert_eq!(staged.key(), &expected[1]);
+    t.commit_key(staged).unwrap();
+    assert!(
+        t.key_for(LeafIndex(2), RatchetType::Application, 1)
+            .is_err()
+    );
+}
+
+#[test]
+fn stale_staged_key_is_refused() {
+    let mut t = tree(4, SecretTreeConfig::default());
+    let first = t
+        .stage_key(LeafIndex(1), RatchetType::Handshake, 0)
+        .unwrap();
+    let second = t
+        .stage_key(LeafIndex(1), RatchetType::Handshake, 0)
+        .unwrap();
+    t.commit_key(first).unwrap();
+    let err = t.commit_key(second).unwrap_err();
+    assert_eq!(err.category(), ErrorCategory::ApiMisuse, "{err}");
+}
