@@ -41,4 +41,5 @@ vector_tests! {
     psk_secret => "psk_secret.json",
     transcript_hashes => "transcript-hashes.json",
     message_protection => "message-protection.json",
+    welcome => "welcome.json",
 }

@@ -5,5 +5,6 @@ pub mod extensions;
 pub mod key_package;
 pub mod proposals;
 pub mod welcome;
+pub mod welcome_open;
 
 pub use extensions::{Extension, ExtensionType};

@@ -11,6 +11,7 @@ pub mod secret_tree;
 pub mod transcript_hashes;
 pub mod tree_math;
 pub mod util;
+pub mod welcome;
 
 use std::path::{Path, PathBuf};
 
@@ -96,7 +97,7 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "welcome.json",
-        runner: Runner::Pending("joining from a Welcome (issue 3)"),
+        runner: Runner::Ready(welcome::run),
     },
     VectorFile {
         name: "passive-client-welcome.json",
