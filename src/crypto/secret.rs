@@ -26,6 +26,14 @@ impl Secret {
         Self(vec![0; n])
     }
 
+    /// Overwrites the secret with random bytes of the same length.
+    pub fn fill_random(
+        &mut self,
+        rng: &mut dyn super::RandomSource,
+    ) -> Result<(), super::CryptoError> {
+        rng.fill(&mut self.0)
+    }
+
     /// The secret bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0

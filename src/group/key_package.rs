@@ -1,10 +1,18 @@
 //! KeyPackage (§10): wire form.
 
+use crate::Error;
 use crate::codec::{Encode, Writer, wire_struct};
-use crate::crypto::{CipherSuite, HpkePublicKey};
+use crate::crypto::credential::Credential;
+use crate::crypto::{
+    CipherSuite, HpkePrivateKey, HpkePublicKey, RandomSource, Secret, SignaturePrivateKey,
+    SignaturePublicKey, Suite,
+};
 use crate::group::Extension;
+use crate::group::extensions::{RequiredCapabilities, check_unique_types};
 use crate::schedule::ProtocolVersion;
 use crate::tree::leaf_node::LeafNode;
+use crate::tree::leaf_node::{Capabilities, LeafNodeSource, Lifetime};
+use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
 
 wire_struct! {
     /// `KeyPackage` (§10).
@@ -37,3 +45,134 @@ impl KeyPackage {
         Ok(w.finish()?)
     }
 }
+
+/// Label of the KeyPackage signature (§10).
+pub const KEY_PACKAGE_LABEL: &str = "KeyPackageTBS";
+
+/// The private keys behind a key package: the init key a Welcome is
+/// encrypted to and the leaf's encryption key.
+#[derive(Debug, Clone)]
+pub struct KeyPackagePrivate {
+    /// Private half of `init_key`.
+    pub init_key: HpkePrivateKey,
+    /// Private half of `leaf_node.encryption_key`.
+    pub encryption_key: HpkePrivateKey,
+}
+
+/// What goes into a new key package besides fresh keys.
+#[derive(Debug, Clone)]
+pub struct KeyPackageParams {
+    /// The member's credential.
+    pub credential: Credential,
+    /// Validity window.
+    pub lifetime: Lifetime,
+    /// Capabilities to advertise.
+    pub capabilities: Capabilities,
+    /// Extensions of the leaf node.
+    pub leaf_extensions: Vec<Extension>,
+    /// Extensions of the key package.
+    pub extensions: Vec<Extension>,
+}
+
+/// A fresh HPKE key pair from `Nh` random bytes (RFC 9180 DeriveKeyPair).
+pub fn generate_hpke_key_pair(
+    suite: &Suite,
+    rng: &mut dyn RandomSource,
+) -> crate::Result<(HpkePrivateKey, HpkePublicKey)> {
+    let mut ikm = Secret::zero(suite.hash_len());
+    ikm.fill_random(rng)?;
+    Ok(suite.derive_key_pair(ikm.as_bytes())?)
+}
+
+impl KeyPackage {
+    /// Creates and signs a key package with fresh init and encryption keys
+    /// (§10).
+    pub fn create(
+        suite: &Suite,
+        signature_key: &SignaturePrivateKey,
+        signature_public: &SignaturePublicKey,
+        params: KeyPackageParams,
+        rng: &mut dyn RandomSource,
+    ) -> crate::Result<(Self, KeyPackagePrivate)> {
+        let (init_priv, init_key) = generate_hpke_key_pair(suite, rng)?;
+        let (enc_priv, encryption_key) = generate_hpke_key_pair(suite, rng)?;
+        let mut leaf_node = LeafNode {
+            encryption_key,
+            signature_key: signature_public.clone(),
+            credential: params.credential,
+            capabilities: params.capabilities,
+            leaf_node_source: LeafNodeSource::KeyPackage(params.lifetime),
+            extensions: params.leaf_extensions,
+            signature: Vec::new(),
+        };
+        leaf_node.sign(suite, signature_key, None)?;
+        let mut kp = Self {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: suite.id(),
+            init_key,
+            leaf_node,
+            extensions: params.extensions,
+            signature: Vec::new(),
+        };
+        kp.signature =
+            suite.sign_with_label(signature_key, KEY_PACKAGE_LABEL, &kp.to_be_signed()?)?;
+        Ok((
+            kp,
+            KeyPackagePrivate {
+                init_key: init_priv,
+                encryption_key: enc_priv,
+            },
+        ))
+    }
+
+    /// Validates a key package (§10.1) for a group using `suite`, with the
+    /// group's required capabilities if any.
+    pub fn validate(
+        &self,
+        suite: &Suite,
+        required: Option<&RequiredCapabilities>,
+        lifetime: LifetimePolicy,
+    ) -> crate::Result<()> {
+        // §10.1: cipher suite and protocol version match the group's.
+        if self.version != ProtocolVersion::MLS10 || self.cipher_suite != suite.id() {
+            return Err(Error::protocol(
+                "§10.1",
+                format!(
+                    "key package for version {:?} and suite {:?}, group uses MLS10 and {:?}",
+                    self.version,
+                    self.cipher_suite,
+                    suite.id()
+                ),
+            ));
+        }
+        // §10.1: the leaf must be valid for a key package (§7.3).
+        validate_leaf_node(
+            suite,
+            &self.leaf_node,
+            LeafRole::KeyPackage,
+            required,
+            lifetime,
+        )?;
+        // §10.1: signature by the leaf's signature key.
+        suite
+            .verify_with_label(
+                &self.leaf_node.signature_key,
+                KEY_PACKAGE_LABEL,
+                &self.to_be_signed()?,
+                &self.signature,
+            )
+            .map_err(|_| Error::protocol("§10.1", "KeyPackage signature does not verify"))?;
+        // §10.1: init_key and the leaf's encryption_key differ.
+        if self.init_key == self.leaf_node.encryption_key {
+            return Err(Error::protocol(
+                "§10.1",
+                "init_key equals the leaf's encryption_key",
+            ));
+        }
+        check_unique_types(&self.extensions, "KeyPackage extensions")
+    }
+}
+
+#[cfg(test)]
+#[path = "key_package_tests.rs"]
+mod tests;

@@ -216,3 +216,11 @@ impl Decode for ProposalOrRef {
         }
     }
 }
+
+impl ProposalType {
+    /// True for the types RFC 9420 defines (§7.2): clients support them
+    /// without listing them in their capabilities.
+    pub fn is_default(self) -> bool {
+        (1..=7).contains(&self.0)
+    }
+}

@@ -427,10 +427,10 @@ impl SecretTree {
     pub fn commit_key(&mut self, staged: StagedKey) -> Result<()> {
         const STALE: &str = "staged key is stale: the secret tree changed after it was staged";
         let window = self.config.out_of_order_window;
-        if let Some(plan) = &staged.plan {
-            if self.ratchets.contains_key(&staged.leaf) || !self.nodes.contains_key(&plan.start) {
-                return Err(Error::Misuse(STALE.into()));
-            }
+        if let Some(plan) = &staged.plan
+            && (self.ratchets.contains_key(&staged.leaf) || !self.nodes.contains_key(&plan.start))
+        {
+            return Err(Error::Misuse(STALE.into()));
         }
         {
             let current = match (&staged.plan, self.ratchets.get(&staged.leaf)) {

@@ -129,3 +129,63 @@ impl LeafNode {
         Ok(w.finish()?)
     }
 }
+
+/// Label of the LeafNode signature (§7.2).
+pub const LEAF_NODE_LABEL: &str = "LeafNodeTBS";
+
+impl LeafNode {
+    /// Signs the leaf in place (§7.2). `group` is the group id and the leaf's
+    /// index, required for the update and commit sources.
+    pub fn sign(
+        &mut self,
+        suite: &crate::crypto::Suite,
+        key: &crate::crypto::SignaturePrivateKey,
+        group: Option<(&[u8], LeafIndex)>,
+    ) -> Result<()> {
+        let tbs = self.to_be_signed(group)?;
+        self.signature = suite.sign_with_label(key, LEAF_NODE_LABEL, &tbs)?;
+        Ok(())
+    }
+
+    /// Verifies the leaf's signature with its own signature key (§7.3).
+    /// Errors name `leaf` when given.
+    pub fn verify_signature(
+        &self,
+        suite: &crate::crypto::Suite,
+        group: Option<(&[u8], LeafIndex)>,
+    ) -> Result<()> {
+        let tbs = self.to_be_signed(group)?;
+        suite
+            .verify_with_label(&self.signature_key, LEAF_NODE_LABEL, &tbs, &self.signature)
+            .map_err(|_| {
+                let at = group.map_or(String::from("key package leaf"), |(_, l)| {
+                    format!("leaf {}", l.0)
+                });
+                Error::protocol("§7.3", format!("{at}: LeafNode signature does not verify"))
+            })
+    }
+}
+
+impl Capabilities {
+    /// Capabilities of a client that supports exactly `suite`, MLS 1.0, the
+    /// default proposal and extension types, and basic credentials.
+    pub fn for_suite(suite: CipherSuite) -> Self {
+        Self {
+            versions: vec![ProtocolVersion::MLS10],
+            cipher_suites: vec![suite],
+            extensions: Vec::new(),
+            proposals: Vec::new(),
+            credentials: vec![CredentialType::BASIC],
+        }
+    }
+
+    /// Whether extension type `ty` is supported: listed, or a default type.
+    pub fn supports_extension(&self, ty: ExtensionType) -> bool {
+        ty.is_default() || self.extensions.contains(&ty)
+    }
+
+    /// Whether proposal type `ty` is supported: listed, or a default type.
+    pub fn supports_proposal(&self, ty: ProposalType) -> bool {
+        ty.is_default() || self.proposals.contains(&ty)
+    }
+}
