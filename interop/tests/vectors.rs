@@ -41,5 +41,7 @@ vector_tests! {
     psk_secret => "psk_secret.json",
     transcript_hashes => "transcript-hashes.json",
     message_protection => "message-protection.json",
+    tree_operations => "tree-operations.json",
+    tree_validation => "tree-validation.json",
     welcome => "welcome.json",
 }

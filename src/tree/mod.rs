@@ -1,6 +1,10 @@
 //! The ratchet tree (§4, §7).
 
+pub mod hashes;
 pub mod leaf_node;
 pub mod leaf_validation;
 pub mod math;
 pub mod nodes;
+pub mod operations;
+pub mod ratchet_tree;
+pub mod signatures;

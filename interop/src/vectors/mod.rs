@@ -10,6 +10,8 @@ pub mod psk_secret;
 pub mod secret_tree;
 pub mod transcript_hashes;
 pub mod tree_math;
+pub mod tree_operations;
+pub mod tree_validation;
 pub mod util;
 pub mod welcome;
 
@@ -85,11 +87,11 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "tree-operations.json",
-        runner: Runner::Pending("ratchet tree operations (issue 3)"),
+        runner: Runner::Ready(tree_operations::run),
     },
     VectorFile {
         name: "tree-validation.json",
-        runner: Runner::Pending("ratchet tree validation (issue 3)"),
+        runner: Runner::Ready(tree_validation::run),
     },
     VectorFile {
         name: "treekem.json",

@@ -1,0 +1,496 @@
+//! The in-memory ratchet tree (§4.1, §7, §12.4.3.3).
+//!
+//! [`RatchetTree`] keeps the array representation of Appendix C: one slot per
+//! node, in node-index order, always padded to a full `2^(d+1) - 1` nodes. The
+//! wire form ([`RatchetTreeWire`]) drops trailing blanks; [`RatchetTree::from_wire`]
+//! and [`RatchetTree::to_wire`] convert between the two.
+//!
+//! Next to each node the tree keeps a cached tree hash (§7.8, see
+//! [`crate::tree::hashes`]). The cache is filled lazily through `&self` and
+//! every mutating method of this type clears the slot of the changed node and
+//! of its direct path, so after a change only the O(log n) hashes on that path
+//! are recomputed. Extending or truncating the tree keeps the cache of the
+//! surviving nodes: a node's tree hash depends only on its subtree and leaf
+//! indices, which neither operation changes.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::crypto::CipherSuite;
+use crate::tree::leaf_node::LeafNode;
+use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
+use crate::tree::nodes::{Node, ParentNode, RatchetTreeWire};
+use crate::{Error, Result};
+
+/// A ratchet tree: the public state of a group's members (§4.1, §7).
+#[derive(Debug, Clone)]
+pub struct RatchetTree {
+    /// `nodes[i]` is node `i`; `None` is a blank node. Always
+    /// `leaf_count.node_width()` long.
+    nodes: Vec<Option<Node>>,
+    /// The number of leaves, a power of two.
+    leaf_count: LeafCount,
+    /// Cached tree hash of each node (§7.8), same length as `nodes`.
+    pub(super) hash_cache: Vec<OnceLock<Vec<u8>>>,
+    /// The cipher suite the cached hashes were computed with.
+    pub(super) hash_suite: OnceLock<CipherSuite>,
+}
+
+impl PartialEq for RatchetTree {
+    fn eq(&self, other: &Self) -> bool {
+        self.leaf_count == other.leaf_count && self.nodes == other.nodes
+    }
+}
+
+impl Eq for RatchetTree {}
+
+fn node_index(i: usize) -> Result<NodeIndex> {
+    u32::try_from(i)
+        .map(NodeIndex)
+        .map_err(|_| Error::Internal("node index beyond u32"))
+}
+
+/// The range `[first, first + count)` of leaf indices below `node`.
+pub(super) fn leaf_span(node: NodeIndex) -> (u64, u64) {
+    let k = node.level();
+    let half = (1u64 << k) - 1;
+    let first = (u64::from(node.0) - half) / 2;
+    (first, 1u64 << k)
+}
+
+/// True when leaf `leaf` lies in the subtree headed by `node`.
+pub(super) fn subtree_contains_leaf(node: NodeIndex, leaf: LeafIndex) -> bool {
+    let (first, count) = leaf_span(node);
+    (first..first + count).contains(&u64::from(leaf.0))
+}
+
+impl RatchetTree {
+    /// A one-leaf tree holding `leaf`: the tree of a group's creator (§11).
+    pub fn new(leaf: LeafNode) -> Result<Self> {
+        let one = LeafCount::new(1).ok_or(Error::Internal("a one-leaf tree is supported"))?;
+        let mut tree = Self::blank(one);
+        tree.nodes[0] = Some(Node::Leaf(Box::new(leaf)));
+        Ok(tree)
+    }
+
+    /// An all-blank tree of `leaf_count` leaves.
+    fn blank(leaf_count: LeafCount) -> Self {
+        let width = leaf_count.node_width() as usize;
+        Self {
+            nodes: vec![None; width],
+            leaf_count,
+            hash_cache: (0..width).map(|_| OnceLock::new()).collect(),
+            hash_suite: OnceLock::new(),
+        }
+    }
+
+    /// Builds a tree from the `ratchet_tree` wire form (§12.4.3.3).
+    ///
+    /// Rejects an empty vector or one whose last node is blank, a vector too
+    /// long for any supported tree, a leaf node at an odd (parent) index or
+    /// a parent node at an even (leaf) index, and a parent node whose
+    /// `unmerged_leaves` are not strictly increasing leaves of its subtree.
+    pub fn from_wire(wire: RatchetTreeWire) -> Result<Self> {
+        // §12.4.3.3: "The receiver MUST check that the last node in
+        // `ratchet_tree` is non-blank".
+        match wire.last() {
+            None => {
+                return Err(Error::protocol(
+                    "§12.4.3.3",
+                    "ratchet_tree is empty: its last node must be non-blank",
+                ));
+            }
+            Some(None) => {
+                return Err(Error::protocol(
+                    "§12.4.3.3",
+                    format!(
+                        "ratchet_tree ends with a blank node (node {}): trailing blanks must be omitted",
+                        wire.len() - 1
+                    ),
+                ));
+            }
+            Some(Some(_)) => {}
+        }
+        // §12.4.3.3: extend "until it has a length of the form 2^(d+1) - 1,
+        // adding the minimum number of blank values possible". Width
+        // 2L - 1 >= len needs L >= (len + 1) / 2 leaves, rounded up.
+        let too_long = || {
+            Error::protocol(
+                "§12.4.3.3",
+                format!("ratchet_tree has {} nodes, more than any tree", wire.len()),
+            )
+        };
+        let min_leaves = u32::try_from(wire.len() / 2 + 1).map_err(|_| too_long())?;
+        let leaf_count = LeafCount::covering(min_leaves).ok_or_else(too_long)?;
+        let mut tree = Self::blank(leaf_count);
+        if wire.len() > tree.nodes.len() {
+            return Err(Error::Internal("padded tree shorter than its wire form"));
+        }
+        for (i, node) in wire.into_iter().enumerate() {
+            let x = node_index(i)?;
+            if let Some(node) = &node {
+                tree.check_node(x, node)?;
+            }
+            tree.nodes[i] = node;
+        }
+        Ok(tree)
+    }
+
+    /// Checks that `node` may sit at `x`: its kind matches the position
+    /// (§12.4.3.3: leaves at even indices, parents at odd), and a parent's
+    /// unmerged leaves are sorted (§7.1) and lie below it (§12.4.3.1).
+    fn check_node(&self, x: NodeIndex, node: &Node) -> Result<()> {
+        match node {
+            Node::Leaf(_) if !x.is_leaf() => Err(Error::protocol(
+                "§12.4.3.3",
+                format!("node {x} is a parent position but holds a leaf node"),
+            )),
+            Node::Parent(_) if x.is_leaf() => Err(Error::protocol(
+                "§12.4.3.3",
+                format!("node {x} is a leaf position but holds a parent node"),
+            )),
+            Node::Leaf(_) => Ok(()),
+            Node::Parent(p) => {
+                // §7.1: "The entries in the `unmerged_leaves` vector MUST be
+                // sorted in increasing order."
+                if p.unmerged_leaves.windows(2).any(|w| w[0] >= w[1]) {
+                    return Err(Error::protocol(
+                        "§7.1",
+                        format!("unmerged_leaves of node {x} are not strictly increasing"),
+                    ));
+                }
+                // §12.4.3.1: each entry must be "a descendant of the parent node".
+                if let Some(u) = p
+                    .unmerged_leaves
+                    .iter()
+                    .find(|u| !subtree_contains_leaf(x, **u))
+                {
+                    return Err(Error::protocol(
+                        "§12.4.3.1",
+                        format!("unmerged leaf {u} of node {x} is not below that node"),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Decodes a TLS-encoded `ratchet_tree` and builds the tree
+    /// ([`Self::from_wire`]).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Self::from_wire(crate::decode_exact::<RatchetTreeWire>(
+            "ratchet_tree",
+            bytes,
+        )?)
+    }
+
+    /// The wire form: the nodes in order with trailing blanks dropped
+    /// (§12.4.3.3: "the sender MUST NOT include blank nodes after the last
+    /// non-blank node").
+    pub fn to_wire(&self) -> RatchetTreeWire {
+        let end = self
+            .nodes
+            .iter()
+            .rposition(Option::is_some)
+            .map_or(0, |i| i + 1);
+        self.nodes[..end].to_vec()
+    }
+
+    /// The TLS encoding of [`Self::to_wire`].
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(crate::codec::encode(&self.to_wire())?)
+    }
+
+    /// The number of leaves (a power of two, blank leaves included).
+    pub fn leaf_count(&self) -> LeafCount {
+        self.leaf_count
+    }
+
+    /// The root node.
+    pub fn root(&self) -> NodeIndex {
+        self.leaf_count.root()
+    }
+
+    /// The number of members: non-blank leaves.
+    pub fn member_count(&self) -> usize {
+        self.nodes.iter().step_by(2).filter(|n| n.is_some()).count()
+    }
+
+    /// The non-blank leaves with their indices, left to right.
+    pub fn members(&self) -> impl Iterator<Item = (LeafIndex, &LeafNode)> {
+        self.nodes
+            .iter()
+            .step_by(2)
+            .zip(0u32..)
+            .filter_map(|(n, i)| match n {
+                Some(Node::Leaf(l)) => Some((LeafIndex(i), &**l)),
+                _ => None,
+            })
+    }
+
+    /// The node at `x`; `None` when blank or outside the tree.
+    pub fn node(&self, x: NodeIndex) -> Option<&Node> {
+        self.nodes.get(x.0 as usize).and_then(Option::as_ref)
+    }
+
+    /// The leaf node at `leaf`; `None` when blank or outside the tree.
+    pub fn leaf(&self, leaf: LeafIndex) -> Option<&LeafNode> {
+        match self.node(leaf.node()?) {
+            Some(Node::Leaf(l)) => Some(l),
+            _ => None,
+        }
+    }
+
+    /// The parent node at `x`; `None` when blank, a leaf position or outside
+    /// the tree.
+    pub fn parent(&self, x: NodeIndex) -> Option<&ParentNode> {
+        match self.node(x) {
+            Some(Node::Parent(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// True when `x` is in the tree and blank.
+    pub fn is_blank(&self, x: NodeIndex) -> bool {
+        self.leaf_count.contains_node(x) && self.node(x).is_none()
+    }
+
+    /// The resolution of `x` (§4.1.1): a non-blank node followed by its
+    /// unmerged leaves; nothing for a blank leaf; for a blank parent the
+    /// resolution of its left child then of its right child. Empty for a node
+    /// outside the tree.
+    pub fn resolution(&self, x: NodeIndex) -> Vec<NodeIndex> {
+        let mut out = Vec::new();
+        if self.leaf_count.contains_node(x) {
+            self.resolve_into(x, &mut out);
+        }
+        out
+    }
+
+    fn resolve_into(&self, x: NodeIndex, out: &mut Vec<NodeIndex>) {
+        match self.node(x) {
+            Some(Node::Leaf(_)) => out.push(x),
+            Some(Node::Parent(p)) => {
+                out.push(x);
+                // Entries were checked to lie below `x`, so `node()` is Some.
+                out.extend(p.unmerged_leaves.iter().filter_map(|u| u.node()));
+            }
+            None => {
+                if let (Some(l), Some(r)) = (x.left(), x.right()) {
+                    self.resolve_into(l, out);
+                    self.resolve_into(r, out);
+                }
+            }
+        }
+    }
+
+    /// True when the resolution of `x` is empty: every node below `x`,
+    /// `x` included, is blank. (A non-blank parent is in its own resolution,
+    /// so unmerged leaves never decide this.)
+    pub fn resolution_is_empty(&self, x: NodeIndex) -> bool {
+        match self.node(x) {
+            Some(_) => false,
+            None => match (x.left(), x.right()) {
+                (Some(l), Some(r)) => self.resolution_is_empty(l) && self.resolution_is_empty(r),
+                _ => true,
+            },
+        }
+    }
+
+    /// The filtered direct path of `leaf` (§4.1.2): its direct path without
+    /// the nodes whose child on the copath has an empty resolution. `None`
+    /// for a leaf outside the tree.
+    pub fn filtered_direct_path(&self, leaf: LeafIndex) -> Option<Vec<NodeIndex>> {
+        let x = leaf.node()?;
+        let path = x.direct_path(self.leaf_count)?;
+        let copath = x.copath(self.leaf_count)?;
+        Some(
+            path.into_iter()
+                .zip(copath)
+                .filter(|(_, c)| !self.resolution_is_empty(*c))
+                .map(|(p, _)| p)
+                .collect(),
+        )
+    }
+
+    /// Checks the `unmerged_leaves` of every parent node as §12.4.3.1
+    /// requires when joining: each entry is a non-blank leaf (its position
+    /// below the node is checked on construction), and every non-blank
+    /// parent between that leaf and the node lists it too.
+    pub fn verify_unmerged_leaves(&self) -> Result<()> {
+        for (i, node) in self.nodes.iter().enumerate() {
+            let Some(Node::Parent(p)) = node else {
+                continue;
+            };
+            let x = node_index(i)?;
+            for &u in &p.unmerged_leaves {
+                if self.leaf(u).is_none() {
+                    return Err(Error::protocol(
+                        "§12.4.3.1",
+                        format!("unmerged leaf {u} of node {x} is blank"),
+                    ));
+                }
+                let Some(path) = u.node().and_then(|n| n.direct_path(self.leaf_count)) else {
+                    return Err(Error::Internal("unmerged leaf outside the tree"));
+                };
+                for q in path.into_iter().take_while(|q| *q != x) {
+                    if let Some(qp) = self.parent(q)
+                        && qp.unmerged_leaves.binary_search(&u).is_err()
+                    {
+                        return Err(Error::protocol(
+                            "§12.4.3.1",
+                            format!(
+                                "leaf {u} is unmerged at node {x} but not at node {q} between them"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that no two nodes share an encryption key and no two members
+    /// share a signature key: §7.3 requires `signature_key` and
+    /// `encryption_key` to be unique among the members, and §12.4.3.1 that
+    /// "the encryption key in the parent node does not appear in any other
+    /// node of the tree". Fails naming both nodes.
+    pub fn verify_unique_keys(&self) -> Result<()> {
+        let mut encryption: HashMap<&[u8], NodeIndex> = HashMap::new();
+        let mut signature: HashMap<&[u8], LeafIndex> = HashMap::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let x = node_index(i)?;
+            let key = match node {
+                None => continue,
+                Some(Node::Parent(p)) => p.encryption_key.as_bytes(),
+                Some(Node::Leaf(l)) => {
+                    let leaf = x.leaf().ok_or(Error::Internal("leaf node at odd index"))?;
+                    if let Some(other) = signature.insert(l.signature_key.as_bytes(), leaf) {
+                        return Err(Error::protocol(
+                            "§7.3",
+                            format!("leaves {other} and {leaf} have the same signature key"),
+                        ));
+                    }
+                    l.encryption_key.as_bytes()
+                }
+            };
+            if let Some(other) = encryption.insert(key, x) {
+                let rule = if other.is_leaf() && x.is_leaf() {
+                    "§7.3"
+                } else {
+                    "§12.4.3.1"
+                };
+                return Err(Error::protocol(
+                    rule,
+                    format!("nodes {other} and {x} have the same encryption key"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- mutation; every method clears the hash cache along the change ----
+
+    /// Clears the cached tree hash of `x` and of its direct path.
+    fn invalidate(&mut self, x: NodeIndex) {
+        if let Some(cell) = self.hash_cache.get_mut(x.0 as usize) {
+            cell.take();
+        }
+        let mut y = x;
+        while let Some(p) = y.parent(self.leaf_count) {
+            if let Some(cell) = self.hash_cache.get_mut(p.0 as usize) {
+                cell.take();
+            }
+            y = p;
+        }
+    }
+
+    /// Sets node `x` to `node` (`None` blanks it), with the checks of
+    /// [`Self::from_wire`] on its kind and unmerged leaves.
+    pub fn set_node(&mut self, x: NodeIndex, node: Option<Node>) -> Result<()> {
+        if !self.leaf_count.contains_node(x) {
+            return Err(Error::Misuse(format!(
+                "node {x} is outside a tree of {} leaves",
+                self.leaf_count
+            )));
+        }
+        if let Some(n) = &node {
+            self.check_node(x, n)?;
+        }
+        self.nodes[x.0 as usize] = node;
+        self.invalidate(x);
+        Ok(())
+    }
+
+    /// Sets leaf `leaf` to `node` (`None` blanks it).
+    pub fn set_leaf(&mut self, leaf: LeafIndex, node: Option<LeafNode>) -> Result<()> {
+        let x = leaf
+            .node()
+            .ok_or_else(|| Error::Misuse(format!("leaf {leaf} is outside any tree")))?;
+        self.set_node(x, node.map(|l| Node::Leaf(Box::new(l))))
+    }
+
+    /// Changes the parent node at `x` through `f` (on a copy, stored only if
+    /// it passes the checks of [`Self::set_node`]) and clears the cache on its
+    /// path. `Ok(None)` if `x` is not a non-blank parent.
+    pub fn update_parent<R>(
+        &mut self,
+        x: NodeIndex,
+        f: impl FnOnce(&mut ParentNode) -> R,
+    ) -> Result<Option<R>> {
+        let Some(p) = self.parent(x) else {
+            return Ok(None);
+        };
+        let mut p = p.clone();
+        let out = f(&mut p);
+        self.set_node(x, Some(Node::Parent(Box::new(p))))?;
+        Ok(Some(out))
+    }
+
+    /// Blanks every node on the direct path of `leaf` (§12.1.2, §12.1.3).
+    pub fn blank_direct_path(&mut self, leaf: LeafIndex) -> Result<()> {
+        let path = leaf
+            .node()
+            .and_then(|x| x.direct_path(self.leaf_count))
+            .ok_or_else(|| Error::Misuse(format!("leaf {leaf} is outside the tree")))?;
+        for p in path {
+            self.nodes[p.0 as usize] = None;
+            if let Some(cell) = self.hash_cache.get_mut(p.0 as usize) {
+                cell.take();
+            }
+        }
+        Ok(())
+    }
+
+    /// Doubles the tree (§7.7): the old tree becomes the left subtree of a
+    /// new blank root over a new all-blank right subtree.
+    pub fn extend(&mut self) -> Result<()> {
+        let doubled = self.leaf_count.doubled().ok_or_else(|| {
+            Error::Misuse(format!("a tree of {} leaves cannot grow", self.leaf_count))
+        })?;
+        let width = doubled.node_width() as usize;
+        self.nodes.resize(width, None);
+        self.hash_cache.resize_with(width, OnceLock::new);
+        self.leaf_count = doubled;
+        Ok(())
+    }
+
+    /// Halves the tree while its right half is entirely blank (§7.7, §12.1.3),
+    /// never below one leaf.
+    pub fn truncate(&mut self) {
+        while let Some(half) = self.leaf_count.halved() {
+            let width = half.node_width() as usize;
+            // The old root sits at `width` and the right subtree after it.
+            if self.nodes[width + 1..].iter().any(Option::is_some) {
+                break;
+            }
+            self.nodes.truncate(width);
+            self.hash_cache.truncate(width);
+            self.leaf_count = half;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "ratchet_tree_tests.rs"]
+mod tests;
