@@ -10,11 +10,20 @@ use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
 impl RatchetTree {
-    /// The leftmost blank leaf, if any.
+    /// The leftmost blank leaf, if any: a descent from the root that goes
+    /// left whenever the left subtree has room, O(log n).
     pub fn leftmost_blank_leaf(&self) -> Option<LeafIndex> {
-        (0..self.leaf_count().get())
-            .map(LeafIndex)
-            .find(|l| self.leaf(*l).is_none())
+        let full = |x: crate::tree::math::NodeIndex| {
+            u64::from(self.occupied_below(x)) == 1u64 << x.level()
+        };
+        let mut x = self.root();
+        if full(x) {
+            return None;
+        }
+        while let (Some(l), Some(r)) = (x.left(), x.right()) {
+            x = if full(l) { r } else { l };
+        }
+        x.leaf()
     }
 
     /// Adds `leaf_node` as a new member (§12.1.1) and returns its index: the

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::crypto::CipherSuite;
+use crate::crypto::{CipherSuite, HpkePublicKey};
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode, RatchetTreeWire};
@@ -34,6 +34,14 @@ pub struct RatchetTree {
     pub(super) hash_cache: Vec<OnceLock<Vec<u8>>>,
     /// The cipher suite the cached hashes were computed with.
     pub(super) hash_suite: OnceLock<CipherSuite>,
+    /// How many nodes carry each encryption key, so that "this key is not in
+    /// the tree" (§12.4.2) is a lookup rather than a scan.
+    encryption_keys: HashMap<HpkePublicKey, u32>,
+    /// `occupied[x]`: how many non-blank leaves lie below node `x` (itself
+    /// for a leaf). Kept along the direct path of each change, so finding
+    /// the leftmost blank leaf (§12.1.1), counting members and deciding
+    /// truncation (§12.1.3) take O(log n) instead of a scan.
+    occupied: Vec<u32>,
 }
 
 impl PartialEq for RatchetTree {
@@ -43,6 +51,14 @@ impl PartialEq for RatchetTree {
 }
 
 impl Eq for RatchetTree {}
+
+/// The encryption key a node carries.
+fn node_encryption_key(node: &Node) -> &HpkePublicKey {
+    match node {
+        Node::Leaf(l) => &l.encryption_key,
+        Node::Parent(p) => &p.encryption_key,
+    }
+}
 
 fn node_index(i: usize) -> Result<NodeIndex> {
     u32::try_from(i)
@@ -69,7 +85,7 @@ impl RatchetTree {
     pub fn new(leaf: LeafNode) -> Result<Self> {
         let one = LeafCount::new(1).ok_or(Error::Internal("a one-leaf tree is supported"))?;
         let mut tree = Self::blank(one);
-        tree.nodes[0] = Some(Node::Leaf(Box::new(leaf)));
+        tree.put(0, Some(Node::Leaf(Box::new(leaf))));
         Ok(tree)
     }
 
@@ -81,7 +97,54 @@ impl RatchetTree {
             leaf_count,
             hash_cache: (0..width).map(|_| OnceLock::new()).collect(),
             hash_suite: OnceLock::new(),
+            encryption_keys: HashMap::new(),
+            occupied: vec![0; width],
         }
+    }
+
+    /// Stores `node` at index `i`, keeping the encryption-key index current.
+    /// Does not touch the hash cache.
+    fn put(&mut self, i: usize, node: Option<Node>) {
+        let was = u32::from(self.nodes[i].is_some());
+        if let Some(old) = self.nodes[i].take() {
+            let key = node_encryption_key(&old);
+            if let Some(n) = self.encryption_keys.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    self.encryption_keys.remove(key);
+                }
+            }
+        }
+        if let Some(new) = &node {
+            *self
+                .encryption_keys
+                .entry(node_encryption_key(new).clone())
+                .or_insert(0) += 1;
+        }
+        let now = u32::from(node.is_some());
+        self.nodes[i] = node;
+        if i.is_multiple_of(2) && was != now {
+            // A leaf changed occupancy: adjust it and every ancestor.
+            let mut x = NodeIndex(i as u32);
+            loop {
+                let c = &mut self.occupied[x.0 as usize];
+                *c = *c + now - was;
+                match x.parent(self.leaf_count) {
+                    Some(p) => x = p,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// Non-blank leaves below node `x`.
+    pub(super) fn occupied_below(&self, x: NodeIndex) -> u32 {
+        self.occupied.get(x.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// True when some node of the tree has encryption key `key`.
+    pub fn contains_encryption_key(&self, key: &HpkePublicKey) -> bool {
+        self.encryption_keys.contains_key(key)
     }
 
     /// Builds a tree from the `ratchet_tree` wire form (§12.4.3.3).
@@ -131,7 +194,7 @@ impl RatchetTree {
             if let Some(node) = &node {
                 tree.check_node(x, node)?;
             }
-            tree.nodes[i] = node;
+            tree.put(i, node);
         }
         Ok(tree)
     }
@@ -213,7 +276,7 @@ impl RatchetTree {
 
     /// The number of members: non-blank leaves.
     pub fn member_count(&self) -> usize {
-        self.nodes.iter().step_by(2).filter(|n| n.is_some()).count()
+        self.occupied_below(self.root()) as usize
     }
 
     /// The non-blank leaves with their indices, left to right.
@@ -417,7 +480,7 @@ impl RatchetTree {
         if let Some(n) = &node {
             self.check_node(x, n)?;
         }
-        self.nodes[x.0 as usize] = node;
+        self.put(x.0 as usize, node);
         self.invalidate(x);
         Ok(())
     }
@@ -454,7 +517,7 @@ impl RatchetTree {
             .and_then(|x| x.direct_path(self.leaf_count))
             .ok_or_else(|| Error::Misuse(format!("leaf {leaf} is outside the tree")))?;
         for p in path {
-            self.nodes[p.0 as usize] = None;
+            self.put(p.0 as usize, None);
             if let Some(cell) = self.hash_cache.get_mut(p.0 as usize) {
                 cell.take();
             }
@@ -469,9 +532,14 @@ impl RatchetTree {
             Error::Misuse(format!("a tree of {} leaves cannot grow", self.leaf_count))
         })?;
         let width = doubled.node_width() as usize;
+        let members = self.occupied_below(self.root());
         self.nodes.resize(width, None);
         self.hash_cache.resize_with(width, OnceLock::new);
+        self.occupied.resize(width, 0);
         self.leaf_count = doubled;
+        // The old tree is the new root's left subtree.
+        let root = self.root();
+        self.occupied[root.0 as usize] = members;
         Ok(())
     }
 
@@ -481,11 +549,19 @@ impl RatchetTree {
         while let Some(half) = self.leaf_count.halved() {
             let width = half.node_width() as usize;
             // The old root sits at `width` and the right subtree after it.
-            if self.nodes[width + 1..].iter().any(Option::is_some) {
-                break;
+            // Parent nodes only exist above members, so an unoccupied right
+            // subtree is entirely blank.
+            let right = self.root().right().ok_or(());
+            match right {
+                Ok(r) if self.occupied_below(r) == 0 => {}
+                _ => break,
             }
+            // The old root may be a non-blank parent; drop it through `put`
+            // so the key index forgets its key.
+            self.put(width, None);
             self.nodes.truncate(width);
             self.hash_cache.truncate(width);
+            self.occupied.truncate(width);
             self.leaf_count = half;
         }
     }
