@@ -44,4 +44,5 @@ vector_tests! {
     tree_operations => "tree-operations.json",
     tree_validation => "tree-validation.json",
     welcome => "welcome.json",
+    treekem => "treekem.json",
 }

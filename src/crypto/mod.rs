@@ -10,10 +10,12 @@ pub mod credential;
 mod labels;
 pub mod rust_crypto;
 mod secret;
+mod seeded;
 mod suite;
 
 pub use labels::{KdfLabel, Suite};
 pub use secret::{HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey};
+pub use seeded::SeededRandom;
 pub use suite::CipherSuite;
 
 use std::fmt::Debug;

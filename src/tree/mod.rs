@@ -6,5 +6,7 @@ pub mod leaf_validation;
 pub mod math;
 pub mod nodes;
 pub mod operations;
+pub mod private;
 pub mod ratchet_tree;
 pub mod signatures;
+pub mod treekem;

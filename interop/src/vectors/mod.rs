@@ -12,6 +12,7 @@ pub mod transcript_hashes;
 pub mod tree_math;
 pub mod tree_operations;
 pub mod tree_validation;
+pub mod treekem;
 pub mod util;
 pub mod welcome;
 
@@ -95,7 +96,7 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "treekem.json",
-        runner: Runner::Pending("TreeKEM (issue 3)"),
+        runner: Runner::Ready(treekem::run),
     },
     VectorFile {
         name: "welcome.json",
