@@ -16,4 +16,7 @@ pub mod group;
 pub mod schedule;
 pub mod tree;
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
+
 pub use error::{Error, ErrorCategory, Result, decode_exact};

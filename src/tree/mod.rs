@@ -10,3 +10,4 @@ pub mod private;
 pub mod ratchet_tree;
 pub mod signatures;
 pub mod treekem;
+pub mod validation;

@@ -90,7 +90,7 @@ impl RatchetTree {
     }
 
     /// An all-blank tree of `leaf_count` leaves.
-    fn blank(leaf_count: LeafCount) -> Self {
+    pub fn blank(leaf_count: LeafCount) -> Self {
         let width = leaf_count.node_width() as usize;
         Self {
             nodes: vec![None; width],

@@ -477,3 +477,7 @@ pub fn apply_update_path(
         commit_secret,
     }))
 }
+
+#[cfg(test)]
+#[path = "treekem_tests.rs"]
+mod tests;

@@ -1,8 +1,10 @@
 //! `tree-validation.json`: resolution and tree hash of every node, parent
 //! hashes of the whole tree and the signatures of all leaves.
 
+use arbor_mls::tree::leaf_validation::LifetimePolicy;
 use arbor_mls::tree::math::NodeIndex;
 use arbor_mls::tree::ratchet_tree::RatchetTree;
+use arbor_mls::tree::validation::TreeValidation;
 use serde_json::Value;
 
 use super::Outcome;
@@ -50,10 +52,17 @@ pub fn run(case: &Value) -> Outcome {
             .map_err(|e| format!("parent hashes: {e}"))?;
         tree.verify_leaf_signatures(&suite, &group_id)
             .map_err(|e| format!("leaf signatures: {e}"))?;
-        // Not required by the vector format, but every valid tree passes them.
-        tree.verify_unmerged_leaves()
-            .and_then(|()| tree.verify_unique_keys())
-            .map_err(|e| format!("tree structure: {e}"))?;
+        // The whole import validation of §12.4.3.1. The vectors carry no
+        // clock, so lifetimes are checked for length but not against a time.
+        let root_hash = tree.root_tree_hash(&suite).map_err(|e| e.to_string())?;
+        let v = TreeValidation {
+            group_id: &group_id,
+            tree_hash: &root_hash,
+            required: None,
+            lifetime: LifetimePolicy::dangerous_unchecked(),
+        };
+        tree.validate(&suite, &v)
+            .map_err(|e| format!("tree validation: {e}"))?;
         Ok(Outcome::Pass)
     })())
 }
