@@ -109,6 +109,12 @@ macro_rules! public_key {
             }
         }
 
+        impl AsRef<[u8]> for $name {
+            fn as_ref(&self) -> &[u8] {
+                &self.0
+            }
+        }
+
         impl Encode for $name {
             fn encode(&self, w: &mut Writer) {
                 w.opaque(&self.0);

@@ -1,5 +1,6 @@
 //! The ratchet tree (§4, §7).
 
+mod cow;
 pub mod hashes;
 pub mod leaf_node;
 pub mod leaf_validation;

@@ -14,9 +14,10 @@
 //! indices, which neither operation changes.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::crypto::{CipherSuite, HpkePublicKey};
+use crate::tree::cow::{ChunkedVec, ShardedCounts};
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode, RatchetTreeWire};
@@ -26,22 +27,23 @@ use crate::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct RatchetTree {
     /// `nodes[i]` is node `i`; `None` is a blank node. Always
-    /// `leaf_count.node_width()` long.
-    nodes: Vec<Option<Node>>,
+    /// `leaf_count.node_width()` long. Copy-on-write chunks of shared nodes,
+    /// so that staging a commit on a clone costs O(n / 64), not a deep copy.
+    nodes: ChunkedVec<Option<Arc<Node>>>,
     /// The number of leaves, a power of two.
     leaf_count: LeafCount,
     /// Cached tree hash of each node (§7.8), same length as `nodes`.
-    pub(super) hash_cache: Vec<OnceLock<Vec<u8>>>,
+    pub(super) hash_cache: ChunkedVec<OnceLock<Vec<u8>>>,
     /// The cipher suite the cached hashes were computed with.
     pub(super) hash_suite: OnceLock<CipherSuite>,
     /// How many nodes carry each encryption key, so that "this key is not in
     /// the tree" (§12.4.2) is a lookup rather than a scan.
-    encryption_keys: HashMap<HpkePublicKey, u32>,
+    encryption_keys: ShardedCounts<HpkePublicKey>,
     /// `occupied[x]`: how many non-blank leaves lie below node `x` (itself
     /// for a leaf). Kept along the direct path of each change, so finding
     /// the leftmost blank leaf (§12.1.1), counting members and deciding
     /// truncation (§12.1.3) take O(log n) instead of a scan.
-    occupied: Vec<u32>,
+    occupied: ChunkedVec<u32>,
 }
 
 impl PartialEq for RatchetTree {
@@ -93,42 +95,39 @@ impl RatchetTree {
     pub fn blank(leaf_count: LeafCount) -> Self {
         let width = leaf_count.node_width() as usize;
         Self {
-            nodes: vec![None; width],
+            nodes: ChunkedVec::new(width, None),
             leaf_count,
-            hash_cache: (0..width).map(|_| OnceLock::new()).collect(),
+            hash_cache: ChunkedVec::new(width, OnceLock::new()),
             hash_suite: OnceLock::new(),
-            encryption_keys: HashMap::new(),
-            occupied: vec![0; width],
+            encryption_keys: ShardedCounts::new(),
+            occupied: ChunkedVec::new(width, 0),
         }
     }
 
     /// Stores `node` at index `i`, keeping the encryption-key index current.
     /// Does not touch the hash cache.
     fn put(&mut self, i: usize, node: Option<Node>) {
-        let was = u32::from(self.nodes[i].is_some());
-        if let Some(old) = self.nodes[i].take() {
-            let key = node_encryption_key(&old);
-            if let Some(n) = self.encryption_keys.get_mut(key) {
-                *n -= 1;
-                if *n == 0 {
-                    self.encryption_keys.remove(key);
-                }
-            }
-        }
-        if let Some(new) = &node {
-            *self
-                .encryption_keys
-                .entry(node_encryption_key(new).clone())
-                .or_insert(0) += 1;
-        }
+        let Some(slot) = self.nodes.get_mut(i) else {
+            return;
+        };
+        let old = slot.take();
+        let was = u32::from(old.is_some());
         let now = u32::from(node.is_some());
-        self.nodes[i] = node;
+        *slot = node.map(Arc::new);
+        if let Some(old) = old {
+            self.encryption_keys.remove(node_encryption_key(&old));
+        }
+        if let Some(new) = self.nodes.get(i).and_then(Option::as_deref) {
+            self.encryption_keys
+                .insert(node_encryption_key(new).clone());
+        }
         if i.is_multiple_of(2) && was != now {
             // A leaf changed occupancy: adjust it and every ancestor.
             let mut x = NodeIndex(i as u32);
             loop {
-                let c = &mut self.occupied[x.0 as usize];
-                *c = *c + now - was;
+                if let Some(c) = self.occupied.get_mut(x.0 as usize) {
+                    *c = *c + now - was;
+                }
                 match x.parent(self.leaf_count) {
                     Some(p) => x = p,
                     None => break,
@@ -144,7 +143,7 @@ impl RatchetTree {
 
     /// True when some node of the tree has encryption key `key`.
     pub fn contains_encryption_key(&self, key: &HpkePublicKey) -> bool {
-        self.encryption_keys.contains_key(key)
+        self.encryption_keys.contains(key)
     }
 
     /// Builds a tree from the `ratchet_tree` wire form (§12.4.3.3).
@@ -251,12 +250,15 @@ impl RatchetTree {
     /// (§12.4.3.3: "the sender MUST NOT include blank nodes after the last
     /// non-blank node").
     pub fn to_wire(&self) -> RatchetTreeWire {
-        let end = self
-            .nodes
-            .iter()
-            .rposition(Option::is_some)
+        let end = (0..self.nodes.len())
+            .rev()
+            .find(|&i| self.nodes.get(i).is_some_and(Option::is_some))
             .map_or(0, |i| i + 1);
-        self.nodes[..end].to_vec()
+        self.nodes
+            .iter()
+            .take(end)
+            .map(|n| n.as_deref().cloned())
+            .collect()
     }
 
     /// The TLS encoding of [`Self::to_wire`].
@@ -285,7 +287,7 @@ impl RatchetTree {
             .iter()
             .step_by(2)
             .zip(0u32..)
-            .filter_map(|(n, i)| match n {
+            .filter_map(|(n, i)| match n.as_deref() {
                 Some(Node::Leaf(l)) => Some((LeafIndex(i), &**l)),
                 _ => None,
             })
@@ -293,7 +295,7 @@ impl RatchetTree {
 
     /// The node at `x`; `None` when blank or outside the tree.
     pub fn node(&self, x: NodeIndex) -> Option<&Node> {
-        self.nodes.get(x.0 as usize).and_then(Option::as_ref)
+        self.nodes.get(x.0 as usize).and_then(Option::as_deref)
     }
 
     /// The leaf node at `leaf`; `None` when blank or outside the tree.
@@ -382,7 +384,7 @@ impl RatchetTree {
     /// parent between that leaf and the node lists it too.
     pub fn verify_unmerged_leaves(&self) -> Result<()> {
         for (i, node) in self.nodes.iter().enumerate() {
-            let Some(Node::Parent(p)) = node else {
+            let Some(Node::Parent(p)) = node.as_deref() else {
                 continue;
             };
             let x = node_index(i)?;
@@ -423,7 +425,7 @@ impl RatchetTree {
         let mut signature: HashMap<&[u8], LeafIndex> = HashMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
             let x = node_index(i)?;
-            let key = match node {
+            let key = match node.as_deref() {
                 None => continue,
                 Some(Node::Parent(p)) => p.encryption_key.as_bytes(),
                 Some(Node::Leaf(l)) => {
@@ -534,12 +536,14 @@ impl RatchetTree {
         let width = doubled.node_width() as usize;
         let members = self.occupied_below(self.root());
         self.nodes.resize(width, None);
-        self.hash_cache.resize_with(width, OnceLock::new);
+        self.hash_cache.resize(width, OnceLock::new());
         self.occupied.resize(width, 0);
         self.leaf_count = doubled;
         // The old tree is the new root's left subtree.
         let root = self.root();
-        self.occupied[root.0 as usize] = members;
+        if let Some(c) = self.occupied.get_mut(root.0 as usize) {
+            *c = members;
+        }
         Ok(())
     }
 
