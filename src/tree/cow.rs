@@ -54,7 +54,7 @@ impl<T: Clone> ChunkedVec<T> {
             return;
         }
         while self.len < len {
-            if self.len % CHUNK == 0 {
+            if self.len.is_multiple_of(CHUNK) {
                 self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
             }
             let Some(last) = self.chunks.last_mut() else {
