@@ -4,7 +4,6 @@
 //! touches (O(log n) of them) are ever copied.
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::Arc;
 
 /// Entries per chunk: small enough that copying one on write is cheap.
@@ -93,36 +92,56 @@ impl<T: Clone + PartialEq> PartialEq for ChunkedVec<T> {
     }
 }
 
-/// Number of shards of a [`ShardedCounts`].
-const SHARDS: usize = 64;
+/// Keys per shard a [`ShardedCounts`] aims for: copying a shard on write
+/// then costs a few reference-count increments.
+const KEYS_PER_SHARD: usize = 16;
 
-/// A multiset of keys split into shared shards, with the same copy-on-write
-/// behaviour as [`ChunkedVec`].
+/// A multiset of byte strings (public keys) split into shared shards, with
+/// the same copy-on-write behaviour as [`ChunkedVec`]. Keys are reference
+/// counted, so copying a shard allocates only its table.
 #[derive(Debug, Clone)]
-pub(crate) struct ShardedCounts<K: Clone + Eq + Hash> {
-    shards: Vec<Arc<HashMap<K, u32>>>,
+pub(crate) struct ShardedCounts {
+    shards: Vec<Arc<HashMap<Arc<[u8]>, u32>>>,
 }
 
-impl<K: Clone + Eq + Hash + AsRef<[u8]>> ShardedCounts<K> {
-    pub(crate) fn new() -> Self {
+impl ShardedCounts {
+    /// An empty multiset sized for about `capacity` keys.
+    pub(crate) fn new(capacity: usize) -> Self {
+        let shards = (capacity / KEYS_PER_SHARD).max(1).next_power_of_two();
         Self {
-            shards: (0..SHARDS).map(|_| Arc::new(HashMap::new())).collect(),
+            shards: (0..shards).map(|_| Arc::new(HashMap::new())).collect(),
         }
     }
 
-    /// Keys are public keys: their last byte is close to uniform (the first
-    /// byte of a SEC1 point is not).
-    fn shard(key: &K) -> usize {
-        key.as_ref().last().map_or(0, |b| usize::from(*b) % SHARDS)
+    /// True when the multiset is much smaller than `capacity` needs, so
+    /// shards would grow large: the owner should rebuild it.
+    pub(crate) fn undersized_for(&self, capacity: usize) -> bool {
+        self.shards.len() * KEYS_PER_SHARD * 4 < capacity
     }
 
-    pub(crate) fn insert(&mut self, key: K) {
-        let s = Self::shard(&key);
-        *Arc::make_mut(&mut self.shards[s]).entry(key).or_insert(0) += 1;
+    /// Keys are public keys: their last bytes are close to uniform (the
+    /// first byte of a SEC1 point is not).
+    fn shard(&self, key: &[u8]) -> usize {
+        let mut tail = [0u8; 8];
+        let take = key.len().min(8);
+        tail[8 - take..].copy_from_slice(&key[key.len() - take..]);
+        // Shard counts are powers of two.
+        (u64::from_be_bytes(tail) as usize) & (self.shards.len() - 1)
     }
 
-    pub(crate) fn remove(&mut self, key: &K) {
-        let s = Self::shard(key);
+    pub(crate) fn insert(&mut self, key: &[u8]) {
+        let s = self.shard(key);
+        let map = Arc::make_mut(&mut self.shards[s]);
+        match map.get_mut(key) {
+            Some(n) => *n += 1,
+            None => {
+                map.insert(Arc::from(key), 1);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &[u8]) {
+        let s = self.shard(key);
         let map = Arc::make_mut(&mut self.shards[s]);
         if let Some(n) = map.get_mut(key) {
             *n -= 1;
@@ -132,8 +151,8 @@ impl<K: Clone + Eq + Hash + AsRef<[u8]>> ShardedCounts<K> {
         }
     }
 
-    pub(crate) fn contains(&self, key: &K) -> bool {
-        self.shards[Self::shard(key)].contains_key(key)
+    pub(crate) fn contains(&self, key: &[u8]) -> bool {
+        self.shards[self.shard(key)].contains_key(key)
     }
 }
 
@@ -164,14 +183,15 @@ mod tests {
 
     #[test]
     fn sharded_counts_count() {
-        let mut s = ShardedCounts::new();
-        s.insert(vec![1u8, 2]);
-        s.insert(vec![1u8, 2]);
+        let mut s = ShardedCounts::new(100);
+        s.insert(&[1u8, 2]);
+        s.insert(&[1u8, 2]);
         let snapshot = s.clone();
-        s.remove(&vec![1u8, 2]);
-        assert!(s.contains(&vec![1u8, 2]));
-        s.remove(&vec![1u8, 2]);
-        assert!(!s.contains(&vec![1u8, 2]));
-        assert!(snapshot.contains(&vec![1u8, 2]));
+        s.remove(&[1u8, 2]);
+        assert!(s.contains(&[1u8, 2]));
+        s.remove(&[1u8, 2]);
+        assert!(!s.contains(&[1u8, 2]));
+        assert!(snapshot.contains(&[1u8, 2]));
+        assert!(!s.contains(&[]));
     }
 }

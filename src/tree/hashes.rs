@@ -129,7 +129,7 @@ impl RatchetTree {
             .get(x.0 as usize)
             .ok_or(Error::Internal("tree hash cache shorter than the tree"))?;
         if let Some(h) = cell.get() {
-            return Ok(h);
+            return Ok(h.as_ref());
         }
         let input = match x.leaf() {
             Some(leaf) => leaf_hash_input(leaf, self.leaf(leaf))?,
@@ -140,8 +140,8 @@ impl RatchetTree {
                 parent_hash_input(self.parent(x), left, right)?
             }
         };
-        let h = suite.hash(&input);
-        Ok(cell.get_or_init(|| h))
+        let h: std::sync::Arc<[u8]> = suite.hash(&input).into();
+        Ok(cell.get_or_init(|| h).as_ref())
     }
 
     /// The tree hash of `x` in the tree modified as §7.9 describes for the

@@ -33,12 +33,12 @@ pub struct RatchetTree {
     /// The number of leaves, a power of two.
     leaf_count: LeafCount,
     /// Cached tree hash of each node (§7.8), same length as `nodes`.
-    pub(super) hash_cache: ChunkedVec<OnceLock<Vec<u8>>>,
+    pub(super) hash_cache: ChunkedVec<OnceLock<Arc<[u8]>>>,
     /// The cipher suite the cached hashes were computed with.
     pub(super) hash_suite: OnceLock<CipherSuite>,
     /// How many nodes carry each encryption key, so that "this key is not in
     /// the tree" (§12.4.2) is a lookup rather than a scan.
-    encryption_keys: ShardedCounts<HpkePublicKey>,
+    encryption_keys: ShardedCounts,
     /// `occupied[x]`: how many non-blank leaves lie below node `x` (itself
     /// for a leaf). Kept along the direct path of each change, so finding
     /// the leftmost blank leaf (§12.1.1), counting members and deciding
@@ -99,7 +99,7 @@ impl RatchetTree {
             leaf_count,
             hash_cache: ChunkedVec::new(width, OnceLock::new()),
             hash_suite: OnceLock::new(),
-            encryption_keys: ShardedCounts::new(),
+            encryption_keys: ShardedCounts::new(width),
             occupied: ChunkedVec::new(width, 0),
         }
     }
@@ -115,11 +115,12 @@ impl RatchetTree {
         let now = u32::from(node.is_some());
         *slot = node.map(Arc::new);
         if let Some(old) = old {
-            self.encryption_keys.remove(node_encryption_key(&old));
+            self.encryption_keys
+                .remove(node_encryption_key(&old).as_bytes());
         }
         if let Some(new) = self.nodes.get(i).and_then(Option::as_deref) {
             self.encryption_keys
-                .insert(node_encryption_key(new).clone());
+                .insert(node_encryption_key(new).as_bytes());
         }
         if i.is_multiple_of(2) && was != now {
             // A leaf changed occupancy: adjust it and every ancestor.
@@ -143,7 +144,7 @@ impl RatchetTree {
 
     /// True when some node of the tree has encryption key `key`.
     pub fn contains_encryption_key(&self, key: &HpkePublicKey) -> bool {
-        self.encryption_keys.contains(key)
+        self.encryption_keys.contains(key.as_bytes())
     }
 
     /// Builds a tree from the `ratchet_tree` wire form (§12.4.3.3).
@@ -535,6 +536,14 @@ impl RatchetTree {
         })?;
         let width = doubled.node_width() as usize;
         let members = self.occupied_below(self.root());
+        if self.encryption_keys.undersized_for(width) {
+            // Re-shard so shards stay small; once per several doublings.
+            let mut keys = ShardedCounts::new(width);
+            for node in self.nodes.iter().flatten() {
+                keys.insert(node_encryption_key(node).as_bytes());
+            }
+            self.encryption_keys = keys;
+        }
         self.nodes.resize(width, None);
         self.hash_cache.resize(width, OnceLock::new());
         self.occupied.resize(width, 0);
