@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 /// Prefix of every label MLS feeds to a KDF, signature or HPKE (§5.1.2).
 const LABEL_PREFIX: &[u8] = b"MLS 1.0 ";
 
+/// The HPKE exporter context of External Initialization (§8.3).
+const EXTERNAL_INIT_EXPORTER_CONTEXT: &[u8] = b"MLS 1.0 external init secret";
+
 wire_struct! {
     /// `KDFLabel` (§8): the `info` input of ExpandWithLabel.
     #[derive(Debug, Clone)]
@@ -207,6 +210,81 @@ impl Suite {
         let info = two_opaques(&prefixed(label), context);
         self.inner
             .hpke_open(private_key.as_bytes(), kem_output, &info, &[], ciphertext)
+    }
+
+    /// Checks a batch of `VerifyWithLabel(key, label, content, signature)`
+    /// (§5.1.2) at once. `Ok` exactly when every item verifies; otherwise
+    /// `Err` with the index of the first item that does not.
+    ///
+    /// The whole batch is tried first (faster where the suite supports batch
+    /// verification); only if it fails are the items verified one by one to
+    /// find the culprit. Individual verification is authoritative: should a
+    /// provider reject a batch whose items all verify individually, the
+    /// batch is accepted.
+    pub fn verify_batch_with_label(
+        &self,
+        items: &[(&SignaturePublicKey, &str, &[u8], &[u8])],
+    ) -> std::result::Result<(), usize> {
+        let messages: Vec<Vec<u8>> = items
+            .iter()
+            .map(|(_, label, content, _)| two_opaques(&prefixed(label), content))
+            .collect();
+        let batch: Vec<(&[u8], &[u8], &[u8])> = items
+            .iter()
+            .zip(&messages)
+            .map(|((key, _, _, signature), message)| {
+                (key.as_bytes(), message.as_slice(), *signature)
+            })
+            .collect();
+        if self.inner.verify_batch(&batch).is_ok() {
+            return Ok(());
+        }
+        match batch.iter().position(|(key, message, signature)| {
+            self.inner.verify(key, message, signature).is_err()
+        }) {
+            Some(index) => Err(index),
+            None => Ok(()),
+        }
+    }
+
+    /// External Initialization, joiner side (§8.3):
+    /// `kem_output, context = SetupBaseS(external_pub, "")` and
+    /// `init_secret = context.export("MLS 1.0 external init secret", KDF.Nh)`.
+    /// Returns `(kem_output, init_secret)`; the randomness of the
+    /// encapsulation comes from `rng`.
+    pub fn external_init_sender(
+        &self,
+        external_pub: &HpkePublicKey,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Secret), CryptoError> {
+        self.inner.hpke_export_sender(
+            external_pub.as_bytes(),
+            &[],
+            EXTERNAL_INIT_EXPORTER_CONTEXT,
+            self.hash_len(),
+            rng,
+        )
+    }
+
+    /// External Initialization, member side (§8.3):
+    /// `context = SetupBaseR(kem_output, external_priv, "")` and
+    /// `init_secret = context.export("MLS 1.0 external init secret", KDF.Nh)`.
+    ///
+    /// A well-formed but forged `kem_output` is not detected here: it yields
+    /// an unrelated `init_secret`, and the Commit that carried it then fails
+    /// its confirmation tag.
+    pub fn external_init_receiver(
+        &self,
+        external_priv: &HpkePrivateKey,
+        kem_output: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        self.inner.hpke_export_receiver(
+            external_priv.as_bytes(),
+            kem_output,
+            &[],
+            EXTERNAL_INIT_EXPORTER_CONTEXT,
+            self.hash_len(),
+        )
     }
 
     /// `KEM.DeriveKeyPair(ikm)`.

@@ -136,6 +136,38 @@ pub trait SuiteCrypto: Send + Sync + Debug {
         aad: &[u8],
         ciphertext: &[u8],
     ) -> Result<Secret, CryptoError>;
+    /// HPKE single-shot secret export in base mode, sender side (RFC 9180
+    /// §6.2): `enc, ctx = SetupBaseS(pk, info)` with randomness from `rng`,
+    /// then `ctx.Export(exporter_context, length)`. Returns `(enc, secret)`.
+    ///
+    /// Used by external commits (RFC 9420 §8.3). Errors: `InvalidKey` for a
+    /// malformed public key, `EncryptionFailed` for one the KEM rejects
+    /// (e.g. a low-order X25519 key), `KdfLength` for `length > 255 * Nh`,
+    /// `Rng` if the random source fails.
+    fn hpke_export_sender(
+        &self,
+        public_key: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        length: usize,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Secret), CryptoError>;
+    /// HPKE single-shot secret export in base mode, receiver side (RFC 9180
+    /// §6.2): `ctx = SetupBaseR(enc, sk, info)`, then
+    /// `ctx.Export(exporter_context, length)`.
+    ///
+    /// Errors: `InvalidKey` for a malformed private key, `KdfLength` for
+    /// `length > 255 * Nh`, `DecryptionFailed` for a malformed or rejected
+    /// `kem_output`. A well-formed but wrong `kem_output` or key yields a
+    /// different secret, not an error (export has no authentication tag).
+    fn hpke_export_receiver(
+        &self,
+        private_key: &[u8],
+        kem_output: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<Secret, CryptoError>;
     /// `KEM.DeriveKeyPair(ikm)`.
     fn hpke_derive_key_pair(
         &self,
@@ -160,6 +192,19 @@ pub trait SuiteCrypto: Send + Sync + Debug {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError>;
+
+    /// Verifies every `(public_key, message, signature)` triple; `Ok` only if
+    /// each one would pass [`verify`](Self::verify).
+    ///
+    /// An implementation may check the batch faster than one by one, but must
+    /// accept exactly what individual verification accepts. On failure it
+    /// need not say which item failed; callers that need the index verify
+    /// the items individually. An empty batch is valid.
+    fn verify_batch(&self, items: &[(&[u8], &[u8], &[u8])]) -> Result<(), CryptoError> {
+        items
+            .iter()
+            .try_for_each(|(pk, m, s)| self.verify(pk, m, s))
+    }
 }
 
 #[cfg(test)]

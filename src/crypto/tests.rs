@@ -60,6 +60,13 @@ fn flipped(bytes: &[u8], bit: usize) -> Vec<u8> {
     out
 }
 
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
 fn is_p256(s: &dyn SuiteCrypto) -> bool {
     s.cipher_suite() == CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256
 }
@@ -414,6 +421,581 @@ fn hpke_rejects_malformed_keys() {
     }
 }
 
+// ---------------------------------------------------------------------------
+// HPKE secret export (RFC 9180 §6.2) and External Initialization (§8.3).
+// ---------------------------------------------------------------------------
+
+/// The exporter context of §8.3.
+const EXTERNAL_INIT: &[u8] = b"MLS 1.0 external init secret";
+
+#[test]
+fn hpke_export_sender_and_receiver_agree() {
+    for s in suites() {
+        let (sk, pk) = s.hpke_derive_key_pair(b"export ikm").unwrap();
+        let mut rng = TestRng(20);
+        for (info, context) in [
+            (b"".as_slice(), b"".as_slice()),
+            (b"info", b"context"),
+            (b"", EXTERNAL_INIT),
+        ] {
+            for length in [0, 1, 32, 64, 255 * 32] {
+                let (enc, sent) = s
+                    .hpke_export_sender(pk.as_bytes(), info, context, length, &mut rng)
+                    .unwrap();
+                assert_eq!(sent.len(), length);
+                let received = s
+                    .hpke_export_receiver(sk.as_bytes(), &enc, info, context, length)
+                    .unwrap();
+                assert_eq!(received, sent, "{:?} length {length}", s.cipher_suite());
+            }
+        }
+        // The exporter context and info separate the outputs of one context.
+        let (enc, a) = s
+            .hpke_export_sender(pk.as_bytes(), b"", b"ctx A", 32, &mut TestRng(21))
+            .unwrap();
+        let b = s
+            .hpke_export_receiver(sk.as_bytes(), &enc, b"", b"ctx B", 32)
+            .unwrap();
+        let c = s
+            .hpke_export_receiver(sk.as_bytes(), &enc, b"info", b"ctx A", 32)
+            .unwrap();
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+    }
+}
+
+/// RFC 9180 Appendix A.1.1 (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+/// AES-128-GCM, base mode): the exported values, receiver side. That is
+/// suite 0x0001's HPKE configuration.
+#[test]
+fn hpke_export_matches_rfc9180_vectors() {
+    let s = RustCryptoProvider
+        .suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
+        .unwrap();
+    let sk = unhex("4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8");
+    let pk = unhex("3948cfe0ad1ddb695d780e59077195da6c56506b027329794ab02bca80815c4d");
+    let enc = unhex("37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431");
+    let info = unhex("4f6465206f6e2061204772656369616e2055726e");
+    assert_eq!(s.hpke_public_key(&sk).unwrap().as_bytes(), pk);
+    for (context, expected) in [
+        (
+            "",
+            "3853fe2b4035195a573ffc53856e77058e15d9ea064de3e59f4961d0095250ee",
+        ),
+        (
+            "00",
+            "2e8f0b54673c7029649d4eb9d5e33bf1872cf76d623ff164ac185da9e88c21a5",
+        ),
+        (
+            "54657374436f6e74657874",
+            "e9e43065102c3836401bed8c3c3c75ae46be1639869391d62c61f1ec7af54931",
+        ),
+    ] {
+        let exported = s
+            .hpke_export_receiver(&sk, &enc, &info, &unhex(context), 32)
+            .unwrap();
+        assert_eq!(exported.as_bytes(), unhex(expected), "context {context}");
+    }
+}
+
+#[test]
+fn external_init_follows_section_8_3() {
+    for s in suites() {
+        let suite = Suite::new(s.clone());
+        let (external_priv, external_pub) = suite.derive_key_pair(b"external secret").unwrap();
+        let (kem_output, init_secret) = suite
+            .external_init_sender(&external_pub, &mut TestRng(30))
+            .unwrap();
+        assert_eq!(init_secret.len(), suite.hash_len());
+        let expected_enc_len = if is_p256(&*s) { 65 } else { 32 };
+        assert_eq!(kem_output.len(), expected_enc_len);
+        assert_eq!(
+            suite
+                .external_init_receiver(&external_priv, &kem_output)
+                .unwrap(),
+            init_secret
+        );
+        // Exactly the §8.3 formula: info "", the exporter context, KDF.Nh.
+        assert_eq!(
+            s.hpke_export_receiver(
+                external_priv.as_bytes(),
+                &kem_output,
+                b"",
+                EXTERNAL_INIT,
+                s.hash_len()
+            )
+            .unwrap(),
+            init_secret
+        );
+        // Each joiner's init_secret is fresh.
+        let (kem_output2, init_secret2) = suite
+            .external_init_sender(&external_pub, &mut TestRng(31))
+            .unwrap();
+        assert_ne!(kem_output2, kem_output);
+        assert_ne!(init_secret2, init_secret);
+    }
+}
+
+#[test]
+fn hpke_export_tampering_changes_or_rejects() {
+    for s in suites() {
+        let suite = Suite::new(s.clone());
+        let (sk, pk) = suite.derive_key_pair(b"tamper").unwrap();
+        let (enc, secret) = suite.external_init_sender(&pk, &mut TestRng(40)).unwrap();
+        // Export has no tag: a tampered enc is either rejected as malformed
+        // (e.g. not a P-256 point) or yields an unrelated secret.
+        let mut rejected = 0;
+        for bit in 0..8 * enc.len() {
+            match suite.external_init_receiver(&sk, &flipped(&enc, bit)) {
+                Ok(other) => assert_ne!(other, secret, "bit {bit}"),
+                Err(e) => {
+                    assert_eq!(e, CryptoError::DecryptionFailed);
+                    rejected += 1;
+                }
+            }
+        }
+        if !is_p256(&*s) {
+            // Every 32-byte string is an X25519 share except those giving
+            // an all-zero DH output.
+            assert_eq!(rejected, 0);
+        }
+        let fail = Err(CryptoError::DecryptionFailed);
+        assert_eq!(suite.external_init_receiver(&sk, &[]), fail);
+        assert_eq!(
+            suite.external_init_receiver(&sk, &enc[..enc.len() - 1]),
+            fail
+        );
+        let mut longer = enc.clone();
+        longer.push(0);
+        assert_eq!(suite.external_init_receiver(&sk, &longer), fail);
+        if !is_p256(&*s) {
+            // All-zero X25519 share: all-zero DH output, rejected by RFC 9180.
+            assert_eq!(suite.external_init_receiver(&sk, &[0; 32]), fail);
+        }
+        // The wrong private key derives a different secret.
+        let (other_sk, _) = suite.derive_key_pair(b"someone else").unwrap();
+        assert_ne!(
+            suite.external_init_receiver(&other_sk, &enc).unwrap(),
+            secret
+        );
+    }
+}
+
+#[test]
+fn hpke_export_is_deterministic_given_the_rng() {
+    for s in suites() {
+        let suite = Suite::new(s.clone());
+        let (_, pk) = suite.derive_key_pair(&[7; 32]).unwrap();
+        let run = |seed| suite.external_init_sender(&pk, &mut TestRng(seed)).unwrap();
+        assert_eq!(run(50), run(50));
+        assert_ne!(run(50).0, run(51).0);
+        assert_ne!(run(50).1, run(51).1);
+        assert_eq!(
+            suite.external_init_sender(&pk, &mut FailingRng),
+            Err(CryptoError::Rng)
+        );
+        // The receiver draws no randomness.
+        let (sk, pk) = suite.derive_key_pair(b"r").unwrap();
+        let (enc, secret) = suite.external_init_sender(&pk, &mut TestRng(52)).unwrap();
+        for _ in 0..2 {
+            assert_eq!(suite.external_init_receiver(&sk, &enc).unwrap(), secret);
+        }
+    }
+}
+
+#[test]
+fn hpke_export_rejects_malformed_keys_and_lengths() {
+    for s in suites() {
+        let suite = Suite::new(s.clone());
+        let (sk, pk) = s.hpke_derive_key_pair(b"k").unwrap();
+        let (enc, _) = s
+            .hpke_export_sender(pk.as_bytes(), b"", b"", 32, &mut TestRng(60))
+            .unwrap();
+        for bad in [0, 1, 31, 33, 64] {
+            let key = vec![0x42; bad];
+            assert_eq!(
+                s.hpke_export_receiver(&key, &enc, b"", b"", 32),
+                Err(CryptoError::InvalidKey)
+            );
+            assert_eq!(
+                suite.external_init_receiver(&HpkePrivateKey(Secret::new(key)), &enc),
+                Err(CryptoError::InvalidKey)
+            );
+        }
+        let pk_len = pk.as_bytes().len();
+        for bad in [0, 1, 31, 33, pk_len - 1, pk_len + 1] {
+            let key = vec![0x04; bad];
+            assert_eq!(
+                s.hpke_export_sender(&key, b"", b"", 32, &mut TestRng(1)),
+                Err(CryptoError::InvalidKey)
+            );
+            assert_eq!(
+                suite.external_init_sender(&HpkePublicKey(key), &mut TestRng(1)),
+                Err(CryptoError::InvalidKey)
+            );
+        }
+        if !is_p256(&*s) {
+            // The all-zero X25519 key gives an all-zero DH output.
+            assert_eq!(
+                suite.external_init_sender(&HpkePublicKey(vec![0; 32]), &mut TestRng(1)),
+                Err(CryptoError::EncryptionFailed)
+            );
+        }
+        // Context.Export is limited to 255 * Nh bytes (RFC 9180 §5.3).
+        let too_long = 255 * 32 + 1;
+        assert_eq!(
+            s.hpke_export_sender(pk.as_bytes(), b"", b"", too_long, &mut TestRng(1)),
+            Err(CryptoError::KdfLength(too_long))
+        );
+        assert_eq!(
+            s.hpke_export_receiver(sk.as_bytes(), &enc, b"", b"", too_long),
+            Err(CryptoError::KdfLength(too_long))
+        );
+        assert_eq!(
+            s.hpke_export_receiver(sk.as_bytes(), &enc, b"", b"", usize::MAX),
+            Err(CryptoError::KdfLength(usize::MAX))
+        );
+        assert!(
+            s.hpke_export_receiver(sk.as_bytes(), &enc, b"", b"", 32)
+                .is_ok()
+        );
+    }
+    let p256 = RustCryptoProvider
+        .suite(CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256)
+        .unwrap();
+    let (_, pk) = p256.hpke_derive_key_pair(b"k").unwrap();
+    let (enc, _) = p256
+        .hpke_export_sender(pk.as_bytes(), b"", b"", 32, &mut TestRng(61))
+        .unwrap();
+    // Scalars 0 and >= n.
+    for sk in [[0u8; 32], [0xff; 32]] {
+        assert_eq!(
+            p256.hpke_export_receiver(&sk, &enc, b"", b"", 32),
+            Err(CryptoError::InvalidKey)
+        );
+    }
+    // A point off the curve and a compressed point, as key and as enc.
+    let mut off_curve = vec![0x04];
+    off_curve.extend_from_slice(&[0x01; 64]);
+    let mut compressed = vec![0x02 | (pk.as_bytes()[64] & 1)];
+    compressed.extend_from_slice(&pk.as_bytes()[1..33]);
+    let (sk, _) = p256.hpke_derive_key_pair(b"k").unwrap();
+    for key in [off_curve, compressed] {
+        assert_eq!(
+            p256.hpke_export_sender(&key, b"", b"", 32, &mut TestRng(1)),
+            Err(CryptoError::InvalidKey)
+        );
+        assert_eq!(
+            p256.hpke_export_receiver(sk.as_bytes(), &key, b"", b"", 32),
+            Err(CryptoError::DecryptionFailed)
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Batch signature verification.
+// ---------------------------------------------------------------------------
+
+const BATCH_LABEL: &str = "BatchTest";
+
+/// `n` labelled signatures by `n` distinct keys: `(public key, content,
+/// signature)`.
+fn signed_items(
+    s: &Arc<dyn SuiteCrypto>,
+    n: usize,
+    rng: &mut TestRng,
+) -> Vec<(SignaturePublicKey, Vec<u8>, Vec<u8>)> {
+    let suite = Suite::new(s.clone());
+    (0..n)
+        .map(|i| {
+            let (sk, pk) = s.signature_key_pair(rng).unwrap();
+            let content = format!("content number {i}").into_bytes();
+            let sig = suite.sign_with_label(&sk, BATCH_LABEL, &content).unwrap();
+            (pk, content, sig)
+        })
+        .collect()
+}
+
+/// The `Suite::verify_batch_with_label` view of `items`.
+fn labelled(
+    items: &[(SignaturePublicKey, Vec<u8>, Vec<u8>)],
+) -> Vec<(&SignaturePublicKey, &str, &[u8], &[u8])> {
+    items
+        .iter()
+        .map(|(pk, content, sig)| (pk, BATCH_LABEL, content.as_slice(), sig.as_slice()))
+        .collect()
+}
+
+/// The index of the first item that fails individual verification.
+fn first_failure(
+    suite: &Suite,
+    items: &[(&SignaturePublicKey, &str, &[u8], &[u8])],
+) -> Option<usize> {
+    items.iter().position(|(pk, label, content, sig)| {
+        suite.verify_with_label(pk, label, content, sig).is_err()
+    })
+}
+
+/// `SignContent` for `BATCH_LABEL` (§5.1.2): both fields are short enough
+/// for one-byte length prefixes.
+fn sign_content(content: &[u8]) -> Vec<u8> {
+    let label = format!("MLS 1.0 {BATCH_LABEL}");
+    let mut out = vec![u8::try_from(label.len()).unwrap()];
+    out.extend_from_slice(label.as_bytes());
+    out.push(u8::try_from(content.len()).unwrap());
+    out.extend_from_slice(content);
+    out
+}
+
+#[test]
+fn verify_batch_accepts_valid_and_empty_batches() {
+    for s in suites() {
+        let suite = Suite::new(s.clone());
+        let items = signed_items(&s, 50, &mut TestRng(70));
+        assert_eq!(suite.verify_batch_with_label(&labelled(&items)), Ok(()));
+        let messages: Vec<Vec<u8>> = items.iter().map(|(_, c, _)| sign_content(c)).collect();
+        let raw: Vec<(&[u8], &[u8], &[u8])> = items
+            .iter()
+            .zip(&messages)
+            .map(|((pk, _, sig), m)| (pk.as_bytes(), m.as_slice(), sig.as_slice()))
+            .collect();
+        assert_eq!(s.verify_batch(&raw), Ok(()));
+        // The same key signing several messages, and the same item twice.
+        let (sk, pk) = s.signature_key_pair(&mut TestRng(71)).unwrap();
+        let sigs: Vec<Vec<u8>> = (0..3u8)
+            .map(|i| suite.sign_with_label(&sk, BATCH_LABEL, &[i]).unwrap())
+            .collect();
+        let contents = [[0u8], [1], [2], [0]];
+        let same_key: Vec<_> = contents
+            .iter()
+            .zip(sigs.iter().chain(&sigs[..1]))
+            .map(|(c, sig)| (&pk, BATCH_LABEL, c.as_slice(), sig.as_slice()))
+            .collect();
+        assert_eq!(suite.verify_batch_with_label(&same_key), Ok(()));
+        // Empty batches are valid.
+        assert_eq!(s.verify_batch(&[]), Ok(()));
+        assert_eq!(suite.verify_batch_with_label(&[]), Ok(()));
+    }
+}
+
+#[test]
+fn verify_batch_reports_the_first_bad_item() {
+    for s in suites() {
+        let suite = Suite::new(s.clone());
+        let items = signed_items(&s, 50, &mut TestRng(80));
+        let (_, stranger) = s.signature_key_pair(&mut TestRng(81)).unwrap();
+        for index in [0, 1, 17, 48, 49] {
+            // A flipped signature bit, a changed content, another label, a
+            // different key: each anywhere in the batch fails it.
+            let bad_sig = flipped(&items[index].2, 8 * 40 + 3);
+            let bad_content = flipped(&items[index].1, 0);
+            let mut batch = labelled(&items);
+            batch[index].3 = &bad_sig;
+            assert_eq!(suite.verify_batch_with_label(&batch), Err(index));
+            let mut batch = labelled(&items);
+            batch[index].2 = &bad_content;
+            assert_eq!(suite.verify_batch_with_label(&batch), Err(index));
+            let mut batch = labelled(&items);
+            batch[index].1 = "OtherLabel";
+            assert_eq!(suite.verify_batch_with_label(&batch), Err(index));
+            let mut batch = labelled(&items);
+            batch[index].0 = &stranger;
+            assert_eq!(suite.verify_batch_with_label(&batch), Err(index));
+
+            // The raw trait method fails too.
+            let messages: Vec<Vec<u8>> = items.iter().map(|(_, c, _)| sign_content(c)).collect();
+            let mut raw: Vec<(&[u8], &[u8], &[u8])> = items
+                .iter()
+                .zip(&messages)
+                .map(|((pk, _, sig), m)| (pk.as_bytes(), m.as_slice(), sig.as_slice()))
+                .collect();
+            raw[index].2 = &bad_sig;
+            assert!(s.verify_batch(&raw).is_err());
+        }
+        // With several bad items the first is reported.
+        let (bad_a, bad_b) = (flipped(&items[30].2, 9), flipped(&items[12].2, 9));
+        let mut batch = labelled(&items);
+        batch[30].3 = &bad_a;
+        batch[12].3 = &bad_b;
+        assert_eq!(suite.verify_batch_with_label(&batch), Err(12));
+        // Malformed keys and signatures are failures at their index, never
+        // panics.
+        let short_key = SignaturePublicKey(vec![1; 5]);
+        let mut batch = labelled(&items);
+        batch[7].0 = &short_key;
+        assert_eq!(suite.verify_batch_with_label(&batch), Err(7));
+        let mut batch = labelled(&items);
+        batch[8].3 = &[];
+        assert_eq!(suite.verify_batch_with_label(&batch), Err(8));
+    }
+}
+
+#[test]
+fn verify_batch_rejects_small_order_keys() {
+    // Small-order Ed25519 points: the identity, the point of order 2, and a
+    // point of order 4. With the identity as key and R and S = 0, the
+    // cofactorless equation holds for every message (a universal forgery).
+    let identity = {
+        let mut p = [0u8; 32];
+        p[0] = 1;
+        p
+    };
+    let order2 = {
+        let mut p = [0xffu8; 32];
+        p[0] = 0xec;
+        p[31] = 0x7f;
+        p
+    };
+    let order4 = [0u8; 32];
+    for s in suites().iter().filter(|s| !is_p256(&***s)) {
+        let suite = Suite::new(s.clone());
+        let items = signed_items(s, 10, &mut TestRng(90));
+        for weak in [identity, order2, order4] {
+            let weak_key = SignaturePublicKey(weak.to_vec());
+            let mut forged = identity.to_vec();
+            forged.extend_from_slice(&[0; 32]);
+            for index in [0, 3, 9] {
+                let mut batch = labelled(&items);
+                batch[index].0 = &weak_key;
+                batch[index].3 = &forged;
+                assert_eq!(suite.verify_batch_with_label(&batch), Err(index));
+            }
+            let message = sign_content(b"anything");
+            assert!(s.verify_batch(&[(&weak, &message, &forged)]).is_err());
+        }
+    }
+}
+
+/// Ed25519 signatures whose R or A has a small-order (torsion) component,
+/// made with a known secret scalar. Strict single verification decides them
+/// by the exact cofactorless equation; a batch must decide them the same
+/// way. ed25519-dalek's `verify_batch` gets both of these wrong as a
+/// one-item batch: it accepts the first and rejects the second.
+#[test]
+fn ed25519_batch_agrees_with_strict_verification_on_torsion() {
+    // R = rB + T (T of order 2), honest key: strict verification rejects.
+    let (torsion_r_key, torsion_r_content, torsion_r_sig) = (
+        "ea6402c1a65e75ef8d486786bf691988e88de87d24d985da4b2c6c2f6049ae3d",
+        b"torsion R 2".as_slice(),
+        "8cf47d95ab69dc87dbd3fe3f443e3c33945959f5831e30dd384075f07703652f\
+         63c276f3446d7b1df755a9cc6dad54e875fbaad274e11bb50c223acdc08ca006",
+    );
+    // A = aB + T (T of order 8, so the key is not weak), honest R, and a
+    // message whose hash is a multiple of 8: strict verification accepts.
+    let (torsion_a_key, torsion_a_content, torsion_a_sig) = (
+        "6057c808c5de1551dc7be396c3de6f016069875fce20255c28cc49f07837ad4f",
+        b"torsion A 4".as_slice(),
+        "aec1a864b81c233c28ab2ae52f0c93b996b49793fb36685d1f256c6f2275d11e\
+         68258f738408b600361988775870eb2d0cb654a9be866c07cce3e43a96526b03",
+    );
+    let torsion_r_key = SignaturePublicKey(unhex(torsion_r_key));
+    let torsion_r_sig = unhex(torsion_r_sig);
+    let torsion_a_key = SignaturePublicKey(unhex(torsion_a_key));
+    let torsion_a_sig = unhex(torsion_a_sig);
+    for s in suites().iter().filter(|s| !is_p256(&***s)) {
+        let suite = Suite::new(s.clone());
+        let bad = (
+            &torsion_r_key,
+            BATCH_LABEL,
+            torsion_r_content,
+            torsion_r_sig.as_slice(),
+        );
+        let good = (
+            &torsion_a_key,
+            BATCH_LABEL,
+            torsion_a_content,
+            torsion_a_sig.as_slice(),
+        );
+        assert!(suite.verify_with_label(bad.0, bad.1, bad.2, bad.3).is_err());
+        assert!(
+            suite
+                .verify_with_label(good.0, good.1, good.2, good.3)
+                .is_ok()
+        );
+
+        let bad_message = sign_content(torsion_r_content);
+        let good_message = sign_content(torsion_a_content);
+        assert!(
+            s.verify_batch(&[(torsion_r_key.as_bytes(), &bad_message, &torsion_r_sig)])
+                .is_err()
+        );
+        assert!(
+            s.verify_batch(&[(torsion_a_key.as_bytes(), &good_message, &torsion_a_sig)])
+                .is_ok()
+        );
+        assert_eq!(suite.verify_batch_with_label(&[bad]), Err(0));
+        assert_eq!(suite.verify_batch_with_label(&[good]), Ok(()));
+        assert_eq!(suite.verify_batch_with_label(&[good, bad]), Err(1));
+
+        // Among honest signatures, too.
+        let items = signed_items(s, 20, &mut TestRng(95));
+        let mut batch = labelled(&items);
+        batch.insert(5, good);
+        assert_eq!(suite.verify_batch_with_label(&batch), Ok(()));
+        batch.insert(11, bad);
+        assert_eq!(suite.verify_batch_with_label(&batch), Err(11));
+        // Twice the same bad signature, whose torsion parts could cancel in
+        // a linear combination.
+        batch.insert(2, bad);
+        assert_eq!(suite.verify_batch_with_label(&batch), Err(2));
+    }
+}
+
+#[test]
+fn verify_batch_agrees_with_individual_verification() {
+    for s in suites() {
+        let suite = Suite::new(s.clone());
+        let mut rng = TestRng(100);
+        let pool = signed_items(&s, 24, &mut rng);
+        let mut byte = || {
+            let mut b = [0u8; 1];
+            rng.fill(&mut b).unwrap();
+            b[0]
+        };
+        let short_key = SignaturePublicKey(vec![7; 31]);
+        let garbage: Vec<u8> = vec![0x5a; 64];
+        let (mut passed, mut failed) = (0, 0);
+        for round in 0..60 {
+            let size = usize::from(byte() % 25);
+            // Owned tampered copies first, then the batch of references.
+            let mut chosen = Vec::new();
+            for _ in 0..size {
+                let (pk, content, sig) = &pool[usize::from(byte()) % pool.len()];
+                let (mut pk, mut content, mut sig) = (pk.clone(), content.clone(), sig.clone());
+                // About one item in eight is spoilt, so that both outcomes
+                // are common.
+                match byte() % 40 {
+                    0 => sig = flipped(&sig, usize::from(byte()) * 3),
+                    1 => content = flipped(&content, usize::from(byte())),
+                    2 => pk = pool[usize::from(byte()) % pool.len()].0.clone(),
+                    3 => pk = short_key.clone(),
+                    4 => sig = garbage.clone(),
+                    _ => {}
+                }
+                chosen.push((pk, content, sig));
+            }
+            let batch = labelled(&chosen);
+            let expected = first_failure(&suite, &batch);
+            let got = suite.verify_batch_with_label(&batch);
+            assert_eq!(got.err(), expected, "{:?} round {round}", s.cipher_suite());
+
+            let messages: Vec<Vec<u8>> = chosen.iter().map(|(_, c, _)| sign_content(c)).collect();
+            let raw: Vec<(&[u8], &[u8], &[u8])> = chosen
+                .iter()
+                .zip(&messages)
+                .map(|((pk, _, sig), m)| (pk.as_bytes(), m.as_slice(), sig.as_slice()))
+                .collect();
+            assert_eq!(s.verify_batch(&raw).is_ok(), expected.is_none());
+            if expected.is_none() {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+        }
+        assert!(passed > 5 && failed > 5, "{passed} passed, {failed} failed");
+    }
+}
+
 #[test]
 fn aead_roundtrip_and_tampering() {
     for s in suites() {
@@ -492,11 +1074,19 @@ fn garbage_inputs_never_panic() {
             let _ = s.aead_open(&a, &b, &c, &a);
             let _ = s.hpke_seal(&a, &b, &c, &a, &mut rng);
             let _ = s.hpke_open(&a, &b, &c, &a, &b);
+            let _ = s.hpke_export_sender(&a, &b, &c, b.len() * 110, &mut rng);
+            let _ = s.hpke_export_receiver(&a, &b, &c, &a, c.len() * 150);
             let _ = s.hpke_public_key(&a);
             let _ = s.hpke_derive_key_pair(&a);
             let _ = s.signature_public_key(&a);
             let _ = s.sign(&a, &b);
             let _ = s.verify(&a, &b, &c);
+            let _ = s.verify_batch(&[(&a, &b, &c), (&b, &c, &a)]);
+            let suite = Suite::new(s.clone());
+            let (pk_a, pk_b) = (SignaturePublicKey(a.clone()), SignaturePublicKey(b.clone()));
+            let _ = suite.verify_batch_with_label(&[(&pk_a, "L", &b, &c), (&pk_b, "", &c, &a)]);
+            let _ = suite.external_init_sender(&HpkePublicKey(a.clone()), &mut rng);
+            let _ = suite.external_init_receiver(&HpkePrivateKey(Secret::new(a.clone())), &b);
         }
     }
 }

@@ -7,7 +7,8 @@
 //! module wraps that backend in [`InjectedBackend`]: every primitive is
 //! delegated unchanged, only the PRNG type is ours. For DH-based KEMs hpke-rs
 //! draws the ephemeral key's `ikmE` from that PRNG and derives the key with
-//! `DeriveKeyPair`, so a seeded PRNG makes `SealBase` fully deterministic.
+//! `DeriveKeyPair`, so a seeded PRNG makes `SealBase` (and the sender's
+//! secret export) fully deterministic.
 
 use hpke_rs::hpke_types::{AeadAlgorithm, KdfAlgorithm, KemAlgorithm};
 use hpke_rs::{Hpke, Mode};
@@ -25,6 +26,8 @@ use crate::crypto::{CryptoError, HpkePrivateKey, HpkePublicKey, RandomSource, Se
 const SCALAR_LEN: usize = 32;
 /// Length of an uncompressed SEC1 P-256 point.
 const P256_POINT_LEN: usize = 65;
+/// `Nh` of HKDF-SHA256, the HPKE KDF of every supported suite.
+const HKDF_SHA256_NH: usize = 32;
 
 /// The HPKE configuration of one suite (mode Base, KDF HKDF-SHA256).
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +99,59 @@ impl HpkeSuite {
             .map_err(|_| CryptoError::DecryptionFailed)
     }
 
+    /// Single-shot secret export in base mode (RFC 9180 §6.2), sender side:
+    /// `enc, ctx = SetupBaseS(pk, info)`, then `ctx.Export(exporter_context,
+    /// length)`. Returns `(enc, exported_secret)`.
+    pub(super) fn send_export(
+        self,
+        public_key: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        length: usize,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Secret), CryptoError> {
+        self.check_public_key(public_key)?;
+        check_export_len(length)?;
+        let mut hpke = self.hpke(InjectedPrng::seeded(rng)?);
+        let pk = hpke_rs::HpkePublicKey::new(public_key.to_vec());
+        // hpke-rs zeroizes the context (and its exporter secret) on drop.
+        hpke.send_export(&pk, info, None, None, None, exporter_context, length)
+            .map(|(enc, exported)| (enc, Secret::new(exported)))
+            .map_err(|_| CryptoError::EncryptionFailed)
+    }
+
+    /// Single-shot secret export in base mode (RFC 9180 §6.2), receiver
+    /// side: `ctx = SetupBaseR(enc, sk, info)`, then
+    /// `ctx.Export(exporter_context, length)`.
+    pub(super) fn receiver_export(
+        self,
+        private_key: &[u8],
+        kem_output: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<Secret, CryptoError> {
+        self.check_private_key(private_key)?;
+        check_export_len(length)?;
+        // A malformed `enc` is the sender's fault, not a bad local key.
+        self.check_public_key(kem_output)
+            .map_err(|_| CryptoError::DecryptionFailed)?;
+        let hpke = self.hpke(InjectedPrng::none());
+        let sk = hpke_rs::HpkePrivateKey::new(private_key.to_vec());
+        hpke.receiver_export(
+            kem_output,
+            &sk,
+            info,
+            None,
+            None,
+            None,
+            exporter_context,
+            length,
+        )
+        .map(Secret::new)
+        .map_err(|_| CryptoError::DecryptionFailed)
+    }
+
     /// `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3).
     pub(super) fn derive_key_pair(
         self,
@@ -149,9 +205,20 @@ impl HpkeSuite {
     }
 }
 
+/// `Context.Export` may produce at most `255 * Nh` bytes (RFC 9180 §5.3);
+/// checked here so that an oversized request is a length error rather than
+/// an opaque backend failure.
+fn check_export_len(length: usize) -> Result<(), CryptoError> {
+    if length > 255 * HKDF_SHA256_NH {
+        return Err(CryptoError::KdfLength(length));
+    }
+    Ok(())
+}
+
 /// The PRNG handed to hpke-rs: ChaCha20 seeded from the caller's
-/// [`RandomSource`] for `SealBase`, absent for the operations that must not
-/// consume randomness (open, derive), where any draw is an error.
+/// [`RandomSource`] for `SealBase` and the sender's export, absent for the
+/// operations that must not consume randomness (open, receiver's export,
+/// derive), where any draw is an error.
 pub(super) struct InjectedPrng(Option<ChaCha20Rng>);
 
 impl InjectedPrng {

@@ -185,6 +185,30 @@ impl SuiteCrypto for RustSuite {
             .open(private_key, kem_output, info, aad, ciphertext)
     }
 
+    fn hpke_export_sender(
+        &self,
+        public_key: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        length: usize,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Secret), CryptoError> {
+        self.hpke
+            .send_export(public_key, info, exporter_context, length, rng)
+    }
+
+    fn hpke_export_receiver(
+        &self,
+        private_key: &[u8],
+        kem_output: &[u8],
+        info: &[u8],
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<Secret, CryptoError> {
+        self.hpke
+            .receiver_export(private_key, kem_output, info, exporter_context, length)
+    }
+
     fn hpke_derive_key_pair(
         &self,
         ikm: &[u8],
@@ -219,6 +243,21 @@ impl SuiteCrypto for RustSuite {
     ) -> Result<(), CryptoError> {
         self.signature.verify(public_key, message, signature)
     }
+
+    // `verify_batch` keeps the trait's default (one `verify` per item) for
+    // every suite, Ed25519 included. ed25519-dalek's `verify_batch` checks a
+    // random linear combination of the cofactorless equations, and random
+    // coefficients cannot detect small-order (torsion) components: a signer
+    // who adds an order-2 point to R gets a signature that `verify_strict`
+    // always rejects but the batch accepts about half the time. And since
+    // dalek derives the coefficients from the batch contents, a signer who
+    // can predict the rest of a batch can compute them in advance and retry
+    // until the batch accepts. A key with a
+    // torsion component also makes the two checks disagree the other way.
+    // Rejecting only weak (small-order) keys does not close this gap; that
+    // takes a full torsion check of every R and A, and those two checks cost
+    // more than verifying the signature on its own. So there is no faster
+    // exact batch. The regression tests in `crypto::tests` pin this.
 }
 
 /// Overwrites a fixed-size secret buffer (an HKDF PRK on the stack).
