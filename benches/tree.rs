@@ -47,6 +47,7 @@ fn generate(fx: &TreeFixture, c: &mut Criterion, name: &str) {
                     PathContext {
                         group_id: &fx.group_id,
                         joiners: &[],
+                        external: false,
                     },
                     |h| Ok(encode(&fx.group_context(1, h))?),
                     &mut rng,
@@ -108,6 +109,7 @@ fn bench_size(c: &mut Criterion, n: u32) {
         PathContext {
             group_id: &full.group_id,
             joiners: &[],
+            external: false,
         },
         |h| Ok(encode(&full.group_context(1, h))?),
         &mut SeededRandom::from_seed([4; 32]),
@@ -127,6 +129,7 @@ fn bench_size(c: &mut Criterion, n: u32) {
                     PathContext {
                         group_id: &full.group_id,
                         joiners: &[],
+                        external: false,
                     },
                     Some(&mut private),
                     |h| Ok(encode(&full.group_context(1, h))?),

@@ -26,6 +26,19 @@ impl RatchetTree {
         x.leaf()
     }
 
+    /// The leaf an external joiner takes (§12.4.3.2): the leftmost blank
+    /// leaf, after extending the tree if there is none. The leaf stays blank.
+    pub fn reserve_leaf(&mut self) -> Result<LeafIndex> {
+        match self.leftmost_blank_leaf() {
+            Some(l) => Ok(l),
+            None => {
+                let first_new = LeafIndex(self.leaf_count().get());
+                self.extend()?;
+                Ok(first_new)
+            }
+        }
+    }
+
     /// Adds `leaf_node` as a new member (§12.1.1) and returns its index: the
     /// leftmost blank leaf, or the first new leaf after extending the tree
     /// (§7.7). The new leaf is added to the `unmerged_leaves` of every
@@ -34,14 +47,7 @@ impl RatchetTree {
         // §12.1.1: "if there are empty leaves in the tree, L is the leftmost
         // empty leaf. Otherwise, the tree is extended to the right [...] and L
         // is assigned the leftmost new blank leaf."
-        let leaf = match self.leftmost_blank_leaf() {
-            Some(l) => l,
-            None => {
-                let first_new = LeafIndex(self.leaf_count().get());
-                self.extend()?;
-                first_new
-            }
-        };
+        let leaf = self.reserve_leaf()?;
         let path = leaf
             .node()
             .and_then(|x| x.direct_path(self.leaf_count()))

@@ -39,6 +39,9 @@ pub struct RatchetTree {
     /// How many nodes carry each encryption key, so that "this key is not in
     /// the tree" (§12.4.2) is a lookup rather than a scan.
     encryption_keys: ShardedCounts,
+    /// The same for the signature keys of leaves (§7.3 uniqueness, and
+    /// recognising a client already in the group when it is added).
+    signature_keys: ShardedCounts,
     /// `occupied[x]`: how many non-blank leaves lie below node `x` (itself
     /// for a leaf). Kept along the direct path of each change, so finding
     /// the leftmost blank leaf (§12.1.1), counting members and deciding
@@ -100,6 +103,7 @@ impl RatchetTree {
             hash_cache: ChunkedVec::new(width, OnceLock::new()),
             hash_suite: OnceLock::new(),
             encryption_keys: ShardedCounts::new(width),
+            signature_keys: ShardedCounts::new(width / 2 + 1),
             occupied: ChunkedVec::new(width, 0),
         }
     }
@@ -117,10 +121,16 @@ impl RatchetTree {
         if let Some(old) = old {
             self.encryption_keys
                 .remove(node_encryption_key(&old).as_bytes());
+            if let Node::Leaf(l) = &*old {
+                self.signature_keys.remove(l.signature_key.as_bytes());
+            }
         }
         if let Some(new) = self.nodes.get(i).and_then(Option::as_deref) {
             self.encryption_keys
                 .insert(node_encryption_key(new).as_bytes());
+            if let Node::Leaf(l) = new {
+                self.signature_keys.insert(l.signature_key.as_bytes());
+            }
         }
         if i.is_multiple_of(2) && was != now {
             // A leaf changed occupancy: adjust it and every ancestor.
@@ -140,6 +150,11 @@ impl RatchetTree {
     /// Non-blank leaves below node `x`.
     pub(super) fn occupied_below(&self, x: NodeIndex) -> u32 {
         self.occupied.get(x.0 as usize).copied().unwrap_or(0)
+    }
+
+    /// True when some leaf of the tree has signature key `key`.
+    pub fn contains_signature_key(&self, key: &crate::crypto::SignaturePublicKey) -> bool {
+        self.signature_keys.contains(key.as_bytes())
     }
 
     /// True when some node of the tree has encryption key `key`.
@@ -539,10 +554,15 @@ impl RatchetTree {
         if self.encryption_keys.undersized_for(width) {
             // Re-shard so shards stay small; once per several doublings.
             let mut keys = ShardedCounts::new(width);
+            let mut signature_keys = ShardedCounts::new(width / 2 + 1);
             for node in self.nodes.iter().flatten() {
                 keys.insert(node_encryption_key(node).as_bytes());
+                if let Node::Leaf(l) = &**node {
+                    signature_keys.insert(l.signature_key.as_bytes());
+                }
             }
             self.encryption_keys = keys;
+            self.signature_keys = signature_keys;
         }
         self.nodes.resize(width, None);
         self.hash_cache.resize(width, OnceLock::new());

@@ -34,6 +34,9 @@ pub struct PathContext<'a> {
     /// Leaves added by the same commit: excluded from the resolutions the
     /// path secrets are encrypted to (§7.6, §12.4.2).
     pub joiners: &'a [LeafIndex],
+    /// An external commit: the sender's leaf is the blank leaf reserved for
+    /// the joiner (§12.4.3.2) rather than an existing member's.
+    pub external: bool,
 }
 
 /// The content of the committer's new leaf besides its keys and source.
@@ -321,19 +324,25 @@ pub fn apply_update_path(
     private: Option<&mut TreePrivate>,
     group_context: impl FnOnce(&[u8]) -> Result<Vec<u8>>,
 ) -> Result<Option<DecryptedPath>> {
-    let Some(old_leaf) = tree.leaf(sender) else {
-        return Err(Error::protocol(
-            "§12.4.2",
-            format!("UpdatePath from leaf {sender}, which is blank"),
-        ));
-    };
-    // §12.4.2: "Verify that the encryption_key value in the LeafNode is
-    // different from the committer's current leaf node."
-    if old_leaf.encryption_key == path.leaf_node.encryption_key {
-        return Err(Error::protocol(
-            "§12.4.2",
-            format!("UpdatePath of leaf {sender} keeps the leaf's encryption key"),
-        ));
+    match (tree.leaf(sender), ctx.external) {
+        (None, false) => {
+            return Err(Error::protocol(
+                "§12.4.2",
+                format!("UpdatePath from leaf {sender}, which is blank"),
+            ));
+        }
+        (Some(_), true) => {
+            return Err(Error::Internal("external commit into an occupied leaf"));
+        }
+        // §12.4.2: "Verify that the encryption_key value in the LeafNode is
+        // different from the committer's current leaf node."
+        (Some(old), false) if old.encryption_key == path.leaf_node.encryption_key => {
+            return Err(Error::protocol(
+                "§12.4.2",
+                format!("UpdatePath of leaf {sender} keeps the leaf's encryption key"),
+            ));
+        }
+        _ => {}
     }
     // §12.4.2: "Verify that none of the public keys in the UpdatePath appear
     // in any node of the new ratchet tree."

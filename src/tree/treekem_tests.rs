@@ -30,6 +30,7 @@ fn commit(fx: &TreeFixture, sender: u32, joiners: &[LeafIndex]) -> Committed {
         PathContext {
             group_id: &fx.group_id,
             joiners,
+            external: false,
         },
         |h| Ok(encode(&fx.group_context(1, h))?),
         &mut SeededRandom::from_seed([9; 32]),
@@ -60,6 +61,7 @@ fn receive(
         PathContext {
             group_id: &fx.group_id,
             joiners,
+            external: false,
         },
         Some(&mut private),
         |h| Ok(encode(&fx.group_context(1, h))?),

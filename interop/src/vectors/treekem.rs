@@ -70,6 +70,7 @@ pub fn run(case: &Value) -> Outcome {
         let ctx = PathContext {
             group_id: &group_id,
             joiners: &[],
+            external: false,
         };
 
         for (n, up) in array(case, "update_paths")?.iter().enumerate() {
