@@ -254,14 +254,30 @@ pub fn encrypt_private(
     })
 }
 
-/// Decrypts a PrivateMessage (§6.3) into content from a member. The
-/// signature is checked separately with [`verify_content`].
+/// Decrypts a PrivateMessage (§6.3) into content from a member and commits
+/// the use of its key. The signature is checked separately with
+/// [`verify_content`]; to consume the key only after that check, use
+/// [`open_private`].
 pub fn decrypt_private(
     suite: &Suite,
     message: &PrivateMessage,
     secret_tree: &mut SecretTree,
     sender_data_secret: &Secret,
 ) -> Result<AuthenticatedContent> {
+    let (content, staged) = open_private(suite, message, secret_tree, sender_data_secret)?;
+    secret_tree.commit_key(staged)?;
+    Ok(content)
+}
+
+/// Decrypts a PrivateMessage (§6.3) without changing the secret tree.
+/// Returns the content and the staged key, to be committed with
+/// [`SecretTree::commit_key`] once the content is accepted.
+pub fn open_private(
+    suite: &Suite,
+    message: &PrivateMessage,
+    secret_tree: &SecretTree,
+    sender_data_secret: &Secret,
+) -> Result<(AuthenticatedContent, crate::schedule::StagedKey)> {
     let sender_aad = encode(&SenderDataAad {
         group_id: message.group_id.clone(),
         epoch: message.epoch,
@@ -299,8 +315,7 @@ pub fn decrypt_private(
     let mut r = Reader::new(plaintext.as_bytes());
     let inner = PrivateMessageContent::decode_for(&mut r, message.content_type)
         .map_err(|e| Error::malformed("PrivateMessageContent", e))?;
-    secret_tree.commit_key(staged)?;
-    Ok(AuthenticatedContent {
+    let content = AuthenticatedContent {
         wire_format: WireFormat::PRIVATE_MESSAGE,
         content: FramedContent {
             group_id: message.group_id.clone(),
@@ -310,5 +325,6 @@ pub fn decrypt_private(
             content: inner.content,
         },
         auth: inner.auth,
-    })
+    };
+    Ok((content, staged))
 }
