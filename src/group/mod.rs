@@ -1,9 +1,16 @@
 //! Group operations: proposals, commits, Welcome (§10-§12).
 
 pub mod commit;
+pub mod commit_create;
+pub mod commit_stage;
+pub mod engine;
 pub mod extensions;
+pub mod join;
 pub mod key_package;
+pub mod proposal_rules;
 pub mod proposals;
+pub mod psk_store;
+pub mod state;
 pub mod welcome;
 pub mod welcome_open;
 

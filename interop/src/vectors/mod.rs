@@ -6,6 +6,7 @@ pub mod deserialization;
 pub mod key_schedule;
 pub mod message_protection;
 pub mod messages;
+pub mod passive_client;
 pub mod psk_secret;
 pub mod secret_tree;
 pub mod transcript_hashes;
@@ -104,15 +105,15 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "passive-client-welcome.json",
-        runner: Runner::Pending("group engine, receive side (issue 4)"),
+        runner: Runner::Ready(passive_client::run_welcome),
     },
     VectorFile {
         name: "passive-client-handling-commit.json",
-        runner: Runner::Pending("group engine, receive side (issue 4)"),
+        runner: Runner::Ready(passive_client::run_commits),
     },
     VectorFile {
         name: "passive-client-random.json",
-        runner: Runner::Pending("group engine, receive side (issue 4)"),
+        runner: Runner::Ready(passive_client::run_commits),
     },
 ];
 

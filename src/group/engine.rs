@@ -1,0 +1,421 @@
+//! A member's group state and the receive pipeline (§6, §12): decode,
+//! unprotect, authenticate, then hand out application data, cache a
+//! proposal, or stage a commit.
+
+use crate::codec::encode;
+use crate::crypto::{SignaturePublicKey, Suite};
+use crate::framing::{
+    AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
+    Sender, from_public_message, open_private, verify_content,
+};
+use crate::group::commit_stage::{StagedCommit, is_committable, stage_commit};
+use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::group::join::{JoinInputs, join_from_welcome};
+use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
+use crate::group::proposals::Proposal;
+use crate::group::psk_store::PskStore;
+use crate::group::state::{EpochState, GroupConfig, Retention, check_group_id};
+use crate::schedule::GroupContext;
+use crate::tree::math::LeafIndex;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result, decode_exact};
+
+/// A proposal received in the current epoch, kept for commits that cover
+/// it by reference (§12.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedProposal {
+    /// `MakeProposalRef` of the AuthenticatedContent that carried it.
+    pub reference: Vec<u8>,
+    /// The proposal.
+    pub proposal: Proposal,
+    /// Its sender.
+    pub sender: Sender,
+}
+
+/// Proposals of the current epoch.
+#[derive(Debug, Clone, Default)]
+pub struct ProposalCache {
+    entries: Vec<CachedProposal>,
+}
+
+impl ProposalCache {
+    /// The proposal with reference `r`.
+    pub fn find(&self, r: &[u8]) -> Option<&CachedProposal> {
+        self.entries.iter().find(|p| p.reference == r)
+    }
+
+    /// All cached proposals, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &CachedProposal> {
+        self.entries.iter()
+    }
+
+    fn insert(&mut self, p: CachedProposal) {
+        if self.find(&p.reference).is_none() {
+            self.entries.push(p);
+        }
+    }
+}
+
+/// What processing a message produced.
+#[derive(Debug)]
+pub enum Received {
+    /// Application data from a member.
+    Application {
+        /// Sender's leaf.
+        sender: LeafIndex,
+        /// Epoch the message was sent in.
+        epoch: u64,
+        /// The plaintext.
+        data: Vec<u8>,
+        /// The sender's authenticated data.
+        authenticated_data: Vec<u8>,
+    },
+    /// A valid proposal, now cached for later commits.
+    Proposal(Box<CachedProposal>),
+    /// A valid commit, staged: merge it to enter the next epoch.
+    Commit(Box<StagedCommit>),
+}
+
+/// A member's view of a group: the current epoch, proposals received in it,
+/// and what is retained of past epochs.
+#[derive(Debug)]
+pub struct GroupState {
+    /// The group's cipher suite.
+    pub(crate) suite: Suite,
+    /// Policy.
+    pub(crate) config: GroupConfig,
+    /// The current epoch.
+    pub(crate) epoch: EpochState,
+    /// Proposals of the current epoch.
+    pub(crate) proposals: ProposalCache,
+    /// Past epochs.
+    pub(crate) retention: Retention,
+    /// Set once a merged commit removed us.
+    pub(crate) removed: bool,
+}
+
+impl GroupState {
+    /// Joins from a Welcome (§12.4.3.1).
+    pub fn join(suite: &Suite, input: JoinInputs<'_>) -> Result<Self> {
+        let config = input.config;
+        let epoch = join_from_welcome(suite, input)?;
+        Ok(Self {
+            suite: suite.clone(),
+            config,
+            epoch,
+            proposals: ProposalCache::default(),
+            retention: Retention::default(),
+            removed: false,
+        })
+    }
+
+    /// The current GroupContext.
+    pub fn context(&self) -> &GroupContext {
+        &self.epoch.context
+    }
+
+    /// The current epoch number.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.context.epoch
+    }
+
+    /// The ratchet tree.
+    pub fn tree(&self) -> &RatchetTree {
+        &self.epoch.tree
+    }
+
+    /// Our leaf.
+    pub fn own_leaf(&self) -> LeafIndex {
+        self.epoch.own_leaf()
+    }
+
+    /// The epoch authenticator (§8.7).
+    pub fn epoch_authenticator(&self) -> &[u8] {
+        self.epoch.keys.epoch_authenticator.as_bytes()
+    }
+
+    /// Proposals received in this epoch.
+    pub fn proposals(&self) -> &ProposalCache {
+        &self.proposals
+    }
+
+    /// True once a merged commit removed this member.
+    pub fn is_removed(&self) -> bool {
+        self.removed
+    }
+
+    /// Processes one MLSMessage. A message that fails any check leaves the
+    /// state as it was. Success consumes the message key (application and
+    /// PrivateMessage handshakes), caches a proposal, or stages a commit —
+    /// the epoch itself only changes in [`Self::merge`].
+    pub fn process(&mut self, message: &[u8], psks: &dyn PskStore, now: u64) -> Result<Received> {
+        if self.removed {
+            return Err(Error::Misuse(
+                "this member was removed from the group".into(),
+            ));
+        }
+        let message: MlsMessage = decode_exact("MLSMessage", message)?;
+        match message.body {
+            MlsMessageBody::PublicMessage(m) => self.process_public(*m, psks, now),
+            MlsMessageBody::PrivateMessage(m) => self.process_private(&m, psks, now),
+            _ => Err(Error::Misuse(
+                "not a group message: Welcome, GroupInfo and KeyPackage are handled elsewhere"
+                    .into(),
+            )),
+        }
+    }
+
+    fn check_epoch(&self, epoch: u64) -> Result<()> {
+        // §6 / §12.1 / §12.4.2: handshake content must be for this epoch.
+        if epoch == self.epoch() {
+            Ok(())
+        } else {
+            Err(Error::protocol(
+                "§12.4.2",
+                format!(
+                    "handshake message for epoch {epoch}, the group is in epoch {}",
+                    self.epoch()
+                ),
+            ))
+        }
+    }
+
+    fn process_public(
+        &mut self,
+        message: PublicMessage,
+        psks: &dyn PskStore,
+        now: u64,
+    ) -> Result<Received> {
+        check_group_id(&self.epoch.context.group_id, &message.content.group_id)?;
+        self.check_epoch(message.content.epoch)?;
+        let state = &self.epoch;
+        let content = from_public_message(
+            &self.suite,
+            message,
+            &state.keys.membership_key,
+            &state.context,
+        )?;
+        let key = self.signer_key(&content)?;
+        verify_content(&self.suite, &content, &state.context, &key)?;
+        self.handle_handshake(content, psks, now)
+    }
+
+    /// The signature key of a PublicMessage's sender (§6.1).
+    fn signer_key(&self, content: &AuthenticatedContent) -> Result<SignaturePublicKey> {
+        let state = &self.epoch;
+        match (content.content.sender, &content.content.content) {
+            (Sender::Member(leaf), _) => Ok(state
+                .tree
+                .leaf(leaf)
+                .ok_or_else(|| {
+                    Error::protocol("§6.1", format!("message from blank leaf {}", leaf.0))
+                })?
+                .signature_key
+                .clone()),
+            (Sender::External(i), Content::Proposal(_)) => {
+                let senders: Vec<ExternalSender> = decode_extension(
+                    &state.context.extensions,
+                    ExtensionType::EXTERNAL_SENDERS,
+                    "external_senders",
+                )?
+                .ok_or_else(|| {
+                    Error::protocol(
+                        "§12.1.8.1",
+                        "external proposal, but the group has no external_senders extension",
+                    )
+                })?;
+                senders
+                    .get(i as usize)
+                    .map(|s| s.signature_key.clone())
+                    .ok_or_else(|| {
+                        Error::protocol(
+                            "§12.1.8.1",
+                            format!("external sender {i} is not in external_senders"),
+                        )
+                    })
+            }
+            // §12.1.8: a new member proposes only its own Add, signed with
+            // the key package's leaf key.
+            (Sender::NewMemberProposal, Content::Proposal(p)) => match &**p {
+                Proposal::Add(add) => Ok(add.key_package.leaf_node.signature_key.clone()),
+                _ => Err(Error::protocol(
+                    "§12.1.8",
+                    "a new_member_proposal sender sent something else than an Add",
+                )),
+            },
+            // §12.4.3.2: signed with the key of the path's leaf node.
+            (Sender::NewMemberCommit, Content::Commit(c)) => c
+                .path
+                .as_ref()
+                .map(|p| p.leaf_node.signature_key.clone())
+                .ok_or_else(|| Error::protocol("§12.4.3.2", "an external commit without a path")),
+            (sender, _) => Err(Error::protocol(
+                "§12.1.8",
+                format!("{sender:?} may not send this content"),
+            )),
+        }
+    }
+
+    fn process_private(
+        &mut self,
+        message: &PrivateMessage,
+        psks: &dyn PskStore,
+        now: u64,
+    ) -> Result<Received> {
+        check_group_id(&self.epoch.context.group_id, &message.group_id)?;
+        if message.epoch != self.epoch() {
+            return self.process_late_private(message);
+        }
+        let state = &self.epoch;
+        let (content, staged) = open_private(
+            &self.suite,
+            message,
+            &state.secret_tree,
+            &state.keys.sender_data_secret,
+        )?;
+        let Sender::Member(leaf) = content.content.sender else {
+            return Err(Error::Internal("PrivateMessage from a non-member"));
+        };
+        let key = state
+            .tree
+            .leaf(leaf)
+            .ok_or_else(|| {
+                Error::protocol(
+                    "§6.3.2",
+                    format!("PrivateMessage from blank leaf {}", leaf.0),
+                )
+            })?
+            .signature_key
+            .clone();
+        verify_content(&self.suite, &content, &state.context, &key)?;
+        if let Content::Application(data) = &content.content.content {
+            let received = Received::Application {
+                sender: leaf,
+                epoch: content.content.epoch,
+                data: data.clone(),
+                authenticated_data: content.content.authenticated_data.clone(),
+            };
+            self.epoch.secret_tree.commit_key(staged)?;
+            return Ok(received);
+        }
+        let received = self.handle_handshake(content, psks, now)?;
+        self.epoch.secret_tree.commit_key(staged)?;
+        Ok(received)
+    }
+
+    /// Application messages of a retained past epoch.
+    fn process_late_private(&mut self, message: &PrivateMessage) -> Result<Received> {
+        let suite = self.suite.clone();
+        let current = self.epoch();
+        let Some(past) = self.retention.epoch_mut(message.epoch) else {
+            return Err(Error::protocol(
+                "§6.3",
+                format!(
+                    "message for epoch {}, the group is in epoch {current} and keeps no keys for it",
+                    message.epoch
+                ),
+            ));
+        };
+        let (content, staged) =
+            open_private(&suite, message, &past.secret_tree, &past.sender_data_secret)?;
+        let Content::Application(data) = &content.content.content else {
+            return Err(Error::protocol(
+                "§12.4.2",
+                format!(
+                    "handshake message for past epoch {}, the group is in epoch {current}",
+                    message.epoch
+                ),
+            ));
+        };
+        let Sender::Member(leaf) = content.content.sender else {
+            return Err(Error::Internal("PrivateMessage from a non-member"));
+        };
+        let key = past
+            .tree
+            .leaf(leaf)
+            .ok_or_else(|| {
+                Error::protocol(
+                    "§6.3.2",
+                    format!("PrivateMessage from blank leaf {}", leaf.0),
+                )
+            })?
+            .signature_key
+            .clone();
+        verify_content(&suite, &content, &past.context, &key)?;
+        let received = Received::Application {
+            sender: leaf,
+            epoch: message.epoch,
+            data: data.clone(),
+            authenticated_data: content.content.authenticated_data.clone(),
+        };
+        past.secret_tree.commit_key(staged)?;
+        Ok(received)
+    }
+
+    fn handle_handshake(
+        &mut self,
+        content: AuthenticatedContent,
+        psks: &dyn PskStore,
+        now: u64,
+    ) -> Result<Received> {
+        match &content.content.content {
+            Content::Application(_) => Err(Error::Internal("application content as handshake")),
+            Content::Proposal(proposal) => {
+                let sender = content.content.sender;
+                check_sender_may_propose(&sender, proposal)?;
+                // §12.1.6: ExternalInit only inside an external commit.
+                if !is_committable(proposal) {
+                    return Err(Error::protocol(
+                        "§12.1.6",
+                        "an ExternalInit sent as a standalone proposal",
+                    ));
+                }
+                let state = &self.epoch;
+                validate_proposal(
+                    &self.suite,
+                    &state.tree,
+                    &state.context,
+                    &sender,
+                    proposal,
+                    self.config.lifetime_at(now),
+                )?;
+                let cached = CachedProposal {
+                    reference: self.suite.proposal_ref(&encode(&content)?),
+                    proposal: (**proposal).clone(),
+                    sender,
+                };
+                self.proposals.insert(cached.clone());
+                Ok(Received::Proposal(Box::new(cached)))
+            }
+            Content::Commit(_) => {
+                let staged = stage_commit(self, &content, psks, now)?;
+                Ok(Received::Commit(Box::new(staged)))
+            }
+        }
+    }
+
+    /// Enters the epoch a staged commit computed, as one state transition.
+    /// A commit that removed us ends our membership.
+    pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        let Some(next) = staged.next else {
+            self.removed = true;
+            self.proposals = ProposalCache::default();
+            return Ok(());
+        };
+        if next.context.epoch != self.epoch() + 1 {
+            return Err(Error::Misuse(format!(
+                "staged commit for epoch {} cannot follow epoch {}",
+                next.context.epoch,
+                self.epoch()
+            )));
+        }
+        let old = std::mem::replace(&mut self.epoch, next);
+        self.retention.retire(&self.config, old);
+        self.proposals = ProposalCache::default();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+pub(crate) mod tests;

@@ -1,0 +1,176 @@
+//! Joining a group from a Welcome (§12.4.3.1).
+
+use crate::crypto::Suite;
+use crate::group::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
+use crate::group::key_package::{KeyPackage, KeyPackagePrivate};
+use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
+use crate::group::state::{EpochState, GroupConfig, NoResumption, split_epoch_secrets};
+use crate::group::welcome::Welcome;
+use crate::group::welcome_open::{
+    confirm_epoch, decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
+};
+use crate::schedule::{JoinerSecret, interim_transcript_hash};
+use crate::tree::nodes::RatchetTreeWire;
+use crate::tree::private::TreePrivate;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::tree::validation::TreeValidation;
+use crate::{Error, Result};
+
+/// What a new member brings to a Welcome.
+pub struct JoinInputs<'a> {
+    /// The Welcome.
+    pub welcome: &'a Welcome,
+    /// The key package it answers.
+    pub key_package: &'a KeyPackage,
+    /// That key package's private keys.
+    pub private: &'a KeyPackagePrivate,
+    /// The ratchet tree, when not carried in the GroupInfo.
+    pub ratchet_tree: Option<RatchetTree>,
+    /// Source of PSKs the Welcome names.
+    pub psks: &'a dyn PskStore,
+    /// The current time (seconds since the Unix epoch).
+    pub now: u64,
+    /// Group policy.
+    pub config: GroupConfig,
+    /// Whether this Welcome starts a reinitialized or branched group.
+    pub psk_use: PskUse,
+}
+
+/// Runs every step of §12.4.3.1 and returns the state of the epoch joined.
+pub fn join_from_welcome(suite: &Suite, input: JoinInputs<'_>) -> Result<EpochState> {
+    let kp = input.key_package;
+    if kp.cipher_suite != input.welcome.cipher_suite {
+        return Err(Error::protocol(
+            "§12.4.3.1",
+            format!(
+                "Welcome for cipher suite {:?}, key package for {:?}",
+                input.welcome.cipher_suite, kp.cipher_suite
+            ),
+        ));
+    }
+    let kp_ref = key_package_ref(suite, kp)?;
+    let secrets = decrypt_group_secrets(suite, input.welcome, &kp_ref, &input.private.init_key)?;
+    let psk_secret = resolve_psks(
+        suite,
+        &secrets.psks,
+        input.psks,
+        &NoResumption,
+        input.psk_use,
+    )?;
+    let joiner = JoinerSecret::new(secrets.joiner_secret.clone());
+    let info = decrypt_group_info(suite, input.welcome, &joiner, &psk_secret)?;
+    let context = &info.group_context;
+
+    // §12.4.3.1: the tree comes from the ratchet_tree extension or from
+    // elsewhere; either way it is validated below.
+    let tree = match decode_extension::<RatchetTreeWire>(
+        &info.extensions,
+        ExtensionType::RATCHET_TREE,
+        "ratchet_tree extension",
+    )? {
+        Some(wire) => RatchetTree::from_wire(wire)?,
+        None => input.ratchet_tree.ok_or_else(|| {
+            Error::Misuse("the GroupInfo carries no ratchet_tree extension: pass the tree".into())
+        })?,
+    };
+    // §12.4.3.1: verify the GroupInfo signature with the signer's leaf.
+    let signer = tree.leaf(info.signer).ok_or_else(|| {
+        Error::protocol(
+            "§12.4.3.1",
+            format!("GroupInfo signer {} is not a member", info.signer.0),
+        )
+    })?;
+    verify_group_info(suite, &info, &signer.signature_key)?;
+
+    // §12.4.3.1 / §13.4: "A client joining a group MUST verify that it
+    // supports every extension in the GroupContext".
+    crate::group::extensions::check_unique_types(&context.extensions, "GroupContext extensions")?;
+    if let Some(e) = context.extensions.iter().find(|e| {
+        !kp.leaf_node
+            .capabilities
+            .supports_extension(e.extension_type)
+    }) {
+        return Err(Error::protocol(
+            "§12.4.3.1",
+            format!(
+                "the group uses extension {:?}, which this client does not support",
+                e.extension_type
+            ),
+        ));
+    }
+    let required: Option<RequiredCapabilities> = decode_extension(
+        &context.extensions,
+        ExtensionType::REQUIRED_CAPABILITIES,
+        "required_capabilities",
+    )?;
+    tree.validate(
+        suite,
+        &TreeValidation {
+            group_id: &context.group_id,
+            tree_hash: &context.tree_hash,
+            required: required.as_ref(),
+            lifetime: input.config.lifetime_at(input.now),
+        },
+    )?;
+
+    // §12.4.3.1: "Identify a leaf whose LeafNode is identical to the one in
+    // the KeyPackage."
+    let own = tree
+        .members()
+        .find(|(_, leaf)| **leaf == kp.leaf_node)
+        .map(|(i, _)| i)
+        .ok_or_else(|| {
+            Error::protocol(
+                "§12.4.3.1",
+                "no leaf of the tree holds this key package's leaf node",
+            )
+        })?;
+    let mut private = TreePrivate::new(own, input.private.encryption_key.clone())?;
+    if let Some(path_secret) = &secrets.path_secret {
+        // §12.4.3.1: the path secret belongs to the lowest common ancestor
+        // of our leaf and the signer's; the committer's path from there up
+        // is the non-blank nodes above.
+        let me = own
+            .node()
+            .ok_or(Error::Internal("own leaf outside the tree"))?;
+        let signer_node = info
+            .signer
+            .node()
+            .ok_or(Error::Internal("signer outside the tree"))?;
+        let lca = me
+            .common_ancestor(signer_node, tree.leaf_count())
+            .ok_or_else(|| {
+                Error::protocol(
+                    "§12.4.3.1",
+                    "path_secret given but the signer is our own leaf",
+                )
+            })?;
+        let mut path = vec![lca];
+        let mut x = lca;
+        while let Some(p) = x.parent(tree.leaf_count()) {
+            if tree.parent(p).is_some() {
+                path.push(p);
+            }
+            x = p;
+        }
+        private.absorb_path_secret(suite, &tree, &path, path_secret.path_secret.clone())?;
+    }
+
+    let secrets = confirm_epoch(suite, &info, joiner, &psk_secret)?;
+    let interim = interim_transcript_hash(
+        suite,
+        &context.confirmed_transcript_hash,
+        &info.confirmation_tag,
+    )?;
+    let (keys, secret_tree) =
+        split_epoch_secrets(suite, secrets, tree.leaf_count(), input.config.secret_tree);
+    Ok(EpochState {
+        context: info.group_context,
+        tree,
+        private,
+        keys,
+        secret_tree,
+        interim_transcript_hash: interim,
+        confirmation_tag: info.confirmation_tag,
+    })
+}

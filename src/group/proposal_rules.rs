@@ -1,0 +1,429 @@
+//! Proposal validity (§12.1), proposal-list validity (§12.2) and applying a
+//! proposal list to the tree and context (§12.3).
+
+use std::collections::HashSet;
+
+use crate::crypto::Suite;
+use crate::framing::Sender;
+use crate::group::extensions::{
+    ExtensionType, RequiredCapabilities, check_unique_types, decode_extension,
+};
+use crate::group::proposals::{Proposal, ProposalType, ReInit};
+use crate::group::psk_store::{PskUse, check_psk_id};
+use crate::schedule::{GroupContext, PreSharedKeyId, ProtocolVersion};
+use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
+use crate::tree::math::LeafIndex;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result};
+
+/// A proposal and its sender, as a commit covers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalWithSender {
+    /// The proposal.
+    pub proposal: Proposal,
+    /// Who proposed it.
+    pub sender: Sender,
+    /// Its ProposalRef when it came by reference.
+    pub reference: Option<Vec<u8>>,
+}
+
+/// The group's `required_capabilities`, if any.
+pub fn required_capabilities(context: &GroupContext) -> Result<Option<RequiredCapabilities>> {
+    decode_extension(
+        &context.extensions,
+        ExtensionType::REQUIRED_CAPABILITIES,
+        "required_capabilities",
+    )
+}
+
+fn sender_name(sender: &Sender) -> String {
+    match sender {
+        Sender::Member(l) => format!("leaf {}", l.0),
+        Sender::External(i) => format!("external sender {i}"),
+        Sender::NewMemberProposal => "a new member (proposal)".into(),
+        Sender::NewMemberCommit => "a new member (commit)".into(),
+    }
+}
+
+/// Checks who may send a proposal of this type (§12.1.8): external senders
+/// only add, remove, psk, reinit and group_context_extensions; a
+/// new_member_proposal only an Add.
+pub fn check_sender_may_propose(sender: &Sender, proposal: &Proposal) -> Result<()> {
+    let t = proposal.proposal_type();
+    let allowed = match sender {
+        Sender::Member(_) => t != ProposalType::EXTERNAL_INIT,
+        Sender::External(_) => matches!(
+            t,
+            ProposalType::ADD
+                | ProposalType::REMOVE
+                | ProposalType::PSK
+                | ProposalType::REINIT
+                | ProposalType::GROUP_CONTEXT_EXTENSIONS
+        ),
+        Sender::NewMemberProposal => t == ProposalType::ADD,
+        Sender::NewMemberCommit => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::protocol(
+            "§12.1.8",
+            format!("{} may not send a {t:?} proposal", sender_name(sender)),
+        ))
+    }
+}
+
+/// Checks one proposal against the group as it stands (§12.1.1-§12.1.7).
+/// `context` is the context the proposal is evaluated in (after a
+/// GroupContextExtensions of the same commit, if any).
+pub fn validate_proposal(
+    suite: &Suite,
+    tree: &RatchetTree,
+    context: &GroupContext,
+    sender: &Sender,
+    proposal: &Proposal,
+    lifetime: LifetimePolicy,
+) -> Result<()> {
+    let required = required_capabilities(context)?;
+    match proposal {
+        // §12.1.1: invalid if the KeyPackage is invalid (§10.1).
+        Proposal::Add(add) => {
+            add.key_package
+                .validate(suite, required.as_ref(), lifetime)?;
+            // §13.4 / §12.1.1: the new member must support every group
+            // context extension.
+            if let Some(e) = context.extensions.iter().find(|e| {
+                !add.key_package
+                    .leaf_node
+                    .capabilities
+                    .supports_extension(e.extension_type)
+            }) {
+                return Err(Error::protocol(
+                    "§12.1.1",
+                    format!(
+                        "added member does not support group extension {:?}",
+                        e.extension_type
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        // §12.1.2: the leaf must be valid for an Update from its sender.
+        Proposal::Update(update) => {
+            let Sender::Member(leaf) = sender else {
+                return Err(Error::protocol(
+                    "§12.1.2",
+                    format!("Update from {}, not a member", sender_name(sender)),
+                ));
+            };
+            let current = tree.leaf(*leaf).ok_or_else(|| {
+                Error::protocol("§12.1.2", format!("Update from blank leaf {}", leaf.0))
+            })?;
+            let role = LeafRole::Update {
+                group_id: &context.group_id,
+                leaf: *leaf,
+                replaced: &current.encryption_key,
+            };
+            validate_leaf_node(suite, &update.leaf_node, role, required.as_ref(), lifetime)
+        }
+        // §12.1.3: `removed` must identify a non-blank leaf.
+        Proposal::Remove(remove) => {
+            if tree.leaf(remove.removed).is_none() {
+                return Err(Error::protocol(
+                    "§12.1.3",
+                    format!(
+                        "Remove of leaf {}, which is blank or outside the tree",
+                        remove.removed.0
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        Proposal::PreSharedKey(psk) => check_psk_id(suite, &psk.psk, PskUse::Normal),
+        // §12.1.5: the version must not go down.
+        Proposal::ReInit(reinit) => {
+            if reinit.version < ProtocolVersion::MLS10 {
+                return Err(Error::protocol(
+                    "§12.1.5",
+                    format!("ReInit to version {:?}, below MLS 1.0", reinit.version),
+                ));
+            }
+            check_unique_types(&reinit.extensions, "ReInit extensions")
+        }
+        // §12.1.6: only inside an external commit.
+        Proposal::ExternalInit(_) => Ok(()),
+        Proposal::GroupContextExtensions(gce) => {
+            check_unique_types(&gce.extensions, "GroupContextExtensions")
+        }
+        Proposal::Custom { proposal_type, .. } => {
+            // §13: a non-default type must be supported by every member.
+            if let Some((leaf, _)) = tree
+                .members()
+                .find(|(_, l)| !l.capabilities.supports_proposal(*proposal_type))
+            {
+                return Err(Error::protocol(
+                    "§12.2",
+                    format!(
+                        "leaf {} does not support proposal type {proposal_type:?}",
+                        leaf.0
+                    ),
+                ));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What a proposal list does, in the order §12.3 applies it.
+#[derive(Debug, Default, Clone)]
+pub struct ProposalEffects {
+    /// The new group context extensions, if replaced.
+    pub extensions: Option<Vec<crate::group::Extension>>,
+    /// Leaves that sent an Update.
+    pub updated: Vec<LeafIndex>,
+    /// Leaves removed.
+    pub removed: Vec<LeafIndex>,
+    /// Leaves added, in proposal order.
+    pub added: Vec<LeafIndex>,
+    /// PSKs to inject, in proposal order.
+    pub psks: Vec<PreSharedKeyId>,
+    /// `kem_output` of the ExternalInit, if any.
+    pub external_init: Option<Vec<u8>>,
+    /// The ReInit, if any.
+    pub reinit: Option<ReInit>,
+    /// Whether some proposal requires the commit to carry a path (§12.4).
+    pub path_required: bool,
+}
+
+/// Checks the rules of §12.2 that concern the list as a whole for a commit
+/// by `committer` (a member, or `None` for an external commit).
+pub fn check_list(
+    tree: &RatchetTree,
+    committer: Option<LeafIndex>,
+    list: &[ProposalWithSender],
+) -> Result<()> {
+    let rule = |detail: String| Error::protocol("§12.2", detail);
+    let mut touched: HashSet<LeafIndex> = HashSet::new();
+    let mut removed: HashSet<LeafIndex> = HashSet::new();
+    let mut add_keys = HashSet::new();
+    let mut psk_ids = HashSet::new();
+    let mut gce = 0;
+    let mut external_inits = 0;
+    let mut reinits = 0;
+
+    for p in list {
+        match &p.proposal {
+            Proposal::Update(_) => {
+                let Sender::Member(leaf) = p.sender else {
+                    return Err(rule("an Update not sent by a member".into()));
+                };
+                if Some(leaf) == committer || committer.is_none() {
+                    return Err(rule(format!(
+                        "the committer (leaf {}) covers its own Update",
+                        leaf.0
+                    )));
+                }
+                if !touched.insert(leaf) {
+                    return Err(rule(format!(
+                        "several Update/Remove proposals for leaf {}",
+                        leaf.0
+                    )));
+                }
+            }
+            Proposal::Remove(r) => {
+                if Some(r.removed) == committer {
+                    return Err(rule(format!(
+                        "the committer (leaf {}) removes itself",
+                        r.removed.0
+                    )));
+                }
+                if !touched.insert(r.removed) {
+                    return Err(rule(format!(
+                        "several Update/Remove proposals for leaf {}",
+                        r.removed.0
+                    )));
+                }
+                removed.insert(r.removed);
+            }
+            Proposal::Add(add) => {
+                let key = add.key_package.leaf_node.signature_key.clone();
+                if !add_keys.insert(key) {
+                    return Err(rule(
+                        "two Adds of the same client (same signature key)".into(),
+                    ));
+                }
+            }
+            Proposal::PreSharedKey(psk) => {
+                if !psk_ids.insert(psk.psk.clone()) {
+                    return Err(rule(
+                        "two PreSharedKey proposals with the same PreSharedKeyID".into(),
+                    ));
+                }
+            }
+            Proposal::GroupContextExtensions(_) => gce += 1,
+            Proposal::ExternalInit(_) => external_inits += 1,
+            Proposal::ReInit(_) => reinits += 1,
+            Proposal::Custom { .. } => {}
+        }
+    }
+    // §12.2: an Add of a client already in the group, unless removed here.
+    for p in list {
+        if let Proposal::Add(add) = &p.proposal {
+            let key = &add.key_package.leaf_node.signature_key;
+            if tree.contains_signature_key(key)
+                && !tree
+                    .members()
+                    .any(|(l, n)| removed.contains(&l) && &n.signature_key == key)
+            {
+                return Err(rule(
+                    "an Add of a client already in the group (same signature key)".into(),
+                ));
+            }
+        }
+    }
+    if gce > 1 {
+        return Err(rule("several GroupContextExtensions proposals".into()));
+    }
+    if reinits > 0 && list.len() > 1 {
+        return Err(rule("a ReInit together with other proposals".into()));
+    }
+    match committer {
+        Some(_) if external_inits > 0 => Err(rule("an ExternalInit in a regular commit".into())),
+        None => check_external_list(list, external_inits),
+        Some(_) => Ok(()),
+    }
+}
+
+/// §12.2 for external commits: exactly one ExternalInit, at most one
+/// Remove, any PSKs, nothing else.
+fn check_external_list(list: &[ProposalWithSender], external_inits: usize) -> Result<()> {
+    if external_inits != 1 {
+        return Err(Error::protocol(
+            "§12.2",
+            format!("an external commit with {external_inits} ExternalInit proposals, not one"),
+        ));
+    }
+    let removes = list
+        .iter()
+        .filter(|p| matches!(p.proposal, Proposal::Remove(_)))
+        .count();
+    if removes > 1 {
+        return Err(Error::protocol(
+            "§12.2",
+            "an external commit with several Removes",
+        ));
+    }
+    if let Some(p) = list.iter().find(|p| {
+        !matches!(
+            p.proposal,
+            Proposal::ExternalInit(_) | Proposal::Remove(_) | Proposal::PreSharedKey(_)
+        )
+    }) {
+        return Err(Error::protocol(
+            "§12.2",
+            format!(
+                "an external commit with a {:?} proposal",
+                p.proposal.proposal_type()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Applies a valid list to `tree` and `context` in the order of §12.3 and
+/// validates each proposal in the context it is applied in.
+pub fn apply_list(
+    suite: &Suite,
+    tree: &mut RatchetTree,
+    context: &mut GroupContext,
+    list: &[ProposalWithSender],
+    lifetime: LifetimePolicy,
+) -> Result<ProposalEffects> {
+    let mut fx = ProposalEffects::default();
+    // §12.3: GroupContextExtensions first; the new extensions apply to the
+    // validation of the rest.
+    for p in list {
+        if let Proposal::GroupContextExtensions(gce) = &p.proposal {
+            validate_proposal(suite, tree, context, &p.sender, &p.proposal, lifetime)?;
+            context.extensions = gce.extensions.clone();
+            fx.extensions = Some(gce.extensions.clone());
+        }
+    }
+    for p in list {
+        // §12.4: only add, psk and reinit do not require a path.
+        let path_required = !matches!(
+            p.proposal,
+            Proposal::Add(_) | Proposal::PreSharedKey(_) | Proposal::ReInit(_)
+        );
+        fx.path_required |= path_required;
+        if !matches!(p.proposal, Proposal::GroupContextExtensions(_)) {
+            validate_proposal(suite, tree, context, &p.sender, &p.proposal, lifetime)?;
+        }
+    }
+    for p in list {
+        if let (Proposal::Update(u), Sender::Member(leaf)) = (&p.proposal, &p.sender) {
+            tree.update_leaf(*leaf, u.leaf_node.clone())?;
+            fx.updated.push(*leaf);
+        }
+    }
+    for p in list {
+        if let Proposal::Remove(r) = &p.proposal {
+            tree.remove_leaf(r.removed)?;
+            fx.removed.push(r.removed);
+        }
+    }
+    for p in list {
+        if let Proposal::Add(add) = &p.proposal {
+            let leaf = &add.key_package.leaf_node;
+            // §7.3 uniqueness after the commit: the new keys are not in use.
+            if tree.contains_encryption_key(&leaf.encryption_key)
+                || tree.contains_signature_key(&leaf.signature_key)
+            {
+                return Err(Error::protocol(
+                    "§7.3",
+                    "an added leaf reuses a key already in the tree",
+                ));
+            }
+            fx.added.push(tree.add_leaf(leaf.clone())?);
+        }
+    }
+    for p in list {
+        match &p.proposal {
+            Proposal::PreSharedKey(psk) => fx.psks.push(psk.psk.clone()),
+            Proposal::ExternalInit(ei) => fx.external_init = Some(ei.kem_output.clone()),
+            Proposal::ReInit(r) => fx.reinit = Some(r.clone()),
+            _ => {}
+        }
+    }
+    // §12.1.7: required capabilities must hold for every member after the
+    // commit (new ones included, removed ones excluded).
+    if fx.extensions.is_some()
+        && let Some(req) = required_capabilities(context)?
+    {
+        for (leaf, node) in tree.members() {
+            let caps = &node.capabilities;
+            let ok = req
+                .extension_types
+                .iter()
+                .all(|t| caps.supports_extension(*t))
+                && req
+                    .proposal_types
+                    .iter()
+                    .all(|t| caps.supports_proposal(*t))
+                && req
+                    .credential_types
+                    .iter()
+                    .all(|t| caps.credentials.contains(t));
+            if !ok {
+                return Err(Error::protocol(
+                    "§12.1.7",
+                    format!(
+                        "leaf {} does not support the new required capabilities",
+                        leaf.0
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(fx)
+}

@@ -1,0 +1,144 @@
+//! Where pre-shared keys come from (§8.4): external PSKs from the
+//! application, resumption PSKs from retained epochs.
+
+use std::collections::HashMap;
+
+use crate::crypto::{Secret, Suite};
+use crate::schedule::{PreSharedKeyId, Psk, PskSecret, ResumptionPskUsage};
+use crate::{Error, Result};
+
+/// Supplies PSK values the group itself does not hold.
+pub trait PskStore {
+    /// The external PSK with id `psk_id`.
+    fn external(&self, psk_id: &[u8]) -> Option<Secret>;
+
+    /// The resumption PSK of `epoch` of another group (for joining a
+    /// reinitialized or branched group). Defaults to none.
+    fn resumption(&self, _group_id: &[u8], _epoch: u64) -> Option<Secret> {
+        None
+    }
+}
+
+/// A store with no PSKs.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoPsks;
+
+impl PskStore for NoPsks {
+    fn external(&self, _psk_id: &[u8]) -> Option<Secret> {
+        None
+    }
+}
+
+/// External PSKs held in memory, by id.
+#[derive(Debug, Default, Clone)]
+pub struct ExternalPsks(pub HashMap<Vec<u8>, Secret>);
+
+impl PskStore for ExternalPsks {
+    fn external(&self, psk_id: &[u8]) -> Option<Secret> {
+        self.0.get(psk_id).cloned()
+    }
+}
+
+/// Resumption PSKs the group kept from its own past epochs.
+pub trait ResumptionSource {
+    /// The resumption PSK of this group's `epoch`, if retained.
+    fn own_resumption(&self, group_id: &[u8], epoch: u64) -> Option<Secret>;
+}
+
+/// Why PSKs are being resolved: ReInit and branch resumption PSKs are only
+/// valid in those operations (§12.1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PskUse {
+    /// A regular commit or Welcome.
+    Normal,
+    /// Joining or committing the first epoch of a reinitialized group.
+    Reinit,
+    /// Joining or committing the first epoch of a branched group.
+    Branch,
+}
+
+/// Looks every PSK up and combines them into `psk_secret` (§8.4). Checks
+/// the §12.1.4 rules on each id: nonce length and allowed resumption usage.
+pub fn resolve_psks(
+    suite: &Suite,
+    ids: &[PreSharedKeyId],
+    store: &dyn PskStore,
+    own: &dyn ResumptionSource,
+    use_: PskUse,
+) -> Result<PskSecret> {
+    let mut values = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        check_psk_id(suite, id, use_)?;
+        let value = match &id.psk {
+            Psk::External { psk_id } => store.external(psk_id),
+            Psk::Resumption {
+                psk_group_id,
+                psk_epoch,
+                ..
+            } => own
+                .own_resumption(psk_group_id, *psk_epoch)
+                .or_else(|| store.resumption(psk_group_id, *psk_epoch)),
+        };
+        let value = value.ok_or_else(|| {
+            Error::protocol(
+                "§12.4.2",
+                format!("PSK {i} ({:?}) is not available", describe(id)),
+            )
+        })?;
+        values.push(value);
+    }
+    PskSecret::compute(suite, ids.iter().zip(values.iter().map(Secret::as_bytes)))
+}
+
+/// The per-PSK rules of §12.1.4.
+pub fn check_psk_id(suite: &Suite, id: &PreSharedKeyId, use_: PskUse) -> Result<()> {
+    // §12.1.4: "The psk_nonce is not of length KDF.Nh" makes it invalid.
+    if id.psk_nonce.len() != suite.hash_len() {
+        return Err(Error::protocol(
+            "§12.1.4",
+            format!(
+                "psk_nonce of {} is {} bytes, not KDF.Nh = {}",
+                describe(id),
+                id.psk_nonce.len(),
+                suite.hash_len()
+            ),
+        ));
+    }
+    // §12.1.4: reinit and branch resumption PSKs only in those operations.
+    if let Psk::Resumption { usage, .. } = &id.psk {
+        let allowed = match usage {
+            ResumptionPskUsage::Application => true,
+            ResumptionPskUsage::Reinit => use_ == PskUse::Reinit,
+            ResumptionPskUsage::Branch => use_ == PskUse::Branch,
+        };
+        if !allowed {
+            return Err(Error::protocol(
+                "§12.1.4",
+                format!("resumption PSK with usage {usage:?} outside of that operation"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn describe(id: &PreSharedKeyId) -> String {
+    match &id.psk {
+        Psk::External { psk_id } => format!("external PSK {}", hex_prefix(psk_id)),
+        Psk::Resumption {
+            psk_group_id,
+            psk_epoch,
+            usage,
+        } => format!(
+            "{usage:?} resumption PSK of group {} epoch {psk_epoch}",
+            hex_prefix(psk_group_id)
+        ),
+    }
+}
+
+fn hex_prefix(bytes: &[u8]) -> String {
+    let mut s: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    if bytes.len() > 8 {
+        s.push_str("..");
+    }
+    s
+}

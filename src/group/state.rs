@@ -1,0 +1,223 @@
+//! The state a member keeps: the current epoch and what it retains of past
+//! ones.
+
+use std::collections::VecDeque;
+
+use crate::crypto::{HpkePrivateKey, Secret, Suite};
+use crate::group::psk_store::ResumptionSource;
+use crate::schedule::{EpochSecrets, GroupContext, InitSecret, SecretTree, SecretTreeConfig};
+use crate::tree::leaf_validation::LifetimePolicy;
+use crate::tree::math::LeafIndex;
+use crate::tree::private::TreePrivate;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result};
+
+/// Policy knobs of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// Past epochs whose application keys are kept to decrypt late messages.
+    pub past_epochs: usize,
+    /// Past epochs whose resumption PSK is kept (§8.6).
+    pub resumption_epochs: usize,
+    /// Out-of-order window and forward distance of the secret tree (§9).
+    pub secret_tree: SecretTreeConfig,
+    /// Longest acceptable key-package lifetime (§7.2).
+    pub max_lifetime: u64,
+}
+
+impl Default for GroupConfig {
+    /// 3 past epochs for late messages, 16 for resumption PSKs, the secret
+    /// tree's defaults, and a 366-day maximum lifetime.
+    fn default() -> Self {
+        Self {
+            past_epochs: 3,
+            resumption_epochs: 16,
+            secret_tree: SecretTreeConfig::default(),
+            max_lifetime: LifetimePolicy::DEFAULT_MAX_LIFETIME,
+        }
+    }
+}
+
+impl GroupConfig {
+    /// The lifetime policy at time `now`.
+    pub fn lifetime_at(&self, now: u64) -> LifetimePolicy {
+        LifetimePolicy {
+            now: Some(now),
+            max_lifetime: self.max_lifetime,
+        }
+    }
+}
+
+/// The secrets of one epoch a member needs after the key schedule ran.
+#[derive(Debug, Clone)]
+pub struct EpochKeys {
+    /// Key of SenderData encryption (§6.3.2).
+    pub sender_data_secret: Secret,
+    /// Input of MLS-Exporter (§8.5).
+    pub exporter_secret: Secret,
+    /// Seed of the external key pair (§8).
+    pub external_secret: Secret,
+    /// Key of confirmation tags (§6.1).
+    pub confirmation_key: Secret,
+    /// Key of membership tags (§6.2).
+    pub membership_key: Secret,
+    /// This epoch's resumption PSK (§8.6).
+    pub resumption_psk: Secret,
+    /// The epoch authenticator (§8.7).
+    pub epoch_authenticator: Secret,
+    /// `init_secret` of the next epoch.
+    pub init_secret: InitSecret,
+}
+
+/// Splits the key schedule's output: the encryption secret goes into the
+/// secret tree, the rest is kept.
+pub fn split_epoch_secrets(
+    suite: &Suite,
+    secrets: EpochSecrets,
+    leaves: crate::tree::math::LeafCount,
+    config: SecretTreeConfig,
+) -> (EpochKeys, SecretTree) {
+    let tree = SecretTree::new(suite, secrets.encryption_secret, leaves, config);
+    (
+        EpochKeys {
+            sender_data_secret: secrets.sender_data_secret,
+            exporter_secret: secrets.exporter_secret,
+            external_secret: secrets.external_secret,
+            confirmation_key: secrets.confirmation_key,
+            membership_key: secrets.membership_key,
+            resumption_psk: secrets.resumption_psk,
+            epoch_authenticator: secrets.epoch_authenticator,
+            init_secret: secrets.init_secret,
+        },
+        tree,
+    )
+}
+
+/// Everything of the current epoch.
+#[derive(Debug)]
+pub struct EpochState {
+    /// The GroupContext of the epoch.
+    pub context: GroupContext,
+    /// The public ratchet tree.
+    pub tree: RatchetTree,
+    /// Our private keys in the tree.
+    pub private: TreePrivate,
+    /// The epoch's secrets.
+    pub keys: EpochKeys,
+    /// Message keys of the epoch (§9).
+    pub secret_tree: SecretTree,
+    /// `interim_transcript_hash` after the commit that started the epoch.
+    pub interim_transcript_hash: Vec<u8>,
+    /// Confirmation tag of that commit (for GroupInfo).
+    pub confirmation_tag: Vec<u8>,
+}
+
+impl EpochState {
+    /// Our leaf.
+    pub fn own_leaf(&self) -> LeafIndex {
+        self.private.leaf()
+    }
+
+    /// The external private key of the epoch (§8), for external commits.
+    pub fn external_private_key(&self, suite: &Suite) -> Result<HpkePrivateKey> {
+        Ok(crate::schedule::external_key_pair(suite, &self.keys.external_secret)?.0)
+    }
+}
+
+/// What is kept of a past epoch to read its late application messages: the
+/// epoch's context and tree (to check signatures), sender-data secret and
+/// message keys.
+#[derive(Debug)]
+pub struct PastEpoch {
+    /// The epoch's context.
+    pub context: GroupContext,
+    /// The epoch's tree.
+    pub tree: RatchetTree,
+    /// The epoch's sender-data secret.
+    pub sender_data_secret: Secret,
+    /// The epoch's message keys.
+    pub secret_tree: SecretTree,
+}
+
+/// Retained state of past epochs, bounded by the [`GroupConfig`].
+#[derive(Debug, Default)]
+pub struct Retention {
+    /// Newest last.
+    pub epochs: VecDeque<PastEpoch>,
+    /// `(epoch, resumption_psk)`, newest last.
+    pub resumption: VecDeque<(u64, Secret)>,
+}
+
+impl Retention {
+    /// Keeps what `config` asks for of the epoch being left.
+    pub fn retire(&mut self, config: &GroupConfig, old: EpochState) {
+        self.resumption
+            .push_back((old.context.epoch, old.keys.resumption_psk.clone()));
+        while self.resumption.len() > config.resumption_epochs {
+            self.resumption.pop_front();
+        }
+        if config.past_epochs > 0 {
+            self.epochs.push_back(PastEpoch {
+                context: old.context,
+                tree: old.tree,
+                sender_data_secret: old.keys.sender_data_secret,
+                secret_tree: old.secret_tree,
+            });
+        }
+        while self.epochs.len() > config.past_epochs {
+            self.epochs.pop_front();
+        }
+    }
+
+    /// The retained past epoch `epoch`.
+    pub fn epoch_mut(&mut self, epoch: u64) -> Option<&mut PastEpoch> {
+        self.epochs.iter_mut().find(|e| e.context.epoch == epoch)
+    }
+}
+
+/// Resumption PSKs of the group itself: the current epoch's and the
+/// retained ones.
+pub struct OwnResumption<'a> {
+    /// The group id.
+    pub group_id: &'a [u8],
+    /// The current epoch and its PSK.
+    pub current: (u64, &'a Secret),
+    /// Retained past ones.
+    pub retained: &'a VecDeque<(u64, Secret)>,
+}
+
+impl ResumptionSource for OwnResumption<'_> {
+    fn own_resumption(&self, group_id: &[u8], epoch: u64) -> Option<Secret> {
+        if group_id != self.group_id {
+            return None;
+        }
+        if epoch == self.current.0 {
+            return Some(self.current.1.clone());
+        }
+        self.retained
+            .iter()
+            .find(|(e, _)| *e == epoch)
+            .map(|(_, s)| s.clone())
+    }
+}
+
+/// A resumption source with nothing in it (for joiners).
+pub struct NoResumption;
+
+impl ResumptionSource for NoResumption {
+    fn own_resumption(&self, _group_id: &[u8], _epoch: u64) -> Option<Secret> {
+        None
+    }
+}
+
+/// Checks that a value from the wire is the group's.
+pub fn check_group_id(ours: &[u8], theirs: &[u8]) -> Result<()> {
+    if ours == theirs {
+        Ok(())
+    } else {
+        Err(Error::protocol(
+            "§6",
+            "message is for another group (group_id differs)",
+        ))
+    }
+}
