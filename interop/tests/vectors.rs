@@ -45,4 +45,7 @@ vector_tests! {
     tree_validation => "tree-validation.json",
     welcome => "welcome.json",
     treekem => "treekem.json",
+    passive_client_welcome => "passive-client-welcome.json",
+    passive_client_handling_commit => "passive-client-handling-commit.json",
+    passive_client_random => "passive-client-random.json",
 }
