@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod api;
 pub mod codec;
 pub mod crypto;
 mod error;
@@ -19,4 +20,8 @@ pub mod tree;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
+pub use api::{
+    Client, ClientBuilder, Clock, CommitOutput, Event, FixedClock, Group, GroupOptions,
+    KeyPackageOptions, Member,
+};
 pub use error::{Error, ErrorCategory, Result, decode_exact};

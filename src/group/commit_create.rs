@@ -86,6 +86,7 @@ impl GroupState {
             proposals: ProposalCache::default(),
             retention: Retention::default(),
             removed: false,
+            own_updates: Vec::new(),
         }
     }
 }

@@ -58,6 +58,11 @@ impl StagedCommit {
         self.next.as_ref().map(|s| s.context.epoch)
     }
 
+    /// The ratchet tree of the next epoch.
+    pub fn next_tree(&self) -> Option<&crate::tree::ratchet_tree::RatchetTree> {
+        self.next.as_ref().map(|s| &s.tree)
+    }
+
     /// The epoch authenticator of the next epoch (§8.7).
     pub fn epoch_authenticator(&self) -> Option<&[u8]> {
         self.next
@@ -183,6 +188,20 @@ pub fn stage_commit(
     };
 
     let mut private = state.private.clone();
+    // Our own Update, committed by someone else: our leaf now has the key
+    // we generated for it.
+    if effects.updated.contains(&own) && !self_removed {
+        let key = list
+            .iter()
+            .filter(|p| p.sender == Sender::Member(own))
+            .filter_map(|p| p.reference.as_ref())
+            .find_map(|r| group.own_updates.iter().find(|(o, _)| o == r))
+            .map(|(_, k)| k.clone())
+            .ok_or(Error::Internal(
+                "our Update was committed but its key is unknown",
+            ))?;
+        private.set_leaf_key(key)?;
+    }
     let mut commit_secret = None;
     if let Some(path) = &commit.path {
         // §12.4.2: validate the LeafNode (§7.3) with source commit.

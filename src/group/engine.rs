@@ -92,6 +92,9 @@ pub struct GroupState {
     pub(crate) retention: Retention,
     /// Set once a merged commit removed us.
     pub(crate) removed: bool,
+    /// Private keys of our own Update proposals of this epoch, by
+    /// ProposalRef: needed when another member commits one of them.
+    pub(crate) own_updates: Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>,
 }
 
 impl GroupState {
@@ -106,6 +109,7 @@ impl GroupState {
             proposals: ProposalCache::default(),
             retention: Retention::default(),
             removed: false,
+            own_updates: Vec::new(),
         })
     }
 
@@ -137,6 +141,16 @@ impl GroupState {
     /// Proposals received in this epoch.
     pub fn proposals(&self) -> &ProposalCache {
         &self.proposals
+    }
+
+    /// Caches a proposal this member sent itself.
+    pub fn cache_own_proposal(&mut self, proposal: CachedProposal) {
+        self.proposals.insert(proposal);
+    }
+
+    /// Keeps the private key of our own Update proposal `reference`.
+    pub fn remember_own_update(&mut self, reference: Vec<u8>, key: crate::crypto::HpkePrivateKey) {
+        self.own_updates.push((reference, key));
     }
 
     /// True once a merged commit removed this member.
@@ -400,6 +414,7 @@ impl GroupState {
         let Some(next) = staged.next else {
             self.removed = true;
             self.proposals = ProposalCache::default();
+            self.own_updates.clear();
             return Ok(());
         };
         if next.context.epoch != self.epoch() + 1 {
@@ -412,6 +427,7 @@ impl GroupState {
         let old = std::mem::replace(&mut self.epoch, next);
         self.retention.retire(&self.config, old);
         self.proposals = ProposalCache::default();
+        self.own_updates.clear();
         Ok(())
     }
 }

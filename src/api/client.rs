@@ -1,0 +1,380 @@
+//! [`Client`]: an identity with its keys, key packages, clock and
+//! randomness. Creates and joins [`Group`]s.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::api::authentication::{AcceptBasic, CredentialValidator};
+use crate::api::group::Group;
+use crate::codec::encode;
+use crate::crypto::credential::Credential;
+use crate::crypto::rust_crypto::RustCryptoProvider;
+use crate::crypto::{
+    CipherSuite, CryptoProvider, OsRandom, RandomSource, Secret, SeededRandom, SignaturePrivateKey,
+    SignaturePublicKey, Suite,
+};
+use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::group::engine::GroupState;
+use crate::group::extensions::Extension;
+use crate::group::join::JoinInputs;
+use crate::group::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
+use crate::group::psk_store::{ExternalPsks, PskUse};
+use crate::group::state::GroupConfig;
+use crate::tree::leaf_node::{Capabilities, Lifetime};
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result, decode_exact};
+
+/// The time, injected: seconds since the Unix epoch.
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+}
+
+/// A clock that always says the same time (tests, replays).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub u64);
+
+impl Clock for FixedClock {
+    fn now(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Options of a new key package.
+#[derive(Debug, Clone)]
+pub struct KeyPackageOptions {
+    /// How long the key package is valid, from now, in seconds.
+    pub lifetime: u64,
+    /// Key package extensions.
+    pub extensions: Vec<Extension>,
+    /// Leaf node extensions.
+    pub leaf_extensions: Vec<Extension>,
+    /// Keep the private keys after a join (a "last resort" key package).
+    pub last_resort: bool,
+}
+
+impl Default for KeyPackageOptions {
+    /// 90 days, no extensions, single use.
+    fn default() -> Self {
+        Self {
+            lifetime: 90 * 24 * 3600,
+            extensions: Vec::new(),
+            leaf_extensions: Vec::new(),
+            last_resort: false,
+        }
+    }
+}
+
+/// Options of a new group.
+#[derive(Debug, Clone, Default)]
+pub struct GroupOptions {
+    /// The group id; random `KDF.Nh` bytes when `None`.
+    pub group_id: Option<Vec<u8>>,
+    /// Initial group context extensions.
+    pub extensions: Vec<Extension>,
+    /// Group policy.
+    pub config: GroupConfig,
+}
+
+struct StoredKeyPackage {
+    key_package: KeyPackage,
+    private: KeyPackagePrivate,
+    last_resort: bool,
+}
+
+/// Builds a [`Client`].
+pub struct ClientBuilder {
+    identity: Vec<u8>,
+    suite: CipherSuite,
+    provider: Arc<dyn CryptoProvider>,
+    clock: Arc<dyn Clock>,
+    rng: Box<dyn RandomSource>,
+    validator: Arc<dyn CredentialValidator>,
+    signature_key: Option<(SignaturePrivateKey, SignaturePublicKey)>,
+}
+
+impl ClientBuilder {
+    /// Cipher suite (default 0x0001).
+    pub fn cipher_suite(mut self, suite: CipherSuite) -> Self {
+        self.suite = suite;
+        self
+    }
+
+    /// Crypto provider (default [`RustCryptoProvider`]).
+    pub fn provider(mut self, provider: Arc<dyn CryptoProvider>) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// Clock (default [`SystemClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Random source (default [`OsRandom`]).
+    pub fn random(mut self, rng: Box<dyn RandomSource>) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// Credential checks the library runs where §5.3.1 requires them
+    /// (default: accept basic credentials).
+    pub fn credential_validator(mut self, validator: Arc<dyn CredentialValidator>) -> Self {
+        self.validator = validator;
+        self
+    }
+
+    /// Use an existing signature key pair instead of a fresh one.
+    pub fn signature_key(
+        mut self,
+        private: SignaturePrivateKey,
+        public: SignaturePublicKey,
+    ) -> Self {
+        self.signature_key = Some((private, public));
+        self
+    }
+
+    /// The client.
+    pub fn build(mut self) -> Result<Client> {
+        let suite = Suite::from_provider(&*self.provider, self.suite)?;
+        let (signer, public) = match self.signature_key.take() {
+            Some(k) => k,
+            None => suite.primitives().signature_key_pair(&mut *self.rng)?,
+        };
+        Ok(Client {
+            suite,
+            credential: Credential::basic(self.identity),
+            signer,
+            public,
+            clock: self.clock,
+            rng: self.rng,
+            validator: self.validator,
+            key_packages: HashMap::new(),
+            psks: ExternalPsks::default(),
+        })
+    }
+}
+
+/// A member identity: credential, signature key, key packages, and the
+/// injected clock and randomness.
+pub struct Client {
+    suite: Suite,
+    credential: Credential,
+    signer: SignaturePrivateKey,
+    public: SignaturePublicKey,
+    clock: Arc<dyn Clock>,
+    rng: Box<dyn RandomSource>,
+    validator: Arc<dyn CredentialValidator>,
+    key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
+    psks: ExternalPsks,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("credential", &self.credential)
+            .field("suite", &self.suite.id())
+            .field("key_packages", &self.key_packages.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A builder for a client with a basic credential holding `identity`.
+    pub fn builder(identity: impl Into<Vec<u8>>) -> ClientBuilder {
+        ClientBuilder {
+            identity: identity.into(),
+            suite: CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+            provider: Arc::new(RustCryptoProvider),
+            clock: Arc::new(SystemClock),
+            rng: Box::new(OsRandom),
+            validator: Arc::new(AcceptBasic),
+            signature_key: None,
+        }
+    }
+
+    /// The client's credential.
+    pub fn credential(&self) -> &Credential {
+        &self.credential
+    }
+
+    /// The client's signature public key.
+    pub fn signature_key(&self) -> &SignaturePublicKey {
+        &self.public
+    }
+
+    /// Registers an external PSK the client's groups may use.
+    pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
+        self.psks.0.insert(psk_id, psk);
+    }
+
+    /// A new key package, as an MLSMessage to publish. The client keeps its
+    /// private keys until a Welcome uses it (unless it is last resort).
+    pub fn key_package(&mut self, options: KeyPackageOptions) -> Result<Vec<u8>> {
+        let now = self.clock.now();
+        let (kp, private) = KeyPackage::create(
+            &self.suite,
+            &self.signer,
+            &self.public,
+            KeyPackageParams {
+                credential: self.credential.clone(),
+                lifetime: Lifetime {
+                    not_before: now.saturating_sub(60),
+                    not_after: now.saturating_add(options.lifetime),
+                },
+                capabilities: Capabilities::for_suite(self.suite.id()),
+                leaf_extensions: options.leaf_extensions,
+                extensions: options.extensions,
+            },
+            &mut *self.rng,
+        )?;
+        let kp_ref = crate::group::welcome_open::key_package_ref(&self.suite, &kp)?;
+        let bytes = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(Box::new(
+            kp.clone(),
+        ))))?;
+        self.key_packages.insert(
+            kp_ref,
+            StoredKeyPackage {
+                key_package: kp,
+                private,
+                last_resort: options.last_resort,
+            },
+        );
+        Ok(bytes)
+    }
+
+    fn group_rng(&mut self) -> Result<Box<dyn RandomSource>> {
+        Ok(Box::new(SeededRandom::split(&mut *self.rng)?))
+    }
+
+    /// Creates a group with this client as its only member (§11).
+    pub fn create_group(&mut self, options: GroupOptions) -> Result<Group> {
+        let now = self.clock.now();
+        let (kp, private) = KeyPackage::create(
+            &self.suite,
+            &self.signer,
+            &self.public,
+            KeyPackageParams {
+                credential: self.credential.clone(),
+                lifetime: Lifetime {
+                    not_before: now.saturating_sub(60),
+                    not_after: now.saturating_add(KeyPackageOptions::default().lifetime),
+                },
+                capabilities: Capabilities::for_suite(self.suite.id()),
+                leaf_extensions: Vec::new(),
+                extensions: Vec::new(),
+            },
+            &mut *self.rng,
+        )?;
+        let group_id = match options.group_id {
+            Some(id) => id,
+            None => {
+                let mut id = Secret::zero(self.suite.hash_len());
+                id.fill_random(&mut *self.rng)?;
+                id.as_bytes().to_vec()
+            }
+        };
+        let mut rng = self.group_rng()?;
+        let state = GroupState::create(
+            &self.suite,
+            options.config,
+            group_id,
+            options.extensions,
+            kp.leaf_node,
+            private.encryption_key,
+            &mut *rng,
+        )?;
+        Ok(Group::new(
+            state,
+            self.signer.clone(),
+            self.clock.clone(),
+            rng,
+            self.validator.clone(),
+            self.psks.clone(),
+        ))
+    }
+
+    /// Joins a group from a Welcome (an MLSMessage); `ratchet_tree` is the
+    /// encoded tree when the Welcome does not carry it.
+    pub fn join(&mut self, welcome: &[u8], ratchet_tree: Option<&[u8]>) -> Result<Group> {
+        self.join_with(welcome, ratchet_tree, GroupConfig::default())
+    }
+
+    /// [`Self::join`] with a group policy.
+    pub fn join_with(
+        &mut self,
+        welcome: &[u8],
+        ratchet_tree: Option<&[u8]>,
+        config: GroupConfig,
+    ) -> Result<Group> {
+        let message: MlsMessage = decode_exact("MLSMessage", welcome)?;
+        let MlsMessageBody::Welcome(welcome) = message.body else {
+            return Err(Error::Misuse("expected a Welcome message".into()));
+        };
+        let tree = ratchet_tree.map(RatchetTree::from_bytes).transpose()?;
+        // §12.4.3.1: the Welcome names our key package by reference.
+        let kp_ref = welcome
+            .secrets
+            .iter()
+            .map(|s| &s.new_member)
+            .find(|r| self.key_packages.contains_key(*r))
+            .cloned()
+            .ok_or_else(|| {
+                Error::Misuse("the Welcome is for none of this client's key packages".into())
+            })?;
+        let stored = self
+            .key_packages
+            .get(&kp_ref)
+            .ok_or(Error::Internal("key package vanished"))?;
+        let state = GroupState::join(
+            &self.suite,
+            JoinInputs {
+                welcome: &welcome,
+                key_package: &stored.key_package,
+                private: &stored.private,
+                ratchet_tree: tree,
+                psks: &self.psks,
+                now: self.clock.now(),
+                config,
+                psk_use: PskUse::Normal,
+            },
+        )?;
+        // §5.3.1: every member's credential is validated on join.
+        for (leaf, node) in state.tree().members() {
+            self.validator
+                .validate(&node.credential, &node.signature_key)
+                .map_err(|why| {
+                    Error::protocol(
+                        "§5.3.1",
+                        format!("credential of leaf {} rejected: {why}", leaf.0),
+                    )
+                })?;
+        }
+        if !stored.last_resort {
+            // §16.8: a key package is used once; delete its private keys.
+            self.key_packages.remove(&kp_ref);
+        }
+        let rng = self.group_rng()?;
+        Ok(Group::new(
+            state,
+            self.signer.clone(),
+            self.clock.clone(),
+            rng,
+            self.validator.clone(),
+            self.psks.clone(),
+        ))
+    }
+}

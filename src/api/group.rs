@@ -1,0 +1,632 @@
+//! [`Group`]: the application's handle on one group. Not generic: the
+//! cipher suite and provider were fixed when the group was made.
+
+use std::sync::Arc;
+
+use crate::api::authentication::CredentialValidator;
+use crate::api::client::Clock;
+use crate::codec::{decode_exact as decode, encode};
+use crate::crypto::credential::Credential;
+use crate::crypto::{RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
+use crate::framing::{
+    Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
+    sign_content, to_public_message,
+};
+use crate::group::commit_create::CommitParams;
+use crate::group::commit_stage::{CommitSummary, StagedCommit};
+use crate::group::engine::{CachedProposal, GroupState, Received};
+use crate::group::extensions::{Extension, ExtensionType, ExternalPub};
+use crate::group::proposals::{
+    Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
+};
+use crate::group::psk_store::ExternalPsks;
+use crate::group::welcome::GroupInfo;
+use crate::group::welcome_open::GROUP_INFO_LABEL;
+use crate::schedule::{PreSharedKeyId, Psk, mls_exporter};
+use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
+use crate::tree::math::LeafIndex;
+use crate::{Error, Result};
+
+/// A member as the application sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Leaf index: the member's stable address in this group.
+    pub index: LeafIndex,
+    /// Credential.
+    pub credential: Credential,
+    /// Signature key.
+    pub signature_key: SignaturePublicKey,
+}
+
+/// What a commit produces for the delivery service.
+#[derive(Debug, Clone)]
+pub struct CommitOutput {
+    /// The commit (MLSMessage) for the group.
+    pub commit: Vec<u8>,
+    /// The Welcome (MLSMessage) for added members, if any.
+    pub welcome: Option<Vec<u8>>,
+}
+
+/// The outcome of [`Group::process`].
+#[derive(Debug)]
+pub enum Event {
+    /// Application data from a member.
+    Application {
+        /// Sender's leaf.
+        sender: LeafIndex,
+        /// The plaintext.
+        data: Vec<u8>,
+        /// The sender's authenticated data.
+        authenticated_data: Vec<u8>,
+    },
+    /// A proposal, cached for the next commit.
+    Proposal {
+        /// Who proposed.
+        sender: Sender,
+        /// The proposal.
+        proposal: Box<Proposal>,
+    },
+    /// Another member's valid commit, staged: inspect
+    /// [`StagedCommit::summary`], then [`Group::merge`] it.
+    Commit {
+        /// The staged commit.
+        staged: Box<StagedCommit>,
+        /// Our own pending commit for this epoch lost to this one and was
+        /// discarded.
+        discarded_own: bool,
+    },
+    /// The delivery service echoed our pending commit; it is merged.
+    OwnCommitMerged {
+        /// The epoch entered.
+        epoch: u64,
+    },
+}
+
+struct Pending {
+    message: Vec<u8>,
+    staged: StagedCommit,
+}
+
+/// Per-group options.
+#[derive(Debug, Clone, Copy)]
+pub struct GroupSettings {
+    /// Send proposals and commits as PrivateMessage (default: PublicMessage,
+    /// which the delivery service can inspect).
+    pub encrypt_handshakes: bool,
+    /// Put the ratchet tree into Welcome messages (default true).
+    pub ratchet_tree_in_welcome: bool,
+    /// Zero bytes of padding added to application messages.
+    pub padding: usize,
+}
+
+impl Default for GroupSettings {
+    fn default() -> Self {
+        Self {
+            encrypt_handshakes: false,
+            ratchet_tree_in_welcome: true,
+            padding: 0,
+        }
+    }
+}
+
+/// One group, from this member's point of view.
+pub struct Group {
+    state: GroupState,
+    signer: SignaturePrivateKey,
+    clock: Arc<dyn Clock>,
+    rng: Box<dyn RandomSource>,
+    validator: Arc<dyn CredentialValidator>,
+    psks: ExternalPsks,
+    pending: Option<Pending>,
+    settings: GroupSettings,
+}
+
+impl std::fmt::Debug for Group {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("epoch", &self.state.epoch())
+            .field("own_leaf", &self.state.own_leaf())
+            .field("members", &self.state.tree().member_count())
+            .field("pending_commit", &self.pending.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Group {
+    pub(crate) fn new(
+        state: GroupState,
+        signer: SignaturePrivateKey,
+        clock: Arc<dyn Clock>,
+        rng: Box<dyn RandomSource>,
+        validator: Arc<dyn CredentialValidator>,
+        psks: ExternalPsks,
+    ) -> Self {
+        Self {
+            state,
+            signer,
+            clock,
+            rng,
+            validator,
+            psks,
+            pending: None,
+            settings: GroupSettings::default(),
+        }
+    }
+
+    /// Changes the per-group options.
+    pub fn set_settings(&mut self, settings: GroupSettings) {
+        self.settings = settings;
+    }
+
+    /// The engine state (context, tree, proposals), read-only.
+    pub fn state(&self) -> &GroupState {
+        &self.state
+    }
+
+    /// The group id.
+    pub fn group_id(&self) -> &[u8] {
+        &self.state.context().group_id
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.state.epoch()
+    }
+
+    /// Our leaf index.
+    pub fn own_leaf(&self) -> LeafIndex {
+        self.state.own_leaf()
+    }
+
+    /// Whether we are still a member.
+    pub fn is_active(&self) -> bool {
+        !self.state.is_removed()
+    }
+
+    /// The members, by leaf index.
+    pub fn members(&self) -> Vec<Member> {
+        self.state
+            .tree()
+            .members()
+            .map(|(index, leaf)| Member {
+                index,
+                credential: leaf.credential.clone(),
+                signature_key: leaf.signature_key.clone(),
+            })
+            .collect()
+    }
+
+    /// The epoch authenticator (§8.7): equal for all members of the epoch.
+    pub fn epoch_authenticator(&self) -> &[u8] {
+        self.state.epoch_authenticator()
+    }
+
+    /// A 12-digit code derived from the epoch authenticator, for people to
+    /// compare out of band ("1234 5678 9012"): equal codes mean the same
+    /// group state.
+    pub fn verification_code(&self) -> Result<String> {
+        let suite = &self.state.suite;
+        let bytes = suite.expand_with_label(
+            self.state.epoch_authenticator(),
+            "arbor verification code",
+            &[],
+            8,
+        )?;
+        let mut n = [0u8; 8];
+        n.copy_from_slice(bytes.as_bytes());
+        let v = u64::from_be_bytes(n) % 1_000_000_000_000;
+        let digits = format!("{v:012}");
+        Ok(format!(
+            "{} {} {}",
+            &digits[0..4],
+            &digits[4..8],
+            &digits[8..12]
+        ))
+    }
+
+    /// `MLS-Exporter(label, context, length)` (§8.5).
+    pub fn export_secret(&self, label: &str, context: &[u8], length: usize) -> Result<Secret> {
+        mls_exporter(
+            &self.state.suite,
+            &self.state.epoch.keys.exporter_secret,
+            label,
+            context,
+            length,
+        )
+    }
+
+    /// The encoded ratchet tree, for members that join without it.
+    pub fn ratchet_tree(&self) -> Result<Vec<u8>> {
+        self.state.tree().to_bytes()
+    }
+
+    /// A signed GroupInfo (MLSMessage) with the external public key, for
+    /// external joiners (§12.4.3); `with_tree` includes the ratchet tree.
+    pub fn group_info(&self, with_tree: bool) -> Result<Vec<u8>> {
+        let suite = &self.state.suite;
+        let epoch = &self.state.epoch;
+        let (_, external_pub) =
+            crate::schedule::external_key_pair(suite, &epoch.keys.external_secret)?;
+        let mut extensions = vec![Extension {
+            extension_type: ExtensionType::EXTERNAL_PUB,
+            extension_data: encode(&ExternalPub { external_pub })?,
+        }];
+        if with_tree {
+            extensions.push(Extension {
+                extension_type: ExtensionType::RATCHET_TREE,
+                extension_data: epoch.tree.to_bytes()?,
+            });
+        }
+        let mut info = GroupInfo {
+            group_context: epoch.context.clone(),
+            extensions,
+            confirmation_tag: epoch.confirmation_tag.clone(),
+            signer: epoch.own_leaf(),
+            signature: Vec::new(),
+        };
+        info.signature =
+            suite.sign_with_label(&self.signer, GROUP_INFO_LABEL, &info.to_be_signed()?)?;
+        Ok(encode(&MlsMessage::new(MlsMessageBody::GroupInfo(
+            Box::new(info),
+        )))?)
+    }
+
+    fn handshake_format(&self) -> WireFormat {
+        if self.settings.encrypt_handshakes {
+            WireFormat::PRIVATE_MESSAGE
+        } else {
+            WireFormat::PUBLIC_MESSAGE
+        }
+    }
+
+    fn check_credential(&self, leaf: &LeafNode, what: &str) -> Result<()> {
+        self.validator
+            .validate(&leaf.credential, &leaf.signature_key)
+            .map_err(|why| Error::protocol("§5.3.1", format!("{what}: credential rejected: {why}")))
+    }
+
+    /// Commits `by_value` proposals plus, when `include_cached`, every
+    /// proposal received this epoch. The commit becomes pending: merge it
+    /// when the delivery service echoes it ([`Self::process`] does that) or
+    /// discard it. A new commit replaces a pending one.
+    pub fn commit_with(
+        &mut self,
+        by_value: Vec<Proposal>,
+        include_cached: bool,
+        force_path: bool,
+    ) -> Result<CommitOutput> {
+        let by_reference = if include_cached {
+            self.state
+                .proposals()
+                .iter()
+                .filter(|p| match (&p.proposal, p.sender) {
+                    // §12.2: the committer cannot cover its own Update.
+                    (Proposal::Update(_), Sender::Member(l)) => l != self.state.own_leaf(),
+                    _ => true,
+                })
+                .map(|p| p.reference.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let params = CommitParams {
+            by_value,
+            by_reference,
+            force_path,
+            wire_format: self.handshake_format(),
+            ratchet_tree_in_welcome: self.settings.ratchet_tree_in_welcome,
+            authenticated_data: Vec::new(),
+            signer: &self.signer,
+            leaf: None,
+            psks: &self.psks,
+            now: self.clock.now(),
+            dangerous_skip_validation: false,
+        };
+        let created = self.state.create_commit(params, &mut *self.rng)?;
+        let output = CommitOutput {
+            commit: created.message.clone(),
+            welcome: created.welcome,
+        };
+        self.pending = Some(Pending {
+            message: created.message,
+            staged: created.staged,
+        });
+        Ok(output)
+    }
+
+    /// Adds members from their key packages (MLSMessages).
+    pub fn add(&mut self, key_packages: &[&[u8]]) -> Result<CommitOutput> {
+        let mut adds = Vec::with_capacity(key_packages.len());
+        for bytes in key_packages {
+            let message: MlsMessage = crate::decode_exact("MLSMessage", bytes)?;
+            let MlsMessageBody::KeyPackage(kp) = message.body else {
+                return Err(Error::Misuse("expected a KeyPackage message".into()));
+            };
+            self.check_credential(&kp.leaf_node, "new member")?;
+            adds.push(Proposal::Add(Add { key_package: *kp }));
+        }
+        self.commit_with(adds, false, false)
+    }
+
+    /// Removes the member at `leaf`.
+    pub fn remove(&mut self, leaf: LeafIndex) -> Result<CommitOutput> {
+        self.commit_with(
+            vec![Proposal::Remove(Remove { removed: leaf })],
+            false,
+            false,
+        )
+    }
+
+    /// Refreshes our own keys: a commit with a fresh path.
+    pub fn update(&mut self) -> Result<CommitOutput> {
+        self.commit_with(Vec::new(), false, true)
+    }
+
+    /// Commits every proposal received this epoch.
+    pub fn commit(&mut self) -> Result<CommitOutput> {
+        self.commit_with(Vec::new(), true, false)
+    }
+
+    /// Sends `proposal` as a handshake message from us, and caches it.
+    fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
+        let state = &self.state.epoch;
+        let framed = FramedContent {
+            group_id: state.context.group_id.clone(),
+            epoch: state.context.epoch,
+            sender: Sender::Member(state.own_leaf()),
+            authenticated_data: Vec::new(),
+            content: Content::Proposal(Box::new(proposal.clone())),
+        };
+        let format = self.handshake_format();
+        let signed = sign_content(
+            &self.state.suite,
+            format,
+            framed,
+            &state.context,
+            &self.signer,
+        )?;
+        let reference = self.state.suite.proposal_ref(&encode(&signed)?);
+        let body = if format == WireFormat::PRIVATE_MESSAGE {
+            let state = &mut self.state.epoch;
+            MlsMessageBody::PrivateMessage(Box::new(encrypt_private(
+                &self.state.suite,
+                &signed,
+                &mut state.secret_tree,
+                &state.keys.sender_data_secret,
+                0,
+                &mut *self.rng,
+            )?))
+        } else {
+            MlsMessageBody::PublicMessage(Box::new(to_public_message(
+                &self.state.suite,
+                signed,
+                &state.keys.membership_key,
+                &state.context,
+            )?))
+        };
+        self.state.cache_own_proposal(CachedProposal {
+            reference,
+            proposal,
+            sender: Sender::Member(self.state.own_leaf()),
+        });
+        Ok(encode(&MlsMessage::new(body))?)
+    }
+
+    /// Proposes adding the member of `key_package` (an MLSMessage).
+    pub fn propose_add(&mut self, key_package: &[u8]) -> Result<Vec<u8>> {
+        let message: MlsMessage = crate::decode_exact("MLSMessage", key_package)?;
+        let MlsMessageBody::KeyPackage(kp) = message.body else {
+            return Err(Error::Misuse("expected a KeyPackage message".into()));
+        };
+        self.check_credential(&kp.leaf_node, "new member")?;
+        self.propose(Proposal::Add(Add { key_package: *kp }))
+    }
+
+    /// Proposes removing the member at `leaf`.
+    pub fn propose_remove(&mut self, leaf: LeafIndex) -> Result<Vec<u8>> {
+        self.propose(Proposal::Remove(Remove { removed: leaf }))
+    }
+
+    /// Proposes injecting the external PSK `psk_id` (registered with the
+    /// client) into the next epoch.
+    pub fn propose_external_psk(&mut self, psk_id: Vec<u8>) -> Result<Vec<u8>> {
+        let mut nonce = Secret::zero(self.state.suite.hash_len());
+        nonce.fill_random(&mut *self.rng)?;
+        self.propose(Proposal::PreSharedKey(PreSharedKey {
+            psk: PreSharedKeyId {
+                psk: Psk::External { psk_id },
+                psk_nonce: nonce.as_bytes().to_vec(),
+            },
+        }))
+    }
+
+    /// Proposes replacing the group context extensions.
+    pub fn propose_group_context_extensions(
+        &mut self,
+        extensions: Vec<Extension>,
+    ) -> Result<Vec<u8>> {
+        self.propose(Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions,
+        }))
+    }
+
+    /// Proposes a new leaf for ourselves (an Update, §12.1.2). Its private
+    /// key is kept until a commit covers it.
+    pub fn propose_update(&mut self) -> Result<Vec<u8>> {
+        let suite = self.state.suite.clone();
+        let own = self.state.own_leaf();
+        let current = self
+            .state
+            .tree()
+            .leaf(own)
+            .ok_or(Error::Internal("own leaf is blank"))?
+            .clone();
+        let (sk, pk) = crate::group::key_package::generate_hpke_key_pair(&suite, &mut *self.rng)?;
+        let mut leaf = LeafNode {
+            encryption_key: pk,
+            leaf_node_source: LeafNodeSource::Update,
+            signature: Vec::new(),
+            ..current
+        };
+        leaf.sign(&suite, &self.signer, Some((self.group_id(), own)))?;
+        let message = self.propose(Proposal::Update(Update { leaf_node: leaf }))?;
+        let reference = self
+            .state
+            .proposals()
+            .iter()
+            .last()
+            .map(|p| p.reference.clone())
+            .ok_or(Error::Internal("own proposal not cached"))?;
+        self.state.remember_own_update(reference, sk);
+        Ok(message)
+    }
+
+    /// Encrypts application data as a PrivateMessage (§6.3).
+    pub fn encrypt(&mut self, plaintext: &[u8], authenticated_data: &[u8]) -> Result<Vec<u8>> {
+        if !self.is_active() {
+            return Err(Error::Misuse(
+                "this member was removed from the group".into(),
+            ));
+        }
+        let state = &mut self.state.epoch;
+        let framed = FramedContent {
+            group_id: state.context.group_id.clone(),
+            epoch: state.context.epoch,
+            sender: Sender::Member(state.own_leaf()),
+            authenticated_data: authenticated_data.to_vec(),
+            content: Content::Application(plaintext.to_vec()),
+        };
+        let signed = sign_content(
+            &self.state.suite,
+            WireFormat::PRIVATE_MESSAGE,
+            framed,
+            &state.context,
+            &self.signer,
+        )?;
+        let message = encrypt_private(
+            &self.state.suite,
+            &signed,
+            &mut state.secret_tree,
+            &state.keys.sender_data_secret,
+            self.settings.padding,
+            &mut *self.rng,
+        )?;
+        Ok(encode(&MlsMessage::new(MlsMessageBody::PrivateMessage(
+            Box::new(message),
+        )))?)
+    }
+
+    /// Processes a message from the delivery service. Recognises our own
+    /// pending commit echoed back and merges it; a valid commit from someone
+    /// else discards our pending one (reported in the event).
+    pub fn process(&mut self, message: &[u8]) -> Result<Event> {
+        if let Some(pending) = &self.pending
+            && pending.message == message
+        {
+            return self.merge_pending();
+        }
+        let received = self.state.process(message, &self.psks, self.clock.now())?;
+        match received {
+            Received::Application {
+                sender,
+                data,
+                authenticated_data,
+                ..
+            } => Ok(Event::Application {
+                sender,
+                data,
+                authenticated_data,
+            }),
+            Received::Proposal(p) => {
+                if let Proposal::Add(Add { key_package }) = &p.proposal {
+                    self.check_credential(&key_package.leaf_node, "proposed member")?;
+                }
+                if let Proposal::Update(Update { leaf_node }) = &p.proposal {
+                    self.check_credential(leaf_node, "updated member")?;
+                }
+                Ok(Event::Proposal {
+                    sender: p.sender,
+                    proposal: Box::new(p.proposal),
+                })
+            }
+            Received::Commit(staged) => {
+                self.check_commit_credentials(&staged.summary, &staged)?;
+                let discarded_own = self.pending.take().is_some();
+                Ok(Event::Commit {
+                    staged,
+                    discarded_own,
+                })
+            }
+        }
+    }
+
+    /// §5.3.1: credentials of members that a commit adds or whose leaf it
+    /// replaces.
+    fn check_commit_credentials(
+        &self,
+        summary: &CommitSummary,
+        staged: &StagedCommit,
+    ) -> Result<()> {
+        let Some(tree) = staged.next_tree() else {
+            return Ok(());
+        };
+        let committer = match summary.committer {
+            Sender::Member(l) => Some(l),
+            _ => summary.external_joiner,
+        };
+        for leaf in summary
+            .added
+            .iter()
+            .chain(&summary.updated)
+            .chain(committer.as_ref())
+        {
+            if let Some(node) = tree.leaf(*leaf) {
+                self.check_credential(node, &format!("leaf {}", leaf.0))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Merges a commit staged by [`Self::process`].
+    pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        self.pending = None;
+        self.state.merge(staged)
+    }
+
+    /// Merges our pending commit (e.g. once the delivery service accepted
+    /// it without echoing).
+    pub fn merge_pending(&mut self) -> Result<Event> {
+        let pending = self
+            .pending
+            .take()
+            .ok_or_else(|| Error::Misuse("no pending commit".into()))?;
+        self.state.merge(pending.staged)?;
+        Ok(Event::OwnCommitMerged {
+            epoch: self.state.epoch(),
+        })
+    }
+
+    /// Drops our pending commit (e.g. the delivery service rejected it).
+    pub fn discard_pending(&mut self) -> bool {
+        self.pending.take().is_some()
+    }
+
+    /// Whether a commit of ours awaits merging.
+    pub fn has_pending_commit(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The signature key this member signs with.
+    pub fn signature_key(&self) -> Result<SignaturePublicKey> {
+        Ok(self
+            .state
+            .suite
+            .primitives()
+            .signature_public_key(self.signer.as_bytes())?)
+    }
+
+    /// Decodes an MLSMessage (e.g. to route it by group id and epoch).
+    pub fn decode_message(bytes: &[u8]) -> Result<MlsMessage> {
+        decode(bytes).map_err(|e| Error::malformed("MLSMessage", e))
+    }
+}

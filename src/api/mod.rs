@@ -1,0 +1,19 @@
+//! The application API: [`Client`] and [`Group`].
+//!
+//! A `Client` holds an identity and its key packages; a `Group` is one group
+//! seen by that client. Neither is generic: the cipher suite is chosen at
+//! run time. Time and randomness are injected through the
+//! [`ClientBuilder`](client::ClientBuilder).
+
+pub mod authentication;
+pub mod client;
+pub mod group;
+
+pub use authentication::{AcceptBasic, CredentialValidator};
+pub use client::{
+    Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
+};
+pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
+
+#[cfg(test)]
+mod tests;

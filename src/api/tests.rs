@@ -1,0 +1,229 @@
+//! The public API end to end, with deterministic clocks and randomness.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::crypto::{Secret, SeededRandom};
+use crate::tree::math::LeafIndex;
+
+const NOW: u64 = 1_750_000_000;
+
+fn client(name: &str, seed: u8) -> Client {
+    Client::builder(name)
+        .clock(Arc::new(FixedClock(NOW)))
+        .random(Box::new(SeededRandom::from_seed([seed; 32])))
+        .build()
+        .unwrap()
+}
+
+fn merged(event: Event) {
+    match event {
+        Event::OwnCommitMerged { .. } => {}
+        other => panic!("expected our commit to merge, got {other:?}"),
+    }
+}
+
+/// Processes a commit from someone else and merges it.
+fn follow(group: &mut Group, commit: &[u8]) {
+    match group.process(commit).unwrap() {
+        Event::Commit { staged, .. } => group.merge(*staged).unwrap(),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+fn assert_same(groups: &[&Group]) {
+    for g in &groups[1..] {
+        assert_eq!(g.epoch(), groups[0].epoch());
+        assert_eq!(g.epoch_authenticator(), groups[0].epoch_authenticator());
+        assert_eq!(
+            g.verification_code().unwrap(),
+            groups[0].verification_code().unwrap()
+        );
+        assert_eq!(
+            g.export_secret("test", b"ctx", 32).unwrap(),
+            groups[0].export_secret("test", b"ctx", 32).unwrap()
+        );
+    }
+}
+
+#[test]
+fn two_party_chat() {
+    let mut alice = client("alice", 1);
+    let mut bob = client("bob", 2);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    merged(a.process(&out.commit).unwrap());
+    let welcome = out.welcome.unwrap();
+    let mut b = bob.join(&welcome, None).unwrap();
+    assert_same(&[&a, &b]);
+    assert_eq!(b.members().len(), 2);
+    // The key package was used: its private keys are gone (§16.8), so the
+    // same Welcome cannot be joined twice.
+    let err = bob.join(&welcome, None).unwrap_err();
+    assert_eq!(err.category(), crate::ErrorCategory::ApiMisuse);
+
+    let msg = a.encrypt(b"hello bob", b"aad").unwrap();
+    match b.process(&msg).unwrap() {
+        Event::Application {
+            sender,
+            data,
+            authenticated_data,
+        } => {
+            assert_eq!(sender, LeafIndex(0));
+            assert_eq!(data, b"hello bob");
+            assert_eq!(authenticated_data, b"aad");
+        }
+        other => panic!("{other:?}"),
+    }
+    let reply = b.encrypt(b"hi alice", b"").unwrap();
+    assert!(matches!(
+        a.process(&reply).unwrap(),
+        Event::Application { .. }
+    ));
+    // The key package's private keys are gone: a second Welcome fails.
+    assert!(
+        bob.join(&a.add(&[]).map(|o| o.commit).unwrap(), None)
+            .is_err()
+    );
+}
+
+#[test]
+fn pending_commit_never_wedges_the_group() {
+    let mut alice = client("alice", 3);
+    let mut bob = client("bob", 4);
+    let mut carol = client("carol", 5);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let kps = [
+        bob.key_package(KeyPackageOptions::default()).unwrap(),
+        carol.key_package(KeyPackageOptions::default()).unwrap(),
+    ];
+    let out = a.add(&[&kps[0], &kps[1]]).unwrap();
+    merged(a.process(&out.commit).unwrap());
+    let welcome = out.welcome.unwrap();
+    let mut b = bob.join(&welcome, None).unwrap();
+    let mut c = carol.join(&welcome, None).unwrap();
+
+    // Bob and Carol commit concurrently; the delivery service orders Carol's
+    // first. Bob's pending commit loses and is discarded when he processes
+    // Carol's; nobody is stuck.
+    let bob_commit = b.update().unwrap();
+    let carol_commit = c.update().unwrap();
+    merged(c.process(&carol_commit.commit).unwrap());
+    follow(&mut a, &carol_commit.commit);
+    match b.process(&carol_commit.commit).unwrap() {
+        Event::Commit {
+            staged,
+            discarded_own,
+        } => {
+            assert!(discarded_own);
+            b.merge(*staged).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!b.has_pending_commit());
+    // Bob's stale commit is now rejected by everyone (wrong epoch).
+    assert!(a.process(&bob_commit.commit).is_err());
+    assert_same(&[&a, &b, &c]);
+
+    // A new commit replaces a pending one.
+    let _first = a.update().unwrap();
+    let second = a.update().unwrap();
+    merged(a.process(&second.commit).unwrap());
+    follow(&mut b, &second.commit);
+    follow(&mut c, &second.commit);
+    assert_same(&[&a, &b, &c]);
+}
+
+#[test]
+fn proposals_by_reference_update_psk_and_remove() {
+    let mut alice = client("alice", 6);
+    let mut bob = client("bob", 7);
+    let mut carol = client("carol", 8);
+    for c in [&mut alice, &mut bob, &mut carol] {
+        c.add_external_psk(b"team psk".to_vec(), Secret::new(vec![42; 32]));
+    }
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let kp_b = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp_b]).unwrap();
+    merged(a.process(&out.commit).unwrap());
+    let mut b = bob.join(&out.welcome.unwrap(), None).unwrap();
+
+    // Bob proposes Carol's Add and his own Update; Alice proposes a PSK and
+    // commits them all by reference.
+    let kp_c = carol.key_package(KeyPackageOptions::default()).unwrap();
+    let p1 = b.propose_add(&kp_c).unwrap();
+    let p2 = b.propose_update().unwrap();
+    let p3 = a.propose_external_psk(b"team psk".to_vec()).unwrap();
+    for p in [&p1, &p2] {
+        assert!(matches!(a.process(p).unwrap(), Event::Proposal { .. }));
+    }
+    assert!(matches!(b.process(&p3).unwrap(), Event::Proposal { .. }));
+    let out = a.commit().unwrap();
+    merged(a.process(&out.commit).unwrap());
+    match b.process(&out.commit).unwrap() {
+        Event::Commit { staged, .. } => {
+            assert_eq!(staged.summary.added, vec![LeafIndex(2)]);
+            assert_eq!(staged.summary.updated, vec![LeafIndex(1)]);
+            assert_eq!(staged.summary.psks.len(), 1);
+            b.merge(*staged).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut c = carol.join(&out.welcome.unwrap(), None).unwrap();
+    assert_same(&[&a, &b, &c]);
+
+    // Bob's new leaf key works: Carol commits and Bob decrypts the path.
+    let out = c.update().unwrap();
+    merged(c.process(&out.commit).unwrap());
+    follow(&mut a, &out.commit);
+    follow(&mut b, &out.commit);
+    assert_same(&[&a, &b, &c]);
+
+    // Carol removes Bob; Bob learns he is out.
+    let out = c.remove(LeafIndex(1)).unwrap();
+    merged(c.process(&out.commit).unwrap());
+    follow(&mut a, &out.commit);
+    match b.process(&out.commit).unwrap() {
+        Event::Commit { staged, .. } => {
+            assert!(staged.summary.self_removed);
+            b.merge(*staged).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!b.is_active());
+    assert!(b.encrypt(b"x", b"").is_err());
+    assert_same(&[&a, &c]);
+    assert_eq!(a.members().len(), 2);
+}
+
+#[test]
+fn encrypted_handshakes_and_group_info() {
+    let mut alice = client("alice", 9);
+    let mut bob = client("bob", 10);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    a.set_settings(GroupSettings {
+        encrypt_handshakes: true,
+        ratchet_tree_in_welcome: false,
+        padding: 16,
+    });
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    merged(a.process(&out.commit).unwrap());
+    // Without the tree in the Welcome, Bob needs it out of band.
+    assert!(bob.join(out.welcome.as_ref().unwrap(), None).is_err());
+    let tree = a.ratchet_tree().unwrap();
+    let mut b = bob
+        .join(out.welcome.as_ref().unwrap(), Some(&tree))
+        .unwrap();
+    b.set_settings(GroupSettings {
+        encrypt_handshakes: true,
+        ..GroupSettings::default()
+    });
+    let out = b.update().unwrap();
+    merged(b.process(&out.commit).unwrap());
+    follow(&mut a, &out.commit);
+    assert_same(&[&a, &b]);
+    let info = a.group_info(true).unwrap();
+    assert!(Group::decode_message(&info).is_ok());
+}
