@@ -313,6 +313,62 @@ impl Client {
         self.join_with(welcome, ratchet_tree, GroupConfig::default())
     }
 
+    /// Joins by external commit (§12.4.3.2) from a GroupInfo (an
+    /// MLSMessage, with `external_pub`), optionally removing our own old
+    /// leaf (resync after losing state). Returns the group, already in the
+    /// epoch the commit starts, and the commit to send. If the delivery
+    /// service rejects the commit, drop the group.
+    pub fn join_by_external_commit(
+        &mut self,
+        group_info: &[u8],
+        ratchet_tree: Option<&[u8]>,
+        remove_old_leaf: Option<crate::tree::math::LeafIndex>,
+    ) -> Result<(Group, Vec<u8>)> {
+        let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
+        let MlsMessageBody::GroupInfo(info) = message.body else {
+            return Err(Error::Misuse("expected a GroupInfo message".into()));
+        };
+        let tree = ratchet_tree.map(RatchetTree::from_bytes).transpose()?;
+        let mut rng = self.group_rng()?;
+        let (state, commit) = GroupState::external_join(
+            &self.suite,
+            crate::group::external::ExternalJoin {
+                group_info: &info,
+                ratchet_tree: tree,
+                leaf: crate::tree::treekem::LeafContent {
+                    signature_key: self.public.clone(),
+                    credential: self.credential.clone(),
+                    capabilities: Capabilities::for_suite(self.suite.id()),
+                    extensions: Vec::new(),
+                },
+                signer: &self.signer,
+                remove: remove_old_leaf,
+                now: self.clock.now(),
+                config: GroupConfig::default(),
+            },
+            &mut *rng,
+        )?;
+        for (leaf, node) in state.tree().members() {
+            self.validator
+                .validate(&node.credential, &node.signature_key)
+                .map_err(|why| {
+                    Error::protocol(
+                        "§5.3.1",
+                        format!("credential of leaf {} rejected: {why}", leaf.0),
+                    )
+                })?;
+        }
+        let group = Group::new(
+            state,
+            self.signer.clone(),
+            self.clock.clone(),
+            rng,
+            self.validator.clone(),
+            self.psks.clone(),
+        );
+        Ok((group, commit))
+    }
+
     /// [`Self::join`] with a group policy.
     pub fn join_with(
         &mut self,

@@ -227,3 +227,58 @@ fn encrypted_handshakes_and_group_info() {
     let info = a.group_info(true).unwrap();
     assert!(Group::decode_message(&info).is_ok());
 }
+
+#[test]
+fn external_join_and_resync() {
+    let mut alice = client("alice", 11);
+    let mut bob = client("bob", 12);
+    let mut carol = client("carol", 13);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    merged(a.process(&out.commit).unwrap());
+    let mut b = bob.join(&out.welcome.unwrap(), None).unwrap();
+
+    // Carol joins from a GroupInfo without anyone adding her.
+    let info = a.group_info(true).unwrap();
+    let (mut c, commit) = carol.join_by_external_commit(&info, None, None).unwrap();
+    for g in [&mut a, &mut b] {
+        match g.process(&commit).unwrap() {
+            Event::Commit { staged, .. } => {
+                assert_eq!(staged.summary.external_joiner, Some(LeafIndex(2)));
+                g.merge(*staged).unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_same(&[&a, &b, &c]);
+    let msg = c.encrypt(b"hi all", b"").unwrap();
+    assert!(matches!(
+        a.process(&msg).unwrap(),
+        Event::Application { .. }
+    ));
+
+    // Bob loses his state and resyncs: a new leaf, his old one removed.
+    let info = c.group_info(false).unwrap();
+    let tree = c.ratchet_tree().unwrap();
+    let (b2, commit) = bob
+        .join_by_external_commit(&info, Some(&tree), Some(LeafIndex(1)))
+        .unwrap();
+    follow(&mut a, &commit);
+    follow(&mut c, &commit);
+    assert_same(&[&a, &b2, &c]);
+    assert_eq!(a.members().len(), 3);
+    // A GroupInfo is good for one join: a commit built from the stale one
+    // is for an epoch the group has left.
+    let mut dave = client("dave", 14);
+    let (_, stale) = dave
+        .join_by_external_commit(&info, Some(&tree), None)
+        .unwrap();
+    let err = a.process(&stale).unwrap_err();
+    assert_eq!(
+        err.category(),
+        crate::ErrorCategory::ProtocolViolation,
+        "{err}"
+    );
+    assert_same(&[&a, &b2, &c]);
+}

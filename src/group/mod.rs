@@ -5,6 +5,7 @@ pub mod commit_create;
 pub mod commit_stage;
 pub mod engine;
 pub mod extensions;
+pub mod external;
 pub mod join;
 pub mod key_package;
 pub mod proposal_rules;

@@ -231,9 +231,11 @@ pub fn generate_update_path(
     rng: &mut dyn RandomSource,
 ) -> Result<GeneratedPath> {
     let sender = private.leaf();
-    if tree.leaf(sender).is_none() {
+    // An external joiner commits from the blank leaf reserved for it.
+    if tree.leaf(sender).is_none() != ctx.external {
         return Err(Error::Misuse(format!(
-            "leaf {sender} is blank: nobody there to commit"
+            "leaf {sender} is {}: cannot commit from it",
+            if ctx.external { "occupied" } else { "blank" }
         )));
     }
     let direct_path = sender

@@ -1,0 +1,204 @@
+//! Joining by external commit (§12.4.3.2, §8.3): from a GroupInfo with an
+//! `external_pub` extension, a new member (or one resyncing after losing its
+//! state) commits itself into the group.
+
+use crate::codec::encode;
+use crate::crypto::{HpkePrivateKey, RandomSource, Secret, SignaturePrivateKey, Suite};
+use crate::framing::{
+    AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, PublicMessage,
+    Sender, WireFormat, sign_content,
+};
+use crate::group::commit::Commit;
+use crate::group::engine::GroupState;
+use crate::group::extensions::{
+    ExtensionType, ExternalPub, RequiredCapabilities, decode_extension,
+};
+use crate::group::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
+use crate::group::state::{EpochState, GroupConfig, split_epoch_secrets};
+use crate::group::welcome::GroupInfo;
+use crate::group::welcome_open::verify_group_info;
+use crate::schedule::{InitSecret, PskSecret, confirmed_transcript_hash, interim_transcript_hash};
+use crate::tree::math::LeafIndex;
+use crate::tree::nodes::RatchetTreeWire;
+use crate::tree::private::TreePrivate;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::tree::treekem::{LeafContent, NewLeaf, PathContext, generate_update_path};
+use crate::tree::validation::TreeValidation;
+use crate::{Error, Result};
+
+/// What an external joiner brings.
+pub struct ExternalJoin<'a> {
+    /// The group's GroupInfo (with `external_pub`).
+    pub group_info: &'a GroupInfo,
+    /// The tree, when the GroupInfo does not carry it.
+    pub ratchet_tree: Option<RatchetTree>,
+    /// The joiner's leaf content (credential, signature key, capabilities).
+    pub leaf: LeafContent,
+    /// The joiner's signature key.
+    pub signer: &'a SignaturePrivateKey,
+    /// A leaf to remove in the same commit: our old appearance, when
+    /// resyncing after losing state (§12.4.3.2).
+    pub remove: Option<LeafIndex>,
+    /// The current time.
+    pub now: u64,
+    /// Group policy.
+    pub config: GroupConfig,
+}
+
+impl GroupState {
+    /// Builds an external commit (§12.4.3.2) and the joiner's state in the
+    /// epoch it starts. Returns the state and the commit (an MLSMessage to
+    /// send). If the delivery service does not accept the commit, drop the
+    /// state: nothing else changed.
+    pub fn external_join(
+        suite: &Suite,
+        join: ExternalJoin<'_>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Self, Vec<u8>)> {
+        let info = join.group_info;
+        let context = &info.group_context;
+        if context.cipher_suite != suite.id() {
+            return Err(Error::Misuse(format!(
+                "the group uses cipher suite {:?}",
+                context.cipher_suite
+            )));
+        }
+        let mut tree = match decode_extension::<RatchetTreeWire>(
+            &info.extensions,
+            ExtensionType::RATCHET_TREE,
+            "ratchet_tree extension",
+        )? {
+            Some(wire) => RatchetTree::from_wire(wire)?,
+            None => join.ratchet_tree.ok_or_else(|| {
+                Error::Misuse(
+                    "the GroupInfo carries no ratchet_tree extension: pass the tree".into(),
+                )
+            })?,
+        };
+        // Authenticate the GroupInfo and the tree as a Welcome joiner would.
+        let signer_leaf = tree.leaf(info.signer).ok_or_else(|| {
+            Error::protocol(
+                "§12.4.3.1",
+                format!("GroupInfo signer {} is not a member", info.signer.0),
+            )
+        })?;
+        verify_group_info(suite, info, &signer_leaf.signature_key)?;
+        let required: Option<RequiredCapabilities> = decode_extension(
+            &context.extensions,
+            ExtensionType::REQUIRED_CAPABILITIES,
+            "required_capabilities",
+        )?;
+        tree.validate(
+            suite,
+            &TreeValidation {
+                group_id: &context.group_id,
+                tree_hash: &context.tree_hash,
+                required: required.as_ref(),
+                lifetime: join.config.lifetime_at(join.now),
+            },
+        )?;
+        let external_pub: ExternalPub = decode_extension(
+            &info.extensions,
+            ExtensionType::EXTERNAL_PUB,
+            "external_pub",
+        )?
+        .ok_or_else(|| Error::Misuse("the GroupInfo has no external_pub extension".into()))?;
+
+        // §8.3: the init secret comes from an HPKE export to external_pub.
+        let (kem_output, init_secret) =
+            suite.external_init_sender(&external_pub.external_pub, rng)?;
+        let mut proposals = vec![ProposalOrRef::Proposal(Box::new(Proposal::ExternalInit(
+            ExternalInit { kem_output },
+        )))];
+        if let Some(old) = join.remove {
+            tree.remove_leaf(old)?;
+            proposals.push(ProposalOrRef::Proposal(Box::new(Proposal::Remove(
+                Remove { removed: old },
+            ))));
+        }
+        // §12.4.3.2: the joiner takes the leftmost blank leaf.
+        let own = tree.reserve_leaf()?;
+        let mut private = TreePrivate::new(own, HpkePrivateKey(Secret::default()))?;
+        let mut provisional = context.clone();
+        provisional.epoch = context.epoch + 1;
+        let generated = generate_update_path(
+            suite,
+            &mut tree,
+            &mut private,
+            NewLeaf {
+                content: &join.leaf,
+                signer: join.signer,
+            },
+            PathContext {
+                group_id: &context.group_id,
+                joiners: &[],
+                external: true,
+            },
+            |h| {
+                provisional.tree_hash = h.to_vec();
+                Ok(encode(&provisional)?)
+            },
+            rng,
+        )?;
+
+        // §12.4.3.2: sent as a PublicMessage from new_member_commit, signed
+        // with the new leaf's key over the current context.
+        let framed = FramedContent {
+            group_id: context.group_id.clone(),
+            epoch: context.epoch,
+            sender: Sender::NewMemberCommit,
+            authenticated_data: Vec::new(),
+            content: Content::Commit(Box::new(Commit {
+                proposals,
+                path: Some(generated.update_path),
+            })),
+        };
+        let mut signed: AuthenticatedContent = sign_content(
+            suite,
+            WireFormat::PUBLIC_MESSAGE,
+            framed,
+            context,
+            join.signer,
+        )?;
+        let interim_before = interim_transcript_hash(
+            suite,
+            &context.confirmed_transcript_hash,
+            &info.confirmation_tag,
+        )?;
+        let mut new_context = context.clone();
+        new_context.epoch = context.epoch + 1;
+        new_context.tree_hash = tree.root_tree_hash(suite)?;
+        new_context.confirmed_transcript_hash =
+            confirmed_transcript_hash(suite, &interim_before, &signed)?;
+        let secrets = InitSecret::new(init_secret)
+            .into_joiner_secret(suite, Some(generated.commit_secret), &new_context)?
+            .into_epoch_secret(suite, &PskSecret::zero(suite), &new_context)?
+            .into_epoch_secrets(suite)?;
+        let tag = secrets.confirmation_tag(suite, &new_context.confirmed_transcript_hash);
+        signed.auth.confirmation_tag = Some(tag.clone());
+        let interim = interim_transcript_hash(suite, &new_context.confirmed_transcript_hash, &tag)?;
+        let message = encode(&MlsMessage::new(MlsMessageBody::PublicMessage(Box::new(
+            PublicMessage {
+                content: signed.content,
+                auth: signed.auth,
+                membership_tag: None,
+            },
+        ))))?;
+        let (keys, secret_tree) =
+            split_epoch_secrets(suite, secrets, tree.leaf_count(), join.config.secret_tree);
+        let state = GroupState::from_epoch(
+            suite,
+            join.config,
+            EpochState {
+                context: new_context,
+                tree,
+                private,
+                keys,
+                secret_tree,
+                interim_transcript_hash: interim,
+                confirmation_tag: tag,
+            },
+        );
+        Ok((state, message))
+    }
+}
