@@ -1,9 +1,42 @@
 //! arbor-mls: Messaging Layer Security (RFC 9420) for Rust.
 //!
+//! End-to-end encrypted group messaging: only the members hold the keys;
+//! the delivery service that relays messages learns nothing.
+//!
+//! # Quick start
+//!
+//! ```
+//! use arbor_mls::{Client, Event, GroupOptions, KeyPackageOptions};
+//!
+//! # fn main() -> arbor_mls::Result<()> {
+//! let mut alice = Client::builder("alice").build()?;
+//! let mut bob = Client::builder("bob").build()?;
+//!
+//! // Bob publishes a key package; Alice creates a group and adds him.
+//! let bob_kp = bob.key_package(KeyPackageOptions::default())?;
+//! let mut group = alice.create_group(GroupOptions::default())?;
+//! let out = group.add(&[&bob_kp])?;
+//! group.process(&out.commit)?; // the delivery service echoes the commit
+//! let mut bob_group = bob.join(&out.welcome.expect("welcome"), None)?;
+//! assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
+//!
+//! let msg = group.encrypt(b"hello", b"")?;
+//! match bob_group.process(&msg)? {
+//!     Event::Application { data, .. } => assert_eq!(data, b"hello"),
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Design
+//!
 //! The engine is sans-IO: it takes bytes and returns bytes and events, and
-//! time and randomness are passed in. Layers follow the RFC:
+//! time and randomness are injected ([`ClientBuilder`]). Processing a
+//! commit stages it ([`Event::Commit`]); the epoch only changes on merge. A
+//! rejected message leaves the group as it was. Layers follow the RFC:
 //! [`codec`] (§2.1), [`crypto`] (§5), [`tree`] (§4, §7), [`schedule`]
-//! (§8, §9), [`framing`] (§6) and [`group`] (§10-§12).
+//! (§8, §9), [`framing`] (§6), [`group`] (§10-§12), and [`api`] on top.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
