@@ -100,10 +100,9 @@ fn main() -> arbor_mls::Result<()> {
     }
 
     println!("everyone says hello");
-    for i in 0..members.len() {
-        let text = format!("hello from {}", members[i].name);
-        let msg = members[i].group.encrypt(text.as_bytes(), b"")?;
-        ds.send(msg);
+    for m in members.iter_mut() {
+        let text = format!("hello from {}", m.name);
+        ds.send(m.group.encrypt(text.as_bytes(), b"")?);
     }
     pump(&mut ds, &mut members)?;
 
