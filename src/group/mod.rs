@@ -16,3 +16,7 @@ pub mod welcome;
 pub mod welcome_open;
 
 pub use extensions::{Extension, ExtensionType};
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod rules_tests;

@@ -51,7 +51,7 @@ fn sender_name(sender: &Sender) -> String {
 pub fn check_sender_may_propose(sender: &Sender, proposal: &Proposal) -> Result<()> {
     let t = proposal.proposal_type();
     let allowed = match sender {
-        Sender::Member(_) => t != ProposalType::EXTERNAL_INIT,
+        Sender::Member(_) => true, // their ExternalInit: §12.1.6 standalone, §12.2 in a commit
         Sender::External(_) => matches!(
             t,
             ProposalType::ADD
