@@ -538,6 +538,26 @@ impl Group {
                 authenticated_data,
             }),
             Received::Proposal(p) => {
+                // §5.3.1: an external sender's credential is validated too.
+                if let Sender::External(i) = p.sender {
+                    let senders: Vec<crate::group::extensions::ExternalSender> =
+                        crate::group::extensions::decode_extension(
+                            &self.state.context().extensions,
+                            ExtensionType::EXTERNAL_SENDERS,
+                            "external_senders",
+                        )?
+                        .unwrap_or_default();
+                    if let Some(s) = senders.get(i as usize) {
+                        self.validator
+                            .validate(&s.credential, &s.signature_key)
+                            .map_err(|why| {
+                                Error::protocol(
+                                    "§5.3.1",
+                                    format!("external sender {i}: credential rejected: {why}"),
+                                )
+                            })?;
+                    }
+                }
                 if let Proposal::Add(Add { key_package }) = &p.proposal {
                     self.check_credential(&key_package.leaf_node, "proposed member")?;
                 }

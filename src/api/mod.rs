@@ -7,12 +7,14 @@
 
 pub mod authentication;
 pub mod client;
+pub mod external_sender;
 pub mod group;
 
 pub use authentication::{AcceptBasic, CredentialValidator};
 pub use client::{
     Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
 };
+pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
 
 #[cfg(test)]

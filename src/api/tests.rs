@@ -282,3 +282,58 @@ fn external_join_and_resync() {
     );
     assert_same(&[&a, &b2, &c]);
 }
+
+#[test]
+fn external_sender_removes_a_member() {
+    use crate::crypto::credential::Credential;
+    let suite = crate::test_support::default_suite().unwrap();
+    let (ds_key, ds_pub) = suite
+        .primitives()
+        .signature_key_pair(&mut SeededRandom::from_seed([20; 32]))
+        .unwrap();
+    let ext = external_senders_extension(&[(ds_pub, Credential::basic(b"ds".to_vec()))]).unwrap();
+    let mut alice = client("alice", 21);
+    let mut bob = client("bob", 22);
+    let mut a = alice
+        .create_group(GroupOptions {
+            extensions: vec![ext],
+            ..GroupOptions::default()
+        })
+        .unwrap();
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    merged(a.process(&out.commit).unwrap());
+    let mut b = bob.join(&out.welcome.unwrap(), None).unwrap();
+
+    let ds = ExternalSender::new(suite, ds_key, 0);
+    let proposal = ds
+        .propose_remove(a.group_id(), a.epoch(), LeafIndex(1))
+        .unwrap();
+    for g in [&mut a, &mut b] {
+        assert!(matches!(
+            g.process(&proposal).unwrap(),
+            Event::Proposal { .. }
+        ));
+    }
+    let out = a.commit().unwrap();
+    merged(a.process(&out.commit).unwrap());
+    match b.process(&out.commit).unwrap() {
+        Event::Commit { staged, .. } => {
+            assert!(staged.summary.self_removed);
+            b.merge(*staged).unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.members().len(), 1);
+    // An unlisted signer is rejected.
+    let (other_key, _) = crate::test_support::default_suite()
+        .unwrap()
+        .primitives()
+        .signature_key_pair(&mut SeededRandom::from_seed([23; 32]))
+        .unwrap();
+    let forger = ExternalSender::new(crate::test_support::default_suite().unwrap(), other_key, 0);
+    let bad = forger
+        .propose_remove(a.group_id(), a.epoch(), LeafIndex(0))
+        .unwrap();
+    assert!(a.process(&bad).is_err());
+}
