@@ -73,6 +73,8 @@ fn params<'a>(
         psks: &NoPsks,
         now: NOW,
         dangerous_skip_validation: false,
+        extra_psks: Vec::new(),
+        psk_use: PskUse::Normal,
     }
 }
 

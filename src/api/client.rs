@@ -18,8 +18,9 @@ use crate::group::engine::GroupState;
 use crate::group::extensions::Extension;
 use crate::group::join::JoinInputs;
 use crate::group::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
-use crate::group::psk_store::{ExternalPsks, PskUse};
+use crate::group::psk_store::{PskMap, PskUse};
 use crate::group::state::GroupConfig;
+use crate::schedule::PreSharedKeyId;
 use crate::tree::leaf_node::{Capabilities, Lifetime};
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
@@ -163,7 +164,7 @@ impl ClientBuilder {
             rng: self.rng,
             validator: self.validator,
             key_packages: HashMap::new(),
-            psks: ExternalPsks::default(),
+            psks: PskMap::default(),
         })
     }
 }
@@ -179,7 +180,7 @@ pub struct Client {
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
     key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
-    psks: ExternalPsks,
+    pub(crate) psks: PskMap,
 }
 
 impl std::fmt::Debug for Client {
@@ -218,7 +219,7 @@ impl Client {
 
     /// Registers an external PSK the client's groups may use.
     pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
-        self.psks.0.insert(psk_id, psk);
+        self.psks.external.insert(psk_id, psk);
     }
 
     /// A new key package, as an MLSMessage to publish. The client keeps its
@@ -256,7 +257,7 @@ impl Client {
         Ok(bytes)
     }
 
-    fn group_rng(&mut self) -> Result<Box<dyn RandomSource>> {
+    pub(crate) fn group_rng(&mut self) -> Result<Box<dyn RandomSource>> {
         Ok(Box::new(SeededRandom::split(&mut *self.rng)?))
     }
 
@@ -376,6 +377,17 @@ impl Client {
         ratchet_tree: Option<&[u8]>,
         config: GroupConfig,
     ) -> Result<Group> {
+        self.join_inner(welcome, ratchet_tree, config, PskUse::Normal)
+            .map(|(g, _)| g)
+    }
+
+    pub(crate) fn join_inner(
+        &mut self,
+        welcome: &[u8],
+        ratchet_tree: Option<&[u8]>,
+        config: GroupConfig,
+        psk_use: PskUse,
+    ) -> Result<(Group, Vec<PreSharedKeyId>)> {
         let message: MlsMessage = decode_exact("MLSMessage", welcome)?;
         let MlsMessageBody::Welcome(welcome) = message.body else {
             return Err(Error::Misuse("expected a Welcome message".into()));
@@ -395,7 +407,7 @@ impl Client {
             .key_packages
             .get(&kp_ref)
             .ok_or(Error::Internal("key package vanished"))?;
-        let state = GroupState::join(
+        let (state, psks) = GroupState::join_reporting_psks(
             &self.suite,
             JoinInputs {
                 welcome: &welcome,
@@ -405,7 +417,7 @@ impl Client {
                 psks: &self.psks,
                 now: self.clock.now(),
                 config,
-                psk_use: PskUse::Normal,
+                psk_use,
             },
         )?;
         // §5.3.1: every member's credential is validated on join.
@@ -424,13 +436,14 @@ impl Client {
             self.key_packages.remove(&kp_ref);
         }
         let rng = self.group_rng()?;
-        Ok(Group::new(
+        let group = Group::new(
             state,
             self.signer.clone(),
             self.clock.clone(),
             rng,
             self.validator.clone(),
             self.psks.clone(),
-        ))
+        );
+        Ok((group, psks))
     }
 }

@@ -19,7 +19,7 @@ use crate::group::extensions::{Extension, ExtensionType, ExternalPub};
 use crate::group::proposals::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
 };
-use crate::group::psk_store::ExternalPsks;
+use crate::group::psk_store::{PskMap, PskUse};
 use crate::group::welcome::GroupInfo;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
 use crate::schedule::{PreSharedKeyId, Psk, mls_exporter};
@@ -116,7 +116,7 @@ pub struct Group {
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
-    psks: ExternalPsks,
+    psks: PskMap,
     pending: Option<Pending>,
     settings: GroupSettings,
 }
@@ -139,7 +139,7 @@ impl Group {
         clock: Arc<dyn Clock>,
         rng: Box<dyn RandomSource>,
         validator: Arc<dyn CredentialValidator>,
-        psks: ExternalPsks,
+        psks: PskMap,
     ) -> Self {
         Self {
             state,
@@ -286,14 +286,35 @@ impl Group {
     }
 
     /// Commits `by_value` proposals plus, when `include_cached`, every
-    /// proposal received this epoch. The commit becomes pending: merge it
-    /// when the delivery service echoes it ([`Self::process`] does that) or
-    /// discard it. A new commit replaces a pending one.
+    /// proposal received this epoch. See [`Self::commit_with_psks`].
     pub fn commit_with(
         &mut self,
         by_value: Vec<Proposal>,
         include_cached: bool,
         force_path: bool,
+    ) -> Result<CommitOutput> {
+        self.commit_with_psks(
+            by_value,
+            include_cached,
+            force_path,
+            Vec::new(),
+            PskUse::Normal,
+        )
+    }
+
+    /// Commits `by_value` proposals plus, when `include_cached`, every
+    /// proposal received this epoch. The commit becomes pending: merge it
+    /// when the delivery service echoes it ([`Self::process`] does that) or
+    /// discard it. A new commit replaces a pending one.
+    /// `extra_psks` are injected without proposals (the resumption PSK that
+    /// links a reinitialized or branched group to its predecessor).
+    pub(crate) fn commit_with_psks(
+        &mut self,
+        by_value: Vec<Proposal>,
+        include_cached: bool,
+        force_path: bool,
+        extra_psks: Vec<PreSharedKeyId>,
+        psk_use: PskUse,
     ) -> Result<CommitOutput> {
         let by_reference = if include_cached {
             self.state
@@ -321,6 +342,8 @@ impl Group {
             psks: &self.psks,
             now: self.clock.now(),
             dangerous_skip_validation: false,
+            extra_psks,
+            psk_use,
         };
         let created = self.state.create_commit(params, &mut *self.rng)?;
         let output = CommitOutput {
@@ -481,11 +504,60 @@ impl Group {
         Ok(message)
     }
 
+    /// Commits a ReInit (§11.2): the group closes and its members continue
+    /// in a new group `group_id` with `extensions` (same version and cipher
+    /// suite), which one of them creates with
+    /// [`Client::create_reinit_group`](crate::Client::create_reinit_group).
+    pub fn reinit(
+        &mut self,
+        group_id: Vec<u8>,
+        extensions: Vec<Extension>,
+    ) -> Result<CommitOutput> {
+        let proposal = Proposal::ReInit(crate::group::proposals::ReInit {
+            group_id,
+            version: crate::schedule::ProtocolVersion::MLS10,
+            cipher_suite: self.state.suite.id(),
+            extensions,
+        });
+        self.commit_with(vec![proposal], false, false)
+    }
+
+    /// The ReInit this group was closed with, if any.
+    pub fn reinitialized(&self) -> Option<&crate::group::proposals::ReInit> {
+        self.state.reinitialized()
+    }
+
+    /// The resumption PSK of the current epoch (§8.6) with its id parts.
+    pub(crate) fn resumption(&self) -> (Vec<u8>, u64, Secret) {
+        (
+            self.group_id().to_vec(),
+            self.epoch(),
+            self.state.resumption_psk().clone(),
+        )
+    }
+
+    /// Registers a resumption PSK of another group (reinit or branch).
+    pub(crate) fn add_resumption_psk(&mut self, group_id: Vec<u8>, epoch: u64, psk: Secret) {
+        self.psks.resumption.insert((group_id, epoch), psk);
+    }
+
+    /// A fresh `psk_nonce` of `KDF.Nh` bytes.
+    pub(crate) fn psk_nonce(&mut self) -> Result<Vec<u8>> {
+        let mut nonce = Secret::zero(self.state.suite.hash_len());
+        nonce.fill_random(&mut *self.rng)?;
+        Ok(nonce.as_bytes().to_vec())
+    }
+
     /// Encrypts application data as a PrivateMessage (§6.3).
     pub fn encrypt(&mut self, plaintext: &[u8], authenticated_data: &[u8]) -> Result<Vec<u8>> {
         if !self.is_active() {
             return Err(Error::Misuse(
                 "this member was removed from the group".into(),
+            ));
+        }
+        if self.reinitialized().is_some() {
+            return Err(Error::Misuse(
+                "the group was reinitialized: continue in the new group (RFC 9420 §11.2)".into(),
             ));
         }
         let state = &mut self.state.epoch;

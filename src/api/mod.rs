@@ -7,6 +7,7 @@
 
 pub mod authentication;
 pub mod client;
+mod continuation;
 pub mod external_sender;
 pub mod group;
 

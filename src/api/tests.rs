@@ -337,3 +337,57 @@ fn external_sender_removes_a_member() {
         .unwrap();
     assert!(a.process(&bad).is_err());
 }
+
+#[test]
+fn reinit_and_branch() {
+    let mut alice = client("alice", 31);
+    let mut bob = client("bob", 32);
+    let mut carol = client("carol", 33);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let kps = [
+        bob.key_package(KeyPackageOptions::default()).unwrap(),
+        carol.key_package(KeyPackageOptions::default()).unwrap(),
+    ];
+    let out = a.add(&[&kps[0], &kps[1]]).unwrap();
+    merged(a.process(&out.commit).unwrap());
+    let welcome = out.welcome.unwrap();
+    let mut b = bob.join(&welcome, None).unwrap();
+    let c = carol.join(&welcome, None).unwrap();
+
+    // Branch: Alice and Bob only, linked to the current epoch.
+    let kp_b = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let (mut sub, out) = alice.branch(&a, &[&kp_b], GroupOptions::default()).unwrap();
+    merged(sub.process(&out.commit).unwrap());
+    let sub_b = bob
+        .join_branch(out.welcome.as_ref().unwrap(), None, &b)
+        .unwrap();
+    assert_same(&[&sub, &sub_b]);
+    // Without the old group's PSK the Welcome cannot be opened.
+    let mut mallory = client("mallory", 34);
+    assert!(mallory.join(out.welcome.as_ref().unwrap(), None).is_err());
+    let _ = c;
+
+    // ReInit: Bob commits it; the old group closes.
+    let out = b.reinit(b"new group".to_vec(), vec![]).unwrap();
+    merged(b.process(&out.commit).unwrap());
+    follow(&mut a, &out.commit);
+    assert!(a.reinitialized().is_some());
+    assert!(a.encrypt(b"x", b"").is_err());
+    assert!(a.update().is_err());
+    // Alice recreates the group; Bob joins and checks the link.
+    let kp_b = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let (mut n, out) = alice.create_reinit_group(&a, &[&kp_b]).unwrap();
+    merged(n.process(&out.commit).unwrap());
+    let nb = bob
+        .join_reinit(out.welcome.as_ref().unwrap(), None, &b)
+        .unwrap();
+    assert_eq!(nb.group_id(), b"new group");
+    assert_same(&[&n, &nb]);
+    // The same Welcome does not pass as a branch of the old group.
+    let kp_b2 = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let (_, out2) = alice.create_reinit_group(&a, &[&kp_b2]).unwrap();
+    let err = bob
+        .join_branch(out2.welcome.as_ref().unwrap(), None, &b)
+        .unwrap_err();
+    assert!(matches!(err, crate::Error::Protocol { .. }), "{err}");
+}

@@ -87,6 +87,7 @@ impl GroupState {
             retention: Retention::default(),
             removed: false,
             own_updates: Vec::new(),
+            reinit: None,
         }
     }
 }
@@ -116,6 +117,12 @@ pub struct CommitParams<'a> {
     /// Skips the §12.2 list rules. Only for tests that must produce invalid
     /// commits to check that receivers reject them.
     pub dangerous_skip_validation: bool,
+    /// PSKs injected without a proposal: the resumption PSK that links the
+    /// first epoch of a reinitialized or branched group to the old group
+    /// (§11.2, §11.3). They go into the Welcome's GroupSecrets.
+    pub extra_psks: Vec<crate::schedule::PreSharedKeyId>,
+    /// Which resumption usages `extra_psks` may have.
+    pub psk_use: PskUse,
 }
 
 /// A commit ready to send, and the epoch it leads to.
@@ -206,6 +213,11 @@ impl GroupState {
         if self.is_removed() {
             return Err(Error::Misuse(
                 "this member was removed from the group".into(),
+            ));
+        }
+        if self.reinit.is_some() {
+            return Err(Error::Misuse(
+                "the group was reinitialized: continue in the new group (RFC 9420 §11.2)".into(),
             ));
         }
         let suite = self.suite.clone();
@@ -305,13 +317,9 @@ impl GroupState {
             current: (state.context.epoch, &state.keys.resumption_psk),
             retained: &self.retention.resumption,
         };
-        let psk_secret = resolve_psks(
-            &suite,
-            &effects.psks,
-            params.psks,
-            &own_psks,
-            PskUse::Normal,
-        )?;
+        let mut all_psks = effects.psks.clone();
+        all_psks.extend(params.extra_psks.iter().cloned());
+        let psk_secret = resolve_psks(&suite, &all_psks, params.psks, &own_psks, params.psk_use)?;
         let joiner =
             state
                 .keys
@@ -386,7 +394,7 @@ impl GroupState {
                 &added,
                 own,
                 &path_secrets,
-                &effects.psks,
+                &all_psks,
                 tree.leaf_count(),
                 rng,
             )?;
@@ -403,7 +411,7 @@ impl GroupState {
             added: effects.added.clone(),
             removed: effects.removed.clone(),
             updated: effects.updated.clone(),
-            psks: effects.psks.clone(),
+            psks: all_psks,
             extensions: effects.extensions.clone(),
             reinit: effects.reinit.clone(),
             self_removed: false,

@@ -95,14 +95,26 @@ pub struct GroupState {
     /// Private keys of our own Update proposals of this epoch, by
     /// ProposalRef: needed when another member commits one of them.
     pub(crate) own_updates: Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>,
+    /// Set once a merged commit carried a ReInit (§11.2): the group is
+    /// closed and continues as a new one.
+    pub(crate) reinit: Option<crate::group::proposals::ReInit>,
 }
 
 impl GroupState {
     /// Joins from a Welcome (§12.4.3.1).
     pub fn join(suite: &Suite, input: JoinInputs<'_>) -> Result<Self> {
+        Self::join_reporting_psks(suite, input).map(|(state, _)| state)
+    }
+
+    /// [`Self::join`], also returning the PSKs the Welcome named (to check a
+    /// reinitialization or branch, §11.2-§11.3).
+    pub fn join_reporting_psks(
+        suite: &Suite,
+        input: JoinInputs<'_>,
+    ) -> Result<(Self, Vec<crate::schedule::PreSharedKeyId>)> {
         let config = input.config;
-        let epoch = join_from_welcome(suite, input)?;
-        Ok(Self {
+        let (epoch, psks) = join_from_welcome(suite, input)?;
+        let state = Self {
             suite: suite.clone(),
             config,
             epoch,
@@ -110,7 +122,9 @@ impl GroupState {
             retention: Retention::default(),
             removed: false,
             own_updates: Vec::new(),
-        })
+            reinit: None,
+        };
+        Ok((state, psks))
     }
 
     /// The current GroupContext.
@@ -151,6 +165,16 @@ impl GroupState {
     /// Keeps the private key of our own Update proposal `reference`.
     pub fn remember_own_update(&mut self, reference: Vec<u8>, key: crate::crypto::HpkePrivateKey) {
         self.own_updates.push((reference, key));
+    }
+
+    /// The ReInit a merged commit carried, if any: the group is closed.
+    pub fn reinitialized(&self) -> Option<&crate::group::proposals::ReInit> {
+        self.reinit.as_ref()
+    }
+
+    /// The resumption PSK of the current epoch (§8.6).
+    pub fn resumption_psk(&self) -> &crate::crypto::Secret {
+        &self.epoch.keys.resumption_psk
     }
 
     /// True once a merged commit removed this member.
@@ -424,6 +448,7 @@ impl GroupState {
                 self.epoch()
             )));
         }
+        self.reinit = staged.summary.reinit.clone();
         let old = std::mem::replace(&mut self.epoch, next);
         self.retention.retire(&self.config, old);
         self.proposals = ProposalCache::default();

@@ -82,6 +82,8 @@ impl Client {
             psks: &NoPsks,
             now: NOW,
             dangerous_skip_validation: false,
+            extra_psks: Vec::new(),
+            psk_use: crate::group::psk_store::PskUse::Normal,
         }
     }
 

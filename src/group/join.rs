@@ -36,8 +36,12 @@ pub struct JoinInputs<'a> {
     pub psk_use: PskUse,
 }
 
-/// Runs every step of §12.4.3.1 and returns the state of the epoch joined.
-pub fn join_from_welcome(suite: &Suite, input: JoinInputs<'_>) -> Result<EpochState> {
+/// Runs every step of §12.4.3.1 and returns the state of the epoch joined
+/// and the PSKs the Welcome named.
+pub fn join_from_welcome(
+    suite: &Suite,
+    input: JoinInputs<'_>,
+) -> Result<(EpochState, Vec<crate::schedule::PreSharedKeyId>)> {
     let kp = input.key_package;
     if kp.cipher_suite != input.welcome.cipher_suite {
         return Err(Error::protocol(
@@ -50,6 +54,7 @@ pub fn join_from_welcome(suite: &Suite, input: JoinInputs<'_>) -> Result<EpochSt
     }
     let kp_ref = key_package_ref(suite, kp)?;
     let secrets = decrypt_group_secrets(suite, input.welcome, &kp_ref, &input.private.init_key)?;
+    let secrets_psks = secrets.psks.clone();
     let psk_secret = resolve_psks(
         suite,
         &secrets.psks,
@@ -164,13 +169,17 @@ pub fn join_from_welcome(suite: &Suite, input: JoinInputs<'_>) -> Result<EpochSt
     )?;
     let (keys, secret_tree) =
         split_epoch_secrets(suite, secrets, tree.leaf_count(), input.config.secret_tree);
-    Ok(EpochState {
-        context: info.group_context,
-        tree,
-        private,
-        keys,
-        secret_tree,
-        interim_transcript_hash: interim,
-        confirmation_tag: info.confirmation_tag,
-    })
+    let psks = secrets_psks;
+    Ok((
+        EpochState {
+            context: info.group_context,
+            tree,
+            private,
+            keys,
+            secret_tree,
+            interim_transcript_hash: interim,
+            confirmation_tag: info.confirmation_tag,
+        },
+        psks,
+    ))
 }

@@ -39,6 +39,26 @@ impl PskStore for ExternalPsks {
     }
 }
 
+/// External PSKs by id and resumption PSKs of other groups by (group id,
+/// epoch): what a client knows beyond its groups' own epochs.
+#[derive(Debug, Default, Clone)]
+pub struct PskMap {
+    /// External PSKs.
+    pub external: HashMap<Vec<u8>, Secret>,
+    /// Resumption PSKs, e.g. of a group being reinitialized or branched.
+    pub resumption: HashMap<(Vec<u8>, u64), Secret>,
+}
+
+impl PskStore for PskMap {
+    fn external(&self, psk_id: &[u8]) -> Option<Secret> {
+        self.external.get(psk_id).cloned()
+    }
+
+    fn resumption(&self, group_id: &[u8], epoch: u64) -> Option<Secret> {
+        self.resumption.get(&(group_id.to_vec(), epoch)).cloned()
+    }
+}
+
 /// Resumption PSKs the group kept from its own past epochs.
 pub trait ResumptionSource {
     /// The resumption PSK of this group's `epoch`, if retained.
