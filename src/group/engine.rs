@@ -56,6 +56,30 @@ impl ProposalCache {
     }
 }
 
+/// Checks the signature of decrypted content against the sender's leaf in
+/// `tree` (§6.1) and returns that leaf.
+fn verify_member_sender(
+    suite: &Suite,
+    content: &AuthenticatedContent,
+    tree: &RatchetTree,
+    context: &GroupContext,
+) -> Result<LeafIndex> {
+    let Sender::Member(leaf) = content.content.sender else {
+        return Err(Error::Internal("PrivateMessage from a non-member"));
+    };
+    let key = &tree
+        .leaf(leaf)
+        .ok_or_else(|| {
+            Error::protocol(
+                "§6.3.2",
+                format!("PrivateMessage from blank leaf {}", leaf.0),
+            )
+        })?
+        .signature_key;
+    verify_content(suite, content, context, key)?;
+    Ok(leaf)
+}
+
 /// What processing a message produced.
 #[derive(Debug)]
 pub enum Received {
@@ -311,21 +335,7 @@ impl GroupState {
             &state.secret_tree,
             &state.keys.sender_data_secret,
         )?;
-        let Sender::Member(leaf) = content.content.sender else {
-            return Err(Error::Internal("PrivateMessage from a non-member"));
-        };
-        let key = state
-            .tree
-            .leaf(leaf)
-            .ok_or_else(|| {
-                Error::protocol(
-                    "§6.3.2",
-                    format!("PrivateMessage from blank leaf {}", leaf.0),
-                )
-            })?
-            .signature_key
-            .clone();
-        verify_content(&self.suite, &content, &state.context, &key)?;
+        let leaf = verify_member_sender(&self.suite, &content, &state.tree, &state.context)?;
         if let Content::Application(data) = &content.content.content {
             let received = Received::Application {
                 sender: leaf,
@@ -365,21 +375,7 @@ impl GroupState {
                 ),
             ));
         };
-        let Sender::Member(leaf) = content.content.sender else {
-            return Err(Error::Internal("PrivateMessage from a non-member"));
-        };
-        let key = past
-            .tree
-            .leaf(leaf)
-            .ok_or_else(|| {
-                Error::protocol(
-                    "§6.3.2",
-                    format!("PrivateMessage from blank leaf {}", leaf.0),
-                )
-            })?
-            .signature_key
-            .clone();
-        verify_content(&suite, &content, &past.context, &key)?;
+        let leaf = verify_member_sender(&suite, &content, &past.tree, &past.context)?;
         let received = Received::Application {
             sender: leaf,
             epoch: message.epoch,

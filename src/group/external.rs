@@ -10,20 +10,15 @@ use crate::framing::{
 };
 use crate::group::commit::Commit;
 use crate::group::engine::GroupState;
-use crate::group::extensions::{
-    ExtensionType, ExternalPub, RequiredCapabilities, decode_extension,
-};
+use crate::group::extensions::{ExtensionType, ExternalPub, decode_extension};
 use crate::group::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
 use crate::group::state::{EpochState, GroupConfig, split_epoch_secrets};
 use crate::group::welcome::GroupInfo;
-use crate::group::welcome_open::verify_group_info;
 use crate::schedule::{InitSecret, PskSecret, confirmed_transcript_hash, interim_transcript_hash};
 use crate::tree::math::LeafIndex;
-use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{LeafContent, NewLeaf, PathContext, generate_update_path};
-use crate::tree::validation::TreeValidation;
 use crate::{Error, Result};
 
 /// What an external joiner brings.
@@ -63,39 +58,11 @@ impl GroupState {
                 context.cipher_suite
             )));
         }
-        let mut tree = match decode_extension::<RatchetTreeWire>(
-            &info.extensions,
-            ExtensionType::RATCHET_TREE,
-            "ratchet_tree extension",
-        )? {
-            Some(wire) => RatchetTree::from_wire(wire)?,
-            None => join.ratchet_tree.ok_or_else(|| {
-                Error::Misuse(
-                    "the GroupInfo carries no ratchet_tree extension: pass the tree".into(),
-                )
-            })?,
-        };
-        // Authenticate the GroupInfo and the tree as a Welcome joiner would.
-        let signer_leaf = tree.leaf(info.signer).ok_or_else(|| {
-            Error::protocol(
-                "§12.4.3.1",
-                format!("GroupInfo signer {} is not a member", info.signer.0),
-            )
-        })?;
-        verify_group_info(suite, info, &signer_leaf.signature_key)?;
-        let required: Option<RequiredCapabilities> = decode_extension(
-            &context.extensions,
-            ExtensionType::REQUIRED_CAPABILITIES,
-            "required_capabilities",
-        )?;
-        tree.validate(
+        let mut tree = crate::group::join::import_tree(
             suite,
-            &TreeValidation {
-                group_id: &context.group_id,
-                tree_hash: &context.tree_hash,
-                required: required.as_ref(),
-                lifetime: join.config.lifetime_at(join.now),
-            },
+            info,
+            join.ratchet_tree,
+            join.config.lifetime_at(join.now),
         )?;
         let external_pub: ExternalPub = decode_extension(
             &info.extensions,

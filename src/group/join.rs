@@ -5,11 +5,12 @@ use crate::group::extensions::{ExtensionType, RequiredCapabilities, decode_exten
 use crate::group::key_package::{KeyPackage, KeyPackagePrivate};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::state::{EpochState, GroupConfig, NoResumption, split_epoch_secrets};
-use crate::group::welcome::Welcome;
+use crate::group::welcome::{GroupInfo, Welcome};
 use crate::group::welcome_open::{
     confirm_epoch, decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
 };
 use crate::schedule::{JoinerSecret, interim_transcript_hash};
+use crate::tree::leaf_validation::LifetimePolicy;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
@@ -34,6 +35,52 @@ pub struct JoinInputs<'a> {
     pub config: GroupConfig,
     /// Whether this Welcome starts a reinitialized or branched group.
     pub psk_use: PskUse,
+}
+
+/// The GroupInfo's tree (from its `ratchet_tree` extension, else `given`),
+/// with the GroupInfo signature checked against the signer's leaf and the
+/// whole tree validated as §12.4.3.1 requires. Shared by Welcome joins and
+/// external commits.
+pub(crate) fn import_tree(
+    suite: &Suite,
+    info: &GroupInfo,
+    given: Option<RatchetTree>,
+    lifetime: LifetimePolicy,
+) -> Result<RatchetTree> {
+    let context = &info.group_context;
+    let tree = match decode_extension::<RatchetTreeWire>(
+        &info.extensions,
+        ExtensionType::RATCHET_TREE,
+        "ratchet_tree extension",
+    )? {
+        Some(wire) => RatchetTree::from_wire(wire)?,
+        None => given.ok_or_else(|| {
+            Error::Misuse("the GroupInfo carries no ratchet_tree extension: pass the tree".into())
+        })?,
+    };
+    // §12.4.3.1: verify the GroupInfo signature with the signer's leaf.
+    let signer = tree.leaf(info.signer).ok_or_else(|| {
+        Error::protocol(
+            "§12.4.3.1",
+            format!("GroupInfo signer {} is not a member", info.signer.0),
+        )
+    })?;
+    verify_group_info(suite, info, &signer.signature_key)?;
+    let required: Option<RequiredCapabilities> = decode_extension(
+        &context.extensions,
+        ExtensionType::REQUIRED_CAPABILITIES,
+        "required_capabilities",
+    )?;
+    tree.validate(
+        suite,
+        &TreeValidation {
+            group_id: &context.group_id,
+            tree_hash: &context.tree_hash,
+            required: required.as_ref(),
+            lifetime,
+        },
+    )?;
+    Ok(tree)
 }
 
 /// Runs every step of §12.4.3.1 and returns the state of the epoch joined
@@ -66,26 +113,12 @@ pub fn join_from_welcome(
     let info = decrypt_group_info(suite, input.welcome, &joiner, &psk_secret)?;
     let context = &info.group_context;
 
-    // §12.4.3.1: the tree comes from the ratchet_tree extension or from
-    // elsewhere; either way it is validated below.
-    let tree = match decode_extension::<RatchetTreeWire>(
-        &info.extensions,
-        ExtensionType::RATCHET_TREE,
-        "ratchet_tree extension",
-    )? {
-        Some(wire) => RatchetTree::from_wire(wire)?,
-        None => input.ratchet_tree.ok_or_else(|| {
-            Error::Misuse("the GroupInfo carries no ratchet_tree extension: pass the tree".into())
-        })?,
-    };
-    // §12.4.3.1: verify the GroupInfo signature with the signer's leaf.
-    let signer = tree.leaf(info.signer).ok_or_else(|| {
-        Error::protocol(
-            "§12.4.3.1",
-            format!("GroupInfo signer {} is not a member", info.signer.0),
-        )
-    })?;
-    verify_group_info(suite, &info, &signer.signature_key)?;
+    let tree = import_tree(
+        suite,
+        &info,
+        input.ratchet_tree,
+        input.config.lifetime_at(input.now),
+    )?;
 
     // §12.4.3.1 / §13.4: "A client joining a group MUST verify that it
     // supports every extension in the GroupContext".
@@ -103,21 +136,6 @@ pub fn join_from_welcome(
             ),
         ));
     }
-    let required: Option<RequiredCapabilities> = decode_extension(
-        &context.extensions,
-        ExtensionType::REQUIRED_CAPABILITIES,
-        "required_capabilities",
-    )?;
-    tree.validate(
-        suite,
-        &TreeValidation {
-            group_id: &context.group_id,
-            tree_hash: &context.tree_hash,
-            required: required.as_ref(),
-            lifetime: input.config.lifetime_at(input.now),
-        },
-    )?;
-
     // §12.4.3.1: "Identify a leaf whose LeafNode is identical to the one in
     // the KeyPackage."
     let own = tree
