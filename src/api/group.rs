@@ -463,6 +463,38 @@ impl Group {
         }))
     }
 
+    /// Proposes injecting this group's resumption PSK of a retained past
+    /// `epoch` (§8.6) into the next epoch.
+    pub fn propose_resumption_psk(&mut self, epoch: u64) -> Result<Vec<u8>> {
+        let psk_nonce = self.psk_nonce()?;
+        self.propose(Proposal::PreSharedKey(PreSharedKey {
+            psk: PreSharedKeyId {
+                psk: Psk::Resumption {
+                    usage: crate::schedule::ResumptionPskUsage::Application,
+                    psk_group_id: self.group_id().to_vec(),
+                    psk_epoch: epoch,
+                },
+                psk_nonce,
+            },
+        }))
+    }
+
+    /// Proposes reinitializing the group (§12.1.5) as `group_id` with
+    /// `extensions`, same version and cipher suite. A commit must cover it
+    /// alone; [`Self::reinit`] proposes and commits in one step.
+    pub fn propose_reinit(
+        &mut self,
+        group_id: Vec<u8>,
+        extensions: Vec<Extension>,
+    ) -> Result<Vec<u8>> {
+        self.propose(Proposal::ReInit(crate::group::proposals::ReInit {
+            group_id,
+            version: crate::schedule::ProtocolVersion::MLS10,
+            cipher_suite: self.state.suite.id(),
+            extensions,
+        }))
+    }
+
     /// Proposes replacing the group context extensions.
     pub fn propose_group_context_extensions(
         &mut self,

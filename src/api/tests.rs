@@ -367,8 +367,19 @@ fn reinit_and_branch() {
     assert!(mallory.join(out.welcome.as_ref().unwrap(), None).is_err());
     let _ = c;
 
-    // ReInit: Bob commits it; the old group closes.
-    let out = b.reinit(b"new group".to_vec(), vec![]).unwrap();
+    // A resumption PSK of the current epoch (Bob joined after epoch 0, so
+    // only this one is known to both), proposed and committed.
+    let p = a.propose_resumption_psk(a.epoch()).unwrap();
+    assert!(matches!(b.process(&p).unwrap(), Event::Proposal { .. }));
+    let out = b.commit().unwrap();
+    merged(b.process(&out.commit).unwrap());
+    follow(&mut a, &out.commit);
+    assert_same(&[&a, &b]);
+
+    // ReInit: Alice proposes it, Bob commits it; the old group closes.
+    let p = a.propose_reinit(b"new group".to_vec(), vec![]).unwrap();
+    assert!(matches!(b.process(&p).unwrap(), Event::Proposal { .. }));
+    let out = b.commit().unwrap();
     merged(b.process(&out.commit).unwrap());
     follow(&mut a, &out.commit);
     assert!(a.reinitialized().is_some());

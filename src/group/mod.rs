@@ -18,5 +18,4 @@ pub mod welcome_open;
 pub use extensions::{Extension, ExtensionType};
 
 #[cfg(test)]
-#[path = "rules_tests.rs"]
 mod rules_tests;
