@@ -340,3 +340,4 @@ fn psk_id(suite: &crate::crypto::Suite, id: &[u8], nonce: u8) -> PreSharedKeyId 
 
 mod list_rules;
 mod message_rules;
+mod more_rules;
