@@ -408,7 +408,7 @@ impl Group {
             &state.context,
             &self.signer,
         )?;
-        let reference = self.state.suite.proposal_ref(&encode(&signed)?);
+        let reference = self.state.suite.proposal_ref(&encode(&signed)?)?;
         let body = if format == WireFormat::PRIVATE_MESSAGE {
             let state = &mut self.state.epoch;
             MlsMessageBody::PrivateMessage(Box::new(encrypt_private(

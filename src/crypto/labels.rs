@@ -34,14 +34,21 @@ fn prefixed(label: &str) -> Vec<u8> {
 }
 
 /// Encodes two `opaque<V>` fields back to back: the shape of `SignContent`,
-/// `EncryptContext` and `RefHashInput`.
-fn two_opaques(a: &[u8], b: &[u8]) -> Vec<u8> {
+/// `EncryptContext` and `RefHashInput`. A field longer than the 2^30 - 1
+/// bytes a length header can express is an error: signing or hashing any
+/// stand-in for it would cover other bytes than the caller's.
+fn two_opaques(a: &[u8], b: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    // Checked up front so an oversized input is not copied first.
+    if let Some(too_long) = [a.len(), b.len()]
+        .into_iter()
+        .find(|n| *n > crate::codec::MAX_VECTOR_LEN)
+    {
+        return Err(CryptoError::InputTooLong(too_long));
+    }
     let mut w = Writer::new();
     w.opaque(a);
     w.opaque(b);
-    // Label and content come from structures that already decoded or encoded
-    // within the 2^30 bound; an overflow here is an internal fault.
-    w.finish().unwrap_or_default()
+    w.finish().map_err(|e| CryptoError::InputTooLong(e.len))
 }
 
 /// A cipher suite ready to use: the primitives plus every labelled operation
@@ -143,17 +150,17 @@ impl Suite {
     }
 
     /// `RefHash(label, value)` (§5.2). `label` is used as given.
-    pub fn ref_hash(&self, label: &[u8], value: &[u8]) -> Vec<u8> {
-        self.inner.hash(&two_opaques(label, value))
+    pub fn ref_hash(&self, label: &[u8], value: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Ok(self.inner.hash(&two_opaques(label, value)?))
     }
 
     /// `MakeKeyPackageRef(value)` (§5.2) over an encoded KeyPackage.
-    pub fn key_package_ref(&self, key_package: &[u8]) -> Vec<u8> {
+    pub fn key_package_ref(&self, key_package: &[u8]) -> Result<Vec<u8>, CryptoError> {
         self.ref_hash(b"MLS 1.0 KeyPackage Reference", key_package)
     }
 
     /// `MakeProposalRef(value)` (§5.2) over an encoded AuthenticatedContent.
-    pub fn proposal_ref(&self, authenticated_content: &[u8]) -> Vec<u8> {
+    pub fn proposal_ref(&self, authenticated_content: &[u8]) -> Result<Vec<u8>, CryptoError> {
         self.ref_hash(b"MLS 1.0 Proposal Reference", authenticated_content)
     }
 
@@ -165,7 +172,7 @@ impl Suite {
         content: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
         self.inner
-            .sign(key.as_bytes(), &two_opaques(&prefixed(label), content))
+            .sign(key.as_bytes(), &two_opaques(&prefixed(label), content)?)
     }
 
     /// `VerifyWithLabel(key, label, content, signature)` (§5.1.2).
@@ -178,7 +185,7 @@ impl Suite {
     ) -> Result<(), CryptoError> {
         self.inner.verify(
             key.as_bytes(),
-            &two_opaques(&prefixed(label), content),
+            &two_opaques(&prefixed(label), content)?,
             signature,
         )
     }
@@ -193,7 +200,7 @@ impl Suite {
         plaintext: &[u8],
         rng: &mut dyn RandomSource,
     ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
-        let info = two_opaques(&prefixed(label), context);
+        let info = two_opaques(&prefixed(label), context)?;
         self.inner
             .hpke_seal(public_key.as_bytes(), &info, &[], plaintext, rng)
     }
@@ -207,7 +214,7 @@ impl Suite {
         kem_output: &[u8],
         ciphertext: &[u8],
     ) -> Result<Secret, CryptoError> {
-        let info = two_opaques(&prefixed(label), context);
+        let info = two_opaques(&prefixed(label), context)?;
         self.inner
             .hpke_open(private_key.as_bytes(), kem_output, &info, &[], ciphertext)
     }
@@ -225,10 +232,11 @@ impl Suite {
         &self,
         items: &[(&SignaturePublicKey, &str, &[u8], &[u8])],
     ) -> std::result::Result<(), usize> {
-        let messages: Vec<Vec<u8>> = items
-            .iter()
-            .map(|(_, label, content, _)| two_opaques(&prefixed(label), content))
-            .collect();
+        let mut messages: Vec<Vec<u8>> = Vec::with_capacity(items.len());
+        for (i, (_, label, content, _)) in items.iter().enumerate() {
+            // Content too long to sign cannot carry a valid signature.
+            messages.push(two_opaques(&prefixed(label), content).map_err(|_| i)?);
+        }
         let batch: Vec<(&[u8], &[u8], &[u8])> = items
             .iter()
             .zip(&messages)

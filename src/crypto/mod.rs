@@ -50,6 +50,10 @@ pub enum CryptoError {
     /// The random source failed.
     #[error("random source failure")]
     Rng,
+    /// An input was longer than the 2^30 - 1 bytes a labelled operation can
+    /// encode (§2.1.2).
+    #[error("input of {0} bytes is too long for a labelled operation")]
+    InputTooLong(usize),
 }
 
 /// A source of randomness, injected so that tests can be deterministic.

@@ -414,7 +414,7 @@ impl GroupState {
                     self.config.lifetime_at(now),
                 )?;
                 let cached = CachedProposal {
-                    reference: self.suite.proposal_ref(&encode(&content)?),
+                    reference: self.suite.proposal_ref(&encode(&content)?)?,
                     proposal: (**proposal).clone(),
                     sender,
                 };

@@ -15,7 +15,7 @@ pub const GROUP_INFO_LABEL: &str = "GroupInfoTBS";
 
 /// `MakeKeyPackageRef` of a key package (§5.2).
 pub fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> Result<Vec<u8>> {
-    Ok(suite.key_package_ref(&encode(key_package)?))
+    Ok(suite.key_package_ref(&encode(key_package)?)?)
 }
 
 /// Finds the entry for `key_package_ref` and decrypts its GroupSecrets with

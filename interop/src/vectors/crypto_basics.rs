@@ -51,7 +51,9 @@ fn length(v: &Value) -> Check<usize> {
 /// `out == RefHash(label, value)`; the label is used as given.
 fn ref_hash(suite: &Suite, v: &Value) -> Check {
     let label = string(v, "label")?;
-    let got = suite.ref_hash(label.as_bytes(), &hex(v, "value")?);
+    let got = suite
+        .ref_hash(label.as_bytes(), &hex(v, "value")?)
+        .map_err(|e| format!("RefHash: {e}"))?;
     eq_bytes("out", &got, &hex(v, "out")?)
 }
 

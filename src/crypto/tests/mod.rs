@@ -693,3 +693,24 @@ fn hpke_export_rejects_malformed_keys_and_lengths() {
 }
 
 mod batch;
+
+#[test]
+fn labelled_operations_refuse_inputs_too_long_to_encode() {
+    let suite = Suite::new(suites().remove(0));
+    // One byte over what a length header can express (§2.1.2): signing or
+    // hashing a stand-in would cover other bytes than the caller's.
+    let huge = vec![0u8; crate::codec::MAX_VECTOR_LEN + 1];
+    assert!(matches!(
+        suite.ref_hash(b"label", &huge),
+        Err(CryptoError::InputTooLong(_))
+    ));
+    let (sk, pk) = suite
+        .primitives()
+        .signature_key_pair(&mut TestRng(1))
+        .unwrap();
+    assert!(matches!(
+        suite.sign_with_label(&sk, "L", &huge),
+        Err(CryptoError::InputTooLong(_))
+    ));
+    assert!(suite.verify_with_label(&pk, "L", &huge, &[0; 64]).is_err());
+}
