@@ -225,22 +225,10 @@ impl Client {
     /// A new key package, as an MLSMessage to publish. The client keeps its
     /// private keys until a Welcome uses it (unless it is last resort).
     pub fn key_package(&mut self, options: KeyPackageOptions) -> Result<Vec<u8>> {
-        let now = self.clock.now();
-        let (kp, private) = KeyPackage::create(
-            &self.suite,
-            &self.signer,
-            &self.public,
-            KeyPackageParams {
-                credential: self.credential.clone(),
-                lifetime: Lifetime {
-                    not_before: now.saturating_sub(60),
-                    not_after: now.saturating_add(options.lifetime),
-                },
-                capabilities: Capabilities::for_suite(self.suite.id()),
-                leaf_extensions: options.leaf_extensions,
-                extensions: options.extensions,
-            },
-            &mut *self.rng,
+        let (kp, private) = self.fresh_key_package(
+            options.lifetime,
+            options.leaf_extensions,
+            options.extensions,
         )?;
         let kp_ref = crate::group::welcome_open::key_package_ref(&self.suite, &kp)?;
         let bytes = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(Box::new(
@@ -261,10 +249,16 @@ impl Client {
         Ok(Box::new(SeededRandom::split(&mut *self.rng)?))
     }
 
-    /// Creates a group with this client as its only member (§11).
-    pub fn create_group(&mut self, options: GroupOptions) -> Result<Group> {
+    /// A key package of this client valid from a minute ago (clock skew)
+    /// for `lifetime` seconds, with its private keys.
+    fn fresh_key_package(
+        &mut self,
+        lifetime: u64,
+        leaf_extensions: Vec<Extension>,
+        extensions: Vec<Extension>,
+    ) -> Result<(KeyPackage, KeyPackagePrivate)> {
         let now = self.clock.now();
-        let (kp, private) = KeyPackage::create(
+        KeyPackage::create(
             &self.suite,
             &self.signer,
             &self.public,
@@ -272,13 +266,52 @@ impl Client {
                 credential: self.credential.clone(),
                 lifetime: Lifetime {
                     not_before: now.saturating_sub(60),
-                    not_after: now.saturating_add(KeyPackageOptions::default().lifetime),
+                    not_after: now.saturating_add(lifetime),
                 },
                 capabilities: Capabilities::for_suite(self.suite.id()),
-                leaf_extensions: Vec::new(),
-                extensions: Vec::new(),
+                leaf_extensions,
+                extensions,
             },
             &mut *self.rng,
+        )
+    }
+
+    /// Wraps a group state this client joined or created. On joins,
+    /// §5.3.1: every member's credential is validated first.
+    fn adopt(
+        &self,
+        state: GroupState,
+        rng: Box<dyn RandomSource>,
+        validate_members: bool,
+    ) -> Result<Group> {
+        if validate_members {
+            for (leaf, node) in state.tree().members() {
+                self.validator
+                    .validate(&node.credential, &node.signature_key)
+                    .map_err(|why| {
+                        Error::protocol(
+                            "§5.3.1",
+                            format!("credential of leaf {} rejected: {why}", leaf.0),
+                        )
+                    })?;
+            }
+        }
+        Ok(Group::new(
+            state,
+            self.signer.clone(),
+            self.clock.clone(),
+            rng,
+            self.validator.clone(),
+            self.psks.clone(),
+        ))
+    }
+
+    /// Creates a group with this client as its only member (§11).
+    pub fn create_group(&mut self, options: GroupOptions) -> Result<Group> {
+        let (kp, private) = self.fresh_key_package(
+            KeyPackageOptions::default().lifetime,
+            Vec::new(),
+            Vec::new(),
         )?;
         let group_id = match options.group_id {
             Some(id) => id,
@@ -298,14 +331,7 @@ impl Client {
             private.encryption_key,
             &mut *rng,
         )?;
-        Ok(Group::new(
-            state,
-            self.signer.clone(),
-            self.clock.clone(),
-            rng,
-            self.validator.clone(),
-            self.psks.clone(),
-        ))
+        self.adopt(state, rng, false)
     }
 
     /// Joins a group from a Welcome (an MLSMessage); `ratchet_tree` is the
@@ -349,25 +375,7 @@ impl Client {
             },
             &mut *rng,
         )?;
-        for (leaf, node) in state.tree().members() {
-            self.validator
-                .validate(&node.credential, &node.signature_key)
-                .map_err(|why| {
-                    Error::protocol(
-                        "§5.3.1",
-                        format!("credential of leaf {} rejected: {why}", leaf.0),
-                    )
-                })?;
-        }
-        let group = Group::new(
-            state,
-            self.signer.clone(),
-            self.clock.clone(),
-            rng,
-            self.validator.clone(),
-            self.psks.clone(),
-        );
-        Ok((group, commit))
+        Ok((self.adopt(state, rng, true)?, commit))
     }
 
     /// [`Self::join`] with a group policy.
@@ -420,30 +428,13 @@ impl Client {
                 psk_use,
             },
         )?;
-        // §5.3.1: every member's credential is validated on join.
-        for (leaf, node) in state.tree().members() {
-            self.validator
-                .validate(&node.credential, &node.signature_key)
-                .map_err(|why| {
-                    Error::protocol(
-                        "§5.3.1",
-                        format!("credential of leaf {} rejected: {why}", leaf.0),
-                    )
-                })?;
-        }
-        if !stored.last_resort {
+        let last_resort = stored.last_resort;
+        let rng = self.group_rng()?;
+        let group = self.adopt(state, rng, true)?;
+        if !last_resort {
             // §16.8: a key package is used once; delete its private keys.
             self.key_packages.remove(&kp_ref);
         }
-        let rng = self.group_rng()?;
-        let group = Group::new(
-            state,
-            self.signer.clone(),
-            self.clock.clone(),
-            rng,
-            self.validator.clone(),
-            self.psks.clone(),
-        );
         Ok((group, psks))
     }
 }

@@ -6,8 +6,8 @@ use crate::codec::encode;
 use crate::crypto::credential::Credential;
 use crate::crypto::{SignaturePrivateKey, SignaturePublicKey, Suite};
 use crate::framing::{
-    AuthenticatedContent, Content, FramedContent, FramedContentAuthData, MlsMessage,
-    MlsMessageBody, PublicMessage, Sender, WireFormat, framed_content_tbs,
+    AuthenticatedContent, Content, FRAMED_CONTENT_LABEL, FramedContent, FramedContentAuthData,
+    MlsMessage, MlsMessageBody, PublicMessage, Sender, WireFormat, framed_content_tbs,
 };
 use crate::group::extensions::{Extension, ExtensionType, ExternalSender as ExternalSenderEntry};
 use crate::group::proposals::{Add, Proposal, Remove};
@@ -70,7 +70,7 @@ impl ExternalSender {
         let tbs = framed_content_tbs(WireFormat::PUBLIC_MESSAGE, &content, None)?;
         let signature = self
             .suite
-            .sign_with_label(&self.signer, "FramedContentTBS", &tbs)?;
+            .sign_with_label(&self.signer, FRAMED_CONTENT_LABEL, &tbs)?;
         let signed = AuthenticatedContent {
             wire_format: WireFormat::PUBLIC_MESSAGE,
             content,

@@ -392,6 +392,11 @@ impl Group {
 
     /// Sends `proposal` as a handshake message from us, and caches it.
     fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
+        self.propose_with_ref(proposal).map(|(message, _)| message)
+    }
+
+    /// [`Self::propose`], also returning the proposal's ProposalRef.
+    fn propose_with_ref(&mut self, proposal: Proposal) -> Result<(Vec<u8>, Vec<u8>)> {
         let state = &self.state.epoch;
         let framed = FramedContent {
             group_id: state.context.group_id.clone(),
@@ -428,11 +433,11 @@ impl Group {
             )?))
         };
         self.state.cache_own_proposal(CachedProposal {
-            reference,
+            reference: reference.clone(),
             proposal,
             sender: Sender::Member(self.state.own_leaf()),
         });
-        Ok(encode(&MlsMessage::new(body))?)
+        Ok((encode(&MlsMessage::new(body))?, reference))
     }
 
     /// Proposes adding the member of `key_package` (an MLSMessage).
@@ -524,14 +529,8 @@ impl Group {
             ..current
         };
         leaf.sign(&suite, &self.signer, Some((self.group_id(), own)))?;
-        let message = self.propose(Proposal::Update(Update { leaf_node: leaf }))?;
-        let reference = self
-            .state
-            .proposals()
-            .iter()
-            .last()
-            .map(|p| p.reference.clone())
-            .ok_or(Error::Internal("own proposal not cached"))?;
+        let (message, reference) =
+            self.propose_with_ref(Proposal::Update(Update { leaf_node: leaf }))?;
         self.state.remember_own_update(reference, sk);
         Ok(message)
     }

@@ -15,7 +15,7 @@ use crate::schedule::{GroupContext, RatchetType, SecretTree, sender_data_key_non
 use crate::{Error, Result};
 
 /// Label of the FramedContent signature (§6.1).
-const FRAMED_CONTENT_LABEL: &str = "FramedContentTBS";
+pub const FRAMED_CONTENT_LABEL: &str = "FramedContentTBS";
 
 /// Signs `content` (§6.1). The confirmation tag of a commit depends on the
 /// key schedule of the next epoch, so it is left `None` for the caller to set.
