@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use crate::api::authentication::CredentialValidator;
 use crate::api::client::Clock;
 use crate::codec::{decode_exact as decode, encode};
 use crate::crypto::credential::Credential;
@@ -12,8 +11,9 @@ use crate::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
     sign_content, to_public_message,
 };
+use crate::group::authorization::{CredentialUse, ValidationContext};
 use crate::group::commit_create::CommitParams;
-use crate::group::commit_stage::{CommitSummary, StagedCommit};
+use crate::group::commit_stage::StagedCommit;
 use crate::group::engine::{CachedProposal, GroupState, Received};
 use crate::group::extensions::{Extension, ExtensionType, ExternalPub};
 use crate::group::proposals::{
@@ -71,9 +71,10 @@ pub enum Event {
     Commit {
         /// The staged commit.
         staged: Box<StagedCommit>,
-        /// Our own pending commit for this epoch lost to this one and was
-        /// discarded.
-        discarded_own: bool,
+        /// We have a pending commit for this epoch: merging this one
+        /// discards it (it stays pending until then, so a commit that is
+        /// staged but never merged does not cost us ours).
+        supersedes_own: bool,
     },
     /// The delivery service echoed our pending commit; it is merged.
     OwnCommitMerged {
@@ -115,7 +116,6 @@ pub struct Group {
     signer: SignaturePrivateKey,
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
-    validator: Arc<dyn CredentialValidator>,
     psks: PskMap,
     pending: Option<Pending>,
     settings: GroupSettings,
@@ -138,7 +138,6 @@ impl Group {
         signer: SignaturePrivateKey,
         clock: Arc<dyn Clock>,
         rng: Box<dyn RandomSource>,
-        validator: Arc<dyn CredentialValidator>,
         psks: PskMap,
     ) -> Self {
         Self {
@@ -146,7 +145,6 @@ impl Group {
             signer,
             clock,
             rng,
-            validator,
             psks,
             pending: None,
             settings: GroupSettings::default(),
@@ -279,10 +277,18 @@ impl Group {
         }
     }
 
-    fn check_credential(&self, leaf: &LeafNode, what: &str) -> Result<()> {
-        self.validator
-            .validate(&leaf.credential, &leaf.signature_key)
-            .map_err(|why| Error::protocol("§5.3.1", format!("{what}: credential rejected: {why}")))
+    /// §5.3.1: a key package we are about to add is validated first.
+    fn check_key_package(&self, leaf: &LeafNode) -> Result<()> {
+        self.state.authority().check(
+            ValidationContext {
+                purpose: CredentialUse::KeyPackage,
+                group_id: self.group_id(),
+                epoch: self.epoch(),
+                leaf: None,
+            },
+            &leaf.credential,
+            &leaf.signature_key,
+        )
     }
 
     /// Commits `by_value` proposals plus, when `include_cached`, every
@@ -365,7 +371,7 @@ impl Group {
             let MlsMessageBody::KeyPackage(kp) = message.body else {
                 return Err(Error::Misuse("expected a KeyPackage message".into()));
             };
-            self.check_credential(&kp.leaf_node, "new member")?;
+            self.check_key_package(&kp.leaf_node)?;
             adds.push(Proposal::Add(Add { key_package: *kp }));
         }
         self.commit_with(adds, false, false)
@@ -446,7 +452,7 @@ impl Group {
         let MlsMessageBody::KeyPackage(kp) = message.body else {
             return Err(Error::Misuse("expected a KeyPackage message".into()));
         };
-        self.check_credential(&kp.leaf_node, "new member")?;
+        self.check_key_package(&kp.leaf_node)?;
         self.propose(Proposal::Add(Add { key_package: *kp }))
     }
 
@@ -621,7 +627,8 @@ impl Group {
 
     /// Processes a message from the delivery service. Recognises our own
     /// pending commit echoed back and merges it; a valid commit from someone
-    /// else discards our pending one (reported in the event).
+    /// else is staged, and merging it discards our pending one (reported in
+    /// the event).
     pub fn process(&mut self, message: &[u8]) -> Result<Event> {
         if let Some(pending) = &self.pending
             && pending.message == message
@@ -640,80 +647,24 @@ impl Group {
                 data,
                 authenticated_data,
             }),
-            Received::Proposal(p) => {
-                // §5.3.1: an external sender's credential is validated too.
-                if let Sender::External(i) = p.sender {
-                    let senders: Vec<crate::group::extensions::ExternalSender> =
-                        crate::group::extensions::decode_extension(
-                            &self.state.context().extensions,
-                            ExtensionType::EXTERNAL_SENDERS,
-                            "external_senders",
-                        )?
-                        .unwrap_or_default();
-                    if let Some(s) = senders.get(i as usize) {
-                        self.validator
-                            .validate(&s.credential, &s.signature_key)
-                            .map_err(|why| {
-                                Error::protocol(
-                                    "§5.3.1",
-                                    format!("external sender {i}: credential rejected: {why}"),
-                                )
-                            })?;
-                    }
-                }
-                if let Proposal::Add(Add { key_package }) = &p.proposal {
-                    self.check_credential(&key_package.leaf_node, "proposed member")?;
-                }
-                if let Proposal::Update(Update { leaf_node }) = &p.proposal {
-                    self.check_credential(leaf_node, "updated member")?;
-                }
-                Ok(Event::Proposal {
-                    sender: p.sender,
-                    proposal: Box::new(p.proposal),
-                })
-            }
-            Received::Commit(staged) => {
-                self.check_commit_credentials(&staged.summary, &staged)?;
-                let discarded_own = self.pending.take().is_some();
-                Ok(Event::Commit {
-                    staged,
-                    discarded_own,
-                })
-            }
+            Received::Proposal(p) => Ok(Event::Proposal {
+                sender: p.sender,
+                proposal: Box::new(p.proposal),
+            }),
+            Received::Commit(staged) => Ok(Event::Commit {
+                staged,
+                supersedes_own: self.pending.is_some(),
+            }),
         }
     }
 
-    /// §5.3.1: credentials of members that a commit adds or whose leaf it
-    /// replaces.
-    fn check_commit_credentials(
-        &self,
-        summary: &CommitSummary,
-        staged: &StagedCommit,
-    ) -> Result<()> {
-        let Some(tree) = staged.next_tree() else {
-            return Ok(());
-        };
-        let committer = match summary.committer {
-            Sender::Member(l) => Some(l),
-            _ => summary.external_joiner,
-        };
-        for leaf in summary
-            .added
-            .iter()
-            .chain(&summary.updated)
-            .chain(committer.as_ref())
-        {
-            if let Some(node) = tree.leaf(*leaf) {
-                self.check_credential(node, &format!("leaf {}", leaf.0))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Merges a commit staged by [`Self::process`].
+    /// Merges a commit staged by [`Self::process`] in this group's current
+    /// epoch (any other is refused, changing nothing). Our pending commit,
+    /// which lost to it, is discarded.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        self.state.merge(staged)?;
         self.pending = None;
-        self.state.merge(staged)
+        Ok(())
     }
 
     /// Merges our pending commit (e.g. once the delivery service accepted

@@ -8,7 +8,8 @@ use crate::framing::{
     AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
     Sender, from_public_message, open_private, verify_content,
 };
-use crate::group::commit_stage::{StagedCommit, is_committable, stage_commit};
+use crate::group::authorization::{Authority, Scope};
+use crate::group::commit_stage::{StagedCommit, StagedFrom, is_committable, stage_commit};
 use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
 use crate::group::join::{JoinInputs, join_from_welcome};
 use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
@@ -122,6 +123,9 @@ pub struct GroupState {
     /// Set once a merged commit carried a ReInit (§11.2): the group is
     /// closed and continues as a new one.
     pub(crate) reinit: Option<crate::group::proposals::ReInit>,
+    /// The application's credential validator (§5.3.1), asked before
+    /// anything is cached or staged.
+    pub(crate) authority: Authority,
 }
 
 impl GroupState {
@@ -136,8 +140,25 @@ impl GroupState {
         suite: &Suite,
         input: JoinInputs<'_>,
     ) -> Result<(Self, Vec<crate::schedule::PreSharedKeyId>)> {
+        Self::join_authorized(suite, input, Authority::default())
+    }
+
+    /// [`Self::join_reporting_psks`] with the application's validator: every
+    /// member of the group's tree is validated (§5.3.1) before the state
+    /// exists, and the validator stays with the state for later messages.
+    pub fn join_authorized(
+        suite: &Suite,
+        input: JoinInputs<'_>,
+        authority: Authority,
+    ) -> Result<(Self, Vec<crate::schedule::PreSharedKeyId>)> {
         let config = input.config;
         let (epoch, psks) = join_from_welcome(suite, input)?;
+        Scope {
+            authority: &authority,
+            context: &epoch.context,
+            tree: &epoch.tree,
+        }
+        .tree_import()?;
         let state = Self {
             suite: suite.clone(),
             config,
@@ -147,6 +168,7 @@ impl GroupState {
             removed: false,
             own_updates: Vec::new(),
             reinit: None,
+            authority,
         };
         Ok((state, psks))
     }
@@ -179,6 +201,18 @@ impl GroupState {
     /// Proposals received in this epoch.
     pub fn proposals(&self) -> &ProposalCache {
         &self.proposals
+    }
+
+    /// Replaces the credential validator. Set it when the state is made
+    /// (a joined tree was validated by the validator given to the join).
+    pub fn with_authority(mut self, authority: Authority) -> Self {
+        self.authority = authority;
+        self
+    }
+
+    /// The credential validator.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
     }
 
     /// Caches a proposal this member sent itself.
@@ -413,8 +447,23 @@ impl GroupState {
                     proposal,
                     self.config.lifetime_at(now),
                 )?;
+                // §5.3.1: the application decides before anything is cached.
+                Scope {
+                    authority: &self.authority,
+                    context: &state.context,
+                    tree: &state.tree,
+                }
+                .proposal(&sender, proposal)?;
+                let reference = self.suite.proposal_ref(&encode(&content)?)?;
+                if self.proposals.find(&reference).is_some() {
+                    // A PublicMessage can be replayed verbatim; the proposal
+                    // is already cached and reported once.
+                    return Err(Error::Replay(
+                        "this proposal was already received in this epoch".into(),
+                    ));
+                }
                 let cached = CachedProposal {
-                    reference: self.suite.proposal_ref(&encode(&content)?)?,
+                    reference,
                     proposal: (**proposal).clone(),
                     sender,
                 };
@@ -430,20 +479,29 @@ impl GroupState {
 
     /// Enters the epoch a staged commit computed, as one state transition.
     /// A commit that removed us ends our membership.
+    /// A commit staged in another group or epoch is refused and changes
+    /// nothing.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        let here = StagedFrom::of(self);
+        if staged.base != here {
+            return Err(Error::Misuse(format!(
+                "the staged commit was made in epoch {} of {}; this group is in epoch {}: \
+                 stage the commit again with this group's process",
+                staged.base.epoch,
+                if staged.base.group_id == here.group_id {
+                    "another state of this group (a fork or an older copy)"
+                } else {
+                    "another group"
+                },
+                here.epoch
+            )));
+        }
         let Some(next) = staged.next else {
             self.removed = true;
             self.proposals = ProposalCache::default();
             self.own_updates.clear();
             return Ok(());
         };
-        if next.context.epoch != self.epoch() + 1 {
-            return Err(Error::Misuse(format!(
-                "staged commit for epoch {} cannot follow epoch {}",
-                next.context.epoch,
-                self.epoch()
-            )));
-        }
         self.reinit = staged.summary.reinit.clone();
         let old = std::mem::replace(&mut self.epoch, next);
         self.retention.retire(&self.config, old);

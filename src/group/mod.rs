@@ -1,5 +1,6 @@
 //! Group operations: proposals, commits, Welcome (§10-§12).
 
+pub mod authorization;
 pub mod commit;
 pub mod commit_create;
 pub mod commit_stage;

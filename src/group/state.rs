@@ -210,6 +210,17 @@ impl ResumptionSource for NoResumption {
     }
 }
 
+/// The epoch after `epoch`. The counter comes from the wire (a GroupInfo
+/// or Welcome can claim any epoch), so it is never incremented unchecked.
+pub fn next_epoch(epoch: u64) -> Result<u64> {
+    epoch.checked_add(1).ok_or_else(|| {
+        Error::Unsupported(format!(
+            "the group is at epoch {epoch}, the last one a u64 counts: it cannot advance; \
+             continue in a reinitialized group (RFC 9420 §11.2)"
+        ))
+    })
+}
+
 /// Checks that a value from the wire is the group's.
 pub fn check_group_id(ours: &[u8], theirs: &[u8]) -> Result<()> {
     if ours == theirs {
