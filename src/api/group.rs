@@ -16,6 +16,7 @@ use crate::group::commit_create::CommitParams;
 use crate::group::commit_stage::StagedCommit;
 use crate::group::engine::{CachedProposal, GroupState, Received};
 use crate::group::extensions::{Extension, ExtensionType, ExternalPub};
+use crate::group::proposal_select::{LeftOut, Selection};
 use crate::group::proposals::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
 };
@@ -45,6 +46,9 @@ pub struct CommitOutput {
     pub commit: Vec<u8>,
     /// The Welcome (MLSMessage) for added members, if any.
     pub welcome: Option<Vec<u8>>,
+    /// Cached proposals this commit could not cover because they conflict
+    /// with ones it does (§12.2), each with the reason.
+    pub left_out: Vec<LeftOut>,
 }
 
 /// The outcome of [`Group::process`].
@@ -291,8 +295,9 @@ impl Group {
         )
     }
 
-    /// Commits `by_value` proposals plus, when `include_cached`, every
-    /// proposal received this epoch. See [`Self::commit_with_psks`].
+    /// Commits `by_value` proposals plus, when `include_cached`, the
+    /// proposals received this epoch that do not conflict with them or each
+    /// other (see [`Self::commit`]). The commit becomes pending.
     pub fn commit_with(
         &mut self,
         by_value: Vec<Proposal>,
@@ -308,8 +313,9 @@ impl Group {
         )
     }
 
-    /// Commits `by_value` proposals plus, when `include_cached`, every
-    /// proposal received this epoch. The commit becomes pending: merge it
+    /// Commits `by_value` proposals plus, when `include_cached`, the
+    /// non-conflicting proposals received this epoch. The commit becomes
+    /// pending: merge it
     /// when the delivery service echoes it ([`Self::process`] does that) or
     /// discard it. A new commit replaces a pending one.
     /// `extra_psks` are injected without proposals (the resumption PSK that
@@ -322,23 +328,14 @@ impl Group {
         extra_psks: Vec<PreSharedKeyId>,
         psk_use: PskUse,
     ) -> Result<CommitOutput> {
-        let by_reference = if include_cached {
-            self.state
-                .proposals()
-                .iter()
-                .filter(|p| match (&p.proposal, p.sender) {
-                    // §12.2: the committer cannot cover its own Update.
-                    (Proposal::Update(_), Sender::Member(l)) => l != self.state.own_leaf(),
-                    _ => true,
-                })
-                .map(|p| p.reference.clone())
-                .collect()
+        let selection = if include_cached {
+            self.state.select_proposals(&by_value)
         } else {
-            Vec::new()
+            Selection::default()
         };
         let params = CommitParams {
             by_value,
-            by_reference,
+            by_reference: selection.references,
             force_path,
             wire_format: self.handshake_format(),
             ratchet_tree_in_welcome: self.settings.ratchet_tree_in_welcome,
@@ -355,6 +352,7 @@ impl Group {
         let output = CommitOutput {
             commit: created.message.clone(),
             welcome: created.welcome,
+            left_out: selection.left_out,
         };
         self.pending = Some(Pending {
             message: created.message,
@@ -391,7 +389,9 @@ impl Group {
         self.commit_with(Vec::new(), false, true)
     }
 
-    /// Commits every proposal received this epoch.
+    /// Commits the proposals received this epoch: every one that still
+    /// leaves a valid list (§12.2, §12.4; Removes win over Updates of the
+    /// same leaf). The others are reported in [`CommitOutput::left_out`].
     pub fn commit(&mut self) -> Result<CommitOutput> {
         self.commit_with(Vec::new(), true, false)
     }

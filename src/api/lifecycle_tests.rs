@@ -165,3 +165,29 @@ fn a_refused_branch_welcome_keeps_the_key_package() {
     assert_eq!(joined.own_leaf(), LeafIndex(1));
     let _ = a;
 }
+
+#[test]
+fn commit_covers_a_valid_subset_and_reports_the_rest() {
+    let (_alice, mut a, _bob, mut b) = pair(Arc::new(AcceptBasic), 68);
+    // Bob proposes removing Alice and updates himself; Alice cannot commit
+    // her own removal (§12.2) but still commits Bob's Update.
+    let removal = b.propose_remove(LeafIndex(0)).unwrap();
+    let update = b.propose_update().unwrap();
+    for p in [&removal, &update] {
+        assert!(matches!(a.process(p).unwrap(), Event::Proposal { .. }));
+    }
+    let out = a.commit().unwrap();
+    assert_eq!(out.left_out.len(), 1);
+    assert_eq!(
+        out.left_out[0].proposal_type,
+        crate::group::proposals::ProposalType::REMOVE
+    );
+    assert!(matches!(
+        a.process(&out.commit).unwrap(),
+        Event::OwnCommitMerged { .. }
+    ));
+    let (staged, _) = stage(&mut b, &out.commit);
+    assert_eq!(staged.summary.updated, vec![LeafIndex(1)]);
+    b.merge(*staged).unwrap();
+    assert_eq!(a.epoch_authenticator(), b.epoch_authenticator());
+}

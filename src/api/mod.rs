@@ -11,6 +11,7 @@ mod continuation;
 pub mod external_sender;
 pub mod group;
 
+pub use crate::group::proposal_select::LeftOut;
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
 };

@@ -10,6 +10,7 @@ pub mod external;
 pub mod join;
 pub mod key_package;
 pub mod proposal_rules;
+pub mod proposal_select;
 pub mod proposals;
 pub mod psk_store;
 pub mod state;

@@ -21,8 +21,11 @@ struct Policy {
     banned: &'static [u8],
     allow_rename: bool,
     allow_any_removal: bool,
-    seen: Mutex<Vec<(CredentialUse, Vec<u8>, u64, Option<LeafIndex>)>>,
+    seen: Mutex<Vec<Asked>>,
 }
+
+/// What the validator was asked: purpose, group id, epoch, leaf.
+type Asked = (CredentialUse, Vec<u8>, u64, Option<LeafIndex>);
 
 impl Policy {
     fn banning(banned: &'static [u8]) -> Arc<Self> {

@@ -343,3 +343,4 @@ mod lifecycle_rules;
 mod list_rules;
 mod message_rules;
 mod more_rules;
+mod selection_rules;
