@@ -65,6 +65,10 @@ pub enum Error {
         /// The validator's reason.
         rejection: crate::group::authorization::Rejection,
     },
+    /// A configured resource limit would be exceeded (see `GroupConfig`);
+    /// nothing changed. The limit, its value and what to do are named.
+    #[error("limit exceeded: {0}")]
+    Limit(String),
     /// A message already processed, received again (a replayed
     /// PublicMessage proposal). Nothing changed; drop it.
     #[error("replayed message: {0}")]
@@ -95,6 +99,7 @@ impl Error {
         match self {
             Self::Malformed { .. } => ErrorCategory::MalformedInput,
             Self::Protocol { .. } | Self::Replay(_) => ErrorCategory::ProtocolViolation,
+            Self::Limit(_) => ErrorCategory::Unsupported,
             Self::Unsupported(_) => ErrorCategory::Unsupported,
             Self::Misuse(_) | Self::Encode(_) => ErrorCategory::ApiMisuse,
             Self::Crypto(_) => ErrorCategory::Crypto,

@@ -26,6 +26,13 @@ use crate::tree::leaf_node::{Capabilities, Lifetime};
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
 
+/// A tree the application passes along with a Welcome or GroupInfo,
+/// size-checked before it is built.
+fn given_tree(bytes: &[u8], max_leaves: u32) -> Result<RatchetTree> {
+    let wire: crate::tree::nodes::RatchetTreeWire = decode_exact("ratchet tree", bytes)?;
+    crate::group::join::tree_from_wire(wire, max_leaves)
+}
+
 /// The time, injected: seconds since the Unix epoch.
 pub trait Clock: Send + Sync {
     /// The current time.
@@ -345,7 +352,10 @@ impl Client {
         let MlsMessageBody::GroupInfo(info) = message.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
         };
-        let tree = ratchet_tree.map(RatchetTree::from_bytes).transpose()?;
+        let config = GroupConfig::default();
+        let tree = ratchet_tree
+            .map(|bytes| given_tree(bytes, config.max_leaves))
+            .transpose()?;
         let mut rng = self.group_rng()?;
         let (state, commit) = GroupState::external_join(
             &self.suite,
@@ -361,7 +371,7 @@ impl Client {
                 signer: &self.signer,
                 remove: remove_old_leaf,
                 now: self.clock.now(),
-                config: GroupConfig::default(),
+                config,
                 authority: self.authority(),
             },
             &mut *rng,
@@ -400,7 +410,9 @@ impl Client {
         let MlsMessageBody::Welcome(welcome) = message.body else {
             return Err(Error::Misuse("expected a Welcome message".into()));
         };
-        let tree = ratchet_tree.map(RatchetTree::from_bytes).transpose()?;
+        let tree = ratchet_tree
+            .map(|bytes| given_tree(bytes, config.max_leaves))
+            .transpose()?;
         // §12.4.3.1: the Welcome names our key package by reference.
         let kp_ref = welcome
             .secrets

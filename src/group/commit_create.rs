@@ -273,6 +273,7 @@ impl GroupState {
         let mut tree = state.tree.clone();
         let mut context = state.context.clone();
         let effects = apply_list(&suite, &mut tree, &mut context, &list, lifetime)?;
+        crate::group::join::check_group_size(&tree, self.config.max_leaves)?;
         let with_path = params.force_path || list.is_empty() || effects.path_required;
 
         let mut private = state.private.clone();

@@ -180,6 +180,7 @@ pub fn stage_commit(
     let mut tree = state.tree.clone();
     let mut context = state.context.clone();
     let effects: ProposalEffects = apply_list(suite, &mut tree, &mut context, &list, lifetime)?;
+    crate::group::join::check_group_size(&tree, group.config.max_leaves)?;
 
     // §12.4: a path is required by default, for path-required proposal
     // types, and always in an external commit (§12.4.3.2).

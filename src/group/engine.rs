@@ -2,6 +2,8 @@
 //! unprotect, authenticate, then hand out application data, cache a
 //! proposal, or stage a commit.
 
+use std::collections::HashMap;
+
 use crate::codec::encode;
 use crate::crypto::{SignaturePublicKey, Suite};
 use crate::framing::{
@@ -33,16 +35,18 @@ pub struct CachedProposal {
     pub sender: Sender,
 }
 
-/// Proposals of the current epoch.
+/// Proposals of the current epoch, indexed by reference: a commit may
+/// name thousands, and each lookup is O(1).
 #[derive(Debug, Clone, Default)]
 pub struct ProposalCache {
     entries: Vec<CachedProposal>,
+    by_reference: HashMap<Vec<u8>, usize>,
 }
 
 impl ProposalCache {
     /// The proposal with reference `r`.
     pub fn find(&self, r: &[u8]) -> Option<&CachedProposal> {
-        self.entries.iter().find(|p| p.reference == r)
+        self.by_reference.get(r).and_then(|i| self.entries.get(*i))
     }
 
     /// All cached proposals, oldest first.
@@ -50,8 +54,20 @@ impl ProposalCache {
         self.entries.iter()
     }
 
+    /// How many proposals are cached.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     fn insert(&mut self, p: CachedProposal) {
-        if self.find(&p.reference).is_none() {
+        if !self.by_reference.contains_key(&p.reference) {
+            self.by_reference
+                .insert(p.reference.clone(), self.entries.len());
             self.entries.push(p);
         }
     }
@@ -461,6 +477,15 @@ impl GroupState {
                     return Err(Error::Replay(
                         "this proposal was already received in this epoch".into(),
                     ));
+                }
+                if self.proposals.len() >= self.config.max_cached_proposals {
+                    return Err(Error::Limit(format!(
+                        "the proposal cache holds its maximum of {} proposals for epoch {} \
+                         (GroupConfig::max_cached_proposals): commit the cached ones, or raise \
+                         the limit",
+                        self.config.max_cached_proposals,
+                        self.epoch()
+                    )));
                 }
                 let cached = CachedProposal {
                     reference,

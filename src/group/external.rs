@@ -67,7 +67,8 @@ impl GroupState {
             suite,
             info,
             join.ratchet_tree,
-            join.config.lifetime_at(join.now),
+            join.config.tree_lifetime_at(join.now),
+            join.config.max_leaves,
         )?;
         let scope = Scope {
             authority: &join.authority,

@@ -340,6 +340,7 @@ fn psk_id(suite: &crate::crypto::Suite, id: &[u8], nonce: u8) -> PreSharedKeyId 
 
 mod authorization_rules;
 mod lifecycle_rules;
+mod limit_rules;
 mod list_rules;
 mod message_rules;
 mod more_rules;
