@@ -699,6 +699,42 @@ impl Group {
             .signature_public_key(self.signer.as_bytes())?)
     }
 
+    /// Frames `content` as a PublicMessage from this member in the current
+    /// epoch, signed and with a valid membership tag (a commit gets a dummy
+    /// confirmation tag). For fuzzing the semantic rules behind the
+    /// signature: it signs whatever it is given, valid or not.
+    #[cfg(feature = "test-support")]
+    pub fn dangerous_frame_as_member(&self, content: Content) -> Result<Vec<u8>> {
+        let state = &self.state.epoch;
+        let is_commit = matches!(content, Content::Commit(_));
+        let framed = FramedContent {
+            group_id: state.context.group_id.clone(),
+            epoch: state.context.epoch,
+            sender: Sender::Member(state.own_leaf()),
+            authenticated_data: Vec::new(),
+            content,
+        };
+        let mut signed = sign_content(
+            &self.state.suite,
+            WireFormat::PUBLIC_MESSAGE,
+            framed,
+            &state.context,
+            &self.signer,
+        )?;
+        if is_commit {
+            signed.auth.confirmation_tag = Some(vec![0; self.state.suite.hash_len()]);
+        }
+        let message = to_public_message(
+            &self.state.suite,
+            signed,
+            &state.keys.membership_key,
+            &state.context,
+        )?;
+        Ok(encode(&MlsMessage::new(MlsMessageBody::PublicMessage(
+            Box::new(message),
+        )))?)
+    }
+
     /// Decodes an MLSMessage (e.g. to route it by group id and epoch).
     pub fn decode_message(bytes: &[u8]) -> Result<MlsMessage> {
         decode(bytes).map_err(|e| Error::malformed("MLSMessage", e))
