@@ -9,9 +9,7 @@ use arbor_mls::codec::{decode_exact, encode};
 use arbor_mls::crypto::SeededRandom;
 use arbor_mls::framing::{Content, MlsMessage, MlsMessageBody};
 use arbor_mls::group::commit::Commit;
-use arbor_mls::group::proposals::{
-    Add, GroupContextExtensions, Proposal, ProposalOrRef, Remove,
-};
+use arbor_mls::group::proposals::{Add, GroupContextExtensions, Proposal, ProposalOrRef, Remove};
 use arbor_mls::tree::math::LeafIndex;
 use arbor_mls::{Client, Event, FixedClock, Group, GroupOptions, KeyPackageOptions};
 
@@ -74,7 +72,9 @@ impl Fixture {
             .expect("group");
         let kps = [
             bob_c.key_package(KeyPackageOptions::default()).expect("kp"),
-            carol_c.key_package(KeyPackageOptions::default()).expect("kp"),
+            carol_c
+                .key_package(KeyPackageOptions::default())
+                .expect("kp"),
         ];
         let out = alice.add(&[&kps[0], &kps[1]]).expect("add");
         assert!(matches!(
@@ -123,9 +123,11 @@ impl Fixture {
         .collect();
         let mut commits = vec![
             encode(&Commit {
-                proposals: vec![ProposalOrRef::Proposal(Box::new(Proposal::Remove(Remove {
-                    removed: LeafIndex(2),
-                })))],
+                proposals: vec![ProposalOrRef::Proposal(Box::new(Proposal::Remove(
+                    Remove {
+                        removed: LeafIndex(2),
+                    },
+                )))],
                 path: None,
             })
             .expect("commit"),
