@@ -320,6 +320,8 @@ fn only_merged_node(mut resolution: Vec<NodeIndex>, unmerged: &[NodeIndex]) -> O
     if resolution.len() != unmerged.len() + 1 {
         return None;
     }
+    #[cfg(test)]
+    only_merged_node_tests::SORTED.with(|c| c.set(c.get() + resolution.len()));
     resolution.sort_unstable();
     // D sits where the two sorted lists first differ (or last).
     let k = resolution
@@ -337,6 +339,49 @@ fn only_merged_node(mut resolution: Vec<NodeIndex>, unmerged: &[NodeIndex]) -> O
 #[cfg(test)]
 mod only_merged_node_tests {
     use super::*;
+    use crate::test_support::{TreeFixture, default_suite};
+
+    thread_local! {
+        /// Node indices sorted by parent-hash verification on this thread.
+        pub(super) static SORTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Work to verify a tree of `n` leaves whose only parent is the root
+    /// and in which every leaf on the left claims the root's parent hash
+    /// (the attack: each claimant used to cost a copy and sort of the
+    /// whole resolution).
+    fn work_for_claimants(n: u32) -> usize {
+        let suite = default_suite().unwrap();
+        let fx = TreeFixture::sparse(&suite, n, 9).unwrap();
+        let root = fx.tree.root();
+        let (_, right) = children(root).unwrap();
+        let mut wire = fx.tree.to_wire();
+        let key = fx.tree.leaf(LeafIndex(0)).unwrap().encryption_key.clone();
+        wire[root.0 as usize] = Some(Node::Parent(Box::new(ParentNode {
+            encryption_key: key,
+            parent_hash: vec![],
+            unmerged_leaves: (1..n / 2).map(LeafIndex).collect(),
+        })));
+        let tree = RatchetTree::from_wire(wire.clone()).unwrap();
+        let expected = tree.parent_hash(&suite, root, right).unwrap();
+        for i in 0..n / 2 {
+            if let Some(Node::Leaf(leaf)) = &mut wire[2 * i as usize] {
+                leaf.leaf_node_source = LeafNodeSource::Commit(expected.clone());
+            }
+        }
+        let tree = RatchetTree::from_wire(wire).unwrap();
+        SORTED.with(|c| c.set(0));
+        tree.verify_parent_hashes(&suite).unwrap();
+        SORTED.with(|c| c.get())
+    }
+
+    #[test]
+    fn parent_hash_work_is_linear_in_the_claimants() {
+        let small = work_for_claimants(64);
+        let large = work_for_claimants(256);
+        assert!(small > 0);
+        assert!(large <= 5 * small, "{small} -> {large}: more than linear");
+    }
 
     fn nodes(xs: &[u32]) -> Vec<NodeIndex> {
         xs.iter().copied().map(NodeIndex).collect()
