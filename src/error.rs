@@ -69,8 +69,10 @@ pub enum Error {
     /// nothing changed. The limit, its value and what to do are named.
     #[error("limit exceeded: {0}")]
     Limit(String),
-    /// A message already processed, received again (a replayed
-    /// PublicMessage proposal). Nothing changed; drop it.
+    /// A message already processed, received again: a replayed
+    /// PublicMessage proposal, or our own proposal echoed back by the
+    /// delivery service (it was cached when we sent it). Nothing changed;
+    /// drop it.
     #[error("replayed message: {0}")]
     Replay(String),
     /// Something valid that is not supported here (e.g. a cipher suite).
