@@ -9,6 +9,7 @@ use std::collections::HashSet;
 
 use crate::framing::Sender;
 use crate::group::engine::{CachedProposal, GroupState};
+use crate::group::proposal_rules::validate_proposal;
 use crate::group::proposals::{Proposal, ProposalType};
 use crate::tree::math::LeafIndex;
 
@@ -50,9 +51,12 @@ struct Claims {
 }
 
 impl GroupState {
-    /// Chooses the cached proposals our next commit covers, alongside the
-    /// committer's own `by_value` proposals (which take precedence).
-    pub fn select_proposals(&self, by_value: &[Proposal]) -> Selection {
+    /// Chooses the cached proposals our next commit covers at time `now`,
+    /// alongside the committer's own `by_value` proposals (which take
+    /// precedence). A cached proposal that is no longer valid on its own
+    /// (§12.1; e.g. its key package expired since it was received) is left
+    /// out too.
+    pub fn select_proposals(&self, by_value: &[Proposal], now: u64) -> Selection {
         let own = self.own_leaf();
         let mut claims = Claims::default();
         for p in by_value {
@@ -73,7 +77,19 @@ impl GroupState {
                 if !pass(&c.proposal) {
                     continue;
                 }
-                match self.conflict(&claims, c, own) {
+                let conflict = self.conflict(&claims, c, own).or_else(|| {
+                    validate_proposal(
+                        &self.suite,
+                        self.tree(),
+                        self.context(),
+                        &c.sender,
+                        &c.proposal,
+                        self.config.lifetime_at(now),
+                    )
+                    .err()
+                    .map(|e| format!("it is no longer valid: {e}"))
+                });
+                match conflict {
                     None => {
                         claims.claim(&c.proposal, c.sender);
                         chosen[i] = true;
