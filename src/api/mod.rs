@@ -19,4 +19,6 @@ pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
 
 #[cfg(test)]
+mod reinit_tests;
+#[cfg(test)]
 mod tests;
