@@ -196,7 +196,7 @@ impl SignatureScheme {
             Self::Ed448 => {
                 let public: &[u8; ed448_goldilocks::PUBLIC_KEY_LENGTH] =
                     public_key.try_into().map_err(|_| CryptoError::InvalidKey)?;
-                let key = ed448_goldilocks::VerifyingKey::from_bytes(public.into())
+                let key = ed448_goldilocks::VerifyingKey::from_bytes(public)
                     .map_err(|_| CryptoError::InvalidKey)?;
                 let signature = ed448_goldilocks::Signature::try_from(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;

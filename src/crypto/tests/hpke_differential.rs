@@ -21,26 +21,30 @@ use super::*;
 /// Random cases per suite and peer.
 const CASES: usize = 24;
 
-/// Random `(ikm, info, aad, plaintext, exporter_context)`: an `Nsk`-byte
-/// ikm and the rest of varied lengths, empty ones included.
-fn random_inputs(
-    rng: &mut ChaCha20Rng,
-    nsk: usize,
-) -> (Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>) {
+/// One random case: an `Nsk`-byte ikm and the rest of varied lengths,
+/// empty ones included.
+struct Inputs {
+    ikm: Vec<u8>,
+    info: Vec<u8>,
+    aad: Vec<u8>,
+    pt: Vec<u8>,
+    ctx: Vec<u8>,
+}
+
+fn random_inputs(rng: &mut ChaCha20Rng, nsk: usize) -> Inputs {
     let mut bytes = |min: u32, max: u32| {
         let len = (min + rng.next_u32() % (max - min + 1)) as usize;
         let mut out = vec![0u8; len];
         rng.fill_bytes(&mut out);
         out
     };
-    let ikm = bytes(nsk as u32, nsk as u32);
-    (
-        ikm,
-        bytes(0, 300),
-        bytes(0, 64),
-        bytes(0, 400),
-        bytes(0, 40),
-    )
+    Inputs {
+        ikm: bytes(nsk as u32, nsk as u32),
+        info: bytes(0, 300),
+        aad: bytes(0, 64),
+        pt: bytes(0, 400),
+        ctx: bytes(0, 40),
+    }
 }
 
 fn ours(id: u16) -> Arc<dyn SuiteCrypto> {
@@ -68,7 +72,13 @@ fn hpke_rs_and_ours_agree_on_suites_1_to_3() {
         let mut theirs = hpke_rs_config(id);
         let mut rng = ChaCha20Rng::from_seed([id as u8; 32]);
         for case in 0..CASES {
-            let (ikm, info, aad, pt, ctx) = random_inputs(&mut rng, 32);
+            let Inputs {
+                ikm,
+                info,
+                aad,
+                pt,
+                ctx,
+            } = random_inputs(&mut rng, 32);
             let (sk, pk) = s.hpke_derive_key_pair(&ikm).unwrap();
             let (their_sk, their_pk) = theirs.derive_key_pair(&ikm).unwrap().into_keys();
             assert_eq!(their_sk.as_slice(), sk.as_bytes(), "suite {id} case {case}");
@@ -129,7 +139,13 @@ where
     let s = ours(id);
     let mut rng = ChaCha20Rng::from_seed([0x40 + id as u8; 32]);
     for case in 0..CASES {
-        let (ikm, info, aad, pt, ctx) = random_inputs(&mut rng, nsk);
+        let Inputs {
+            ikm,
+            info,
+            aad,
+            pt,
+            ctx,
+        } = random_inputs(&mut rng, nsk);
         let (sk, pk) = s.hpke_derive_key_pair(&ikm).unwrap();
         let (their_sk, their_pk) = Kem::derive_keypair(&ikm);
         // The hpke crate stores an X25519 private key clamped (RFC 7748
