@@ -286,7 +286,8 @@ impl Group {
     }
 
     /// Commits `by_value` proposals plus, when `include_cached`, every
-    /// proposal received this epoch. See [`Self::commit_with_psks`].
+    /// proposal received this epoch. `force_path` adds an UpdatePath even
+    /// when no proposal requires one.
     pub fn commit_with(
         &mut self,
         by_value: Vec<Proposal>,

@@ -3,7 +3,7 @@
 //! A `Client` holds an identity and its key packages; a `Group` is one group
 //! seen by that client. Neither is generic: the cipher suite is chosen at
 //! run time. Time and randomness are injected through the
-//! [`ClientBuilder`](client::ClientBuilder).
+//! [`ClientBuilder`].
 
 pub mod authentication;
 pub mod client;
