@@ -15,9 +15,6 @@ use zeroize::Zeroizing;
 use super::hash::HashAlgorithm;
 use crate::crypto::{CryptoError, RandomSource, Secret};
 
-/// The version prefix of every HPKE label (RFC 9180 §4).
-pub(super) const HPKE_V1: &[u8] = b"HPKE-v1";
-
 /// A DHKEM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kem {
@@ -83,7 +80,7 @@ impl Kem {
 
     fn labeled_extract(self, salt: &[u8], label: &[u8], ikm: &[u8]) -> Secret {
         self.kdf()
-            .extract(salt, &[HPKE_V1, &self.suite_id(), label, ikm])
+            .labeled_extract(&self.suite_id(), salt, label, ikm)
     }
 
     fn labeled_expand(
@@ -93,13 +90,8 @@ impl Kem {
         info: &[&[u8]],
         len: usize,
     ) -> Result<Secret, CryptoError> {
-        let encoded_len = u16::try_from(len)
-            .map_err(|_| CryptoError::KdfLength(len))?
-            .to_be_bytes();
-        let suite_id = self.suite_id();
-        let mut parts: Vec<&[u8]> = vec![&encoded_len, HPKE_V1, &suite_id, label];
-        parts.extend_from_slice(info);
-        self.kdf().expand(prk, &parts, len)
+        self.kdf()
+            .labeled_expand(&self.suite_id(), prk, label, info, len)
     }
 
     /// `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3); returns `(sk, pk)`.

@@ -14,6 +14,9 @@ use zeroize::Zeroize;
 
 use crate::crypto::{CryptoError, Secret};
 
+/// The version prefix of every HPKE label (RFC 9180 §4).
+const HPKE_V1: &[u8] = b"HPKE-v1";
+
 /// A hash function of a supported suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum HashAlgorithm {
@@ -86,6 +89,36 @@ impl HashAlgorithm {
             Self::Sha384 => expand::<Hmac<Sha384>>(prk, info, len),
             Self::Sha512 => expand::<Hmac<Sha512>>(prk, info, len),
         }
+    }
+
+    /// HPKE's `LabeledExtract(salt, label, ikm)` (RFC 9180 §4) under
+    /// `suite_id` (the KEM's or the whole HPKE suite's).
+    pub(super) fn labeled_extract(
+        self,
+        suite_id: &[u8],
+        salt: &[u8],
+        label: &[u8],
+        ikm: &[u8],
+    ) -> Secret {
+        self.extract(salt, &[HPKE_V1, suite_id, label, ikm])
+    }
+
+    /// HPKE's `LabeledExpand(prk, label, info, len)` (RFC 9180 §4) under
+    /// `suite_id`, with `info` given in parts. `len` is encoded in two bytes.
+    pub(super) fn labeled_expand(
+        self,
+        suite_id: &[u8],
+        prk: &[u8],
+        label: &[u8],
+        info: &[&[u8]],
+        len: usize,
+    ) -> Result<Secret, CryptoError> {
+        let encoded_len = u16::try_from(len)
+            .map_err(|_| CryptoError::KdfLength(len))?
+            .to_be_bytes();
+        let mut parts: Vec<&[u8]> = vec![&encoded_len, HPKE_V1, suite_id, label];
+        parts.extend_from_slice(info);
+        self.expand(prk, &parts, len)
     }
 }
 

@@ -13,7 +13,7 @@
 //! key of `Encap` is `DeriveKeyPair` of bytes drawn from it.
 
 use super::aead::AeadAlgorithm;
-use super::dhkem::{HPKE_V1, Kem};
+use super::dhkem::Kem;
 use super::hash::HashAlgorithm;
 use crate::crypto::{CryptoError, HpkePrivateKey, HpkePublicKey, RandomSource, Secret};
 
@@ -52,8 +52,7 @@ impl HpkeSuite {
     }
 
     fn labeled_extract(self, salt: &[u8], label: &[u8], ikm: &[u8]) -> Secret {
-        self.kdf
-            .extract(salt, &[HPKE_V1, &self.suite_id(), label, ikm])
+        self.kdf.labeled_extract(&self.suite_id(), salt, label, ikm)
     }
 
     fn labeled_expand(
@@ -63,18 +62,8 @@ impl HpkeSuite {
         info: &[u8],
         len: usize,
     ) -> Result<Secret, CryptoError> {
-        let encoded_len = u16::try_from(len).map_err(|_| CryptoError::KdfLength(len))?;
-        self.kdf.expand(
-            prk,
-            &[
-                &encoded_len.to_be_bytes(),
-                HPKE_V1,
-                &self.suite_id(),
-                label,
-                info,
-            ],
-            len,
-        )
+        self.kdf
+            .labeled_expand(&self.suite_id(), prk, label, &[info], len)
     }
 
     /// `key_schedule_context = concat(mode, psk_id_hash, info_hash)` for mode
