@@ -1,6 +1,7 @@
 //! Live interop with mls-rs 0.57 (crates.io) and its pure-Rust RustCrypto
-//! provider, both directions, cipher suite 0x0001
-//! (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519) and basic credentials.
+//! provider, both directions, in every cipher suite both libraries implement
+//! (that provider's: 0x0001, 0x0002, 0x0003 and 0x0007), with basic
+//! credentials.
 //!
 //! Only bytes cross between the two libraries: key packages, Welcomes,
 //! commits and application messages are MLSMessages, the ratchet tree is its
@@ -19,6 +20,7 @@
 use arbor_mls::api::{
     Client, Event, Group, GroupOptions, GroupSettings, KeyPackageOptions, SystemClock,
 };
+use arbor_mls::crypto::CryptoProvider as _;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::framing::MlsMessageBody;
 use arbor_mls::tree::math::LeafIndex;
@@ -33,7 +35,26 @@ use mls_rs::{
 use mls_rs_crypto_rustcrypto::RustCryptoProvider;
 use std::sync::Arc;
 
-const SUITE: CipherSuite = CipherSuite::CURVE25519_AES128;
+/// The suites both mls-rs's RustCrypto provider and arbor implement; each
+/// test runs in every one of them. At least 0x0001-0x0003 and 0x0007, so a
+/// provider change cannot silently shrink the run.
+fn shared_suites() -> Vec<CipherSuite> {
+    let ours = arbor_mls::crypto::rust_crypto::RustCryptoProvider;
+    let shared: Vec<CipherSuite> = RustCryptoProvider::all_supported_cipher_suites()
+        .into_iter()
+        .filter(|s| {
+            ours.suite(arbor_mls::crypto::CipherSuite(u16::from(*s)))
+                .is_some()
+        })
+        .collect();
+    for id in [1u16, 2, 3, 7] {
+        assert!(
+            shared.iter().any(|s| u16::from(*s) == id),
+            "suite {id} not shared"
+        );
+    }
+    shared
+}
 const EXPORT_LABEL: &str = "arbor-mls-rs smoke";
 const EXPORT_CONTEXT: &[u8] = b"context";
 
@@ -44,18 +65,22 @@ type RsConfig =
 type RsClient = mls_rs::Client<RsConfig>;
 type RsGroup = mls_rs::Group<RsConfig>;
 
-/// An mls-rs client with its default rules.
-fn mls_rs_client(identity: &[u8]) -> RsClient {
-    mls_rs_client_with(identity, DefaultMlsRules::new())
+/// An mls-rs client of `suite` with its default rules.
+fn mls_rs_client(identity: &[u8], suite: CipherSuite) -> RsClient {
+    mls_rs_client_with(identity, suite, DefaultMlsRules::new())
 }
 
-/// An mls-rs client with a fresh Ed25519 key, a basic credential and
-/// `rules`.
-fn mls_rs_client_with(identity: &[u8], rules: DefaultMlsRules) -> RsClient {
+/// An mls-rs client of `cipher_suite` with a fresh signature key, a basic
+/// credential and `rules`.
+fn mls_rs_client_with(
+    identity: &[u8],
+    cipher_suite: CipherSuite,
+    rules: DefaultMlsRules,
+) -> RsClient {
     let crypto = RustCryptoProvider::new();
     let suite = crypto
-        .cipher_suite_provider(SUITE)
-        .expect("mls-rs RustCrypto supports 0x0001");
+        .cipher_suite_provider(cipher_suite)
+        .expect("mls-rs RustCrypto supports the shared suites");
     let (secret, public) = suite
         .signature_key_generate()
         .expect("mls-rs signature key");
@@ -66,7 +91,7 @@ fn mls_rs_client_with(identity: &[u8], rules: DefaultMlsRules) -> RsClient {
     mls_rs::Client::builder()
         .crypto_provider(crypto)
         .identity_provider(BasicIdentityProvider::new())
-        .signing_identity(signing_identity, secret, SUITE)
+        .signing_identity(signing_identity, secret, cipher_suite)
         .mls_rules(rules)
         .build()
 }
@@ -140,9 +165,11 @@ fn mls_rs_update(group: &mut RsGroup) -> Vec<u8> {
     encode(&out.commit_message)
 }
 
-/// An arbor-mls client on the real clock and OS randomness (the defaults).
-fn arbor_client(identity: &str) -> Client {
+/// An arbor-mls client of `suite` on the real clock and OS randomness (the
+/// defaults).
+fn arbor_client(identity: &str, suite: CipherSuite) -> Client {
     Client::builder(identity)
+        .cipher_suite(arbor_mls::crypto::CipherSuite(u16::from(suite)))
         .clock(Arc::new(SystemClock))
         .build()
         .expect("arbor client")
@@ -239,8 +266,16 @@ fn is_public(bytes: &[u8]) -> bool {
 
 #[test]
 fn mls_rs_joins_our_group() {
-    let mut arbor = arbor_client("arbor");
-    let bob = mls_rs_client(b"mls-rs-bob");
+    for suite in shared_suites() {
+        mls_rs_joins_our_group_in(suite);
+    }
+}
+
+fn mls_rs_joins_our_group_in(suite: CipherSuite) {
+    // Names the suite in the output of a failing run.
+    eprintln!("cipher suite {suite:?}");
+    let mut arbor = arbor_client("arbor", suite);
+    let bob = mls_rs_client(b"mls-rs-bob", suite);
 
     let mut ours = arbor
         .create_group(GroupOptions::default())
@@ -329,7 +364,7 @@ fn mls_rs_joins_our_group() {
 
     // We add a second mls-rs client: the mls-rs member processes our Add
     // commit, the new one joins from our Welcome (tree included).
-    let carol = mls_rs_client(b"mls-rs-carol");
+    let carol = mls_rs_client(b"mls-rs-carol", suite);
     let out = ours.add(&[&mls_rs_key_package(&carol)]).expect("add carol");
     mls_rs_follow(&mut theirs, &out.commit, 0, 5);
     assert_eq!(
@@ -371,8 +406,16 @@ fn mls_rs_joins_our_group() {
 
 #[test]
 fn we_join_mls_rs_group() {
-    let alice = mls_rs_client(b"mls-rs-alice");
-    let mut arbor = arbor_client("arbor");
+    for suite in shared_suites() {
+        we_join_mls_rs_group_in(suite);
+    }
+}
+
+fn we_join_mls_rs_group_in(suite: CipherSuite) {
+    // Names the suite in the output of a failing run.
+    eprintln!("cipher suite {suite:?}");
+    let alice = mls_rs_client(b"mls-rs-alice", suite);
+    let mut arbor = arbor_client("arbor", suite);
 
     let mut theirs = alice
         .create_group(ExtensionList::new(), ExtensionList::new(), None)
@@ -448,11 +491,19 @@ fn we_join_mls_rs_group() {
 /// `encrypt_handshakes` and get the tree out of band.
 #[test]
 fn we_join_mls_rs_group_with_encrypted_handshakes() {
+    for suite in shared_suites() {
+        we_join_mls_rs_group_with_encrypted_handshakes_in(suite);
+    }
+}
+
+fn we_join_mls_rs_group_with_encrypted_handshakes_in(suite: CipherSuite) {
+    // Names the suite in the output of a failing run.
+    eprintln!("cipher suite {suite:?}");
     let rules = DefaultMlsRules::new()
         .with_encryption_options(EncryptionOptions::new(true, PaddingMode::StepFunction))
         .with_commit_options(CommitOptions::new().with_ratchet_tree_extension(false));
-    let alice = mls_rs_client_with(b"mls-rs-alice", rules);
-    let mut arbor = arbor_client("arbor");
+    let alice = mls_rs_client_with(b"mls-rs-alice", suite, rules);
+    let mut arbor = arbor_client("arbor", suite);
 
     let mut theirs = alice
         .create_group(ExtensionList::new(), ExtensionList::new(), None)
@@ -507,7 +558,7 @@ fn we_join_mls_rs_group_with_encrypted_handshakes() {
 
     // mls-rs adds a second arbor client: we process the (encrypted) Add
     // commit, the newcomer joins with the tree passed out of band.
-    let mut arbor2 = arbor_client("arbor-2");
+    let mut arbor2 = arbor_client("arbor-2", suite);
     let kp = arbor2
         .key_package(KeyPackageOptions::default())
         .expect("our key package");

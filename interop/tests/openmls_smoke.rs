@@ -1,6 +1,6 @@
-//! Live interop with openmls 0.9 (crates.io), both directions, cipher suite
-//! 0x0001 (MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519) and basic
-//! credentials.
+//! Live interop with openmls 0.9 (crates.io), both directions, in every
+//! cipher suite both libraries implement (openmls's RustCrypto provider:
+//! 0x0001, 0x0002, 0x0003), with basic credentials.
 //!
 //! Only bytes cross between the two libraries: key packages, Welcomes,
 //! commits and application messages are MLSMessages, the ratchet tree is its
@@ -14,6 +14,7 @@
 use arbor_mls::api::{
     Client, Event, Group, GroupOptions, GroupSettings, KeyPackageOptions, SystemClock,
 };
+use arbor_mls::crypto::CipherSuite;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::framing::MlsMessageBody;
 use arbor_mls::tree::math::LeafIndex;
@@ -26,9 +27,31 @@ use openmls::prelude::{
 };
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
+use openmls_traits::crypto::OpenMlsCrypto as _;
 use std::sync::Arc;
 
-const SUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519;
+/// The suites both openmls's RustCrypto provider and arbor implement; each
+/// test runs in every one of them. At least 0x0001-0x0003, so a provider
+/// change cannot silently shrink the run.
+fn shared_suites() -> Vec<Ciphersuite> {
+    let ours = arbor_mls::crypto::rust_crypto::RustCryptoProvider;
+    let shared: Vec<Ciphersuite> = OpenMlsRustCrypto::default()
+        .crypto()
+        .supported_ciphersuites()
+        .into_iter()
+        .filter(|s| {
+            use arbor_mls::crypto::CryptoProvider as _;
+            ours.suite(CipherSuite(u16::from(*s))).is_some()
+        })
+        .collect();
+    for id in 1..=3u16 {
+        assert!(
+            shared.iter().any(|s| u16::from(*s) == id),
+            "suite {id} not shared"
+        );
+    }
+    shared
+}
 const EXPORT_LABEL: &str = "arbor-openmls smoke";
 const EXPORT_CONTEXT: &[u8] = b"context";
 
@@ -38,12 +61,13 @@ struct OpenMlsClient {
     provider: OpenMlsRustCrypto,
     signer: SignatureKeyPair,
     credential: CredentialWithKey,
+    suite: Ciphersuite,
 }
 
 impl OpenMlsClient {
-    fn new(identity: &[u8]) -> Self {
+    fn new(identity: &[u8], suite: Ciphersuite) -> Self {
         let provider = OpenMlsRustCrypto::default();
-        let signer = SignatureKeyPair::new(SUITE.signature_algorithm()).expect("openmls signer");
+        let signer = SignatureKeyPair::new(suite.signature_algorithm()).expect("openmls signer");
         signer
             .store(provider.storage())
             .expect("store openmls signer");
@@ -55,13 +79,19 @@ impl OpenMlsClient {
             provider,
             signer,
             credential,
+            suite,
         }
     }
 
     /// A fresh key package, as an MLSMessage.
     fn key_package(&self) -> Vec<u8> {
         let bundle = KeyPackage::builder()
-            .build(SUITE, &self.provider, &self.signer, self.credential.clone())
+            .build(
+                self.suite,
+                &self.provider,
+                &self.signer,
+                self.credential.clone(),
+            )
             .expect("openmls key package");
         MlsMessageOut::from(bundle.key_package().clone())
             .to_bytes()
@@ -97,9 +127,11 @@ impl OpenMlsClient {
     }
 }
 
-/// An arbor-mls client on the real clock and OS randomness (the defaults).
-fn arbor_client(identity: &str) -> Client {
+/// An arbor-mls client of `suite` on the real clock and OS randomness (the
+/// defaults).
+fn arbor_client(identity: &str, suite: Ciphersuite) -> Client {
     Client::builder(identity)
+        .cipher_suite(CipherSuite(u16::from(suite)))
         .clock(Arc::new(SystemClock))
         .build()
         .expect("arbor client")
@@ -205,8 +237,16 @@ fn openmls_key_package(client: &OpenMlsClient, bytes: &[u8]) -> KeyPackage {
 
 #[test]
 fn openmls_joins_our_group() {
-    let mut arbor = arbor_client("arbor");
-    let bob = OpenMlsClient::new(b"openmls-bob");
+    for suite in shared_suites() {
+        openmls_joins_our_group_in(suite);
+    }
+}
+
+fn openmls_joins_our_group_in(suite: Ciphersuite) {
+    // Names the suite in the output of a failing run.
+    eprintln!("cipher suite {suite:?}");
+    let mut arbor = arbor_client("arbor", suite);
+    let bob = OpenMlsClient::new(b"openmls-bob", suite);
 
     let mut ours = arbor
         .create_group(GroupOptions::default())
@@ -332,7 +372,7 @@ fn openmls_joins_our_group() {
 
     // openmls adds a second arbor client: we process its Add commit, the
     // newcomer joins from its Welcome (the tree passed out of band).
-    let mut arbor2 = arbor_client("arbor-2");
+    let mut arbor2 = arbor_client("arbor-2", suite);
     let kp = openmls_key_package(
         &bob,
         &arbor2
@@ -374,11 +414,19 @@ fn openmls_joins_our_group() {
 
 #[test]
 fn we_join_openmls_group() {
-    let alice = OpenMlsClient::new(b"openmls-alice");
-    let mut arbor = arbor_client("arbor");
+    for suite in shared_suites() {
+        we_join_openmls_group_in(suite);
+    }
+}
+
+fn we_join_openmls_group_in(suite: Ciphersuite) {
+    // Names the suite in the output of a failing run.
+    eprintln!("cipher suite {suite:?}");
+    let alice = OpenMlsClient::new(b"openmls-alice", suite);
+    let mut arbor = arbor_client("arbor", suite);
 
     let mut theirs = MlsGroup::builder()
-        .ciphersuite(SUITE)
+        .ciphersuite(suite)
         .build(&alice.provider, &alice.signer, alice.credential.clone())
         .expect("openmls creates a group");
 
@@ -464,7 +512,7 @@ fn we_join_openmls_group() {
 
     // We add a second openmls client: the openmls member processes our Add
     // commit, the new one joins from our Welcome (tree included).
-    let carol = OpenMlsClient::new(b"openmls-carol");
+    let carol = OpenMlsClient::new(b"openmls-carol", suite);
     let out = ours.add(&[&carol.key_package()]).expect("add openmls");
     alice.follow(&mut theirs, &out.commit);
     assert_eq!(

@@ -225,6 +225,11 @@ impl Client {
         &self.public
     }
 
+    /// The cipher suite of the client's keys, key packages and new groups.
+    pub fn suite_id(&self) -> CipherSuite {
+        self.suite.id()
+    }
+
     /// Registers an external PSK the client's groups may use.
     pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
         self.psks.external.insert(psk_id, psk);

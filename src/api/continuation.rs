@@ -36,6 +36,12 @@ impl Client {
     /// Creates the group that continues `old` after its ReInit (§11.2),
     /// adding the members of `key_packages`. Returns the new group and its
     /// first commit; merge the commit when the delivery service echoes it.
+    ///
+    /// The new group uses the ReInit's cipher suite, so `self` must be a
+    /// client of that suite: for a ReInit into another suite, a client built
+    /// with [`ClientBuilder::cipher_suite`](crate::api::client::ClientBuilder::cipher_suite)
+    /// (its own signature key and credential), while `old` is the group as
+    /// the member's client of the old suite left it.
     pub fn create_reinit_group(
         &mut self,
         old: &Group,
@@ -45,10 +51,13 @@ impl Client {
             .reinitialized()
             .ok_or_else(|| Error::Misuse("the old group was not reinitialized".into()))?
             .clone();
-        if reinit.cipher_suite != old.state().context().cipher_suite {
-            return Err(Error::Unsupported(
-                "reinitializing into another cipher suite needs a client of that suite".into(),
-            ));
+        if reinit.cipher_suite != self.suite_id() {
+            return Err(Error::Misuse(format!(
+                "the ReInit continues in cipher suite {:#06x}; create the new group from a \
+                 client of that suite (this one is {:#06x})",
+                reinit.cipher_suite.0,
+                self.suite_id().0
+            )));
         }
         let group = self.create_group(GroupOptions {
             group_id: Some(reinit.group_id),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::api::client::Clock;
 use crate::codec::{decode_exact as decode, encode};
 use crate::crypto::credential::Credential;
-use crate::crypto::{RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
+use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
 use crate::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
     sign_content, to_public_message,
@@ -297,7 +297,8 @@ impl Group {
 
     /// Commits `by_value` proposals plus, when `include_cached`, the
     /// proposals received this epoch that do not conflict with them or each
-    /// other (see [`Self::commit`]). The commit becomes pending.
+    /// other (see [`Self::commit`]). `force_path` adds an UpdatePath even
+    /// when no proposal requires one. The commit becomes pending.
     pub fn commit_with(
         &mut self,
         by_value: Vec<Proposal>,
@@ -498,10 +499,24 @@ impl Group {
         group_id: Vec<u8>,
         extensions: Vec<Extension>,
     ) -> Result<Vec<u8>> {
+        self.propose_reinit_to(group_id, self.state.suite.id(), extensions)
+    }
+
+    /// Proposes reinitializing the group (§12.1.5) as `group_id` in
+    /// `cipher_suite` with `extensions`. The new group is created and
+    /// joined by clients of that suite
+    /// ([`Client::create_reinit_group`](crate::Client::create_reinit_group),
+    /// [`Client::join_reinit`](crate::Client::join_reinit)).
+    pub fn propose_reinit_to(
+        &mut self,
+        group_id: Vec<u8>,
+        cipher_suite: CipherSuite,
+        extensions: Vec<Extension>,
+    ) -> Result<Vec<u8>> {
         self.propose(Proposal::ReInit(crate::group::proposals::ReInit {
             group_id,
             version: crate::schedule::ProtocolVersion::MLS10,
-            cipher_suite: self.state.suite.id(),
+            cipher_suite,
             extensions,
         }))
     }
@@ -550,10 +565,22 @@ impl Group {
         group_id: Vec<u8>,
         extensions: Vec<Extension>,
     ) -> Result<CommitOutput> {
+        self.reinit_to(group_id, self.state.suite.id(), extensions)
+    }
+
+    /// Commits a ReInit (§11.2) into `cipher_suite`: like [`Self::reinit`],
+    /// but the new group uses another suite, so its members continue with
+    /// clients of that suite.
+    pub fn reinit_to(
+        &mut self,
+        group_id: Vec<u8>,
+        cipher_suite: CipherSuite,
+        extensions: Vec<Extension>,
+    ) -> Result<CommitOutput> {
         let proposal = Proposal::ReInit(crate::group::proposals::ReInit {
             group_id,
             version: crate::schedule::ProtocolVersion::MLS10,
-            cipher_suite: self.state.suite.id(),
+            cipher_suite,
             extensions,
         });
         self.commit_with(vec![proposal], false, false)

@@ -3,7 +3,7 @@
 //! A `Client` holds an identity and its key packages; a `Group` is one group
 //! seen by that client. Neither is generic: the cipher suite is chosen at
 //! run time. Time and randomness are injected through the
-//! [`ClientBuilder`](client::ClientBuilder).
+//! [`ClientBuilder`].
 
 pub mod authentication;
 pub mod client;
@@ -23,5 +23,7 @@ pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
 
 #[cfg(test)]
 mod lifecycle_tests;
+#[cfg(test)]
+mod reinit_tests;
 #[cfg(test)]
 mod tests;

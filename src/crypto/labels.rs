@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use super::{
-    CipherSuite, CryptoError, CryptoProvider, HpkePrivateKey, HpkePublicKey, RandomSource, Secret,
-    SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
+    CipherSuite, CryptoError, CryptoProvider, HpkePrivateKey, HpkePublicKey, PreparedHpkeInfo,
+    RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
 };
 use crate::codec::{Encode, Writer, wire_struct};
 use crate::error::{Error, Result};
@@ -203,6 +203,35 @@ impl Suite {
         let info = two_opaques(&prefixed(label), context)?;
         self.inner
             .hpke_seal(public_key.as_bytes(), &info, &[], plaintext, rng)
+    }
+
+    /// Prepares `EncryptWithLabel`'s HPKE `info` (§5.1.3) once, for
+    /// [`encrypt_with_prepared`](Self::encrypt_with_prepared) to many
+    /// recipients: a Welcome encrypts its GroupSecrets to every new member
+    /// with the encrypted GroupInfo as context (§12.4.3.1), and hashing that
+    /// context once keeps adding n members O(n).
+    pub fn prepare_encrypt_context(
+        &self,
+        label: &str,
+        context: &[u8],
+    ) -> Result<PreparedHpkeInfo, CryptoError> {
+        let info = two_opaques(&prefixed(label), context)?;
+        Ok(self.inner.hpke_prepare_info(&info))
+    }
+
+    /// `EncryptWithLabel(pk, label, context, plaintext)` with `label` and
+    /// `context` prepared by
+    /// [`prepare_encrypt_context`](Self::prepare_encrypt_context); returns
+    /// `(kem_output, ciphertext)`.
+    pub fn encrypt_with_prepared(
+        &self,
+        public_key: &HpkePublicKey,
+        prepared: &PreparedHpkeInfo,
+        plaintext: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+        self.inner
+            .hpke_seal_prepared(public_key.as_bytes(), prepared, &[], plaintext, rng)
     }
 
     /// `DecryptWithLabel(sk, label, context, kem_output, ciphertext)` (§5.1.3).

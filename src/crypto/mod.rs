@@ -56,6 +56,31 @@ pub enum CryptoError {
     InputTooLong(usize),
 }
 
+/// An HPKE `info` prepared once for sealing to many recipients (see
+/// [`SuiteCrypto::hpke_prepare_info`]). Its bytes are provider-defined: the
+/// default provider keeps RFC 9180's `key_schedule_context`, whose
+/// `info_hash` is the only part of HPKE's key schedule that reads `info`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PreparedHpkeInfo(Vec<u8>);
+
+impl PreparedHpkeInfo {
+    /// Wraps a provider's representation of a prepared `info`.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    /// The provider's representation.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Debug for PreparedHpkeInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PreparedHpkeInfo({} bytes)", self.0.len())
+    }
+}
+
 /// A source of randomness, injected so that tests can be deterministic.
 pub trait RandomSource: Send {
     /// Fills `dest` with random bytes.
@@ -131,6 +156,30 @@ pub trait SuiteCrypto: Send + Sync + Debug {
         plaintext: &[u8],
         rng: &mut dyn RandomSource,
     ) -> Result<(Vec<u8>, Vec<u8>), CryptoError>;
+    /// Prepares `info` for [`hpke_seal_prepared`](Self::hpke_seal_prepared),
+    /// so that sealing one `info` to n recipients reads it once, not n times
+    /// (a Welcome's `info` holds the encrypted GroupInfo, O(n) bytes).
+    ///
+    /// The default keeps `info` as it is, for providers without a cheaper
+    /// form; override it together with `hpke_seal_prepared`.
+    fn hpke_prepare_info(&self, info: &[u8]) -> PreparedHpkeInfo {
+        PreparedHpkeInfo::new(info.to_vec())
+    }
+
+    /// `SealBase(pk, info, aad, pt)` with `info` prepared by this provider's
+    /// [`hpke_prepare_info`](Self::hpke_prepare_info); the same result as
+    /// [`hpke_seal`](Self::hpke_seal) with the original `info`.
+    fn hpke_seal_prepared(
+        &self,
+        public_key: &[u8],
+        info: &PreparedHpkeInfo,
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+        self.hpke_seal(public_key, info.as_bytes(), aad, plaintext, rng)
+    }
+
     /// HPKE `OpenBase(kem_output, sk, info, aad, ct)`.
     fn hpke_open(
         &self,

@@ -162,6 +162,10 @@ fn build_welcome(
         &[],
         &encode(info)?,
     )?;
+    // Every GroupSecrets is encrypted with the encrypted GroupInfo (O(n)
+    // bytes) as context: hash it into HPKE's key schedule once, not once
+    // per new member.
+    let context = suite.prepare_encrypt_context(WELCOME_LABEL, &encrypted_group_info)?;
     let mut secrets = Vec::with_capacity(added.len());
     let committer_node = committer
         .node()
@@ -182,13 +186,8 @@ fn build_welcome(
             psks: psks.to_vec(),
         };
         let plaintext = Secret::new(encode(&group_secrets)?);
-        let (kem_output, ciphertext) = suite.encrypt_with_label(
-            &kp.init_key,
-            WELCOME_LABEL,
-            &encrypted_group_info,
-            plaintext.as_bytes(),
-            rng,
-        )?;
+        let (kem_output, ciphertext) =
+            suite.encrypt_with_prepared(&kp.init_key, &context, plaintext.as_bytes(), rng)?;
         secrets.push(EncryptedGroupSecrets {
             new_member: key_package_ref(suite, kp)?,
             encrypted_group_secrets: HpkeCiphertext {

@@ -8,7 +8,7 @@ use arbor_mls::crypto::{
 use serde_json::Value;
 
 use super::Outcome;
-use super::util::{Check, eq_bytes, hex, outcome, string, uint};
+use super::util::{Check, eq_bytes, hex, outcome, private_key, string, uint};
 
 /// Runs one entry.
 pub fn run(case: &Value) -> Outcome {
@@ -97,7 +97,7 @@ fn derive_tree_secret(suite: &Suite, v: &Value) -> Check {
 /// The given signature verifies, and so does a fresh one. Also checks that
 /// `pub` is the public key of `priv`, which confirms both key formats.
 fn sign_with_label(suite: &Suite, v: &Value) -> Check {
-    let private = SignaturePrivateKey(Secret::new(hex(v, "priv")?));
+    let private = SignaturePrivateKey(Secret::new(private_key(v, "priv", suite)?));
     let public = SignaturePublicKey(hex(v, "pub")?);
     let label = string(v, "label")?;
     let content = hex(v, "content")?;
@@ -127,7 +127,7 @@ fn sign_with_label(suite: &Suite, v: &Value) -> Check {
 /// The given ciphertext decrypts to `plaintext`, and so does a fresh
 /// encryption. Also checks that `pub` is the public key of `priv`.
 fn encrypt_with_label(suite: &Suite, v: &Value) -> Check {
-    let private = HpkePrivateKey(Secret::new(hex(v, "priv")?));
+    let private = HpkePrivateKey(Secret::new(private_key(v, "priv", suite)?));
     let public = HpkePublicKey(hex(v, "pub")?);
     let label = string(v, "label")?;
     let context = hex(v, "context")?;

@@ -14,7 +14,7 @@ use arbor_mls::tree::math::{LeafCount, LeafIndex};
 use serde_json::Value;
 
 use super::Outcome;
-use super::util::{Check, eq, hex, outcome, uint};
+use super::util::{Check, eq, hex, outcome, private_key, uint};
 use crate::suite_or_return;
 
 struct Fixture {
@@ -151,7 +151,11 @@ pub fn run(case: &Value) -> Outcome {
                 confirmed_transcript_hash: hex(case, "confirmed_transcript_hash")?,
                 extensions: Vec::new(),
             },
-            sign_priv: SignaturePrivateKey(Secret::new(hex(case, "signature_priv")?)),
+            sign_priv: SignaturePrivateKey(Secret::new(private_key(
+                case,
+                "signature_priv",
+                &suite,
+            )?)),
             sign_pub: SignaturePublicKey(hex(case, "signature_pub")?),
             encryption_secret: hex(case, "encryption_secret")?,
             sender_data_secret: Secret::new(hex(case, "sender_data_secret")?),

@@ -150,32 +150,25 @@ impl FileReport {
     }
 }
 
-/// Finds the vector directory: `--dir`, else `$MLS_TEST_VECTORS`, else
-/// `../shared/mls-test-vectors` next to the repository.
+/// The official vectors kept in this repository (`interop/test-vectors`).
+pub fn bundled_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("test-vectors")
+}
+
+/// Finds the vector directory: `--dir`, else `$MLS_TEST_VECTORS`, else the
+/// copy in this repository ([`bundled_dir`]).
 pub fn locate_dir(explicit: Option<PathBuf>) -> Result<PathBuf, String> {
-    let candidates: Vec<PathBuf> = match explicit {
-        Some(d) => vec![d],
-        None => match std::env::var_os("MLS_TEST_VECTORS") {
-            Some(d) => vec![PathBuf::from(d)],
-            None => {
-                vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/mls-test-vectors")]
-            }
-        },
-    };
-    for c in &candidates {
-        if c.is_dir() {
-            return Ok(c.clone());
-        }
+    let dir = explicit
+        .or_else(|| std::env::var_os("MLS_TEST_VECTORS").map(PathBuf::from))
+        .unwrap_or_else(bundled_dir);
+    if dir.is_dir() {
+        return Ok(dir);
     }
     Err(format!(
-        "test-vector directory not found (tried {}).\n\
-         Get the official vectors from the mlswg/mls-implementations repository, folder \
-         test-vectors, and pass --dir DIR or set MLS_TEST_VECTORS=DIR.",
-        candidates
-            .iter()
-            .map(|c| c.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        "test-vector directory not found: {}.\n\
+         The official vectors ship in interop/test-vectors; --dir DIR or \
+         MLS_TEST_VECTORS=DIR point elsewhere.",
+        dir.display()
     ))
 }
 

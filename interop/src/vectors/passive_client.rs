@@ -14,7 +14,7 @@ use arbor_mls::tree::ratchet_tree::RatchetTree;
 use serde_json::Value;
 
 use super::Outcome;
-use super::util::{Check, array, eq_bytes, hex, hex_opt, outcome};
+use super::util::{Check, array, eq_bytes, hex, hex_opt, outcome, private_key};
 use crate::suite_or_return;
 
 /// The clock of passive-client-welcome.json: 2023-09-01T00:00:00Z, inside
@@ -60,9 +60,9 @@ pub fn run(case: &Value, now: u64) -> Outcome {
 
         // The private keys belong to the key package.
         let prims = suite.primitives();
-        let sig = SignaturePrivateKey(Secret::new(hex(case, "signature_priv")?));
-        let enc = HpkePrivateKey(Secret::new(hex(case, "encryption_priv")?));
-        let init = HpkePrivateKey(Secret::new(hex(case, "init_priv")?));
+        let sig = SignaturePrivateKey(Secret::new(private_key(case, "signature_priv", &suite)?));
+        let enc = HpkePrivateKey(Secret::new(private_key(case, "encryption_priv", &suite)?));
+        let init = HpkePrivateKey(Secret::new(private_key(case, "init_priv", &suite)?));
         let err = |e: arbor_mls::crypto::CryptoError| e.to_string();
         eq_bytes(
             "signature_priv's public key",

@@ -16,7 +16,7 @@ use arbor_mls::tree::treekem::{
 use serde_json::Value;
 
 use super::Outcome;
-use super::util::{Check, array, eq, eq_bytes, hex, hex_opt, outcome, uint};
+use super::util::{Check, array, eq, eq_bytes, hex, hex_opt, outcome, private_key, uint};
 use crate::suite_or_return;
 
 struct Member {
@@ -28,7 +28,7 @@ fn members(suite: &Suite, case: &Value, tree: &RatchetTree) -> Check<BTreeMap<u3
     let mut out = BTreeMap::new();
     for entry in array(case, "leaves_private")? {
         let index = u32::try_from(uint(entry, "index")?).map_err(|e| e.to_string())?;
-        let key = HpkePrivateKey(Secret::new(hex(entry, "encryption_priv")?));
+        let key = HpkePrivateKey(Secret::new(private_key(entry, "encryption_priv", suite)?));
         let mut private = TreePrivate::new(LeafIndex(index), key).map_err(|e| e.to_string())?;
         for ps in array(entry, "path_secrets")? {
             let node = u32::try_from(uint(ps, "node")?).map_err(|e| e.to_string())?;
@@ -39,7 +39,7 @@ fn members(suite: &Suite, case: &Value, tree: &RatchetTree) -> Check<BTreeMap<u3
         private
             .verify_against(suite, tree)
             .map_err(|e| format!("leaves_private[{index}] inconsistent with the tree: {e}"))?;
-        let signer = SignaturePrivateKey(Secret::new(hex(entry, "signature_priv")?));
+        let signer = SignaturePrivateKey(Secret::new(private_key(entry, "signature_priv", suite)?));
         out.insert(index, Member { private, signer });
     }
     Ok(out)

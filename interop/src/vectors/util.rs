@@ -23,6 +23,32 @@ pub fn hex(v: &Value, field: &str) -> Check<Vec<u8>> {
     ::hex::decode(s).map_err(|e| format!("field `{field}` is not hex: {e}"))
 }
 
+/// A hex-encoded private key, as the key format the library takes.
+///
+/// RFC 9180 §7.1.2 serializes a NIST-curve private key as a big-endian
+/// integer of exactly `Nsk` bytes, and the library takes signature keys in
+/// the same fixed width. Some vector cases encode these scalars as minimal
+/// integers instead: about half of the P-521 private keys in the
+/// passive-client and message-protection files are 65 bytes, their leading
+/// zero byte dropped (a P-521 scalar has 521 bits, so its first byte is 0 or
+/// 1). The integer is the same; this restores the fixed width. Private keys
+/// never travel in MLS messages, so no wire format is loosened.
+pub fn private_key(v: &Value, field: &str, suite: &Suite) -> Check<Vec<u8>> {
+    let bytes = hex(v, field)?;
+    let width = match suite.id().0 {
+        0x0002 => 32,
+        0x0005 => 66,
+        0x0007 => 48,
+        _ => return Ok(bytes),
+    };
+    if bytes.len() >= width {
+        return Ok(bytes);
+    }
+    let mut padded = vec![0u8; width - bytes.len()];
+    padded.extend_from_slice(&bytes);
+    Ok(padded)
+}
+
 /// An optional hex field (`null` or absent gives `None`).
 pub fn hex_opt(v: &Value, field: &str) -> Check<Option<Vec<u8>>> {
     match v.get(field) {

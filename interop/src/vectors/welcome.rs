@@ -11,7 +11,7 @@ use arbor_mls::schedule::{JoinerSecret, PskSecret};
 use serde_json::Value;
 
 use super::Outcome;
-use super::util::{hex, outcome};
+use super::util::{hex, outcome, private_key};
 use crate::suite_or_return;
 
 /// Maps a library error to failure text naming the step.
@@ -33,7 +33,7 @@ pub fn run(case: &Value) -> Outcome {
         let MlsMessageBody::Welcome(welcome) = welcome.body else {
             return Err("welcome is not a Welcome".into());
         };
-        let init_priv = HpkePrivateKey(Secret::new(hex(case, "init_priv")?));
+        let init_priv = HpkePrivateKey(Secret::new(private_key(case, "init_priv", &suite)?));
         let signer = SignaturePublicKey(hex(case, "signer_pub")?);
 
         let kp_ref = key_package_ref(&suite, &key_package).map_err(step("key package ref"))?;

@@ -1,13 +1,14 @@
-//! The two AEADs of suites 0x0001-0x0003: AES-128-GCM and ChaCha20-Poly1305.
+//! The AEADs of the MLS suites: AES-128-GCM, AES-256-GCM and
+//! ChaCha20-Poly1305.
 
-use aes_gcm::Aes128Gcm;
 use aes_gcm::aead::{AeadInOut, KeyInit, Nonce};
+use aes_gcm::{Aes128Gcm, Aes256Gcm};
 use chacha20poly1305::ChaCha20Poly1305;
 use zeroize::Zeroizing;
 
 use crate::crypto::{CryptoError, Secret};
 
-/// Both AEADs use 96-bit nonces.
+/// All three AEADs use 96-bit nonces.
 const NONCE_LEN: usize = 12;
 
 /// An AEAD algorithm of a supported suite.
@@ -15,7 +16,9 @@ const NONCE_LEN: usize = 12;
 pub(super) enum AeadAlgorithm {
     /// AES-128-GCM (suites 0x0001, 0x0002).
     Aes128Gcm,
-    /// ChaCha20-Poly1305 (suite 0x0003).
+    /// AES-256-GCM (suites 0x0004, 0x0005, 0x0007).
+    Aes256Gcm,
+    /// ChaCha20-Poly1305 (suites 0x0003, 0x0006).
     ChaCha20Poly1305,
 }
 
@@ -24,7 +27,16 @@ impl AeadAlgorithm {
     pub(super) fn key_len(self) -> usize {
         match self {
             Self::Aes128Gcm => 16,
-            Self::ChaCha20Poly1305 => 32,
+            Self::Aes256Gcm | Self::ChaCha20Poly1305 => 32,
+        }
+    }
+
+    /// The HPKE AEAD identifier (RFC 9180 §7.3).
+    pub(super) fn hpke_id(self) -> u16 {
+        match self {
+            Self::Aes128Gcm => 0x0001,
+            Self::Aes256Gcm => 0x0002,
+            Self::ChaCha20Poly1305 => 0x0003,
         }
     }
 
@@ -44,6 +56,7 @@ impl AeadAlgorithm {
     ) -> Result<Vec<u8>, CryptoError> {
         match self {
             Self::Aes128Gcm => seal::<Aes128Gcm>(key, nonce, aad, plaintext),
+            Self::Aes256Gcm => seal::<Aes256Gcm>(key, nonce, aad, plaintext),
             Self::ChaCha20Poly1305 => seal::<ChaCha20Poly1305>(key, nonce, aad, plaintext),
         }
     }
@@ -58,6 +71,7 @@ impl AeadAlgorithm {
     ) -> Result<Secret, CryptoError> {
         match self {
             Self::Aes128Gcm => open::<Aes128Gcm>(key, nonce, aad, ciphertext),
+            Self::Aes256Gcm => open::<Aes256Gcm>(key, nonce, aad, ciphertext),
             Self::ChaCha20Poly1305 => open::<ChaCha20Poly1305>(key, nonce, aad, ciphertext),
         }
     }

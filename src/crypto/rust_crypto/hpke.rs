@@ -1,66 +1,149 @@
-//! HPKE (RFC 9180) base mode through hpke-rs, with the RustCrypto backend
-//! doing the arithmetic and the caller's [`RandomSource`] supplying the
-//! randomness.
+//! HPKE (RFC 9180) in base mode: single-shot seal and open, and single-shot
+//! secret export, for every KEM, KDF and AEAD of the seven MLS suites. One
+//! code path serves all of them; only the DHKEM and the primitives differ.
 //!
-//! hpke-rs-rust-crypto's own PRNG can only be seeded from the operating
-//! system, which would break the rule that randomness is injected. So this
-//! module wraps that backend in [`InjectedBackend`]: every primitive is
-//! delegated unchanged, only the PRNG type is ours. For DH-based KEMs hpke-rs
-//! draws the ephemeral key's `ikmE` from that PRNG and derives the key with
-//! `DeriveKeyPair`, so a seeded PRNG makes `SealBase` (and the sender's
-//! secret export) fully deterministic.
+//! The key schedule's context (RFC 9180 §5.1) depends only on the suite and
+//! on `info`, so it can be computed once and reused for many recipients:
+//! [`HpkeSuite::key_schedule_context`] returns it and the `*_prepared`
+//! functions take it. A Welcome seals one `info` (which contains the whole
+//! encrypted GroupInfo) to every new member; hashing it once makes the
+//! sealing O(n) instead of O(n²).
+//!
+//! Randomness comes only from the caller's [`RandomSource`]: the ephemeral
+//! key of `Encap` is `DeriveKeyPair` of bytes drawn from it.
 
-use hpke_rs::hpke_types::{AeadAlgorithm, KdfAlgorithm, KemAlgorithm};
-use hpke_rs::{Hpke, Mode};
-use hpke_rs_crypto::HpkeCrypto;
-use hpke_rs_crypto::error::Error as BackendError;
-use hpke_rs_crypto::types::{SingleStageKdfAlgorithm, TwoStageKdfAlgorithm};
-use hpke_rs_rust_crypto::HpkeRustCrypto;
-use rand_chacha::ChaCha20Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng, TryCryptoRng, TryRng};
-use zeroize::Zeroizing;
-
+use super::aead::AeadAlgorithm;
+use super::dhkem::Kem;
+use super::hash::HashAlgorithm;
 use crate::crypto::{CryptoError, HpkePrivateKey, HpkePublicKey, RandomSource, Secret};
 
-/// Length of X25519 and P-256 private keys and X25519 public keys.
-const SCALAR_LEN: usize = 32;
-/// Length of an uncompressed SEC1 P-256 point.
-const P256_POINT_LEN: usize = 65;
-/// `Nh` of HKDF-SHA256, the HPKE KDF of every supported suite.
-const HKDF_SHA256_NH: usize = 32;
+/// `mode_base` (RFC 9180 §5).
+const MODE_BASE: u8 = 0x00;
 
-/// The HPKE configuration of one suite (mode Base, KDF HKDF-SHA256).
+/// The HPKE configuration of one suite (mode Base).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct HpkeSuite {
-    kem: KemAlgorithm,
+    kem: Kem,
+    kdf: HashAlgorithm,
     aead: AeadAlgorithm,
 }
 
-impl HpkeSuite {
-    /// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-128-GCM.
-    pub(super) const X25519_AES128GCM: Self = Self {
-        kem: KemAlgorithm::DhKem25519,
-        aead: AeadAlgorithm::Aes128Gcm,
-    };
-    /// DHKEM(P-256, HKDF-SHA256), HKDF-SHA256, AES-128-GCM.
-    pub(super) const P256_AES128GCM: Self = Self {
-        kem: KemAlgorithm::DhKemP256,
-        aead: AeadAlgorithm::Aes128Gcm,
-    };
-    /// DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, ChaCha20-Poly1305.
-    pub(super) const X25519_CHACHA20POLY1305: Self = Self {
-        kem: KemAlgorithm::DhKem25519,
-        aead: AeadAlgorithm::ChaCha20Poly1305,
-    };
+/// The secrets of a single-shot context: one AEAD key and nonce (sequence
+/// number 0) and the exporter secret.
+struct Context {
+    key: Secret,
+    base_nonce: Secret,
+    exporter_secret: Secret,
+}
 
-    fn hpke(self, prng: InjectedPrng) -> Hpke<InjectedBackend> {
-        Hpke::new_with_rng(
-            Mode::Base,
-            self.kem,
-            KdfAlgorithm::HkdfSha256,
-            self.aead,
-            prng,
+impl HpkeSuite {
+    /// The suite with this KEM, HKDF with this hash, and this AEAD.
+    pub(super) fn new(kem: Kem, kdf: HashAlgorithm, aead: AeadAlgorithm) -> Self {
+        Self { kem, kdf, aead }
+    }
+
+    /// `suite_id = concat("HPKE", I2OSP(kem_id, 2), I2OSP(kdf_id, 2),
+    /// I2OSP(aead_id, 2))`.
+    fn suite_id(self) -> [u8; 10] {
+        let [k0, k1] = self.kem.id().to_be_bytes();
+        let [d0, d1] = self.kdf.hpke_kdf_id().to_be_bytes();
+        let [a0, a1] = self.aead.hpke_id().to_be_bytes();
+        [b'H', b'P', b'K', b'E', k0, k1, d0, d1, a0, a1]
+    }
+
+    fn labeled_extract(self, salt: &[u8], label: &[u8], ikm: &[u8]) -> Secret {
+        self.kdf.labeled_extract(&self.suite_id(), salt, label, ikm)
+    }
+
+    fn labeled_expand(
+        self,
+        prk: &[u8],
+        label: &[u8],
+        info: &[u8],
+        len: usize,
+    ) -> Result<Secret, CryptoError> {
+        self.kdf
+            .labeled_expand(&self.suite_id(), prk, label, &[info], len)
+    }
+
+    /// `key_schedule_context = concat(mode, psk_id_hash, info_hash)` for mode
+    /// Base with no PSK (RFC 9180 §5.1). Costs one pass over `info`.
+    pub(super) fn key_schedule_context(self, info: &[u8]) -> Vec<u8> {
+        let psk_id_hash = self.labeled_extract(&[], b"psk_id_hash", &[]);
+        let info_hash = self.labeled_extract(&[], b"info_hash", info);
+        let mut context = Vec::with_capacity(1 + 2 * self.kdf.len());
+        context.push(MODE_BASE);
+        context.extend_from_slice(psk_id_hash.as_bytes());
+        context.extend_from_slice(info_hash.as_bytes());
+        context
+    }
+
+    /// `KeySchedule` for mode Base (RFC 9180 §5.1), given the context from
+    /// [`key_schedule_context`](Self::key_schedule_context).
+    fn key_schedule(self, shared_secret: &Secret, context: &[u8]) -> Result<Context, CryptoError> {
+        // A context prepared for another suite (or forged by a foreign
+        // provider's caller) is refused rather than silently used.
+        if context.len() != 1 + 2 * self.kdf.len() || context[0] != MODE_BASE {
+            return Err(CryptoError::InvalidKey);
+        }
+        // psk = default_psk = "" in base mode.
+        let secret = self.labeled_extract(shared_secret.as_bytes(), b"secret", &[]);
+        Ok(Context {
+            key: self.labeled_expand(secret.as_bytes(), b"key", context, self.aead.key_len())?,
+            base_nonce: self.labeled_expand(
+                secret.as_bytes(),
+                b"base_nonce",
+                context,
+                self.aead.nonce_len(),
+            )?,
+            exporter_secret: self.labeled_expand(
+                secret.as_bytes(),
+                b"exp",
+                context,
+                self.kdf.len(),
+            )?,
+        })
+    }
+
+    /// `Context.Export(exporter_context, L)` (RFC 9180 §5.3), at most
+    /// `255 * Nh` bytes.
+    fn export(
+        self,
+        context: &Context,
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<Secret, CryptoError> {
+        if length > 255 * self.kdf.len() {
+            return Err(CryptoError::KdfLength(length));
+        }
+        self.labeled_expand(
+            context.exporter_secret.as_bytes(),
+            b"sec",
+            exporter_context,
+            length,
         )
+    }
+
+    /// `SealBase(pk, info, aad, pt)` with the key schedule context prepared
+    /// from `info`: `(enc, ct)`.
+    pub(super) fn seal_prepared(
+        self,
+        public_key: &[u8],
+        key_schedule_context: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+        let (shared, enc) = self.kem.encap(public_key, rng)?;
+        let context = self.key_schedule(&shared, key_schedule_context)?;
+        // Sequence number 0: the nonce is the base nonce itself.
+        let ciphertext = self.aead.seal(
+            context.key.as_bytes(),
+            context.base_nonce.as_bytes(),
+            aad,
+            plaintext,
+        )?;
+        Ok((enc, ciphertext))
     }
 
     /// `SealBase(pk, info, aad, pt)`: `(enc, ct)`.
@@ -72,11 +155,10 @@ impl HpkeSuite {
         plaintext: &[u8],
         rng: &mut dyn RandomSource,
     ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
-        self.check_public_key(public_key)?;
-        let mut hpke = self.hpke(InjectedPrng::seeded(rng)?);
-        let pk = hpke_rs::HpkePublicKey::new(public_key.to_vec());
-        hpke.seal(&pk, info, aad, plaintext, None, None, None)
-            .map_err(|_| CryptoError::EncryptionFailed)
+        // Check the key before hashing a possibly large `info`.
+        self.kem.check_public_key(public_key)?;
+        let context = self.key_schedule_context(info);
+        self.seal_prepared(public_key, &context, aad, plaintext, rng)
     }
 
     /// `OpenBase(enc, sk, info, aad, ct)`.
@@ -88,15 +170,14 @@ impl HpkeSuite {
         aad: &[u8],
         ciphertext: &[u8],
     ) -> Result<Secret, CryptoError> {
-        self.check_private_key(private_key)?;
-        // A malformed `enc` is the sender's fault, not a bad local key.
-        self.check_public_key(kem_output)
-            .map_err(|_| CryptoError::DecryptionFailed)?;
-        let hpke = self.hpke(InjectedPrng::none());
-        let sk = hpke_rs::HpkePrivateKey::new(private_key.to_vec());
-        hpke.open(kem_output, &sk, info, aad, ciphertext, None, None, None)
-            .map(Secret::new)
-            .map_err(|_| CryptoError::DecryptionFailed)
+        let shared = self.kem.decap(kem_output, private_key)?;
+        let context = self.key_schedule(&shared, &self.key_schedule_context(info))?;
+        self.aead.open(
+            context.key.as_bytes(),
+            context.base_nonce.as_bytes(),
+            aad,
+            ciphertext,
+        )
     }
 
     /// Single-shot secret export in base mode (RFC 9180 §6.2), sender side:
@@ -110,14 +191,12 @@ impl HpkeSuite {
         length: usize,
         rng: &mut dyn RandomSource,
     ) -> Result<(Vec<u8>, Secret), CryptoError> {
-        self.check_public_key(public_key)?;
-        check_export_len(length)?;
-        let mut hpke = self.hpke(InjectedPrng::seeded(rng)?);
-        let pk = hpke_rs::HpkePublicKey::new(public_key.to_vec());
-        // hpke-rs zeroizes the context (and its exporter secret) on drop.
-        hpke.send_export(&pk, info, None, None, None, exporter_context, length)
-            .map(|(enc, exported)| (enc, Secret::new(exported)))
-            .map_err(|_| CryptoError::EncryptionFailed)
+        if length > 255 * self.kdf.len() {
+            return Err(CryptoError::KdfLength(length));
+        }
+        let (shared, enc) = self.kem.encap(public_key, rng)?;
+        let context = self.key_schedule(&shared, &self.key_schedule_context(info))?;
+        Ok((enc, self.export(&context, exporter_context, length)?))
     }
 
     /// Single-shot secret export in base mode (RFC 9180 §6.2), receiver
@@ -131,25 +210,12 @@ impl HpkeSuite {
         exporter_context: &[u8],
         length: usize,
     ) -> Result<Secret, CryptoError> {
-        self.check_private_key(private_key)?;
-        check_export_len(length)?;
-        // A malformed `enc` is the sender's fault, not a bad local key.
-        self.check_public_key(kem_output)
-            .map_err(|_| CryptoError::DecryptionFailed)?;
-        let hpke = self.hpke(InjectedPrng::none());
-        let sk = hpke_rs::HpkePrivateKey::new(private_key.to_vec());
-        hpke.receiver_export(
-            kem_output,
-            &sk,
-            info,
-            None,
-            None,
-            None,
-            exporter_context,
-            length,
-        )
-        .map(Secret::new)
-        .map_err(|_| CryptoError::DecryptionFailed)
+        if length > 255 * self.kdf.len() {
+            return Err(CryptoError::KdfLength(length));
+        }
+        let shared = self.kem.decap(kem_output, private_key)?;
+        let context = self.key_schedule(&shared, &self.key_schedule_context(info))?;
+        self.export(&context, exporter_context, length)
     }
 
     /// `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3).
@@ -157,221 +223,12 @@ impl HpkeSuite {
         self,
         ikm: &[u8],
     ) -> Result<(HpkePrivateKey, HpkePublicKey), CryptoError> {
-        let (sk, pk) = self
-            .hpke(InjectedPrng::none())
-            .derive_key_pair(ikm)
-            .map_err(|_| CryptoError::InvalidKey)?
-            .into_keys();
-        // hpke-rs zeroizes its copy of `sk` when it is dropped here.
-        Ok((
-            HpkePrivateKey(Secret::from_slice(sk.as_slice())),
-            HpkePublicKey(pk.as_slice().to_vec()),
-        ))
+        let (sk, pk) = self.kem.derive_key_pair(ikm)?;
+        Ok((HpkePrivateKey(sk), HpkePublicKey(pk)))
     }
 
     /// The public key of `private_key` (`SerializePublicKey(pk(sk))`).
     pub(super) fn public_key(self, private_key: &[u8]) -> Result<HpkePublicKey, CryptoError> {
-        self.check_private_key(private_key)?;
-        HpkeRustCrypto::secret_to_public(self.kem, private_key)
-            .map(HpkePublicKey)
-            .map_err(|_| CryptoError::InvalidKey)
-    }
-
-    /// `DeserializePrivateKey` checks: exact length, and for P-256 a scalar
-    /// in `[1, n)`. (The backend would accept short P-256 keys by padding.)
-    fn check_private_key(self, sk: &[u8]) -> Result<(), CryptoError> {
-        if sk.len() != SCALAR_LEN {
-            return Err(CryptoError::InvalidKey);
-        }
-        if self.kem == KemAlgorithm::DhKemP256 {
-            HpkeRustCrypto::dh_validate_sk(self.kem, sk).map_err(|_| CryptoError::InvalidKey)?;
-        }
-        Ok(())
-    }
-
-    /// `DeserializePublicKey` checks: an X25519 key is any 32 bytes; a P-256
-    /// key must be an uncompressed point on the curve (RFC 9180 §7.1.1 uses
-    /// the uncompressed form only).
-    fn check_public_key(self, pk: &[u8]) -> Result<(), CryptoError> {
-        match self.kem {
-            KemAlgorithm::DhKem25519 if pk.len() == SCALAR_LEN => Ok(()),
-            KemAlgorithm::DhKemP256 if pk.len() == P256_POINT_LEN && pk[0] == 0x04 => {
-                p256::PublicKey::from_sec1_bytes(pk)
-                    .map(|_| ())
-                    .map_err(|_| CryptoError::InvalidKey)
-            }
-            _ => Err(CryptoError::InvalidKey),
-        }
-    }
-}
-
-/// `Context.Export` may produce at most `255 * Nh` bytes (RFC 9180 §5.3);
-/// checked here so that an oversized request is a length error rather than
-/// an opaque backend failure.
-fn check_export_len(length: usize) -> Result<(), CryptoError> {
-    if length > 255 * HKDF_SHA256_NH {
-        return Err(CryptoError::KdfLength(length));
-    }
-    Ok(())
-}
-
-/// The PRNG handed to hpke-rs: ChaCha20 seeded from the caller's
-/// [`RandomSource`] for `SealBase` and the sender's export, absent for the
-/// operations that must not consume randomness (open, receiver's export,
-/// derive), where any draw is an error.
-pub(super) struct InjectedPrng(Option<ChaCha20Rng>);
-
-impl InjectedPrng {
-    fn seeded(rng: &mut dyn RandomSource) -> Result<Self, CryptoError> {
-        let mut seed = Zeroizing::new([0u8; 32]);
-        rng.fill(&mut *seed)?;
-        Ok(Self(Some(ChaCha20Rng::from_seed(*seed))))
-    }
-
-    fn none() -> Self {
-        Self(None)
-    }
-
-    fn rng(&mut self) -> Result<&mut ChaCha20Rng, BackendError> {
-        self.0.as_mut().ok_or(BackendError::InsufficientRandomness)
-    }
-}
-
-impl TryRng for InjectedPrng {
-    type Error = BackendError;
-
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(self.rng()?.next_u32())
-    }
-
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(self.rng()?.next_u64())
-    }
-
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        self.rng()?.fill_bytes(dst);
-        Ok(())
-    }
-}
-
-impl TryCryptoRng for InjectedPrng {}
-
-/// hpke-rs-rust-crypto with [`InjectedPrng`] as its PRNG. Everything except
-/// the two PRNG-consuming KEM operations is delegated to [`HpkeRustCrypto`].
-#[derive(Debug)]
-pub(super) struct InjectedBackend;
-
-impl HpkeCrypto for InjectedBackend {
-    type HpkePrng = InjectedPrng;
-
-    fn name() -> String {
-        format!("{} with injected randomness", HpkeRustCrypto::name())
-    }
-
-    fn supports_kdf(alg: KdfAlgorithm) -> Result<(), BackendError> {
-        HpkeRustCrypto::supports_kdf(alg)
-    }
-
-    fn supports_kem(alg: KemAlgorithm) -> Result<(), BackendError> {
-        HpkeRustCrypto::supports_kem(alg)
-    }
-
-    fn supports_aead(alg: AeadAlgorithm) -> Result<(), BackendError> {
-        HpkeRustCrypto::supports_aead(alg)
-    }
-
-    fn kdf_extract(
-        alg: TwoStageKdfAlgorithm,
-        salt: &[u8],
-        ikm: &[u8],
-    ) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::kdf_extract(alg, salt, ikm)
-    }
-
-    fn kdf_expand(
-        alg: TwoStageKdfAlgorithm,
-        prk: &[u8],
-        info: &[u8],
-        output_size: usize,
-    ) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::kdf_expand(alg, prk, info, output_size)
-    }
-
-    fn kdf_derive(
-        alg: SingleStageKdfAlgorithm,
-        ikm: &[u8],
-        l: usize,
-    ) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::kdf_derive(alg, ikm, l)
-    }
-
-    fn dh(alg: KemAlgorithm, pk: &[u8], sk: &[u8]) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::dh(alg, pk, sk)
-    }
-
-    fn secret_to_public(alg: KemAlgorithm, sk: &[u8]) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::secret_to_public(alg, sk)
-    }
-
-    /// Never reached: MLS derives every HPKE key pair with `DeriveKeyPair`,
-    /// and hpke-rs' encapsulation for DH KEMs derives the ephemeral key from
-    /// PRNG output itself.
-    fn kem_key_gen(
-        _alg: KemAlgorithm,
-        _prng: &mut Self::HpkePrng,
-    ) -> Result<(Vec<u8>, Vec<u8>), BackendError> {
-        Err(BackendError::UnsupportedKemOperation)
-    }
-
-    fn kem_key_gen_derand(
-        alg: KemAlgorithm,
-        seed: &[u8],
-    ) -> Result<(Vec<u8>, Vec<u8>), BackendError> {
-        HpkeRustCrypto::kem_key_gen_derand(alg, seed)
-    }
-
-    /// Only used by post-quantum KEMs, which no supported suite has.
-    fn kem_encaps(
-        _alg: KemAlgorithm,
-        _pk_r: &[u8],
-        _prng: &mut Self::HpkePrng,
-    ) -> Result<(Vec<u8>, Vec<u8>), BackendError> {
-        Err(BackendError::UnsupportedKemOperation)
-    }
-
-    fn kem_encaps_derand(
-        alg: KemAlgorithm,
-        pk_r: &[u8],
-        randomness: &[u8],
-    ) -> Result<(Vec<u8>, Vec<u8>), BackendError> {
-        HpkeRustCrypto::kem_encaps_derand(alg, pk_r, randomness)
-    }
-
-    fn kem_decaps(alg: KemAlgorithm, ct: &[u8], sk_r: &[u8]) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::kem_decaps(alg, ct, sk_r)
-    }
-
-    fn dh_validate_sk(alg: KemAlgorithm, sk: &[u8]) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::dh_validate_sk(alg, sk)
-    }
-
-    fn aead_seal(
-        alg: AeadAlgorithm,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        msg: &[u8],
-    ) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::aead_seal(alg, key, nonce, aad, msg)
-    }
-
-    fn aead_open(
-        alg: AeadAlgorithm,
-        key: &[u8],
-        nonce: &[u8],
-        aad: &[u8],
-        msg: &[u8],
-    ) -> Result<Vec<u8>, BackendError> {
-        HpkeRustCrypto::aead_open(alg, key, nonce, aad, msg)
+        self.kem.public_key(private_key).map(HpkePublicKey)
     }
 }

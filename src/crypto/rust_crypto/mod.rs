@@ -1,46 +1,47 @@
-//! The default provider: pure Rust (RustCrypto, dalek, hpke-rs).
+//! The default provider: pure Rust (RustCrypto and dalek), all seven
+//! suites of RFC 9420 §17.1.
 //!
-//! Suites 0x0001-0x0003 all use SHA-256 for hashing, HMAC and HKDF, so the
-//! suites differ only in their KEM, AEAD and signature scheme; one
-//! [`SuiteCrypto`] implementation covers all three, parameterised by those
-//! three choices.
+//! One [`SuiteCrypto`] implementation covers every suite, parameterised by
+//! its hash (which is also its KDF and MAC), HPKE configuration, AEAD and
+//! signature scheme. HPKE is our own (module `hpke`), one code path for all
+//! five KEMs.
 //!
 //! Every entry point validates lengths and encodings itself before handing
 //! bytes to a library, so malformed input from the wire yields a
 //! [`CryptoError`] and never reaches a library function that could panic.
 
 mod aead;
+mod dhkem;
+mod hash;
 mod hpke;
 mod signature;
 
 use std::sync::Arc;
 
-use hkdf::{
-    Hkdf, HmacImpl,
-    hmac::{Hmac, digest::array::Array},
-};
-use sha2::{Digest, Sha256};
-use zeroize::Zeroize;
-
 use super::{
-    CipherSuite, CryptoError, CryptoProvider, HpkePrivateKey, HpkePublicKey, RandomSource, Secret,
-    SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
+    CipherSuite, CryptoError, CryptoProvider, HpkePrivateKey, HpkePublicKey, PreparedHpkeInfo,
+    RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
 };
 use aead::AeadAlgorithm;
+use dhkem::Kem;
+use hash::HashAlgorithm;
 use hpke::HpkeSuite;
 use signature::SignatureScheme;
 
-/// `KDF.Nh` of HKDF-SHA256, the KDF of every suite this provider supports.
-const SHA256_LEN: usize = 32;
-
-/// The suites this provider implements, in order of preference.
-const SUPPORTED: [CipherSuite; 3] = [
+/// The suites this provider implements, in order of preference: the
+/// mandatory-to-implement suite first (§17.1), then the other 128-bit
+/// suites, then the 256-bit ones.
+const SUPPORTED: [CipherSuite; 7] = [
     CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
     CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
     CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+    CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+    CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
+    CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
+    CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
 ];
 
-/// Pure-Rust provider for suites 0x0001-0x0003.
+/// Pure-Rust provider for suites 0x0001-0x0007.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RustCryptoProvider;
 
@@ -54,11 +55,11 @@ impl CryptoProvider for RustCryptoProvider {
     }
 }
 
-/// One of the SHA-256 suites: the KEM, AEAD and signature scheme that
-/// distinguish it.
+/// One suite: the primitives that define it (§17.1).
 #[derive(Debug, Clone, Copy)]
 struct RustSuite {
     id: CipherSuite,
+    hash: HashAlgorithm,
     hpke: HpkeSuite,
     aead: AeadAlgorithm,
     signature: SignatureScheme,
@@ -66,27 +67,38 @@ struct RustSuite {
 
 impl RustSuite {
     fn new(id: CipherSuite) -> Option<Self> {
-        let (hpke, aead, signature) = match id {
-            CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 => (
-                HpkeSuite::X25519_AES128GCM,
-                AeadAlgorithm::Aes128Gcm,
-                SignatureScheme::Ed25519,
-            ),
-            CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256 => (
-                HpkeSuite::P256_AES128GCM,
-                AeadAlgorithm::Aes128Gcm,
-                SignatureScheme::EcdsaP256,
-            ),
-            CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519 => (
-                HpkeSuite::X25519_CHACHA20POLY1305,
-                AeadAlgorithm::ChaCha20Poly1305,
-                SignatureScheme::Ed25519,
-            ),
+        use AeadAlgorithm::{Aes128Gcm, Aes256Gcm, ChaCha20Poly1305};
+        use HashAlgorithm::{Sha256, Sha384, Sha512};
+        use SignatureScheme::{EcdsaP256, EcdsaP384, EcdsaP521, Ed448, Ed25519};
+        let (kem, hash, aead, signature) = match id {
+            CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 => {
+                (Kem::X25519, Sha256, Aes128Gcm, Ed25519)
+            }
+            CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256 => {
+                (Kem::P256, Sha256, Aes128Gcm, EcdsaP256)
+            }
+            CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519 => {
+                (Kem::X25519, Sha256, ChaCha20Poly1305, Ed25519)
+            }
+            CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448 => {
+                (Kem::X448, Sha512, Aes256Gcm, Ed448)
+            }
+            CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521 => {
+                (Kem::P521, Sha512, Aes256Gcm, EcdsaP521)
+            }
+            CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448 => {
+                (Kem::X448, Sha512, ChaCha20Poly1305, Ed448)
+            }
+            CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384 => {
+                (Kem::P384, Sha384, Aes256Gcm, EcdsaP384)
+            }
             _ => return None,
         };
         Some(Self {
             id,
-            hpke,
+            hash,
+            // In every MLS suite the HPKE KDF is HKDF with the suite's hash.
+            hpke: HpkeSuite::new(kem, hash, aead),
             aead,
             signature,
         })
@@ -99,7 +111,7 @@ impl SuiteCrypto for RustSuite {
     }
 
     fn hash_len(&self) -> usize {
-        SHA256_LEN
+        self.hash.len()
     }
 
     fn aead_key_len(&self) -> usize {
@@ -111,35 +123,19 @@ impl SuiteCrypto for RustSuite {
     }
 
     fn hash(&self, data: &[u8]) -> Vec<u8> {
-        Sha256::digest(data).to_vec()
+        self.hash.hash(data)
     }
 
     fn mac(&self, key: &[u8], data: &[u8]) -> Vec<u8> {
-        // HMAC takes keys of any length, so this constructor is infallible
-        // (unlike the generic `KeyInit::new_from_slice`).
-        let mut mac = <Hmac<Sha256> as HmacImpl>::new_from_slice(key);
-        HmacImpl::update(&mut mac, data);
-        HmacImpl::finalize(mac).to_vec()
+        self.hash.mac(key, &[data])
     }
 
     fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret {
-        let (mut prk, _) = Hkdf::<Sha256>::extract(Some(salt), ikm);
-        let out = Secret::from_slice(&prk);
-        wipe(&mut prk);
-        out
+        self.hash.extract(salt, &[ikm])
     }
 
     fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError> {
-        // RFC 5869 requires a PRK of at least Nh bytes; every MLS secret fed
-        // to Expand is exactly Nh, so a shorter one is a malformed input.
-        let hkdf = Hkdf::<Sha256>::from_prk(prk).map_err(|_| CryptoError::InvalidKey)?;
-        if len > 255 * SHA256_LEN {
-            return Err(CryptoError::KdfLength(len));
-        }
-        let mut okm = vec![0; len];
-        hkdf.expand(info, &mut okm)
-            .map_err(|_| CryptoError::KdfLength(len))?;
-        Ok(Secret::new(okm))
+        self.hash.expand(prk, &[info], len)
     }
 
     fn aead_seal(
@@ -171,6 +167,22 @@ impl SuiteCrypto for RustSuite {
         rng: &mut dyn RandomSource,
     ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
         self.hpke.seal(public_key, info, aad, plaintext, rng)
+    }
+
+    fn hpke_prepare_info(&self, info: &[u8]) -> PreparedHpkeInfo {
+        PreparedHpkeInfo::new(self.hpke.key_schedule_context(info))
+    }
+
+    fn hpke_seal_prepared(
+        &self,
+        public_key: &[u8],
+        info: &PreparedHpkeInfo,
+        aad: &[u8],
+        plaintext: &[u8],
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Vec<u8>), CryptoError> {
+        self.hpke
+            .seal_prepared(public_key, info.as_bytes(), aad, plaintext, rng)
     }
 
     fn hpke_open(
@@ -258,9 +270,4 @@ impl SuiteCrypto for RustSuite {
     // takes a full torsion check of every R and A, and those two checks cost
     // more than verifying the signature on its own. So there is no faster
     // exact batch. The regression tests in `crypto::tests` pin this.
-}
-
-/// Overwrites a fixed-size secret buffer (an HKDF PRK on the stack).
-fn wipe<N: hkdf::hmac::digest::array::ArraySize>(bytes: &mut Array<u8, N>) {
-    bytes.as_mut_slice().zeroize();
 }

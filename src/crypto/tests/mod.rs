@@ -67,26 +67,96 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
-fn is_p256(s: &dyn SuiteCrypto) -> bool {
-    s.cipher_suite() == CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256
+/// What RFC 9420 §17.1, RFC 9180 §7 and RFC 8032 / SEC 1 fix for a suite:
+/// output and key sizes, and the curve families that decide which
+/// malformed-key checks apply.
+struct Expected {
+    hash_len: usize,
+    aead_key_len: usize,
+    signature_private_len: usize,
+    signature_public_len: usize,
+    /// `Nsk` and `Npk` (= `Nenc`) of the DHKEM.
+    hpke_private_len: usize,
+    hpke_public_len: usize,
+    /// X25519 or X448: any string of the right length is a key, and a
+    /// low-order share gives an all-zero DH output.
+    montgomery_kem: bool,
+    /// Ed25519 or Ed448 rather than ECDSA.
+    eddsa: bool,
+}
+
+fn expected(s: &dyn SuiteCrypto) -> Expected {
+    let (hash_len, aead_key_len) = match s.cipher_suite().0 {
+        1 | 2 => (32, 16),
+        3 => (32, 32),
+        4..=6 => (64, 32),
+        7 => (48, 32),
+        other => panic!("unexpected suite {other}"),
+    };
+    let (signature_private_len, signature_public_len, hpke_private_len, hpke_public_len) =
+        match s.cipher_suite().0 {
+            1 | 3 => (32, 32, 32, 32),
+            2 => (32, 65, 32, 65),
+            4 | 6 => (57, 57, 56, 56),
+            5 => (66, 133, 66, 133),
+            7 => (48, 97, 48, 97),
+            other => panic!("unexpected suite {other}"),
+        };
+    let montgomery = matches!(s.cipher_suite().0, 1 | 3 | 4 | 6);
+    Expected {
+        hash_len,
+        aead_key_len,
+        signature_private_len,
+        signature_public_len,
+        hpke_private_len,
+        hpke_public_len,
+        montgomery_kem: montgomery,
+        eddsa: montgomery,
+    }
+}
+
+fn is_ed25519(s: &dyn SuiteCrypto) -> bool {
+    matches!(s.cipher_suite().0, 1 | 3)
+}
+
+/// The NIST-curve suites (P-256, P-521, P-384): the suites whose keys have
+/// invalid scalars and invalid points to test.
+fn nist_suites() -> Vec<Arc<dyn SuiteCrypto>> {
+    suites()
+        .into_iter()
+        .filter(|s| !expected(&**s).montgomery_kem)
+        .collect()
+}
+
+/// An uncompressed SEC1 point that is not on the curve, and the compressed
+/// encoding of `pk` (RFC 9180 §7.1.1 and RFC 9420 §5.1.1 allow only the
+/// uncompressed form).
+fn bad_nist_points(pk: &[u8]) -> [Vec<u8>; 2] {
+    let coordinate_len = (pk.len() - 1) / 2;
+    let mut off_curve = vec![0x04];
+    off_curve.extend(std::iter::repeat_n(0x01, 2 * coordinate_len));
+    let mut compressed = vec![0x02 | (pk[pk.len() - 1] & 1)];
+    compressed.extend_from_slice(&pk[1..=coordinate_len]);
+    [off_curve, compressed]
 }
 
 #[test]
-fn provider_supports_exactly_suites_1_to_3() {
+fn provider_supports_all_seven_suites() {
     let provider = RustCryptoProvider;
     let ids = provider.supported_suites();
-    assert_eq!(ids, [CipherSuite(1), CipherSuite(2), CipherSuite(3)]);
+    assert_eq!(ids, (1..=7).map(CipherSuite).collect::<Vec<_>>());
     for id in ids {
         assert_eq!(provider.suite(id).unwrap().cipher_suite(), id);
     }
-    for id in [0, 4, 5, 6, 7, 0xffff] {
+    for id in [0, 8, 0x0a0a, 0xffff] {
         assert!(provider.suite(CipherSuite(id)).is_none(), "suite {id}");
     }
     for s in suites() {
-        assert_eq!(s.hash_len(), 32);
+        let want = expected(&*s);
+        assert_eq!(s.hash_len(), want.hash_len);
+        assert_eq!(s.hash(b"").len(), want.hash_len);
         assert_eq!(s.aead_nonce_len(), 12);
-        let key_len = if s.cipher_suite().0 == 3 { 32 } else { 16 };
-        assert_eq!(s.aead_key_len(), key_len);
+        assert_eq!(s.aead_key_len(), want.aead_key_len);
     }
 }
 
@@ -98,52 +168,79 @@ fn hash_mac_kdf_known_answers() {
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
     };
+    // Per hash: FIPS 180-2 "abc"; RFC 4231 test case 2; the inputs of RFC
+    // 5869 test case 1 (its outputs for SHA-256; for SHA-384 and SHA-512,
+    // which RFC 5869 does not cover, computed with Python's hmac module).
+    struct Answers {
+        abc: &'static str,
+        hmac: &'static str,
+        prk: &'static str,
+        okm: &'static str,
+    }
+    let answers = |hash_len| match hash_len {
+        32 => Answers {
+            abc: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            hmac: "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+            prk: "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5",
+            okm: "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf\
+                  34007208d5b887185865",
+        },
+        48 => Answers {
+            abc: "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed\
+                  8086072ba1e7cc2358baeca134c825a7",
+            hmac: "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e\
+                   8e2240ca5e69e2c78b3239ecfab21649",
+            prk: "704b39990779ce1dc548052c7dc39f303570dd13fb39f7acc564680bef80e8de\
+                  c70ee9a7e1f3e293ef68eceb072a5ade",
+            okm: "9b5097a86038b805309076a44b3a9f38063e25b516dcbf369f394cfab43685f7\
+                  48b6457763e4f0204fc5",
+        },
+        64 => Answers {
+            abc: "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a\
+                  2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+            hmac: "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554\
+                   9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
+            prk: "665799823737ded04a88e47e54a5890bb2c3d247c7a4254a8e61350723590a26\
+                  c36238127d8661b88cf80ef802d57e2f7cebcf1e00e083848be19929c61b4237",
+            okm: "832390086cda71fb47625bb5ceb168e4c8e26a1a16ed34d9fc7fe92c14815793\
+                  38da362cb8d9f925d7cb",
+        },
+        other => panic!("unexpected hash length {other}"),
+    };
+    let strip = |s: &str| hex(&s.split_whitespace().collect::<String>());
     for s in suites() {
-        // FIPS 180-2 "abc".
-        assert_eq!(
-            s.hash(b"abc"),
-            hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        );
-        // RFC 4231 test case 2.
+        let want = answers(s.hash_len());
+        assert_eq!(s.hash(b"abc"), strip(want.abc));
         assert_eq!(
             s.mac(b"Jefe", b"what do ya want for nothing?"),
-            hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+            strip(want.hmac)
         );
-        // RFC 5869 test case 1.
         let prk = s.kdf_extract(&hex("000102030405060708090a0b0c"), &[0x0b; 22]);
-        assert_eq!(
-            prk.as_bytes(),
-            hex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5")
-        );
+        assert_eq!(prk.as_bytes(), strip(want.prk));
         let okm = s
             .kdf_expand(prk.as_bytes(), &hex("f0f1f2f3f4f5f6f7f8f9"), 42)
             .unwrap();
-        assert_eq!(
-            okm.as_bytes(),
-            hex(
-                "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf\
-                 34007208d5b887185865"
-            )
-        );
+        assert_eq!(okm.as_bytes(), strip(want.okm));
     }
 }
 
 #[test]
 fn kdf_rejects_bad_lengths() {
     for s in suites() {
+        let nh = s.hash_len();
         let prk = s.kdf_extract(&[], b"ikm");
-        assert_eq!(prk.len(), 32);
+        assert_eq!(prk.len(), nh);
         assert_eq!(s.kdf_expand(prk.as_bytes(), b"", 0).unwrap().len(), 0);
         assert_eq!(
-            s.kdf_expand(prk.as_bytes(), b"", 255 * 32).unwrap().len(),
-            255 * 32
+            s.kdf_expand(prk.as_bytes(), b"", 255 * nh).unwrap().len(),
+            255 * nh
         );
         assert_eq!(
-            s.kdf_expand(prk.as_bytes(), b"", 255 * 32 + 1),
-            Err(CryptoError::KdfLength(255 * 32 + 1))
+            s.kdf_expand(prk.as_bytes(), b"", 255 * nh + 1),
+            Err(CryptoError::KdfLength(255 * nh + 1))
         );
         assert_eq!(
-            s.kdf_expand(&prk.as_bytes()[..31], b"", 32),
+            s.kdf_expand(&prk.as_bytes()[..nh - 1], b"", nh),
             Err(CryptoError::InvalidKey)
         );
         // ExpandWithLabel encodes the length as uint16.
@@ -161,13 +258,13 @@ fn sign_verify_roundtrip_and_tampering() {
         let mut rng = TestRng(1);
         let (sk, pk) = s.signature_key_pair(&mut rng).unwrap();
         assert_eq!(s.signature_public_key(sk.as_bytes()).unwrap(), pk);
-        let expected_pk_len = if is_p256(&*s) { 65 } else { 32 };
-        assert_eq!(pk.as_bytes().len(), expected_pk_len);
+        assert_eq!(pk.as_bytes().len(), expected(&*s).signature_public_len);
+        assert_eq!(sk.as_bytes().len(), expected(&*s).signature_private_len);
 
         let msg = b"the message to sign".to_vec();
         let sig = s.sign(sk.as_bytes(), &msg).unwrap();
         s.verify(pk.as_bytes(), &msg, &sig).unwrap();
-        // Both schemes are deterministic.
+        // Every scheme is deterministic.
         assert_eq!(s.sign(sk.as_bytes(), &msg).unwrap(), sig);
 
         for i in 0..sig.len() {
@@ -215,14 +312,15 @@ fn signature_keys_come_from_the_injected_rng() {
         assert_ne!(a.1, c.1);
         assert_eq!(s.signature_key_pair(&mut FailingRng), Err(CryptoError::Rng));
     }
-    // Ed25519 accepts any seed; 0xff.. is not a P-256 scalar, so a source
-    // stuck on it is reported rather than looping forever.
+    // EdDSA accepts any seed; 0xff.. is not a scalar below the order of any
+    // NIST curve (P-521 candidates are masked to 0x01ff.., still above n),
+    // so a source stuck on it is reported rather than looping forever.
     for s in suites() {
         let result = s.signature_key_pair(&mut ConstantRng(0xff));
-        if is_p256(&*s) {
-            assert_eq!(result, Err(CryptoError::Rng));
-        } else {
+        if expected(&*s).eddsa {
             assert!(result.is_ok());
+        } else {
+            assert_eq!(result, Err(CryptoError::Rng));
         }
     }
 }
@@ -236,7 +334,7 @@ fn ed25519_verification_is_strict() {
     identity[0] = 1;
     let mut sig = identity.to_vec();
     sig.extend_from_slice(&[0; 32]);
-    for s in suites().iter().filter(|s| !is_p256(&***s)) {
+    for s in suites().iter().filter(|s| is_ed25519(&***s)) {
         assert!(s.verify(&identity, b"anything", &sig).is_err());
     }
 }
@@ -272,21 +370,17 @@ fn signature_rejects_malformed_keys_and_signatures() {
             );
         }
     }
-    let p256 = RustCryptoProvider
-        .suite(CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256)
-        .unwrap();
-    // Scalars 0 and >= n; a point off the curve; a compressed point.
-    for sk in [[0u8; 32], [0xff; 32]] {
-        assert_eq!(p256.sign(&sk, b"m"), Err(CryptoError::InvalidKey));
-    }
-    let mut off_curve = vec![0x04];
-    off_curve.extend_from_slice(&[0x01; 64]);
-    let (_, pk) = p256.signature_key_pair(&mut TestRng(4)).unwrap();
-    let mut compressed = vec![0x02 | (pk.as_bytes()[64] & 1)];
-    compressed.extend_from_slice(&pk.as_bytes()[1..33]);
-    let sig = p256.sign(&[0x11; 32], b"m").unwrap();
-    for key in [off_curve, compressed] {
-        assert_eq!(p256.verify(&key, b"m", &sig), Err(CryptoError::InvalidKey));
+    // ECDSA: scalars 0 and >= n; a point off the curve; a compressed point.
+    for s in nist_suites() {
+        let (sk, pk) = s.signature_key_pair(&mut TestRng(4)).unwrap();
+        let len = sk.as_bytes().len();
+        for bad in [vec![0u8; len], vec![0xff; len]] {
+            assert_eq!(s.sign(&bad, b"m"), Err(CryptoError::InvalidKey));
+        }
+        let sig = s.sign(sk.as_bytes(), b"m").unwrap();
+        for key in bad_nist_points(pk.as_bytes()) {
+            assert_eq!(s.verify(&key, b"m", &sig), Err(CryptoError::InvalidKey));
+        }
     }
 }
 
@@ -324,10 +418,10 @@ fn hpke_roundtrip_and_tampering() {
         assert_eq!(open(&enc[..enc.len() - 1], info, aad, &ct), fail);
         let (other_sk, _) = s.hpke_derive_key_pair(b"other ikm").unwrap();
         assert_eq!(s.hpke_open(other_sk.as_bytes(), &enc, info, aad, &ct), fail);
-        // An all-zero X25519 share gives an all-zero DH output, which RFC
-        // 9180 requires rejecting.
-        if !is_p256(&*s) {
-            assert_eq!(open(&[0; 32], info, aad, &ct), fail);
+        // An all-zero X25519/X448 share gives an all-zero DH output, which
+        // RFC 9180 §7.1.4 requires rejecting.
+        if expected(&*s).montgomery_kem {
+            assert_eq!(open(&vec![0; enc.len()], info, aad, &ct), fail);
         }
 
         // Empty plaintext and a fresh seal per call.
@@ -366,9 +460,8 @@ fn hpke_derive_key_pair_is_deterministic_and_consistent() {
         let (sk, pk) = s.hpke_derive_key_pair(b"ikm").unwrap();
         let (sk2, pk2) = s.hpke_derive_key_pair(b"ikm").unwrap();
         assert_eq!((&sk, &pk), (&sk2, &pk2));
-        assert_eq!(sk.as_bytes().len(), 32);
-        let expected_pk_len = if is_p256(&*s) { 65 } else { 32 };
-        assert_eq!(pk.as_bytes().len(), expected_pk_len);
+        assert_eq!(sk.as_bytes().len(), expected(&*s).hpke_private_len);
+        assert_eq!(pk.as_bytes().len(), expected(&*s).hpke_public_len);
         assert_eq!(s.hpke_public_key(sk.as_bytes()).unwrap(), pk);
         let (sk3, pk3) = s.hpke_derive_key_pair(b"ikm2").unwrap();
         assert_ne!(sk3, sk);
@@ -402,22 +495,18 @@ fn hpke_rejects_malformed_keys() {
         }
         assert!(s.hpke_open(sk.as_bytes(), &enc, b"", b"", &ct).is_ok());
     }
-    let p256 = RustCryptoProvider
-        .suite(CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256)
-        .unwrap();
-    for sk in [[0u8; 32], [0xff; 32]] {
-        assert_eq!(p256.hpke_public_key(&sk), Err(CryptoError::InvalidKey));
-    }
-    let mut off_curve = vec![0x04];
-    off_curve.extend_from_slice(&[0x01; 64]);
-    let (_, pk) = p256.hpke_derive_key_pair(b"k").unwrap();
-    let mut compressed = vec![0x02 | (pk.as_bytes()[64] & 1)];
-    compressed.extend_from_slice(&pk.as_bytes()[1..33]);
-    for key in [off_curve, compressed] {
-        assert_eq!(
-            p256.hpke_seal(&key, b"", b"", b"x", &mut TestRng(1)),
-            Err(CryptoError::InvalidKey)
-        );
+    for s in nist_suites() {
+        let (sk, pk) = s.hpke_derive_key_pair(b"k").unwrap();
+        let len = sk.as_bytes().len();
+        for bad in [vec![0u8; len], vec![0xff; len]] {
+            assert_eq!(s.hpke_public_key(&bad), Err(CryptoError::InvalidKey));
+        }
+        for key in bad_nist_points(pk.as_bytes()) {
+            assert_eq!(
+                s.hpke_seal(&key, b"", b"", b"x", &mut TestRng(1)),
+                Err(CryptoError::InvalidKey)
+            );
+        }
     }
 }
 
@@ -438,7 +527,7 @@ fn hpke_export_sender_and_receiver_agree() {
             (b"info", b"context"),
             (b"", EXTERNAL_INIT),
         ] {
-            for length in [0, 1, 32, 64, 255 * 32] {
+            for length in [0, 1, 32, 64, 255 * s.hash_len()] {
                 let (enc, sent) = s
                     .hpke_export_sender(pk.as_bytes(), info, context, length, &mut rng)
                     .unwrap();
@@ -507,8 +596,7 @@ fn external_init_follows_section_8_3() {
             .external_init_sender(&external_pub, &mut TestRng(30))
             .unwrap();
         assert_eq!(init_secret.len(), suite.hash_len());
-        let expected_enc_len = if is_p256(&*s) { 65 } else { 32 };
-        assert_eq!(kem_output.len(), expected_enc_len);
+        assert_eq!(kem_output.len(), expected(&*s).hpke_public_len);
         assert_eq!(
             suite
                 .external_init_receiver(&external_priv, &kem_output)
@@ -543,7 +631,7 @@ fn hpke_export_tampering_changes_or_rejects() {
         let (sk, pk) = suite.derive_key_pair(b"tamper").unwrap();
         let (enc, secret) = suite.external_init_sender(&pk, &mut TestRng(40)).unwrap();
         // Export has no tag: a tampered enc is either rejected as malformed
-        // (e.g. not a P-256 point) or yields an unrelated secret.
+        // (e.g. not a point on a NIST curve) or yields an unrelated secret.
         let mut rejected = 0;
         for bit in 0..8 * enc.len() {
             match suite.external_init_receiver(&sk, &flipped(&enc, bit)) {
@@ -554,9 +642,9 @@ fn hpke_export_tampering_changes_or_rejects() {
                 }
             }
         }
-        if !is_p256(&*s) {
-            // Every 32-byte string is an X25519 share except those giving
-            // an all-zero DH output.
+        if expected(&*s).montgomery_kem {
+            // Every string of the right length is an X25519/X448 share
+            // except those giving an all-zero DH output.
             assert_eq!(rejected, 0);
         }
         let fail = Err(CryptoError::DecryptionFailed);
@@ -568,9 +656,9 @@ fn hpke_export_tampering_changes_or_rejects() {
         let mut longer = enc.clone();
         longer.push(0);
         assert_eq!(suite.external_init_receiver(&sk, &longer), fail);
-        if !is_p256(&*s) {
-            // All-zero X25519 share: all-zero DH output, rejected by RFC 9180.
-            assert_eq!(suite.external_init_receiver(&sk, &[0; 32]), fail);
+        if expected(&*s).montgomery_kem {
+            // All-zero share: all-zero DH output, rejected by RFC 9180.
+            assert_eq!(suite.external_init_receiver(&sk, &vec![0; enc.len()]), fail);
         }
         // The wrong private key derives a different secret.
         let (other_sk, _) = suite.derive_key_pair(b"someone else").unwrap();
@@ -634,15 +722,15 @@ fn hpke_export_rejects_malformed_keys_and_lengths() {
                 Err(CryptoError::InvalidKey)
             );
         }
-        if !is_p256(&*s) {
-            // The all-zero X25519 key gives an all-zero DH output.
+        if expected(&*s).montgomery_kem {
+            // The all-zero key gives an all-zero DH output.
             assert_eq!(
-                suite.external_init_sender(&HpkePublicKey(vec![0; 32]), &mut TestRng(1)),
+                suite.external_init_sender(&HpkePublicKey(vec![0; pk_len]), &mut TestRng(1)),
                 Err(CryptoError::EncryptionFailed)
             );
         }
         // Context.Export is limited to 255 * Nh bytes (RFC 9180 §5.3).
-        let too_long = 255 * 32 + 1;
+        let too_long = 255 * s.hash_len() + 1;
         assert_eq!(
             s.hpke_export_sender(pk.as_bytes(), b"", b"", too_long, &mut TestRng(1)),
             Err(CryptoError::KdfLength(too_long))
@@ -660,39 +748,36 @@ fn hpke_export_rejects_malformed_keys_and_lengths() {
                 .is_ok()
         );
     }
-    let p256 = RustCryptoProvider
-        .suite(CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256)
-        .unwrap();
-    let (_, pk) = p256.hpke_derive_key_pair(b"k").unwrap();
-    let (enc, _) = p256
-        .hpke_export_sender(pk.as_bytes(), b"", b"", 32, &mut TestRng(61))
-        .unwrap();
-    // Scalars 0 and >= n.
-    for sk in [[0u8; 32], [0xff; 32]] {
-        assert_eq!(
-            p256.hpke_export_receiver(&sk, &enc, b"", b"", 32),
-            Err(CryptoError::InvalidKey)
-        );
-    }
-    // A point off the curve and a compressed point, as key and as enc.
-    let mut off_curve = vec![0x04];
-    off_curve.extend_from_slice(&[0x01; 64]);
-    let mut compressed = vec![0x02 | (pk.as_bytes()[64] & 1)];
-    compressed.extend_from_slice(&pk.as_bytes()[1..33]);
-    let (sk, _) = p256.hpke_derive_key_pair(b"k").unwrap();
-    for key in [off_curve, compressed] {
-        assert_eq!(
-            p256.hpke_export_sender(&key, b"", b"", 32, &mut TestRng(1)),
-            Err(CryptoError::InvalidKey)
-        );
-        assert_eq!(
-            p256.hpke_export_receiver(sk.as_bytes(), &key, b"", b"", 32),
-            Err(CryptoError::DecryptionFailed)
-        );
+    for s in nist_suites() {
+        let (sk, pk) = s.hpke_derive_key_pair(b"k").unwrap();
+        let (enc, _) = s
+            .hpke_export_sender(pk.as_bytes(), b"", b"", 32, &mut TestRng(61))
+            .unwrap();
+        // Scalars 0 and >= n.
+        let len = sk.as_bytes().len();
+        for bad in [vec![0u8; len], vec![0xff; len]] {
+            assert_eq!(
+                s.hpke_export_receiver(&bad, &enc, b"", b"", 32),
+                Err(CryptoError::InvalidKey)
+            );
+        }
+        // A point off the curve and a compressed point, as key and as enc.
+        for key in bad_nist_points(pk.as_bytes()) {
+            assert_eq!(
+                s.hpke_export_sender(&key, b"", b"", 32, &mut TestRng(1)),
+                Err(CryptoError::InvalidKey)
+            );
+            assert_eq!(
+                s.hpke_export_receiver(sk.as_bytes(), &key, b"", b"", 32),
+                Err(CryptoError::DecryptionFailed)
+            );
+        }
     }
 }
 
 mod batch;
+mod hpke_differential;
+mod hpke_prepared;
 
 #[test]
 fn labelled_operations_refuse_inputs_too_long_to_encode() {
