@@ -12,6 +12,7 @@ use crate::group::engine::{CachedProposal, GroupState};
 use crate::group::proposal_rules::validate_proposal;
 use crate::group::proposals::{Proposal, ProposalType};
 use crate::tree::math::LeafIndex;
+use crate::tree::ratchet_tree::RatchetTree;
 
 /// A cached proposal a commit did not cover, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,7 +43,8 @@ pub struct Selection {
 #[derive(Default)]
 struct Claims {
     touched: HashSet<LeafIndex>,
-    removed: HashSet<LeafIndex>,
+    /// Signature keys of the members removed so far.
+    removed_keys: HashSet<Vec<u8>>,
     add_keys: HashSet<Vec<u8>>,
     psk_ids: HashSet<crate::schedule::PreSharedKeyId>,
     extensions: bool,
@@ -60,7 +62,7 @@ impl GroupState {
         let own = self.own_leaf();
         let mut claims = Claims::default();
         for p in by_value {
-            claims.claim(p, Sender::Member(own));
+            claims.claim(self.tree(), p, Sender::Member(own));
         }
         let cached: Vec<&CachedProposal> = self.proposals.iter().collect();
         let mut chosen = vec![false; cached.len()];
@@ -91,7 +93,7 @@ impl GroupState {
                 });
                 match conflict {
                     None => {
-                        claims.claim(&c.proposal, c.sender);
+                        claims.claim(self.tree(), &c.proposal, c.sender);
                         chosen[i] = true;
                     }
                     Some(reason) => left_out.push(LeftOut {
@@ -146,9 +148,7 @@ impl GroupState {
                 if claims.add_keys.contains(key.as_bytes()) {
                     Some("another Add of the same client is covered (§12.2)".into())
                 } else if tree.contains_signature_key(key)
-                    && !tree
-                        .members()
-                        .any(|(l, n)| claims.removed.contains(&l) && &n.signature_key == key)
+                    && !claims.removed_keys.contains(key.as_bytes())
                 {
                     Some("the client is already a member (§12.2)".into())
                 } else {
@@ -172,12 +172,15 @@ impl GroupState {
 }
 
 impl Claims {
-    fn claim(&mut self, p: &Proposal, sender: Sender) {
+    fn claim(&mut self, tree: &RatchetTree, p: &Proposal, sender: Sender) {
         self.count += 1;
         match p {
             Proposal::Remove(r) => {
                 self.touched.insert(r.removed);
-                self.removed.insert(r.removed);
+                if let Some(leaf) = tree.leaf(r.removed) {
+                    self.removed_keys
+                        .insert(leaf.signature_key.as_bytes().to_vec());
+                }
             }
             Proposal::Update(_) => {
                 if let Sender::Member(l) = sender {
