@@ -42,9 +42,9 @@ fn pump(ds: &mut DeliveryService, members: &mut [Member]) -> arbor_mls::Result<(
                 }
                 Ok(Event::Commit {
                     staged,
-                    discarded_own,
+                    supersedes_own,
                 }) => {
-                    if discarded_own {
+                    if supersedes_own {
                         println!(
                             "  {:>7}: our pending commit lost the race and was discarded",
                             m.name

@@ -17,6 +17,9 @@ pub enum ErrorCategory {
     ApiMisuse,
     /// A cryptographic operation failed (bad signature, tag, key).
     Crypto,
+    /// The application's credential validator refused a credential: the
+    /// message or join was dropped, nothing changed.
+    Rejected,
     /// The storage backend failed.
     Storage,
     /// An internal invariant was broken: a bug in this library.
@@ -47,6 +50,31 @@ pub enum Error {
         /// What exactly was wrong, naming leaf, epoch or field.
         detail: String,
     },
+    /// The application's [`CredentialValidator`](crate::group::authorization::CredentialValidator)
+    /// refused a credential, or a change of credential. The message or
+    /// join was dropped and the group is unchanged.
+    #[error("credential rejected (RFC 9420 {rule}, {purpose:?}{}): {rejection}", leaf.map(|l| format!(", leaf {}", l.0)).unwrap_or_default())]
+    Rejected {
+        /// The RFC section that requires the decision (`"§5.3.1"` or
+        /// `"§12.4.3.2"`).
+        rule: &'static str,
+        /// Why the validator was asked.
+        purpose: crate::group::authorization::CredentialUse,
+        /// The leaf concerned, if any.
+        leaf: Option<crate::tree::math::LeafIndex>,
+        /// The validator's reason.
+        rejection: crate::group::authorization::Rejection,
+    },
+    /// A configured resource limit would be exceeded (see `GroupConfig`);
+    /// nothing changed. The limit, its value and what to do are named.
+    #[error("limit exceeded: {0}")]
+    Limit(String),
+    /// A message already processed, received again: a replayed
+    /// PublicMessage proposal, or our own proposal echoed back by the
+    /// delivery service (it was cached when we sent it). Nothing changed;
+    /// drop it.
+    #[error("replayed message: {0}")]
+    Replay(String),
     /// Something valid that is not supported here (e.g. a cipher suite).
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -72,10 +100,12 @@ impl Error {
     pub fn category(&self) -> ErrorCategory {
         match self {
             Self::Malformed { .. } => ErrorCategory::MalformedInput,
-            Self::Protocol { .. } => ErrorCategory::ProtocolViolation,
+            Self::Protocol { .. } | Self::Replay(_) => ErrorCategory::ProtocolViolation,
+            Self::Limit(_) => ErrorCategory::Unsupported,
             Self::Unsupported(_) => ErrorCategory::Unsupported,
             Self::Misuse(_) | Self::Encode(_) => ErrorCategory::ApiMisuse,
             Self::Crypto(_) => ErrorCategory::Crypto,
+            Self::Rejected { .. } => ErrorCategory::Rejected,
             Self::Storage(_) => ErrorCategory::Storage,
             Self::Internal(_) => ErrorCategory::Internal,
         }
@@ -86,6 +116,20 @@ impl Error {
         Self::Protocol {
             rule,
             detail: detail.into(),
+        }
+    }
+
+    /// The validator refused a credential asked about in `cx`.
+    pub fn rejected(
+        rule: &'static str,
+        cx: &crate::group::authorization::ValidationContext<'_>,
+        rejection: crate::group::authorization::Rejection,
+    ) -> Self {
+        Self::Rejected {
+            rule,
+            purpose: cx.purpose,
+            leaf: cx.leaf,
+            rejection,
         }
     }
 

@@ -478,12 +478,12 @@ impl World {
                 }
                 Ok(Event::Commit {
                     staged,
-                    discarded_own,
+                    supersedes_own,
                 }) => {
                     assert_ne!(id, from, "{step}: committer {id} did not see its echo");
                     assert_eq!(
-                        discarded_own, had_pending,
-                        "{step}: member {id}: discarded_own"
+                        supersedes_own, had_pending,
+                        "{step}: member {id}: supersedes_own"
                     );
                     let summary = &staged.summary;
                     assert_eq!(summary.committer, Sender::Member(committer_leaf));

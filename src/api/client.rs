@@ -14,6 +14,7 @@ use crate::crypto::{
     SignaturePublicKey, Suite,
 };
 use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::group::authorization::Authority;
 use crate::group::engine::GroupState;
 use crate::group::extensions::Extension;
 use crate::group::join::JoinInputs;
@@ -24,6 +25,13 @@ use crate::schedule::PreSharedKeyId;
 use crate::tree::leaf_node::{Capabilities, Lifetime};
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
+
+/// A tree the application passes along with a Welcome or GroupInfo,
+/// size-checked before it is built.
+fn given_tree(bytes: &[u8], max_leaves: u32) -> Result<RatchetTree> {
+    let wire: crate::tree::nodes::RatchetTreeWire = decode_exact("ratchet tree", bytes)?;
+    crate::group::join::tree_from_wire(wire, max_leaves)
+}
 
 /// The time, injected: seconds since the Unix epoch.
 pub trait Clock: Send + Sync {
@@ -281,34 +289,22 @@ impl Client {
         )
     }
 
-    /// Wraps a group state this client joined or created. On joins,
-    /// §5.3.1: every member's credential is validated first.
-    fn adopt(
-        &self,
-        state: GroupState,
-        rng: Box<dyn RandomSource>,
-        validate_members: bool,
-    ) -> Result<Group> {
-        if validate_members {
-            for (leaf, node) in state.tree().members() {
-                self.validator
-                    .validate(&node.credential, &node.signature_key)
-                    .map_err(|why| {
-                        Error::protocol(
-                            "§5.3.1",
-                            format!("credential of leaf {} rejected: {why}", leaf.0),
-                        )
-                    })?;
-            }
-        }
-        Ok(Group::new(
+    /// Wraps a group state this client joined or created. The engine
+    /// validated every member of a joined tree (§5.3.1) with
+    /// [`Self::authority`].
+    fn adopt(&self, state: GroupState, rng: Box<dyn RandomSource>) -> Group {
+        Group::new(
             state,
             self.signer.clone(),
             self.clock.clone(),
             rng,
-            self.validator.clone(),
             self.psks.clone(),
-        ))
+        )
+    }
+
+    /// The application's validator, as the engine holds it.
+    fn authority(&self) -> Authority {
+        Authority::new(self.validator.clone())
     }
 
     /// Creates a group with this client as its only member (§11).
@@ -335,8 +331,9 @@ impl Client {
             kp.leaf_node,
             private.encryption_key,
             &mut *rng,
-        )?;
-        self.adopt(state, rng, false)
+        )?
+        .with_authority(self.authority());
+        Ok(self.adopt(state, rng))
     }
 
     /// Joins a group from a Welcome (an MLSMessage); `ratchet_tree` is the
@@ -360,7 +357,10 @@ impl Client {
         let MlsMessageBody::GroupInfo(info) = message.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
         };
-        let tree = ratchet_tree.map(RatchetTree::from_bytes).transpose()?;
+        let config = GroupConfig::default();
+        let tree = ratchet_tree
+            .map(|bytes| given_tree(bytes, config.max_leaves))
+            .transpose()?;
         let mut rng = self.group_rng()?;
         let (state, commit) = GroupState::external_join(
             &self.suite,
@@ -376,11 +376,12 @@ impl Client {
                 signer: &self.signer,
                 remove: remove_old_leaf,
                 now: self.clock.now(),
-                config: GroupConfig::default(),
+                config,
+                authority: self.authority(),
             },
             &mut *rng,
         )?;
-        Ok((self.adopt(state, rng, true)?, commit))
+        Ok((self.adopt(state, rng), commit))
     }
 
     /// [`Self::join`] with a group policy.
@@ -390,22 +391,33 @@ impl Client {
         ratchet_tree: Option<&[u8]>,
         config: GroupConfig,
     ) -> Result<Group> {
-        self.join_inner(welcome, ratchet_tree, config, PskUse::Normal)
-            .map(|(g, _)| g)
+        self.join_inner(
+            welcome,
+            ratchet_tree,
+            config,
+            PskUse::Normal,
+            &|_, _| Ok(()),
+        )
     }
 
+    /// Joins from a Welcome. `check` sees the group and the PSKs the Welcome
+    /// named and may refuse them (reinit and branch rules); the key package
+    /// is consumed only once every check passed.
     pub(crate) fn join_inner(
         &mut self,
         welcome: &[u8],
         ratchet_tree: Option<&[u8]>,
         config: GroupConfig,
         psk_use: PskUse,
-    ) -> Result<(Group, Vec<PreSharedKeyId>)> {
+        check: &dyn Fn(&Group, &[PreSharedKeyId]) -> Result<()>,
+    ) -> Result<Group> {
         let message: MlsMessage = decode_exact("MLSMessage", welcome)?;
         let MlsMessageBody::Welcome(welcome) = message.body else {
             return Err(Error::Misuse("expected a Welcome message".into()));
         };
-        let tree = ratchet_tree.map(RatchetTree::from_bytes).transpose()?;
+        let tree = ratchet_tree
+            .map(|bytes| given_tree(bytes, config.max_leaves))
+            .transpose()?;
         // §12.4.3.1: the Welcome names our key package by reference.
         let kp_ref = welcome
             .secrets
@@ -420,7 +432,7 @@ impl Client {
             .key_packages
             .get(&kp_ref)
             .ok_or(Error::Internal("key package vanished"))?;
-        let (state, psks) = GroupState::join_reporting_psks(
+        let (state, psks) = GroupState::join_authorized(
             &self.suite,
             JoinInputs {
                 welcome: &welcome,
@@ -432,14 +444,16 @@ impl Client {
                 config,
                 psk_use,
             },
+            self.authority(),
         )?;
         let last_resort = stored.last_resort;
         let rng = self.group_rng()?;
-        let group = self.adopt(state, rng, true)?;
+        let group = self.adopt(state, rng);
+        check(&group, &psks)?;
         if !last_resort {
             // §16.8: a key package is used once; delete its private keys.
             self.key_packages.remove(&kp_ref);
         }
-        Ok((group, psks))
+        Ok(group)
     }
 }

@@ -127,27 +127,30 @@ impl Client {
             .clone();
         let (id, epoch, psk) = old.resumption();
         self.psks.resumption.insert((id.clone(), epoch), psk);
-        let (group, psks) = self.join_inner(
+        self.join_inner(
             welcome,
             ratchet_tree,
             GroupConfig::default(),
             PskUse::Reinit,
-        )?;
-        let ctx = group.state().context();
-        // §11.2: the new group matches the ReInit and starts at epoch 1.
-        if ctx.epoch != 1
-            || ctx.group_id != reinit.group_id
-            || ctx.version != reinit.version
-            || ctx.cipher_suite != reinit.cipher_suite
-            || ctx.extensions != reinit.extensions
-            || !links_to(&psks, (&id, epoch), ResumptionPskUsage::Reinit)
-        {
-            return Err(Error::protocol(
-                "§11.2",
-                "the Welcome does not continue the reinitialized group",
-            ));
-        }
-        Ok(group)
+            &|group, psks| {
+                let ctx = group.state().context();
+                // §11.2: the new group matches the ReInit and starts at
+                // epoch 1.
+                if ctx.epoch != 1
+                    || ctx.group_id != reinit.group_id
+                    || ctx.version != reinit.version
+                    || ctx.cipher_suite != reinit.cipher_suite
+                    || ctx.extensions != reinit.extensions
+                    || !links_to(psks, (&id, epoch), ResumptionPskUsage::Reinit)
+                {
+                    return Err(Error::protocol(
+                        "§11.2",
+                        "the Welcome does not continue the reinitialized group",
+                    ));
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Joins a subgroup branched from `old`, checking what §11.3 requires:
@@ -162,30 +165,34 @@ impl Client {
     ) -> Result<Group> {
         let (id, epoch, psk) = old.resumption();
         self.psks.resumption.insert((id.clone(), epoch), psk);
-        let (group, psks) = self.join_inner(
+        self.join_inner(
             welcome,
             ratchet_tree,
             GroupConfig::default(),
             PskUse::Branch,
-        )?;
-        let ctx = group.state().context();
-        let old_ctx = old.state().context();
-        let old_members = old.members();
-        let members_match = group
-            .members()
-            .iter()
-            .all(|m| old_members.iter().any(|o| o.credential == m.credential));
-        if ctx.epoch != 1
-            || ctx.version != old_ctx.version
-            || ctx.cipher_suite != old_ctx.cipher_suite
-            || !members_match
-            || !links_to(&psks, (&id, epoch), ResumptionPskUsage::Branch)
-        {
-            return Err(Error::protocol(
-                "§11.3",
-                "the Welcome is not a subgroup branched from this group",
-            ));
-        }
-        Ok(group)
+            &|group, psks| {
+                let ctx = group.state().context();
+                let old_ctx = old.state().context();
+                let old_members = old.members();
+                let known: std::collections::HashSet<_> =
+                    old_members.iter().map(|o| &o.credential).collect();
+                let members_match = group
+                    .members()
+                    .iter()
+                    .all(|m| known.contains(&m.credential));
+                if ctx.epoch != 1
+                    || ctx.version != old_ctx.version
+                    || ctx.cipher_suite != old_ctx.cipher_suite
+                    || !members_match
+                    || !links_to(psks, (&id, epoch), ResumptionPskUsage::Branch)
+                {
+                    return Err(Error::protocol(
+                        "§11.3",
+                        "the Welcome is not a subgroup branched from this group",
+                    ));
+                }
+                Ok(())
+            },
+        )
     }
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use crate::api::authentication::CredentialValidator;
 use crate::api::client::Clock;
 use crate::codec::{decode_exact as decode, encode};
 use crate::crypto::credential::Credential;
@@ -12,10 +11,12 @@ use crate::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
     sign_content, to_public_message,
 };
+use crate::group::authorization::{CredentialUse, ValidationContext};
 use crate::group::commit_create::CommitParams;
-use crate::group::commit_stage::{CommitSummary, StagedCommit};
+use crate::group::commit_stage::StagedCommit;
 use crate::group::engine::{CachedProposal, GroupState, Received};
 use crate::group::extensions::{Extension, ExtensionType, ExternalPub};
+use crate::group::proposal_select::{LeftOut, Selection};
 use crate::group::proposals::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
 };
@@ -45,6 +46,9 @@ pub struct CommitOutput {
     pub commit: Vec<u8>,
     /// The Welcome (MLSMessage) for added members, if any.
     pub welcome: Option<Vec<u8>>,
+    /// Cached proposals this commit could not cover because they conflict
+    /// with ones it does (§12.2), each with the reason.
+    pub left_out: Vec<LeftOut>,
 }
 
 /// The outcome of [`Group::process`].
@@ -71,9 +75,10 @@ pub enum Event {
     Commit {
         /// The staged commit.
         staged: Box<StagedCommit>,
-        /// Our own pending commit for this epoch lost to this one and was
-        /// discarded.
-        discarded_own: bool,
+        /// We have a pending commit for this epoch: merging this one
+        /// discards it (it stays pending until then, so a commit that is
+        /// staged but never merged does not cost us ours).
+        supersedes_own: bool,
     },
     /// The delivery service echoed our pending commit; it is merged.
     OwnCommitMerged {
@@ -115,7 +120,6 @@ pub struct Group {
     signer: SignaturePrivateKey,
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
-    validator: Arc<dyn CredentialValidator>,
     psks: PskMap,
     pending: Option<Pending>,
     settings: GroupSettings,
@@ -138,7 +142,6 @@ impl Group {
         signer: SignaturePrivateKey,
         clock: Arc<dyn Clock>,
         rng: Box<dyn RandomSource>,
-        validator: Arc<dyn CredentialValidator>,
         psks: PskMap,
     ) -> Self {
         Self {
@@ -146,7 +149,6 @@ impl Group {
             signer,
             clock,
             rng,
-            validator,
             psks,
             pending: None,
             settings: GroupSettings::default(),
@@ -279,15 +281,24 @@ impl Group {
         }
     }
 
-    fn check_credential(&self, leaf: &LeafNode, what: &str) -> Result<()> {
-        self.validator
-            .validate(&leaf.credential, &leaf.signature_key)
-            .map_err(|why| Error::protocol("§5.3.1", format!("{what}: credential rejected: {why}")))
+    /// §5.3.1: a key package we are about to add is validated first.
+    fn check_key_package(&self, leaf: &LeafNode) -> Result<()> {
+        self.state.authority().check(
+            ValidationContext {
+                purpose: CredentialUse::KeyPackage,
+                group_id: self.group_id(),
+                epoch: self.epoch(),
+                leaf: None,
+            },
+            &leaf.credential,
+            &leaf.signature_key,
+        )
     }
 
-    /// Commits `by_value` proposals plus, when `include_cached`, every
-    /// proposal received this epoch. `force_path` adds an UpdatePath even
-    /// when no proposal requires one.
+    /// Commits `by_value` proposals plus, when `include_cached`, the
+    /// proposals received this epoch that do not conflict with them or each
+    /// other (see [`Self::commit`]). `force_path` adds an UpdatePath even
+    /// when no proposal requires one. The commit becomes pending.
     pub fn commit_with(
         &mut self,
         by_value: Vec<Proposal>,
@@ -303,8 +314,9 @@ impl Group {
         )
     }
 
-    /// Commits `by_value` proposals plus, when `include_cached`, every
-    /// proposal received this epoch. The commit becomes pending: merge it
+    /// Commits `by_value` proposals plus, when `include_cached`, the
+    /// non-conflicting proposals received this epoch. The commit becomes
+    /// pending: merge it
     /// when the delivery service echoes it ([`Self::process`] does that) or
     /// discard it. A new commit replaces a pending one.
     /// `extra_psks` are injected without proposals (the resumption PSK that
@@ -317,23 +329,14 @@ impl Group {
         extra_psks: Vec<PreSharedKeyId>,
         psk_use: PskUse,
     ) -> Result<CommitOutput> {
-        let by_reference = if include_cached {
-            self.state
-                .proposals()
-                .iter()
-                .filter(|p| match (&p.proposal, p.sender) {
-                    // §12.2: the committer cannot cover its own Update.
-                    (Proposal::Update(_), Sender::Member(l)) => l != self.state.own_leaf(),
-                    _ => true,
-                })
-                .map(|p| p.reference.clone())
-                .collect()
+        let selection = if include_cached {
+            self.state.select_proposals(&by_value)
         } else {
-            Vec::new()
+            Selection::default()
         };
         let params = CommitParams {
             by_value,
-            by_reference,
+            by_reference: selection.references,
             force_path,
             wire_format: self.handshake_format(),
             ratchet_tree_in_welcome: self.settings.ratchet_tree_in_welcome,
@@ -350,6 +353,7 @@ impl Group {
         let output = CommitOutput {
             commit: created.message.clone(),
             welcome: created.welcome,
+            left_out: selection.left_out,
         };
         self.pending = Some(Pending {
             message: created.message,
@@ -366,7 +370,7 @@ impl Group {
             let MlsMessageBody::KeyPackage(kp) = message.body else {
                 return Err(Error::Misuse("expected a KeyPackage message".into()));
             };
-            self.check_credential(&kp.leaf_node, "new member")?;
+            self.check_key_package(&kp.leaf_node)?;
             adds.push(Proposal::Add(Add { key_package: *kp }));
         }
         self.commit_with(adds, false, false)
@@ -386,7 +390,9 @@ impl Group {
         self.commit_with(Vec::new(), false, true)
     }
 
-    /// Commits every proposal received this epoch.
+    /// Commits the proposals received this epoch: every one that still
+    /// leaves a valid list (§12.2, §12.4; Removes win over Updates of the
+    /// same leaf). The others are reported in [`CommitOutput::left_out`].
     pub fn commit(&mut self) -> Result<CommitOutput> {
         self.commit_with(Vec::new(), true, false)
     }
@@ -447,7 +453,7 @@ impl Group {
         let MlsMessageBody::KeyPackage(kp) = message.body else {
             return Err(Error::Misuse("expected a KeyPackage message".into()));
         };
-        self.check_credential(&kp.leaf_node, "new member")?;
+        self.check_key_package(&kp.leaf_node)?;
         self.propose(Proposal::Add(Add { key_package: *kp }))
     }
 
@@ -648,7 +654,8 @@ impl Group {
 
     /// Processes a message from the delivery service. Recognises our own
     /// pending commit echoed back and merges it; a valid commit from someone
-    /// else discards our pending one (reported in the event).
+    /// else is staged, and merging it discards our pending one (reported in
+    /// the event).
     pub fn process(&mut self, message: &[u8]) -> Result<Event> {
         if let Some(pending) = &self.pending
             && pending.message == message
@@ -667,80 +674,24 @@ impl Group {
                 data,
                 authenticated_data,
             }),
-            Received::Proposal(p) => {
-                // §5.3.1: an external sender's credential is validated too.
-                if let Sender::External(i) = p.sender {
-                    let senders: Vec<crate::group::extensions::ExternalSender> =
-                        crate::group::extensions::decode_extension(
-                            &self.state.context().extensions,
-                            ExtensionType::EXTERNAL_SENDERS,
-                            "external_senders",
-                        )?
-                        .unwrap_or_default();
-                    if let Some(s) = senders.get(i as usize) {
-                        self.validator
-                            .validate(&s.credential, &s.signature_key)
-                            .map_err(|why| {
-                                Error::protocol(
-                                    "§5.3.1",
-                                    format!("external sender {i}: credential rejected: {why}"),
-                                )
-                            })?;
-                    }
-                }
-                if let Proposal::Add(Add { key_package }) = &p.proposal {
-                    self.check_credential(&key_package.leaf_node, "proposed member")?;
-                }
-                if let Proposal::Update(Update { leaf_node }) = &p.proposal {
-                    self.check_credential(leaf_node, "updated member")?;
-                }
-                Ok(Event::Proposal {
-                    sender: p.sender,
-                    proposal: Box::new(p.proposal),
-                })
-            }
-            Received::Commit(staged) => {
-                self.check_commit_credentials(&staged.summary, &staged)?;
-                let discarded_own = self.pending.take().is_some();
-                Ok(Event::Commit {
-                    staged,
-                    discarded_own,
-                })
-            }
+            Received::Proposal(p) => Ok(Event::Proposal {
+                sender: p.sender,
+                proposal: Box::new(p.proposal),
+            }),
+            Received::Commit(staged) => Ok(Event::Commit {
+                staged,
+                supersedes_own: self.pending.is_some(),
+            }),
         }
     }
 
-    /// §5.3.1: credentials of members that a commit adds or whose leaf it
-    /// replaces.
-    fn check_commit_credentials(
-        &self,
-        summary: &CommitSummary,
-        staged: &StagedCommit,
-    ) -> Result<()> {
-        let Some(tree) = staged.next_tree() else {
-            return Ok(());
-        };
-        let committer = match summary.committer {
-            Sender::Member(l) => Some(l),
-            _ => summary.external_joiner,
-        };
-        for leaf in summary
-            .added
-            .iter()
-            .chain(&summary.updated)
-            .chain(committer.as_ref())
-        {
-            if let Some(node) = tree.leaf(*leaf) {
-                self.check_credential(node, &format!("leaf {}", leaf.0))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Merges a commit staged by [`Self::process`].
+    /// Merges a commit staged by [`Self::process`] in this group's current
+    /// epoch (any other is refused, changing nothing). Our pending commit,
+    /// which lost to it, is discarded.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        self.state.merge(staged)?;
         self.pending = None;
-        self.state.merge(staged)
+        Ok(())
     }
 
     /// Merges our pending commit (e.g. once the delivery service accepted
@@ -773,6 +724,42 @@ impl Group {
             .suite
             .primitives()
             .signature_public_key(self.signer.as_bytes())?)
+    }
+
+    /// Frames `content` as a PublicMessage from this member in the current
+    /// epoch, signed and with a valid membership tag (a commit gets a dummy
+    /// confirmation tag). For fuzzing the semantic rules behind the
+    /// signature: it signs whatever it is given, valid or not.
+    #[cfg(feature = "test-support")]
+    pub fn dangerous_frame_as_member(&self, content: Content) -> Result<Vec<u8>> {
+        let state = &self.state.epoch;
+        let is_commit = matches!(content, Content::Commit(_));
+        let framed = FramedContent {
+            group_id: state.context.group_id.clone(),
+            epoch: state.context.epoch,
+            sender: Sender::Member(state.own_leaf()),
+            authenticated_data: Vec::new(),
+            content,
+        };
+        let mut signed = sign_content(
+            &self.state.suite,
+            WireFormat::PUBLIC_MESSAGE,
+            framed,
+            &state.context,
+            &self.signer,
+        )?;
+        if is_commit {
+            signed.auth.confirmation_tag = Some(vec![0; self.state.suite.hash_len()]);
+        }
+        let message = to_public_message(
+            &self.state.suite,
+            signed,
+            &state.keys.membership_key,
+            &state.context,
+        )?;
+        Ok(encode(&MlsMessage::new(MlsMessageBody::PublicMessage(
+            Box::new(message),
+        )))?)
     }
 
     /// Decodes an MLSMessage (e.g. to route it by group id and epoch).

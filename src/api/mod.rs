@@ -11,13 +11,18 @@ mod continuation;
 pub mod external_sender;
 pub mod group;
 
-pub use authentication::{AcceptBasic, CredentialValidator};
+pub use crate::group::proposal_select::LeftOut;
+pub use authentication::{
+    AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
+};
 pub use client::{
     Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
 
+#[cfg(test)]
+mod lifecycle_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]

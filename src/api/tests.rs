@@ -114,9 +114,9 @@ fn pending_commit_never_wedges_the_group() {
     match b.process(&carol_commit.commit).unwrap() {
         Event::Commit {
             staged,
-            discarded_own,
+            supersedes_own,
         } => {
-            assert!(discarded_own);
+            assert!(supersedes_own);
             b.merge(*staged).unwrap();
         }
         other => panic!("{other:?}"),

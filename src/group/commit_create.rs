@@ -8,16 +8,19 @@ use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat,
     encrypt_private, sign_content, to_public_message,
 };
+use crate::group::authorization::Scope;
 use crate::group::commit::Commit;
 use crate::group::commit::HpkeCiphertext;
-use crate::group::commit_stage::{CommitSummary, StagedCommit};
+use crate::group::commit_stage::{CommitSummary, StagedCommit, StagedFrom};
 use crate::group::engine::{GroupState, ProposalCache};
 use crate::group::extensions::{Extension, ExtensionType, check_unique_types};
 use crate::group::key_package::KeyPackage;
 use crate::group::proposal_rules::{ProposalWithSender, apply_list, check_list};
 use crate::group::proposals::{Proposal, ProposalOrRef};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
-use crate::group::state::{EpochState, GroupConfig, OwnResumption, Retention, split_epoch_secrets};
+use crate::group::state::{
+    EpochState, GroupConfig, OwnResumption, Retention, next_epoch, split_epoch_secrets,
+};
 use crate::group::welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};
 use crate::group::welcome_open::{GROUP_INFO_LABEL, WELCOME_LABEL, key_package_ref};
 use crate::schedule::{
@@ -88,6 +91,7 @@ impl GroupState {
             removed: false,
             own_updates: Vec::new(),
             reinit: None,
+            authority: crate::group::authorization::Authority::default(),
         }
     }
 }
@@ -249,9 +253,26 @@ impl GroupState {
         if !params.dangerous_skip_validation {
             check_list(&state.tree, Some(own), &list)?;
         }
+        // §5.3.1: our own commit holds no credential our validator refuses
+        // (cached proposals were checked on receipt; this covers by-value
+        // ones and a new credential in our path).
+        Scope {
+            authority: &self.authority,
+            context: &state.context,
+            tree: &state.tree,
+        }
+        .commit(
+            Some(own),
+            &list,
+            params
+                .leaf
+                .as_ref()
+                .map(|c| (&c.credential, &c.signature_key)),
+        )?;
         let mut tree = state.tree.clone();
         let mut context = state.context.clone();
         let effects = apply_list(&suite, &mut tree, &mut context, &list, lifetime)?;
+        crate::group::join::check_group_size(&tree, self.config.max_leaves)?;
         let with_path = params.force_path || list.is_empty() || effects.path_required;
 
         let mut private = state.private.clone();
@@ -266,7 +287,7 @@ impl GroupState {
                 ),
             };
             let mut provisional = context.clone();
-            provisional.epoch = state.context.epoch + 1;
+            provisional.epoch = next_epoch(state.context.epoch)?;
             let generated = generate_update_path(
                 &suite,
                 &mut tree,
@@ -307,7 +328,7 @@ impl GroupState {
             params.signer,
         )?;
         let confirmed = confirmed_transcript_hash(&suite, &state.interim_transcript_hash, &signed)?;
-        context.epoch = state.context.epoch + 1;
+        context.epoch = next_epoch(state.context.epoch)?;
         context.tree_hash = tree.root_tree_hash(&suite)?;
         context.confirmed_transcript_hash = confirmed;
 
@@ -420,6 +441,7 @@ impl GroupState {
             welcome,
             staged: StagedCommit {
                 summary,
+                base: StagedFrom::of(self),
                 next: Some(EpochState {
                     context,
                     tree,

@@ -4,6 +4,7 @@
 use crate::crypto::Suite;
 use crate::framing::{AuthenticatedContent, Content, Sender};
 use crate::group::Extension;
+use crate::group::authorization::Scope;
 use crate::group::commit::Commit;
 use crate::group::engine::GroupState;
 use crate::group::proposal_rules::{
@@ -12,7 +13,7 @@ use crate::group::proposal_rules::{
 };
 use crate::group::proposals::{Proposal, ProposalOrRef, ReInit};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
-use crate::group::state::{EpochState, OwnResumption, split_epoch_secrets};
+use crate::group::state::{EpochState, OwnResumption, next_epoch, split_epoch_secrets};
 use crate::schedule::{InitSecret, PreSharedKeyId, TranscriptHashes};
 use crate::tree::leaf_validation::{LeafRole, validate_leaf_node};
 use crate::tree::math::LeafIndex;
@@ -50,6 +51,28 @@ pub struct StagedCommit {
     pub summary: CommitSummary,
     /// The next epoch; `None` when this member was removed.
     pub(crate) next: Option<EpochState>,
+    /// The epoch the commit was staged in: merge refuses any other.
+    pub(crate) base: StagedFrom,
+}
+
+/// Which group epoch a commit was staged in. The epoch authenticator tells
+/// apart two groups that share a group id and epoch (a fork, a branch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StagedFrom {
+    pub(crate) group_id: Vec<u8>,
+    pub(crate) epoch: u64,
+    pub(crate) epoch_authenticator: Vec<u8>,
+}
+
+impl StagedFrom {
+    /// The current epoch of `group`.
+    pub(crate) fn of(group: &GroupState) -> Self {
+        Self {
+            group_id: group.context().group_id.clone(),
+            epoch: group.epoch(),
+            epoch_authenticator: group.epoch_authenticator().to_vec(),
+        }
+    }
 }
 
 impl StagedCommit {
@@ -157,6 +180,7 @@ pub fn stage_commit(
     let mut tree = state.tree.clone();
     let mut context = state.context.clone();
     let effects: ProposalEffects = apply_list(suite, &mut tree, &mut context, &list, lifetime)?;
+    crate::group::join::check_group_size(&tree, group.config.max_leaves)?;
 
     // §12.4: a path is required by default, for path-required proposal
     // types, and always in an external commit (§12.4.3.2).
@@ -167,6 +191,22 @@ pub fn stage_commit(
             "the commit has no path, but its proposals require one",
         ));
     }
+
+    // §5.3.1, §12.4.3.2: the application decides on every credential the
+    // commit introduces or replaces before anything is staged.
+    Scope {
+        authority: &group.authority,
+        context: &state.context,
+        tree: &state.tree,
+    }
+    .commit(
+        member,
+        &list,
+        commit
+            .path
+            .as_ref()
+            .map(|p| (&p.leaf_node.credential, &p.leaf_node.signature_key)),
+    )?;
 
     // The sender's leaf: an external joiner takes the leftmost blank leaf.
     let sender_leaf = match member {
@@ -217,7 +257,7 @@ pub fn stage_commit(
             lifetime,
         )?;
         let mut provisional = context.clone();
-        provisional.epoch = state.context.epoch + 1;
+        provisional.epoch = next_epoch(state.context.epoch)?;
         let decrypted = apply_update_path(
             suite,
             &mut tree,
@@ -240,13 +280,14 @@ pub fn stage_commit(
         return Ok(StagedCommit {
             summary,
             next: None,
+            base: StagedFrom::of(group),
         });
     }
 
     // §12.4.2: new GroupContext with the commit folded into the transcript.
     let transcript =
         TranscriptHashes::after_commit(suite, &state.interim_transcript_hash, content)?;
-    context.epoch = state.context.epoch + 1;
+    context.epoch = next_epoch(state.context.epoch)?;
     context.tree_hash = tree.root_tree_hash(suite)?;
     context.confirmed_transcript_hash = transcript.confirmed.clone();
 
@@ -296,6 +337,7 @@ pub fn stage_commit(
         split_epoch_secrets(suite, secrets, tree.leaf_count(), group.config.secret_tree);
     Ok(StagedCommit {
         summary,
+        base: StagedFrom::of(group),
         next: Some(EpochState {
             context,
             tree,

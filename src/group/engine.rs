@@ -2,13 +2,16 @@
 //! unprotect, authenticate, then hand out application data, cache a
 //! proposal, or stage a commit.
 
+use std::collections::HashMap;
+
 use crate::codec::encode;
 use crate::crypto::{SignaturePublicKey, Suite};
 use crate::framing::{
     AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
     Sender, from_public_message, open_private, verify_content,
 };
-use crate::group::commit_stage::{StagedCommit, is_committable, stage_commit};
+use crate::group::authorization::{Authority, Scope};
+use crate::group::commit_stage::{StagedCommit, StagedFrom, is_committable, stage_commit};
 use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
 use crate::group::join::{JoinInputs, join_from_welcome};
 use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
@@ -32,16 +35,18 @@ pub struct CachedProposal {
     pub sender: Sender,
 }
 
-/// Proposals of the current epoch.
+/// Proposals of the current epoch, indexed by reference: a commit may
+/// name thousands, and each lookup is O(1).
 #[derive(Debug, Clone, Default)]
 pub struct ProposalCache {
     entries: Vec<CachedProposal>,
+    by_reference: HashMap<Vec<u8>, usize>,
 }
 
 impl ProposalCache {
     /// The proposal with reference `r`.
     pub fn find(&self, r: &[u8]) -> Option<&CachedProposal> {
-        self.entries.iter().find(|p| p.reference == r)
+        self.by_reference.get(r).and_then(|i| self.entries.get(*i))
     }
 
     /// All cached proposals, oldest first.
@@ -49,8 +54,20 @@ impl ProposalCache {
         self.entries.iter()
     }
 
+    /// How many proposals are cached.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     fn insert(&mut self, p: CachedProposal) {
-        if self.find(&p.reference).is_none() {
+        if !self.by_reference.contains_key(&p.reference) {
+            self.by_reference
+                .insert(p.reference.clone(), self.entries.len());
             self.entries.push(p);
         }
     }
@@ -122,6 +139,9 @@ pub struct GroupState {
     /// Set once a merged commit carried a ReInit (§11.2): the group is
     /// closed and continues as a new one.
     pub(crate) reinit: Option<crate::group::proposals::ReInit>,
+    /// The application's credential validator (§5.3.1), asked before
+    /// anything is cached or staged.
+    pub(crate) authority: Authority,
 }
 
 impl GroupState {
@@ -136,8 +156,25 @@ impl GroupState {
         suite: &Suite,
         input: JoinInputs<'_>,
     ) -> Result<(Self, Vec<crate::schedule::PreSharedKeyId>)> {
+        Self::join_authorized(suite, input, Authority::default())
+    }
+
+    /// [`Self::join_reporting_psks`] with the application's validator: every
+    /// member of the group's tree is validated (§5.3.1) before the state
+    /// exists, and the validator stays with the state for later messages.
+    pub fn join_authorized(
+        suite: &Suite,
+        input: JoinInputs<'_>,
+        authority: Authority,
+    ) -> Result<(Self, Vec<crate::schedule::PreSharedKeyId>)> {
         let config = input.config;
         let (epoch, psks) = join_from_welcome(suite, input)?;
+        Scope {
+            authority: &authority,
+            context: &epoch.context,
+            tree: &epoch.tree,
+        }
+        .tree_import()?;
         let state = Self {
             suite: suite.clone(),
             config,
@@ -147,6 +184,7 @@ impl GroupState {
             removed: false,
             own_updates: Vec::new(),
             reinit: None,
+            authority,
         };
         Ok((state, psks))
     }
@@ -179,6 +217,18 @@ impl GroupState {
     /// Proposals received in this epoch.
     pub fn proposals(&self) -> &ProposalCache {
         &self.proposals
+    }
+
+    /// Replaces the credential validator. Set it when the state is made
+    /// (a joined tree was validated by the validator given to the join).
+    pub fn with_authority(mut self, authority: Authority) -> Self {
+        self.authority = authority;
+        self
+    }
+
+    /// The credential validator.
+    pub fn authority(&self) -> &Authority {
+        &self.authority
     }
 
     /// Caches a proposal this member sent itself.
@@ -413,8 +463,32 @@ impl GroupState {
                     proposal,
                     self.config.lifetime_at(now),
                 )?;
+                // §5.3.1: the application decides before anything is cached.
+                Scope {
+                    authority: &self.authority,
+                    context: &state.context,
+                    tree: &state.tree,
+                }
+                .proposal(&sender, proposal)?;
+                let reference = self.suite.proposal_ref(&encode(&content)?)?;
+                if self.proposals.find(&reference).is_some() {
+                    // A PublicMessage can be replayed verbatim; the proposal
+                    // is already cached and reported once.
+                    return Err(Error::Replay(
+                        "this proposal was already received in this epoch".into(),
+                    ));
+                }
+                if self.proposals.len() >= self.config.max_cached_proposals {
+                    return Err(Error::Limit(format!(
+                        "the proposal cache holds its maximum of {} proposals for epoch {} \
+                         (GroupConfig::max_cached_proposals): commit the cached ones, or raise \
+                         the limit",
+                        self.config.max_cached_proposals,
+                        self.epoch()
+                    )));
+                }
                 let cached = CachedProposal {
-                    reference: self.suite.proposal_ref(&encode(&content)?)?,
+                    reference,
                     proposal: (**proposal).clone(),
                     sender,
                 };
@@ -430,20 +504,29 @@ impl GroupState {
 
     /// Enters the epoch a staged commit computed, as one state transition.
     /// A commit that removed us ends our membership.
+    /// A commit staged in another group or epoch is refused and changes
+    /// nothing.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        let here = StagedFrom::of(self);
+        if staged.base != here {
+            return Err(Error::Misuse(format!(
+                "the staged commit was made in epoch {} of {}; this group is in epoch {}: \
+                 stage the commit again with this group's process",
+                staged.base.epoch,
+                if staged.base.group_id == here.group_id {
+                    "another state of this group (a fork or an older copy)"
+                } else {
+                    "another group"
+                },
+                here.epoch
+            )));
+        }
         let Some(next) = staged.next else {
             self.removed = true;
             self.proposals = ProposalCache::default();
             self.own_updates.clear();
             return Ok(());
         };
-        if next.context.epoch != self.epoch() + 1 {
-            return Err(Error::Misuse(format!(
-                "staged commit for epoch {} cannot follow epoch {}",
-                next.context.epoch,
-                self.epoch()
-            )));
-        }
         self.reinit = staged.summary.reinit.clone();
         let old = std::mem::replace(&mut self.epoch, next);
         self.retention.retire(&self.config, old);

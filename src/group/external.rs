@@ -8,11 +8,13 @@ use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, PublicMessage,
     Sender, WireFormat, sign_content,
 };
+use crate::group::authorization::{Authority, Scope};
 use crate::group::commit::Commit;
 use crate::group::engine::GroupState;
 use crate::group::extensions::{ExtensionType, ExternalPub, decode_extension};
+use crate::group::proposal_rules::ProposalWithSender;
 use crate::group::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
-use crate::group::state::{EpochState, GroupConfig, split_epoch_secrets};
+use crate::group::state::{EpochState, GroupConfig, next_epoch, split_epoch_secrets};
 use crate::group::welcome::GroupInfo;
 use crate::schedule::{InitSecret, PskSecret, confirmed_transcript_hash, interim_transcript_hash};
 use crate::tree::math::LeafIndex;
@@ -38,6 +40,9 @@ pub struct ExternalJoin<'a> {
     pub now: u64,
     /// Group policy.
     pub config: GroupConfig,
+    /// The application's credential validator: it sees every member of the
+    /// imported tree and decides whether `remove` names our own old leaf.
+    pub authority: Authority,
 }
 
 impl GroupState {
@@ -62,8 +67,27 @@ impl GroupState {
             suite,
             info,
             join.ratchet_tree,
-            join.config.lifetime_at(join.now),
+            join.config.tree_lifetime_at(join.now),
+            join.config.max_leaves,
         )?;
+        let scope = Scope {
+            authority: &join.authority,
+            context,
+            tree: &tree,
+        };
+        scope.tree_import()?;
+        if let Some(old) = join.remove {
+            // §12.4.3.2: only an old version of ourselves may be removed.
+            scope.commit(
+                None,
+                &[ProposalWithSender {
+                    proposal: Proposal::Remove(Remove { removed: old }),
+                    sender: Sender::NewMemberCommit,
+                    reference: None,
+                }],
+                Some((&join.leaf.credential, &join.leaf.signature_key)),
+            )?;
+        }
         let external_pub: ExternalPub = decode_extension(
             &info.extensions,
             ExtensionType::EXTERNAL_PUB,
@@ -87,7 +111,7 @@ impl GroupState {
         let own = tree.reserve_leaf()?;
         let mut private = TreePrivate::new(own, HpkePrivateKey(Secret::default()))?;
         let mut provisional = context.clone();
-        provisional.epoch = context.epoch + 1;
+        provisional.epoch = next_epoch(context.epoch)?;
         let generated = generate_update_path(
             suite,
             &mut tree,
@@ -133,7 +157,7 @@ impl GroupState {
             &info.confirmation_tag,
         )?;
         let mut new_context = context.clone();
-        new_context.epoch = context.epoch + 1;
+        new_context.epoch = next_epoch(context.epoch)?;
         new_context.tree_hash = tree.root_tree_hash(suite)?;
         new_context.confirmed_transcript_hash =
             confirmed_transcript_hash(suite, &interim_before, &signed)?;
@@ -165,7 +189,8 @@ impl GroupState {
                 interim_transcript_hash: interim,
                 confirmation_tag: tag,
             },
-        );
+        )
+        .with_authority(join.authority);
         Ok((state, message))
     }
 }

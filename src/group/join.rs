@@ -46,6 +46,7 @@ pub(crate) fn import_tree(
     info: &GroupInfo,
     given: Option<RatchetTree>,
     lifetime: LifetimePolicy,
+    max_leaves: u32,
 ) -> Result<RatchetTree> {
     let context = &info.group_context;
     let tree = match decode_extension::<RatchetTreeWire>(
@@ -53,10 +54,16 @@ pub(crate) fn import_tree(
         ExtensionType::RATCHET_TREE,
         "ratchet_tree extension",
     )? {
-        Some(wire) => RatchetTree::from_wire(wire)?,
-        None => given.ok_or_else(|| {
-            Error::Misuse("the GroupInfo carries no ratchet_tree extension: pass the tree".into())
-        })?,
+        Some(wire) => tree_from_wire(wire, max_leaves)?,
+        None => {
+            let tree = given.ok_or_else(|| {
+                Error::Misuse(
+                    "the GroupInfo carries no ratchet_tree extension: pass the tree".into(),
+                )
+            })?;
+            check_group_size(&tree, max_leaves)?;
+            tree
+        }
     };
     // §12.4.3.1: verify the GroupInfo signature with the signer's leaf.
     let signer = tree.leaf(info.signer).ok_or_else(|| {
@@ -117,7 +124,8 @@ pub fn join_from_welcome(
         suite,
         &info,
         input.ratchet_tree,
-        input.config.lifetime_at(input.now),
+        input.config.tree_lifetime_at(input.now),
+        input.config.max_leaves,
     )?;
 
     // §12.4.3.1 / §13.4: "A client joining a group MUST verify that it
@@ -200,4 +208,31 @@ pub fn join_from_welcome(
         },
         psks,
     ))
+}
+
+/// Builds a tree from its wire form, refusing one wider than `max_leaves`
+/// before the tree's nodes and hash caches are allocated (a blank node is
+/// one byte on the wire but a full node slot in memory).
+pub fn tree_from_wire(wire: RatchetTreeWire, max_leaves: u32) -> Result<RatchetTree> {
+    let max_nodes = 2 * u64::from(max_leaves.max(1)) - 1;
+    if wire.len() as u64 > max_nodes {
+        return Err(Error::Limit(format!(
+            "the ratchet tree has {} nodes; GroupConfig::max_leaves = {max_leaves} allows at most \
+             {max_nodes}: refuse the group or raise the limit",
+            wire.len()
+        )));
+    }
+    RatchetTree::from_wire(wire)
+}
+
+/// Refuses a tree with more leaves than `max_leaves` (GroupConfig).
+pub fn check_group_size(tree: &RatchetTree, max_leaves: u32) -> Result<()> {
+    let leaves = tree.leaf_count().get();
+    if leaves > max_leaves.max(1) {
+        return Err(Error::Limit(format!(
+            "the tree would have {leaves} leaves, more than GroupConfig::max_leaves = \
+             {max_leaves}: refuse the change or raise the limit"
+        )));
+    }
+    Ok(())
 }

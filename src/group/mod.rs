@@ -1,5 +1,6 @@
 //! Group operations: proposals, commits, Welcome (§10-§12).
 
+pub mod authorization;
 pub mod commit;
 pub mod commit_create;
 pub mod commit_stage;
@@ -9,6 +10,7 @@ pub mod external;
 pub mod join;
 pub mod key_package;
 pub mod proposal_rules;
+pub mod proposal_select;
 pub mod proposals;
 pub mod psk_store;
 pub mod state;

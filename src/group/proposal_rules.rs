@@ -27,8 +27,18 @@ pub struct ProposalWithSender {
     pub reference: Option<Vec<u8>>,
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Decodes of `required_capabilities` on this thread: tests count them
+    /// to show a commit decodes the extension a constant number of times.
+    pub(crate) static REQUIRED_CAPABILITIES_DECODES: std::cell::Cell<usize> =
+        const { std::cell::Cell::new(0) };
+}
+
 /// The group's `required_capabilities`, if any.
 pub fn required_capabilities(context: &GroupContext) -> Result<Option<RequiredCapabilities>> {
+    #[cfg(test)]
+    REQUIRED_CAPABILITIES_DECODES.with(|c| c.set(c.get() + 1));
     decode_extension(
         &context.extensions,
         ExtensionType::REQUIRED_CAPABILITIES,
@@ -85,11 +95,32 @@ pub fn validate_proposal(
     lifetime: LifetimePolicy,
 ) -> Result<()> {
     let required = required_capabilities(context)?;
+    validate_proposal_in(
+        suite,
+        tree,
+        context,
+        required.as_ref(),
+        sender,
+        proposal,
+        lifetime,
+    )
+}
+
+/// [`validate_proposal`] with the context's `required_capabilities`
+/// already decoded: a commit decodes it once, not once per proposal.
+fn validate_proposal_in(
+    suite: &Suite,
+    tree: &RatchetTree,
+    context: &GroupContext,
+    required: Option<&RequiredCapabilities>,
+    sender: &Sender,
+    proposal: &Proposal,
+    lifetime: LifetimePolicy,
+) -> Result<()> {
     match proposal {
         // §12.1.1: invalid if the KeyPackage is invalid (§10.1).
         Proposal::Add(add) => {
-            add.key_package
-                .validate(suite, required.as_ref(), lifetime)?;
+            add.key_package.validate(suite, required, lifetime)?;
             // §13.4 / §12.1.1: the new member must support every group
             // context extension.
             if let Some(e) = context.extensions.iter().find(|e| {
@@ -124,7 +155,7 @@ pub fn validate_proposal(
                 leaf: *leaf,
                 replaced: &current.encryption_key,
             };
-            validate_leaf_node(suite, &update.leaf_node, role, required.as_ref(), lifetime)
+            validate_leaf_node(suite, &update.leaf_node, role, required, lifetime)
         }
         // §12.1.3: `removed` must identify a non-blank leaf.
         Proposal::Remove(remove) => {
@@ -349,6 +380,7 @@ pub fn apply_list(
             fx.extensions = Some(gce.extensions.clone());
         }
     }
+    let required = required_capabilities(context)?;
     for p in list {
         // §12.4: only add, psk and reinit do not require a path.
         let path_required = !matches!(
@@ -357,7 +389,15 @@ pub fn apply_list(
         );
         fx.path_required |= path_required;
         if !matches!(p.proposal, Proposal::GroupContextExtensions(_)) {
-            validate_proposal(suite, tree, context, &p.sender, &p.proposal, lifetime)?;
+            validate_proposal_in(
+                suite,
+                tree,
+                context,
+                required.as_ref(),
+                &p.sender,
+                &p.proposal,
+                lifetime,
+            )?;
         }
     }
     for p in list {
@@ -398,7 +438,7 @@ pub fn apply_list(
     // §12.1.7: required capabilities must hold for every member after the
     // commit (new ones included, removed ones excluded).
     if fx.extensions.is_some()
-        && let Some(req) = required_capabilities(context)?
+        && let Some(req) = required
     {
         for (leaf, node) in tree.members() {
             let caps = &node.capabilities;

@@ -12,7 +12,8 @@ use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
-/// Policy knobs of a group.
+/// Policy knobs of a group. Every resource an attacker can make a member
+/// hold has a limit here (see docs/SECURITY.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupConfig {
     /// Past epochs whose application keys are kept to decrypt late messages.
@@ -23,17 +24,36 @@ pub struct GroupConfig {
     pub secret_tree: SecretTreeConfig,
     /// Longest acceptable key-package lifetime (§7.2).
     pub max_lifetime: u64,
+    /// Most proposals cached per epoch. Anyone who may propose (members,
+    /// external senders, and non-members through `new_member_proposal`
+    /// Adds) can fill the cache; beyond this a proposal is refused with
+    /// [`Error::Limit`] until the next commit empties the cache.
+    pub max_cached_proposals: usize,
+    /// Most leaves a group's tree may have. A tree from a Welcome or
+    /// GroupInfo, or a commit, that would exceed it is refused before its
+    /// nodes are allocated.
+    pub max_leaves: u32,
+    /// Also reject, when joining, a tree whose existing members' key-package
+    /// lifetimes do not include the current time. §7.3 only RECOMMENDS this
+    /// check for received leaves; it is off by default because a member that
+    /// has not committed for longer than its key package's lifetime would
+    /// otherwise make the group unjoinable.
+    pub strict_lifetimes: bool,
 }
 
 impl Default for GroupConfig {
     /// 3 past epochs for late messages, 16 for resumption PSKs, the secret
-    /// tree's defaults, and a 366-day maximum lifetime.
+    /// tree's defaults, a 366-day maximum lifetime, 4,096 cached proposals,
+    /// 65,536 leaves, and lifetimes of existing leaves not enforced on join.
     fn default() -> Self {
         Self {
             past_epochs: 3,
             resumption_epochs: 16,
             secret_tree: SecretTreeConfig::default(),
             max_lifetime: LifetimePolicy::DEFAULT_MAX_LIFETIME,
+            max_cached_proposals: 4096,
+            max_leaves: 1 << 16,
+            strict_lifetimes: false,
         }
     }
 }
@@ -43,6 +63,16 @@ impl GroupConfig {
     pub fn lifetime_at(&self, now: u64) -> LifetimePolicy {
         LifetimePolicy {
             now: Some(now),
+            max_lifetime: self.max_lifetime,
+        }
+    }
+
+    /// The lifetime policy for the leaves of a tree being joined: the
+    /// maximum total lifetime always, the current time only in strict mode
+    /// (§7.3: RECOMMENDED for received leaves).
+    pub fn tree_lifetime_at(&self, now: u64) -> LifetimePolicy {
+        LifetimePolicy {
+            now: self.strict_lifetimes.then_some(now),
             max_lifetime: self.max_lifetime,
         }
     }
@@ -208,6 +238,17 @@ impl ResumptionSource for NoResumption {
     fn own_resumption(&self, _group_id: &[u8], _epoch: u64) -> Option<Secret> {
         None
     }
+}
+
+/// The epoch after `epoch`. The counter comes from the wire (a GroupInfo
+/// or Welcome can claim any epoch), so it is never incremented unchecked.
+pub fn next_epoch(epoch: u64) -> Result<u64> {
+    epoch.checked_add(1).ok_or_else(|| {
+        Error::Unsupported(format!(
+            "the group is at epoch {epoch}, the last one a u64 counts: it cannot advance; \
+             continue in a reinitialized group (RFC 9420 §11.2)"
+        ))
+    })
 }
 
 /// Checks that a value from the wire is the group's.

@@ -251,16 +251,13 @@ impl RatchetTree {
                     .filter(|u| subtree_contains_leaf(c, **u))
                     .filter_map(|u| u.node())
                     .collect();
-                for &d in &resolution {
-                    if self.stored_parent_hash(d) != Some(expected.as_slice()) {
-                        continue;
-                    }
-                    let mut rest: Vec<NodeIndex> =
-                        resolution.iter().copied().filter(|n| *n != d).collect();
-                    rest.sort_unstable();
-                    if rest == unmerged_below {
-                        found.push(d);
-                    }
+                // Only one D can leave exactly the unmerged leaves, so it is
+                // found once per child instead of testing every node that
+                // claims the hash (an attacker can make them all claim it).
+                if let Some(d) = only_merged_node(resolution, &unmerged_below)
+                    && self.stored_parent_hash(d) == Some(expected.as_slice())
+                {
+                    found.push(d);
                 }
             }
             // §7.9.2: "the new member MUST authenticate that each non-blank
@@ -311,6 +308,117 @@ impl RatchetTree {
                 LeafNodeSource::Commit(ph) => Some(ph),
                 _ => None,
             },
+        }
+    }
+}
+
+/// The node D of `resolution` such that the rest of the resolution, sorted,
+/// is exactly `unmerged` (§7.9.2), if there is one. At most one D can
+/// qualify; finding it costs one sort instead of one copy and sort per
+/// candidate.
+fn only_merged_node(mut resolution: Vec<NodeIndex>, unmerged: &[NodeIndex]) -> Option<NodeIndex> {
+    if resolution.len() != unmerged.len() + 1 {
+        return None;
+    }
+    #[cfg(test)]
+    only_merged_node_tests::SORTED.with(|c| c.set(c.get() + resolution.len()));
+    resolution.sort_unstable();
+    // D sits where the two sorted lists first differ (or last).
+    let k = resolution
+        .iter()
+        .zip(unmerged)
+        .position(|(a, b)| a != b)
+        .unwrap_or(unmerged.len());
+    let rest_matches = resolution.get(k + 1..) == unmerged.get(k..);
+    let prefix_matches = resolution.get(..k) == unmerged.get(..k);
+    (rest_matches && prefix_matches)
+        .then(|| resolution.get(k).copied())
+        .flatten()
+}
+
+#[cfg(test)]
+mod only_merged_node_tests {
+    use super::*;
+    use crate::test_support::{TreeFixture, default_suite};
+
+    thread_local! {
+        /// Node indices sorted by parent-hash verification on this thread.
+        pub(super) static SORTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Work to verify a tree of `n` leaves whose only parent is the root
+    /// and in which every leaf on the left claims the root's parent hash
+    /// (the attack: each claimant used to cost a copy and sort of the
+    /// whole resolution).
+    fn work_for_claimants(n: u32) -> usize {
+        let suite = default_suite().unwrap();
+        let fx = TreeFixture::sparse(&suite, n, 9).unwrap();
+        let root = fx.tree.root();
+        let (_, right) = children(root).unwrap();
+        let mut wire = fx.tree.to_wire();
+        let key = fx.tree.leaf(LeafIndex(0)).unwrap().encryption_key.clone();
+        wire[root.0 as usize] = Some(Node::Parent(Box::new(ParentNode {
+            encryption_key: key,
+            parent_hash: vec![],
+            unmerged_leaves: (1..n / 2).map(LeafIndex).collect(),
+        })));
+        let tree = RatchetTree::from_wire(wire.clone()).unwrap();
+        let expected = tree.parent_hash(&suite, root, right).unwrap();
+        for i in 0..n / 2 {
+            if let Some(Node::Leaf(leaf)) = &mut wire[2 * i as usize] {
+                leaf.leaf_node_source = LeafNodeSource::Commit(expected.clone());
+            }
+        }
+        let tree = RatchetTree::from_wire(wire).unwrap();
+        SORTED.with(|c| c.set(0));
+        tree.verify_parent_hashes(&suite).unwrap();
+        SORTED.with(|c| c.get())
+    }
+
+    #[test]
+    fn parent_hash_work_is_linear_in_the_claimants() {
+        let small = work_for_claimants(64);
+        let large = work_for_claimants(256);
+        assert!(small > 0);
+        assert!(large <= 5 * small, "{small} -> {large}: more than linear");
+    }
+
+    fn nodes(xs: &[u32]) -> Vec<NodeIndex> {
+        xs.iter().copied().map(NodeIndex).collect()
+    }
+
+    /// Agrees with the definition (remove D, sort the rest, compare) for
+    /// every D of small resolutions, including unsorted ones.
+    #[test]
+    fn finds_exactly_the_node_whose_removal_leaves_the_unmerged_leaves() {
+        let cases: [(&[u32], &[u32]); 7] = [
+            (&[3], &[]),
+            (&[5, 0, 2], &[0, 2]),
+            (&[0, 5, 2], &[0, 5]),
+            (&[2, 0, 5], &[2, 5]),
+            (&[0, 2, 5], &[0, 4]),
+            (&[0, 2], &[0, 2]),
+            (&[0, 2, 4, 6], &[0, 2]),
+        ];
+        for (resolution, unmerged) in cases {
+            let resolution = nodes(resolution);
+            let unmerged = nodes(unmerged);
+            let by_definition: Vec<NodeIndex> = resolution
+                .iter()
+                .copied()
+                .filter(|d| {
+                    let mut rest: Vec<NodeIndex> =
+                        resolution.iter().copied().filter(|n| n != d).collect();
+                    rest.sort_unstable();
+                    rest == unmerged
+                })
+                .collect();
+            let found = only_merged_node(resolution.clone(), &unmerged);
+            assert_eq!(
+                found.into_iter().collect::<Vec<_>>(),
+                by_definition,
+                "{resolution:?} / {unmerged:?}"
+            );
         }
     }
 }

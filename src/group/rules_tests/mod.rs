@@ -338,6 +338,10 @@ fn psk_id(suite: &crate::crypto::Suite, id: &[u8], nonce: u8) -> PreSharedKeyId 
     }
 }
 
+mod authorization_rules;
+mod lifecycle_rules;
+mod limit_rules;
 mod list_rules;
 mod message_rules;
 mod more_rules;
+mod selection_rules;

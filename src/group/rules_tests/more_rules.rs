@@ -11,7 +11,7 @@ use crate::tree::treekem::LeafContent;
 
 /// A signed GroupInfo of `g`'s current epoch with the external key and the
 /// tree, as `g`'s owner would publish it.
-fn group_info(g: &GroupState, signer: &SignaturePrivateKey) -> GroupInfo {
+pub(super) fn group_info(g: &GroupState, signer: &SignaturePrivateKey) -> GroupInfo {
     let (_, external_pub) =
         crate::schedule::external_key_pair(&g.suite, &g.epoch.keys.external_secret).unwrap();
     let mut info = GroupInfo {
@@ -51,6 +51,7 @@ fn external_commit(g: &GroupState, owner: &Client, joiner: &Client) -> Commit {
             remove: None,
             now: NOW,
             config: GroupConfig::default(),
+            authority: Default::default(),
         },
         &mut rng(62),
     )

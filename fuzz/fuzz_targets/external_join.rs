@@ -1,0 +1,17 @@
+//! Arbitrary bytes (or mutations of a real GroupInfo) into an external
+//! join: never a panic.
+#![no_main]
+
+use std::sync::Mutex;
+
+use arbor_mls_fuzz::{Fixture, input_from};
+use libfuzzer_sys::fuzz_target;
+
+static FIXTURE: Mutex<Option<Fixture>> = Mutex::new(None);
+
+fuzz_target!(|data: &[u8]| {
+    let mut guard = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
+    let f = guard.get_or_insert_with(Fixture::new);
+    let info = input_from(data, std::slice::from_ref(&f.group_info));
+    let _ = f.eve.join_by_external_commit(&info, None, None);
+});

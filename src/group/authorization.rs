@@ -1,0 +1,376 @@
+//! The authentication service hook (§5.3.1), run inside the receive and
+//! commit pipelines: a credential the application refuses never reaches the
+//! proposal cache, a staged commit or a joined tree.
+
+use std::sync::Arc;
+
+use crate::crypto::SignaturePublicKey;
+use crate::crypto::credential::Credential;
+use crate::framing::Sender;
+use crate::group::Extension;
+use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::group::proposal_rules::ProposalWithSender;
+use crate::group::proposals::Proposal;
+use crate::schedule::GroupContext;
+use crate::tree::math::LeafIndex;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result};
+
+/// Why the engine asks the validator about a credential (§5.3.1 lists the
+/// events at which a new credential must be validated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CredentialUse {
+    /// A key package this member is about to add or propose to add.
+    KeyPackage,
+    /// A member added by a received Add proposal or by a commit.
+    Add,
+    /// A member's new leaf in an Update proposal.
+    Update,
+    /// The committer's new leaf in a commit's UpdatePath.
+    CommitPath,
+    /// The leaf of a joiner's external commit.
+    ExternalJoin,
+    /// An entry of the `external_senders` extension, when it is introduced
+    /// or changed, and when that sender proposes.
+    ExternalSender,
+    /// A member of a tree this member imports to join (Welcome or external
+    /// commit).
+    TreeImport,
+}
+
+/// Where and why the validator is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValidationContext<'a> {
+    /// Why the credential is being checked.
+    pub purpose: CredentialUse,
+    /// The group id.
+    pub group_id: &'a [u8],
+    /// The epoch the message or tree belongs to.
+    pub epoch: u64,
+    /// The leaf concerned (the member's current or future leaf), or the
+    /// index of the external sender for [`CredentialUse::ExternalSender`].
+    pub leaf: Option<LeafIndex>,
+}
+
+/// The application's refusal, carried unchanged to the caller in
+/// [`Error::Rejected`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Why the credential (or the change of credential) was refused.
+    pub reason: String,
+}
+
+impl Rejection {
+    /// A refusal with `reason`.
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+/// The application's authentication service (§5.3.1).
+///
+/// The engine calls it wherever the RFC requires a credential to be
+/// validated, before it caches, stages or adopts anything: a refusal makes
+/// the message (or join) fail with [`Error::Rejected`] and leaves the group
+/// unchanged. Implementations must be deterministic across members, or
+/// members that disagree will refuse each other's commits.
+pub trait CredentialValidator: Send + Sync {
+    /// Whether `credential` with `signature_key` is acceptable for `cx`.
+    fn validate(
+        &self,
+        cx: &ValidationContext<'_>,
+        credential: &Credential,
+        signature_key: &SignaturePublicKey,
+    ) -> Result<(), Rejection>;
+
+    /// Whether `new` is a valid successor of `old` for the same member
+    /// (§5.3.1: an Update or commit path that replaces a credential).
+    /// Called only when the credential changes. Default: [`same_identity`].
+    fn validate_successor(
+        &self,
+        cx: &ValidationContext<'_>,
+        old: &Credential,
+        new: &Credential,
+    ) -> Result<(), Rejection> {
+        let _ = cx;
+        same_identity(old, new)
+    }
+
+    /// Whether an external joiner presenting `joiner` may remove the leaf
+    /// holding `removed` (§12.4.3.2: only "an old version of themselves").
+    /// Default: [`same_identity`].
+    fn validate_external_removal(
+        &self,
+        cx: &ValidationContext<'_>,
+        removed: &Credential,
+        joiner: &Credential,
+    ) -> Result<(), Rejection> {
+        let _ = cx;
+        same_identity(removed, joiner)
+    }
+}
+
+/// The default identity rule: two basic credentials are the same identity
+/// when their identity bytes are equal; other credential types only when the
+/// credentials are equal (an application with certificates decides what a
+/// renewed certificate may change by overriding the hooks).
+pub fn same_identity(old: &Credential, new: &Credential) -> Result<(), Rejection> {
+    let same = match (old, new) {
+        (Credential::Basic { identity: a }, Credential::Basic { identity: b }) => a == b,
+        (a, b) => a == b,
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(Rejection::new(
+            "the new credential does not present the same identity as the old one",
+        ))
+    }
+}
+
+/// The default validator: basic credentials are accepted as they are (the
+/// application binds identities elsewhere); other types are rejected.
+/// Successor and external-removal decisions use [`same_identity`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AcceptBasic;
+
+impl CredentialValidator for AcceptBasic {
+    fn validate(
+        &self,
+        _cx: &ValidationContext<'_>,
+        credential: &Credential,
+        _signature_key: &SignaturePublicKey,
+    ) -> Result<(), Rejection> {
+        match credential {
+            Credential::Basic { .. } => Ok(()),
+            other => Err(Rejection::new(format!(
+                "credential type {:?} needs an application validator",
+                other.credential_type()
+            ))),
+        }
+    }
+}
+
+/// The validator a group state holds, with the calls the engine makes.
+#[derive(Clone)]
+pub struct Authority(Arc<dyn CredentialValidator>);
+
+impl std::fmt::Debug for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Authority(dyn CredentialValidator)")
+    }
+}
+
+impl Default for Authority {
+    fn default() -> Self {
+        Self(Arc::new(AcceptBasic))
+    }
+}
+
+impl Authority {
+    /// Wraps the application's validator.
+    pub fn new(validator: Arc<dyn CredentialValidator>) -> Self {
+        Self(validator)
+    }
+
+    /// §5.3.1: `credential` must be validated with the AS.
+    pub fn check(
+        &self,
+        cx: ValidationContext<'_>,
+        credential: &Credential,
+        signature_key: &SignaturePublicKey,
+    ) -> Result<()> {
+        self.0
+            .validate(&cx, credential, signature_key)
+            .map_err(|rejection| Error::rejected("§5.3.1", &cx, rejection))
+    }
+
+    /// §5.3.1: a replaced credential must be a valid successor of the old.
+    pub fn check_successor(
+        &self,
+        cx: ValidationContext<'_>,
+        old: &Credential,
+        new: &Credential,
+    ) -> Result<()> {
+        if old == new {
+            return Ok(());
+        }
+        self.0
+            .validate_successor(&cx, old, new)
+            .map_err(|rejection| Error::rejected("§5.3.1", &cx, rejection))
+    }
+
+    /// §12.4.3.2: an external commit removes only the joiner's old leaf.
+    pub fn check_external_removal(
+        &self,
+        cx: ValidationContext<'_>,
+        removed: &Credential,
+        joiner: &Credential,
+    ) -> Result<()> {
+        self.0
+            .validate_external_removal(&cx, removed, joiner)
+            .map_err(|rejection| Error::rejected("§12.4.3.2", &cx, rejection))
+    }
+}
+
+/// A credential with the signature key it comes with.
+pub type NewCredential<'a> = (&'a Credential, &'a SignaturePublicKey);
+
+/// The group a decision is made in, and the tree its current members are
+/// read from.
+pub struct Scope<'a> {
+    /// The validator.
+    pub authority: &'a Authority,
+    /// The group's context before the message takes effect.
+    pub context: &'a GroupContext,
+    /// The tree before the message takes effect.
+    pub tree: &'a RatchetTree,
+}
+
+impl Scope<'_> {
+    fn cx(&self, purpose: CredentialUse, leaf: Option<LeafIndex>) -> ValidationContext<'_> {
+        ValidationContext {
+            purpose,
+            group_id: &self.context.group_id,
+            epoch: self.context.epoch,
+            leaf,
+        }
+    }
+
+    /// §5.3.1: every member of a tree being joined.
+    pub fn tree_import(&self) -> Result<()> {
+        for (leaf, node) in self.tree.members() {
+            self.authority.check(
+                self.cx(CredentialUse::TreeImport, Some(leaf)),
+                &node.credential,
+                &node.signature_key,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// §5.3.1: the credentials a proposal introduces, and the external
+    /// sender that sent it.
+    pub fn proposal(&self, sender: &Sender, proposal: &Proposal) -> Result<()> {
+        if let Sender::External(i) = sender {
+            let senders = external_senders(&self.context.extensions)?;
+            if let Some(s) = senders.get(*i as usize) {
+                self.authority.check(
+                    self.cx(CredentialUse::ExternalSender, Some(LeafIndex(*i))),
+                    &s.credential,
+                    &s.signature_key,
+                )?;
+            }
+        }
+        match proposal {
+            Proposal::Add(add) => {
+                let leaf = &add.key_package.leaf_node;
+                self.authority.check(
+                    self.cx(CredentialUse::Add, None),
+                    &leaf.credential,
+                    &leaf.signature_key,
+                )
+            }
+            Proposal::Update(update) => {
+                let Sender::Member(l) = sender else {
+                    return Ok(()); // §12.1.2 rejects it with its own rule
+                };
+                let new = &update.leaf_node;
+                self.replacement(
+                    CredentialUse::Update,
+                    *l,
+                    (&new.credential, &new.signature_key),
+                )
+            }
+            Proposal::GroupContextExtensions(gce) => {
+                // §5.3.1: an added or updated external_senders extension.
+                let old = external_senders(&self.context.extensions)?;
+                for (i, s) in external_senders(&gce.extensions)?.iter().enumerate() {
+                    if !old.contains(s) {
+                        self.authority.check(
+                            self.cx(CredentialUse::ExternalSender, Some(LeafIndex(i as u32))),
+                            &s.credential,
+                            &s.signature_key,
+                        )?;
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// §5.3.1: the leaf that replaces member `leaf`'s, and its succession.
+    pub fn replacement(
+        &self,
+        purpose: CredentialUse,
+        leaf: LeafIndex,
+        (credential, signature_key): NewCredential<'_>,
+    ) -> Result<()> {
+        self.authority
+            .check(self.cx(purpose, Some(leaf)), credential, signature_key)?;
+        if let Some(old) = self.tree.leaf(leaf) {
+            self.authority.check_successor(
+                self.cx(purpose, Some(leaf)),
+                &old.credential,
+                credential,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// §5.3.1 and §12.4.3.2 for a whole commit: every proposal it covers,
+    /// the committer's new leaf, and for an external commit the joiner and
+    /// the one leaf it may remove (its own old one).
+    pub fn commit(
+        &self,
+        committer: Option<LeafIndex>,
+        list: &[ProposalWithSender],
+        path_leaf: Option<NewCredential<'_>>,
+    ) -> Result<()> {
+        for p in list {
+            self.proposal(&p.sender, &p.proposal)?;
+        }
+        match (committer, path_leaf) {
+            (Some(leaf), Some(new)) => self.replacement(CredentialUse::CommitPath, leaf, new),
+            (None, Some((joiner, joiner_key))) => {
+                self.authority.check(
+                    self.cx(CredentialUse::ExternalJoin, None),
+                    joiner,
+                    joiner_key,
+                )?;
+                for p in list {
+                    if let Proposal::Remove(r) = &p.proposal
+                        && let Some(old) = self.tree.leaf(r.removed)
+                    {
+                        self.authority.check_external_removal(
+                            self.cx(CredentialUse::ExternalJoin, Some(r.removed)),
+                            &old.credential,
+                            joiner,
+                        )?;
+                    }
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn external_senders(extensions: &[Extension]) -> Result<Vec<ExternalSender>> {
+    Ok(decode_extension(
+        extensions,
+        ExtensionType::EXTERNAL_SENDERS,
+        "external_senders",
+    )?
+    .unwrap_or_default())
+}

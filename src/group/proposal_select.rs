@@ -1,0 +1,183 @@
+//! Which cached proposals a commit covers (§12.2, §12.4). Members propose
+//! concurrently, so the cache can hold proposals that cannot all be
+//! committed together (two Removes of one leaf, an Update and a Remove of
+//! one leaf, ...). The committer SHOULD include every proposal that still
+//! leaves a valid list; this picks that subset, preferring Removes over
+//! Updates, and says why each other proposal was left out.
+
+use std::collections::HashSet;
+
+use crate::framing::Sender;
+use crate::group::engine::{CachedProposal, GroupState};
+use crate::group::proposals::{Proposal, ProposalType};
+use crate::tree::math::LeafIndex;
+
+/// A cached proposal a commit did not cover, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Its ProposalRef.
+    pub reference: Vec<u8>,
+    /// Who proposed it.
+    pub sender: Sender,
+    /// Its type.
+    pub proposal_type: ProposalType,
+    /// Why it conflicts with the proposals that were covered (§12.2). It
+    /// stays out of the next epoch's cache: propose it again if it still
+    /// matters.
+    pub reason: String,
+}
+
+/// The cached proposals a commit covers, and the ones it leaves out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// References to cover, in the order they were received.
+    pub references: Vec<Vec<u8>>,
+    /// Proposals left out.
+    pub left_out: Vec<LeftOut>,
+}
+
+/// What the proposals chosen so far claim: a later proposal that claims
+/// the same thing conflicts (§12.2).
+#[derive(Default)]
+struct Claims {
+    touched: HashSet<LeafIndex>,
+    removed: HashSet<LeafIndex>,
+    add_keys: HashSet<Vec<u8>>,
+    psk_ids: HashSet<crate::schedule::PreSharedKeyId>,
+    extensions: bool,
+    reinit: bool,
+    count: usize,
+}
+
+impl GroupState {
+    /// Chooses the cached proposals our next commit covers, alongside the
+    /// committer's own `by_value` proposals (which take precedence).
+    pub fn select_proposals(&self, by_value: &[Proposal]) -> Selection {
+        let own = self.own_leaf();
+        let mut claims = Claims::default();
+        for p in by_value {
+            claims.claim(p, Sender::Member(own));
+        }
+        let cached: Vec<&CachedProposal> = self.proposals.iter().collect();
+        let mut chosen = vec![false; cached.len()];
+        let mut left_out = Vec::new();
+        // §12.2: Removes are applied in preference to Updates of the same
+        // leaf, so they are chosen first; a ReInit only alone, so last.
+        let passes: [fn(&Proposal) -> bool; 3] = [
+            |p| matches!(p, Proposal::Remove(_)),
+            |p| !matches!(p, Proposal::Remove(_) | Proposal::ReInit(_)),
+            |p| matches!(p, Proposal::ReInit(_)),
+        ];
+        for pass in passes {
+            for (i, c) in cached.iter().enumerate() {
+                if !pass(&c.proposal) {
+                    continue;
+                }
+                match self.conflict(&claims, c, own) {
+                    None => {
+                        claims.claim(&c.proposal, c.sender);
+                        chosen[i] = true;
+                    }
+                    Some(reason) => left_out.push(LeftOut {
+                        reference: c.reference.clone(),
+                        sender: c.sender,
+                        proposal_type: c.proposal.proposal_type(),
+                        reason,
+                    }),
+                }
+            }
+        }
+        Selection {
+            references: cached
+                .iter()
+                .zip(chosen)
+                .filter(|(_, chosen)| *chosen)
+                .map(|(c, _)| c.reference.clone())
+                .collect(),
+            left_out,
+        }
+    }
+
+    /// Why `c` cannot join the proposals claimed so far, if it cannot.
+    fn conflict(&self, claims: &Claims, c: &CachedProposal, own: LeafIndex) -> Option<String> {
+        let tree = self.tree();
+        match &c.proposal {
+            Proposal::Remove(r) if r.removed == own => Some(format!(
+                "it removes the committer (leaf {}), which §12.2 forbids: another member must \
+                 commit it",
+                own.0
+            )),
+            Proposal::Remove(r) if claims.touched.contains(&r.removed) => Some(format!(
+                "leaf {} is already removed by another proposal (§12.2)",
+                r.removed.0
+            )),
+            Proposal::Remove(r) if tree.leaf(r.removed).is_none() => {
+                Some(format!("leaf {} is blank (§12.1.3)", r.removed.0))
+            }
+            Proposal::Update(_) if c.sender == Sender::Member(own) => {
+                Some("the committer's own Update: its path replaces our leaf (§12.2)".into())
+            }
+            Proposal::Update(_) => match c.sender {
+                Sender::Member(l) if claims.touched.contains(&l) => Some(format!(
+                    "leaf {} is removed or updated by another proposal; Removes take \
+                     precedence (§12.2)",
+                    l.0
+                )),
+                _ => None,
+            },
+            Proposal::Add(a) => {
+                let key = &a.key_package.leaf_node.signature_key;
+                if claims.add_keys.contains(key.as_bytes()) {
+                    Some("another Add of the same client is covered (§12.2)".into())
+                } else if tree.contains_signature_key(key)
+                    && !tree
+                        .members()
+                        .any(|(l, n)| claims.removed.contains(&l) && &n.signature_key == key)
+                {
+                    Some("the client is already a member (§12.2)".into())
+                } else {
+                    None
+                }
+            }
+            Proposal::PreSharedKey(p) if claims.psk_ids.contains(&p.psk) => {
+                Some("another PreSharedKey proposal with the same id is covered (§12.2)".into())
+            }
+            Proposal::GroupContextExtensions(_) if claims.extensions => Some(
+                "another GroupContextExtensions proposal is covered (§12.2: at most one)".into(),
+            ),
+            Proposal::ReInit(_) if claims.count > 0 || claims.reinit => Some(
+                "a ReInit must be committed alone (§12.2): commit it once the other proposals \
+                 are"
+                .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
+impl Claims {
+    fn claim(&mut self, p: &Proposal, sender: Sender) {
+        self.count += 1;
+        match p {
+            Proposal::Remove(r) => {
+                self.touched.insert(r.removed);
+                self.removed.insert(r.removed);
+            }
+            Proposal::Update(_) => {
+                if let Sender::Member(l) = sender {
+                    self.touched.insert(l);
+                }
+            }
+            Proposal::Add(a) => {
+                self.add_keys
+                    .insert(a.key_package.leaf_node.signature_key.as_bytes().to_vec());
+            }
+            Proposal::PreSharedKey(p) => {
+                self.psk_ids.insert(p.psk.clone());
+            }
+            Proposal::GroupContextExtensions(_) => self.extensions = true,
+            Proposal::ReInit(_) => self.reinit = true,
+            Proposal::ExternalInit(_) | Proposal::Custom { .. } => {}
+        }
+    }
+}
