@@ -1,8 +1,11 @@
 //! Group-level costs in a sparse group: one commit added every member, so
 //! all parent nodes but the creator's path are blank and every new member is
-//! unmerged there. Measures (1) joining from the Welcome (tree import and
-//! validation, one signature check per leaf) and (2) processing a member's
-//! update commit, whose UpdatePath carries about n ciphertexts.
+//! unmerged there. Measures (1) that bulk add itself: creating the commit
+//! that adds n - 1 members and its Welcome (n - 1 HPKE encryptions whose
+//! context is the whole encrypted GroupInfo, hashed once), (2) joining from
+//! the Welcome (tree import and validation, one signature check per leaf)
+//! and (3) processing a member's update commit, whose UpdatePath carries
+//! about n ciphertexts.
 //!
 //! `cargo bench --bench group --features test-support`
 
@@ -25,7 +28,7 @@ use arbor_mls::test_support::{FIXTURE_LIFETIME, default_suite};
 use arbor_mls::tree::leaf_node::Capabilities;
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const SIZES: [u32; 2] = [1024, 16_384];
+const SIZES: [u32; 3] = [1024, 4096, 16_384];
 const NOW: u64 = FIXTURE_LIFETIME.not_before + 60;
 
 struct Member {
@@ -99,18 +102,21 @@ fn bench_size(c: &mut Criterion, n: u32) {
     let suite = default_suite().expect("suite");
     let mut rng = SeededRandom::from_seed([5; 32]);
     let creator = member(&suite, 0, &mut rng);
-    let mut alice = GroupState::create(
-        &suite,
-        GroupConfig::default(),
-        b"bench group".to_vec(),
-        vec![],
-        creator.key_package.leaf_node.clone(),
-        creator.private.encryption_key.clone(),
-        &mut rng,
-    )
-    .expect("create");
+    let create = |rng: &mut SeededRandom| {
+        GroupState::create(
+            &suite,
+            GroupConfig::default(),
+            b"bench group".to_vec(),
+            vec![],
+            creator.key_package.leaf_node.clone(),
+            creator.private.encryption_key.clone(),
+            rng,
+        )
+        .expect("create")
+    };
+    let mut alice = create(&mut rng);
     let members: Vec<Member> = (1..n).map(|i| member(&suite, i, &mut rng)).collect();
-    let adds = members
+    let adds: Vec<Proposal> = members
         .iter()
         .map(|m| {
             Proposal::Add(Add {
@@ -118,6 +124,17 @@ fn bench_size(c: &mut Criterion, n: u32) {
             })
         })
         .collect();
+    c.bench_function(&format!("group/bulk_add/{n}"), |b| {
+        b.iter_batched(
+            || (create(&mut SeededRandom::from_seed([6; 32])), adds.clone()),
+            |(mut group, adds)| {
+                group
+                    .create_commit(params(&creator.signer, adds), &mut rng)
+                    .expect("add everyone")
+            },
+            criterion::BatchSize::LargeInput,
+        )
+    });
     let created = alice
         .create_commit(params(&creator.signer, adds), &mut rng)
         .expect("add everyone");

@@ -47,6 +47,7 @@ pub mod crypto;
 mod error;
 pub mod framing;
 pub mod group;
+mod parallel;
 pub mod schedule;
 pub mod tree;
 

@@ -3,7 +3,9 @@
 //! ratchet: the new epoch comes back staged.
 
 use crate::codec::encode;
-use crate::crypto::{HpkePrivateKey, RandomSource, Secret, SignaturePrivateKey, Suite};
+use crate::crypto::{
+    HpkePrivateKey, RandomSource, Secret, SeededRandom, SignaturePrivateKey, Suite,
+};
 use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat,
     encrypt_private, sign_content, to_public_message,
@@ -166,10 +168,12 @@ fn build_welcome(
     // bytes) as context: hash it into HPKE's key schedule once, not once
     // per new member.
     let context = suite.prepare_encrypt_context(WELCOME_LABEL, &encrypted_group_info)?;
-    let mut secrets = Vec::with_capacity(added.len());
     let committer_node = committer
         .node()
         .ok_or(Error::Internal("committer outside the tree"))?;
+    // One job per new member, each with its own seeded randomness, so the
+    // result does not depend on how the jobs are spread over threads.
+    let mut jobs = Vec::with_capacity(added.len());
     for (leaf, kp) in added {
         let node = leaf
             .node()
@@ -186,16 +190,19 @@ fn build_welcome(
             psks: psks.to_vec(),
         };
         let plaintext = Secret::new(encode(&group_secrets)?);
+        jobs.push((kp, plaintext, SeededRandom::split(rng)?));
+    }
+    let secrets = crate::parallel::try_map(jobs, |(kp, plaintext, mut rng)| {
         let (kem_output, ciphertext) =
-            suite.encrypt_with_prepared(&kp.init_key, &context, plaintext.as_bytes(), rng)?;
-        secrets.push(EncryptedGroupSecrets {
+            suite.encrypt_with_prepared(&kp.init_key, &context, plaintext.as_bytes(), &mut rng)?;
+        Ok(EncryptedGroupSecrets {
             new_member: key_package_ref(suite, kp)?,
             encrypted_group_secrets: HpkeCiphertext {
                 kem_output,
                 ciphertext,
             },
-        });
-    }
+        })
+    })?;
     Ok(Welcome {
         cipher_suite: suite.id(),
         secrets,

@@ -23,9 +23,6 @@ use crate::{Error, Result};
 /// Label of the path-secret encryption (§7.6).
 pub const UPDATE_PATH_LABEL: &str = "UpdatePathNode";
 
-/// Below this many encryptions, threads cost more than they save.
-const PARALLEL_THRESHOLD: usize = 16;
-
 /// Inputs shared by sender and receiver.
 #[derive(Debug, Clone, Copy)]
 pub struct PathContext<'a> {
@@ -167,14 +164,15 @@ fn encrypt_jobs(
     secrets: &[Secret],
     context: &[u8],
 ) -> Result<Vec<(usize, HpkeCiphertext)>> {
-    let run = |mut job: Job| -> Result<(usize, HpkeCiphertext)> {
+    // One context for every recipient: hashed into HPKE's key schedule once.
+    let prepared = suite.prepare_encrypt_context(UPDATE_PATH_LABEL, context)?;
+    crate::parallel::try_map(jobs, |mut job: Job| {
         let secret = secrets
             .get(job.path_index)
             .ok_or(Error::Internal("path secret index out of range"))?;
-        let (kem_output, ciphertext) = suite.encrypt_with_label(
+        let (kem_output, ciphertext) = suite.encrypt_with_prepared(
             &job.public_key,
-            UPDATE_PATH_LABEL,
-            context,
+            &prepared,
             secret.as_bytes(),
             &mut job.rng,
         )?;
@@ -185,35 +183,7 @@ fn encrypt_jobs(
                 ciphertext,
             },
         ))
-    };
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    if jobs.len() < PARALLEL_THRESHOLD || threads < 2 || cfg!(target_arch = "wasm32") {
-        return jobs.into_iter().map(run).collect();
-    }
-    let per_thread = jobs.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<Job>> = Vec::new();
-    let mut jobs = jobs.into_iter().peekable();
-    while jobs.peek().is_some() {
-        chunks.push(jobs.by_ref().take(per_thread).collect());
-    }
-    let results: Vec<Result<Vec<(usize, HpkeCiphertext)>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| scope.spawn(move || chunk.into_iter().map(run).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or(Err(Error::Internal("encryption thread panicked")))
-            })
-            .collect()
-    });
-    let mut out = Vec::new();
-    for r in results {
-        out.extend(r?);
-    }
-    Ok(out)
+    })
 }
 
 /// Creates an UpdatePath for the member `private.leaf()` (§7.4-§7.6, §12.4.2)

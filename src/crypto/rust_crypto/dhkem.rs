@@ -10,7 +10,7 @@
 use p256::elliptic_curve::sec1::{FromSec1Point, ModulusSize, ToSec1Point};
 use p256::elliptic_curve::{AffinePoint, CurveArithmetic, FieldBytesSize, PublicKey, SecretKey};
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::hash::HashAlgorithm;
 use crate::crypto::{CryptoError, RandomSource, Secret};
@@ -130,9 +130,13 @@ impl Kem {
         self.check_private_key(sk)?;
         match self {
             Self::X25519 => {
-                Ok(x25519_dalek::x25519(array(sk)?, x25519_dalek::X25519_BASEPOINT_BYTES).to_vec())
+                let k = secret_array(sk)?;
+                Ok(x25519_dalek::x25519(*k, x25519_dalek::X25519_BASEPOINT_BYTES).to_vec())
             }
-            Self::X448 => Ok(x448::x448_unchecked(array(sk)?, x448::X448_BASEPOINT_BYTES).to_vec()),
+            Self::X448 => {
+                let k = secret_array(sk)?;
+                Ok(x448::x448_unchecked(*k, x448::X448_BASEPOINT_BYTES).to_vec())
+            }
             Self::P256 => nist_public_key::<p256::NistP256>(sk),
             Self::P384 => nist_public_key::<p384::NistP384>(sk),
             Self::P521 => nist_public_key::<p521::NistP521>(sk),
@@ -176,8 +180,8 @@ impl Kem {
         self.check_private_key(sk)?;
         self.check_public_key(pk)?;
         let shared = match self {
-            Self::X25519 => Zeroizing::new(x25519_dalek::x25519(array(sk)?, array(pk)?).to_vec()),
-            Self::X448 => Zeroizing::new(x448::x448_unchecked(array(sk)?, array(pk)?).to_vec()),
+            Self::X25519 => wiped(x25519_dalek::x25519(*secret_array(sk)?, array(pk)?)),
+            Self::X448 => wiped(x448::x448_unchecked(*secret_array(sk)?, array(pk)?)),
             Self::P256 => nist_dh::<p256::NistP256>(sk, pk)?,
             Self::P384 => nist_dh::<p384::NistP384>(sk, pk)?,
             Self::P521 => nist_dh::<p521::NistP521>(sk, pk)?,
@@ -231,9 +235,21 @@ impl Kem {
     }
 }
 
-/// A fixed-size copy of a key whose length was already checked.
+/// A fixed-size copy of a public key whose length was already checked.
 fn array<const N: usize>(bytes: &[u8]) -> Result<[u8; N], CryptoError> {
     bytes.try_into().map_err(|_| CryptoError::InvalidKey)
+}
+
+/// A fixed-size copy of a private key, wiped when dropped.
+fn secret_array<const N: usize>(bytes: &[u8]) -> Result<Zeroizing<[u8; N]>, CryptoError> {
+    array(bytes).map(Zeroizing::new)
+}
+
+/// A DH output moved to the heap; the stack copy is wiped.
+fn wiped<const N: usize>(mut shared: [u8; N]) -> Zeroizing<Vec<u8>> {
+    let out = Zeroizing::new(shared.to_vec());
+    shared.zeroize();
+    out
 }
 
 fn nist_secret<C>(sk: &[u8]) -> Result<SecretKey<C>, CryptoError>
