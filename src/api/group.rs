@@ -330,7 +330,7 @@ impl Group {
         psk_use: PskUse,
     ) -> Result<CommitOutput> {
         let selection = if include_cached {
-            self.state.select_proposals(&by_value)
+            self.state.select_proposals(&by_value, self.clock.now())
         } else {
             Selection::default()
         };

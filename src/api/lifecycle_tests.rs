@@ -191,3 +191,35 @@ fn commit_covers_a_valid_subset_and_reports_the_rest() {
     b.merge(*staged).unwrap();
     assert_eq!(a.epoch_authenticator(), b.epoch_authenticator());
 }
+
+#[test]
+fn an_external_joiner_cannot_remove_someone_else() {
+    let (_alice, mut a, mut bob, mut b) = pair(Arc::new(AcceptBasic), 70);
+    let info = a.group_info(true).unwrap();
+    // Eve asks to remove Bob while joining: her own engine refuses.
+    let mut eve = client("eve", 72);
+    let err = eve
+        .join_by_external_commit(&info, None, Some(LeafIndex(1)))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            crate::Error::Rejected {
+                rule: "§12.4.3.2",
+                purpose: CredentialUse::ExternalJoin,
+                leaf: Some(LeafIndex(1)),
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Bob resyncing from lost state may remove his own old leaf.
+    let (b2, commit) = bob
+        .join_by_external_commit(&info, None, Some(LeafIndex(1)))
+        .unwrap();
+    let (staged, _) = stage(&mut a, &commit);
+    assert_eq!(staged.summary.removed, vec![LeafIndex(1)]);
+    a.merge(*staged).unwrap();
+    assert_eq!(a.epoch_authenticator(), b2.epoch_authenticator());
+    assert!(b.process(&commit).is_ok());
+}

@@ -2,8 +2,10 @@
 //! commit pipelines: a credential the application refuses never reaches the
 //! proposal cache, a staged commit or a joined tree.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::codec::encode;
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
 use crate::framing::Sender;
@@ -293,9 +295,14 @@ impl Scope<'_> {
             }
             Proposal::GroupContextExtensions(gce) => {
                 // §5.3.1: an added or updated external_senders extension.
-                let old = external_senders(&self.context.extensions)?;
+                // Compared by encoding through a set: both lists come from
+                // the wire, and a pairwise scan would be quadratic.
+                let old: HashSet<Vec<u8>> = external_senders(&self.context.extensions)?
+                    .iter()
+                    .map(encode)
+                    .collect::<Result<_, _>>()?;
                 for (i, s) in external_senders(&gce.extensions)?.iter().enumerate() {
-                    if !old.contains(s) {
+                    if !old.contains(&encode(s)?) {
                         self.authority.check(
                             self.cx(CredentialUse::ExternalSender, Some(LeafIndex(i as u32))),
                             &s.credential,

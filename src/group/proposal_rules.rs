@@ -298,14 +298,17 @@ pub fn check_list(
         }
     }
     // §12.2: an Add of a client already in the group, unless removed here.
+    // The keys of removed members, collected once: a scan of the members per
+    // Add would make a commit of n Removes and n Adds quadratic.
+    let removed_keys: HashSet<&[u8]> = removed
+        .iter()
+        .filter_map(|l| tree.leaf(*l))
+        .map(|n| n.signature_key.as_bytes())
+        .collect();
     for p in list {
         if let Proposal::Add(add) = &p.proposal {
             let key = &add.key_package.leaf_node.signature_key;
-            if tree.contains_signature_key(key)
-                && !tree
-                    .members()
-                    .any(|(l, n)| removed.contains(&l) && &n.signature_key == key)
-            {
+            if tree.contains_signature_key(key) && !removed_keys.contains(key.as_bytes()) {
                 return Err(rule(
                     "an Add of a client already in the group (same signature key)".into(),
                 ));

@@ -9,8 +9,10 @@ use std::collections::HashSet;
 
 use crate::framing::Sender;
 use crate::group::engine::{CachedProposal, GroupState};
+use crate::group::proposal_rules::validate_proposal;
 use crate::group::proposals::{Proposal, ProposalType};
 use crate::tree::math::LeafIndex;
+use crate::tree::ratchet_tree::RatchetTree;
 
 /// A cached proposal a commit did not cover, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +43,8 @@ pub struct Selection {
 #[derive(Default)]
 struct Claims {
     touched: HashSet<LeafIndex>,
-    removed: HashSet<LeafIndex>,
+    /// Signature keys of the members removed so far.
+    removed_keys: HashSet<Vec<u8>>,
     add_keys: HashSet<Vec<u8>>,
     psk_ids: HashSet<crate::schedule::PreSharedKeyId>,
     extensions: bool,
@@ -50,13 +53,16 @@ struct Claims {
 }
 
 impl GroupState {
-    /// Chooses the cached proposals our next commit covers, alongside the
-    /// committer's own `by_value` proposals (which take precedence).
-    pub fn select_proposals(&self, by_value: &[Proposal]) -> Selection {
+    /// Chooses the cached proposals our next commit covers at time `now`,
+    /// alongside the committer's own `by_value` proposals (which take
+    /// precedence). A cached proposal that is no longer valid on its own
+    /// (§12.1; e.g. its key package expired since it was received) is left
+    /// out too.
+    pub fn select_proposals(&self, by_value: &[Proposal], now: u64) -> Selection {
         let own = self.own_leaf();
         let mut claims = Claims::default();
         for p in by_value {
-            claims.claim(p, Sender::Member(own));
+            claims.claim(self.tree(), p, Sender::Member(own));
         }
         let cached: Vec<&CachedProposal> = self.proposals.iter().collect();
         let mut chosen = vec![false; cached.len()];
@@ -73,9 +79,21 @@ impl GroupState {
                 if !pass(&c.proposal) {
                     continue;
                 }
-                match self.conflict(&claims, c, own) {
+                let conflict = self.conflict(&claims, c, own).or_else(|| {
+                    validate_proposal(
+                        &self.suite,
+                        self.tree(),
+                        self.context(),
+                        &c.sender,
+                        &c.proposal,
+                        self.config.lifetime_at(now),
+                    )
+                    .err()
+                    .map(|e| format!("it is no longer valid: {e}"))
+                });
+                match conflict {
                     None => {
-                        claims.claim(&c.proposal, c.sender);
+                        claims.claim(self.tree(), &c.proposal, c.sender);
                         chosen[i] = true;
                     }
                     Some(reason) => left_out.push(LeftOut {
@@ -130,9 +148,7 @@ impl GroupState {
                 if claims.add_keys.contains(key.as_bytes()) {
                     Some("another Add of the same client is covered (§12.2)".into())
                 } else if tree.contains_signature_key(key)
-                    && !tree
-                        .members()
-                        .any(|(l, n)| claims.removed.contains(&l) && &n.signature_key == key)
+                    && !claims.removed_keys.contains(key.as_bytes())
                 {
                     Some("the client is already a member (§12.2)".into())
                 } else {
@@ -156,12 +172,15 @@ impl GroupState {
 }
 
 impl Claims {
-    fn claim(&mut self, p: &Proposal, sender: Sender) {
+    fn claim(&mut self, tree: &RatchetTree, p: &Proposal, sender: Sender) {
         self.count += 1;
         match p {
             Proposal::Remove(r) => {
                 self.touched.insert(r.removed);
-                self.removed.insert(r.removed);
+                if let Some(leaf) = tree.leaf(r.removed) {
+                    self.removed_keys
+                        .insert(leaf.signature_key.as_bytes().to_vec());
+                }
             }
             Proposal::Update(_) => {
                 if let Sender::Member(l) = sender {

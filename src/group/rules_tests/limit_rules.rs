@@ -57,7 +57,7 @@ fn the_proposal_cache_is_bounded() {
 }
 
 /// A key package of a fresh client named `name`, valid during `lifetime`.
-fn key_package_of(
+pub(super) fn key_package_of(
     name: &'static str,
     seed: u8,
     lifetime: Lifetime,

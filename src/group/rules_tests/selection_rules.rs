@@ -14,7 +14,7 @@ fn commit_selection(
     groups: &mut [GroupState],
     committer: usize,
 ) -> (Selection, Vec<LeafIndex>) {
-    let selection = groups[committer].select_proposals(&[]);
+    let selection = groups[committer].select_proposals(&[], NOW);
     let mut params = clients[committer].params(vec![]);
     params.by_reference = selection.references.clone();
     let created = groups[committer]
@@ -163,8 +163,40 @@ fn two_psks_with_one_id_commit_one() {
             sender: Sender::Member(LeafIndex(sender)),
         });
     }
-    let selection = g.select_proposals(&[]);
+    let selection = g.select_proposals(&[], NOW);
     assert_eq!(selection.references, vec![vec![0u8; 32]]);
     assert_eq!(selection.left_out[0].reference, vec![1u8; 32]);
     assert!(selection.left_out[0].reason.contains("same id"));
+}
+
+#[test]
+fn a_proposal_that_expired_in_the_cache_is_left_out() {
+    let (clients, mut groups) = group_of(3);
+    let short = crate::tree::leaf_node::Lifetime {
+        not_before: NOW - 60,
+        not_after: NOW + 60,
+    };
+    let (kp, _) = super::limit_rules::key_package_of("dave", 84, short);
+    let r = sent(&clients, &mut groups, 1, add(kp));
+    let later = NOW + 3600;
+    let selection = groups[0].select_proposals(&[], later);
+    assert!(selection.references.is_empty());
+    assert_eq!(selection.left_out[0].reference, r);
+    assert!(
+        selection.left_out[0].reason.contains("no longer valid"),
+        "{}",
+        selection.left_out[0].reason
+    );
+    // The commit without it is valid for everyone.
+    let mut params = clients[0].params(vec![]);
+    params.now = later;
+    let created = groups[0].create_commit(params, &mut rng(85)).unwrap();
+    for g in groups[1..].iter_mut() {
+        let Received::Commit(staged) = g.process(&created.message, &NoPsks, later).unwrap() else {
+            panic!("expected a commit");
+        };
+        g.merge(*staged).unwrap();
+    }
+    groups[0].merge(created.staged).unwrap();
+    assert_in_sync(&groups);
 }
