@@ -4,4 +4,5 @@
 //! (github.com/mlswg/mls-implementations, folder `test-vectors`).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod grpc;
 pub mod vectors;
