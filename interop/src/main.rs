@@ -4,8 +4,10 @@
 //! `arbor-interop serve [--port N]`: serves arbor as the MLS working group's
 //! `MLSClient` gRPC service on 127.0.0.1 (default port 50051).
 //!
-//! `arbor-interop scenarios ...`: plays the official scenario configs (see
-//! `usage`).
+//! `arbor-interop scenarios`: plays the official scenario configs across
+//! arbor in-process and any `--remote` MLSClient servers: one line per
+//! config × assignment × suite × handshake mode, then the totals. By default
+//! suite 1 in both modes; `--full` plays suites 1-3.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +18,10 @@ use arbor_interop::vectors::{self, FileReport};
 fn usage() -> ExitCode {
     eprintln!("usage: arbor-interop vectors [--dir DIR] [FILE...]");
     eprintln!("       arbor-interop serve [--port N]");
+    eprintln!(
+        "       arbor-interop scenarios [--dir DIR] [--config NAME]... [--suite N]... \\\n         \
+         [--mode public|encrypted] [--remote URI]... [--full]"
+    );
     ExitCode::from(2)
 }
 
@@ -24,6 +30,7 @@ fn main() -> ExitCode {
     match args.next().as_deref() {
         Some("vectors") => {}
         Some("serve") => return serve(args.collect()),
+        Some("scenarios") => return scenarios(args.collect()),
         _ => return usage(),
     }
     let mut dir: Option<PathBuf> = None;
@@ -101,5 +108,89 @@ fn serve(args: Vec<String>) -> ExitCode {
             eprintln!("serve: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `scenarios [...]`: exits non-zero when a script fails.
+fn scenarios(args: Vec<String>) -> ExitCode {
+    use arbor_interop::scenarios::{self, Assignment, Totals, config};
+    let mut dir = config::default_dir();
+    let mut names: Vec<String> = Vec::new();
+    let mut suites: Vec<u32> = Vec::new();
+    let mut modes: Vec<bool> = Vec::new();
+    let mut remotes: Vec<String> = Vec::new();
+    let mut full = false;
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let value = match arg.as_str() {
+            "--full" => {
+                full = true;
+                continue;
+            }
+            _ => match it.next() {
+                Some(v) => v,
+                None => return usage(),
+            },
+        };
+        match arg.as_str() {
+            "--dir" => dir = PathBuf::from(value),
+            "--config" => names.push(value),
+            "--suite" => match value.parse() {
+                Ok(n) => suites.push(n),
+                Err(_) => return usage(),
+            },
+            "--mode" => match value.as_str() {
+                "public" => modes.push(false),
+                "encrypted" => modes.push(true),
+                _ => return usage(),
+            },
+            "--remote" => remotes.push(value),
+            _ => return usage(),
+        }
+    }
+    if names.is_empty() {
+        names = config::CONFIGS.iter().map(|s| s.to_string()).collect();
+    }
+    if suites.is_empty() {
+        suites = if full { vec![1, 2, 3] } else { vec![1] };
+    }
+    if modes.is_empty() {
+        modes = vec![false, true];
+    }
+    let mut endpoints: Vec<Box<dyn grpc::Endpoint>> = vec![Box::new(grpc::ArborEndpoint::new())];
+    for uri in &remotes {
+        match grpc::Remote::connect(uri) {
+            Ok(r) => endpoints.push(Box::new(r)),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut total = Totals::default();
+    for name in &names {
+        let config = match config::load(&dir, name) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        };
+        for assignment in Assignment::all(endpoints.len()) {
+            for &suite in &suites {
+                for &encrypt in &modes {
+                    let (totals, report) =
+                        scenarios::play_config(&mut endpoints, &config, assignment, suite, encrypt);
+                    print!("{report}");
+                    total.add(totals);
+                }
+            }
+        }
+    }
+    println!("total: {total}");
+    if total.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

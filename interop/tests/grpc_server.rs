@@ -653,7 +653,14 @@ fn every_rpc_answers_over_grpc() {
     assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
     let err = call!(c, free, FreeRequest { state_id: 9999 }).unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    call!(c, free, FreeRequest { state_id: welcome.state_id }).unwrap();
+    call!(
+        c,
+        free,
+        FreeRequest {
+            state_id: welcome.state_id
+        }
+    )
+    .unwrap();
 
     let missed: Vec<_> = RPC_NAMES.iter().filter(|n| !c.seen.contains(*n)).collect();
     assert!(missed.is_empty(), "RPCs never called: {missed:?}");

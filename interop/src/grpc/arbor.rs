@@ -160,7 +160,10 @@ fn extensions(list: &[proto::Extension]) -> RpcResult<Vec<Extension>> {
     list.iter()
         .map(|e| {
             let t = u16::try_from(e.extension_type).map_err(|_| {
-                Status::invalid_argument(format!("extension type {} is not a uint16", e.extension_type))
+                Status::invalid_argument(format!(
+                    "extension type {} is not a uint16",
+                    e.extension_type
+                ))
             })?;
             Ok(Extension {
                 extension_type: ExtensionType(t),
@@ -175,7 +178,9 @@ fn decode_group_info(bytes: &[u8]) -> RpcResult<GroupInfo> {
         arbor_mls::decode_exact("MLSMessage", bytes).map_err(|e| status("GroupInfo", e))?;
     match message.body {
         MlsMessageBody::GroupInfo(info) => Ok(*info),
-        _ => Err(Status::invalid_argument("arbor: expected a GroupInfo MLSMessage")),
+        _ => Err(Status::invalid_argument(
+            "arbor: expected a GroupInfo MLSMessage",
+        )),
     }
 }
 
@@ -184,7 +189,9 @@ fn decode_key_package(bytes: &[u8]) -> RpcResult<Proposal> {
         arbor_mls::decode_exact("MLSMessage", bytes).map_err(|e| status("key package", e))?;
     match message.body {
         MlsMessageBody::KeyPackage(kp) => Ok(Proposal::Add(Add { key_package: *kp })),
-        _ => Err(Status::invalid_argument("arbor: expected a KeyPackage MLSMessage")),
+        _ => Err(Status::invalid_argument(
+            "arbor: expected a KeyPackage MLSMessage",
+        )),
     }
 }
 
@@ -241,11 +248,9 @@ fn proposal_from(
             psk_group_id: group_id.to_vec(),
             psk_epoch: d.epoch_id,
         }),
-        b"groupContextExtensions" => Ok(Proposal::GroupContextExtensions(
-            GroupContextExtensions {
-                extensions: extensions(&d.extensions)?,
-            },
-        )),
+        b"groupContextExtensions" => Ok(Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: extensions(&d.extensions)?,
+        })),
         b"reinit" => Ok(Proposal::ReInit(ReInit {
             group_id: d.group_id.clone(),
             version: ProtocolVersion::MLS10,
@@ -264,7 +269,11 @@ fn proposal_from(
 /// Signs `content` as a PublicMessage from a non-member sender
 /// (`external` or `new_member_proposal`, §6.1: no membership tag, no
 /// group context in the signed content).
-fn sign_public(suite: &Suite, signer: &SignaturePrivateKey, content: FramedContent) -> RpcResult<Vec<u8>> {
+fn sign_public(
+    suite: &Suite,
+    signer: &SignaturePrivateKey,
+    content: FramedContent,
+) -> RpcResult<Vec<u8>> {
     let tbs = framed_content_tbs(WireFormat::PUBLIC_MESSAGE, &content, None)
         .map_err(|e| status("FramedContentTBS", e))?;
     let signature = suite
@@ -278,11 +287,13 @@ fn sign_public(suite: &Suite, signer: &SignaturePrivateKey, content: FramedConte
             confirmation_tag: None,
         },
     };
-    encode(&MlsMessage::new(MlsMessageBody::PublicMessage(Box::new(PublicMessage {
-        content: signed.content,
-        auth: signed.auth,
-        membership_tag: None,
-    }))))
+    encode(&MlsMessage::new(MlsMessageBody::PublicMessage(Box::new(
+        PublicMessage {
+            content: signed.content,
+            auth: signed.auth,
+            membership_tag: None,
+        },
+    ))))
     .map_err(|e| Status::internal(format!("arbor: encode: {e}")))
 }
 
@@ -322,7 +333,9 @@ impl Member {
         let hash_len = suite_for(group)?.hash_len();
         let mut by_value = Vec::with_capacity(r.by_value.len());
         for d in &r.by_value {
-            by_value.push(proposal_from(d, &group_id, hash_len, |id| leaf_of(group, id))?);
+            by_value.push(proposal_from(d, &group_id, hash_len, |id| {
+                leaf_of(group, id)
+            })?);
         }
         group.set_settings(settings(self.encrypt, !r.external_tree));
         let out = group.commit_with(by_value, true, r.force_path);
@@ -333,7 +346,9 @@ impl Member {
             // which arbor exposes only once the commit is merged.
             group.merge_pending().map_err(|e| status("merge", e))?;
             self.merged_early = true;
-            group.ratchet_tree().map_err(|e| status("ratchet tree", e))?
+            group
+                .ratchet_tree()
+                .map_err(|e| status("ratchet tree", e))?
         } else {
             Vec::new()
         };
@@ -451,7 +466,8 @@ impl Endpoint for ArborEndpoint {
                         Status::invalid_argument("arbor: remove_prior needs the ratchet tree")
                     })?,
             };
-            let tree = RatchetTree::from_bytes(&tree_bytes).map_err(|e| status("ratchet tree", e))?;
+            let tree =
+                RatchetTree::from_bytes(&tree_bytes).map_err(|e| status("ratchet tree", e))?;
             let prior = tree
                 .members()
                 .find(|(_, leaf)| {
@@ -483,7 +499,9 @@ impl Endpoint for ArborEndpoint {
                 .group_info(!r.external_tree)
                 .map_err(|e| status("group info", e))?,
             ratchet_tree: if r.external_tree {
-                group.ratchet_tree().map_err(|e| status("ratchet tree", e))?
+                group
+                    .ratchet_tree()
+                    .map_err(|e| status("ratchet tree", e))?
             } else {
                 Vec::new()
             },
@@ -494,7 +512,11 @@ impl Endpoint for ArborEndpoint {
         // The harness's "state authentication secret" is the epoch
         // authenticator (RFC 9420 §8.7).
         Ok(StateAuthResponse {
-            state_auth_secret: self.member(r.state_id)?.group.epoch_authenticator().to_vec(),
+            state_auth_secret: self
+                .member(r.state_id)?
+                .group
+                .epoch_authenticator()
+                .to_vec(),
         })
     }
 
@@ -556,7 +578,9 @@ impl Endpoint for ArborEndpoint {
                  after the group exists (Client::add_external_psk only reaches later groups)",
             ));
         }
-        Err(Status::not_found(format!("arbor: no state or transaction {id}")))
+        Err(Status::not_found(format!(
+            "arbor: no state or transaction {id}"
+        )))
     }
 
     fn add_proposal(&mut self, r: AddProposalRequest) -> RpcResult<ProposalResponse> {
@@ -714,16 +738,17 @@ impl Endpoint for ArborEndpoint {
             .reinits
             .remove(&r.reinit_id)
             .ok_or_else(|| Status::not_found(format!("arbor: no reinit {}", r.reinit_id)))?;
-        let group = match reinit
-            .client
-            .join_reinit(&r.welcome, optional(&r.ratchet_tree), &reinit.old)
-        {
-            Ok(g) => g,
-            Err(e) => {
-                self.reinits.insert(r.reinit_id, reinit);
-                return Err(status("join reinit group", e));
-            }
-        };
+        let group =
+            match reinit
+                .client
+                .join_reinit(&r.welcome, optional(&r.ratchet_tree), &reinit.old)
+            {
+                Ok(g) => g,
+                Err(e) => {
+                    self.reinits.insert(r.reinit_id, reinit);
+                    return Err(status("join reinit group", e));
+                }
+            };
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         Ok(JoinGroupResponse {
             state_id: self.add_member(reinit.client, group, reinit.encrypt),
@@ -842,10 +867,7 @@ impl Endpoint for ArborEndpoint {
         let external_sender =
             encode(&entry).map_err(|e| Status::internal(format!("arbor: encode: {e}")))?;
         let signer_id = self.fresh_id();
-        self.signers.insert(
-            signer_id,
-            Signer { suite, private },
-        );
+        self.signers.insert(signer_id, Signer { suite, private });
         Ok(CreateExternalSignerResponse {
             signer_id,
             external_sender,
@@ -853,8 +875,9 @@ impl Endpoint for ArborEndpoint {
     }
 
     fn add_external_signer(&mut self, r: AddExternalSignerRequest) -> RpcResult<ProposalResponse> {
-        let entry: ExternalSenderEntry = arbor_mls::decode_exact("ExternalSender", &r.external_sender)
-            .map_err(|e| status("external sender", e))?;
+        let entry: ExternalSenderEntry =
+            arbor_mls::decode_exact("ExternalSender", &r.external_sender)
+                .map_err(|e| status("external sender", e))?;
         let group = &mut self.member(r.state_id)?.group;
         // The new sender joins the group's external_senders list (§12.1.8.1):
         // a GroupContextExtensions proposal carrying all other extensions.
@@ -903,7 +926,8 @@ impl Endpoint for ArborEndpoint {
                 .unwrap_or_default(),
         };
         let leaf = |identity: &[u8]| -> RpcResult<LeafIndex> {
-            let tree = RatchetTree::from_bytes(&tree_bytes).map_err(|e| status("ratchet tree", e))?;
+            let tree =
+                RatchetTree::from_bytes(&tree_bytes).map_err(|e| status("ratchet tree", e))?;
             tree.members()
                 .find(|(_, l)| matches!(&l.credential, Credential::Basic { identity: i } if i == identity))
                 .map(|(index, _)| index)
@@ -948,12 +972,22 @@ impl ArborEndpoint {
             .members
             .remove(&state_id)
             .ok_or_else(|| Status::not_found(format!("arbor: no group state {state_id}")))?;
-        if member.group.reinitialized().is_none() {
+        let Some(reinit) = member.group.reinitialized() else {
             let epoch = member.group.epoch();
             self.members.insert(state_id, member);
             return Err(Status::failed_precondition(format!(
                 "arbor: the commit merged into epoch {epoch} did not reinitialize the group"
             )));
+        };
+        if reinit.cipher_suite != member.group.state().context().cipher_suite {
+            // The key package must be of the new suite, and
+            // Client::create_reinit_group / join_reinit refuse a change of
+            // suite.
+            self.members.insert(state_id, member);
+            return Err(missing_api(
+                "ReInit into another cipher suite: Client::create_reinit_group and join_reinit \
+                 keep the old group's suite",
+            ));
         }
         let key_package = member
             .client
@@ -986,9 +1020,13 @@ impl ArborEndpoint {
         external_tree: bool,
         encrypt: bool,
     ) -> RpcResult<CreateSubgroupResponse> {
-        group.merge_pending().map_err(|e| status("merge first commit", e))?;
+        group
+            .merge_pending()
+            .map_err(|e| status("merge first commit", e))?;
         let ratchet_tree = if external_tree {
-            group.ratchet_tree().map_err(|e| status("ratchet tree", e))?
+            group
+                .ratchet_tree()
+                .map_err(|e| status("ratchet tree", e))?
         } else {
             Vec::new()
         };

@@ -26,7 +26,11 @@ impl<E: Endpoint + 'static> Service<E> {
         }
     }
 
-    fn call<Q, R>(&self, request: Q, f: impl FnOnce(&mut E, Q) -> Result<R, Status>) -> Result<R, Status> {
+    fn call<Q, R>(
+        &self,
+        request: Q,
+        f: impl FnOnce(&mut E, Q) -> Result<R, Status>,
+    ) -> Result<R, Status> {
         // A poisoned lock only means an earlier request panicked; the
         // endpoint's maps are still consistent enough to answer further
         // requests (a state touched by the panic answers with its own error).
