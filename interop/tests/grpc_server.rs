@@ -9,61 +9,12 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use arbor_interop::grpc::proto::*;
-use arbor_interop::grpc::{ArborEndpoint, Endpoint, RPC_NAMES, Remote, server};
+use arbor_interop::grpc::server::Running;
+use arbor_interop::grpc::{ArborEndpoint, Endpoint, RPC_NAMES, Remote};
 use tonic::Code;
-
-/// The server on its own thread and runtime; dropping it stops the server
-/// and waits for the thread.
-struct Server {
-    addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Server {
-    fn start() -> Self {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let (listener, addr) = server::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-                    .await
-                    .unwrap();
-                addr_tx.send(addr).unwrap();
-                server::serve(ArborEndpoint::new(), listener, async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-            });
-        });
-        let addr = addr_rx.recv_timeout(Duration::from_secs(30)).unwrap();
-        Self {
-            addr,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
 
 /// Records which RPCs were called, to check none was missed.
 struct Calls {
@@ -94,8 +45,8 @@ fn every_rpc_answers_over_grpc() {
         eprintln!("grpc_server: timed out after 300 s");
         std::process::exit(1);
     });
-    let server = Server::start();
-    let remote = Remote::connect(&format!("http://{}", server.addr)).unwrap();
+    let server = Running::start(ArborEndpoint::new()).unwrap();
+    let remote = Remote::connect(&server.uri()).unwrap();
     let mut c = Calls {
         remote,
         seen: BTreeSet::new(),

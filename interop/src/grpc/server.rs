@@ -82,3 +82,73 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener,
     let local = listener.local_addr()?;
     Ok((listener, local))
 }
+
+/// A server on 127.0.0.1 (a free port) in its own thread and runtime, for
+/// tests and the runner; dropping it stops the server and joins the thread.
+pub struct Running {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Starts serving `endpoint`.
+    pub fn start<E: Endpoint + 'static>(endpoint: E) -> std::io::Result<Self> {
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = addr_tx.send(Err(e));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let (listener, addr) = match bind(SocketAddr::from(([127, 0, 0, 1], 0))).await {
+                    Ok(bound) => bound,
+                    Err(e) => {
+                        let _ = addr_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = addr_tx.send(Ok(addr));
+                if let Err(e) = serve(endpoint, listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+                {
+                    eprintln!("MLSClient server on {addr}: {e}");
+                }
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .map_err(|_| std::io::Error::other("the server thread did not start"))??;
+        Ok(Self {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The URI a [`super::Remote`] connects to.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
