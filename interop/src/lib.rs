@@ -5,5 +5,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod grpc;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod scenarios;
 pub mod vectors;

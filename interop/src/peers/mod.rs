@@ -1,0 +1,9 @@
+//! In-process adapters of other MLS libraries behind [`Endpoint`]
+//! (feature `peers`), so the scenario runner plays them against arbor
+//! without their interop servers.
+//!
+//! [`Endpoint`]: crate::grpc::Endpoint
+
+pub mod mls_rs;
+
+pub use self::mls_rs::MlsRsEndpoint;

@@ -1,0 +1,43 @@
+//! The scenario runner across arbor and mls-rs in-process (feature
+//! `peers`): every config in mixed assignments, suite 1, both handshake
+//! modes. No failures are allowed; a skip must name the stack lacking the
+//! feature.
+#![allow(clippy::unwrap_used)]
+
+use arbor_interop::grpc::{ArborEndpoint, Endpoint};
+use arbor_interop::peers::MlsRsEndpoint;
+use arbor_interop::scenarios::{Assignment, Totals, config, play_config};
+
+#[test]
+fn configs_play_across_arbor_and_mls_rs() {
+    let mut endpoints: Vec<Box<dyn Endpoint>> = vec![
+        Box::new(ArborEndpoint::new()),
+        Box::new(MlsRsEndpoint::new()),
+    ];
+    let dir = config::default_dir();
+    let mut total = Totals::default();
+    let mut failures = Vec::new();
+    for name in config::CONFIGS.iter().filter(|n| **n != "deep_random.json") {
+        let config = config::load(&dir, name).unwrap();
+        for assignment in [
+            Assignment::CreatorAndRest(0, 1),
+            Assignment::CreatorAndRest(1, 0),
+            Assignment::Alternate(0, 1),
+        ] {
+            for encrypt in [false, true] {
+                let (totals, report) = play_config(&mut endpoints, &config, assignment, 1, encrypt);
+                print!("{report}");
+                if totals.failed > 0 {
+                    failures.push(report.clone());
+                }
+                for line in report.lines().filter(|l| l.contains("SKIP")) {
+                    assert!(line.contains("Unimplemented"), "{line}");
+                }
+                total.add(totals);
+            }
+        }
+    }
+    println!("total: {total}");
+    assert!(failures.is_empty(), "failures:\n{}", failures.join(""));
+    assert!(total.passed > 0, "{total}");
+}
