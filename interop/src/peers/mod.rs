@@ -5,5 +5,7 @@
 //! [`Endpoint`]: crate::grpc::Endpoint
 
 pub mod mls_rs;
+pub mod openmls;
 
 pub use self::mls_rs::MlsRsEndpoint;
+pub use self::openmls::OpenMlsEndpoint;
