@@ -266,6 +266,30 @@ fn proposal_from(
     }
 }
 
+/// The leaf of the member with basic identity `identity` in the group of a
+/// GroupInfo (MLSMessage), whose tree is `ratchet_tree` or, when that is
+/// empty, the GroupInfo's `ratchet_tree` extension: the prior leaf an
+/// external joiner removes (`remove_prior`). Also used by the peer adapters.
+pub fn prior_leaf(group_info: &[u8], ratchet_tree: &[u8], identity: &[u8]) -> RpcResult<u32> {
+    let info = decode_group_info(group_info)?;
+    let tree_bytes = match optional(ratchet_tree) {
+        Some(t) => t.to_vec(),
+        None => info
+            .extensions
+            .iter()
+            .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
+            .map(|e| e.extension_data.clone())
+            .ok_or_else(|| Status::invalid_argument("remove_prior needs the ratchet tree"))?,
+    };
+    let tree = RatchetTree::from_bytes(&tree_bytes).map_err(|e| status("ratchet tree", e))?;
+    tree.members()
+        .find(|(_, leaf)| {
+            matches!(&leaf.credential, Credential::Basic { identity: i } if i == identity)
+        })
+        .map(|(index, _)| index.0)
+        .ok_or_else(|| Status::invalid_argument("remove_prior: no prior leaf with this identity"))
+}
+
 /// Signs `content` as a PublicMessage from a non-member sender
 /// (`external` or `new_member_proposal`, §6.1: no membership tag, no
 /// group context in the signed content).
@@ -455,29 +479,11 @@ impl Endpoint for ArborEndpoint {
         let info = decode_group_info(&r.group_info)?;
         let mut client = new_client(&r.identity, info.group_context.cipher_suite)?;
         let prior = if r.remove_prior {
-            let tree_bytes = match optional(&r.ratchet_tree) {
-                Some(t) => t.to_vec(),
-                None => info
-                    .extensions
-                    .iter()
-                    .find(|e| e.extension_type == ExtensionType::RATCHET_TREE)
-                    .map(|e| e.extension_data.clone())
-                    .ok_or_else(|| {
-                        Status::invalid_argument("arbor: remove_prior needs the ratchet tree")
-                    })?,
-            };
-            let tree =
-                RatchetTree::from_bytes(&tree_bytes).map_err(|e| status("ratchet tree", e))?;
-            let prior = tree
-                .members()
-                .find(|(_, leaf)| {
-                    matches!(&leaf.credential, Credential::Basic { identity } if *identity == r.identity)
-                })
-                .map(|(index, _)| index)
-                .ok_or_else(|| {
-                    Status::invalid_argument("arbor: remove_prior: no prior leaf with this identity")
-                })?;
-            Some(prior)
+            Some(LeafIndex(prior_leaf(
+                &r.group_info,
+                &r.ratchet_tree,
+                &r.identity,
+            )?))
         } else {
             None
         };

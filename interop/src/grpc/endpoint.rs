@@ -63,7 +63,7 @@ macro_rules! endpoint_trait {
                 fn $method(&mut self, request: $req) -> Result<$resp, Status> {
                     let _ = request;
                     Err(Status::unimplemented(format!(
-                        "{}: {} is not implemented",
+                        "{}: this harness's adapter does not implement {}",
                         self.stack_name(),
                         stringify!($method)
                     )))

@@ -316,9 +316,9 @@ impl Endpoint for MlsRsEndpoint {
     }
 
     fn external_join(&mut self, r: ExternalJoinRequest) -> RpcResult<ExternalJoinResponse> {
-        if !r.psks.is_empty() || r.remove_prior {
+        if !r.psks.is_empty() {
             return Err(Status::unimplemented(
-                "mls-rs adapter: external join with PSKs or remove_prior is not wired up",
+                "mls-rs: this harness's adapter does not implement external join with PSKs",
             ));
         }
         let info = message(&r.group_info)?;
@@ -336,6 +336,13 @@ impl Endpoint for MlsRsEndpoint {
                     .map_err(|e| err("ratchet tree", e))?
                     .into_owned(),
             );
+        }
+        if r.remove_prior {
+            builder = builder.with_removal(crate::grpc::arbor::prior_leaf(
+                &r.group_info,
+                &r.ratchet_tree,
+                &r.identity,
+            )?);
         }
         let (group, commit) = builder.build(info).map_err(|e| err("external commit", e))?;
         let epoch_authenticator = auth(&group)?;
