@@ -5,9 +5,11 @@
 //! `MLSClient` gRPC service on 127.0.0.1 (default port 50051).
 //!
 //! `arbor-interop scenarios`: plays the official scenario configs across
-//! arbor in-process and any `--remote` MLSClient servers: one line per
+//! arbor in-process, openmls and mls-rs in-process (`--peers`, built with
+//! feature `peers`) and any `--remote` MLSClient servers: one line per
 //! config × assignment × suite × handshake mode, then the totals. By default
-//! suite 1 in both modes; `--full` plays suites 1-3.
+//! suite 1, both modes, the assignments that involve arbor; `--full` plays
+//! suites 1-3 and every assignment.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +22,7 @@ fn usage() -> ExitCode {
     eprintln!("       arbor-interop serve [--port N]");
     eprintln!(
         "       arbor-interop scenarios [--dir DIR] [--config NAME]... [--suite N]... \\\n         \
-         [--mode public|encrypted] [--remote URI]... [--full]"
+         [--mode public|encrypted] [--remote URI]... [--peers] [--full]"
     );
     ExitCode::from(2)
 }
@@ -120,11 +122,16 @@ fn scenarios(args: Vec<String>) -> ExitCode {
     let mut modes: Vec<bool> = Vec::new();
     let mut remotes: Vec<String> = Vec::new();
     let mut full = false;
+    let mut peers = false;
     let mut it = args.into_iter();
     while let Some(arg) = it.next() {
         let value = match arg.as_str() {
             "--full" => {
                 full = true;
+                continue;
+            }
+            "--peers" => {
+                peers = true;
                 continue;
             }
             _ => match it.next() {
@@ -158,6 +165,18 @@ fn scenarios(args: Vec<String>) -> ExitCode {
         modes = vec![false, true];
     }
     let mut endpoints: Vec<Box<dyn grpc::Endpoint>> = vec![Box::new(grpc::ArborEndpoint::new())];
+    if peers {
+        #[cfg(feature = "peers")]
+        {
+            endpoints.push(Box::new(arbor_interop::peers::OpenMlsEndpoint::new()));
+            endpoints.push(Box::new(arbor_interop::peers::MlsRsEndpoint::new()));
+        }
+        #[cfg(not(feature = "peers"))]
+        {
+            eprintln!("--peers needs a build with `--features peers`");
+            return ExitCode::from(2);
+        }
+    }
     for uri in &remotes {
         match grpc::Remote::connect(uri) {
             Ok(r) => endpoints.push(Box::new(r)),
@@ -176,7 +195,10 @@ fn scenarios(args: Vec<String>) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        for assignment in Assignment::all(endpoints.len()) {
+        let assignments = Assignment::all(endpoints.len())
+            .into_iter()
+            .filter(|a| full || a.involves(0));
+        for assignment in assignments {
             for &suite in &suites {
                 for &encrypt in &modes {
                     let (totals, report) =
