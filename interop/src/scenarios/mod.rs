@@ -57,7 +57,7 @@ impl Assignment {
                 }
             }
             Assignment::Alternate(a, b) => {
-                if position % 2 == 0 {
+                if position.is_multiple_of(2) {
                     a
                 } else {
                     b
