@@ -220,6 +220,19 @@ fn leaf_of(group: &RsGroup, identity: &[u8]) -> RpcResult<u32> {
         .ok_or_else(|| Status::invalid_argument("mls-rs: no member with that identity"))
 }
 
+fn extension_list(list: &[crate::grpc::proto::Extension]) -> RpcResult<ExtensionList> {
+    let mut out = Vec::with_capacity(list.len());
+    for e in list {
+        let t = u16::try_from(e.extension_type)
+            .map_err(|_| Status::invalid_argument("extension type is not a uint16"))?;
+        out.push(mls_rs::Extension::new(
+            mls_rs::extension::ExtensionType::new(t),
+            e.extension_data.clone(),
+        ));
+    }
+    Ok(ExtensionList::from(out))
+}
+
 fn take_proposals(group: &mut RsGroup, proposals: &[Vec<u8>]) -> RpcResult<()> {
     for (i, p) in proposals.iter().enumerate() {
         match group
@@ -453,6 +466,35 @@ impl Endpoint for MlsRsEndpoint {
         })
     }
 
+    fn group_context_extensions_proposal(
+        &mut self,
+        r: GroupContextExtensionsProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        let list = extension_list(&r.extensions)?;
+        let p = self
+            .member(r.state_id)?
+            .group
+            .propose_group_context_extensions(list, Vec::new())
+            .map_err(|e| err("group context extensions proposal", e))?;
+        Ok(ProposalResponse {
+            proposal: bytes(&p)?,
+        })
+    }
+
+    fn resumption_psk_proposal(
+        &mut self,
+        r: ResumptionPskProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        let p = self
+            .member(r.state_id)?
+            .group
+            .propose_resumption_psk(r.epoch_id, Vec::new())
+            .map_err(|e| err("resumption PSK proposal", e))?;
+        Ok(ProposalResponse {
+            proposal: bytes(&p)?,
+        })
+    }
+
     fn commit(&mut self, r: CommitRequest) -> RpcResult<CommitResponse> {
         let member = self.member(r.state_id)?;
         take_proposals(&mut member.group, &r.by_reference)?;
@@ -470,6 +512,12 @@ impl Endpoint for MlsRsEndpoint {
                 b"remove" => builder
                     .remove_member(removed.next().unwrap_or_default())
                     .map_err(|e| err("by-value remove", e))?,
+                b"groupContextExtensions" => builder
+                    .set_group_context_ext(extension_list(&d.extensions)?)
+                    .map_err(|e| err("by-value group context extensions", e))?,
+                b"resumptionPSK" => builder
+                    .add_resumption_psk(d.epoch_id)
+                    .map_err(|e| err("by-value resumption PSK", e))?,
                 other => {
                     return Err(Status::unimplemented(format!(
                         "mls-rs adapter: by-value {:?} proposals are not wired up",

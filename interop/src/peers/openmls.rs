@@ -114,6 +114,22 @@ fn key_package(party: &Party, bytes: &[u8]) -> RpcResult<KeyPackage> {
     }
 }
 
+/// openmls's view of the runner's extensions: their TLS encoding (arbor's
+/// codec writes it) parsed by openmls, so known types get their typed form.
+fn extensions(list: &[crate::grpc::proto::Extension]) -> RpcResult<Extensions<GroupContext>> {
+    let mut ours = Vec::with_capacity(list.len());
+    for e in list {
+        let t = u16::try_from(e.extension_type)
+            .map_err(|_| Status::invalid_argument("extension type is not a uint16"))?;
+        ours.push(arbor_mls::group::Extension {
+            extension_type: arbor_mls::group::ExtensionType(t),
+            extension_data: e.extension_data.clone(),
+        });
+    }
+    let encoded = arbor_mls::codec::encode(&ours).map_err(|e| err("encode extensions", e))?;
+    Extensions::tls_deserialize_exact(&encoded).map_err(|e| err("extensions", e))
+}
+
 fn leaf_of(group: &MlsGroup, identity: &[u8]) -> RpcResult<LeafNodeIndex> {
     group
         .members()
@@ -439,14 +455,29 @@ impl Endpoint for OpenMlsEndpoint {
         m.proposal(msg)
     }
 
+    fn group_context_extensions_proposal(
+        &mut self,
+        r: GroupContextExtensionsProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        let list = extensions(&r.extensions)?;
+        let m = self.member(r.state_id)?;
+        let (msg, _) = m
+            .group
+            .propose_group_context_extensions(&m.party.provider, list, &m.party.signer)
+            .map_err(|e| err("group context extensions proposal", e))?;
+        m.proposal(msg)
+    }
+
     fn commit(&mut self, r: CommitRequest) -> RpcResult<CommitResponse> {
         let m = self.member(r.state_id)?;
         m.take_proposals(&r.by_reference)?;
         let mut adds = Vec::new();
         let mut removes = Vec::new();
+        let mut context_extensions = None;
         for d in &r.by_value {
             match d.proposal_type.as_slice() {
                 b"add" => adds.push(key_package(&m.party, &d.key_package)?),
+                b"groupContextExtensions" => context_extensions = Some(extensions(&d.extensions)?),
                 b"remove" => removes.push(leaf_of(&m.group, &d.removed_id)?),
                 other => {
                     return Err(Status::unimplemented(format!(
@@ -462,9 +493,13 @@ impl Endpoint for OpenMlsEndpoint {
                 &join_config(m.encrypt, !r.external_tree),
             )
             .map_err(|e| err("configuration", e))?;
-        let bundle = m
-            .group
-            .commit_builder()
+        let mut builder = m.group.commit_builder();
+        if let Some(list) = context_extensions {
+            builder = builder
+                .propose_group_context_extensions(list)
+                .map_err(|e| err("by-value group context extensions", e))?;
+        }
+        let bundle = builder
             .propose_adds(adds)
             .propose_removals(removes)
             .force_self_update(r.force_path)
