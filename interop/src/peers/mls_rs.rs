@@ -125,21 +125,27 @@ type RsClient = mls_rs::Client<
         >,
     >,
 >;
-type RsGroup = mls_rs::Group<
-    mls_rs::client_builder::WithMlsRules<
-        Rules,
-        mls_rs::client_builder::WithIdentityProvider<
-            BasicIdentityProvider,
-            mls_rs::client_builder::WithCryptoProvider<
-                RustCryptoProvider,
-                mls_rs::client_builder::BaseConfig,
-            >,
+type RsConfig = mls_rs::client_builder::WithMlsRules<
+    Rules,
+    mls_rs::client_builder::WithIdentityProvider<
+        BasicIdentityProvider,
+        mls_rs::client_builder::WithCryptoProvider<
+            RustCryptoProvider,
+            mls_rs::client_builder::BaseConfig,
         >,
     >,
 >;
+type RsGroup = mls_rs::Group<RsConfig>;
 
 struct Member {
     group: RsGroup,
+    rules: Rules,
+}
+
+/// A member whose group was closed by a ReInit, holding mls-rs's client
+/// for the new group.
+struct Reinit {
+    client: mls_rs::group::ReinitClient<RsConfig>,
     rules: Rules,
 }
 
@@ -154,6 +160,7 @@ pub struct MlsRsEndpoint {
     next_id: u32,
     members: HashMap<u32, Member>,
     transactions: HashMap<u32, Waiting>,
+    reinits: HashMap<u32, Reinit>,
 }
 
 impl MlsRsEndpoint {
@@ -171,6 +178,36 @@ impl MlsRsEndpoint {
         self.members
             .get_mut(&id)
             .ok_or_else(|| Status::not_found(format!("mls-rs: no group state {id}")))
+    }
+
+    /// After a ReInit commit is applied: mls-rs's client for the new group
+    /// and its key package, under a reinit id.
+    fn start_reinit(&mut self, state_id: u32) -> RpcResult<HandleReInitCommitResponse> {
+        let member = self
+            .members
+            .remove(&state_id)
+            .ok_or_else(|| Status::not_found(format!("mls-rs: no group state {state_id}")))?;
+        let epoch_authenticator = auth(&member.group)?;
+        let client = member
+            .group
+            .get_reinit_client(None, None)
+            .map_err(|e| err("reinit client", e))?;
+        let key_package = client
+            .generate_key_package(None)
+            .map_err(|e| err("reinit key package", e))?;
+        let reinit_id = self.fresh_id();
+        self.reinits.insert(
+            reinit_id,
+            Reinit {
+                client,
+                rules: member.rules,
+            },
+        );
+        Ok(HandleReInitCommitResponse {
+            reinit_id,
+            key_package: bytes(&key_package)?,
+            epoch_authenticator,
+        })
     }
 
     fn add_member(&mut self, group: RsGroup, rules: Rules) -> u32 {
@@ -585,9 +622,120 @@ impl Endpoint for MlsRsEndpoint {
         })
     }
 
+    fn re_init_proposal(&mut self, r: ReInitProposalRequest) -> RpcResult<ProposalResponse> {
+        let list = extension_list(&r.extensions)?;
+        let suite = CipherSuite::from(
+            u16::try_from(r.cipher_suite)
+                .map_err(|_| Status::invalid_argument("suite is not a uint16"))?,
+        );
+        let p = self
+            .member(r.state_id)?
+            .group
+            .propose_reinit(
+                Some(r.group_id),
+                mls_rs::ProtocolVersion::MLS_10,
+                suite,
+                list,
+                Vec::new(),
+            )
+            .map_err(|e| err("reinit proposal", e))?;
+        Ok(ProposalResponse {
+            proposal: bytes(&p)?,
+        })
+    }
+
+    fn re_init_commit(&mut self, r: CommitRequest) -> RpcResult<CommitResponse> {
+        self.commit(r)
+    }
+
+    fn handle_pending_re_init_commit(
+        &mut self,
+        r: HandlePendingCommitRequest,
+    ) -> RpcResult<HandleReInitCommitResponse> {
+        self.handle_pending_commit(r.clone())?;
+        self.start_reinit(r.state_id)
+    }
+
+    fn handle_re_init_commit(
+        &mut self,
+        r: HandleCommitRequest,
+    ) -> RpcResult<HandleReInitCommitResponse> {
+        let state_id = r.state_id;
+        self.handle_commit(r)?;
+        self.start_reinit(state_id)
+    }
+
+    fn re_init_welcome(&mut self, r: ReInitWelcomeRequest) -> RpcResult<CreateSubgroupResponse> {
+        let reinit = self
+            .reinits
+            .remove(&r.reinit_id)
+            .ok_or_else(|| Status::not_found(format!("mls-rs: no reinit {}", r.reinit_id)))?;
+        let mut kps = Vec::with_capacity(r.key_package.len());
+        for kp in &r.key_package {
+            kps.push(message(kp)?);
+        }
+        reinit.rules.set(|o| {
+            o.path_required = r.force_path;
+            o.tree_in_welcome = !r.external_tree;
+        });
+        let created = reinit.client.commit(kps, ExtensionList::new(), None);
+        reinit.rules.set(|o| {
+            o.path_required = false;
+            o.tree_in_welcome = true;
+        });
+        let (group, welcomes) = created.map_err(|e| err("reinit group", e))?;
+        let welcome = match welcomes.first() {
+            Some(w) => bytes(w)?,
+            None => Vec::new(),
+        };
+        let ratchet_tree = if r.external_tree {
+            group
+                .export_tree()
+                .to_bytes()
+                .map_err(|e| err("ratchet tree", e))?
+        } else {
+            Vec::new()
+        };
+        let epoch_authenticator = auth(&group)?;
+        Ok(CreateSubgroupResponse {
+            state_id: self.add_member(group, reinit.rules),
+            welcome,
+            ratchet_tree,
+            epoch_authenticator,
+        })
+    }
+
+    fn handle_re_init_welcome(
+        &mut self,
+        r: HandleReInitWelcomeRequest,
+    ) -> RpcResult<JoinGroupResponse> {
+        let reinit = self
+            .reinits
+            .remove(&r.reinit_id)
+            .ok_or_else(|| Status::not_found(format!("mls-rs: no reinit {}", r.reinit_id)))?;
+        let tree = if r.ratchet_tree.is_empty() {
+            None
+        } else {
+            Some(
+                mls_rs::group::ExportedTree::from_bytes(&r.ratchet_tree)
+                    .map_err(|e| err("ratchet tree", e))?,
+            )
+        };
+        let (group, _) = reinit
+            .client
+            .join(&message(&r.welcome)?, tree, None)
+            .map_err(|e| err("join reinit group", e))?;
+        let epoch_authenticator = auth(&group)?;
+        Ok(JoinGroupResponse {
+            state_id: self.add_member(group, reinit.rules),
+            epoch_authenticator,
+        })
+    }
+
     fn free(&mut self, r: FreeRequest) -> RpcResult<FreeResponse> {
         let found = self.members.remove(&r.state_id).is_some()
-            | self.transactions.remove(&r.state_id).is_some();
+            | self.transactions.remove(&r.state_id).is_some()
+            | self.reinits.remove(&r.state_id).is_some();
         if found {
             Ok(FreeResponse {})
         } else {
