@@ -3,6 +3,7 @@
 //! server for any endpoint and a gRPC client that is itself an endpoint.
 
 pub mod arbor;
+mod arbor_inputs;
 pub mod endpoint;
 pub mod remote;
 pub mod server;

@@ -652,7 +652,7 @@ impl Endpoint for MlsRsEndpoint {
         &mut self,
         r: HandlePendingCommitRequest,
     ) -> RpcResult<HandleReInitCommitResponse> {
-        self.handle_pending_commit(r.clone())?;
+        self.handle_pending_commit(r)?;
         self.start_reinit(r.state_id)
     }
 
