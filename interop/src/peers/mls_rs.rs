@@ -140,6 +140,9 @@ type RsGroup = mls_rs::Group<RsConfig>;
 struct Member {
     group: RsGroup,
     rules: Rules,
+    /// The cipher suite of a ReInit proposal seen this epoch: a new suite
+    /// needs a signature key of its own for the new group.
+    reinit_suite: Option<CipherSuite>,
 }
 
 /// A member whose group was closed by a ReInit, holding mls-rs's client
@@ -188,9 +191,31 @@ impl MlsRsEndpoint {
             .remove(&state_id)
             .ok_or_else(|| Status::not_found(format!("mls-rs: no group state {state_id}")))?;
         let epoch_authenticator = auth(&member.group)?;
+        // A new suite needs a signature key of that suite (the identity
+        // stays); the same suite keeps the old key.
+        let (signer, identity) = match member.reinit_suite {
+            Some(suite) if suite != member.group.cipher_suite() => {
+                let provider = RustCryptoProvider::new()
+                    .cipher_suite_provider(suite)
+                    .ok_or_else(|| {
+                        Status::unimplemented(format!("mls-rs: cipher suite {suite:?}"))
+                    })?;
+                let (secret, public) = provider
+                    .signature_key_generate()
+                    .map_err(|e| err("signature key", e))?;
+                let credential = member
+                    .group
+                    .current_member_signing_identity()
+                    .map_err(|e| err("own identity", e))?
+                    .credential
+                    .clone();
+                (Some(secret), Some(SigningIdentity::new(credential, public)))
+            }
+            _ => (None, None),
+        };
         let client = member
             .group
-            .get_reinit_client(None, None)
+            .get_reinit_client(signer, identity)
             .map_err(|e| err("reinit client", e))?;
         let key_package = client
             .generate_key_package(None)
@@ -212,7 +237,14 @@ impl MlsRsEndpoint {
 
     fn add_member(&mut self, group: RsGroup, rules: Rules) -> u32 {
         let id = self.fresh_id();
-        self.members.insert(id, Member { group, rules });
+        self.members.insert(
+            id,
+            Member {
+                group,
+                rules,
+                reinit_suite: None,
+            },
+        );
         id
     }
 }
@@ -270,13 +302,19 @@ fn extension_list(list: &[crate::grpc::proto::Extension]) -> RpcResult<Extension
     Ok(ExtensionList::from(out))
 }
 
-fn take_proposals(group: &mut RsGroup, proposals: &[Vec<u8>]) -> RpcResult<()> {
+/// Processes proposals; returns the cipher suite of a ReInit among them.
+fn take_proposals(group: &mut RsGroup, proposals: &[Vec<u8>]) -> RpcResult<Option<CipherSuite>> {
+    let mut reinit_suite = None;
     for (i, p) in proposals.iter().enumerate() {
         match group
             .process_incoming_message(message(p)?)
             .map_err(|e| err(&format!("by-reference proposal {i}"), e))?
         {
-            ReceivedMessage::Proposal(_) => {}
+            ReceivedMessage::Proposal(m) => {
+                if let mls_rs::group::proposal::Proposal::ReInit(r) = &m.proposal {
+                    reinit_suite = Some(r.new_cipher_suite());
+                }
+            }
             other => {
                 return Err(Status::invalid_argument(format!(
                     "mls-rs: by-reference message {i} is not a proposal: {other:?}"
@@ -284,7 +322,7 @@ fn take_proposals(group: &mut RsGroup, proposals: &[Vec<u8>]) -> RpcResult<()> {
             }
         }
     }
-    Ok(())
+    Ok(reinit_suite)
 }
 
 impl Endpoint for MlsRsEndpoint {
@@ -534,7 +572,9 @@ impl Endpoint for MlsRsEndpoint {
 
     fn commit(&mut self, r: CommitRequest) -> RpcResult<CommitResponse> {
         let member = self.member(r.state_id)?;
-        take_proposals(&mut member.group, &r.by_reference)?;
+        if let Some(suite) = take_proposals(&mut member.group, &r.by_reference)? {
+            member.reinit_suite = Some(suite);
+        }
         let mut removed = Vec::new();
         for d in r.by_value.iter().filter(|d| d.proposal_type == b"remove") {
             removed.push(leaf_of(&member.group, &d.removed_id)?);
@@ -589,8 +629,11 @@ impl Endpoint for MlsRsEndpoint {
     }
 
     fn handle_commit(&mut self, r: HandleCommitRequest) -> RpcResult<HandleCommitResponse> {
-        let group = &mut self.member(r.state_id)?.group;
-        take_proposals(group, &r.proposal)?;
+        let member = self.member(r.state_id)?;
+        if let Some(suite) = take_proposals(&mut member.group, &r.proposal)? {
+            member.reinit_suite = Some(suite);
+        }
+        let group = &mut member.group;
         match group
             .process_incoming_message(message(&r.commit)?)
             .map_err(|e| err("commit", e))?
@@ -628,8 +671,9 @@ impl Endpoint for MlsRsEndpoint {
             u16::try_from(r.cipher_suite)
                 .map_err(|_| Status::invalid_argument("suite is not a uint16"))?,
         );
-        let p = self
-            .member(r.state_id)?
+        let member = self.member(r.state_id)?;
+        member.reinit_suite = Some(suite);
+        let p = member
             .group
             .propose_reinit(
                 Some(r.group_id),
