@@ -4,4 +4,8 @@
 //! (github.com/mlswg/mls-implementations, folder `test-vectors`).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod grpc;
+#[cfg(feature = "peers")]
+pub mod peers;
+pub mod scenarios;
 pub mod vectors;

@@ -1,13 +1,29 @@
 //! `arbor-interop vectors [--dir DIR] [FILE...]`: replays official MLS test
 //! vectors and prints one line per file.
+//!
+//! `arbor-interop serve [--port N]`: serves arbor as the MLS working group's
+//! `MLSClient` gRPC service on 127.0.0.1 (default port 50051).
+//!
+//! `arbor-interop scenarios`: plays the official scenario configs across
+//! arbor in-process, openmls and mls-rs in-process (`--peers`, built with
+//! feature `peers`) and any `--remote` MLSClient servers: one line per
+//! config × assignment × suite × handshake mode, then the totals. By default
+//! suite 1, both modes, the assignments that involve arbor; `--full` plays
+//! suites 1-3 and every assignment.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use arbor_interop::grpc;
 use arbor_interop::vectors::{self, FileReport};
 
 fn usage() -> ExitCode {
     eprintln!("usage: arbor-interop vectors [--dir DIR] [FILE...]");
+    eprintln!("       arbor-interop serve [--port N]");
+    eprintln!(
+        "       arbor-interop scenarios [--dir DIR] [--config NAME]... [--suite N]... \\\n         \
+         [--mode public|encrypted] [--remote URI]... [--peers] [--full]"
+    );
     ExitCode::from(2)
 }
 
@@ -15,6 +31,8 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
         Some("vectors") => {}
+        Some("serve") => return serve(args.collect()),
+        Some("scenarios") => return scenarios(args.collect()),
         _ => return usage(),
     }
     let mut dir: Option<PathBuf> = None;
@@ -51,6 +69,147 @@ fn main() -> ExitCode {
         "total: {} passed, {} failed, {} skipped",
         total.passed, total.failed, total.skipped
     );
+    if total.failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `serve [--port N]`: runs until the process is stopped.
+fn serve(args: Vec<String>) -> ExitCode {
+    let port = match args.as_slice() {
+        [] => 50051,
+        [flag, n] if flag == "--port" => match n.parse::<u16>() {
+            Ok(p) => p,
+            Err(_) => return usage(),
+        },
+        _ => return usage(),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tokio runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let (listener, local) = grpc::server::bind(addr).await?;
+        println!("arbor MLSClient listening on {local}");
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        grpc::server::serve(grpc::ArborEndpoint::new(), listener, shutdown)
+            .await
+            .map_err(std::io::Error::other)
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `scenarios [...]`: exits non-zero when a script fails.
+fn scenarios(args: Vec<String>) -> ExitCode {
+    use arbor_interop::scenarios::{self, Assignment, Totals, config};
+    let mut dir = config::default_dir();
+    let mut names: Vec<String> = Vec::new();
+    let mut suites: Vec<u32> = Vec::new();
+    let mut modes: Vec<bool> = Vec::new();
+    let mut remotes: Vec<String> = Vec::new();
+    let mut full = false;
+    let mut peers = false;
+    let mut it = args.into_iter();
+    while let Some(arg) = it.next() {
+        let value = match arg.as_str() {
+            "--full" => {
+                full = true;
+                continue;
+            }
+            "--peers" => {
+                peers = true;
+                continue;
+            }
+            _ => match it.next() {
+                Some(v) => v,
+                None => return usage(),
+            },
+        };
+        match arg.as_str() {
+            "--dir" => dir = PathBuf::from(value),
+            "--config" => names.push(value),
+            "--suite" => match value.parse() {
+                Ok(n) => suites.push(n),
+                Err(_) => return usage(),
+            },
+            "--mode" => match value.as_str() {
+                "public" => modes.push(false),
+                "encrypted" => modes.push(true),
+                _ => return usage(),
+            },
+            "--remote" => remotes.push(value),
+            _ => return usage(),
+        }
+    }
+    if names.is_empty() {
+        names = config::CONFIGS.iter().map(|s| s.to_string()).collect();
+    }
+    if suites.is_empty() {
+        suites = if full { vec![1, 2, 3] } else { vec![1] };
+    }
+    if modes.is_empty() {
+        modes = vec![false, true];
+    }
+    let mut endpoints: Vec<Box<dyn grpc::Endpoint>> = vec![Box::new(grpc::ArborEndpoint::new())];
+    if peers {
+        #[cfg(feature = "peers")]
+        {
+            endpoints.push(Box::new(arbor_interop::peers::OpenMlsEndpoint::new()));
+            endpoints.push(Box::new(arbor_interop::peers::MlsRsEndpoint::new()));
+        }
+        #[cfg(not(feature = "peers"))]
+        {
+            eprintln!("--peers needs a build with `--features peers`");
+            return ExitCode::from(2);
+        }
+    }
+    for uri in &remotes {
+        match grpc::Remote::connect(uri) {
+            Ok(r) => endpoints.push(Box::new(r)),
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let mut total = Totals::default();
+    for name in &names {
+        let config = match config::load(&dir, name) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        };
+        let assignments = Assignment::all(endpoints.len())
+            .into_iter()
+            .filter(|a| full || a.involves(0));
+        for assignment in assignments {
+            for &suite in &suites {
+                for &encrypt in &modes {
+                    let (totals, report) =
+                        scenarios::play_config(&mut endpoints, &config, assignment, suite, encrypt);
+                    print!("{report}");
+                    total.add(totals);
+                }
+            }
+        }
+    }
+    println!("total: {total}");
     if total.failed > 0 {
         ExitCode::FAILURE
     } else {

@@ -1,0 +1,52 @@
+//! The scenario runner end to end over real gRPC: arbor in-process and
+//! arbor behind its MLSClient server on 127.0.0.1 (started and stopped
+//! here) play official configs in mixed assignments, both handshake modes.
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use arbor_interop::grpc::server::Running;
+use arbor_interop::grpc::{ArborEndpoint, Endpoint, Remote};
+use arbor_interop::scenarios::{Assignment, Totals, config, play_config};
+
+#[test]
+fn configs_play_over_grpc() {
+    std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_secs(300));
+        eprintln!("scenarios_grpc: timed out after 300 s");
+        std::process::exit(1);
+    });
+    let server = Running::start(ArborEndpoint::new()).unwrap();
+    let mut endpoints: Vec<Box<dyn Endpoint>> = vec![
+        Box::new(ArborEndpoint::new()),
+        Box::new(Remote::connect(&server.uri()).unwrap()),
+    ];
+    let dir = config::default_dir();
+    let mut total = Totals::default();
+    for name in [
+        "welcome_join.json",
+        "commit.json",
+        "external_proposals.json",
+    ] {
+        let config = config::load(&dir, name).unwrap();
+        for assignment in [
+            Assignment::CreatorAndRest(1, 0),
+            Assignment::Alternate(0, 1),
+        ] {
+            for encrypt in [false, true] {
+                let (totals, report) = play_config(&mut endpoints, &config, assignment, 1, encrypt);
+                print!("{report}");
+                assert_eq!(totals.failed, 0, "{report}");
+                // Skips are arbor's named API gaps only.
+                for line in report.lines().filter(|l| l.contains("SKIP")) {
+                    assert!(line.contains("Unimplemented: arbor: "), "{line}");
+                }
+                total.add(totals);
+            }
+        }
+    }
+    println!("total: {total}");
+    assert!(total.passed >= 40, "{total}");
+    drop(endpoints);
+    drop(server);
+}
