@@ -523,14 +523,15 @@ fn every_rpc_answers_over_grpc() {
     .unwrap();
     assert_eq!(branch.epoch_authenticator, bob_branch.epoch_authenticator);
 
-    // Reinit: Alice proposes, Bob commits, Alice welcomes Bob into the new
-    // group.
+    // Reinit into another cipher suite (P-384): Alice proposes, Bob
+    // commits, Alice welcomes Bob into the new group; both continue with
+    // clients of the new suite.
     let reinit = call!(
         c,
         re_init_proposal,
         ReInitProposalRequest {
             state_id: alice,
-            cipher_suite: SUITE,
+            cipher_suite: 7,
             group_id: b"grpc-reinit".to_vec(),
             extensions: vec![],
         }

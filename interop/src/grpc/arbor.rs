@@ -494,14 +494,10 @@ impl Endpoint for ArborEndpoint {
     }
 
     fn re_init_proposal(&mut self, r: ReInitProposalRequest) -> RpcResult<ProposalResponse> {
+        let suite = suite_of(r.cipher_suite)?;
         let group = &mut self.member(r.state_id)?.group;
-        if u32::from(group.state().context().cipher_suite.0) != r.cipher_suite {
-            return Err(missing_api(
-                "ReInit into another cipher suite: Group::propose_reinit keeps the group's suite",
-            ));
-        }
         let proposal = group
-            .propose_reinit(r.group_id, extensions(&r.extensions)?)
+            .propose_reinit_to(r.group_id, suite, extensions(&r.extensions)?)
             .map_err(|e| status("reinit proposal", e))?;
         Ok(ProposalResponse { proposal })
     }
@@ -801,15 +797,27 @@ impl ArborEndpoint {
                 "arbor: the commit merged into epoch {epoch} did not reinitialize the group"
             )));
         };
-        if reinit.cipher_suite != member.group.state().context().cipher_suite {
-            // The key package must be of the new suite, and
-            // Client::create_reinit_group / join_reinit refuse a change of
-            // suite.
-            self.members.insert(state_id, member);
-            return Err(missing_api(
-                "ReInit into another cipher suite: Client::create_reinit_group and join_reinit \
-                 keep the old group's suite",
-            ));
+        // The new group's key packages, signature key and clients are of
+        // the ReInit's suite: a change of suite continues with a new client
+        // of the same identity (§11.2).
+        if reinit.cipher_suite != member.client.suite_id() {
+            let identity = match member.client.credential() {
+                Credential::Basic { identity } => identity.clone(),
+                _ => {
+                    self.members.insert(state_id, member);
+                    return Err(missing_api(
+                        "ReInit into another cipher suite for a non-basic credential",
+                    ));
+                }
+            };
+            let suite = reinit.cipher_suite;
+            match new_client(&identity, suite) {
+                Ok(client) => member.client = client,
+                Err(e) => {
+                    self.members.insert(state_id, member);
+                    return Err(e);
+                }
+            }
         }
         let key_package = member
             .client
