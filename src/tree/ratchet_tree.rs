@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::crypto::{CipherSuite, HpkePublicKey};
-use crate::tree::cow::{ChunkedVec, ShardedCounts};
+use crate::tree::cow::{ChunkedVec, LazyChunks, ShardedCounts};
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode, RatchetTreeWire};
@@ -32,8 +32,10 @@ pub struct RatchetTree {
     nodes: ChunkedVec<Option<Arc<Node>>>,
     /// The number of leaves, a power of two.
     leaf_count: LeafCount,
-    /// Cached tree hash of each node (§7.8), same length as `nodes`.
-    pub(super) hash_cache: ChunkedVec<OnceLock<Arc<[u8]>>>,
+    /// Cached tree hash of each node (§7.8), same length as `nodes`. Chunks
+    /// are allocated when a hash in them is first computed, so an imported
+    /// blank run costs nothing here until it is hashed.
+    pub(super) hash_cache: LazyChunks<OnceLock<Arc<[u8]>>>,
     /// The cipher suite the cached hashes were computed with.
     pub(super) hash_suite: OnceLock<CipherSuite>,
     /// How many nodes carry each encryption key, so that "this key is not in
@@ -100,7 +102,7 @@ impl RatchetTree {
         Self {
             nodes: ChunkedVec::new(width, None),
             leaf_count,
-            hash_cache: ChunkedVec::new(width, OnceLock::new()),
+            hash_cache: LazyChunks::new(width),
             hash_suite: OnceLock::new(),
             encryption_keys: ShardedCounts::new(width),
             signature_keys: ShardedCounts::new(width / 2 + 1),
@@ -111,6 +113,11 @@ impl RatchetTree {
     /// Stores `node` at index `i`, keeping the encryption-key index current.
     /// Does not touch the hash cache.
     fn put(&mut self, i: usize, node: Option<Node>) {
+        // Blanking a blank slot writes nothing: a shared blank chunk stays
+        // shared (importing a blank run must not copy it).
+        if node.is_none() && self.nodes.get(i).is_some_and(Option::is_none) {
+            return;
+        }
         let Some(slot) = self.nodes.get_mut(i) else {
             return;
         };
@@ -565,7 +572,7 @@ impl RatchetTree {
             self.signature_keys = signature_keys;
         }
         self.nodes.resize(width, None);
-        self.hash_cache.resize(width, OnceLock::new());
+        self.hash_cache.resize(width);
         self.occupied.resize(width, 0);
         self.leaf_count = doubled;
         // The old tree is the new root's left subtree.
