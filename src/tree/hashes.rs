@@ -3,7 +3,8 @@
 //! Tree hashes are cached per node inside the tree (see
 //! [`crate::tree::ratchet_tree`]): the first call computes every hash below
 //! the requested node once, later calls reuse them, and each mutation clears
-//! only the hashes on the changed node's direct path. The cache belongs to
+//! only the hashes on the changed node's direct path. Memberless subtrees
+//! of level 5 or less are not cached (see `cached_hash`). The cache belongs to
 //! one cipher suite; asking for hashes with another suite is an API misuse.
 //!
 //! The original sibling tree hash of §7.9 blanks the parent's unmerged
@@ -104,7 +105,7 @@ impl RatchetTree {
     pub fn tree_hash(&self, suite: &Suite, x: NodeIndex) -> Result<Vec<u8>> {
         self.check_hash_suite(suite)?;
         self.check_node_in_tree(x)?;
-        self.cached_hash(suite, x).map(<[u8]>::to_vec)
+        self.cached_hash(suite, x).map(Cow::into_owned)
     }
 
     /// The tree hash of the root: the whole tree's hash, as in the
@@ -123,13 +124,24 @@ impl RatchetTree {
 
     /// Cached tree hash of `x`, which must be in the tree; fills the cache
     /// of `x` and of every node below it that was missing.
-    fn cached_hash(&self, suite: &Suite, x: NodeIndex) -> Result<&[u8]> {
-        let cell = self
-            .hash_cache
-            .get(x.0 as usize)
-            .ok_or(Error::Internal("tree hash cache shorter than the tree"))?;
-        if let Some(h) = cell.get() {
-            return Ok(h.as_ref());
+    ///
+    /// A subtree of level 5 or less (at most 63 nodes) without members is
+    /// hashed afresh each time instead: a mostly blank tree then caches
+    /// about one hash per 64 nodes, and a commit rehashes at most
+    /// 1 + 3 + ... + 63 = 120 nodes of such subtrees on its copath.
+    fn cached_hash(&self, suite: &Suite, x: NodeIndex) -> Result<Cow<'_, [u8]>> {
+        self.check_node_in_tree(x)?;
+        // Looking a cell up allocates its chunk: only for cacheable nodes.
+        let cell = if x.level() > 5 || self.occupied_below(x) > 0 {
+            Some(
+                self.hash_cell(x)
+                    .ok_or(Error::Internal("tree hash cache shorter than the tree"))?,
+            )
+        } else {
+            None
+        };
+        if let Some(h) = cell.and_then(|c| c.get()) {
+            return Ok(Cow::Borrowed(h.as_ref()));
         }
         let input = match x.leaf() {
             Some(leaf) => leaf_hash_input(leaf, self.leaf(leaf))?,
@@ -137,11 +149,14 @@ impl RatchetTree {
                 let (l, r) = children(x)?;
                 let left = self.cached_hash(suite, l)?;
                 let right = self.cached_hash(suite, r)?;
-                parent_hash_input(self.parent(x), left, right)?
+                parent_hash_input(self.parent(x), &left, &right)?
             }
         };
-        let h: std::sync::Arc<[u8]> = suite.hash(&input).into();
-        Ok(cell.get_or_init(|| h).as_ref())
+        let h = suite.hash(&input);
+        match cell {
+            Some(cell) => Ok(Cow::Borrowed(cell.get_or_init(|| h.into()).as_ref())),
+            None => Ok(Cow::Owned(h)),
+        }
     }
 
     /// The tree hash of `x` in the tree modified as §7.9 describes for the
@@ -156,7 +171,7 @@ impl RatchetTree {
         use_cache: bool,
     ) -> Result<Cow<'_, [u8]>> {
         if use_cache && !excludes_below(excluded, x) {
-            return self.cached_hash(suite, x).map(Cow::Borrowed);
+            return self.cached_hash(suite, x);
         }
         let input = match x.leaf() {
             Some(leaf) => {

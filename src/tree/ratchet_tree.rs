@@ -6,7 +6,8 @@
 //! and [`RatchetTree::to_wire`] convert between the two.
 //!
 //! Next to each node the tree keeps a cached tree hash (§7.8, see
-//! [`crate::tree::hashes`]). The cache is filled lazily through `&self` and
+//! [`crate::tree::hashes`]), except in memberless subtrees of level 5 or
+//! less, which are cheap to rehash and would make blank runs costly. The cache is filled lazily through `&self` and
 //! every mutating method of this type clears the slot of the changed node and
 //! of its direct path, so after a change only the O(log n) hashes on that path
 //! are recomputed. Extending or truncating the tree keeps the cache of the
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use crate::crypto::{CipherSuite, HpkePublicKey};
-use crate::tree::cow::{ChunkedVec, ShardedCounts};
+use crate::tree::cow::{ChunkedVec, LazyChunks, ShardedCounts};
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode, RatchetTreeWire};
@@ -32,8 +33,16 @@ pub struct RatchetTree {
     nodes: ChunkedVec<Option<Arc<Node>>>,
     /// The number of leaves, a power of two.
     leaf_count: LeafCount,
-    /// Cached tree hash of each node (§7.8), same length as `nodes`.
-    pub(super) hash_cache: ChunkedVec<OnceLock<Arc<[u8]>>>,
+    /// Cached tree hash (§7.8) of each node of level 5 or less (see
+    /// [`Self::hash_cell`]), indexed by node. Chunks are allocated when a
+    /// hash in them is first cached, and hashes of memberless subtrees of
+    /// level 5 or less are never cached (see `cached_hash`), so a blank run
+    /// costs nothing here, even after the whole tree is hashed.
+    hash_cache: LazyChunks<OnceLock<Arc<[u8]>>>,
+    /// Cached tree hashes of the nodes above level 5, which are the nodes
+    /// `64k + 63`, indexed by `k`: kept apart so that caching them does not
+    /// allocate the chunks of the blank subtrees between them.
+    upper_hash_cache: LazyChunks<OnceLock<Arc<[u8]>>>,
     /// The cipher suite the cached hashes were computed with.
     pub(super) hash_suite: OnceLock<CipherSuite>,
     /// How many nodes carry each encryption key, so that "this key is not in
@@ -71,6 +80,14 @@ fn node_index(i: usize) -> Result<NodeIndex> {
         .map_err(|_| Error::Internal("node index beyond u32"))
 }
 
+/// Nodes of level 6 and up (index `64k + 63`) in a tree of `width` nodes.
+fn upper_len(width: usize) -> usize {
+    width / UPPER_STRIDE
+}
+
+/// Every `UPPER_STRIDE`-th node, from `UPPER_STRIDE - 1`, is above level 5.
+const UPPER_STRIDE: usize = 64;
+
 /// The range `[first, first + count)` of leaf indices below `node`.
 pub(super) fn leaf_span(node: NodeIndex) -> (u64, u64) {
     let k = node.level();
@@ -100,7 +117,8 @@ impl RatchetTree {
         Self {
             nodes: ChunkedVec::new(width, None),
             leaf_count,
-            hash_cache: ChunkedVec::new(width, OnceLock::new()),
+            hash_cache: LazyChunks::new(width),
+            upper_hash_cache: LazyChunks::new(upper_len(width)),
             hash_suite: OnceLock::new(),
             encryption_keys: ShardedCounts::new(width),
             signature_keys: ShardedCounts::new(width / 2 + 1),
@@ -111,6 +129,11 @@ impl RatchetTree {
     /// Stores `node` at index `i`, keeping the encryption-key index current.
     /// Does not touch the hash cache.
     fn put(&mut self, i: usize, node: Option<Node>) {
+        // Blanking a blank slot writes nothing: a shared blank chunk stays
+        // shared (importing a blank run must not copy it).
+        if node.is_none() && self.nodes.get(i).is_some_and(Option::is_none) {
+            return;
+        }
         let Some(slot) = self.nodes.get_mut(i) else {
             return;
         };
@@ -472,16 +495,35 @@ impl RatchetTree {
 
     // ---- mutation; every method clears the hash cache along the change ----
 
-    /// Clears the cached tree hash of `x` and of its direct path.
-    fn invalidate(&mut self, x: NodeIndex) {
-        if let Some(cell) = self.hash_cache.get_mut(x.0 as usize) {
+    /// The tree-hash cache cell of node `x`; `None` outside the tree.
+    pub(super) fn hash_cell(&self, x: NodeIndex) -> Option<&OnceLock<Arc<[u8]>>> {
+        let i = x.0 as usize;
+        if i % UPPER_STRIDE == UPPER_STRIDE - 1 {
+            self.upper_hash_cache.get(i / UPPER_STRIDE)
+        } else {
+            self.hash_cache.get(i)
+        }
+    }
+
+    /// Clears the cached tree hash of `x`.
+    fn forget_hash(&mut self, x: NodeIndex) {
+        let i = x.0 as usize;
+        let cell = if i % UPPER_STRIDE == UPPER_STRIDE - 1 {
+            self.upper_hash_cache.get_mut(i / UPPER_STRIDE)
+        } else {
+            self.hash_cache.get_mut(i)
+        };
+        if let Some(cell) = cell {
             cell.take();
         }
+    }
+
+    /// Clears the cached tree hash of `x` and of its direct path.
+    fn invalidate(&mut self, x: NodeIndex) {
+        self.forget_hash(x);
         let mut y = x;
         while let Some(p) = y.parent(self.leaf_count) {
-            if let Some(cell) = self.hash_cache.get_mut(p.0 as usize) {
-                cell.take();
-            }
+            self.forget_hash(p);
             y = p;
         }
     }
@@ -536,9 +578,7 @@ impl RatchetTree {
             .ok_or_else(|| Error::Misuse(format!("leaf {leaf} is outside the tree")))?;
         for p in path {
             self.put(p.0 as usize, None);
-            if let Some(cell) = self.hash_cache.get_mut(p.0 as usize) {
-                cell.take();
-            }
+            self.forget_hash(p);
         }
         Ok(())
     }
@@ -565,7 +605,8 @@ impl RatchetTree {
             self.signature_keys = signature_keys;
         }
         self.nodes.resize(width, None);
-        self.hash_cache.resize(width, OnceLock::new());
+        self.hash_cache.resize(width);
+        self.upper_hash_cache.resize(upper_len(width));
         self.occupied.resize(width, 0);
         self.leaf_count = doubled;
         // The old tree is the new root's left subtree.
@@ -594,6 +635,7 @@ impl RatchetTree {
             self.put(width, None);
             self.nodes.truncate(width);
             self.hash_cache.truncate(width);
+            self.upper_hash_cache.truncate(upper_len(width));
             self.occupied.truncate(width);
             self.leaf_count = half;
         }
