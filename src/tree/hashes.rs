@@ -338,15 +338,14 @@ fn only_merged_node(mut resolution: Vec<NodeIndex>, unmerged: &[NodeIndex]) -> O
     #[cfg(test)]
     only_merged_node_tests::SORTED.with(|c| c.set(c.get() + resolution.len()));
     resolution.sort_unstable();
-    // D sits where the two sorted lists first differ (or last).
+    // D sits where the two sorted lists first differ (or last); the
+    // prefixes before it agree by construction, so only the rest is compared.
     let k = resolution
         .iter()
         .zip(unmerged)
         .position(|(a, b)| a != b)
         .unwrap_or(unmerged.len());
-    let rest_matches = resolution.get(k + 1..) == unmerged.get(k..);
-    let prefix_matches = resolution.get(..k) == unmerged.get(..k);
-    (rest_matches && prefix_matches)
+    (resolution.get(k + 1..) == unmerged.get(k..))
         .then(|| resolution.get(k).copied())
         .flatten()
 }
