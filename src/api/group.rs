@@ -186,6 +186,11 @@ impl Group {
             .collect()
     }
 
+    /// The group's cipher suite.
+    pub fn suite_id(&self) -> CipherSuite {
+        self.state.context().cipher_suite
+    }
+
     /// The epoch authenticator (§8.7): equal for all members of the epoch.
     pub fn epoch_authenticator(&self) -> &[u8] {
         self.state.epoch_authenticator()

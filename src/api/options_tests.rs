@@ -326,3 +326,70 @@ fn the_config_is_given_at_creation_and_join() {
     let unpadded = a.encrypt(b"x", b"").unwrap();
     assert_eq!(padded.len(), unpadded.len() + 32);
 }
+
+#[test]
+fn an_external_sender_proposes_every_kind_it_may() {
+    let suite = crate::test_support::default_suite().unwrap();
+    let mut rng = SeededRandom::from_seed([30; 32]);
+    let (ds_key, ds_pub) = suite.primitives().signature_key_pair(&mut rng).unwrap();
+    let ext = external_senders_extension(&[(ds_pub, Credential::basic("ds"))]).unwrap();
+    let mut alice = client("alice", 31);
+    let mut bob = client("bob", 32);
+    for c in [&mut alice, &mut bob] {
+        c.add_external_psk(b"ds psk".to_vec(), Secret::new(vec![3; 32]));
+    }
+    let mut a = alice
+        .create_group(GroupOptions {
+            extensions: vec![ext.clone()],
+            ..GroupOptions::default()
+        })
+        .unwrap();
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    own_merged(&mut a, &out.commit);
+    let mut b = bob.join(&out.welcome.unwrap(), None).unwrap();
+    let ds = ExternalSender::new(suite, ds_key, 0);
+
+    // A PSK and new group context extensions, committed together.
+    let psk = ds
+        .propose_external_psk(a.group_id(), a.epoch(), b"ds psk".to_vec(), &mut rng)
+        .unwrap();
+    let gce = ds
+        .propose_group_context_extensions(a.group_id(), a.epoch(), vec![ext])
+        .unwrap();
+    for p in [&psk, &gce] {
+        for g in [&mut a, &mut b] {
+            assert!(matches!(g.process(p).unwrap(), Event::Proposal { .. }));
+        }
+    }
+    let out = a.commit().unwrap();
+    own_merged(&mut a, &out.commit);
+    let s = staged(&mut b, &out.commit);
+    assert_eq!(s.summary.psks.len(), 1);
+    assert!(s.summary.extensions.is_some());
+    b.merge(*s).unwrap();
+    assert_eq!(a.epoch_authenticator(), b.epoch_authenticator());
+
+    // A ReInit closes the group.
+    let reinit = ds
+        .propose_reinit(
+            a.group_id(),
+            a.epoch(),
+            b"next".to_vec(),
+            a.suite_id(),
+            Vec::new(),
+        )
+        .unwrap();
+    for g in [&mut a, &mut b] {
+        assert!(matches!(
+            g.process(&reinit).unwrap(),
+            Event::Proposal { .. }
+        ));
+    }
+    let out = a.commit().unwrap();
+    own_merged(&mut a, &out.commit);
+    let s = staged(&mut b, &out.commit);
+    assert_eq!(s.summary.reinit.as_ref().unwrap().group_id, b"next");
+    b.merge(*s).unwrap();
+    assert!(b.reinitialized().is_some());
+}
