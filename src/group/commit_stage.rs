@@ -52,7 +52,6 @@ pub struct CommitSummary {
 
 /// A validated commit, ready to become the next epoch with
 /// [`GroupState::merge`].
-#[derive(Debug)]
 pub struct StagedCommit {
     /// What the commit does.
     pub summary: CommitSummary,
@@ -79,6 +78,27 @@ impl StagedFrom {
             epoch: group.epoch(),
             epoch_authenticator: group.epoch_authenticator().to_vec(),
         }
+    }
+}
+
+/// Compact: what the commit does and the epoch it starts, never the tree
+/// or secrets of that epoch.
+impl std::fmt::Debug for StagedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.summary;
+        f.debug_struct("StagedCommit")
+            .field("from_epoch", &self.base.epoch)
+            .field("to_epoch", &self.epoch())
+            .field("committer", &s.committer)
+            .field("added", &s.added)
+            .field("removed", &s.removed)
+            .field("updated", &s.updated)
+            .field("path_updated", &s.path_updated)
+            .field("psks", &s.psks.len())
+            .field("new_extensions", &s.extensions.as_ref().map(Vec::len))
+            .field("reinit", &s.reinit.is_some())
+            .field("self_removed", &s.self_removed)
+            .finish_non_exhaustive()
     }
 }
 
