@@ -543,6 +543,7 @@ impl Client {
         group_info: &[u8],
         options: ExternalJoinOptions,
     ) -> Result<(Group, Vec<u8>)> {
+        crate::trace::span!("mls.external_join", group_info_bytes = group_info.len());
         let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
         let MlsMessageBody::GroupInfo(info) = message.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
@@ -617,6 +618,7 @@ impl Client {
         psk_use: PskUse,
         check: &dyn Fn(&Group, &[PreSharedKeyId]) -> Result<()>,
     ) -> Result<Group> {
+        crate::trace::span!("mls.join", welcome_bytes = welcome.len());
         let message: MlsMessage = decode_exact("MLSMessage", welcome)?;
         let MlsMessageBody::Welcome(welcome) = message.body else {
             return Err(Error::Misuse("expected a Welcome message".into()));

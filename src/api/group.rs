@@ -322,6 +322,13 @@ impl Group {
         extra_psks: Vec<PreSharedKeyId>,
         psk_use: PskUse,
     ) -> Result<CommitOutput> {
+        crate::trace::span!(
+            "mls.commit",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch(),
+            members = self.state.tree().member_count(),
+            by_value = by_value.len()
+        );
         if self.leaving {
             return Err(Error::Misuse(
                 "this member asked to leave: it cannot commit (RFC 9420 §12.1.3 forbids \
@@ -659,6 +666,12 @@ impl Group {
     /// else is staged, and merging it discards our pending one (reported in
     /// the event).
     pub fn process(&mut self, message: &[u8]) -> Result<Event> {
+        crate::trace::span!(
+            "mls.process",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch(),
+            bytes = message.len()
+        );
         if let Some(pending) = &self.pending
             && pending.message == message
         {
@@ -698,6 +711,11 @@ impl Group {
     /// epoch (any other is refused, changing nothing). Our pending commit,
     /// which lost to it, is discarded.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        crate::trace::span!(
+            "mls.merge",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch()
+        );
         self.state.merge(staged)?;
         self.pending = None;
         self.joined_with = None;
@@ -707,6 +725,11 @@ impl Group {
     /// Merges our pending commit (e.g. once the delivery service accepted
     /// it without echoing).
     pub fn merge_pending(&mut self) -> Result<Event> {
+        crate::trace::span!(
+            "mls.merge_pending",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch()
+        );
         let pending = self
             .pending
             .take()
