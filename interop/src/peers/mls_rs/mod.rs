@@ -1,17 +1,23 @@
 //! [`MlsRsEndpoint`]: mls-rs 0.57 (crates.io, RustCrypto provider) answering
 //! the `MLSClient` RPCs the scenario runner uses. RPCs not written here
-//! answer `Unimplemented` (the trait's default), naming mls-rs.
+//! answer `Unimplemented` (the trait's default), naming mls-rs. External
+//! senders, new-member proposals and branches are in [`external`].
+
+mod external;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use mls_rs::client_builder::PaddingMode;
+use mls_rs::crypto::SignatureSecretKey;
 use mls_rs::group::{GroupContext, ReceivedMessage, Roster};
 use mls_rs::identity::SigningIdentity;
 use mls_rs::identity::basic::{BasicCredential, BasicIdentityProvider};
 use mls_rs::mls_rules::{
     CommitDirection, CommitOptions, CommitSource, EncryptionOptions, ProposalBundle,
 };
+use mls_rs::psk::{ExternalPskId, PreSharedKey};
+use mls_rs::storage_provider::in_memory::{InMemoryKeyPackageStorage, InMemoryPreSharedKeyStorage};
 use mls_rs::{
     CipherSuite, CipherSuiteProvider, CryptoProvider, ExtensionList, MlsMessage, MlsRules,
 };
@@ -90,56 +96,83 @@ impl MlsRules for Rules {
     }
 }
 
-fn new_client(identity: &[u8], suite: u32, rules: Rules) -> RpcResult<RsClient> {
-    let suite = CipherSuite::from(
-        u16::try_from(suite).map_err(|_| Status::invalid_argument("suite is not a uint16"))?,
-    );
-    let crypto = RustCryptoProvider::new();
-    let provider = crypto.cipher_suite_provider(suite).ok_or_else(|| {
-        Status::unimplemented(format!("mls-rs: cipher suite {suite:?} is not supported"))
-    })?;
+/// A client's signature key and signing identity.
+#[derive(Clone)]
+struct Key {
+    secret: SignatureSecretKey,
+    identity: SigningIdentity,
+    suite: CipherSuite,
+}
+
+fn suite_of(suite: u32) -> RpcResult<CipherSuite> {
+    Ok(CipherSuite::from(u16::try_from(suite).map_err(|_| {
+        Status::invalid_argument("suite is not a uint16")
+    })?))
+}
+
+/// A fresh signature key of `identity` in `suite`.
+fn new_key(identity: &[u8], suite: CipherSuite) -> RpcResult<Key> {
+    let provider = RustCryptoProvider::new()
+        .cipher_suite_provider(suite)
+        .ok_or_else(|| {
+            Status::unimplemented(format!("mls-rs: cipher suite {suite:?} is not supported"))
+        })?;
     let (secret, public) = provider
         .signature_key_generate()
         .map_err(|e| err("signature key", e))?;
-    let signing_identity = SigningIdentity::new(
-        BasicCredential::new(identity.to_vec()).into_credential(),
-        public,
-    );
-    Ok(mls_rs::Client::builder()
-        .crypto_provider(crypto)
-        .identity_provider(BasicIdentityProvider::new())
-        .signing_identity(signing_identity, secret, suite)
-        .mls_rules(rules)
-        .build())
+    Ok(Key {
+        secret,
+        identity: SigningIdentity::new(
+            BasicCredential::new(identity.to_vec()).into_credential(),
+            public,
+        ),
+        suite,
+    })
 }
 
-type RsClient = mls_rs::Client<
-    mls_rs::client_builder::WithMlsRules<
-        Rules,
-        mls_rs::client_builder::WithIdentityProvider<
-            BasicIdentityProvider,
-            mls_rs::client_builder::WithCryptoProvider<
-                RustCryptoProvider,
-                mls_rs::client_builder::BaseConfig,
+/// A client signing with `key`, with its own PSK store (returned as a
+/// handle: StorePSK writes into it) and the endpoint's key package store.
+fn new_client(
+    key: &Key,
+    rules: Rules,
+    key_packages: &InMemoryKeyPackageStorage,
+) -> (RsClient, InMemoryPreSharedKeyStorage) {
+    let psks = InMemoryPreSharedKeyStorage::default();
+    let client = mls_rs::Client::builder()
+        .crypto_provider(RustCryptoProvider::new())
+        .identity_provider(BasicIdentityProvider::new())
+        .psk_store(psks.clone())
+        .key_package_repo(key_packages.clone())
+        .signing_identity(key.identity.clone(), key.secret.clone(), key.suite)
+        .mls_rules(rules)
+        .build();
+    (client, psks)
+}
+
+type RsConfig = mls_rs::client_builder::WithMlsRules<
+    Rules,
+    mls_rs::client_builder::WithKeyPackageRepo<
+        InMemoryKeyPackageStorage,
+        mls_rs::client_builder::WithPskStore<
+            InMemoryPreSharedKeyStorage,
+            mls_rs::client_builder::WithIdentityProvider<
+                BasicIdentityProvider,
+                mls_rs::client_builder::WithCryptoProvider<
+                    RustCryptoProvider,
+                    mls_rs::client_builder::BaseConfig,
+                >,
             >,
         >,
     >,
 >;
-type RsConfig = mls_rs::client_builder::WithMlsRules<
-    Rules,
-    mls_rs::client_builder::WithIdentityProvider<
-        BasicIdentityProvider,
-        mls_rs::client_builder::WithCryptoProvider<
-            RustCryptoProvider,
-            mls_rs::client_builder::BaseConfig,
-        >,
-    >,
->;
+type RsClient = mls_rs::Client<RsConfig>;
 type RsGroup = mls_rs::Group<RsConfig>;
 
 struct Member {
     group: RsGroup,
     rules: Rules,
+    psks: InMemoryPreSharedKeyStorage,
+    key: Key,
     /// The cipher suite of a ReInit proposal seen this epoch: a new suite
     /// needs a signature key of its own for the new group.
     reinit_suite: Option<CipherSuite>,
@@ -150,11 +183,15 @@ struct Member {
 struct Reinit {
     client: mls_rs::group::ReinitClient<RsConfig>,
     rules: Rules,
+    psks: InMemoryPreSharedKeyStorage,
+    key: Key,
 }
 
 struct Waiting {
     client: RsClient,
     rules: Rules,
+    psks: InMemoryPreSharedKeyStorage,
+    key: Key,
 }
 
 /// mls-rs behind the `MLSClient` RPCs.
@@ -164,12 +201,26 @@ pub struct MlsRsEndpoint {
     members: HashMap<u32, Member>,
     transactions: HashMap<u32, Waiting>,
     reinits: HashMap<u32, Reinit>,
+    signers: HashMap<u32, Key>,
+    /// Key package stores by identity, shared by that identity's clients so
+    /// a member's group finds the key package made for a branch
+    /// (`Group::join_subgroup` looks in the group's own store). One store
+    /// per identity: a client joining from a Welcome takes the first
+    /// secrets whose key package is in its store.
+    key_packages: HashMap<Vec<u8>, InMemoryKeyPackageStorage>,
 }
 
 impl MlsRsEndpoint {
     /// An endpoint with no state.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn key_packages(&mut self, identity: &[u8]) -> InMemoryKeyPackageStorage {
+        self.key_packages
+            .entry(identity.to_vec())
+            .or_default()
+            .clone()
     }
 
     fn fresh_id(&mut self) -> u32 {
@@ -193,6 +244,7 @@ impl MlsRsEndpoint {
         let epoch_authenticator = auth(&member.group)?;
         // A new suite needs a signature key of that suite (the identity
         // stays); the same suite keeps the old key.
+        let mut key = member.key.clone();
         let (signer, identity) = match member.reinit_suite {
             Some(suite) if suite != member.group.cipher_suite() => {
                 let provider = RustCryptoProvider::new()
@@ -209,7 +261,13 @@ impl MlsRsEndpoint {
                     .map_err(|e| err("own identity", e))?
                     .credential
                     .clone();
-                (Some(secret), Some(SigningIdentity::new(credential, public)))
+                let identity = SigningIdentity::new(credential, public);
+                key = Key {
+                    secret: secret.clone(),
+                    identity: identity.clone(),
+                    suite,
+                };
+                (Some(secret), Some(identity))
             }
             _ => (None, None),
         };
@@ -226,6 +284,8 @@ impl MlsRsEndpoint {
             Reinit {
                 client,
                 rules: member.rules,
+                psks: member.psks,
+                key,
             },
         );
         Ok(HandleReInitCommitResponse {
@@ -235,13 +295,21 @@ impl MlsRsEndpoint {
         })
     }
 
-    fn add_member(&mut self, group: RsGroup, rules: Rules) -> u32 {
+    fn add_member(
+        &mut self,
+        group: RsGroup,
+        rules: Rules,
+        psks: InMemoryPreSharedKeyStorage,
+        key: Key,
+    ) -> u32 {
         let id = self.fresh_id();
         self.members.insert(
             id,
             Member {
                 group,
                 rules,
+                psks,
+                key,
                 reinit_suite: None,
             },
         );
@@ -351,12 +419,13 @@ impl Endpoint for MlsRsEndpoint {
 
     fn create_group(&mut self, r: CreateGroupRequest) -> RpcResult<CreateGroupResponse> {
         let rules = rules(r.encrypt_handshake);
-        let client = new_client(&r.identity, r.cipher_suite, rules.clone())?;
+        let key = new_key(&r.identity, suite_of(r.cipher_suite)?)?;
+        let (client, psks) = new_client(&key, rules.clone(), &self.key_packages(&r.identity));
         let group = client
             .create_group_with_id(r.group_id, ExtensionList::new(), ExtensionList::new(), None)
             .map_err(|e| err("create group", e))?;
         Ok(CreateGroupResponse {
-            state_id: self.add_member(group, rules),
+            state_id: self.add_member(group, rules, psks, key),
         })
     }
 
@@ -365,13 +434,33 @@ impl Endpoint for MlsRsEndpoint {
         r: CreateKeyPackageRequest,
     ) -> RpcResult<CreateKeyPackageResponse> {
         let rules = rules(false);
-        let client = new_client(&r.identity, r.cipher_suite, rules.clone())?;
+        let suite = suite_of(r.cipher_suite)?;
+        // A member of the same identity and suite lends its key: its key
+        // package may be for a branch, whose joiner keeps signing with the
+        // key of its leaf in the parent group (mls-rs's join_subgroup signs
+        // with the parent group's key).
+        let key = match self.members.values().find(|m| {
+            m.key.suite == suite
+                && m.key.identity.credential.as_basic().map(|b| b.identifier())
+                    == Some(r.identity.as_slice())
+        }) {
+            Some(m) => m.key.clone(),
+            None => new_key(&r.identity, suite)?,
+        };
+        let (client, psks) = new_client(&key, rules.clone(), &self.key_packages(&r.identity));
         let kp = client
             .generate_key_package_message(ExtensionList::new(), ExtensionList::new(), None)
             .map_err(|e| err("key package", e))?;
         let transaction_id = self.fresh_id();
-        self.transactions
-            .insert(transaction_id, Waiting { client, rules });
+        self.transactions.insert(
+            transaction_id,
+            Waiting {
+                client,
+                rules,
+                psks,
+                key,
+            },
+        );
         Ok(CreateKeyPackageResponse {
             transaction_id,
             key_package: bytes(&kp)?,
@@ -398,26 +487,27 @@ impl Endpoint for MlsRsEndpoint {
             .map_err(|e| err("join", e))?;
         let epoch_authenticator = auth(&group)?;
         Ok(JoinGroupResponse {
-            state_id: self.add_member(group, waiting.rules),
+            state_id: self.add_member(group, waiting.rules, waiting.psks, waiting.key),
             epoch_authenticator,
         })
     }
 
     fn external_join(&mut self, r: ExternalJoinRequest) -> RpcResult<ExternalJoinResponse> {
-        if !r.psks.is_empty() {
-            return Err(Status::unimplemented(
-                "mls-rs: this harness's adapter does not implement external join with PSKs",
-            ));
-        }
         let info = message(&r.group_info)?;
         let suite = info
             .cipher_suite()
             .ok_or_else(|| Status::invalid_argument("mls-rs: GroupInfo without a suite"))?;
         let rules = rules(r.encrypt_handshake);
-        let client = new_client(&r.identity, u32::from(u16::from(suite)), rules.clone())?;
+        let key = new_key(&r.identity, suite)?;
+        let (client, mut psks) = new_client(&key, rules.clone(), &self.key_packages(&r.identity));
         let mut builder = client
             .external_commit_builder()
             .map_err(|e| err("external commit", e))?;
+        for psk in &r.psks {
+            let id = ExternalPskId::new(psk.psk_id.clone());
+            psks.insert(id.clone(), PreSharedKey::new(psk.psk_secret.clone()));
+            builder = builder.with_external_psk(id);
+        }
         if !r.ratchet_tree.is_empty() {
             builder = builder.with_tree_data(
                 mls_rs::group::ExportedTree::from_bytes(&r.ratchet_tree)
@@ -435,7 +525,7 @@ impl Endpoint for MlsRsEndpoint {
         let (group, commit) = builder.build(info).map_err(|e| err("external commit", e))?;
         let epoch_authenticator = auth(&group)?;
         Ok(ExternalJoinResponse {
-            state_id: self.add_member(group, rules),
+            state_id: self.add_member(group, rules, psks, key),
             commit: bytes(&commit)?,
             epoch_authenticator,
         })
@@ -556,6 +646,38 @@ impl Endpoint for MlsRsEndpoint {
         })
     }
 
+    fn store_psk(&mut self, r: StorePskRequest) -> RpcResult<StorePskResponse> {
+        let id = r.state_or_transaction_id;
+        let store = if let Some(m) = self.members.get_mut(&id) {
+            &mut m.psks
+        } else if let Some(w) = self.transactions.get_mut(&id) {
+            &mut w.psks
+        } else {
+            return Err(Status::not_found(format!(
+                "mls-rs: no state or transaction {id}"
+            )));
+        };
+        store.insert(
+            ExternalPskId::new(r.psk_id),
+            PreSharedKey::new(r.psk_secret),
+        );
+        Ok(StorePskResponse {})
+    }
+
+    fn external_psk_proposal(
+        &mut self,
+        r: ExternalPskProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        let p = self
+            .member(r.state_id)?
+            .group
+            .propose_external_psk(ExternalPskId::new(r.psk_id), Vec::new())
+            .map_err(|e| err("external PSK proposal", e))?;
+        Ok(ProposalResponse {
+            proposal: bytes(&p)?,
+        })
+    }
+
     fn resumption_psk_proposal(
         &mut self,
         r: ResumptionPskProposalRequest,
@@ -592,6 +714,9 @@ impl Endpoint for MlsRsEndpoint {
                 b"groupContextExtensions" => builder
                     .set_group_context_ext(extension_list(&d.extensions)?)
                     .map_err(|e| err("by-value group context extensions", e))?,
+                b"externalPSK" => builder
+                    .add_external_psk(ExternalPskId::new(d.psk_id.clone()))
+                    .map_err(|e| err("by-value external PSK", e))?,
                 b"resumptionPSK" => builder
                     .add_resumption_psk(d.epoch_id)
                     .map_err(|e| err("by-value resumption PSK", e))?,
@@ -742,7 +867,7 @@ impl Endpoint for MlsRsEndpoint {
         };
         let epoch_authenticator = auth(&group)?;
         Ok(CreateSubgroupResponse {
-            state_id: self.add_member(group, reinit.rules),
+            state_id: self.add_member(group, reinit.rules, reinit.psks, reinit.key),
             welcome,
             ratchet_tree,
             epoch_authenticator,
@@ -771,15 +896,49 @@ impl Endpoint for MlsRsEndpoint {
             .map_err(|e| err("join reinit group", e))?;
         let epoch_authenticator = auth(&group)?;
         Ok(JoinGroupResponse {
-            state_id: self.add_member(group, reinit.rules),
+            state_id: self.add_member(group, reinit.rules, reinit.psks, reinit.key),
             epoch_authenticator,
         })
+    }
+
+    fn new_member_add_proposal(
+        &mut self,
+        r: NewMemberAddProposalRequest,
+    ) -> RpcResult<NewMemberAddProposalResponse> {
+        self.new_member_add(r)
+    }
+
+    fn create_external_signer(
+        &mut self,
+        r: CreateExternalSignerRequest,
+    ) -> RpcResult<CreateExternalSignerResponse> {
+        self.new_external_signer(r)
+    }
+
+    fn add_external_signer(&mut self, r: AddExternalSignerRequest) -> RpcResult<ProposalResponse> {
+        self.propose_external_signer(r)
+    }
+
+    fn external_signer_proposal(
+        &mut self,
+        r: ExternalSignerProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        self.propose_as_external_signer(r)
+    }
+
+    fn create_branch(&mut self, r: CreateBranchRequest) -> RpcResult<CreateSubgroupResponse> {
+        self.branch(r)
+    }
+
+    fn handle_branch(&mut self, r: HandleBranchRequest) -> RpcResult<HandleBranchResponse> {
+        self.join_branch(r)
     }
 
     fn free(&mut self, r: FreeRequest) -> RpcResult<FreeResponse> {
         let found = self.members.remove(&r.state_id).is_some()
             | self.transactions.remove(&r.state_id).is_some()
-            | self.reinits.remove(&r.state_id).is_some();
+            | self.reinits.remove(&r.state_id).is_some()
+            | self.signers.remove(&r.state_id).is_some();
         if found {
             Ok(FreeResponse {})
         } else {

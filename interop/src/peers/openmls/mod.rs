@@ -1,12 +1,16 @@
 //! [`OpenMlsEndpoint`]: openmls 0.9 (crates.io, RustCrypto provider with
 //! in-memory storage) answering the `MLSClient` RPCs the scenario runner
 //! uses most. RPCs not written here answer `Unimplemented` (the trait's
-//! default), naming openmls.
+//! default), naming openmls. External senders, new-member proposals and
+//! the features openmls lacks (ReInit, branches) are in [`external`].
+
+mod external;
 
 use std::collections::HashMap;
 
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
+use openmls::schedule::psk::{ExternalPsk, PreSharedKeyId, Psk, ResumptionPskUsage};
 use openmls_basic_credential::SignatureKeyPair;
 use openmls_rust_crypto::OpenMlsRustCrypto;
 use tonic::Status;
@@ -71,6 +75,8 @@ pub struct OpenMlsEndpoint {
     next_id: u32,
     members: HashMap<u32, Member>,
     transactions: HashMap<u32, Party>,
+    /// External signers: a party whose key is listed in external_senders.
+    signers: HashMap<u32, Party>,
 }
 
 fn policy(encrypt: bool) -> WireFormatPolicy {
@@ -89,9 +95,14 @@ fn policy(encrypt: bool) -> WireFormatPolicy {
 /// policy (RFC 9420, "Delayed and Reordered Application Messages").
 const PAST_EPOCHS: usize = 5;
 
+/// Resumption PSKs of past epochs that openmls keeps (none by default): the
+/// configs propose resumption PSKs of earlier epochs (commit.json).
+const RESUMPTION_PSKS: usize = 10;
+
 fn join_config(encrypt: bool, tree_in_welcome: bool) -> MlsGroupJoinConfig {
     MlsGroupJoinConfig::builder()
         .max_past_epochs(PAST_EPOCHS)
+        .number_of_resumption_psks(RESUMPTION_PSKS)
         .wire_format_policy(policy(encrypt))
         .use_ratchet_tree_extension(tree_in_welcome)
         .build()
@@ -128,6 +139,31 @@ fn extensions(list: &[crate::grpc::proto::Extension]) -> RpcResult<Extensions<Gr
     }
     let encoded = arbor_mls::codec::encode(&ours).map_err(|e| err("encode extensions", e))?;
     Extensions::tls_deserialize_exact(&encoded).map_err(|e| err("extensions", e))
+}
+
+/// A fresh-nonce PreSharedKeyID (RFC 9420 §8.4) of an external PSK.
+fn external_psk(party: &Party, id: &[u8]) -> RpcResult<PreSharedKeyId> {
+    PreSharedKeyId::new(
+        party.suite,
+        party.provider.rand(),
+        Psk::External(ExternalPsk::new(id.to_vec())),
+    )
+    .map_err(|e| err("PSK nonce", e))
+}
+
+/// A fresh-nonce PreSharedKeyID of the group's resumption PSK of `epoch`.
+fn resumption_psk(party: &Party, group: &MlsGroup, epoch: u64) -> RpcResult<PreSharedKeyId> {
+    let nonce = party
+        .provider
+        .rand()
+        .random_vec(party.suite.hash_length())
+        .map_err(|e| err("PSK nonce", e))?;
+    Ok(PreSharedKeyId::resumption(
+        ResumptionPskUsage::Application,
+        group.group_id().clone(),
+        GroupEpoch::from(epoch),
+        nonce,
+    ))
 }
 
 fn leaf_of(group: &MlsGroup, identity: &[u8]) -> RpcResult<LeafNodeIndex> {
@@ -234,6 +270,7 @@ impl Endpoint for OpenMlsEndpoint {
             .with_group_id(GroupId::from_slice(&r.group_id))
             .with_wire_format_policy(policy(r.encrypt_handshake))
             .max_past_epochs(PAST_EPOCHS)
+            .number_of_resumption_psks(RESUMPTION_PSKS)
             .use_ratchet_tree_extension(true)
             .build(&party.provider, &party.signer, party.credential.clone())
             .map_err(|e| err("create group", e))?;
@@ -307,10 +344,13 @@ impl Endpoint for OpenMlsEndpoint {
     }
 
     fn external_join(&mut self, r: ExternalJoinRequest) -> RpcResult<ExternalJoinResponse> {
-        if !r.psks.is_empty() || r.remove_prior {
+        if r.remove_prior {
+            // RFC 9420 §12.4.3.2 lets an external commit remove the joiner's
+            // prior leaf; openmls's builder takes no Remove proposal.
             return Err(Status::unimplemented(
-                "openmls: this harness's adapter does not implement external join with PSKs or \
-                 remove_prior",
+                "openmls 0.9: no API to remove the joiner's prior leaf in an external commit \
+                 (checked: ExternalCommitBuilder::with_proposals keeps only SelfRemove \
+                 proposals; its CommitBuilder adds only PSK proposals)",
             ));
         }
         let info = match message_in(&r.group_info)?.extract() {
@@ -327,30 +367,42 @@ impl Endpoint for OpenMlsEndpoint {
                     .map_err(|e| err("ratchet tree", e))?,
             )
         };
-        // The one-call form, deprecated in 0.9 for a builder; it does what
-        // the RPC asks and keeps this adapter short.
-        #[allow(deprecated)]
-        let (group, commit, _) = MlsGroup::join_by_external_commit(
-            &party.provider,
-            &party.signer,
-            tree,
-            info,
-            &join_config(r.encrypt_handshake, true),
-            None,
-            None,
-            &[],
-            party.credential.clone(),
-        )
-        .map_err(|e| err("external join", e))?;
-        let mut member = Member {
+        let mut psks = Vec::with_capacity(r.psks.len());
+        for psk in &r.psks {
+            PreSharedKeyId::external(psk.psk_id.clone(), Vec::new())
+                .store(&party.provider, &psk.psk_secret)
+                .map_err(|e| err("store PSK", e))?;
+            psks.push(PreSharedKeyProposal::new(external_psk(
+                &party,
+                &psk.psk_id,
+            )?));
+        }
+        let mut builder =
+            MlsGroup::external_commit_builder().with_config(join_config(r.encrypt_handshake, true));
+        if let Some(tree) = tree {
+            builder = builder.with_ratchet_tree(tree);
+        }
+        let (group, bundle) = builder
+            .build_group(&party.provider, info, party.credential.clone())
+            .map_err(|e| err("external join", e))?
+            .add_psk_proposals(psks)
+            .load_psks(party.provider.storage())
+            .map_err(|e| err("load PSKs", e))?
+            .build(
+                party.provider.rand(),
+                party.provider.crypto(),
+                &party.signer,
+                |_| true,
+            )
+            .map_err(|e| err("external commit", e))?
+            .finalize(&party.provider)
+            .map_err(|e| err("external commit", e))?;
+        let commit = bundle.into_commit();
+        let member = Member {
             party,
             group,
             encrypt: r.encrypt_handshake,
         };
-        member
-            .group
-            .merge_pending_commit(&member.party.provider)
-            .map_err(|e| err("merge external commit", e))?;
         let epoch_authenticator = member.auth();
         Ok(ExternalJoinResponse {
             state_id: self.add_member(member),
@@ -422,6 +474,50 @@ impl Endpoint for OpenMlsEndpoint {
         }
     }
 
+    fn store_psk(&mut self, r: StorePskRequest) -> RpcResult<StorePskResponse> {
+        let id = r.state_or_transaction_id;
+        let party = match (self.members.get(&id), self.transactions.get(&id)) {
+            (Some(m), _) => &m.party,
+            (None, Some(p)) => p,
+            (None, None) => {
+                return Err(Status::not_found(format!(
+                    "openmls: no state or transaction {id}"
+                )));
+            }
+        };
+        // openmls stores PSKs by id alone; the nonce is per proposal.
+        PreSharedKeyId::external(r.psk_id, Vec::new())
+            .store(&party.provider, &r.psk_secret)
+            .map_err(|e| err("store PSK", e))?;
+        Ok(StorePskResponse {})
+    }
+
+    fn external_psk_proposal(
+        &mut self,
+        r: ExternalPskProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        let m = self.member(r.state_id)?;
+        let psk = external_psk(&m.party, &r.psk_id)?;
+        let (msg, _) = m
+            .group
+            .propose_pre_shared_key(&m.party.provider, &m.party.signer, psk)
+            .map_err(|e| err("external PSK proposal", e))?;
+        m.proposal(msg)
+    }
+
+    fn resumption_psk_proposal(
+        &mut self,
+        r: ResumptionPskProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        let m = self.member(r.state_id)?;
+        let psk = resumption_psk(&m.party, &m.group, r.epoch_id)?;
+        let (msg, _) = m
+            .group
+            .propose_pre_shared_key(&m.party.provider, &m.party.signer, psk)
+            .map_err(|e| err("resumption PSK proposal", e))?;
+        m.proposal(msg)
+    }
+
     fn add_proposal(&mut self, r: AddProposalRequest) -> RpcResult<ProposalResponse> {
         let m = self.member(r.state_id)?;
         let kp = key_package(&m.party, &r.key_package)?;
@@ -474,9 +570,16 @@ impl Endpoint for OpenMlsEndpoint {
         let mut adds = Vec::new();
         let mut removes = Vec::new();
         let mut context_extensions = None;
+        let mut others = Vec::new();
         for d in &r.by_value {
             match d.proposal_type.as_slice() {
                 b"add" => adds.push(key_package(&m.party, &d.key_package)?),
+                b"externalPSK" => others.push(Proposal::PreSharedKey(Box::new(
+                    PreSharedKeyProposal::new(external_psk(&m.party, &d.psk_id)?),
+                ))),
+                b"resumptionPSK" => others.push(Proposal::PreSharedKey(Box::new(
+                    PreSharedKeyProposal::new(resumption_psk(&m.party, &m.group, d.epoch_id)?),
+                ))),
                 b"groupContextExtensions" => context_extensions = Some(extensions(&d.extensions)?),
                 b"remove" => removes.push(leaf_of(&m.group, &d.removed_id)?),
                 other => {
@@ -502,6 +605,7 @@ impl Endpoint for OpenMlsEndpoint {
         let bundle = builder
             .propose_adds(adds)
             .propose_removals(removes)
+            .add_proposals(others)
             .force_self_update(r.force_path)
             .consume_proposal_store(true)
             .load_psks(m.party.provider.storage())
@@ -578,9 +682,76 @@ impl Endpoint for OpenMlsEndpoint {
         })
     }
 
+    fn new_member_add_proposal(
+        &mut self,
+        r: NewMemberAddProposalRequest,
+    ) -> RpcResult<NewMemberAddProposalResponse> {
+        self.new_member_add(r)
+    }
+
+    fn create_external_signer(
+        &mut self,
+        r: CreateExternalSignerRequest,
+    ) -> RpcResult<CreateExternalSignerResponse> {
+        self.new_external_signer(r)
+    }
+
+    fn add_external_signer(&mut self, r: AddExternalSignerRequest) -> RpcResult<ProposalResponse> {
+        self.propose_external_signer(r)
+    }
+
+    fn external_signer_proposal(
+        &mut self,
+        r: ExternalSignerProposalRequest,
+    ) -> RpcResult<ProposalResponse> {
+        self.propose_as_external_signer(r)
+    }
+
+    fn re_init_proposal(&mut self, _: ReInitProposalRequest) -> RpcResult<ProposalResponse> {
+        Err(external::no_reinit())
+    }
+
+    fn re_init_commit(&mut self, _: CommitRequest) -> RpcResult<CommitResponse> {
+        Err(external::no_reinit())
+    }
+
+    fn handle_pending_re_init_commit(
+        &mut self,
+        _: HandlePendingCommitRequest,
+    ) -> RpcResult<HandleReInitCommitResponse> {
+        Err(external::no_reinit())
+    }
+
+    fn handle_re_init_commit(
+        &mut self,
+        _: HandleCommitRequest,
+    ) -> RpcResult<HandleReInitCommitResponse> {
+        Err(external::no_reinit())
+    }
+
+    fn re_init_welcome(&mut self, _: ReInitWelcomeRequest) -> RpcResult<CreateSubgroupResponse> {
+        Err(external::no_reinit())
+    }
+
+    fn handle_re_init_welcome(
+        &mut self,
+        _: HandleReInitWelcomeRequest,
+    ) -> RpcResult<JoinGroupResponse> {
+        Err(external::no_reinit())
+    }
+
+    fn create_branch(&mut self, _: CreateBranchRequest) -> RpcResult<CreateSubgroupResponse> {
+        Err(external::no_branch())
+    }
+
+    fn handle_branch(&mut self, _: HandleBranchRequest) -> RpcResult<HandleBranchResponse> {
+        Err(external::no_branch())
+    }
+
     fn free(&mut self, r: FreeRequest) -> RpcResult<FreeResponse> {
         let found = self.members.remove(&r.state_id).is_some()
-            | self.transactions.remove(&r.state_id).is_some();
+            | self.transactions.remove(&r.state_id).is_some()
+            | self.signers.remove(&r.state_id).is_some();
         if found {
             Ok(FreeResponse {})
         } else {
