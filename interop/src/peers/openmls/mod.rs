@@ -181,7 +181,17 @@ impl Member {
             .map_err(|e| err("not a protocol message", e))?;
         self.group
             .process_message(&self.party.provider, message)
-            .map_err(|e| err("process", e))
+            .map_err(|e| match e {
+                // openmls takes only Add, Remove and GroupContextExtensions
+                // proposals from external senders; RFC 9420 §17.4 (the
+                // proposal types table, column "Ext") allows psk and reinit
+                // too.
+                ProcessMessageError::UnsupportedProposalType => Status::unimplemented(
+                    "openmls 0.9: rejects PSK and ReInit proposals from external senders \
+                     (process_message: UnsupportedProposalType), which RFC 9420 §17.4 allows",
+                ),
+                e => err("process", e),
+            })
     }
 
     fn take_proposals(&mut self, proposals: &[Vec<u8>]) -> RpcResult<()> {
@@ -589,6 +599,19 @@ impl Endpoint for OpenMlsEndpoint {
                     )));
                 }
             }
+        }
+        let psk = |p: &Proposal| matches!(p, Proposal::PreSharedKey(_));
+        if others.iter().any(psk) && m.group.pending_proposals().any(|q| psk(q.proposal())) {
+            // RFC 9420 §12.4.2: PSKs enter psk_secret in the order of the
+            // commit's proposals vector. openmls lists by-reference proposals
+            // before its own, but CommitBuilder::load_psks derives with its
+            // own first: the confirmation tag then fails at every receiver.
+            return Err(Status::unimplemented(
+                "openmls 0.9: a commit with PSK proposals both by value and by reference \
+                 derives psk_secret in another order than its proposals vector (own proposals \
+                 first in CommitBuilder::load_psks, last in the commit), against RFC 9420 \
+                 §12.4.2",
+            ));
         }
         m.group
             .set_configuration(
