@@ -55,7 +55,7 @@ pub mod tree;
 pub mod test_support;
 
 pub use api::{
-    Client, ClientBuilder, Clock, CommitOutput, Event, FixedClock, Group, GroupOptions,
-    KeyPackageOptions, Member,
+    Client, ClientBuilder, Clock, CommitOutput, Event, FixedClock, Group, GroupInfo, GroupOptions,
+    KeyPackage, KeyPackageOptions, Member, Message, MessageKind, Sender, Welcome, WireFormat,
 };
-pub use error::{Error, ErrorCategory, Result, decode_exact};
+pub use error::{Action, EpochTiming, Error, ErrorCategory, NotForUs, Result, decode_exact};

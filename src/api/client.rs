@@ -426,7 +426,9 @@ impl Client {
             .find(|r| self.key_packages.contains_key(*r))
             .cloned()
             .ok_or_else(|| {
-                Error::Misuse("the Welcome is for none of this client's key packages".into())
+                Error::NotForUs(crate::error::NotForUs::Welcome {
+                    key_package_refs: welcome.secrets.iter().map(|s| s.new_member.clone()).collect(),
+                })
             })?;
         let stored = self
             .key_packages

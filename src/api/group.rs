@@ -85,6 +85,19 @@ pub enum Event {
         /// The epoch entered.
         epoch: u64,
     },
+    /// A message we sent, delivered back to us (delivery services fan
+    /// messages out to every member, the sender included). Nothing
+    /// changed; ignore it. An application message or a PrivateMessage
+    /// proposal of ours cannot be decrypted by us (its key was deleted as
+    /// it was sent, RFC 9420 §9.2): it is recognised by the sender data
+    /// naming our leaf and a generation we used, so it is not verified
+    /// beyond that, which is harmless since nothing is done with it.
+    OwnMessageEcho {
+        /// The epoch it was sent in.
+        epoch: u64,
+        /// Application, proposal or commit.
+        kind: crate::api::MessageKind,
+    },
 }
 
 struct Pending {
@@ -663,6 +676,25 @@ impl Group {
             return self.merge_pending();
         }
         let received = self.state.process(message, &self.psks, self.clock.now())?;
+        self.event(received)
+    }
+
+    /// [`Self::process`] for a message already decoded (e.g. routed by
+    /// [`Message::group_id`](crate::Message::group_id) and
+    /// [`Message::epoch`](crate::Message::epoch)).
+    pub fn process_message(&mut self, message: &crate::api::Message) -> Result<Event> {
+        if let Some(pending) = &self.pending
+            && pending.message == message.as_bytes()
+        {
+            return self.merge_pending();
+        }
+        let received =
+            self.state
+                .process_message(message.mls().clone(), &self.psks, self.clock.now())?;
+        self.event(received)
+    }
+
+    fn event(&self, received: Received) -> Result<Event> {
         match received {
             Received::Application {
                 sender,
@@ -682,6 +714,7 @@ impl Group {
                 staged,
                 supersedes_own: self.pending.is_some(),
             }),
+            Received::OwnEcho { epoch, kind } => Ok(Event::OwnMessageEcho { epoch, kind }),
         }
     }
 

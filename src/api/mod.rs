@@ -10,6 +10,7 @@ pub mod client;
 mod continuation;
 pub mod external_sender;
 pub mod group;
+pub mod message;
 
 pub use crate::group::proposal_select::LeftOut;
 pub use authentication::{
@@ -19,10 +20,17 @@ pub use client::{
     Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
+pub use crate::error::{Action, EpochTiming, NotForUs};
+pub use crate::framing::{Sender, WireFormat};
 pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
+pub use message::{GroupInfo, KeyPackage, Message, MessageKind, Welcome};
 
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod lifecycle_tests;
+#[cfg(test)]
+mod message_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]

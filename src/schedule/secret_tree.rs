@@ -315,6 +315,16 @@ impl SecretTree {
         Ok(key)
     }
 
+    /// Whether `generation` of `leaf`'s ratchet `ty` is behind the ratchet
+    /// and its key gone: sent (for our own leaf) or received already.
+    /// False for a leaf whose ratchets were never used.
+    pub fn generation_used(&self, leaf: LeafIndex, ty: RatchetType, generation: u32) -> bool {
+        self.ratchets.get(&leaf).is_some_and(|r| {
+            let ratchet = r.get(ty);
+            u64::from(generation) < ratchet.next && !ratchet.skipped.contains_key(&generation)
+        })
+    }
+
     /// Derives the receive key of `generation` of `leaf`'s ratchet `ty`
     /// without changing the tree; same rules and errors as
     /// [`Self::key_for`]. Pass the result to [`Self::commit_key`] once the
@@ -378,13 +388,10 @@ impl SecretTree {
                     ),
                 )
             } else {
-                Error::protocol(
-                    "§9.2",
-                    format!(
-                        "leaf {leaf} {ty} generation {generation} was already used and its key \
-                         deleted (replayed message?)"
-                    ),
-                )
+                Error::Replay(format!(
+                    "leaf {leaf} {ty} generation {generation} was already used and its key \
+                     deleted (RFC 9420 §9.2): the message was received before"
+                ))
             });
         }
 
