@@ -291,9 +291,10 @@ impl Error {
                 timing: EpochTiming::Future,
                 ..
             } => Action::Buffer,
-            Self::WrongEpoch { .. } | Self::NotForUs(_) | Self::Replay(_) | Self::Expired { .. } => {
-                Action::Drop
-            }
+            Self::WrongEpoch { .. }
+            | Self::NotForUs(_)
+            | Self::Replay(_)
+            | Self::Expired { .. } => Action::Drop,
             Self::Malformed { .. }
             | Self::Protocol { .. }
             | Self::Crypto(_)

@@ -427,7 +427,11 @@ impl Client {
             .cloned()
             .ok_or_else(|| {
                 Error::NotForUs(crate::error::NotForUs::Welcome {
-                    key_package_refs: welcome.secrets.iter().map(|s| s.new_member.clone()).collect(),
+                    key_package_refs: welcome
+                        .secrets
+                        .iter()
+                        .map(|s| s.new_member.clone())
+                        .collect(),
                 })
             })?;
         let stored = self

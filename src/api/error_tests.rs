@@ -332,7 +332,10 @@ fn other_errors_name_their_action() {
     let (_, mut a, _, mut b) = pair(21);
     // Not MLS at all: report whoever sent it.
     let err = b.process(b"not an MLS message").unwrap_err();
-    assert_eq!((err.category(), err.action()), (ErrorCategory::MalformedInput, Action::Report));
+    assert_eq!(
+        (err.category(), err.action()),
+        (ErrorCategory::MalformedInput, Action::Report)
+    );
     // A corrupted ciphertext: report.
     let mut msg = a.encrypt(b"tampered", b"").unwrap();
     let last = msg.len() - 1;
@@ -344,7 +347,10 @@ fn other_errors_name_their_action() {
     let kp = carol.key_package(KeyPackageOptions::default()).unwrap();
     let out = a.add(&[&kp]).unwrap();
     let err = b.process(out.welcome.as_ref().unwrap()).unwrap_err();
-    assert_eq!((err.category(), err.action()), (ErrorCategory::ApiMisuse, Action::FixCall));
+    assert_eq!(
+        (err.category(), err.action()),
+        (ErrorCategory::ApiMisuse, Action::FixCall)
+    );
     // Storage failures are retried.
     let err = Error::Storage("disk full".into());
     assert_eq!(err.action(), Action::Retry);
@@ -374,11 +380,11 @@ fn a_rejected_credential_is_reported() {
     let (_, mut a, _, _) = pair(25);
     let mut guarded = Client::builder("bob")
         .clock(Arc::new(FixedClock(NOW)))
-        .random(Box::new(SeededRandom::from_seed([26; 32])))
+        .random(Box::new(SeededRandom::from_seed([40; 32])))
         .credential_validator(Arc::new(NoMallory))
         .build()
         .unwrap();
-    let mut mallory = client("mallory", 27);
+    let mut mallory = client("mallory", 41);
     let kp = mallory.key_package(KeyPackageOptions::default()).unwrap();
     let guarded_kp = guarded.key_package(KeyPackageOptions::default()).unwrap();
     let out = a.add(&[&guarded_kp, &kp]).unwrap();
@@ -387,5 +393,8 @@ fn a_rejected_credential_is_reported() {
         Error::Rejected { rejection, .. } => assert_eq!(rejection.reason, "mallory is banned"),
         other => panic!("expected a rejected credential, got {other:?}"),
     }
-    assert_eq!((err.category(), err.action()), (ErrorCategory::Rejected, Action::Report));
+    assert_eq!(
+        (err.category(), err.action()),
+        (ErrorCategory::Rejected, Action::Report)
+    );
 }

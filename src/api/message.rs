@@ -447,8 +447,7 @@ impl GroupInfo {
     /// without a tree. An error if the tree does not decode or is larger
     /// than the default `GroupConfig::max_leaves`.
     pub fn members(&self) -> Result<Option<Vec<Member>>> {
-        let Some(ext) = find_extension(&self.inner.extensions, ExtensionType::RATCHET_TREE)
-        else {
+        let Some(ext) = find_extension(&self.inner.extensions, ExtensionType::RATCHET_TREE) else {
             return Ok(None);
         };
         let wire = crate::decode_exact("ratchet_tree extension", &ext.extension_data)?;

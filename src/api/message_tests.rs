@@ -113,8 +113,8 @@ fn key_package_and_welcome_accessors() {
     let mut alice = client("alice", 4);
     let mut bob = client("bob", 5);
     let mut carol = client("carol", 6);
-    let bob_kp = KeyPackage::decode(&bob.key_package(KeyPackageOptions::default()).unwrap())
-        .unwrap();
+    let bob_kp =
+        KeyPackage::decode(&bob.key_package(KeyPackageOptions::default()).unwrap()).unwrap();
     let carol_kp =
         KeyPackage::decode(&carol.key_package(KeyPackageOptions::default()).unwrap()).unwrap();
     assert_eq!(bob_kp.identity(), Some(&b"bob"[..]));
@@ -123,10 +123,7 @@ fn key_package_and_welcome_accessors() {
     assert_eq!(bob_kp.suite(), bob.suite_id());
     let lifetime = bob_kp.lifetime().unwrap();
     assert!(lifetime.contains(&NOW));
-    assert_eq!(
-        *lifetime.end(),
-        NOW + KeyPackageOptions::default().lifetime
-    );
+    assert_eq!(*lifetime.end(), NOW + KeyPackageOptions::default().lifetime);
     assert_ne!(bob_kp.reference().unwrap(), carol_kp.reference().unwrap());
     assert!(format!("{bob_kp:?}").len() < 400, "{bob_kp:?}");
 

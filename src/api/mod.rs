@@ -12,6 +12,8 @@ pub mod external_sender;
 pub mod group;
 pub mod message;
 
+pub use crate::error::{Action, EpochTiming, NotForUs};
+pub use crate::framing::{Sender, WireFormat};
 pub use crate::group::proposal_select::LeftOut;
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
@@ -20,8 +22,6 @@ pub use client::{
     Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
-pub use crate::error::{Action, EpochTiming, NotForUs};
-pub use crate::framing::{Sender, WireFormat};
 pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
 pub use message::{GroupInfo, KeyPackage, Message, MessageKind, Welcome};
 

@@ -288,10 +288,7 @@ pub fn open_sender_data(
         &sender_aad,
         &message.encrypted_sender_data,
     )?;
-    Ok(crate::decode_exact(
-        "SenderData",
-        sender_data.as_bytes(),
-    )?)
+    crate::decode_exact("SenderData", sender_data.as_bytes())
 }
 
 /// Decrypts a PrivateMessage (§6.3) without changing the secret tree.

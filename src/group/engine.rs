@@ -6,6 +6,7 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use crate::api::MessageKind;
 use crate::codec::encode;
 use crate::crypto::{SignaturePublicKey, Suite};
 use crate::framing::{
@@ -20,7 +21,6 @@ use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
 use crate::group::proposals::Proposal;
 use crate::group::psk_store::PskStore;
 use crate::group::state::{EpochState, GroupConfig, Retention, check_group_id};
-use crate::api::MessageKind;
 use crate::schedule::{GroupContext, RatchetType, SecretTree};
 use crate::tree::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;

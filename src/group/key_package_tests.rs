@@ -227,7 +227,10 @@ fn lifetime_outside_window_7_3() {
                 not_after,
                 now: at,
                 ..
-            } => assert_eq!((not_before, not_after, at), (lt.not_before, lt.not_after, now)),
+            } => assert_eq!(
+                (not_before, not_after, at),
+                (lt.not_before, lt.not_after, now)
+            ),
             other => panic!("expected an expired key package, got {other}"),
         }
     }
