@@ -398,3 +398,32 @@ fn a_rejected_credential_is_reported() {
         (ErrorCategory::Rejected, Action::Report)
     );
 }
+
+#[test]
+fn an_own_commit_that_is_not_pending_is_refused() {
+    for encrypted in [false, true] {
+        let (_, mut a, _, mut b) = pair(29);
+        a.set_settings(crate::api::GroupSettings {
+            encrypt_handshakes: encrypted,
+            ..Default::default()
+        });
+        let replaced = a.update().unwrap();
+        let pending = a.update().unwrap();
+        let before = fingerprint(&a);
+        let err = a.process(&replaced.commit).unwrap_err();
+        assert!(
+            matches!(err, Error::Misuse(_)),
+            "encrypted {encrypted}: {err:?}"
+        );
+        assert_eq!(err.action(), Action::FixCall);
+        assert!(err.to_string().contains("resync"), "{err}");
+        assert_eq!(fingerprint(&a), before);
+        assert!(a.has_pending_commit());
+        assert!(matches!(
+            a.process(&pending.commit).unwrap(),
+            Event::OwnCommitMerged { epoch: 2 }
+        ));
+        follow(&mut b, &pending.commit);
+        chat_works(&mut a, &mut b);
+    }
+}

@@ -95,7 +95,9 @@ pub enum Event {
     OwnMessageEcho {
         /// The epoch it was sent in.
         epoch: u64,
-        /// Application, proposal or commit.
+        /// Application or proposal. (Our pending commit echoed back is
+        /// merged: [`Event::OwnCommitMerged`]; any other commit of ours
+        /// is refused with [`Error::Misuse`].)
         kind: crate::api::MessageKind,
     },
 }

@@ -231,17 +231,25 @@ fn own_echo(
     secret_tree: &SecretTree,
     sender_data_secret: &crate::crypto::Secret,
     own_leaf: LeafIndex,
-) -> Option<Received> {
+) -> Option<Result<Received>> {
     let sender = open_sender_data(suite, message, sender_data_secret).ok()?;
     let ratchet = match message.content_type {
         crate::framing::ContentType::Application => RatchetType::Application,
         _ => RatchetType::Handshake,
     };
-    (sender.leaf_index == own_leaf
-        && secret_tree.generation_used(own_leaf, ratchet, sender.generation))
-    .then_some(Received::OwnEcho {
-        epoch: message.epoch,
-        kind: MessageKind::of_content(message.content_type),
+    if sender.leaf_index != own_leaf
+        || !secret_tree.generation_used(own_leaf, ratchet, sender.generation)
+    {
+        return None;
+    }
+    let kind = MessageKind::of_content(message.content_type);
+    Some(if kind == MessageKind::Commit {
+        Err(crate::group::commit_stage::own_commit_not_pending())
+    } else {
+        Ok(Received::OwnEcho {
+            epoch: message.epoch,
+            kind,
+        })
     })
 }
 
@@ -271,7 +279,7 @@ pub enum Received {
     OwnEcho {
         /// The epoch it was sent in.
         epoch: u64,
-        /// Application, proposal or commit.
+        /// Application or proposal (a commit of ours is merged or refused).
         kind: MessageKind,
     },
 }
@@ -567,7 +575,7 @@ impl GroupState {
                     &state.keys.sender_data_secret,
                     state.own_leaf(),
                 )
-                .ok_or(e);
+                .unwrap_or(Err(e));
             }
         };
         let leaf = verify_member_sender(&self.suite, &content, &state.tree, &state.context)?;
@@ -608,7 +616,7 @@ impl GroupState {
                         &past.sender_data_secret,
                         own_leaf,
                     )
-                    .ok_or(e);
+                    .unwrap_or(Err(e));
                 }
             };
         let Content::Application(data) = &content.content.content else {
