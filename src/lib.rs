@@ -49,6 +49,7 @@ pub mod framing;
 pub mod group;
 mod parallel;
 pub mod schedule;
+mod trace;
 pub mod tree;
 
 #[cfg(any(test, feature = "test-support"))]

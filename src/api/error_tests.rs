@@ -258,10 +258,7 @@ fn own_application_messages_echoed_back_are_events() {
 fn own_proposals_echoed_back_are_events() {
     for encrypted in [false, true] {
         let (_, mut a, _, mut b) = pair(15);
-        a.set_settings(crate::api::GroupSettings {
-            encrypt_handshakes: encrypted,
-            ..Default::default()
-        });
+        a.set_config((*a.config()).with_encrypted_handshakes(encrypted));
         let proposal = a.propose_update().unwrap();
         match a.process(&proposal).unwrap() {
             Event::OwnMessageEcho {
@@ -403,10 +400,7 @@ fn a_rejected_credential_is_reported() {
 fn an_own_commit_that_is_not_pending_is_refused() {
     for encrypted in [false, true] {
         let (_, mut a, _, mut b) = pair(29);
-        a.set_settings(crate::api::GroupSettings {
-            encrypt_handshakes: encrypted,
-            ..Default::default()
-        });
+        a.set_config((*a.config()).with_encrypted_handshakes(encrypted));
         let replaced = a.update().unwrap();
         let pending = a.update().unwrap();
         let before = fingerprint(&a);

@@ -68,10 +68,7 @@ fn every_kind_routes_on_its_clear_parts() {
     }
 
     // An encrypted proposal still says it is a proposal (§6.3 content type).
-    b.set_settings(crate::api::GroupSettings {
-        encrypt_handshakes: true,
-        ..Default::default()
-    });
+    b.set_config((*b.config()).with_encrypted_handshakes(true));
     let proposal = Message::decode(&b.propose_update().unwrap()).unwrap();
     assert_eq!(proposal.kind(), MessageKind::Proposal);
     assert_eq!(proposal.sender(), None);

@@ -10,19 +10,22 @@ pub mod client;
 mod continuation;
 pub mod external_sender;
 pub mod group;
+mod group_lifecycle;
 pub mod message;
 
 pub use crate::error::{Action, EpochTiming, NotForUs};
 pub use crate::framing::{Sender, WireFormat};
 pub use crate::group::proposal_select::LeftOut;
+pub use crate::group::state::GroupConfig;
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
 };
 pub use client::{
-    Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
+    Client, ClientBuilder, Clock, ExternalJoinOptions, FixedClock, GroupOptions, KeyPackageOptions,
+    SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
-pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
+pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, MessageKind, Welcome};
 
 #[cfg(test)]
@@ -31,6 +34,8 @@ mod error_tests;
 mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
+#[cfg(test)]
+mod options_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]
