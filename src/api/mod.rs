@@ -14,7 +14,7 @@ mod group_lifecycle;
 pub mod message;
 
 pub use crate::error::{Action, EpochTiming, NotForUs};
-pub use crate::framing::{Sender, WireFormat};
+pub use crate::framing::WireFormat;
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::GroupConfig;
 pub use authentication::{
