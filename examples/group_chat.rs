@@ -97,6 +97,8 @@ impl Member {
             }
             // Our own message fanned back to us: nothing to do.
             Event::OwnMessageEcho { .. } | Event::Proposal { .. } => {}
+            // Kinds of event a later version may add.
+            _ => {}
         }
         Ok(())
     }
