@@ -49,6 +49,7 @@ pub mod framing;
 pub mod group;
 mod parallel;
 pub mod schedule;
+pub mod storage;
 pub mod tree;
 
 #[cfg(any(test, feature = "test-support"))]

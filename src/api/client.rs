@@ -22,6 +22,8 @@ use crate::group::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate}
 use crate::group::psk_store::{PskMap, PskUse};
 use crate::group::state::GroupConfig;
 use crate::schedule::PreSharedKeyId;
+use crate::storage::group_store::GroupStore;
+use crate::storage::{SharedStorage, WriteBatch, client_store};
 use crate::tree::leaf_node::{Capabilities, Lifetime};
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
@@ -112,9 +114,18 @@ pub struct ClientBuilder {
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
     signature_key: Option<(SignaturePrivateKey, SignaturePublicKey)>,
+    storage: Option<SharedStorage>,
 }
 
 impl ClientBuilder {
+    /// Persist the client and its groups in `storage`. If it already holds
+    /// a client, that client (identity, keys, key packages) is restored and
+    /// the builder's identity, suite and signature key are not used.
+    pub fn storage(mut self, storage: SharedStorage) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
     /// Cipher suite (default 0x0001).
     pub fn cipher_suite(mut self, suite: CipherSuite) -> Self {
         self.suite = suite;
@@ -158,12 +169,40 @@ impl ClientBuilder {
 
     /// The client.
     pub fn build(mut self) -> Result<Client> {
+        if let Some(storage) = &self.storage
+            && let Some(stored) = client_store::load_identity(storage)?
+        {
+            let suite = Suite::from_provider(&*self.provider, CipherSuite(stored.suite))?;
+            let key_packages = client_store::load_key_packages(storage)?
+                .into_iter()
+                .map(|(kp_ref, (key_package, private, last_resort))| {
+                    let stored = StoredKeyPackage {
+                        key_package,
+                        private,
+                        last_resort,
+                    };
+                    (kp_ref, stored)
+                })
+                .collect();
+            return Ok(Client {
+                suite,
+                credential: stored.credential,
+                signer: stored.signer,
+                public: stored.public,
+                clock: self.clock,
+                rng: self.rng,
+                validator: self.validator,
+                key_packages,
+                psks: PskMap::default(),
+                storage: self.storage,
+            });
+        }
         let suite = Suite::from_provider(&*self.provider, self.suite)?;
         let (signer, public) = match self.signature_key.take() {
             Some(k) => k,
             None => suite.primitives().signature_key_pair(&mut *self.rng)?,
         };
-        Ok(Client {
+        let client = Client {
             suite,
             credential: Credential::basic(self.identity),
             signer,
@@ -173,7 +212,18 @@ impl ClientBuilder {
             validator: self.validator,
             key_packages: HashMap::new(),
             psks: PskMap::default(),
-        })
+            storage: self.storage,
+        };
+        if let Some(storage) = &client.storage {
+            client_store::save_identity(
+                storage,
+                client.suite.id(),
+                &client.credential,
+                &client.signer,
+                &client.public,
+            )?;
+        }
+        Ok(client)
     }
 }
 
@@ -189,6 +239,7 @@ pub struct Client {
     validator: Arc<dyn CredentialValidator>,
     key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
     pub(crate) psks: PskMap,
+    storage: Option<SharedStorage>,
 }
 
 impl std::fmt::Debug for Client {
@@ -212,6 +263,83 @@ impl Client {
             rng: Box::new(OsRandom),
             validator: Arc::new(AcceptBasic),
             signature_key: None,
+            storage: None,
+        }
+    }
+
+    /// A client persisted in the SQLite database at `path` (created if
+    /// needed) with the durable default
+    /// ([`Durability::Durable`](crate::storage::Durability::Durable)). A
+    /// database that already holds a client restores it: `identity` is
+    /// used only for a new one. See [`ClientBuilder::storage`] for other
+    /// options.
+    #[cfg(feature = "sqlite")]
+    pub fn open(path: impl AsRef<std::path::Path>, identity: impl Into<Vec<u8>>) -> Result<Self> {
+        let storage =
+            crate::storage::SqliteStorage::open(path, crate::storage::Durability::Durable)?;
+        Self::builder(identity)
+            .storage(crate::storage::shared(storage))
+            .build()
+    }
+
+    /// A client whose state is kept in a [`MemoryStorage`](crate::storage::MemoryStorage)
+    /// (written as a persisted client's would be, lost when dropped).
+    pub fn in_memory(identity: impl Into<Vec<u8>>) -> Result<Self> {
+        Self::builder(identity)
+            .storage(crate::storage::shared(crate::storage::MemoryStorage::new()))
+            .build()
+    }
+
+    /// The ids of the groups stored for this client (none without storage).
+    pub fn groups(&self) -> Result<Vec<Vec<u8>>> {
+        match &self.storage {
+            Some(storage) => client_store::group_ids(storage),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Loads a stored group, as it was after its last persisted transition.
+    pub fn load_group(&mut self, group_id: &[u8]) -> Result<Group> {
+        let storage = self.storage.clone().ok_or_else(|| {
+            Error::Misuse("this client has no storage: build it with ClientBuilder::storage".into())
+        })?;
+        let loaded =
+            crate::storage::group_store::load(&storage, group_id, &self.suite, self.authority())?
+                .ok_or_else(|| {
+                Error::Misuse(format!(
+                    "no group with id {} is stored: list them with Client::groups",
+                    crate::storage::records::hex(group_id)
+                ))
+            })?;
+        let rng = self.group_rng()?;
+        Ok(Group::from_loaded(
+            loaded,
+            self.signer.clone(),
+            self.clock.clone(),
+            rng,
+            self.psks.clone(),
+            GroupStore::new(storage, group_id),
+        ))
+    }
+
+    /// Deletes the private keys of the key package with reference `kp_ref`
+    /// (from memory and storage); returns whether it existed. A Welcome for
+    /// it can no longer be opened.
+    pub fn delete_key_package(&mut self, kp_ref: &[u8]) -> Result<bool> {
+        if let Some(storage) = &self.storage {
+            client_store::delete_key_package(storage, kp_ref)?;
+        }
+        Ok(self.key_packages.remove(kp_ref).is_some())
+    }
+
+    /// Persists a new group (and `extra`) when this client has storage.
+    fn persist_group(&self, group: &mut Group, extra: WriteBatch) -> Result<()> {
+        match &self.storage {
+            Some(storage) => {
+                let store = GroupStore::new(storage.clone(), group.group_id());
+                group.attach_store(store, extra)
+            }
+            None => Ok(()),
         }
     }
 
@@ -247,6 +375,9 @@ impl Client {
         let bytes = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(Box::new(
             kp.clone(),
         ))))?;
+        if let Some(storage) = &self.storage {
+            client_store::save_key_package(storage, &kp_ref, &kp, &private, options.last_resort)?;
+        }
         self.key_packages.insert(
             kp_ref,
             StoredKeyPackage {
@@ -333,7 +464,9 @@ impl Client {
             &mut *rng,
         )?
         .with_authority(self.authority());
-        Ok(self.adopt(state, rng))
+        let mut group = self.adopt(state, rng);
+        self.persist_group(&mut group, WriteBatch::default())?;
+        Ok(group)
     }
 
     /// Joins a group from a Welcome (an MLSMessage); `ratchet_tree` is the
@@ -381,7 +514,9 @@ impl Client {
             },
             &mut *rng,
         )?;
-        Ok((self.adopt(state, rng), commit))
+        let mut group = self.adopt(state, rng);
+        self.persist_group(&mut group, WriteBatch::default())?;
+        Ok((group, commit))
     }
 
     /// [`Self::join`] with a group policy.
@@ -448,8 +583,15 @@ impl Client {
         )?;
         let last_resort = stored.last_resort;
         let rng = self.group_rng()?;
-        let group = self.adopt(state, rng);
+        let mut group = self.adopt(state, rng);
         check(&group, &psks)?;
+        // The group and the key package's deletion are one write: after a
+        // crash either the Welcome can be opened again or the group exists.
+        let mut extra = WriteBatch::default();
+        if !last_resort {
+            extra.delete(crate::storage::records::key_package_key(&kp_ref));
+        }
+        self.persist_group(&mut group, extra)?;
         if !last_resort {
             // §16.8: a key package is used once; delete its private keys.
             self.key_packages.remove(&kp_ref);

@@ -24,6 +24,8 @@ use crate::group::psk_store::{PskMap, PskUse};
 use crate::group::welcome::GroupInfo;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
 use crate::schedule::{PreSharedKeyId, Psk, mls_exporter};
+use crate::storage::WriteBatch;
+use crate::storage::group_store::{GroupStore, Loaded};
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
 use crate::tree::math::LeafIndex;
 use crate::{Error, Result};
@@ -123,6 +125,8 @@ pub struct Group {
     psks: PskMap,
     pending: Option<Pending>,
     settings: GroupSettings,
+    /// Where each transition is persisted before its result is returned.
+    store: Option<GroupStore>,
 }
 
 impl std::fmt::Debug for Group {
@@ -152,12 +156,52 @@ impl Group {
             psks,
             pending: None,
             settings: GroupSettings::default(),
+            store: None,
         }
     }
 
-    /// Changes the per-group options.
+    /// Persists the whole group into `store` (plus `extra`, e.g. the
+    /// deletion of the key package a join used); later transitions are
+    /// persisted as they happen.
+    pub(crate) fn attach_store(&mut self, mut store: GroupStore, extra: WriteBatch) -> Result<()> {
+        store.save_new(&mut self.state, &self.settings, extra)?;
+        self.store = Some(store);
+        Ok(())
+    }
+
+    /// A group loaded from storage.
+    pub(crate) fn from_loaded(
+        loaded: Loaded,
+        signer: SignaturePrivateKey,
+        clock: Arc<dyn Clock>,
+        rng: Box<dyn RandomSource>,
+        psks: PskMap,
+        store: GroupStore,
+    ) -> Self {
+        let mut group = Self::new(loaded.state, signer, clock, rng, psks);
+        group.settings = loaded.settings;
+        group.pending = loaded
+            .pending
+            .map(|(message, staged)| Pending { message, staged });
+        group.store = Some(store);
+        group
+    }
+
+    /// Persists the ratchet steps (and, with `proposals`, the proposal
+    /// cache) of the message just sent or received.
+    fn persist_messages(&mut self, proposals: bool) -> Result<()> {
+        match &mut self.store {
+            Some(store) => store.save_messages(&mut self.state, proposals),
+            None => Ok(()),
+        }
+    }
+
+    /// Changes the per-group options (persisted with the next transition).
     pub fn set_settings(&mut self, settings: GroupSettings) {
         self.settings = settings;
+        if let Some(store) = &mut self.store {
+            store.settings_changed(&self.state, &settings);
+        }
     }
 
     /// The engine state (context, tree, proposals), read-only.
@@ -350,6 +394,9 @@ impl Group {
             psk_use,
         };
         let created = self.state.create_commit(params, &mut *self.rng)?;
+        if let Some(store) = &mut self.store {
+            store.save_pending(&mut self.state, &created.message, &created.staged)?;
+        }
         let output = CommitOutput {
             commit: created.message.clone(),
             welcome: created.welcome,
@@ -399,7 +446,9 @@ impl Group {
 
     /// Sends `proposal` as a handshake message from us, and caches it.
     fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
-        self.propose_with_ref(proposal).map(|(message, _)| message)
+        let (message, _) = self.propose_with_ref(proposal)?;
+        self.persist_messages(true)?;
+        Ok(message)
     }
 
     /// [`Self::propose`], also returning the proposal's ProposalRef.
@@ -553,6 +602,7 @@ impl Group {
         let (message, reference) =
             self.propose_with_ref(Proposal::Update(Update { leaf_node: leaf }))?;
         self.state.remember_own_update(reference, sk);
+        self.persist_messages(true)?;
         Ok(message)
     }
 
@@ -647,6 +697,9 @@ impl Group {
             self.settings.padding,
             &mut *self.rng,
         )?;
+        // The advanced sending ratchet is stored before the ciphertext
+        // leaves: after a crash, no generation is used twice.
+        self.persist_messages(false)?;
         Ok(encode(&MlsMessage::new(MlsMessageBody::PrivateMessage(
             Box::new(message),
         )))?)
@@ -663,6 +716,7 @@ impl Group {
             return self.merge_pending();
         }
         let received = self.state.process(message, &self.psks, self.clock.now())?;
+        self.persist_messages(matches!(received, Received::Proposal(_)))?;
         match received {
             Received::Application {
                 sender,
@@ -689,8 +743,18 @@ impl Group {
     /// epoch (any other is refused, changing nothing). Our pending commit,
     /// which lost to it, is discarded.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        self.persist_merge(&staged)?;
         self.state.merge(staged)?;
         self.pending = None;
+        Ok(())
+    }
+
+    /// Writes the epoch `staged` starts before the merge happens in memory.
+    fn persist_merge(&mut self, staged: &StagedCommit) -> Result<()> {
+        if let Some(store) = &mut self.store {
+            let batch = store.merge_batch(&mut self.state, staged, &self.settings)?;
+            store.write(batch)?;
+        }
         Ok(())
     }
 
@@ -701,6 +765,10 @@ impl Group {
             .pending
             .take()
             .ok_or_else(|| Error::Misuse("no pending commit".into()))?;
+        if let Err(e) = self.persist_merge(&pending.staged) {
+            self.pending = Some(pending);
+            return Err(e);
+        }
         self.state.merge(pending.staged)?;
         Ok(Event::OwnCommitMerged {
             epoch: self.state.epoch(),
@@ -709,6 +777,12 @@ impl Group {
 
     /// Drops our pending commit (e.g. the delivery service rejected it).
     pub fn discard_pending(&mut self) -> bool {
+        if let Some(store) = &mut self.store {
+            // A failed delete is harmless: the stored commit belongs to an
+            // epoch the delivery service rejected it in, so it is never
+            // echoed, and the next merge deletes it.
+            let _ = store.delete_pending();
+        }
         self.pending.take().is_some()
     }
 
