@@ -83,10 +83,13 @@ fn unhex(key: &[u8], prefix: &str) -> Result<Vec<u8>> {
         .collect()
 }
 
+/// A stored key package, its private keys and whether it is last resort.
+pub(crate) type StoredKeyPackage = (KeyPackage, KeyPackagePrivate, bool);
+
 /// Every stored key package, by reference.
 pub(crate) fn load_key_packages(
     storage: &SharedStorage,
-) -> Result<Vec<(Vec<u8>, (KeyPackage, KeyPackagePrivate, bool))>> {
+) -> Result<Vec<(Vec<u8>, StoredKeyPackage)>> {
     with(storage, |s| s.scan(KEY_PACKAGE_PREFIX.as_bytes()))?
         .into_iter()
         .map(|(key, value)| {

@@ -272,9 +272,10 @@ pub(crate) fn encode_diff(width: u32, diff: &[(NodeIndex, Option<Node>)], w: &mu
     });
 }
 
-pub(crate) fn decode_diff(
-    r: &mut Reader<'_>,
-) -> Result<(u32, Vec<(NodeIndex, Option<Node>)>), DecodeError> {
+/// Changed nodes with their values.
+pub(crate) type TreeDiff = Vec<(NodeIndex, Option<Node>)>;
+
+pub(crate) fn decode_diff(r: &mut Reader<'_>) -> Result<(u32, TreeDiff), DecodeError> {
     let width = get(r, "width")?;
     let diff = get_list(r, |r| Ok((NodeIndex(get(r, "node")?), get(r, "value")?)))?;
     Ok((width, diff))
