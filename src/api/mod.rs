@@ -10,16 +10,19 @@ pub mod client;
 mod continuation;
 pub mod external_sender;
 pub mod group;
+mod group_lifecycle;
 
 pub use crate::group::proposal_select::LeftOut;
+pub use crate::group::state::GroupConfig;
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
 };
 pub use client::{
-    Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
+    Client, ClientBuilder, Clock, ExternalJoinOptions, FixedClock, GroupOptions, KeyPackageOptions,
+    SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
-pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
+pub use group::{CommitOutput, Event, Group, Member};
 
 #[cfg(test)]
 mod lifecycle_tests;

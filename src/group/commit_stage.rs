@@ -41,6 +41,13 @@ pub struct CommitSummary {
     pub reinit: Option<ReInit>,
     /// Whether this member is removed by the commit.
     pub self_removed: bool,
+    /// The members removed, as they were before the commit.
+    pub removed_members: Vec<crate::group::member::Member>,
+    /// Whether the commit carries an UpdatePath: the committer's leaf (and
+    /// its path) has new keys.
+    pub path_updated: bool,
+    /// The commit's authenticated data (§6), as the committer sent it.
+    pub authenticated_data: Vec<u8>,
 }
 
 /// A validated commit, ready to become the next epoch with
@@ -84,6 +91,38 @@ impl StagedCommit {
     /// The ratchet tree of the next epoch.
     pub fn next_tree(&self) -> Option<&crate::tree::ratchet_tree::RatchetTree> {
         self.next.as_ref().map(|s| &s.tree)
+    }
+
+    /// The members the commit adds (an external joiner included), as they
+    /// will be in the next epoch. Empty when this member is removed.
+    pub fn added_members(&self) -> Vec<crate::group::member::Member> {
+        let Some(next) = &self.next else {
+            return Vec::new();
+        };
+        let mut leaves = self.summary.added.clone();
+        leaves.extend(self.summary.external_joiner);
+        crate::group::member::Member::all_at(&next.tree, &leaves)
+    }
+
+    /// The members whose leaf changes: senders of covered Updates and the
+    /// committer when the commit has a path, as they will be in the next
+    /// epoch. Empty when this member is removed.
+    pub fn updated_members(&self) -> Vec<crate::group::member::Member> {
+        let Some(next) = &self.next else {
+            return Vec::new();
+        };
+        let mut leaves = self.summary.updated.clone();
+        if let (true, Sender::Member(committer)) =
+            (self.summary.path_updated, self.summary.committer)
+        {
+            leaves.push(committer);
+        }
+        crate::group::member::Member::all_at(&next.tree, &leaves)
+    }
+
+    /// The members the commit removes, as they were before it.
+    pub fn removed_members(&self) -> &[crate::group::member::Member] {
+        &self.summary.removed_members
     }
 
     /// The epoch authenticator of the next epoch (§8.7).
@@ -225,6 +264,9 @@ pub fn stage_commit(
         extensions: effects.extensions.clone(),
         reinit: effects.reinit.clone(),
         self_removed,
+        removed_members: crate::group::member::Member::all_at(&state.tree, &effects.removed),
+        path_updated: commit.path.is_some(),
+        authenticated_data: content.content.authenticated_data.clone(),
     };
 
     let mut private = state.private.clone();

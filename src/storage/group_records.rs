@@ -3,7 +3,6 @@
 //! changed: one record per tree node, one per sender's ratchets, the
 //! epoch's secrets apart from the (large) proposal cache.
 
-use crate::api::group::GroupSettings;
 use crate::codec::{DecodeError, Encode, Reader, Writer};
 use crate::crypto::{Secret, Suite};
 use crate::framing::Sender;
@@ -84,6 +83,9 @@ impl GroupKeys {
 }
 
 pub(crate) fn encode_config(c: &GroupConfig, w: &mut Writer) {
+    put_bool(w, c.encrypt_handshakes);
+    put_bool(w, c.ratchet_tree_in_welcome);
+    put_usize(w, c.padding);
     put_usize(w, c.past_epochs);
     put_usize(w, c.resumption_epochs);
     c.secret_tree.out_of_order_window.encode(w);
@@ -96,6 +98,9 @@ pub(crate) fn encode_config(c: &GroupConfig, w: &mut Writer) {
 
 pub(crate) fn decode_config(r: &mut Reader<'_>) -> Result<GroupConfig, DecodeError> {
     Ok(GroupConfig {
+        encrypt_handshakes: get_bool(r, "encrypt_handshakes")?,
+        ratchet_tree_in_welcome: get_bool(r, "ratchet_tree_in_welcome")?,
+        padding: get_usize(r, "padding")?,
         past_epochs: get_usize(r, "past_epochs")?,
         resumption_epochs: get_usize(r, "resumption_epochs")?,
         secret_tree: SecretTreeConfig {
@@ -113,7 +118,6 @@ pub(crate) fn decode_config(r: &mut Reader<'_>) -> Result<GroupConfig, DecodeErr
 pub(crate) struct Meta {
     pub(crate) suite: u16,
     pub(crate) config: GroupConfig,
-    pub(crate) settings: GroupSettings,
     pub(crate) removed: bool,
     pub(crate) reinit: Option<ReInit>,
 }
@@ -122,9 +126,6 @@ impl Meta {
     pub(crate) fn encode(&self, w: &mut Writer) {
         self.suite.encode(w);
         encode_config(&self.config, w);
-        put_bool(w, self.settings.encrypt_handshakes);
-        put_bool(w, self.settings.ratchet_tree_in_welcome);
-        put_usize(w, self.settings.padding);
         put_bool(w, self.removed);
         self.reinit.encode(w);
     }
@@ -133,11 +134,6 @@ impl Meta {
         Ok(Self {
             suite: get(r, "suite")?,
             config: decode_config(r)?,
-            settings: GroupSettings {
-                encrypt_handshakes: get_bool(r, "encrypt_handshakes")?,
-                ratchet_tree_in_welcome: get_bool(r, "ratchet_tree_in_welcome")?,
-                padding: get_usize(r, "padding")?,
-            },
             removed: get_bool(r, "removed")?,
             reinit: get(r, "reinit")?,
         })
@@ -398,6 +394,15 @@ pub(crate) fn encode_summary(s: &CommitSummary, w: &mut Writer) {
     s.extensions.encode(w);
     s.reinit.encode(w);
     put_bool(w, s.self_removed);
+    w.vector(|w| {
+        for m in &s.removed_members {
+            m.index.encode(w);
+            m.credential.encode(w);
+            m.signature_key.encode(w);
+        }
+    });
+    put_bool(w, s.path_updated);
+    s.authenticated_data.encode(w);
 }
 
 pub(crate) fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, DecodeError> {
@@ -411,5 +416,14 @@ pub(crate) fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Decode
         extensions: get(r, "extensions")?,
         reinit: get(r, "reinit")?,
         self_removed: get_bool(r, "self_removed")?,
+        removed_members: get_list(r, |r| {
+            Ok(crate::group::member::Member {
+                index: get(r, "index")?,
+                credential: get(r, "credential")?,
+                signature_key: get(r, "signature_key")?,
+            })
+        })?,
+        path_updated: get_bool(r, "path_updated")?,
+        authenticated_data: get(r, "authenticated_data")?,
     })
 }

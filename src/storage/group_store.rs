@@ -5,7 +5,6 @@
 
 use std::collections::VecDeque;
 
-use crate::api::group::GroupSettings;
 use crate::crypto::Suite;
 use crate::group::authorization::Authority;
 use crate::group::commit_stage::{StagedCommit, StagedFrom};
@@ -43,11 +42,10 @@ impl std::fmt::Debug for GroupStore {
     }
 }
 
-fn meta_record(state: &GroupState, settings: &GroupSettings) -> Result<Vec<u8>> {
+fn meta_record(state: &GroupState) -> Result<Vec<u8>> {
     let meta = Meta {
         suite: state.suite.id().0,
         config: state.config,
-        settings: *settings,
         removed: state.removed,
         reinit: state.reinit.clone(),
     };
@@ -124,19 +122,14 @@ impl GroupStore {
 
     /// Every record of the group, replacing whatever was stored under its
     /// id, plus `extra` (a key package consumed by the join).
-    pub(crate) fn save_new(
-        &mut self,
-        state: &mut GroupState,
-        settings: &GroupSettings,
-        mut extra: WriteBatch,
-    ) -> Result<()> {
+    pub(crate) fn save_new(&mut self, state: &mut GroupState, mut extra: WriteBatch) -> Result<()> {
         let mut batch = WriteBatch::default();
         batch.delete_prefix(self.keys.all());
         batch.put(
             group_index_key(&state.context().group_id),
             seal(Kind::GroupIndex, |_| {})?,
         );
-        batch.put(self.keys.meta(), meta_record(state, settings)?);
+        batch.put(self.keys.meta(), meta_record(state)?);
         batch.put(self.keys.epoch(), self.epoch_record(state)?);
         let tree = &state.epoch.tree;
         for x in 0..tree.node_width() {
@@ -169,8 +162,8 @@ impl GroupStore {
     }
 
     /// The group-wide settings changed: written with the next batch.
-    pub(crate) fn settings_changed(&mut self, state: &GroupState, settings: &GroupSettings) {
-        self.unsaved_meta = meta_record(state, settings).ok();
+    pub(crate) fn settings_changed(&mut self, state: &GroupState) {
+        self.unsaved_meta = meta_record(state).ok();
     }
 
     /// The ratchets changed by messages sent or received (any retained
@@ -245,7 +238,6 @@ impl GroupStore {
         &self,
         state: &mut GroupState,
         staged: &StagedCommit,
-        settings: &GroupSettings,
     ) -> Result<WriteBatch> {
         if staged.base != StagedFrom::of(state) {
             // The engine's merge reports this with its explanation.
@@ -258,7 +250,6 @@ impl GroupStore {
             let removed = Meta {
                 suite: state.suite.id().0,
                 config: state.config,
-                settings: *settings,
                 removed: true,
                 reinit: state.reinit.clone(),
             };
@@ -346,7 +337,6 @@ impl GroupStore {
         let meta = Meta {
             suite: state.suite.id().0,
             config,
-            settings: *settings,
             removed: false,
             reinit: staged.summary.reinit.clone(),
         };
@@ -384,7 +374,6 @@ impl EncodeTo for Vec<u8> {
 /// A group as loaded: its state, settings and pending commit.
 pub(crate) struct Loaded {
     pub(crate) state: GroupState,
-    pub(crate) settings: GroupSettings,
     pub(crate) pending: Option<(Vec<u8>, StagedCommit)>,
 }
 
@@ -579,9 +568,5 @@ pub(crate) fn load(
             ))
         }
     };
-    Ok(Some(Loaded {
-        state,
-        settings: meta.settings,
-        pending,
-    }))
+    Ok(Some(Loaded { state, pending }))
 }
