@@ -80,7 +80,7 @@ fn fixture(n: u32) -> Fixture {
         Arc::new(AtomicU64::new(0)),
     ];
     let mut alice = Client::builder("alice").build().expect("alice");
-    let mut clients = vec![
+    let mut clients = [
         Client::builder("bob").build().expect("bob"),
         persisted(&format!("carol-{n}"), Durability::Durable, &bytes[DURABLE]),
         persisted(&format!("frank-{n}"), Durability::Fast, &bytes[FAST]),

@@ -158,6 +158,7 @@ impl GroupStore {
             newer = p.tree.clone();
         }
         batch.ops.append(&mut extra.ops);
+        batch.delete_prefixes.append(&mut extra.delete_prefixes);
         self.write(batch)
     }
 

@@ -75,9 +75,9 @@ impl Storage for MemoryStorage {
             .collect())
     }
 
-    fn write(&mut self, batch: WriteBatch) -> Result<()> {
+    fn write(&mut self, mut batch: WriteBatch) -> Result<()> {
         self.bytes_written += batch.bytes_written() as u64;
-        for prefix in batch.delete_prefixes {
+        for prefix in std::mem::take(&mut batch.delete_prefixes) {
             let keys: Vec<Vec<u8>> = self.range(&prefix).map(|(k, _)| k.clone()).collect();
             for k in keys {
                 if let Some(mut v) = self.records.remove(&k) {
@@ -85,7 +85,7 @@ impl Storage for MemoryStorage {
                 }
             }
         }
-        for (key, value) in batch.ops {
+        for (key, value) in std::mem::take(&mut batch.ops) {
             let old = match value {
                 Some(v) => self.records.insert(key, v),
                 None => self.records.remove(&key),

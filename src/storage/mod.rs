@@ -10,6 +10,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use zeroize::Zeroize;
+
 use crate::{Error, Result};
 
 pub(crate) mod client_store;
@@ -41,13 +43,42 @@ pub enum Durability {
     Fast,
 }
 
-/// One atomic group of changes: all of them are applied, or none.
-#[derive(Debug, Default)]
+/// One atomic group of changes: all of them are applied, or none. Values
+/// hold secrets: they are zeroized when the batch is dropped and shown in
+/// `Debug` by length only.
+#[derive(Default)]
 pub struct WriteBatch {
     /// Puts (`Some`) and deletes (`None`), applied in order.
     pub ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     /// Prefixes whose records are all deleted, before `ops` are applied.
     pub delete_prefixes: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for WriteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ops: Vec<String> = self
+            .ops
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("put {} ({} bytes)", String::from_utf8_lossy(k), v.len()),
+                None => format!("delete {}", String::from_utf8_lossy(k)),
+            })
+            .collect();
+        f.debug_struct("WriteBatch")
+            .field("delete_prefixes", &self.delete_prefixes.len())
+            .field("ops", &ops)
+            .finish()
+    }
+}
+
+impl Drop for WriteBatch {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.ops {
+            if let Some(v) = value {
+                v.zeroize();
+            }
+        }
+    }
 }
 
 impl WriteBatch {
