@@ -22,7 +22,7 @@ fn deliver(to: &mut Group, message: &[u8]) -> Result<()> {
             )
         }
         Event::Commit { staged, .. } => to.merge(*staged)?,
-        Event::OwnCommitMerged { .. } | Event::Proposal { .. } => {}
+        _ => {}
     }
     Ok(())
 }

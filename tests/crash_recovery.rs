@@ -16,7 +16,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::wire::LeafIndex;
 use arbor_mls::{Client, Event, Group, KeyPackageOptions};
 
 fn hex(b: &[u8]) -> String {

@@ -27,6 +27,8 @@ pub use group::{CommitOutput, Event, Group, Member};
 #[cfg(test)]
 mod lifecycle_tests;
 #[cfg(test)]
+mod options_tests;
+#[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]
 mod tests;
