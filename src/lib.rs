@@ -66,6 +66,7 @@ pub mod api;
 pub mod crypto;
 mod error;
 mod parallel;
+pub mod storage;
 mod trace;
 pub mod wire;
 internal_modules!(codec, framing, group, schedule, tree);

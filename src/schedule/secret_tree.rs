@@ -249,6 +249,18 @@ pub struct SecretTree {
     nodes: HashMap<NodeIndex, Secret>,
     /// Ratchets of leaves whose leaf secret has been expanded (and deleted).
     ratchets: HashMap<LeafIndex, LeafRatchets>,
+    /// What changed since storage last took it (see
+    /// [`Self::take_changes`]): a message writes only these records.
+    changes: TreeChanges,
+}
+
+/// The parts of a [`SecretTree`] changed since they were last persisted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TreeChanges {
+    /// The node secrets changed (a leaf was expanded).
+    pub nodes: bool,
+    /// Leaves whose ratchets changed.
+    pub leaves: std::collections::BTreeSet<LeafIndex>,
 }
 
 impl SecretTree {
@@ -268,7 +280,13 @@ impl SecretTree {
             config,
             nodes,
             ratchets: HashMap::new(),
+            changes: TreeChanges::default(),
         }
+    }
+
+    /// What changed since the last call, resetting the record.
+    pub fn take_changes(&mut self) -> TreeChanges {
+        std::mem::take(&mut self.changes)
     }
 
     /// The number of leaves.
@@ -459,7 +477,9 @@ impl SecretTree {
             self.nodes.remove(&plan.start);
             self.nodes.extend(plan.kept);
             self.ratchets.insert(staged.leaf, plan.ratchets);
+            self.changes.nodes = true;
         }
+        self.changes.leaves.insert(staged.leaf);
         let ratchet = self
             .ratchets
             .get_mut(&staged.leaf)
@@ -508,7 +528,9 @@ impl SecretTree {
             self.nodes.remove(&plan.start);
             self.nodes.extend(plan.kept);
             self.ratchets.insert(leaf, plan.ratchets);
+            self.changes.nodes = true;
         }
+        self.changes.leaves.insert(leaf);
         self.ratchets
             .get_mut(&leaf)
             .map(|r| r.get_mut(ty))
@@ -593,3 +615,6 @@ pub fn sender_data_key_nonce(
 #[cfg(test)]
 #[path = "secret_tree_tests.rs"]
 mod tests;
+
+#[path = "secret_tree_records.rs"]
+pub(crate) mod records;
