@@ -66,6 +66,7 @@ pub mod api;
 pub mod crypto;
 mod error;
 mod parallel;
+pub mod storage;
 mod trace;
 pub mod wire;
 internal_modules!(codec, framing, group, schedule, tree);
@@ -76,8 +77,9 @@ pub mod test_support;
 pub use api::group::Event;
 pub use api::{
     AcceptBasic, Client, ClientBuilder, Clock, CommitOutput, CredentialUse, CredentialValidator,
-    ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig, GroupOptions,
-    KeyPackageOptions, Member, Rejection, SystemClock, ValidationContext,
+    ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig, GroupInfo, GroupOptions,
+    KeyPackage, KeyPackageOptions, Member, Message, MessageKind, Rejection, SystemClock,
+    ValidationContext, Welcome, WireFormat,
 };
 pub use crypto::credential::{Certificate, Credential, CredentialType};
 pub use crypto::{CipherSuite, Secret};
@@ -86,7 +88,7 @@ pub use crypto::{CipherSuite, Secret};
 pub use error::decode_exact;
 #[cfg(not(feature = "unstable-internals"))]
 pub(crate) use error::decode_exact;
-pub use error::{Error, ErrorCategory, Result};
+pub use error::{Action, EpochTiming, Error, ErrorCategory, NotForUs, Result};
 pub use wire::{
     Capabilities, CommitSummary, Extension, ExtensionType, LeafIndex, LeftOut, Proposal, Sender,
     StagedCommit,

@@ -11,7 +11,10 @@ mod continuation;
 pub mod external_sender;
 pub mod group;
 mod group_lifecycle;
+pub mod message;
 
+pub use crate::error::{Action, EpochTiming, NotForUs};
+pub use crate::framing::WireFormat;
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::GroupConfig;
 pub use authentication::{
@@ -23,9 +26,14 @@ pub use client::{
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
+pub use message::{GroupInfo, KeyPackage, Message, MessageKind, Welcome};
 
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod lifecycle_tests;
+#[cfg(test)]
+mod message_tests;
 #[cfg(test)]
 mod options_tests;
 #[cfg(test)]

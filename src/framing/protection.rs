@@ -269,15 +269,13 @@ pub fn decrypt_private(
     Ok(content)
 }
 
-/// Decrypts a PrivateMessage (§6.3) without changing the secret tree.
-/// Returns the content and the staged key, to be committed with
-/// [`SecretTree::commit_key`] once the content is accepted.
-pub fn open_private(
+/// Decrypts the sender data of a PrivateMessage (§6.3.2): who sent it,
+/// and with which generation of their ratchet.
+pub fn open_sender_data(
     suite: &Suite,
     message: &PrivateMessage,
-    secret_tree: &SecretTree,
     sender_data_secret: &Secret,
-) -> Result<(AuthenticatedContent, crate::schedule::StagedKey)> {
+) -> Result<SenderData> {
     let sender_aad = encode(&SenderDataAad {
         group_id: message.group_id.clone(),
         epoch: message.epoch,
@@ -290,7 +288,19 @@ pub fn open_private(
         &sender_aad,
         &message.encrypted_sender_data,
     )?;
-    let sender_data: SenderData = crate::decode_exact("SenderData", sender_data.as_bytes())?;
+    crate::decode_exact("SenderData", sender_data.as_bytes())
+}
+
+/// Decrypts a PrivateMessage (§6.3) without changing the secret tree.
+/// Returns the content and the staged key, to be committed with
+/// [`SecretTree::commit_key`] once the content is accepted.
+pub fn open_private(
+    suite: &Suite,
+    message: &PrivateMessage,
+    secret_tree: &SecretTree,
+    sender_data_secret: &Secret,
+) -> Result<(AuthenticatedContent, crate::schedule::StagedKey)> {
+    let sender_data = open_sender_data(suite, message, sender_data_secret)?;
 
     // Stage the key and commit its use only once the content decrypted and
     // decoded: a forged or corrupted message must not burn a generation.

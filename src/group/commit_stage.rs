@@ -200,6 +200,22 @@ fn resolve(
     Ok(out)
 }
 
+/// A commit from our own leaf that is not our pending commit (that one is
+/// recognised by its bytes before processing). We cannot process our own
+/// commit (its path secrets are encrypted to the others), so the caller
+/// decides: a damaged copy of the pending commit is dropped; an older
+/// commit of ours that the delivery service accepted means the group went
+/// on without this member's state, which only a resync repairs.
+pub(crate) fn own_commit_not_pending() -> Error {
+    Error::Misuse(
+        "this is a commit of ours, but not the pending one: if the pending commit was \
+         accepted, merge it (Group::merge_pending); if the delivery service accepted an \
+         older commit of ours, this member can no longer follow the group: resync by \
+         external commit"
+            .into(),
+    )
+}
+
 /// Validates a commit from another member or an external joiner and
 /// computes the next epoch (§12.4.2), changing nothing in `group`.
 /// `content` must already be authenticated (signature and membership tag).
@@ -218,9 +234,7 @@ pub fn stage_commit(
     let member = match committer {
         Sender::Member(leaf) => {
             if leaf == state.own_leaf() {
-                return Err(Error::Misuse(
-                    "this is our own commit: merge the pending commit instead".into(),
-                ));
+                return Err(own_commit_not_pending());
             }
             Some(leaf)
         }

@@ -6,11 +6,12 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
+use crate::api::MessageKind;
 use crate::codec::encode;
 use crate::crypto::{SignaturePublicKey, Suite};
 use crate::framing::{
     AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
-    Sender, from_public_message, open_private, verify_content,
+    Sender, from_public_message, open_private, open_sender_data, verify_content,
 };
 use crate::group::authorization::{Authority, Scope};
 use crate::group::commit_stage::{StagedCommit, StagedFrom, is_committable, stage_commit};
@@ -20,7 +21,7 @@ use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
 use crate::group::proposals::Proposal;
 use crate::group::psk_store::PskStore;
 use crate::group::state::{EpochState, GroupConfig, Retention, check_group_id};
-use crate::schedule::GroupContext;
+use crate::schedule::{GroupContext, RatchetType, SecretTree};
 use crate::tree::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
@@ -221,6 +222,37 @@ fn verify_member_sender(
     Ok(leaf)
 }
 
+/// `Received::OwnEcho` if `message`, which did not open, names our leaf
+/// and a generation of ours already used: we sent it, and deleted its key
+/// (§9.2). Anything else is left to the caller's error.
+fn own_echo(
+    suite: &Suite,
+    message: &PrivateMessage,
+    secret_tree: &SecretTree,
+    sender_data_secret: &crate::crypto::Secret,
+    own_leaf: LeafIndex,
+) -> Option<Result<Received>> {
+    let sender = open_sender_data(suite, message, sender_data_secret).ok()?;
+    let ratchet = match message.content_type {
+        crate::framing::ContentType::Application => RatchetType::Application,
+        _ => RatchetType::Handshake,
+    };
+    if sender.leaf_index != own_leaf
+        || !secret_tree.generation_used(own_leaf, ratchet, sender.generation)
+    {
+        return None;
+    }
+    let kind = MessageKind::of_content(message.content_type);
+    Some(if kind == MessageKind::Commit {
+        Err(crate::group::commit_stage::own_commit_not_pending())
+    } else {
+        Ok(Received::OwnEcho {
+            epoch: message.epoch,
+            kind,
+        })
+    })
+}
+
 /// What processing a message produced.
 #[derive(Debug)]
 pub enum Received {
@@ -239,6 +271,17 @@ pub enum Received {
     Proposal(Box<CachedProposal>),
     /// A valid commit, staged: merge it to enter the next epoch.
     Commit(Box<StagedCommit>),
+    /// A message this member sent, delivered back: nothing changed. A
+    /// PrivateMessage of ours cannot be decrypted (its key was deleted when
+    /// it was sent, §9.2), so it is recognised by its sender data: our leaf
+    /// and a generation we used. A PublicMessage proposal of ours is
+    /// recognised by its reference, already cached.
+    OwnEcho {
+        /// The epoch it was sent in.
+        epoch: u64,
+        /// Application or proposal (a commit of ours is merged or refused).
+        kind: MessageKind,
+    },
 }
 
 /// A member's view of a group: the current epoch, proposals received in it,
@@ -391,6 +434,21 @@ impl GroupState {
             ));
         }
         let message: MlsMessage = decode_exact("MLSMessage", message)?;
+        self.process_message(message, psks, now)
+    }
+
+    /// [`Self::process`] for a message already decoded.
+    pub fn process_message(
+        &mut self,
+        message: MlsMessage,
+        psks: &dyn PskStore,
+        now: u64,
+    ) -> Result<Received> {
+        if self.removed {
+            return Err(Error::Misuse(
+                "this member was removed from the group".into(),
+            ));
+        }
         match message.body {
             MlsMessageBody::PublicMessage(m) => self.process_public(*m, psks, now),
             MlsMessageBody::PrivateMessage(m) => self.process_private(&m, psks, now),
@@ -401,18 +459,12 @@ impl GroupState {
         }
     }
 
-    fn check_epoch(&self, epoch: u64) -> Result<()> {
+    fn check_epoch(&self, epoch: u64, kind: MessageKind) -> Result<()> {
         // §6 / §12.1 / §12.4.2: handshake content must be for this epoch.
         if epoch == self.epoch() {
             Ok(())
         } else {
-            Err(Error::protocol(
-                "§12.4.2",
-                format!(
-                    "handshake message for epoch {epoch}, the group is in epoch {}",
-                    self.epoch()
-                ),
-            ))
+            Err(Error::wrong_epoch(self.epoch(), epoch, kind, true))
         }
     }
 
@@ -423,7 +475,8 @@ impl GroupState {
         now: u64,
     ) -> Result<Received> {
         check_group_id(&self.epoch.context.group_id, &message.content.group_id)?;
-        self.check_epoch(message.content.epoch)?;
+        let kind = MessageKind::of_content(message.content.content.content_type());
+        self.check_epoch(message.content.epoch, kind)?;
         let state = &self.epoch;
         let content = from_public_message(
             &self.suite,
@@ -499,16 +552,32 @@ impl GroupState {
         now: u64,
     ) -> Result<Received> {
         check_group_id(&self.epoch.context.group_id, &message.group_id)?;
-        if message.epoch != self.epoch() {
+        let kind = MessageKind::of_content(message.content_type);
+        if message.epoch > self.epoch() {
+            return Err(Error::wrong_epoch(self.epoch(), message.epoch, kind, true));
+        }
+        if message.epoch < self.epoch() {
             return self.process_late_private(message);
         }
         let state = &self.epoch;
-        let (content, staged) = open_private(
+        let (content, staged) = match open_private(
             &self.suite,
             message,
             &state.secret_tree,
             &state.keys.sender_data_secret,
-        )?;
+        ) {
+            Ok(opened) => opened,
+            Err(e) => {
+                return own_echo(
+                    &self.suite,
+                    message,
+                    &state.secret_tree,
+                    &state.keys.sender_data_secret,
+                    state.own_leaf(),
+                )
+                .unwrap_or(Err(e));
+            }
+        };
         let leaf = verify_member_sender(&self.suite, &content, &state.tree, &state.context)?;
         if let Content::Application(data) = &content.content.content {
             let received = Received::Application {
@@ -529,25 +598,29 @@ impl GroupState {
     fn process_late_private(&mut self, message: &PrivateMessage) -> Result<Received> {
         let suite = self.suite.clone();
         let current = self.epoch();
+        let kind = MessageKind::of_content(message.content_type);
+        let own_leaf = self.own_leaf();
         let Some(past) = self.retention.epoch_mut(message.epoch) else {
-            return Err(Error::protocol(
-                "§6.3",
-                format!(
-                    "message for epoch {}, the group is in epoch {current} and keeps no keys for it",
-                    message.epoch
-                ),
-            ));
+            return Err(Error::wrong_epoch(current, message.epoch, kind, false));
         };
         let (content, staged) =
-            open_private(&suite, message, &past.secret_tree, &past.sender_data_secret)?;
+            match open_private(&suite, message, &past.secret_tree, &past.sender_data_secret) {
+                Ok(opened) => opened,
+                Err(e) => {
+                    // Our leaf index then was our leaf index now: a member
+                    // never moves, and a removed one processes nothing.
+                    return own_echo(
+                        &suite,
+                        message,
+                        &past.secret_tree,
+                        &past.sender_data_secret,
+                        own_leaf,
+                    )
+                    .unwrap_or(Err(e));
+                }
+            };
         let Content::Application(data) = &content.content.content else {
-            return Err(Error::protocol(
-                "§12.4.2",
-                format!(
-                    "handshake message for past epoch {}, the group is in epoch {current}",
-                    message.epoch
-                ),
-            ));
+            return Err(Error::wrong_epoch(current, message.epoch, kind, true));
         };
         let leaf = verify_member_sender(&suite, &content, &past.tree, &past.context)?;
         let received = Received::Application {
@@ -596,6 +669,14 @@ impl GroupState {
                 .proposal(&sender, proposal)?;
                 let reference = self.suite.proposal_ref(&encode(&content)?)?;
                 if self.proposals.find(&reference).is_some() {
+                    // Ours was cached when we sent it; the delivery service
+                    // echoing it back is normal, not an attack.
+                    if sender == Sender::Member(self.own_leaf()) {
+                        return Ok(Received::OwnEcho {
+                            epoch: content.content.epoch,
+                            kind: MessageKind::Proposal,
+                        });
+                    }
                     // A PublicMessage can be replayed verbatim; the proposal
                     // is already cached and reported once.
                     return Err(Error::Replay(

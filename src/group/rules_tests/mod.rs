@@ -103,6 +103,40 @@ fn still_works(clients: &[Client], groups: &mut [GroupState], committer: usize, 
 /// Every member but `skip` (the one who built the message, if a member)
 /// rejects `message` as [`assert_rejected`] checks; then another member's
 /// valid commit is processed by all and the group stays in sync.
+/// Processes `message` at every member but `skip` and checks that each
+/// refuses it as a message of epoch `message_epoch`, from the `timing` side
+/// of its own epoch, leaving its state as it was; then that the group
+/// still works.
+fn reject_wrong_epoch_everywhere(
+    clients: &[Client],
+    groups: &mut [GroupState],
+    skip: Option<usize>,
+    message: &[u8],
+    message_epoch: u64,
+    timing: crate::EpochTiming,
+) {
+    for (i, g) in groups.iter_mut().enumerate() {
+        if Some(i) == skip {
+            continue;
+        }
+        let before = snapshot(g);
+        match g.process(message, &NoPsks, NOW) {
+            Err(Error::WrongEpoch {
+                group_epoch,
+                message_epoch: m,
+                timing: t,
+                ..
+            }) => {
+                assert_eq!((group_epoch, m, t), (before.epoch, message_epoch, timing));
+            }
+            other => panic!("expected a wrong epoch ({message_epoch}), got {other:?}"),
+        }
+        assert_eq!(snapshot(g), before, "a rejected message changed the state");
+    }
+    let next = skip.map_or(0, |s| (s + 1) % groups.len());
+    still_works(clients, groups, next, 0xEE);
+}
+
 fn reject_everywhere(
     clients: &[Client],
     groups: &mut [GroupState],
