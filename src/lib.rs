@@ -55,7 +55,8 @@ pub mod tree;
 pub mod test_support;
 
 pub use api::{
-    Client, ClientBuilder, Clock, CommitOutput, Event, FixedClock, Group, GroupOptions,
-    KeyPackageOptions, Member,
+    Client, ClientBuilder, Clock, CommitOrder, CommitOutput, Event, FixedClock, Group,
+    GroupOptions, KeyPackageOptions, Member, Observed, ObservedCommit, Observer, ObserverOptions,
+    Route,
 };
 pub use error::{Error, ErrorCategory, Result, decode_exact};

@@ -10,6 +10,7 @@ pub mod client;
 mod continuation;
 pub mod external_sender;
 pub mod group;
+pub mod observer;
 
 pub use crate::group::proposal_select::LeftOut;
 pub use authentication::{
@@ -19,7 +20,9 @@ pub use client::{
     Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
+pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState, Route};
 pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
+pub use observer::{Observer, ObserverOptions};
 
 #[cfg(test)]
 mod lifecycle_tests;

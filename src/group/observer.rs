@@ -137,11 +137,20 @@ impl ObservedFrom {
 
 /// A commit that passed every check an observer can make, with the next
 /// epoch's public state.
-#[derive(Debug)]
 pub struct ObservedCommit {
     summary: CommitSummary,
     next: PublicEpoch,
     base: ObservedFrom,
+}
+
+impl std::fmt::Debug for ObservedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObservedCommit")
+            .field("summary", &self.summary)
+            .field("from_epoch", &self.base.epoch)
+            .field("members", &self.next.tree.member_count())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ObservedCommit {
@@ -437,4 +446,4 @@ impl ObserverState {
 
 #[cfg(test)]
 #[path = "observer_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -5,7 +5,7 @@
 //! credential validator are not stored; they are given again on load.
 
 use crate::codec::{encode, wire_struct};
-use crate::crypto::Suite;
+use crate::crypto::{CryptoProvider, Suite};
 use crate::framing::Sender;
 use crate::group::authorization::Authority;
 use crate::group::engine::{CachedProposal, ProposalCache};
@@ -67,12 +67,12 @@ impl ObserverState {
         Ok(encode(&stored)?)
     }
 
-    /// Decodes a state written by [`Self::to_bytes`], for the group's
-    /// cipher suite. The tree must hash to the stored context's tree hash
+    /// Decodes a state written by [`Self::to_bytes`], with the group's
+    /// cipher suite from `provider`. The tree must hash to the stored context's tree hash
     /// and the proposals fit `config`, so a corrupted record is refused
     /// rather than observed from.
     pub fn from_bytes(
-        suite: &Suite,
+        provider: &dyn CryptoProvider,
         bytes: &[u8],
         config: GroupConfig,
         authority: Authority,
@@ -87,13 +87,7 @@ impl ObserverState {
             )));
         }
         let stored: StoredObserver = decode_exact("observer state", bytes)?;
-        if stored.context.cipher_suite != suite.id() {
-            return Err(Error::Misuse(format!(
-                "the stored group uses cipher suite {:?}, not {:?}",
-                stored.context.cipher_suite,
-                suite.id()
-            )));
-        }
+        let suite = &Suite::from_provider(provider, stored.context.cipher_suite)?;
         let tree = tree_from_wire(stored.tree, config.max_leaves)?;
         if tree.root_tree_hash(suite)? != stored.context.tree_hash {
             return Err(Error::Storage(
