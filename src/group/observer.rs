@@ -50,6 +50,12 @@ impl Route {
         Self::of_decoded(&message)
     }
 
+    /// Whether the message is a commit (the one content type a delivery
+    /// service must order: one per epoch).
+    pub fn is_commit(&self) -> bool {
+        self.content_type == ContentType::Commit
+    }
+
     fn of_decoded(message: &MlsMessage) -> Result<Self> {
         match &message.body {
             MlsMessageBody::PublicMessage(m) => Ok(Self {
