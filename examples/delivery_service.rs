@@ -209,7 +209,7 @@ impl Member {
     fn catch_up(&mut self, server: &mut Server) -> Result<()> {
         let name = self.name;
         let group = self.group()?;
-        let messages = server.fetch(name, &group.group_id().to_vec());
+        let messages = server.fetch(name, group.group_id());
         println!("{name}: fetching {} queued messages", messages.len());
         for message in messages {
             match group.process(&message)? {
@@ -235,7 +235,7 @@ impl Member {
     /// joiners.
     fn upload_group_info(&mut self, server: &mut Server) -> Result<()> {
         let group = self.group()?;
-        server.upload_group_info(&group.group_id().to_vec(), &group.group_info(false)?)
+        server.upload_group_info(group.group_id(), &group.group_info(false)?)
     }
 }
 

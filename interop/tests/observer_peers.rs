@@ -184,7 +184,10 @@ fn follow(mut endpoints: Vec<Box<dyn Endpoint>>) {
     let before = observer.to_bytes().unwrap();
     match observer.process(&second) {
         Err(Error::Protocol { rule, .. }) => assert_eq!(rule, "§12.4.2"),
-        other => panic!("the racing commit of {} was not refused: {other:?}", names[0]),
+        other => panic!(
+            "the racing commit of {} was not refused: {other:?}",
+            names[0]
+        ),
     }
     assert_eq!(observer.to_bytes().unwrap(), before);
     merge_own(&mut endpoints, members[2]);
@@ -245,20 +248,32 @@ fn follow(mut endpoints: Vec<Box<dyn Endpoint>>) {
 
 #[test]
 fn observer_follows_an_openmls_group_with_arbor_members() {
-    follow(vec![Box::new(OpenMlsEndpoint::new()), Box::new(ArborEndpoint::new())]);
+    follow(vec![
+        Box::new(OpenMlsEndpoint::new()),
+        Box::new(ArborEndpoint::new()),
+    ]);
 }
 
 #[test]
 fn observer_follows_an_mls_rs_group_with_arbor_members() {
-    follow(vec![Box::new(MlsRsEndpoint::new()), Box::new(ArborEndpoint::new())]);
+    follow(vec![
+        Box::new(MlsRsEndpoint::new()),
+        Box::new(ArborEndpoint::new()),
+    ]);
 }
 
 #[test]
 fn observer_follows_an_arbor_group_with_openmls_members() {
-    follow(vec![Box::new(ArborEndpoint::new()), Box::new(OpenMlsEndpoint::new())]);
+    follow(vec![
+        Box::new(ArborEndpoint::new()),
+        Box::new(OpenMlsEndpoint::new()),
+    ]);
 }
 
 #[test]
 fn observer_follows_an_arbor_group_with_mls_rs_members() {
-    follow(vec![Box::new(ArborEndpoint::new()), Box::new(MlsRsEndpoint::new())]);
+    follow(vec![
+        Box::new(ArborEndpoint::new()),
+        Box::new(MlsRsEndpoint::new()),
+    ]);
 }

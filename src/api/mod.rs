@@ -12,6 +12,7 @@ pub mod external_sender;
 pub mod group;
 pub mod observer;
 
+pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
@@ -20,7 +21,6 @@ pub use client::{
     Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
-pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState, Route};
 pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
 pub use observer::{Observer, ObserverOptions};
 

@@ -13,8 +13,8 @@ use crate::group::proposal_rules::{
 };
 use crate::group::proposals::{Proposal, ProposalOrRef, ReInit};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
-use crate::group::state::{EpochState, OwnResumption, next_epoch, split_epoch_secrets};
 use crate::group::public_view::PublicView;
+use crate::group::state::{EpochState, OwnResumption, next_epoch, split_epoch_secrets};
 use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId, TranscriptHashes};
 use crate::tree::leaf_validation::{LeafRole, validate_leaf_node};
 use crate::tree::math::LeafIndex;

@@ -2,8 +2,8 @@
 //! state, without any secret, kept current by validating and applying the
 //! PublicMessage proposals and commits the members send.
 //!
-//! Every check runs through the members' own code ([`PublicView`] and
-//! [`stage_public`]), so the rules are implemented once. What needs an epoch
+//! Every check runs through the members' own code (`PublicView` and
+//! `stage_public`), so the rules are implemented once. What needs an epoch
 //! secret is out of reach and documented in `docs/observer.md`: membership
 //! tags (§6.2), confirmation tags (§12.4.2), the ExternalInit's KEM output
 //! (§8.3), PSK values (§8.4), and the content of every PrivateMessage.
@@ -73,8 +73,7 @@ impl Route {
                 sender: None,
             }),
             _ => Err(Error::Misuse(
-                "not a group message: Welcome, GroupInfo and KeyPackage have no group route"
-                    .into(),
+                "not a group message: Welcome, GroupInfo and KeyPackage have no group route".into(),
             )),
         }
     }
@@ -439,7 +438,11 @@ impl ObserverState {
                 ));
             }
         }
-        decode_extension::<ExternalPub>(&info.extensions, ExtensionType::EXTERNAL_PUB, "external_pub")?;
+        decode_extension::<ExternalPub>(
+            &info.extensions,
+            ExtensionType::EXTERNAL_PUB,
+            "external_pub",
+        )?;
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 //! proposals of the epoch, the policy and the credential validator), and the
 //! checks on received handshake content that need nothing more. A member
 //! ([`GroupState`](crate::group::engine::GroupState)) and an observer
-//! ([`Observer`](crate::group::observer::Observer)) both run these
+//! ([`ObserverState`](crate::group::observer::ObserverState)) both run these
 //! functions, so a rule fixed here is fixed for both.
 
 use crate::codec::encode;

@@ -104,10 +104,7 @@ fn observer_agrees(group: &GroupState, message: &[u8], rule: &str, needle: &str)
     let mut observer = observer_of(group);
     let before = observer.to_bytes().unwrap();
     let outcome = observer.process(message, NOW);
-    if let Err(Error::Protocol {
-        rule: seen,
-        detail,
-    }) = &outcome
+    if let Err(Error::Protocol { rule: seen, detail }) = &outcome
         && *seen == rule
         && detail.contains(needle)
     {
