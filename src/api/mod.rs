@@ -12,6 +12,8 @@ pub mod external_sender;
 pub mod group;
 pub mod observer;
 
+pub use crate::group::commit_stage::CommitSummary;
+pub use crate::group::engine::CachedProposal;
 pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use authentication::{
