@@ -50,6 +50,7 @@ pub mod group;
 mod parallel;
 pub mod schedule;
 pub mod tree;
+mod trace;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;

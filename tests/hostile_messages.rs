@@ -15,7 +15,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use arbor_mls::api::GroupSettings;
+use arbor_mls::api::GroupConfig;
 use arbor_mls::crypto::SeededRandom;
 use arbor_mls::framing::Sender;
 use arbor_mls::tree::math::LeafIndex;
@@ -129,14 +129,14 @@ struct Trio {
 }
 
 /// A three-member group: Alice (leaf 0) added Bob and Carol.
-fn trio(seed: u8, settings: GroupSettings) -> Trio {
+fn trio(seed: u8, settings: GroupConfig) -> Trio {
     let mut a = client("alice", seed);
     let mut b = client("bob", seed.wrapping_add(1));
     let mut c = client("carol", seed.wrapping_add(2));
     let mut alice = a
         .create_group(GroupOptions::default())
         .unwrap_or_else(|e| panic!("create_group: {e}"));
-    alice.set_settings(settings);
+    alice.set_config(settings);
     let kps = [
         b.key_package(KeyPackageOptions::default())
             .unwrap_or_else(|e| panic!("key package: {e}")),
@@ -154,8 +154,8 @@ fn trio(seed: u8, settings: GroupSettings) -> Trio {
     let mut carol = c
         .join(&welcome, None)
         .unwrap_or_else(|e| panic!("carol joins: {e}"));
-    bob.set_settings(settings);
-    carol.set_settings(settings);
+    bob.set_config(settings);
+    carol.set_config(settings);
     assert_same(&[&alice, &bob, &carol]);
     Trio { alice, bob, carol }
 }
@@ -175,10 +175,7 @@ fn assert_same(groups: &[&Group]) {
 /// A commit with a path (Bob's update) against Alice, who has no pending
 /// commit, and against Bob himself, whose pending commit must survive.
 fn hostile_commit(seed: u8, encrypt_handshakes: bool) {
-    let settings = GroupSettings {
-        encrypt_handshakes,
-        ..GroupSettings::default()
-    };
+    let settings = GroupConfig::default().with_encrypted_handshakes(encrypt_handshakes);
     let Trio {
         mut alice,
         mut bob,
@@ -217,7 +214,7 @@ fn hostile_proposal_public_message() {
         mut alice,
         mut bob,
         mut carol,
-    } = trio(30, GroupSettings::default());
+    } = trio(30, GroupConfig::default());
     // Carol proposes adding Dave; the proposal carries a whole key package.
     let mut dave = client("dave", 33);
     let kp = dave
@@ -254,7 +251,7 @@ fn hostile_application_message() {
         mut alice,
         mut bob,
         mut carol,
-    } = trio(40, GroupSettings::default());
+    } = trio(40, GroupConfig::default());
     let plaintext = b"the quick brown fox jumps over the lazy dog";
     let message = alice
         .encrypt(plaintext, b"header")
@@ -267,6 +264,7 @@ fn hostile_application_message() {
                 sender,
                 data,
                 authenticated_data,
+                ..
             }) => {
                 assert_eq!(sender, LeafIndex(0));
                 assert_eq!(data, plaintext);
@@ -285,7 +283,7 @@ fn hostile_welcome() {
         mut alice,
         mut bob,
         mut carol,
-    } = trio(50, GroupSettings::default());
+    } = trio(50, GroupConfig::default());
     let mut dave = client("dave", 53);
     let kp = dave
         .key_package(KeyPackageOptions::default())
@@ -321,12 +319,9 @@ fn hostile_welcome() {
 /// rejects each.
 #[test]
 fn hostile_ratchet_tree_out_of_band() {
-    let settings = GroupSettings {
-        ratchet_tree_in_welcome: false,
-        ..GroupSettings::default()
-    };
-    let Trio { mut alice, .. } = trio(60, GroupSettings::default());
-    alice.set_settings(settings);
+    let settings = GroupConfig::default().with_ratchet_tree_in_welcome(false);
+    let Trio { mut alice, .. } = trio(60, GroupConfig::default());
+    alice.set_config(settings);
     let mut dave = client("dave", 63);
     let kp = dave
         .key_package(KeyPackageOptions::default())

@@ -16,7 +16,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use arbor_mls::api::GroupSettings;
+use arbor_mls::api::GroupConfig;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::crypto::{Secret, SeededRandom};
 use arbor_mls::framing::Sender;
@@ -102,7 +102,7 @@ enum Op {
     Settings { member: Index, settings: Settings },
 }
 
-/// The test's copy of a member's `GroupSettings` (which it cannot read back
+/// The test's copy of a member's `GroupConfig` (which it cannot read back
 /// from a `Group`).
 #[derive(Debug, Clone, Copy)]
 struct Settings {
@@ -112,12 +112,11 @@ struct Settings {
 }
 
 impl Settings {
-    fn to_api(self) -> GroupSettings {
-        GroupSettings {
-            encrypt_handshakes: self.encrypt_handshakes,
-            ratchet_tree_in_welcome: self.tree_in_welcome,
-            padding: self.padding,
-        }
+    fn to_api(self) -> GroupConfig {
+        GroupConfig::default()
+            .with_encrypted_handshakes(self.encrypt_handshakes)
+            .with_ratchet_tree_in_welcome(self.tree_in_welcome)
+            .with_padding(self.padding)
     }
 }
 
@@ -211,7 +210,7 @@ impl World {
             "create_group",
             creator.create_group(GroupOptions::default()),
         );
-        group.set_settings(settings[0].to_api());
+        group.set_config(settings[0].to_api());
         world.actors.push(Actor {
             id,
             group,
@@ -424,6 +423,7 @@ impl World {
                                 sender: s,
                                 data: d,
                                 authenticated_data: a,
+                                ..
                             }) => {
                                 assert_eq!(s, sender, "{}: member {id}: sender", self.step);
                                 assert_eq!(d, data, "{}: member {id}: plaintext", self.step);
@@ -534,7 +534,7 @@ impl World {
                 joiner.client.join(&welcome.bytes, tree.as_deref()),
             );
             assert_eq!(group.epoch(), self.epoch, "{step}: joiner {id} epoch");
-            group.set_settings(joiner.settings.to_api());
+            group.set_config(joiner.settings.to_api());
             self.actors.push(Actor {
                 id,
                 group,
@@ -679,7 +679,7 @@ impl World {
                 let member = self.pick(member);
                 let actor = &mut self.actors[member];
                 actor.settings = *settings;
-                actor.group.set_settings(settings.to_api());
+                actor.group.set_config(settings.to_api());
             }
         }
     }

@@ -11,14 +11,14 @@
 //!
 //! mls-rs's default rules (`DefaultMlsRules`) send handshakes as
 //! PublicMessage and put the ratchet tree into Welcomes; our
-//! `GroupSettings::default()` does the same (`encrypt_handshakes: false`).
+//! `GroupConfig::default()` does the same (`encrypt_handshakes: false`).
 //! The first two tests run with those defaults (the first also sends our
 //! handshakes as PrivateMessage near its end, which mls-rs accepts too); the
 //! third gives mls-rs rules that encrypt its handshakes and leave the tree
 //! out of Welcomes.
 
 use arbor_mls::api::{
-    Client, Event, Group, GroupOptions, GroupSettings, KeyPackageOptions, SystemClock,
+    Client, Event, Group, GroupConfig, GroupOptions, KeyPackageOptions, SystemClock,
 };
 use arbor_mls::crypto::CryptoProvider as _;
 use arbor_mls::crypto::credential::Credential;
@@ -281,10 +281,7 @@ fn mls_rs_joins_our_group_in(suite: CipherSuite) {
         .create_group(GroupOptions::default())
         .expect("create group");
     // mls-rs's default: handshakes as PublicMessage.
-    ours.set_settings(GroupSettings {
-        encrypt_handshakes: false,
-        ..GroupSettings::default()
-    });
+    ours.set_config(GroupConfig::default().with_encrypted_handshakes(false));
 
     // We add mls-rs from its key package; our commit is merged on echo.
     let out = ours.add(&[&mls_rs_key_package(&bob)]).expect("add mls-rs");
@@ -346,10 +343,7 @@ fn mls_rs_joins_our_group_in(suite: CipherSuite) {
     );
 
     // Our handshakes as PrivateMessage: mls-rs accepts those as well.
-    ours.set_settings(GroupSettings {
-        encrypt_handshakes: true,
-        ..GroupSettings::default()
-    });
+    ours.set_config(GroupConfig::default().with_encrypted_handshakes(true));
     let out = ours.update().expect("our update");
     assert!(matches!(
         Group::decode_message(&out.commit).expect("decode").body,
@@ -529,10 +523,7 @@ fn we_join_mls_rs_group_with_encrypted_handshakes_in(suite: CipherSuite) {
     let mut ours = arbor
         .join(&welcome, Some(&tree))
         .expect("we join from mls-rs's Welcome");
-    ours.set_settings(GroupSettings {
-        encrypt_handshakes: true,
-        ..GroupSettings::default()
-    });
+    ours.set_config(GroupConfig::default().with_encrypted_handshakes(true));
     assert_eq!(ours.own_leaf(), LeafIndex(1));
     assert_agree(&ours, &theirs);
 
@@ -576,10 +567,7 @@ fn we_join_mls_rs_group_with_encrypted_handshakes_in(suite: CipherSuite) {
     let mut second = arbor2
         .join(&encode(&out.welcome_messages[0]), Some(&tree))
         .expect("arbor-2 joins from mls-rs's Welcome");
-    second.set_settings(GroupSettings {
-        encrypt_handshakes: true,
-        ..GroupSettings::default()
-    });
+    second.set_config(GroupConfig::default().with_encrypted_handshakes(true));
     assert_eq!(second.own_leaf(), LeafIndex(2));
     assert_agree(&ours, &theirs);
     assert_agree(&second, &theirs);

@@ -9,10 +9,10 @@
 //!
 //! openmls's default wire-format policy is "pure ciphertext": handshakes go
 //! out as PrivateMessage and only PrivateMessage handshakes are accepted. Our
-//! groups match it with `GroupSettings { encrypt_handshakes: true }`.
+//! groups match it with `GroupConfig::default().with_encrypted_handshakes(true)`.
 
 use arbor_mls::api::{
-    Client, Event, Group, GroupOptions, GroupSettings, KeyPackageOptions, SystemClock,
+    Client, Event, Group, GroupConfig, GroupOptions, KeyPackageOptions, SystemClock,
 };
 use arbor_mls::crypto::CipherSuite;
 use arbor_mls::crypto::credential::Credential;
@@ -139,10 +139,7 @@ fn arbor_client(identity: &str, suite: Ciphersuite) -> Client {
 
 /// Handshakes as PrivateMessage, as openmls's default policy requires.
 fn match_openmls_wire_format(group: &mut Group) {
-    group.set_settings(GroupSettings {
-        encrypt_handshakes: true,
-        ..GroupSettings::default()
-    });
+    group.set_config(GroupConfig::default().with_encrypted_handshakes(true));
 }
 
 /// Both sides are in the same epoch with the same secrets and tree.
@@ -340,7 +337,7 @@ fn openmls_joins_our_group_in(suite: Ciphersuite) {
                 .build(),
         )
         .expect("openmls configuration");
-    ours.set_settings(GroupSettings::default());
+    ours.set_config(GroupConfig::default());
     let out = ours.update().expect("our update");
     assert!(matches!(
         Group::decode_message(&out.commit).expect("decode").body,

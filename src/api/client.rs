@@ -19,7 +19,7 @@ use crate::group::engine::GroupState;
 use crate::group::extensions::Extension;
 use crate::group::join::JoinInputs;
 use crate::group::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
-use crate::group::psk_store::{PskMap, PskUse};
+use crate::group::psk_store::{PskUse, SharedPsks};
 use crate::group::state::GroupConfig;
 use crate::schedule::PreSharedKeyId;
 use crate::tree::leaf_node::{Capabilities, Lifetime};
@@ -97,6 +97,56 @@ pub struct GroupOptions {
     pub config: GroupConfig,
 }
 
+/// Options of an external join ([`Client::join_by_external_commit_with`]).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ExternalJoinOptions {
+    /// The encoded ratchet tree, when the GroupInfo does not carry it.
+    pub ratchet_tree: Option<Vec<u8>>,
+    /// Our own old leaf, removed in the same commit: a resync after losing
+    /// state (§12.4.3.2). The credential validator must agree it is ours.
+    pub remove_old_leaf: Option<crate::tree::math::LeafIndex>,
+    /// Ids of external PSKs (registered with [`Client::add_external_psk`])
+    /// to inject as PreSharedKey proposals; every member must know them.
+    pub external_psks: Vec<Vec<u8>>,
+    /// The commit's authenticated data (sent in the clear, signed).
+    pub authenticated_data: Vec<u8>,
+    /// The group's configuration.
+    pub config: GroupConfig,
+}
+
+impl ExternalJoinOptions {
+    /// Sets [`Self::ratchet_tree`].
+    pub fn ratchet_tree(mut self, tree: Vec<u8>) -> Self {
+        self.ratchet_tree = Some(tree);
+        self
+    }
+
+    /// Sets [`Self::remove_old_leaf`].
+    pub fn remove_old_leaf(mut self, leaf: crate::tree::math::LeafIndex) -> Self {
+        self.remove_old_leaf = Some(leaf);
+        self
+    }
+
+    /// Adds an external PSK id to [`Self::external_psks`].
+    pub fn external_psk(mut self, psk_id: Vec<u8>) -> Self {
+        self.external_psks.push(psk_id);
+        self
+    }
+
+    /// Sets [`Self::authenticated_data`].
+    pub fn authenticated_data(mut self, aad: Vec<u8>) -> Self {
+        self.authenticated_data = aad;
+        self
+    }
+
+    /// Sets [`Self::config`].
+    pub fn config(mut self, config: GroupConfig) -> Self {
+        self.config = config;
+        self
+    }
+}
+
 struct StoredKeyPackage {
     key_package: KeyPackage,
     private: KeyPackagePrivate,
@@ -112,9 +162,50 @@ pub struct ClientBuilder {
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
     signature_key: Option<(SignaturePrivateKey, SignaturePublicKey)>,
+    credential: Option<Credential>,
+    capabilities: Option<Capabilities>,
+    leaf_extensions: Vec<Extension>,
+    max_key_package_lifetime: u64,
 }
 
 impl ClientBuilder {
+    /// The credential, instead of a basic one with the builder's identity:
+    /// an X.509 chain or an application-defined type (§5.3). The library
+    /// carries it and hands it to the [`CredentialValidator`] (which must
+    /// then accept its type: the default accepts basic credentials only);
+    /// it does not parse certificates.
+    pub fn credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// The capabilities our leaves announce (§7.2). Default: MLS 1.0, the
+    /// client's suite, the credential's type, and no non-default extension
+    /// or proposal type. `build` adds what a leaf must list (the suite,
+    /// the version, the credential type), so pass only what is extra.
+    pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = Some(capabilities);
+        self
+    }
+
+    /// Leaf-node extensions of every leaf we create (key packages, new
+    /// groups, external joins). Their types must be in the capabilities
+    /// unless they are default types (§7.2).
+    pub fn leaf_extensions(mut self, extensions: Vec<Extension>) -> Self {
+        self.leaf_extensions = extensions;
+        self
+    }
+
+    /// The longest lifetime of a key package we create (§7.2: applications
+    /// MUST define one). Default: 366 days, the longest that this library's
+    /// groups accept by default ([`GroupConfig::max_lifetime`]); a key
+    /// package asked for longer is refused with [`Error::Misuse`], since
+    /// peers would reject it.
+    pub fn max_key_package_lifetime(mut self, seconds: u64) -> Self {
+        self.max_key_package_lifetime = seconds;
+        self
+    }
+
     /// Cipher suite (default 0x0001).
     pub fn cipher_suite(mut self, suite: CipherSuite) -> Self {
         self.suite = suite;
@@ -163,16 +254,45 @@ impl ClientBuilder {
             Some(k) => k,
             None => suite.primitives().signature_key_pair(&mut *self.rng)?,
         };
+        let credential = self
+            .credential
+            .take()
+            .unwrap_or_else(|| Credential::basic(std::mem::take(&mut self.identity)));
+        let mut capabilities = self
+            .capabilities
+            .take()
+            .unwrap_or_else(|| Capabilities::for_suite(suite.id()));
+        // §7.2: a leaf lists its own suite, version and credential type.
+        if !capabilities.cipher_suites.contains(&suite.id()) {
+            capabilities.cipher_suites.push(suite.id());
+        }
+        if !capabilities
+            .versions
+            .contains(&crate::schedule::ProtocolVersion::MLS10)
+        {
+            capabilities
+                .versions
+                .push(crate::schedule::ProtocolVersion::MLS10);
+        }
+        if !capabilities
+            .credentials
+            .contains(&credential.credential_type())
+        {
+            capabilities.credentials.push(credential.credential_type());
+        }
         Ok(Client {
             suite,
-            credential: Credential::basic(self.identity),
+            capabilities,
+            leaf_extensions: self.leaf_extensions,
+            max_key_package_lifetime: self.max_key_package_lifetime,
+            credential,
             signer,
             public,
             clock: self.clock,
             rng: self.rng,
             validator: self.validator,
             key_packages: HashMap::new(),
-            psks: PskMap::default(),
+            psks: SharedPsks::default(),
         })
     }
 }
@@ -188,7 +308,10 @@ pub struct Client {
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
     key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
-    pub(crate) psks: PskMap,
+    pub(crate) psks: SharedPsks,
+    capabilities: Capabilities,
+    leaf_extensions: Vec<Extension>,
+    max_key_package_lifetime: u64,
 }
 
 impl std::fmt::Debug for Client {
@@ -212,6 +335,11 @@ impl Client {
             rng: Box::new(OsRandom),
             validator: Arc::new(AcceptBasic),
             signature_key: None,
+            credential: None,
+            capabilities: None,
+            leaf_extensions: Vec::new(),
+            max_key_package_lifetime:
+                crate::tree::leaf_validation::LifetimePolicy::DEFAULT_MAX_LIFETIME,
         }
     }
 
@@ -230,9 +358,38 @@ impl Client {
         self.suite.id()
     }
 
-    /// Registers an external PSK the client's groups may use.
+    /// Registers an external PSK, provisioned out of band (§8.4). Every
+    /// group of this client sees it at once, including groups created or
+    /// joined before: they share the client's PSK store.
     pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
-        self.psks.external.insert(psk_id, psk);
+        self.psks.write().external.insert(psk_id, psk);
+    }
+
+    /// Forgets an external PSK; returns whether it was known. Commits that
+    /// name it can no longer be created or processed by this client's groups.
+    pub fn remove_external_psk(&mut self, psk_id: &[u8]) -> bool {
+        self.psks.write().external.remove(psk_id).is_some()
+    }
+
+    /// The references (§5.2) of the key packages whose private keys we
+    /// hold, i.e. that a Welcome can still be opened with.
+    pub fn key_package_refs(&self) -> Vec<Vec<u8>> {
+        let mut refs: Vec<Vec<u8>> = self.key_packages.keys().cloned().collect();
+        refs.sort();
+        refs
+    }
+
+    /// How many key packages we hold private keys for: how many Welcomes
+    /// we can still be added by before publishing more.
+    pub fn key_package_count(&self) -> usize {
+        self.key_packages.len()
+    }
+
+    /// Deletes a key package's private keys (e.g. one the directory no
+    /// longer serves, or one expired). A Welcome for it can no longer be
+    /// opened. Returns whether it was held.
+    pub fn delete_key_package(&mut self, key_package_ref: &[u8]) -> bool {
+        self.key_packages.remove(key_package_ref).is_some()
     }
 
     /// A new key package, as an MLSMessage to publish. The client keeps its
@@ -271,6 +428,22 @@ impl Client {
         extensions: Vec<Extension>,
     ) -> Result<(KeyPackage, KeyPackagePrivate)> {
         let now = self.clock.now();
+        // The window opens a minute early for clock skew; that minute counts
+        // toward the total that peers check against their maximum.
+        let total = lifetime.saturating_add(60);
+        if total > self.max_key_package_lifetime {
+            return Err(Error::Misuse(format!(
+                "a key package valid for {lifetime} s (+60 s of clock skew) exceeds the client's \
+                 maximum key-package lifetime of {} s (RFC 9420 §7.2); peers would reject it. \
+                 Ask for a shorter lifetime or raise ClientBuilder::max_key_package_lifetime",
+                self.max_key_package_lifetime
+            )));
+        }
+        let leaf_extensions = if leaf_extensions.is_empty() {
+            self.leaf_extensions.clone()
+        } else {
+            leaf_extensions
+        };
         KeyPackage::create(
             &self.suite,
             &self.signer,
@@ -281,7 +454,7 @@ impl Client {
                     not_before: now.saturating_sub(60),
                     not_after: now.saturating_add(lifetime),
                 },
-                capabilities: Capabilities::for_suite(self.suite.id()),
+                capabilities: self.capabilities.clone(),
                 leaf_extensions,
                 extensions,
             },
@@ -353,15 +526,44 @@ impl Client {
         ratchet_tree: Option<&[u8]>,
         remove_old_leaf: Option<crate::tree::math::LeafIndex>,
     ) -> Result<(Group, Vec<u8>)> {
+        self.join_by_external_commit_with(
+            group_info,
+            ExternalJoinOptions {
+                ratchet_tree: ratchet_tree.map(<[u8]>::to_vec),
+                remove_old_leaf,
+                ..ExternalJoinOptions::default()
+            },
+        )
+    }
+
+    /// [`Self::join_by_external_commit`] with every option: external PSKs
+    /// to inject, authenticated data, and the group's configuration.
+    pub fn join_by_external_commit_with(
+        &mut self,
+        group_info: &[u8],
+        options: ExternalJoinOptions,
+    ) -> Result<(Group, Vec<u8>)> {
+        crate::trace::span!("mls.external_join", group_info_bytes = group_info.len());
         let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
         let MlsMessageBody::GroupInfo(info) = message.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
         };
-        let config = GroupConfig::default();
-        let tree = ratchet_tree
+        let config = options.config;
+        let tree = options
+            .ratchet_tree
+            .as_deref()
             .map(|bytes| given_tree(bytes, config.max_leaves))
             .transpose()?;
         let mut rng = self.group_rng()?;
+        let mut psks = Vec::with_capacity(options.external_psks.len());
+        for psk_id in options.external_psks {
+            let mut nonce = Secret::zero(self.suite.hash_len());
+            nonce.fill_random(&mut *rng)?;
+            psks.push(PreSharedKeyId {
+                psk: crate::schedule::Psk::External { psk_id },
+                psk_nonce: nonce.as_bytes().to_vec(),
+            });
+        }
         let (state, commit) = GroupState::external_join(
             &self.suite,
             crate::group::external::ExternalJoin {
@@ -370,18 +572,23 @@ impl Client {
                 leaf: crate::tree::treekem::LeafContent {
                     signature_key: self.public.clone(),
                     credential: self.credential.clone(),
-                    capabilities: Capabilities::for_suite(self.suite.id()),
-                    extensions: Vec::new(),
+                    capabilities: self.capabilities.clone(),
+                    extensions: self.leaf_extensions.clone(),
                 },
                 signer: &self.signer,
-                remove: remove_old_leaf,
+                remove: options.remove_old_leaf,
                 now: self.clock.now(),
                 config,
                 authority: self.authority(),
+                psks,
+                psk_store: &self.psks,
+                authenticated_data: options.authenticated_data,
             },
             &mut *rng,
         )?;
-        Ok((self.adopt(state, rng), commit))
+        let mut group = self.adopt(state, rng);
+        group.joined_with = Some(commit.clone());
+        Ok((group, commit))
     }
 
     /// [`Self::join`] with a group policy.
@@ -411,6 +618,7 @@ impl Client {
         psk_use: PskUse,
         check: &dyn Fn(&Group, &[PreSharedKeyId]) -> Result<()>,
     ) -> Result<Group> {
+        crate::trace::span!("mls.join", welcome_bytes = welcome.len());
         let message: MlsMessage = decode_exact("MLSMessage", welcome)?;
         let MlsMessageBody::Welcome(welcome) = message.body else {
             return Err(Error::Misuse("expected a Welcome message".into()));

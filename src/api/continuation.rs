@@ -47,6 +47,19 @@ impl Client {
         old: &Group,
         key_packages: &[&[u8]],
     ) -> Result<(Group, CommitOutput)> {
+        self.create_reinit_group_with(old, key_packages, GroupConfig::default(), false)
+    }
+
+    /// [`Self::create_reinit_group`] with the new group's configuration, and
+    /// `force_path` to give the first commit an UpdatePath although it
+    /// only adds members.
+    pub fn create_reinit_group_with(
+        &mut self,
+        old: &Group,
+        key_packages: &[&[u8]],
+        config: GroupConfig,
+        force_path: bool,
+    ) -> Result<(Group, CommitOutput)> {
         let reinit = old
             .reinitialized()
             .ok_or_else(|| Error::Misuse("the old group was not reinitialized".into()))?
@@ -62,14 +75,14 @@ impl Client {
         let group = self.create_group(GroupOptions {
             group_id: Some(reinit.group_id),
             extensions: reinit.extensions,
-            config: GroupConfig::default(),
+            config,
         })?;
         Self::first_commit(
             group,
             old,
             key_packages,
-            ResumptionPskUsage::Reinit,
-            PskUse::Reinit,
+            (ResumptionPskUsage::Reinit, PskUse::Reinit),
+            force_path,
         )
     }
 
@@ -81,13 +94,25 @@ impl Client {
         key_packages: &[&[u8]],
         options: GroupOptions,
     ) -> Result<(Group, CommitOutput)> {
+        self.branch_with(old, key_packages, options, false)
+    }
+
+    /// [`Self::branch`], with `force_path` to give the first commit an
+    /// UpdatePath although it only adds members.
+    pub fn branch_with(
+        &mut self,
+        old: &Group,
+        key_packages: &[&[u8]],
+        options: GroupOptions,
+        force_path: bool,
+    ) -> Result<(Group, CommitOutput)> {
         let group = self.create_group(options)?;
         Self::first_commit(
             group,
             old,
             key_packages,
-            ResumptionPskUsage::Branch,
-            PskUse::Branch,
+            (ResumptionPskUsage::Branch, PskUse::Branch),
+            force_path,
         )
     }
 
@@ -95,8 +120,8 @@ impl Client {
         mut group: Group,
         old: &Group,
         key_packages: &[&[u8]],
-        usage: ResumptionPskUsage,
-        psk_use: PskUse,
+        (usage, psk_use): (ResumptionPskUsage, PskUse),
+        force_path: bool,
     ) -> Result<(Group, CommitOutput)> {
         let (old_id, old_epoch, psk) = old.resumption();
         group.add_resumption_psk(old_id.clone(), old_epoch, psk);
@@ -108,7 +133,8 @@ impl Client {
             },
             psk_nonce: group.psk_nonce()?,
         };
-        let out = group.commit_with_psks(adds(key_packages)?, false, false, vec![link], psk_use)?;
+        let out =
+            group.commit_with_psks(adds(key_packages)?, false, force_path, vec![link], psk_use)?;
         Ok((group, out))
     }
 
@@ -126,7 +152,10 @@ impl Client {
             .ok_or_else(|| Error::Misuse("the old group was not reinitialized".into()))?
             .clone();
         let (id, epoch, psk) = old.resumption();
-        self.psks.resumption.insert((id.clone(), epoch), psk);
+        self.psks
+            .write()
+            .resumption
+            .insert((id.clone(), epoch), psk);
         self.join_inner(
             welcome,
             ratchet_tree,
@@ -164,7 +193,10 @@ impl Client {
         old: &Group,
     ) -> Result<Group> {
         let (id, epoch, psk) = old.resumption();
-        self.psks.resumption.insert((id.clone(), epoch), psk);
+        self.psks
+            .write()
+            .resumption
+            .insert((id.clone(), epoch), psk);
         self.join_inner(
             welcome,
             ratchet_tree,

@@ -1,6 +1,7 @@
 //! [`ExternalSender`]: a party outside the group, listed in its
 //! `external_senders` extension (§12.1.8.1) — typically the delivery
-//! service — that proposes adding or removing members.
+//! service — that proposes adding or removing members, PSKs, a ReInit or new group
+//! context extensions.
 
 use crate::codec::encode;
 use crate::crypto::credential::Credential;
@@ -100,5 +101,65 @@ impl ExternalSender {
     /// Proposes removing the member at `leaf`.
     pub fn propose_remove(&self, group_id: &[u8], epoch: u64, leaf: LeafIndex) -> Result<Vec<u8>> {
         self.propose(group_id, epoch, Proposal::Remove(Remove { removed: leaf }))
+    }
+    /// Proposes injecting the external PSK `psk_id` (§8.4) into the next
+    /// epoch; every member must hold it. The `psk_nonce` (KDF.Nh fresh
+    /// bytes) comes from `rng`.
+    pub fn propose_external_psk(
+        &self,
+        group_id: &[u8],
+        epoch: u64,
+        psk_id: Vec<u8>,
+        rng: &mut dyn crate::crypto::RandomSource,
+    ) -> Result<Vec<u8>> {
+        let mut nonce = crate::crypto::Secret::zero(self.suite.hash_len());
+        nonce.fill_random(rng)?;
+        let psk = crate::schedule::PreSharedKeyId {
+            psk: crate::schedule::Psk::External { psk_id },
+            psk_nonce: nonce.as_bytes().to_vec(),
+        };
+        self.propose(
+            group_id,
+            epoch,
+            Proposal::PreSharedKey(crate::group::proposals::PreSharedKey { psk }),
+        )
+    }
+
+    /// Proposes closing the group and continuing it as `new_group_id` in
+    /// `cipher_suite` with `extensions` (§11.2, §12.1.5).
+    pub fn propose_reinit(
+        &self,
+        group_id: &[u8],
+        epoch: u64,
+        new_group_id: Vec<u8>,
+        cipher_suite: crate::crypto::CipherSuite,
+        extensions: Vec<crate::group::Extension>,
+    ) -> Result<Vec<u8>> {
+        self.propose(
+            group_id,
+            epoch,
+            Proposal::ReInit(crate::group::proposals::ReInit {
+                group_id: new_group_id,
+                version: crate::schedule::ProtocolVersion::MLS10,
+                cipher_suite,
+                extensions,
+            }),
+        )
+    }
+
+    /// Proposes replacing the group context extensions (§12.1.7).
+    pub fn propose_group_context_extensions(
+        &self,
+        group_id: &[u8],
+        epoch: u64,
+        extensions: Vec<crate::group::Extension>,
+    ) -> Result<Vec<u8>> {
+        self.propose(
+            group_id,
+            epoch,
+            Proposal::GroupContextExtensions(crate::group::proposals::GroupContextExtensions {
+                extensions,
+            }),
+        )
     }
 }

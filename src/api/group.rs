@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use crate::api::client::Clock;
 use crate::codec::{decode_exact as decode, encode};
-use crate::crypto::credential::Credential;
 use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
 use crate::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
@@ -20,7 +19,8 @@ use crate::group::proposal_select::{LeftOut, Selection};
 use crate::group::proposals::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
 };
-use crate::group::psk_store::{PskMap, PskUse};
+use crate::group::psk_store::{PskUse, SharedPsks};
+use crate::group::state::GroupConfig;
 use crate::group::welcome::GroupInfo;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
 use crate::schedule::{PreSharedKeyId, Psk, mls_exporter};
@@ -28,16 +28,7 @@ use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
 use crate::tree::math::LeafIndex;
 use crate::{Error, Result};
 
-/// A member as the application sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Member {
-    /// Leaf index: the member's stable address in this group.
-    pub index: LeafIndex,
-    /// Credential.
-    pub credential: Credential,
-    /// Signature key.
-    pub signature_key: SignaturePublicKey,
-}
+pub use crate::group::member::Member;
 
 /// What a commit produces for the delivery service.
 #[derive(Debug, Clone)]
@@ -58,6 +49,9 @@ pub enum Event {
     Application {
         /// Sender's leaf.
         sender: LeafIndex,
+        /// The epoch it was sent in: the current one, or a retained past
+        /// one for a message that arrived after a commit.
+        epoch: u64,
         /// The plaintext.
         data: Vec<u8>,
         /// The sender's authenticated data.
@@ -80,7 +74,9 @@ pub enum Event {
         /// staged but never merged does not cost us ours).
         supersedes_own: bool,
     },
-    /// The delivery service echoed our pending commit; it is merged.
+    /// The delivery service echoed our pending commit; it is merged. Also
+    /// returned for the echo of our own external commit, which took effect
+    /// when we joined.
     OwnCommitMerged {
         /// The epoch entered.
         epoch: u64,
@@ -92,37 +88,21 @@ struct Pending {
     staged: StagedCommit,
 }
 
-/// Per-group options.
-#[derive(Debug, Clone, Copy)]
-pub struct GroupSettings {
-    /// Send proposals and commits as PrivateMessage (default: PublicMessage,
-    /// which the delivery service can inspect).
-    pub encrypt_handshakes: bool,
-    /// Put the ratchet tree into Welcome messages (default true).
-    pub ratchet_tree_in_welcome: bool,
-    /// Zero bytes of padding added to application messages.
-    pub padding: usize,
-}
-
-impl Default for GroupSettings {
-    fn default() -> Self {
-        Self {
-            encrypt_handshakes: false,
-            ratchet_tree_in_welcome: true,
-            padding: 0,
-        }
-    }
-}
-
 /// One group, from this member's point of view.
 pub struct Group {
     state: GroupState,
     signer: SignaturePrivateKey,
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
-    psks: PskMap,
+    psks: SharedPsks,
     pending: Option<Pending>,
-    settings: GroupSettings,
+    /// Authenticated data of the next handshake message we send.
+    pub(crate) next_aad: Vec<u8>,
+    /// We asked to leave: a Remove of ourselves awaits another member's
+    /// commit, and we must not commit (§12.1.3).
+    pub(crate) leaving: bool,
+    /// The external commit we joined with, to recognise its echo.
+    pub(crate) joined_with: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Group {
@@ -142,7 +122,7 @@ impl Group {
         signer: SignaturePrivateKey,
         clock: Arc<dyn Clock>,
         rng: Box<dyn RandomSource>,
-        psks: PskMap,
+        psks: SharedPsks,
     ) -> Self {
         Self {
             state,
@@ -151,13 +131,21 @@ impl Group {
             rng,
             psks,
             pending: None,
-            settings: GroupSettings::default(),
+            next_aad: Vec::new(),
+            leaving: false,
+            joined_with: None,
         }
     }
 
-    /// Changes the per-group options.
-    pub fn set_settings(&mut self, settings: GroupSettings) {
-        self.settings = settings;
+    /// The group's configuration.
+    pub fn config(&self) -> &GroupConfig {
+        &self.state.config
+    }
+
+    /// Changes the group's configuration. Sending options apply to the next
+    /// message; retention and secret-tree limits from the next epoch on.
+    pub fn set_config(&mut self, config: GroupConfig) {
+        self.state.config = config;
     }
 
     /// The engine state (context, tree, proposals), read-only.
@@ -196,6 +184,11 @@ impl Group {
                 signature_key: leaf.signature_key.clone(),
             })
             .collect()
+    }
+
+    /// The group's cipher suite.
+    pub fn suite_id(&self) -> CipherSuite {
+        self.state.context().cipher_suite
     }
 
     /// The epoch authenticator (§8.7): equal for all members of the epoch.
@@ -274,7 +267,7 @@ impl Group {
     }
 
     fn handshake_format(&self) -> WireFormat {
-        if self.settings.encrypt_handshakes {
+        if self.state.config.encrypt_handshakes {
             WireFormat::PRIVATE_MESSAGE
         } else {
             WireFormat::PUBLIC_MESSAGE
@@ -329,6 +322,20 @@ impl Group {
         extra_psks: Vec<PreSharedKeyId>,
         psk_use: PskUse,
     ) -> Result<CommitOutput> {
+        crate::trace::span!(
+            "mls.commit",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch(),
+            members = self.state.tree().member_count(),
+            by_value = by_value.len()
+        );
+        if self.leaving {
+            return Err(Error::Misuse(
+                "this member asked to leave: it cannot commit (RFC 9420 §12.1.3 forbids \
+                 committing one's own Remove); wait for another member to commit it"
+                    .into(),
+            ));
+        }
         let selection = if include_cached {
             self.state.select_proposals(&by_value, self.clock.now())
         } else {
@@ -339,8 +346,8 @@ impl Group {
             by_reference: selection.references,
             force_path,
             wire_format: self.handshake_format(),
-            ratchet_tree_in_welcome: self.settings.ratchet_tree_in_welcome,
-            authenticated_data: Vec::new(),
+            ratchet_tree_in_welcome: self.state.config.ratchet_tree_in_welcome,
+            authenticated_data: self.next_aad.clone(),
             signer: &self.signer,
             leaf: None,
             psks: &self.psks,
@@ -350,6 +357,7 @@ impl Group {
             psk_use,
         };
         let created = self.state.create_commit(params, &mut *self.rng)?;
+        self.next_aad.clear();
         let output = CommitOutput {
             commit: created.message.clone(),
             welcome: created.welcome,
@@ -409,7 +417,7 @@ impl Group {
             group_id: state.context.group_id.clone(),
             epoch: state.context.epoch,
             sender: Sender::Member(state.own_leaf()),
-            authenticated_data: Vec::new(),
+            authenticated_data: self.next_aad.clone(),
             content: Content::Proposal(Box::new(proposal.clone())),
         };
         let format = self.handshake_format();
@@ -444,6 +452,7 @@ impl Group {
             proposal,
             sender: Sender::Member(self.state.own_leaf()),
         });
+        self.next_aad.clear();
         Ok((encode(&MlsMessage::new(body))?, reference))
     }
 
@@ -602,7 +611,7 @@ impl Group {
 
     /// Registers a resumption PSK of another group (reinit or branch).
     pub(crate) fn add_resumption_psk(&mut self, group_id: Vec<u8>, epoch: u64, psk: Secret) {
-        self.psks.resumption.insert((group_id, epoch), psk);
+        self.psks.write().resumption.insert((group_id, epoch), psk);
     }
 
     /// A fresh `psk_nonce` of `KDF.Nh` bytes.
@@ -644,7 +653,7 @@ impl Group {
             &signed,
             &mut state.secret_tree,
             &state.keys.sender_data_secret,
-            self.settings.padding,
+            self.state.config.padding,
             &mut *self.rng,
         )?;
         Ok(encode(&MlsMessage::new(MlsMessageBody::PrivateMessage(
@@ -657,20 +666,33 @@ impl Group {
     /// else is staged, and merging it discards our pending one (reported in
     /// the event).
     pub fn process(&mut self, message: &[u8]) -> Result<Event> {
+        crate::trace::span!(
+            "mls.process",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch(),
+            bytes = message.len()
+        );
         if let Some(pending) = &self.pending
             && pending.message == message
         {
             return self.merge_pending();
         }
+        if self.joined_with.as_deref() == Some(message) {
+            self.joined_with = None;
+            return Ok(Event::OwnCommitMerged {
+                epoch: self.state.epoch(),
+            });
+        }
         let received = self.state.process(message, &self.psks, self.clock.now())?;
         match received {
             Received::Application {
                 sender,
+                epoch,
                 data,
                 authenticated_data,
-                ..
             } => Ok(Event::Application {
                 sender,
+                epoch,
                 data,
                 authenticated_data,
             }),
@@ -689,19 +711,31 @@ impl Group {
     /// epoch (any other is refused, changing nothing). Our pending commit,
     /// which lost to it, is discarded.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        crate::trace::span!(
+            "mls.merge",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch()
+        );
         self.state.merge(staged)?;
         self.pending = None;
+        self.joined_with = None;
         Ok(())
     }
 
     /// Merges our pending commit (e.g. once the delivery service accepted
     /// it without echoing).
     pub fn merge_pending(&mut self) -> Result<Event> {
+        crate::trace::span!(
+            "mls.merge_pending",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch()
+        );
         let pending = self
             .pending
             .take()
             .ok_or_else(|| Error::Misuse("no pending commit".into()))?;
         self.state.merge(pending.staged)?;
+        self.joined_with = None;
         Ok(Event::OwnCommitMerged {
             epoch: self.state.epoch(),
         })

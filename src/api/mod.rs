@@ -10,24 +10,29 @@ pub mod client;
 mod continuation;
 pub mod external_sender;
 pub mod group;
+mod group_lifecycle;
 pub mod observer;
 
 pub use crate::group::commit_stage::CommitSummary;
 pub use crate::group::engine::CachedProposal;
 pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState, Route};
 pub use crate::group::proposal_select::LeftOut;
+pub use crate::group::state::GroupConfig;
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
 };
 pub use client::{
-    Client, ClientBuilder, Clock, FixedClock, GroupOptions, KeyPackageOptions, SystemClock,
+    Client, ClientBuilder, Clock, ExternalJoinOptions, FixedClock, GroupOptions, KeyPackageOptions,
+    SystemClock,
 };
 pub use external_sender::{ExternalSender, external_senders_extension};
-pub use group::{CommitOutput, Event, Group, GroupSettings, Member};
+pub use group::{CommitOutput, Event, Group, Member};
 pub use observer::{Observer, ObserverOptions};
 
 #[cfg(test)]
 mod lifecycle_tests;
+#[cfg(test)]
+mod options_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]

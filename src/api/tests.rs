@@ -67,10 +67,12 @@ fn two_party_chat() {
     match b.process(&msg).unwrap() {
         Event::Application {
             sender,
+            epoch,
             data,
             authenticated_data,
         } => {
             assert_eq!(sender, LeafIndex(0));
+            assert_eq!(epoch, a.epoch());
             assert_eq!(data, b"hello bob");
             assert_eq!(authenticated_data, b"aad");
         }
@@ -201,12 +203,15 @@ fn proposals_by_reference_update_psk_and_remove() {
 fn encrypted_handshakes_and_group_info() {
     let mut alice = client("alice", 9);
     let mut bob = client("bob", 10);
-    let mut a = alice.create_group(GroupOptions::default()).unwrap();
-    a.set_settings(GroupSettings {
-        encrypt_handshakes: true,
-        ratchet_tree_in_welcome: false,
-        padding: 16,
-    });
+    let mut a = alice
+        .create_group(GroupOptions {
+            config: GroupConfig::default()
+                .with_encrypted_handshakes(true)
+                .with_ratchet_tree_in_welcome(false)
+                .with_padding(16),
+            ..GroupOptions::default()
+        })
+        .unwrap();
     let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
     let out = a.add(&[&kp]).unwrap();
     merged(a.process(&out.commit).unwrap());
@@ -214,12 +219,13 @@ fn encrypted_handshakes_and_group_info() {
     assert!(bob.join(out.welcome.as_ref().unwrap(), None).is_err());
     let tree = a.ratchet_tree().unwrap();
     let mut b = bob
-        .join(out.welcome.as_ref().unwrap(), Some(&tree))
+        .join_with(
+            out.welcome.as_ref().unwrap(),
+            Some(&tree),
+            GroupConfig::default().with_encrypted_handshakes(true),
+        )
         .unwrap();
-    b.set_settings(GroupSettings {
-        encrypt_handshakes: true,
-        ..GroupSettings::default()
-    });
+    assert!(b.config().encrypt_handshakes);
     let out = b.update().unwrap();
     merged(b.process(&out.commit).unwrap());
     follow(&mut a, &out.commit);

@@ -324,7 +324,7 @@ impl GroupState {
             group_id: state.context.group_id.clone(),
             epoch: state.context.epoch,
             sender: committer,
-            authenticated_data: params.authenticated_data,
+            authenticated_data: params.authenticated_data.clone(),
             content: Content::Commit(Box::new(Commit { proposals, path })),
         };
         let mut signed: AuthenticatedContent = sign_content(
@@ -442,6 +442,9 @@ impl GroupState {
             extensions: effects.extensions.clone(),
             reinit: effects.reinit.clone(),
             self_removed: false,
+            removed_members: crate::group::member::Member::all_at(self.tree(), &effects.removed),
+            path_updated: with_path,
+            authenticated_data: params.authenticated_data,
         };
         Ok(CreatedCommit {
             message,

@@ -44,11 +44,17 @@ pub struct CommitSummary {
     pub reinit: Option<ReInit>,
     /// Whether this member is removed by the commit.
     pub self_removed: bool,
+    /// The members removed, as they were before the commit.
+    pub removed_members: Vec<crate::group::member::Member>,
+    /// Whether the commit carries an UpdatePath: the committer's leaf (and
+    /// its path) has new keys.
+    pub path_updated: bool,
+    /// The commit's authenticated data (§6), as the committer sent it.
+    pub authenticated_data: Vec<u8>,
 }
 
 /// A validated commit, ready to become the next epoch with
 /// [`GroupState::merge`].
-#[derive(Debug)]
 pub struct StagedCommit {
     /// What the commit does.
     pub summary: CommitSummary,
@@ -78,6 +84,27 @@ impl StagedFrom {
     }
 }
 
+/// Compact: what the commit does and the epoch it starts, never the tree
+/// or secrets of that epoch.
+impl std::fmt::Debug for StagedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.summary;
+        f.debug_struct("StagedCommit")
+            .field("from_epoch", &self.base.epoch)
+            .field("to_epoch", &self.epoch())
+            .field("committer", &s.committer)
+            .field("added", &s.added)
+            .field("removed", &s.removed)
+            .field("updated", &s.updated)
+            .field("path_updated", &s.path_updated)
+            .field("psks", &s.psks.len())
+            .field("new_extensions", &s.extensions.as_ref().map(Vec::len))
+            .field("reinit", &s.reinit.is_some())
+            .field("self_removed", &s.self_removed)
+            .finish_non_exhaustive()
+    }
+}
+
 impl StagedCommit {
     /// The epoch the commit starts.
     pub fn epoch(&self) -> Option<u64> {
@@ -87,6 +114,38 @@ impl StagedCommit {
     /// The ratchet tree of the next epoch.
     pub fn next_tree(&self) -> Option<&crate::tree::ratchet_tree::RatchetTree> {
         self.next.as_ref().map(|s| &s.tree)
+    }
+
+    /// The members the commit adds (an external joiner included), as they
+    /// will be in the next epoch. Empty when this member is removed.
+    pub fn added_members(&self) -> Vec<crate::group::member::Member> {
+        let Some(next) = &self.next else {
+            return Vec::new();
+        };
+        let mut leaves = self.summary.added.clone();
+        leaves.extend(self.summary.external_joiner);
+        crate::group::member::Member::all_at(&next.tree, &leaves)
+    }
+
+    /// The members whose leaf changes: senders of covered Updates and the
+    /// committer when the commit has a path, as they will be in the next
+    /// epoch. Empty when this member is removed.
+    pub fn updated_members(&self) -> Vec<crate::group::member::Member> {
+        let Some(next) = &self.next else {
+            return Vec::new();
+        };
+        let mut leaves = self.summary.updated.clone();
+        if let (true, Sender::Member(committer)) =
+            (self.summary.path_updated, self.summary.committer)
+        {
+            leaves.push(committer);
+        }
+        crate::group::member::Member::all_at(&next.tree, &leaves)
+    }
+
+    /// The members the commit removes, as they were before it.
+    pub fn removed_members(&self) -> &[crate::group::member::Member] {
+        &self.summary.removed_members
     }
 
     /// The epoch authenticator of the next epoch (§8.7).
@@ -255,6 +314,9 @@ pub(crate) fn stage_public(
         extensions: effects.extensions.clone(),
         reinit: effects.reinit.clone(),
         self_removed,
+        removed_members: crate::group::member::Member::all_at(view.tree, &effects.removed),
+        path_updated: commit.path.is_some(),
+        authenticated_data: content.content.authenticated_data.clone(),
     };
 
     let mut private = keys.as_ref().map(|k| k.private.clone());

@@ -16,7 +16,7 @@ use crate::group::proposal_rules::ProposalWithSender;
 use crate::group::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
 use crate::group::state::{EpochState, GroupConfig, next_epoch, split_epoch_secrets};
 use crate::group::welcome::GroupInfo;
-use crate::schedule::{InitSecret, PskSecret, confirmed_transcript_hash, interim_transcript_hash};
+use crate::schedule::{InitSecret, confirmed_transcript_hash, interim_transcript_hash};
 use crate::tree::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
@@ -43,6 +43,13 @@ pub struct ExternalJoin<'a> {
     /// The application's credential validator: it sees every member of the
     /// imported tree and decides whether `remove` names our own old leaf.
     pub authority: Authority,
+    /// PSKs to inject, as PreSharedKey proposals (§12.4.3.2 allows any
+    /// number in an external commit), with their fresh nonces.
+    pub psks: Vec<crate::schedule::PreSharedKeyId>,
+    /// Where their values come from.
+    pub psk_store: &'a dyn crate::group::psk_store::PskStore,
+    /// The commit's `authenticated_data`.
+    pub authenticated_data: Vec<u8>,
 }
 
 impl GroupState {
@@ -107,6 +114,19 @@ impl GroupState {
                 Remove { removed: old },
             ))));
         }
+        // §8.4: psk_secret combines the PSKs in the order of their proposals.
+        let psk_secret = crate::group::psk_store::resolve_psks(
+            suite,
+            &join.psks,
+            join.psk_store,
+            &crate::group::state::NoResumption,
+            crate::group::psk_store::PskUse::Normal,
+        )?;
+        for psk in &join.psks {
+            proposals.push(ProposalOrRef::Proposal(Box::new(Proposal::PreSharedKey(
+                crate::group::proposals::PreSharedKey { psk: psk.clone() },
+            ))));
+        }
         // §12.4.3.2: the joiner takes the leftmost blank leaf.
         let own = tree.reserve_leaf()?;
         let mut private = TreePrivate::new(own, HpkePrivateKey(Secret::default()))?;
@@ -138,7 +158,7 @@ impl GroupState {
             group_id: context.group_id.clone(),
             epoch: context.epoch,
             sender: Sender::NewMemberCommit,
-            authenticated_data: Vec::new(),
+            authenticated_data: join.authenticated_data,
             content: Content::Commit(Box::new(Commit {
                 proposals,
                 path: Some(generated.update_path),
@@ -163,7 +183,7 @@ impl GroupState {
             confirmed_transcript_hash(suite, &interim_before, &signed)?;
         let secrets = InitSecret::new(init_secret)
             .into_joiner_secret(suite, Some(generated.commit_secret), &new_context)?
-            .into_epoch_secret(suite, &PskSecret::zero(suite), &new_context)?
+            .into_epoch_secret(suite, &psk_secret, &new_context)?
             .into_epoch_secrets(suite)?;
         let tag = secrets.confirmation_tag(suite, &new_context.confirmed_transcript_hash);
         signed.auth.confirmation_tag = Some(tag.clone());

@@ -9,6 +9,7 @@ pub mod extensions;
 pub mod external;
 pub mod join;
 pub mod key_package;
+pub mod member;
 pub mod observer;
 mod observer_codec;
 pub mod proposal_rules;

@@ -2,6 +2,7 @@
 //! application, resumption PSKs from retained epochs.
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::crypto::{Secret, Suite};
 use crate::schedule::{PreSharedKeyId, Psk, PskSecret, ResumptionPskUsage};
@@ -56,6 +57,39 @@ impl PskStore for PskMap {
 
     fn resumption(&self, group_id: &[u8], epoch: u64) -> Option<Secret> {
         self.resumption.get(&(group_id.to_vec(), epoch)).cloned()
+    }
+}
+
+/// A [`PskMap`] shared by a client and all its groups: a PSK provisioned
+/// after a group was created or joined is seen by that group too (an
+/// external PSK proposal of ours, or a peer's commit that uses it).
+#[derive(Debug, Default, Clone)]
+pub struct SharedPsks(Arc<RwLock<PskMap>>);
+
+impl SharedPsks {
+    /// Reads the map. A writer that panicked cannot leave it half-written
+    /// (each write is one map insertion or removal), so poisoning is ignored.
+    pub fn read(&self) -> RwLockReadGuard<'_, PskMap> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes the map.
+    pub fn write(&self) -> RwLockWriteGuard<'_, PskMap> {
+        self.0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl PskStore for SharedPsks {
+    fn external(&self, psk_id: &[u8]) -> Option<Secret> {
+        self.read().external(psk_id)
+    }
+
+    fn resumption(&self, group_id: &[u8], epoch: u64) -> Option<Secret> {
+        self.read().resumption(group_id, epoch)
     }
 }
 

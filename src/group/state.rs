@@ -12,10 +12,28 @@ use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
-/// Policy knobs of a group. Every resource an attacker can make a member
-/// hold has a limit here (see docs/SECURITY.md).
+/// The one configuration of a group: how it sends (handshake encryption,
+/// padding, tree in the Welcome) and its policy. Every resource an
+/// attacker can make a member hold has a limit here (see
+/// docs/SECURITY.md). Used alike to create, join (Welcome or external
+/// commit), reinitialize and branch a group, and changeable later with
+/// `Group::set_config`.
+///
+/// Start from [`GroupConfig::default`] and set fields (the struct may gain
+/// fields, so it cannot be built by a literal outside this crate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GroupConfig {
+    /// Send proposals and commits as PrivateMessage (§6.3), which the
+    /// delivery service cannot read. Default: PublicMessage, which it can
+    /// inspect and validate (e.g. with an observer).
+    pub encrypt_handshakes: bool,
+    /// Put the ratchet tree into Welcome messages (§12.4.3.3); default true.
+    /// When false, joiners need the tree from elsewhere.
+    pub ratchet_tree_in_welcome: bool,
+    /// Zero bytes of padding added to each application message (§6.3.1),
+    /// to hide plaintext lengths. Default 0.
+    pub padding: usize,
     /// Past epochs whose application keys are kept to decrypt late messages.
     pub past_epochs: usize,
     /// Past epochs whose resumption PSK is kept (§8.6).
@@ -42,11 +60,15 @@ pub struct GroupConfig {
 }
 
 impl Default for GroupConfig {
-    /// 3 past epochs for late messages, 16 for resumption PSKs, the secret
-    /// tree's defaults, a 366-day maximum lifetime, 4,096 cached proposals,
-    /// 65,536 leaves, and lifetimes of existing leaves not enforced on join.
+    /// PublicMessage handshakes, the tree in Welcomes, no padding; 3 past
+    /// epochs for late messages, 16 for resumption PSKs, the secret tree's
+    /// defaults, a 366-day maximum lifetime, 4,096 cached proposals, 65,536
+    /// leaves, and lifetimes of existing leaves not enforced on join.
     fn default() -> Self {
         Self {
+            encrypt_handshakes: false,
+            ratchet_tree_in_welcome: true,
+            padding: 0,
             past_epochs: 3,
             resumption_epochs: 16,
             secret_tree: SecretTreeConfig::default(),
@@ -59,6 +81,48 @@ impl Default for GroupConfig {
 }
 
 impl GroupConfig {
+    /// Sets [`Self::encrypt_handshakes`].
+    pub fn with_encrypted_handshakes(mut self, encrypt: bool) -> Self {
+        self.encrypt_handshakes = encrypt;
+        self
+    }
+
+    /// Sets [`Self::ratchet_tree_in_welcome`].
+    pub fn with_ratchet_tree_in_welcome(mut self, include: bool) -> Self {
+        self.ratchet_tree_in_welcome = include;
+        self
+    }
+
+    /// Sets [`Self::padding`].
+    pub fn with_padding(mut self, padding: usize) -> Self {
+        self.padding = padding;
+        self
+    }
+
+    /// Sets [`Self::past_epochs`].
+    pub fn with_past_epochs(mut self, past_epochs: usize) -> Self {
+        self.past_epochs = past_epochs;
+        self
+    }
+
+    /// Sets [`Self::secret_tree`] (out-of-order window and forward distance).
+    pub fn with_secret_tree(mut self, secret_tree: SecretTreeConfig) -> Self {
+        self.secret_tree = secret_tree;
+        self
+    }
+
+    /// Sets [`Self::max_lifetime`].
+    pub fn with_max_lifetime(mut self, seconds: u64) -> Self {
+        self.max_lifetime = seconds;
+        self
+    }
+
+    /// Sets [`Self::strict_lifetimes`].
+    pub fn with_strict_lifetimes(mut self, strict: bool) -> Self {
+        self.strict_lifetimes = strict;
+        self
+    }
+
     /// The lifetime policy at time `now`.
     pub fn lifetime_at(&self, now: u64) -> LifetimePolicy {
         LifetimePolicy {

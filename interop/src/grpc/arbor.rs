@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use arbor_mls::api::GroupSettings;
+use arbor_mls::api::ExternalJoinOptions;
+use arbor_mls::api::GroupConfig;
 use arbor_mls::codec::encode;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::crypto::rust_crypto::RustCryptoProvider;
@@ -89,7 +90,7 @@ impl ArborEndpoint {
     }
 
     fn add_member(&mut self, client: Client, mut group: Group, encrypt: bool) -> u32 {
-        group.set_settings(settings(encrypt, true));
+        group.set_config(settings(encrypt, true));
         let id = self.fresh_id();
         self.members.insert(
             id,
@@ -129,12 +130,10 @@ fn new_client(identity: &[u8], suite: CipherSuite) -> RpcResult<Client> {
         .map_err(|e| status("client", e))
 }
 
-fn settings(encrypt: bool, tree_in_welcome: bool) -> GroupSettings {
-    GroupSettings {
-        encrypt_handshakes: encrypt,
-        ratchet_tree_in_welcome: tree_in_welcome,
-        ..GroupSettings::default()
-    }
+fn settings(encrypt: bool, tree_in_welcome: bool) -> GroupConfig {
+    GroupConfig::default()
+        .with_encrypted_handshakes(encrypt)
+        .with_ratchet_tree_in_welcome(tree_in_welcome)
 }
 
 /// Processes proposals other members sent, before a commit covers them.
@@ -177,9 +176,9 @@ impl Member {
                 leaf_of(group, id)
             })?);
         }
-        group.set_settings(settings(self.encrypt, !r.external_tree));
+        group.set_config(settings(self.encrypt, !r.external_tree));
         let out = group.commit_with(by_value, true, r.force_path);
-        group.set_settings(settings(self.encrypt, true));
+        group.set_config(settings(self.encrypt, true));
         let out = out.map_err(|e| status("commit", e))?;
         let ratchet_tree = if r.external_tree {
             // The joiners need the tree of the epoch the commit creates,
@@ -287,13 +286,13 @@ impl Endpoint for ArborEndpoint {
     }
 
     fn external_join(&mut self, r: ExternalJoinRequest) -> RpcResult<ExternalJoinResponse> {
-        if !r.psks.is_empty() {
-            return Err(missing_api(
-                "external join with PSKs: Client::join_by_external_commit takes no PSK proposals",
-            ));
-        }
         let info = decode_group_info(&r.group_info)?;
         let mut client = new_client(&r.identity, info.group_context.cipher_suite)?;
+        let mut options = ExternalJoinOptions::default();
+        for psk in r.psks {
+            client.add_external_psk(psk.psk_id.clone(), Secret::new(psk.psk_secret));
+            options = options.external_psk(psk.psk_id);
+        }
         let prior = if r.remove_prior {
             Some(LeafIndex(prior_leaf(
                 &r.group_info,
@@ -303,8 +302,14 @@ impl Endpoint for ArborEndpoint {
         } else {
             None
         };
+        if let Some(tree) = optional(&r.ratchet_tree) {
+            options = options.ratchet_tree(tree.to_vec());
+        }
+        if let Some(prior) = prior {
+            options = options.remove_old_leaf(prior);
+        }
         let (group, commit) = client
-            .join_by_external_commit(&r.group_info, optional(&r.ratchet_tree), prior)
+            .join_by_external_commit_with(&r.group_info, options)
             .map_err(|e| status("external join", e))?;
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         Ok(ExternalJoinResponse {
@@ -392,13 +397,12 @@ impl Endpoint for ArborEndpoint {
             client.add_external_psk(r.psk_id, Secret::new(r.psk_secret));
             return Ok(StorePskResponse {});
         }
-        if self.members.contains_key(&id) {
-            // A Group copies its client's PSKs when it is created or
-            // joined; nothing adds one to an existing group.
-            return Err(missing_api(
-                "StorePSK on a group state: arbor's Group has no API to register an external PSK \
-                 after the group exists (Client::add_external_psk only reaches later groups)",
-            ));
+        if let Some(member) = self.members.get_mut(&id) {
+            // The client's PSK store is shared with its groups.
+            member
+                .client
+                .add_external_psk(r.psk_id, Secret::new(r.psk_secret));
+            return Ok(StorePskResponse {});
         }
         Err(Status::not_found(format!(
             "arbor: no state or transaction {id}"
@@ -526,17 +530,17 @@ impl Endpoint for ArborEndpoint {
     }
 
     fn re_init_welcome(&mut self, r: ReInitWelcomeRequest) -> RpcResult<CreateSubgroupResponse> {
-        if r.force_path {
-            return Err(missing_api(
-                "ReInitWelcome with force_path: Client::create_reinit_group takes no path option",
-            ));
-        }
         let mut reinit = self
             .reinits
             .remove(&r.reinit_id)
             .ok_or_else(|| Status::not_found(format!("arbor: no reinit {}", r.reinit_id)))?;
         let kps: Vec<&[u8]> = r.key_package.iter().map(Vec::as_slice).collect();
-        let created = reinit.client.create_reinit_group(&reinit.old, &kps);
+        let created = reinit.client.create_reinit_group_with(
+            &reinit.old,
+            &kps,
+            GroupConfig::default(),
+            r.force_path,
+        );
         let (group, out) = match created {
             Ok(created) => created,
             Err(e) => {
@@ -575,17 +579,12 @@ impl Endpoint for ArborEndpoint {
     }
 
     fn create_branch(&mut self, r: CreateBranchRequest) -> RpcResult<CreateSubgroupResponse> {
-        if r.force_path {
-            return Err(missing_api(
-                "CreateBranch with force_path: Client::branch takes no path option",
-            ));
-        }
         let list = extensions(&r.extensions)?;
         let member = self.member(r.state_id)?;
         let kps: Vec<&[u8]> = r.key_packages.iter().map(Vec::as_slice).collect();
         let (group, out) = member
             .client
-            .branch(
+            .branch_with(
                 &member.group,
                 &kps,
                 GroupOptions {
@@ -593,6 +592,7 @@ impl Endpoint for ArborEndpoint {
                     extensions: list,
                     ..GroupOptions::default()
                 },
+                r.force_path,
             )
             .map_err(|e| status("branch", e))?;
         let encrypt = member.encrypt;

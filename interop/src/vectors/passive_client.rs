@@ -111,10 +111,7 @@ pub fn run(case: &Value, now: u64) -> Outcome {
                 ratchet_tree,
                 psks: &psks,
                 now,
-                config: GroupConfig {
-                    max_lifetime: u64::MAX,
-                    ..GroupConfig::default()
-                },
+                config: GroupConfig::default().with_max_lifetime(u64::MAX),
                 psk_use: PskUse::Normal,
             },
         )

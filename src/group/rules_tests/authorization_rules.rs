@@ -190,6 +190,9 @@ fn external_commit_removing(
             now: NOW,
             config: GroupConfig::default(),
             authority,
+            psks: Vec::new(),
+            psk_store: &crate::group::psk_store::NoPsks,
+            authenticated_data: Vec::new(),
         },
         &mut rng(95),
     )

@@ -125,6 +125,9 @@ fn the_last_epoch_cannot_advance_and_nothing_overflows() {
             now: NOW,
             config: GroupConfig::default(),
             authority: Default::default(),
+            psks: Vec::new(),
+            psk_store: &crate::group::psk_store::NoPsks,
+            authenticated_data: Vec::new(),
         },
         &mut rng(71),
     );

@@ -144,6 +144,9 @@ fn a_tree_wider_than_max_leaves_is_refused_before_it_is_built() {
             now: NOW,
             config: GroupConfig::default(),
             authority: Default::default(),
+            psks: Vec::new(),
+            psk_store: &crate::group::psk_store::NoPsks,
+            authenticated_data: Vec::new(),
         },
         &mut rng(111),
     );

@@ -52,6 +52,9 @@ fn external_commit(g: &GroupState, owner: &Client, joiner: &Client) -> Commit {
             now: NOW,
             config: GroupConfig::default(),
             authority: Default::default(),
+            psks: Vec::new(),
+            psk_store: &crate::group::psk_store::NoPsks,
+            authenticated_data: Vec::new(),
         },
         &mut rng(62),
     )

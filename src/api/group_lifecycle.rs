@@ -1,0 +1,36 @@
+//! Leaving a group and attaching authenticated data to handshakes.
+
+use crate::Result;
+use crate::api::group::Group;
+
+impl Group {
+    /// Asks to leave the group: sends a Remove proposal for our own leaf
+    /// (RFC 9420 §12.1.3). A member cannot commit its own removal, so
+    /// another member must commit the proposal (e.g. with
+    /// [`Group::commit`]); until then we stay a member, can still read
+    /// messages, but refuse to commit. When a commit removing us arrives,
+    /// [`Group::process`] returns it with `summary.self_removed` set; merge
+    /// it, and the group becomes inactive ([`Group::is_active`] is false).
+    ///
+    /// Send the returned message to the group. If it is lost or a commit
+    /// moves the group on without it, call `leave` again in the new epoch.
+    pub fn leave(&mut self) -> Result<Vec<u8>> {
+        let own = self.own_leaf();
+        let message = self.propose_remove(own)?;
+        self.leaving = true;
+        Ok(message)
+    }
+
+    /// Whether we asked to leave ([`Self::leave`]) and are still a member.
+    pub fn is_leaving(&self) -> bool {
+        self.leaving && self.is_active()
+    }
+
+    /// Sets the authenticated data (§6: sent in the clear, covered by the
+    /// signature) of the next proposal or commit this group sends. It is
+    /// used once: the message after that has none again. Application
+    /// messages take theirs as an argument of [`Group::encrypt`].
+    pub fn set_authenticated_data(&mut self, authenticated_data: Vec<u8>) {
+        self.next_aad = authenticated_data;
+    }
+}

@@ -1,0 +1,33 @@
+//! [`Member`]: a member as the application sees it.
+
+use crate::crypto::SignaturePublicKey;
+use crate::crypto::credential::Credential;
+use crate::tree::math::LeafIndex;
+use crate::tree::ratchet_tree::RatchetTree;
+
+/// A member as the application sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Leaf index: the member's stable address in this group.
+    pub index: LeafIndex,
+    /// Credential.
+    pub credential: Credential,
+    /// Signature key.
+    pub signature_key: SignaturePublicKey,
+}
+
+impl Member {
+    /// The member at `index` of `tree`, if that leaf is occupied.
+    pub fn at(tree: &RatchetTree, index: LeafIndex) -> Option<Self> {
+        tree.leaf(index).map(|leaf| Self {
+            index,
+            credential: leaf.credential.clone(),
+            signature_key: leaf.signature_key.clone(),
+        })
+    }
+
+    /// The members at `indices` of `tree` (blank leaves skipped).
+    pub fn all_at(tree: &RatchetTree, indices: &[LeafIndex]) -> Vec<Self> {
+        indices.iter().filter_map(|&i| Self::at(tree, i)).collect()
+    }
+}
