@@ -49,8 +49,8 @@ pub mod framing;
 pub mod group;
 mod parallel;
 pub mod schedule;
-pub mod tree;
 mod trace;
+pub mod tree;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
