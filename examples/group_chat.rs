@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::LeafIndex;
 use arbor_mls::{Client, Event, Group, GroupOptions, KeyPackageOptions};
 
 /// The delivery service: one ordered log of messages every member reads.

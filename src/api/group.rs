@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::api::client::Clock;
-use crate::codec::{decode_exact as decode, encode};
+use crate::codec::encode;
 use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
 use crate::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
@@ -90,7 +90,7 @@ struct Pending {
 
 /// One group, from this member's point of view.
 pub struct Group {
-    state: GroupState,
+    pub(crate) state: GroupState,
     signer: SignaturePrivateKey,
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
@@ -149,6 +149,7 @@ impl Group {
     }
 
     /// The engine state (context, tree, proposals), read-only.
+    #[cfg(feature = "unstable-internals")]
     pub fn state(&self) -> &GroupState {
         &self.state
     }
@@ -764,7 +765,7 @@ impl Group {
     /// epoch, signed and with a valid membership tag (a commit gets a dummy
     /// confirmation tag). For fuzzing the semantic rules behind the
     /// signature: it signs whatever it is given, valid or not.
-    #[cfg(feature = "test-support")]
+    #[cfg(all(feature = "test-support", feature = "unstable-internals"))]
     pub fn dangerous_frame_as_member(&self, content: Content) -> Result<Vec<u8>> {
         let state = &self.state.epoch;
         let is_commit = matches!(content, Content::Commit(_));
@@ -797,7 +798,8 @@ impl Group {
     }
 
     /// Decodes an MLSMessage (e.g. to route it by group id and epoch).
+    #[cfg(feature = "unstable-internals")]
     pub fn decode_message(bytes: &[u8]) -> Result<MlsMessage> {
-        decode(bytes).map_err(|e| Error::malformed("MLSMessage", e))
+        crate::codec::decode_exact(bytes).map_err(|e| Error::malformed("MLSMessage", e))
     }
 }

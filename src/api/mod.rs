@@ -13,9 +13,7 @@ pub mod group;
 mod group_lifecycle;
 pub mod observer;
 
-pub use crate::group::commit_stage::CommitSummary;
-pub use crate::group::engine::CachedProposal;
-pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState, Route};
+pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::GroupConfig;
 pub use authentication::{

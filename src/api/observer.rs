@@ -131,7 +131,8 @@ impl Observer {
         self.state.to_bytes()
     }
 
-    /// The engine state, read-only.
+    /// The engine state, read-only (feature `unstable-internals`).
+    #[cfg(feature = "unstable-internals")]
     pub fn state(&self) -> &ObserverState {
         &self.state
     }

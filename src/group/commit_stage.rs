@@ -53,8 +53,8 @@ pub struct CommitSummary {
     pub authenticated_data: Vec<u8>,
 }
 
-/// A validated commit, ready to become the next epoch with
-/// [`GroupState::merge`].
+/// A validated commit, ready to become the next epoch when merged
+/// ([`Group::merge`](crate::Group::merge)).
 pub struct StagedCommit {
     /// What the commit does.
     pub summary: CommitSummary,

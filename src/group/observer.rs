@@ -103,7 +103,7 @@ pub enum CommitOrder {
 pub enum Observed {
     /// A valid PublicMessage proposal, now cached for later commits.
     Proposal(Box<CachedProposal>),
-    /// A valid PublicMessage commit, staged: [`ObserverState::merge`] it
+    /// A valid PublicMessage commit, staged: [`Observer::merge`](crate::Observer::merge) it
     /// to enter the next epoch.
     Commit(Box<ObservedCommit>),
     /// A PrivateMessage: the observer can only route it.
@@ -175,7 +175,9 @@ impl ObservedCommit {
         &self.next.context
     }
 
-    /// The ratchet tree of the epoch the commit starts.
+    /// The ratchet tree of the epoch the commit starts (feature
+    /// `unstable-internals`).
+    #[cfg(feature = "unstable-internals")]
     pub fn next_tree(&self) -> &RatchetTree {
         &self.next.tree
     }
