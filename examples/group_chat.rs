@@ -60,6 +60,8 @@ fn pump(ds: &mut DeliveryService, members: &mut [Member]) -> arbor_mls::Result<(
                     println!("  {:>7}: own commit merged, epoch {epoch}", m.name)
                 }
                 Ok(Event::Proposal { .. }) => {}
+                // Kinds of event a later version may add.
+                Ok(_) => {}
                 // Own application messages come back too; their keys are
                 // already spent, and a stale commit is for an old epoch.
                 Err(_) => {}

@@ -32,6 +32,7 @@ pub use crate::group::member::Member;
 
 /// What a commit produces for the delivery service.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CommitOutput {
     /// The commit (MLSMessage) for the group.
     pub commit: Vec<u8>,
@@ -44,6 +45,7 @@ pub struct CommitOutput {
 
 /// The outcome of [`Group::process`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// Application data from a member.
     Application {

@@ -25,6 +25,7 @@ use crate::{Error, Result};
 
 /// What a commit does, for the application to inspect before merging.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CommitSummary {
     /// Who committed.
     pub committer: Sender,
