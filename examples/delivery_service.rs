@@ -226,6 +226,7 @@ impl Member {
                     println!("{name}: own commit merged, now in epoch {epoch}")
                 }
                 Event::Proposal { .. } => println!("{name}: cached a proposal"),
+                other => println!("{name}: {other:?}"),
             }
         }
         Ok(())
