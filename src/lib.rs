@@ -83,7 +83,7 @@ pub use api::{
     Welcome, WireFormat,
 };
 pub use crypto::credential::{Certificate, Credential, CredentialType};
-pub use crypto::{CipherSuite, Secret};
+pub use crypto::{CipherSuite, Secret, SignaturePublicKey};
 /// Decodes exactly one wire structure (no trailing bytes).
 #[cfg(feature = "unstable-internals")]
 pub use error::decode_exact;
