@@ -38,6 +38,8 @@ mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
 #[cfg(test)]
+mod observer_storage_tests;
+#[cfg(test)]
 mod options_tests;
 #[cfg(test)]
 mod reinit_tests;

@@ -17,6 +17,7 @@ use crate::group::authorization::Authority;
 use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState};
 use crate::group::state::GroupConfig;
 use crate::schedule::GroupContext;
+use crate::storage::{SharedStorage, WriteBatch};
 use crate::tree::nodes::RatchetTreeWire;
 use crate::{Error, Result, decode_exact};
 
@@ -32,6 +33,11 @@ pub struct ObserverOptions {
     pub clock: Arc<dyn Clock>,
     /// The application's credential validator.
     pub validator: Arc<dyn CredentialValidator>,
+    /// Where the observer keeps its state (see `docs/persistence.md`): it
+    /// is written, as one record, after every change (creation, a cached
+    /// proposal, a merge, an accepted GroupInfo) before the call returns.
+    /// `None` (the default): memory only.
+    pub storage: Option<SharedStorage>,
 }
 
 impl Default for ObserverOptions {
@@ -43,6 +49,7 @@ impl Default for ObserverOptions {
             provider: Arc::new(RustCryptoProvider),
             clock: Arc::new(SystemClock),
             validator: Arc::new(AcceptBasic),
+            storage: None,
         }
     }
 }
@@ -60,6 +67,7 @@ impl std::fmt::Debug for ObserverOptions {
 pub struct Observer {
     state: ObserverState,
     clock: Arc<dyn Clock>,
+    storage: Option<SharedStorage>,
 }
 
 impl std::fmt::Debug for Observer {
@@ -103,10 +111,41 @@ impl Observer {
             Authority::new(options.validator),
             options.clock.now(),
         )?;
-        Ok(Self {
+        let observer = Self {
             state,
             clock: options.clock,
-        })
+            storage: options.storage,
+        };
+        observer.save()?;
+        Ok(observer)
+    }
+
+    /// Loads the observer of group `group_id` from `options.storage`, as
+    /// the last successful call left it; `None` if it holds none.
+    pub fn load(group_id: &[u8], options: ObserverOptions) -> Result<Option<Self>> {
+        let Some(storage) = options.storage.clone() else {
+            return Err(Error::Misuse(
+                "Observer::load needs ObserverOptions::storage".into(),
+            ));
+        };
+        let key = observer_key(group_id);
+        let Some(bytes) = crate::storage::with(&storage, |s| s.get(&key))? else {
+            return Ok(None);
+        };
+        let record = String::from_utf8_lossy(&key).into_owned();
+        Self::from_bytes(&bytes, options)
+            .map(Some)
+            .map_err(|e| Error::Storage(format!("record {record}: {e}")))
+    }
+
+    /// Writes the state to the storage, if any, as one atomic record.
+    fn save(&self) -> Result<()> {
+        let Some(storage) = &self.storage else {
+            return Ok(());
+        };
+        let mut batch = WriteBatch::default();
+        batch.put(observer_key(self.group_id()), self.to_bytes()?);
+        crate::storage::with(storage, |s| s.write(batch))
     }
 
     /// Restores an observer from [`Self::to_bytes`]. Policy, clock and
@@ -121,6 +160,7 @@ impl Observer {
         Ok(Self {
             state,
             clock: options.clock,
+            storage: options.storage,
         })
     }
 
@@ -177,19 +217,37 @@ impl Observer {
     /// [`Self::merge`]), a PrivateMessage is only routed. A message that
     /// fails any check leaves the observer unchanged.
     pub fn process(&mut self, message: &[u8]) -> Result<Observed> {
-        self.state.process(message, self.clock.now())
+        let now = self.clock.now();
+        self.transition(|state| state.process(message, now))
     }
 
     /// Enters the epoch of a commit staged by [`Self::process`] in the
     /// current epoch (any other is refused, changing nothing).
     pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
-        self.state.merge(staged)
+        self.transition(|state| state.merge(staged))
     }
 
     /// Checks a GroupInfo (MLSMessage) a member uploaded for the current
     /// epoch and keeps it for joiners ([`Self::group_info`]).
     pub fn accept_group_info(&mut self, group_info: &[u8]) -> Result<()> {
-        self.state.accept_group_info(group_info)
+        self.transition(|state| state.accept_group_info(group_info))
+    }
+
+    /// Runs a change on a copy of the state, persists the copy, and only
+    /// then adopts it: a failed check or write leaves the observer and its
+    /// storage as they were. Without storage, changes the state in place
+    /// (the engine changes nothing on failure).
+    fn transition<T>(&mut self, f: impl FnOnce(&mut ObserverState) -> Result<T>) -> Result<T> {
+        let Some(storage) = &self.storage else {
+            return f(&mut self.state);
+        };
+        let mut next = self.state.clone();
+        let out = f(&mut next)?;
+        let mut batch = WriteBatch::default();
+        batch.put(observer_key(&next.context().group_id), next.to_bytes()?);
+        crate::storage::with(storage, |s| s.write(batch))?;
+        self.state = next;
+        Ok(out)
     }
 
     /// The latest verified GroupInfo of the current epoch, if a member
@@ -203,4 +261,9 @@ impl Observer {
     pub fn ratchet_tree(&self) -> Result<Vec<u8>> {
         self.state.tree().to_bytes()
     }
+}
+
+/// The storage key of an observer's state: `o/<hex group id>`.
+fn observer_key(group_id: &[u8]) -> Vec<u8> {
+    format!("o/{}", crate::storage::records::hex(group_id)).into_bytes()
 }

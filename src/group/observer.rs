@@ -185,7 +185,7 @@ impl ObservedCommit {
 
 /// A group seen from outside: context, tree, transcript and proposals of
 /// the current epoch, and the latest GroupInfo a member uploaded.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ObserverState {
     pub(crate) suite: Suite,
     pub(crate) config: GroupConfig,
