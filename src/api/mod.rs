@@ -44,4 +44,6 @@ mod options_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]
+mod test_clients;
+#[cfg(test)]
 mod tests;

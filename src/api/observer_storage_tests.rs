@@ -5,18 +5,9 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::crypto::SeededRandom;
 use crate::storage::{MemoryStorage, SharedStorage, shared};
 
-const NOW: u64 = 1_750_000_000;
-
-fn client(name: &str, seed: u8) -> Client {
-    Client::builder(name)
-        .clock(Arc::new(FixedClock(NOW)))
-        .random(Box::new(SeededRandom::from_seed([seed; 32])))
-        .build()
-        .unwrap()
-}
+use super::test_clients::{NOW, client};
 
 fn options(storage: &SharedStorage) -> ObserverOptions {
     ObserverOptions {
