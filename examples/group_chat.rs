@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::LeafIndex;
 use arbor_mls::{Client, Event, Group, GroupOptions, KeyPackageOptions};
 
 /// The delivery service: one ordered log of messages every member reads.
@@ -60,6 +60,8 @@ fn pump(ds: &mut DeliveryService, members: &mut [Member]) -> arbor_mls::Result<(
                     println!("  {:>7}: own commit merged, epoch {epoch}", m.name)
                 }
                 Ok(Event::Proposal { .. }) => {}
+                // Kinds of event a later version may add.
+                Ok(_) => {}
                 // Own application messages come back too; their keys are
                 // already spent, and a stale commit is for an old epoch.
                 Err(_) => {}

@@ -143,6 +143,7 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Decodes exactly one `T` (no trailing bytes), naming `what` on failure.
+#[cfg_attr(not(feature = "unstable-internals"), allow(unreachable_pub))]
 pub fn decode_exact<T: crate::codec::Decode>(what: &'static str, bytes: &[u8]) -> Result<T> {
     crate::codec::decode_exact(bytes).map_err(|e| Error::malformed(what, e))
 }

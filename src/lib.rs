@@ -35,27 +35,59 @@
 //! time and randomness are injected ([`ClientBuilder`]). Processing a
 //! commit stages it ([`Event::Commit`]); the epoch only changes on merge. A
 //! rejected message leaves the group as it was. Layers follow the RFC:
-//! [`codec`] (§2.1), [`crypto`] (§5), [`tree`] (§4, §7), [`schedule`]
-//! (§8, §9), [`framing`] (§6), [`group`] (§10-§12), and [`api`] on top.
+//! `codec` (§2.1), [`crypto`] (§5), `tree` (§4, §7), `schedule` (§8, §9),
+//! `framing` (§6), `group` (§10-§12), and [`api`] on top.
+//!
+//! # Public surface
+//!
+//! Applications use the crate root, [`api`], [`crypto`] (suites, keys,
+//! providers, randomness) and [`wire`] (the RFC structures seen in events).
+//! The engine modules are internal; the feature `unstable-internals` makes
+//! them public for the interop harness, benches and fuzz targets, with no
+//! stability promise.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+/// Declares engine modules: public with the `unstable-internals` feature
+/// (for the interop harness, benches and fuzz targets, with no stability
+/// promise), crate-private otherwise.
+macro_rules! internal_modules {
+    ($($name:ident),* $(,)?) => {$(
+        #[cfg(feature = "unstable-internals")]
+        pub mod $name;
+        #[cfg(not(feature = "unstable-internals"))]
+        #[allow(unreachable_pub, dead_code, unused_imports)]
+        pub(crate) mod $name;
+    )*};
+}
+
 pub mod api;
-pub mod codec;
 pub mod crypto;
 mod error;
-pub mod framing;
-pub mod group;
 mod parallel;
-pub mod schedule;
-pub mod tree;
+mod trace;
+pub mod wire;
+internal_modules!(codec, framing, group, schedule, tree);
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
+pub use api::group::Event;
 pub use api::{
-    Client, ClientBuilder, Clock, CommitOutput, Event, FixedClock, Group, GroupOptions,
-    KeyPackageOptions, Member,
+    AcceptBasic, Client, ClientBuilder, Clock, CommitOutput, CredentialUse, CredentialValidator,
+    ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig, GroupOptions,
+    KeyPackageOptions, Member, Rejection, SystemClock, ValidationContext,
 };
-pub use error::{Error, ErrorCategory, Result, decode_exact};
+pub use crypto::credential::{Certificate, Credential, CredentialType};
+pub use crypto::{CipherSuite, Secret};
+/// Decodes exactly one wire structure (no trailing bytes).
+#[cfg(feature = "unstable-internals")]
+pub use error::decode_exact;
+#[cfg(not(feature = "unstable-internals"))]
+pub(crate) use error::decode_exact;
+pub use error::{Error, ErrorCategory, Result};
+pub use wire::{
+    Capabilities, CommitSummary, Extension, ExtensionType, LeafIndex, LeftOut, Proposal, Sender,
+    StagedCommit,
+};

@@ -1,5 +1,5 @@
 //! The authentication service hook (§5.3.1). The engine runs it inside the
-//! receive pipeline; see [`crate::group::authorization`].
+//! receive pipeline, before anything is cached, staged or merged.
 
 pub use crate::group::authorization::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext, same_identity,

@@ -63,6 +63,7 @@ impl Clock for FixedClock {
 
 /// Options of a new key package.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct KeyPackageOptions {
     /// How long the key package is valid, from now, in seconds.
     pub lifetime: u64,
@@ -88,6 +89,7 @@ impl Default for KeyPackageOptions {
 
 /// Options of a new group.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct GroupOptions {
     /// The group id; random `KDF.Nh` bytes when `None`.
     pub group_id: Option<Vec<u8>>,
@@ -137,6 +139,52 @@ impl ExternalJoinOptions {
     /// Sets [`Self::authenticated_data`].
     pub fn authenticated_data(mut self, aad: Vec<u8>) -> Self {
         self.authenticated_data = aad;
+        self
+    }
+
+    /// Sets [`Self::config`].
+    pub fn config(mut self, config: GroupConfig) -> Self {
+        self.config = config;
+        self
+    }
+}
+
+impl KeyPackageOptions {
+    /// Sets [`Self::lifetime`] (seconds from now).
+    pub fn lifetime(mut self, seconds: u64) -> Self {
+        self.lifetime = seconds;
+        self
+    }
+
+    /// Sets [`Self::extensions`].
+    pub fn extensions(mut self, extensions: Vec<Extension>) -> Self {
+        self.extensions = extensions;
+        self
+    }
+
+    /// Sets [`Self::leaf_extensions`] (instead of the client's default).
+    pub fn leaf_extensions(mut self, extensions: Vec<Extension>) -> Self {
+        self.leaf_extensions = extensions;
+        self
+    }
+
+    /// Sets [`Self::last_resort`].
+    pub fn last_resort(mut self, last_resort: bool) -> Self {
+        self.last_resort = last_resort;
+        self
+    }
+}
+
+impl GroupOptions {
+    /// Sets [`Self::group_id`].
+    pub fn group_id(mut self, group_id: Vec<u8>) -> Self {
+        self.group_id = Some(group_id);
+        self
+    }
+
+    /// Sets [`Self::extensions`].
+    pub fn extensions(mut self, extensions: Vec<Extension>) -> Self {
+        self.extensions = extensions;
         self
     }
 
@@ -543,6 +591,7 @@ impl Client {
         group_info: &[u8],
         options: ExternalJoinOptions,
     ) -> Result<(Group, Vec<u8>)> {
+        crate::trace::span!("mls.external_join", group_info_bytes = group_info.len());
         let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
         let MlsMessageBody::GroupInfo(info) = message.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
@@ -617,6 +666,7 @@ impl Client {
         psk_use: PskUse,
         check: &dyn Fn(&Group, &[PreSharedKeyId]) -> Result<()>,
     ) -> Result<Group> {
+        crate::trace::span!("mls.join", welcome_bytes = welcome.len());
         let message: MlsMessage = decode_exact("MLSMessage", welcome)?;
         let MlsMessageBody::Welcome(welcome) = message.body else {
             return Err(Error::Misuse("expected a Welcome message".into()));

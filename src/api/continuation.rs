@@ -162,7 +162,7 @@ impl Client {
             GroupConfig::default(),
             PskUse::Reinit,
             &|group, psks| {
-                let ctx = group.state().context();
+                let ctx = group.state.context();
                 // §11.2: the new group matches the ReInit and starts at
                 // epoch 1.
                 if ctx.epoch != 1
@@ -203,8 +203,8 @@ impl Client {
             GroupConfig::default(),
             PskUse::Branch,
             &|group, psks| {
-                let ctx = group.state().context();
-                let old_ctx = old.state().context();
+                let ctx = group.state.context();
+                let old_ctx = old.state.context();
                 let old_members = old.members();
                 let known: std::collections::HashSet<_> =
                     old_members.iter().map(|o| &o.credential).collect();

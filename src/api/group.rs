@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::api::client::Clock;
-use crate::codec::{decode_exact as decode, encode};
+use crate::codec::encode;
 use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
 use crate::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
@@ -32,6 +32,7 @@ pub use crate::group::member::Member;
 
 /// What a commit produces for the delivery service.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CommitOutput {
     /// The commit (MLSMessage) for the group.
     pub commit: Vec<u8>,
@@ -44,6 +45,7 @@ pub struct CommitOutput {
 
 /// The outcome of [`Group::process`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Event {
     /// Application data from a member.
     Application {
@@ -90,7 +92,7 @@ struct Pending {
 
 /// One group, from this member's point of view.
 pub struct Group {
-    state: GroupState,
+    pub(crate) state: GroupState,
     signer: SignaturePrivateKey,
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
@@ -149,6 +151,7 @@ impl Group {
     }
 
     /// The engine state (context, tree, proposals), read-only.
+    #[cfg(feature = "unstable-internals")]
     pub fn state(&self) -> &GroupState {
         &self.state
     }
@@ -322,6 +325,13 @@ impl Group {
         extra_psks: Vec<PreSharedKeyId>,
         psk_use: PskUse,
     ) -> Result<CommitOutput> {
+        crate::trace::span!(
+            "mls.commit",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch(),
+            members = self.state.tree().member_count(),
+            by_value = by_value.len()
+        );
         if self.leaving {
             return Err(Error::Misuse(
                 "this member asked to leave: it cannot commit (RFC 9420 §12.1.3 forbids \
@@ -659,6 +669,12 @@ impl Group {
     /// else is staged, and merging it discards our pending one (reported in
     /// the event).
     pub fn process(&mut self, message: &[u8]) -> Result<Event> {
+        crate::trace::span!(
+            "mls.process",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch(),
+            bytes = message.len()
+        );
         if let Some(pending) = &self.pending
             && pending.message == message
         {
@@ -698,6 +714,11 @@ impl Group {
     /// epoch (any other is refused, changing nothing). Our pending commit,
     /// which lost to it, is discarded.
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
+        crate::trace::span!(
+            "mls.merge",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch()
+        );
         self.state.merge(staged)?;
         self.pending = None;
         self.joined_with = None;
@@ -707,6 +728,11 @@ impl Group {
     /// Merges our pending commit (e.g. once the delivery service accepted
     /// it without echoing).
     pub fn merge_pending(&mut self) -> Result<Event> {
+        crate::trace::span!(
+            "mls.merge_pending",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch()
+        );
         let pending = self
             .pending
             .take()
@@ -741,7 +767,7 @@ impl Group {
     /// epoch, signed and with a valid membership tag (a commit gets a dummy
     /// confirmation tag). For fuzzing the semantic rules behind the
     /// signature: it signs whatever it is given, valid or not.
-    #[cfg(feature = "test-support")]
+    #[cfg(all(feature = "test-support", feature = "unstable-internals"))]
     pub fn dangerous_frame_as_member(&self, content: Content) -> Result<Vec<u8>> {
         let state = &self.state.epoch;
         let is_commit = matches!(content, Content::Commit(_));
@@ -774,7 +800,8 @@ impl Group {
     }
 
     /// Decodes an MLSMessage (e.g. to route it by group id and epoch).
+    #[cfg(feature = "unstable-internals")]
     pub fn decode_message(bytes: &[u8]) -> Result<MlsMessage> {
-        decode(bytes).map_err(|e| Error::malformed("MLSMessage", e))
+        crate::codec::decode_exact(bytes).map_err(|e| Error::malformed("MLSMessage", e))
     }
 }

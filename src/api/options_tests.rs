@@ -393,3 +393,16 @@ fn an_external_sender_proposes_every_kind_it_may() {
     b.merge(*s).unwrap();
     assert!(b.reinitialized().is_some());
 }
+
+#[test]
+fn debug_of_events_is_compact() {
+    let (_alice, mut a, _bob, mut b) = pair(40);
+    let out = a.update().unwrap();
+    own_merged(&mut a, &out.commit);
+    let event = b.process(&out.commit).unwrap();
+    let text = format!("{event:?}");
+    assert!(text.len() < 600, "{} bytes: {text}", text.len());
+    assert!(text.contains("to_epoch: Some(2)"), "{text}");
+    let text = format!("{b:?}");
+    assert!(text.len() < 200, "{text}");
+}

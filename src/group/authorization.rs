@@ -43,6 +43,7 @@ pub enum CredentialUse {
 
 /// Where and why the validator is asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ValidationContext<'a> {
     /// Why the credential is being checked.
     pub purpose: CredentialUse,

@@ -22,6 +22,7 @@ use crate::{Error, Result};
 
 /// What a commit does, for the application to inspect before merging.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CommitSummary {
     /// Who committed.
     pub committer: Sender,
@@ -50,9 +51,8 @@ pub struct CommitSummary {
     pub authenticated_data: Vec<u8>,
 }
 
-/// A validated commit, ready to become the next epoch with
-/// [`GroupState::merge`].
-#[derive(Debug)]
+/// A validated commit, ready to become the next epoch when merged
+/// ([`Group::merge`](crate::Group::merge)).
 pub struct StagedCommit {
     /// What the commit does.
     pub summary: CommitSummary,
@@ -79,6 +79,27 @@ impl StagedFrom {
             epoch: group.epoch(),
             epoch_authenticator: group.epoch_authenticator().to_vec(),
         }
+    }
+}
+
+/// Compact: what the commit does and the epoch it starts, never the tree
+/// or secrets of that epoch.
+impl std::fmt::Debug for StagedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.summary;
+        f.debug_struct("StagedCommit")
+            .field("from_epoch", &self.base.epoch)
+            .field("to_epoch", &self.epoch())
+            .field("committer", &s.committer)
+            .field("added", &s.added)
+            .field("removed", &s.removed)
+            .field("updated", &s.updated)
+            .field("path_updated", &s.path_updated)
+            .field("psks", &s.psks.len())
+            .field("new_extensions", &s.extensions.as_ref().map(Vec::len))
+            .field("reinit", &s.reinit.is_some())
+            .field("self_removed", &s.self_removed)
+            .finish_non_exhaustive()
     }
 }
 

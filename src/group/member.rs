@@ -7,6 +7,7 @@ use crate::tree::ratchet_tree::RatchetTree;
 
 /// A member as the application sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Member {
     /// Leaf index: the member's stable address in this group.
     pub index: LeafIndex,

@@ -16,6 +16,7 @@ use crate::tree::ratchet_tree::RatchetTree;
 
 /// A cached proposal a commit did not cover, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LeftOut {
     /// Its ProposalRef.
     pub reference: Vec<u8>,

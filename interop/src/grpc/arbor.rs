@@ -237,10 +237,7 @@ impl Endpoint for ArborEndpoint {
     fn create_group(&mut self, r: CreateGroupRequest) -> RpcResult<CreateGroupResponse> {
         let mut client = new_client(&r.identity, suite_of(r.cipher_suite)?)?;
         let group = client
-            .create_group(GroupOptions {
-                group_id: Some(r.group_id),
-                ..GroupOptions::default()
-            })
+            .create_group(GroupOptions::default().group_id(r.group_id))
             .map_err(|e| status("create group", e))?;
         Ok(CreateGroupResponse {
             state_id: self.add_member(client, group, r.encrypt_handshake),
@@ -587,11 +584,9 @@ impl Endpoint for ArborEndpoint {
             .branch_with(
                 &member.group,
                 &kps,
-                GroupOptions {
-                    group_id: Some(r.group_id),
-                    extensions: list,
-                    ..GroupOptions::default()
-                },
+                GroupOptions::default()
+                    .group_id(r.group_id)
+                    .extensions(list),
                 r.force_path,
             )
             .map_err(|e| status("branch", e))?;

@@ -1,0 +1,19 @@
+//! The RFC 9420 structures an application meets in events, staged commits
+//! and options: proposals and what they carry, leaf nodes, key packages,
+//! extensions, PSK ids and senders. Read-only views of what was on the wire;
+//! the engine that produces and checks them is internal.
+
+pub use crate::framing::Sender;
+pub use crate::group::commit_stage::{CommitSummary, StagedCommit};
+pub use crate::group::extensions::{
+    Extension, ExtensionType, ExternalSender as ExternalSenderEntry, RequiredCapabilities,
+};
+pub use crate::group::key_package::KeyPackage;
+pub use crate::group::proposal_select::LeftOut;
+pub use crate::group::proposals::{
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalType, ReInit,
+    Remove, Update,
+};
+pub use crate::schedule::{PreSharedKeyId, ProtocolVersion, Psk, ResumptionPskUsage};
+pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
+pub use crate::tree::math::LeafIndex;
