@@ -111,10 +111,7 @@ mod arbor {
             let mut joiner = client(1);
             let mut key_packages = vec![
                 joiner
-                    .key_package(KeyPackageOptions {
-                        last_resort: true,
-                        ..KeyPackageOptions::default()
-                    })
+                    .key_package(KeyPackageOptions::default().last_resort(true))
                     .expect("key package"),
             ];
             for i in 2..=n {
@@ -308,7 +305,6 @@ mod openmls_side {
                 .clear_pending_commit(self.creator.provider.storage())
                 .expect("clear pending");
         }
-
     }
 
     impl super::Side for OpenMls {
@@ -322,7 +318,11 @@ mod openmls_side {
                 .with_wire_format_policy(PURE_PLAINTEXT_WIRE_FORMAT_POLICY)
                 .use_ratchet_tree_extension(true)
                 .padding_size(0)
-                .build(&creator.provider, &creator.signer, creator.credential.clone())
+                .build(
+                    &creator.provider,
+                    &creator.signer,
+                    creator.credential.clone(),
+                )
                 .expect("openmls group");
             let joiner = party(1);
             let mut key_packages = vec![key_package(&joiner, true)];
@@ -433,7 +433,11 @@ mod openmls_side {
 
         fn encrypt(&mut self) -> Vec<u8> {
             self.group
-                .create_message(&self.creator.provider, &self.creator.signer, &super::PAYLOAD)
+                .create_message(
+                    &self.creator.provider,
+                    &self.creator.signer,
+                    &super::PAYLOAD,
+                )
                 .expect("openmls encrypt")
                 .to_bytes()
                 .expect("encode")
@@ -477,7 +481,10 @@ mod mls_rs_side {
 
     type Config = WithMlsRules<
         DefaultMlsRules,
-        WithIdentityProvider<BasicIdentityProvider, WithCryptoProvider<RustCryptoProvider, BaseConfig>>,
+        WithIdentityProvider<
+            BasicIdentityProvider,
+            WithCryptoProvider<RustCryptoProvider, BaseConfig>,
+        >,
     >;
     type RsClient = mls_rs::Client<Config>;
     type RsGroup = mls_rs::Group<Config>;
@@ -667,7 +674,11 @@ fn sizes() -> Vec<u32> {
     if let Ok(list) = std::env::var("PEERS_BENCH_SIZES") {
         return list
             .split(',')
-            .map(|s| s.trim().parse().expect("PEERS_BENCH_SIZES: comma-separated sizes"))
+            .map(|s| {
+                s.trim()
+                    .parse()
+                    .expect("PEERS_BENCH_SIZES: comma-separated sizes")
+            })
             .collect();
     }
     let mut sizes = vec![128, 1024, 4096];
@@ -678,7 +689,8 @@ fn sizes() -> Vec<u32> {
 }
 
 fn wanted(name: &str) -> bool {
-    std::env::var("PEERS_BENCH_IMPLS").map_or(true, |list| list.split(',').any(|s| s.trim() == name))
+    std::env::var("PEERS_BENCH_IMPLS")
+        .map_or(true, |list| list.split(',').any(|s| s.trim() == name))
 }
 
 /// Criterion settings for an operation whose single run at `n` members
@@ -741,7 +753,50 @@ fn run<S: Side>(c: &mut Criterion, n: u32) {
     group(c, "app_encrypt", n, false).bench_function(id, |b| b.iter(|| side.encrypt()));
 }
 
+/// Reference costs for goals 3 and 6 of issue 12, arbor's primitives in
+/// cipher suite 1: one HPKE seal of a 32-byte path secret under a prepared
+/// context (an UpdatePath costs n - 1 of them), and one signature plus one
+/// AEAD seal of 100 bytes (the floor of an application message).
+fn primitives(c: &mut Criterion) {
+    use arbor_mls::crypto::SeededRandom;
+    let suite = arbor_mls::test_support::default_suite().expect("suite 1");
+    let mut rng = SeededRandom::from_seed([7; 32]);
+    let (_, public) = suite.derive_key_pair(&[1; 32]).expect("key pair");
+    let prepared = suite
+        .prepare_encrypt_context("UpdatePathNode", &[0; 100])
+        .expect("prepare");
+    let (signer, _) = suite
+        .primitives()
+        .signature_key_pair(&mut rng)
+        .expect("signature key");
+    let mut g = c.benchmark_group("primitives");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    g.bench_function("arbor/hpke_seal", |b| {
+        b.iter(|| {
+            suite
+                .encrypt_with_prepared(&public, &prepared, &[0; 32], &mut rng)
+                .expect("seal")
+        })
+    });
+    g.bench_function("arbor/sign_and_aead", |b| {
+        b.iter(|| {
+            let signature = suite
+                .sign_with_label(&signer, "FramedContentTBS", black_box(&[0; 200]))
+                .expect("sign");
+            let sealed = suite
+                .aead_seal(&[0; 16], &[0; 12], &[], black_box(&PAYLOAD))
+                .expect("seal");
+            (signature, sealed)
+        })
+    });
+}
+
 fn benches(c: &mut Criterion) {
+    if wanted("arbor") {
+        primitives(c);
+    }
     for n in sizes() {
         run::<arbor::Arbor>(c, n);
         run::<mls_rs_side::MlsRs>(c, n);
