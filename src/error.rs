@@ -4,6 +4,7 @@ use crate::codec::{DecodeError, EncodeError};
 use crate::crypto::CryptoError;
 
 /// Broad class of an [`Error`], for callers that react per kind of fault.
+/// [`Error::action`] says what to do about one error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorCategory {
@@ -11,6 +12,14 @@ pub enum ErrorCategory {
     MalformedInput,
     /// Input decoded but broke a rule of RFC 9420.
     ProtocolViolation,
+    /// A message of another epoch than the group's ([`Error::WrongEpoch`]).
+    WrongEpoch,
+    /// A message meant for another group or client ([`Error::NotForUs`]).
+    NotForUs,
+    /// A message already processed, received again ([`Error::Replay`]).
+    Replay,
+    /// A key package or leaf outside its lifetime ([`Error::Expired`]).
+    Expired,
     /// Valid MLS that this library or its provider does not support.
     Unsupported,
     /// The caller used the API in a way it does not allow.
@@ -26,10 +35,114 @@ pub enum ErrorCategory {
     Internal,
 }
 
+/// What the application does about an [`Error`] ([`Error::action`]).
+///
+/// Every error leaves the group as it was, so each action concerns only
+/// the input that failed (the message, Welcome or argument) and, for
+/// [`Action::Resync`], the member's place in the group. `docs/errors.md`
+/// lists which error leads to which action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Action {
+    /// Discard the input: it is harmless and cannot become useful (a
+    /// replay, a message of a past epoch, one meant for someone else).
+    Drop,
+    /// Keep the message and process it again after the next commit is
+    /// merged: it belongs to a future epoch. If commits stop arriving and
+    /// the message stays in the future, this member missed a commit the
+    /// others merged: [`Action::Resync`].
+    Buffer,
+    /// This member can no longer follow the group: rejoin by external
+    /// commit from a current GroupInfo, removing the old leaf
+    /// ([`Client::join_by_external_commit`](crate::Client::join_by_external_commit)).
+    Resync,
+    /// The input broke the protocol or the application's policy: drop it
+    /// and report the sender (named in the error where known) to the
+    /// operator or user. Retrying the same input fails the same way.
+    Report,
+    /// The call itself was wrong (wrong kind of message, a removed or
+    /// closed group, a value too large to encode): change the call; the
+    /// message says what to change.
+    FixCall,
+    /// The storage backend failed: retry the operation when it is back;
+    /// nothing was changed in memory.
+    Retry,
+}
+
+/// Whether a message of the wrong epoch is from the past or the future.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EpochTiming {
+    /// Sent in an epoch the group has left: it can never be processed.
+    Past,
+    /// Sent in an epoch the group has not reached: it may become
+    /// processable once the commits before it are merged.
+    Future,
+}
+
+/// Why a message is [`Error::NotForUs`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotForUs {
+    /// A group message whose `group_id` is another group's (§6).
+    OtherGroup {
+        /// The group id the message carries.
+        group_id: Vec<u8>,
+    },
+    /// A Welcome whose secrets are for none of this client's key packages
+    /// (§12.4.3.1): it adds other people, or a key package already used.
+    Welcome {
+        /// The `KeyPackageRef`s the Welcome has secrets for.
+        key_package_refs: Vec<Vec<u8>>,
+    },
+}
+
+impl std::fmt::Display for NotForUs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::OtherGroup { group_id } => write!(
+                f,
+                "the message is for group {} (RFC 9420 §6: group_id differs)",
+                short_hex(group_id)
+            ),
+            Self::Welcome { key_package_refs } => write!(
+                f,
+                "the Welcome has secrets for {} key package(s), none of them this client's \
+                 (RFC 9420 §12.4.3.1): it adds someone else, or a key package already used",
+                key_package_refs.len()
+            ),
+        }
+    }
+}
+
+/// The first bytes of `bytes` in hex, enough to tell ids apart in a message.
+fn short_hex(bytes: &[u8]) -> String {
+    let mut s: String = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    if bytes.len() > 8 {
+        s.push('…');
+    }
+    s
+}
+
 /// Everything that can go wrong in arbor-mls.
 ///
 /// Variants name the culprit: the field path for malformed input, the RFC
-/// section and offending leaf or epoch for protocol violations.
+/// section and offending leaf or epoch for protocol violations. Whatever
+/// the variant, the group is as it was before the failed call.
+/// [`Error::action`] says what the application does next:
+///
+/// | Variant | Action |
+/// |---|---|
+/// | [`WrongEpoch`](Error::WrongEpoch) from the past | [`Action::Drop`] |
+/// | [`WrongEpoch`](Error::WrongEpoch) from the future | [`Action::Buffer`] |
+/// | [`NotForUs`](Error::NotForUs), [`Replay`](Error::Replay), [`Expired`](Error::Expired) | [`Action::Drop`] |
+/// | [`Malformed`](Error::Malformed), [`Protocol`](Error::Protocol), [`Crypto`](Error::Crypto), [`Rejected`](Error::Rejected), [`Unsupported`](Error::Unsupported), [`Limit`](Error::Limit), [`Internal`](Error::Internal) | [`Action::Report`] |
+/// | [`Misuse`](Error::Misuse), [`Encode`](Error::Encode) | [`Action::FixCall`] |
+/// | [`Storage`](Error::Storage) | [`Action::Retry`] |
+///
+/// Our own messages echoed by the delivery service are not errors:
+/// [`Group::process`](crate::Group::process) reports them as
+/// [`Event::OwnCommitMerged`](crate::Event::OwnCommitMerged) and
+/// [`Event::OwnMessageEcho`](crate::Event::OwnMessageEcho).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -49,6 +162,61 @@ pub enum Error {
         rule: &'static str,
         /// What exactly was wrong, naming leaf, epoch or field.
         detail: String,
+    },
+    /// A message of another epoch than the group's current one: a
+    /// handshake message must be for the current epoch (§12.4.2), and an
+    /// application message for the current epoch or a past one whose keys
+    /// are still kept (§6.3). Nothing changed. `timing` says whether to
+    /// drop it (past) or keep it until the group gets there (future).
+    #[error(
+        "{kind} message for epoch {message_epoch}, the group is in epoch {group_epoch} \
+         (RFC 9420 {rule}{}): {}",
+        if *keys_kept { "" } else { ", no keys kept for it" },
+        match timing {
+            EpochTiming::Past => "from the past, drop it",
+            EpochTiming::Future => "from the future, process it again after the next commit",
+        }
+    )]
+    WrongEpoch {
+        /// The group's current epoch.
+        group_epoch: u64,
+        /// The epoch the message was sent in.
+        message_epoch: u64,
+        /// Past or future.
+        timing: EpochTiming,
+        /// Application, proposal or commit (visible even when encrypted).
+        kind: crate::api::MessageKind,
+        /// The rule: `"§12.4.2"` for handshake messages, `"§6.3"` for
+        /// application messages.
+        rule: &'static str,
+        /// For a past application message: whether the epoch's keys were
+        /// still kept (false: it came too late; see `GroupConfig::past_epochs`).
+        /// True otherwise.
+        keys_kept: bool,
+    },
+    /// The message or Welcome is meant for another group or client; it was
+    /// not processed and nothing changed. Drop it (a delivery service that
+    /// keeps doing this routes wrongly).
+    #[error("not for us: {0}")]
+    NotForUs(NotForUs),
+    /// A key package or leaf node whose lifetime does not include the
+    /// current time (§7.3). Nothing changed: drop the message, or, for a
+    /// key package the application passed in, fetch a fresh one.
+    #[error(
+        "expired (RFC 9420 §7.3): {subject} is valid from {not_before} to {not_after}, \
+         and the time is {now}"
+    )]
+    Expired {
+        /// What expired: `"key package leaf"` or `"leaf N"`.
+        subject: String,
+        /// The leaf concerned, if it is in the group.
+        leaf: Option<crate::tree::math::LeafIndex>,
+        /// Start of the lifetime (seconds since the Unix epoch).
+        not_before: u64,
+        /// End of the lifetime (seconds since the Unix epoch).
+        not_after: u64,
+        /// The time it was checked at.
+        now: u64,
     },
     /// The application's [`CredentialValidator`](crate::group::authorization::CredentialValidator)
     /// refused a credential, or a change of credential. The message or
@@ -70,9 +238,10 @@ pub enum Error {
     #[error("limit exceeded: {0}")]
     Limit(String),
     /// A message already processed, received again: a replayed
-    /// PublicMessage proposal, or our own proposal echoed back by the
-    /// delivery service (it was cached when we sent it). Nothing changed;
-    /// drop it.
+    /// PublicMessage proposal of another member, or a PrivateMessage whose
+    /// key was already used (§9.2). Nothing changed; drop it. (Our own
+    /// messages echoed back are not errors: see
+    /// [`Event::OwnMessageEcho`](crate::Event::OwnMessageEcho).)
     #[error("replayed message: {0}")]
     Replay(String),
     /// Something valid that is not supported here (e.g. a cipher suite).
@@ -100,7 +269,11 @@ impl Error {
     pub fn category(&self) -> ErrorCategory {
         match self {
             Self::Malformed { .. } => ErrorCategory::MalformedInput,
-            Self::Protocol { .. } | Self::Replay(_) => ErrorCategory::ProtocolViolation,
+            Self::Protocol { .. } => ErrorCategory::ProtocolViolation,
+            Self::WrongEpoch { .. } => ErrorCategory::WrongEpoch,
+            Self::NotForUs(_) => ErrorCategory::NotForUs,
+            Self::Replay(_) => ErrorCategory::Replay,
+            Self::Expired { .. } => ErrorCategory::Expired,
             Self::Limit(_) => ErrorCategory::Unsupported,
             Self::Unsupported(_) => ErrorCategory::Unsupported,
             Self::Misuse(_) | Self::Encode(_) => ErrorCategory::ApiMisuse,
@@ -108,6 +281,63 @@ impl Error {
             Self::Rejected { .. } => ErrorCategory::Rejected,
             Self::Storage(_) => ErrorCategory::Storage,
             Self::Internal(_) => ErrorCategory::Internal,
+        }
+    }
+
+    /// What the application does about this error (see [`Action`]).
+    pub fn action(&self) -> Action {
+        match self {
+            Self::WrongEpoch {
+                timing: EpochTiming::Future,
+                ..
+            } => Action::Buffer,
+            Self::WrongEpoch { .. }
+            | Self::NotForUs(_)
+            | Self::Replay(_)
+            | Self::Expired { .. } => Action::Drop,
+            Self::Malformed { .. }
+            | Self::Protocol { .. }
+            | Self::Crypto(_)
+            | Self::Rejected { .. }
+            | Self::Unsupported(_)
+            | Self::Limit(_)
+            | Self::Internal(_) => Action::Report,
+            Self::Misuse(_) | Self::Encode(_) => Action::FixCall,
+            Self::Storage(_) => Action::Retry,
+        }
+    }
+
+    /// For [`Error::WrongEpoch`]: whether the message is from the past or
+    /// the future.
+    pub fn epoch_timing(&self) -> Option<EpochTiming> {
+        match self {
+            Self::WrongEpoch { timing, .. } => Some(*timing),
+            _ => None,
+        }
+    }
+
+    /// A message of `message_epoch` reached a group in `group_epoch`.
+    pub(crate) fn wrong_epoch(
+        group_epoch: u64,
+        message_epoch: u64,
+        kind: crate::api::MessageKind,
+        keys_kept: bool,
+    ) -> Self {
+        Self::WrongEpoch {
+            group_epoch,
+            message_epoch,
+            timing: if message_epoch < group_epoch {
+                EpochTiming::Past
+            } else {
+                EpochTiming::Future
+            },
+            kind,
+            rule: if kind == crate::api::MessageKind::Application {
+                "§6.3"
+            } else {
+                "§12.4.2"
+            },
+            keys_kept,
         }
     }
 

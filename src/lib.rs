@@ -66,6 +66,7 @@ pub mod api;
 pub mod crypto;
 mod error;
 mod parallel;
+pub mod storage;
 mod trace;
 pub mod wire;
 internal_modules!(codec, framing, group, schedule, tree);
@@ -75,18 +76,20 @@ pub mod test_support;
 
 pub use api::group::Event;
 pub use api::{
-    AcceptBasic, Client, ClientBuilder, Clock, CommitOutput, CredentialUse, CredentialValidator,
-    ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig, GroupOptions,
-    KeyPackageOptions, Member, Rejection, SystemClock, ValidationContext,
+    AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, CredentialUse,
+    CredentialValidator, ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig,
+    GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member, Message, MessageKind, Observed,
+    ObservedCommit, Observer, ObserverOptions, Rejection, Route, SystemClock, ValidationContext,
+    Welcome, WireFormat,
 };
 pub use crypto::credential::{Certificate, Credential, CredentialType};
-pub use crypto::{CipherSuite, Secret};
+pub use crypto::{CipherSuite, Secret, SignaturePublicKey};
 /// Decodes exactly one wire structure (no trailing bytes).
 #[cfg(feature = "unstable-internals")]
 pub use error::decode_exact;
 #[cfg(not(feature = "unstable-internals"))]
 pub(crate) use error::decode_exact;
-pub use error::{Error, ErrorCategory, Result};
+pub use error::{Action, EpochTiming, Error, ErrorCategory, NotForUs, Result};
 pub use wire::{
     Capabilities, CommitSummary, Extension, ExtensionType, LeafIndex, LeftOut, Proposal, Sender,
     StagedCommit,

@@ -226,8 +226,8 @@ fn every_rpc_answers_over_grpc() {
     .unwrap();
     assert_eq!(mine.epoch_authenticator, theirs.epoch_authenticator);
 
-    // External PSKs: a client waiting for a Welcome stores one; a group
-    // state cannot (arbor's Group has no API for it), which must be said.
+    // External PSKs: a client waiting for a Welcome stores one, and so do
+    // the group states (a client's PSKs are shared with its groups).
     let carol_kp = call!(
         c,
         create_key_package,
@@ -237,36 +237,63 @@ fn every_rpc_answers_over_grpc() {
         }
     )
     .unwrap();
-    call!(
-        c,
-        store_psk,
-        StorePskRequest {
-            state_or_transaction_id: carol_kp.transaction_id,
-            psk_id: b"psk".to_vec(),
-            psk_secret: vec![7; 32],
-        }
-    )
-    .unwrap();
-    let err = call!(
-        c,
-        store_psk,
-        StorePskRequest {
-            state_or_transaction_id: alice,
-            psk_id: b"psk".to_vec(),
-            psk_secret: vec![7; 32],
-        }
-    )
-    .unwrap_err();
-    assert_eq!(err.code(), Code::Unimplemented, "{err:?}");
-    assert!(err.message().contains("Group"), "{err:?}");
-    // Alice knows no PSK "psk": her proposal of it is refused or her commit
-    // of it fails, with a clear error either way.
-    let psk_result = call!(
+    for state_or_transaction_id in [carol_kp.transaction_id, alice, bob] {
+        call!(
+            c,
+            store_psk,
+            StorePskRequest {
+                state_or_transaction_id,
+                psk_id: b"psk".to_vec(),
+                psk_secret: vec![7; 32],
+            }
+        )
+        .unwrap();
+    }
+    // Alice proposes it, commits it; Bob follows.
+    let proposal = call!(
         c,
         external_psk_proposal,
         ExternalPskProposalRequest {
             state_id: alice,
             psk_id: b"psk".to_vec(),
+        }
+    )
+    .unwrap()
+    .proposal;
+    let out = call!(
+        c,
+        commit,
+        CommitRequest {
+            state_id: alice,
+            ..Default::default()
+        }
+    )
+    .unwrap();
+    call!(
+        c,
+        handle_pending_commit,
+        HandlePendingCommitRequest { state_id: alice }
+    )
+    .unwrap();
+    let theirs = call!(
+        c,
+        handle_commit,
+        HandleCommitRequest {
+            state_id: bob,
+            proposal: vec![proposal],
+            commit: out.commit,
+        }
+    )
+    .unwrap();
+    assert_eq!(auth(&mut c, alice), theirs.epoch_authenticator);
+    // A PSK nobody stored: the proposal or its commit is refused with a
+    // clear error either way.
+    let psk_result = call!(
+        c,
+        external_psk_proposal,
+        ExternalPskProposalRequest {
+            state_id: alice,
+            psk_id: b"unknown psk".to_vec(),
         }
     )
     .and_then(|_| {

@@ -22,6 +22,8 @@ use crate::group::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate}
 use crate::group::psk_store::{PskUse, SharedPsks};
 use crate::group::state::GroupConfig;
 use crate::schedule::PreSharedKeyId;
+use crate::storage::group_store::GroupStore;
+use crate::storage::{SharedStorage, WriteBatch, client_store};
 use crate::tree::leaf_node::{Capabilities, Lifetime};
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
@@ -214,9 +216,19 @@ pub struct ClientBuilder {
     capabilities: Option<Capabilities>,
     leaf_extensions: Vec<Extension>,
     max_key_package_lifetime: u64,
+    storage: Option<SharedStorage>,
 }
 
 impl ClientBuilder {
+    /// Persist the client and its groups in `storage`. If it already holds
+    /// a client, that client (identity, keys, key packages) is restored and
+    /// the builder's identity, credential, suite and signature key are not
+    /// used.
+    pub fn storage(mut self, storage: SharedStorage) -> Self {
+        self.storage = Some(storage);
+        self
+    }
+
     /// The credential, instead of a basic one with the builder's identity:
     /// an X.509 chain or an application-defined type (§5.3). The library
     /// carries it and hands it to the [`CredentialValidator`] (which must
@@ -297,6 +309,27 @@ impl ClientBuilder {
 
     /// The client.
     pub fn build(mut self) -> Result<Client> {
+        // A stored client is restored: its identity replaces the builder's.
+        let mut restored = false;
+        let mut key_packages = HashMap::new();
+        if let Some(storage) = &self.storage
+            && let Some(stored) = client_store::load_identity(storage)?
+        {
+            restored = true;
+            self.suite = CipherSuite(stored.suite);
+            self.credential = Some(stored.credential);
+            self.signature_key = Some((stored.signer, stored.public));
+            for (kp_ref, (key_package, private, last_resort)) in
+                client_store::load_key_packages(storage)?
+            {
+                let stored = StoredKeyPackage {
+                    key_package,
+                    private,
+                    last_resort,
+                };
+                key_packages.insert(kp_ref, stored);
+            }
+        }
         let suite = Suite::from_provider(&*self.provider, self.suite)?;
         let (signer, public) = match self.signature_key.take() {
             Some(k) => k,
@@ -328,7 +361,7 @@ impl ClientBuilder {
         {
             capabilities.credentials.push(credential.credential_type());
         }
-        Ok(Client {
+        let client = Client {
             suite,
             capabilities,
             leaf_extensions: self.leaf_extensions,
@@ -339,9 +372,22 @@ impl ClientBuilder {
             clock: self.clock,
             rng: self.rng,
             validator: self.validator,
-            key_packages: HashMap::new(),
+            key_packages,
             psks: SharedPsks::default(),
-        })
+            storage: self.storage,
+        };
+        if let Some(storage) = &client.storage
+            && !restored
+        {
+            client_store::save_identity(
+                storage,
+                client.suite.id(),
+                &client.credential,
+                &client.signer,
+                &client.public,
+            )?;
+        }
+        Ok(client)
     }
 }
 
@@ -360,6 +406,7 @@ pub struct Client {
     capabilities: Capabilities,
     leaf_extensions: Vec<Extension>,
     max_key_package_lifetime: u64,
+    storage: Option<SharedStorage>,
 }
 
 impl std::fmt::Debug for Client {
@@ -388,6 +435,73 @@ impl Client {
             leaf_extensions: Vec::new(),
             max_key_package_lifetime:
                 crate::tree::leaf_validation::LifetimePolicy::DEFAULT_MAX_LIFETIME,
+            storage: None,
+        }
+    }
+
+    /// A client persisted in the SQLite database at `path` (created if
+    /// needed) with the durable default
+    /// ([`Durability::Durable`](crate::storage::Durability::Durable)). A
+    /// database that already holds a client restores it: `identity` is
+    /// used only for a new one. See [`ClientBuilder::storage`] for other
+    /// options.
+    #[cfg(feature = "sqlite")]
+    pub fn open(path: impl AsRef<std::path::Path>, identity: impl Into<Vec<u8>>) -> Result<Self> {
+        let storage =
+            crate::storage::SqliteStorage::open(path, crate::storage::Durability::Durable)?;
+        Self::builder(identity)
+            .storage(crate::storage::shared(storage))
+            .build()
+    }
+
+    /// A client whose state is kept in a [`MemoryStorage`](crate::storage::MemoryStorage)
+    /// (written as a persisted client's would be, lost when dropped).
+    pub fn in_memory(identity: impl Into<Vec<u8>>) -> Result<Self> {
+        Self::builder(identity)
+            .storage(crate::storage::shared(crate::storage::MemoryStorage::new()))
+            .build()
+    }
+
+    /// The ids of the groups stored for this client (none without storage).
+    pub fn groups(&self) -> Result<Vec<Vec<u8>>> {
+        match &self.storage {
+            Some(storage) => client_store::group_ids(storage),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Loads a stored group, as it was after its last persisted transition.
+    pub fn load_group(&mut self, group_id: &[u8]) -> Result<Group> {
+        let storage = self.storage.clone().ok_or_else(|| {
+            Error::Misuse("this client has no storage: build it with ClientBuilder::storage".into())
+        })?;
+        let loaded =
+            crate::storage::group_store::load(&storage, group_id, &self.suite, self.authority())?
+                .ok_or_else(|| {
+                Error::Misuse(format!(
+                    "no group with id {} is stored: list them with Client::groups",
+                    crate::storage::records::hex(group_id)
+                ))
+            })?;
+        let rng = self.group_rng()?;
+        Ok(Group::from_loaded(
+            loaded,
+            self.signer.clone(),
+            self.clock.clone(),
+            rng,
+            self.psks.clone(),
+            GroupStore::new(storage, group_id),
+        ))
+    }
+
+    /// Persists a new group (and `extra`) when this client has storage.
+    fn persist_group(&self, group: &mut Group, extra: WriteBatch) -> Result<()> {
+        match &self.storage {
+            Some(storage) => {
+                let store = GroupStore::new(storage.clone(), group.group_id());
+                group.attach_store(store, extra)
+            }
+            None => Ok(()),
         }
     }
 
@@ -435,9 +549,13 @@ impl Client {
 
     /// Deletes a key package's private keys (e.g. one the directory no
     /// longer serves, or one expired). A Welcome for it can no longer be
-    /// opened. Returns whether it was held.
-    pub fn delete_key_package(&mut self, key_package_ref: &[u8]) -> bool {
-        self.key_packages.remove(key_package_ref).is_some()
+    /// opened. Returns whether it was held. With storage, the stored
+    /// private keys are deleted first (an error leaves both in place).
+    pub fn delete_key_package(&mut self, key_package_ref: &[u8]) -> Result<bool> {
+        if let Some(storage) = &self.storage {
+            client_store::delete_key_package(storage, key_package_ref)?;
+        }
+        Ok(self.key_packages.remove(key_package_ref).is_some())
     }
 
     /// A new key package, as an MLSMessage to publish. The client keeps its
@@ -452,6 +570,9 @@ impl Client {
         let bytes = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(Box::new(
             kp.clone(),
         ))))?;
+        if let Some(storage) = &self.storage {
+            client_store::save_key_package(storage, &kp_ref, &kp, &private, options.last_resort)?;
+        }
         self.key_packages.insert(
             kp_ref,
             StoredKeyPackage {
@@ -554,7 +675,9 @@ impl Client {
             &mut *rng,
         )?
         .with_authority(self.authority());
-        Ok(self.adopt(state, rng))
+        let mut group = self.adopt(state, rng);
+        self.persist_group(&mut group, WriteBatch::default())?;
+        Ok(group)
     }
 
     /// Joins a group from a Welcome (an MLSMessage); `ratchet_tree` is the
@@ -635,6 +758,7 @@ impl Client {
             &mut *rng,
         )?;
         let mut group = self.adopt(state, rng);
+        self.persist_group(&mut group, WriteBatch::default())?;
         group.joined_with = Some(commit.clone());
         Ok((group, commit))
     }
@@ -682,7 +806,13 @@ impl Client {
             .find(|r| self.key_packages.contains_key(*r))
             .cloned()
             .ok_or_else(|| {
-                Error::Misuse("the Welcome is for none of this client's key packages".into())
+                Error::NotForUs(crate::error::NotForUs::Welcome {
+                    key_package_refs: welcome
+                        .secrets
+                        .iter()
+                        .map(|s| s.new_member.clone())
+                        .collect(),
+                })
             })?;
         let stored = self
             .key_packages
@@ -704,8 +834,15 @@ impl Client {
         )?;
         let last_resort = stored.last_resort;
         let rng = self.group_rng()?;
-        let group = self.adopt(state, rng);
+        let mut group = self.adopt(state, rng);
         check(&group, &psks)?;
+        // The group and the key package's deletion are one write: after a
+        // crash either the Welcome can be opened again or the group exists.
+        let mut extra = WriteBatch::default();
+        if !last_resort {
+            extra.delete(crate::storage::records::key_package_key(&kp_ref));
+        }
+        self.persist_group(&mut group, extra)?;
         if !last_resort {
             // §16.8: a key package is used once; delete its private keys.
             self.key_packages.remove(&kp_ref);

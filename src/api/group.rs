@@ -24,6 +24,8 @@ use crate::group::state::GroupConfig;
 use crate::group::welcome::GroupInfo;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
 use crate::schedule::{PreSharedKeyId, Psk, mls_exporter};
+use crate::storage::WriteBatch;
+use crate::storage::group_store::{GroupStore, Loaded};
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
 use crate::tree::math::LeafIndex;
 use crate::{Error, Result};
@@ -83,6 +85,21 @@ pub enum Event {
         /// The epoch entered.
         epoch: u64,
     },
+    /// A message we sent, delivered back to us (delivery services fan
+    /// messages out to every member, the sender included). Nothing
+    /// changed; ignore it. An application message or a PrivateMessage
+    /// proposal of ours cannot be decrypted by us (its key was deleted as
+    /// it was sent, RFC 9420 §9.2): it is recognised by the sender data
+    /// naming our leaf and a generation we used, so it is not verified
+    /// beyond that, which is harmless since nothing is done with it.
+    OwnMessageEcho {
+        /// The epoch it was sent in.
+        epoch: u64,
+        /// Application or proposal. (Our pending commit echoed back is
+        /// merged: [`Event::OwnCommitMerged`]; any other commit of ours
+        /// is refused with [`Error::Misuse`].)
+        kind: crate::api::MessageKind,
+    },
 }
 
 struct Pending {
@@ -105,6 +122,8 @@ pub struct Group {
     pub(crate) leaving: bool,
     /// The external commit we joined with, to recognise its echo.
     pub(crate) joined_with: Option<Vec<u8>>,
+    /// Where each transition is persisted before its result is returned.
+    store: Option<GroupStore>,
 }
 
 impl std::fmt::Debug for Group {
@@ -133,9 +152,45 @@ impl Group {
             rng,
             psks,
             pending: None,
+            store: None,
             next_aad: Vec::new(),
             leaving: false,
             joined_with: None,
+        }
+    }
+
+    /// Persists the whole group into `store` (plus `extra`, e.g. the
+    /// deletion of the key package a join used); later transitions are
+    /// persisted as they happen.
+    pub(crate) fn attach_store(&mut self, mut store: GroupStore, extra: WriteBatch) -> Result<()> {
+        store.save_new(&mut self.state, extra)?;
+        self.store = Some(store);
+        Ok(())
+    }
+
+    /// A group loaded from storage.
+    pub(crate) fn from_loaded(
+        loaded: Loaded,
+        signer: SignaturePrivateKey,
+        clock: Arc<dyn Clock>,
+        rng: Box<dyn RandomSource>,
+        psks: SharedPsks,
+        store: GroupStore,
+    ) -> Self {
+        let mut group = Self::new(loaded.state, signer, clock, rng, psks);
+        group.pending = loaded
+            .pending
+            .map(|(message, staged)| Pending { message, staged });
+        group.store = Some(store);
+        group
+    }
+
+    /// Persists the ratchet steps (and, with `proposals`, the proposal
+    /// cache) of the message just sent or received.
+    fn persist_messages(&mut self, proposals: bool) -> Result<()> {
+        match &mut self.store {
+            Some(store) => store.save_messages(&mut self.state, proposals),
+            None => Ok(()),
         }
     }
 
@@ -148,6 +203,9 @@ impl Group {
     /// message; retention and secret-tree limits from the next epoch on.
     pub fn set_config(&mut self, config: GroupConfig) {
         self.state.config = config;
+        if let Some(store) = &mut self.store {
+            store.settings_changed(&self.state);
+        }
     }
 
     /// The engine state (context, tree, proposals), read-only.
@@ -360,6 +418,9 @@ impl Group {
             psk_use,
         };
         let created = self.state.create_commit(params, &mut *self.rng)?;
+        if let Some(store) = &mut self.store {
+            store.save_pending(&mut self.state, &created.message, &created.staged)?;
+        }
         self.next_aad.clear();
         let output = CommitOutput {
             commit: created.message.clone(),
@@ -410,7 +471,9 @@ impl Group {
 
     /// Sends `proposal` as a handshake message from us, and caches it.
     fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
-        self.propose_with_ref(proposal).map(|(message, _)| message)
+        let (message, _) = self.propose_with_ref(proposal)?;
+        self.persist_messages(true)?;
+        Ok(message)
     }
 
     /// [`Self::propose`], also returning the proposal's ProposalRef.
@@ -565,6 +628,7 @@ impl Group {
         let (message, reference) =
             self.propose_with_ref(Proposal::Update(Update { leaf_node: leaf }))?;
         self.state.remember_own_update(reference, sk);
+        self.persist_messages(true)?;
         Ok(message)
     }
 
@@ -659,6 +723,9 @@ impl Group {
             self.state.config.padding,
             &mut *self.rng,
         )?;
+        // The advanced sending ratchet is stored before the ciphertext
+        // leaves: after a crash, no generation is used twice.
+        self.persist_messages(false)?;
         Ok(encode(&MlsMessage::new(MlsMessageBody::PrivateMessage(
             Box::new(message),
         )))?)
@@ -675,18 +742,53 @@ impl Group {
             epoch = self.epoch(),
             bytes = message.len()
         );
+        if let Some(echo) = self.own_commit_echo(message) {
+            return echo;
+        }
+        let received = self.state.process(message, &self.psks, self.clock.now())?;
+        self.event(received)
+    }
+
+    /// [`Self::process`] for a message already decoded (e.g. routed by
+    /// [`Message::group_id`](crate::Message::group_id) and
+    /// [`Message::epoch`](crate::Message::epoch)).
+    pub fn process_message(&mut self, message: &crate::api::Message) -> Result<Event> {
+        crate::trace::span!(
+            "mls.process",
+            group = crate::trace::short_id(self.group_id()),
+            epoch = self.epoch(),
+            bytes = message.as_bytes().len()
+        );
+        if let Some(echo) = self.own_commit_echo(message.as_bytes()) {
+            return echo;
+        }
+        let received =
+            self.state
+                .process_message(message.mls().clone(), &self.psks, self.clock.now())?;
+        self.event(received)
+    }
+
+    /// Our pending commit, or the external commit we joined with, echoed
+    /// back by the delivery service: it is merged (the service accepted it).
+    fn own_commit_echo(&mut self, message: &[u8]) -> Option<Result<Event>> {
         if let Some(pending) = &self.pending
             && pending.message == message
         {
-            return self.merge_pending();
+            return Some(self.merge_pending());
         }
         if self.joined_with.as_deref() == Some(message) {
             self.joined_with = None;
-            return Ok(Event::OwnCommitMerged {
+            return Some(Ok(Event::OwnCommitMerged {
                 epoch: self.state.epoch(),
-            });
+            }));
         }
-        let received = self.state.process(message, &self.psks, self.clock.now())?;
+        None
+    }
+
+    /// Persists what processing consumed (ratchet steps, a cached
+    /// proposal) before the result leaves the library, then reports it.
+    fn event(&mut self, received: Received) -> Result<Event> {
+        self.persist_messages(matches!(received, Received::Proposal(_)))?;
         match received {
             Received::Application {
                 sender,
@@ -707,6 +809,7 @@ impl Group {
                 staged,
                 supersedes_own: self.pending.is_some(),
             }),
+            Received::OwnEcho { epoch, kind } => Ok(Event::OwnMessageEcho { epoch, kind }),
         }
     }
 
@@ -719,9 +822,19 @@ impl Group {
             group = crate::trace::short_id(self.group_id()),
             epoch = self.epoch()
         );
+        self.persist_merge(&staged)?;
         self.state.merge(staged)?;
         self.pending = None;
         self.joined_with = None;
+        Ok(())
+    }
+
+    /// Writes the epoch `staged` starts before the merge happens in memory.
+    fn persist_merge(&mut self, staged: &StagedCommit) -> Result<()> {
+        if let Some(store) = &mut self.store {
+            let batch = store.merge_batch(&mut self.state, staged)?;
+            store.write(batch)?;
+        }
         Ok(())
     }
 
@@ -737,6 +850,10 @@ impl Group {
             .pending
             .take()
             .ok_or_else(|| Error::Misuse("no pending commit".into()))?;
+        if let Err(e) = self.persist_merge(&pending.staged) {
+            self.pending = Some(pending);
+            return Err(e);
+        }
         self.state.merge(pending.staged)?;
         self.joined_with = None;
         Ok(Event::OwnCommitMerged {
@@ -746,6 +863,12 @@ impl Group {
 
     /// Drops our pending commit (e.g. the delivery service rejected it).
     pub fn discard_pending(&mut self) -> bool {
+        if let Some(store) = &mut self.store {
+            // A failed delete is harmless: the stored commit belongs to an
+            // epoch the delivery service rejected it in, so it is never
+            // echoed, and the next merge deletes it.
+            let _ = store.delete_pending();
+        }
         self.pending.take().is_some()
     }
 

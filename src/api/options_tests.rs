@@ -205,8 +205,8 @@ fn key_packages_are_listed_counted_deleted_and_capped() {
 
     // A deleted key package cannot be joined with.
     let remaining = bob.key_package_refs().pop().unwrap();
-    assert!(bob.delete_key_package(&remaining));
-    assert!(!bob.delete_key_package(&remaining));
+    assert!(bob.delete_key_package(&remaining).expect("delete"));
+    assert!(!bob.delete_key_package(&remaining).expect("delete"));
     assert_eq!(bob.key_package_count(), 0);
     let mut other = alice.create_group(GroupOptions::default()).unwrap();
     let out = other.add(&[&kp2]).unwrap();

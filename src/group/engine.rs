@@ -6,21 +6,20 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
-use crate::codec::encode;
-use crate::crypto::{SignaturePublicKey, Suite};
+use crate::api::MessageKind;
+use crate::crypto::Suite;
 use crate::framing::{
     AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
-    Sender, from_public_message, open_private, verify_content,
+    Sender, open_private, open_sender_data, verify_content,
 };
 use crate::group::authorization::{Authority, Scope};
-use crate::group::commit_stage::{StagedCommit, StagedFrom, is_committable, stage_commit};
-use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::group::commit_stage::{StagedCommit, StagedFrom, stage_commit};
 use crate::group::join::{JoinInputs, join_from_welcome};
-use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
 use crate::group::proposals::Proposal;
 use crate::group::psk_store::PskStore;
+use crate::group::public_view::PublicView;
 use crate::group::state::{EpochState, GroupConfig, Retention, check_group_id};
-use crate::schedule::GroupContext;
+use crate::schedule::{GroupContext, RatchetType, SecretTree};
 use crate::tree::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
@@ -128,7 +127,7 @@ impl ProposalCache {
         self.entries.is_empty()
     }
 
-    fn insert(&mut self, p: CachedProposal) {
+    pub(crate) fn insert(&mut self, p: CachedProposal) {
         let key = RefKey(p.reference.clone());
         if !self.by_reference.contains_key(&key) {
             self.by_reference.insert(key, self.entries.len());
@@ -221,6 +220,37 @@ fn verify_member_sender(
     Ok(leaf)
 }
 
+/// `Received::OwnEcho` if `message`, which did not open, names our leaf
+/// and a generation of ours already used: we sent it, and deleted its key
+/// (§9.2). Anything else is left to the caller's error.
+fn own_echo(
+    suite: &Suite,
+    message: &PrivateMessage,
+    secret_tree: &SecretTree,
+    sender_data_secret: &crate::crypto::Secret,
+    own_leaf: LeafIndex,
+) -> Option<Result<Received>> {
+    let sender = open_sender_data(suite, message, sender_data_secret).ok()?;
+    let ratchet = match message.content_type {
+        crate::framing::ContentType::Application => RatchetType::Application,
+        _ => RatchetType::Handshake,
+    };
+    if sender.leaf_index != own_leaf
+        || !secret_tree.generation_used(own_leaf, ratchet, sender.generation)
+    {
+        return None;
+    }
+    let kind = MessageKind::of_content(message.content_type);
+    Some(if kind == MessageKind::Commit {
+        Err(crate::group::commit_stage::own_commit_not_pending())
+    } else {
+        Ok(Received::OwnEcho {
+            epoch: message.epoch,
+            kind,
+        })
+    })
+}
+
 /// What processing a message produced.
 #[derive(Debug)]
 pub enum Received {
@@ -239,6 +269,17 @@ pub enum Received {
     Proposal(Box<CachedProposal>),
     /// A valid commit, staged: merge it to enter the next epoch.
     Commit(Box<StagedCommit>),
+    /// A message this member sent, delivered back: nothing changed. A
+    /// PrivateMessage of ours cannot be decrypted (its key was deleted when
+    /// it was sent, §9.2), so it is recognised by its sender data: our leaf
+    /// and a generation we used. A PublicMessage proposal of ours is
+    /// recognised by its reference, already cached.
+    OwnEcho {
+        /// The epoch it was sent in.
+        epoch: u64,
+        /// Application or proposal (a commit of ours is merged or refused).
+        kind: MessageKind,
+    },
 }
 
 /// A member's view of a group: the current epoch, proposals received in it,
@@ -391,6 +432,21 @@ impl GroupState {
             ));
         }
         let message: MlsMessage = decode_exact("MLSMessage", message)?;
+        self.process_message(message, psks, now)
+    }
+
+    /// [`Self::process`] for a message already decoded.
+    pub fn process_message(
+        &mut self,
+        message: MlsMessage,
+        psks: &dyn PskStore,
+        now: u64,
+    ) -> Result<Received> {
+        if self.removed {
+            return Err(Error::Misuse(
+                "this member was removed from the group".into(),
+            ));
+        }
         match message.body {
             MlsMessageBody::PublicMessage(m) => self.process_public(*m, psks, now),
             MlsMessageBody::PrivateMessage(m) => self.process_private(&m, psks, now),
@@ -401,18 +457,17 @@ impl GroupState {
         }
     }
 
-    fn check_epoch(&self, epoch: u64) -> Result<()> {
-        // §6 / §12.1 / §12.4.2: handshake content must be for this epoch.
-        if epoch == self.epoch() {
-            Ok(())
-        } else {
-            Err(Error::protocol(
-                "§12.4.2",
-                format!(
-                    "handshake message for epoch {epoch}, the group is in epoch {}",
-                    self.epoch()
-                ),
-            ))
+    /// The public half of the state, which observers share (§12 rules
+    /// that need no secrets run on it).
+    pub(crate) fn public_view(&self) -> PublicView<'_> {
+        PublicView {
+            suite: &self.suite,
+            config: &self.config,
+            context: &self.epoch.context,
+            tree: &self.epoch.tree,
+            interim_transcript_hash: &self.epoch.interim_transcript_hash,
+            proposals: &self.proposals,
+            authority: &self.authority,
         }
     }
 
@@ -422,74 +477,10 @@ impl GroupState {
         psks: &dyn PskStore,
         now: u64,
     ) -> Result<Received> {
-        check_group_id(&self.epoch.context.group_id, &message.content.group_id)?;
-        self.check_epoch(message.content.epoch)?;
-        let state = &self.epoch;
-        let content = from_public_message(
-            &self.suite,
-            message,
-            &state.keys.membership_key,
-            &state.context,
-        )?;
-        let key = self.signer_key(&content)?;
-        verify_content(&self.suite, &content, &state.context, &key)?;
+        let content = self
+            .public_view()
+            .open_public(message, Some(&self.epoch.keys.membership_key))?;
         self.handle_handshake(content, psks, now)
-    }
-
-    /// The signature key of a PublicMessage's sender (§6.1).
-    fn signer_key(&self, content: &AuthenticatedContent) -> Result<SignaturePublicKey> {
-        let state = &self.epoch;
-        match (content.content.sender, &content.content.content) {
-            (Sender::Member(leaf), _) => Ok(state
-                .tree
-                .leaf(leaf)
-                .ok_or_else(|| {
-                    Error::protocol("§6.1", format!("message from blank leaf {}", leaf.0))
-                })?
-                .signature_key
-                .clone()),
-            (Sender::External(i), Content::Proposal(_)) => {
-                let senders: Vec<ExternalSender> = decode_extension(
-                    &state.context.extensions,
-                    ExtensionType::EXTERNAL_SENDERS,
-                    "external_senders",
-                )?
-                .ok_or_else(|| {
-                    Error::protocol(
-                        "§12.1.8.1",
-                        "external proposal, but the group has no external_senders extension",
-                    )
-                })?;
-                senders
-                    .get(i as usize)
-                    .map(|s| s.signature_key.clone())
-                    .ok_or_else(|| {
-                        Error::protocol(
-                            "§12.1.8.1",
-                            format!("external sender {i} is not in external_senders"),
-                        )
-                    })
-            }
-            // §12.1.8: a new member proposes only its own Add, signed with
-            // the key package's leaf key.
-            (Sender::NewMemberProposal, Content::Proposal(p)) => match &**p {
-                Proposal::Add(add) => Ok(add.key_package.leaf_node.signature_key.clone()),
-                _ => Err(Error::protocol(
-                    "§12.1.8",
-                    "a new_member_proposal sender sent something else than an Add",
-                )),
-            },
-            // §12.4.3.2: signed with the key of the path's leaf node.
-            (Sender::NewMemberCommit, Content::Commit(c)) => c
-                .path
-                .as_ref()
-                .map(|p| p.leaf_node.signature_key.clone())
-                .ok_or_else(|| Error::protocol("§12.4.3.2", "an external commit without a path")),
-            (sender, _) => Err(Error::protocol(
-                "§12.1.8",
-                format!("{sender:?} may not send this content"),
-            )),
-        }
     }
 
     fn process_private(
@@ -499,16 +490,32 @@ impl GroupState {
         now: u64,
     ) -> Result<Received> {
         check_group_id(&self.epoch.context.group_id, &message.group_id)?;
-        if message.epoch != self.epoch() {
+        let kind = MessageKind::of_content(message.content_type);
+        if message.epoch > self.epoch() {
+            return Err(Error::wrong_epoch(self.epoch(), message.epoch, kind, true));
+        }
+        if message.epoch < self.epoch() {
             return self.process_late_private(message);
         }
         let state = &self.epoch;
-        let (content, staged) = open_private(
+        let (content, staged) = match open_private(
             &self.suite,
             message,
             &state.secret_tree,
             &state.keys.sender_data_secret,
-        )?;
+        ) {
+            Ok(opened) => opened,
+            Err(e) => {
+                return own_echo(
+                    &self.suite,
+                    message,
+                    &state.secret_tree,
+                    &state.keys.sender_data_secret,
+                    state.own_leaf(),
+                )
+                .unwrap_or(Err(e));
+            }
+        };
         let leaf = verify_member_sender(&self.suite, &content, &state.tree, &state.context)?;
         if let Content::Application(data) = &content.content.content {
             let received = Received::Application {
@@ -529,25 +536,29 @@ impl GroupState {
     fn process_late_private(&mut self, message: &PrivateMessage) -> Result<Received> {
         let suite = self.suite.clone();
         let current = self.epoch();
+        let kind = MessageKind::of_content(message.content_type);
+        let own_leaf = self.own_leaf();
         let Some(past) = self.retention.epoch_mut(message.epoch) else {
-            return Err(Error::protocol(
-                "§6.3",
-                format!(
-                    "message for epoch {}, the group is in epoch {current} and keeps no keys for it",
-                    message.epoch
-                ),
-            ));
+            return Err(Error::wrong_epoch(current, message.epoch, kind, false));
         };
         let (content, staged) =
-            open_private(&suite, message, &past.secret_tree, &past.sender_data_secret)?;
+            match open_private(&suite, message, &past.secret_tree, &past.sender_data_secret) {
+                Ok(opened) => opened,
+                Err(e) => {
+                    // Our leaf index then was our leaf index now: a member
+                    // never moves, and a removed one processes nothing.
+                    return own_echo(
+                        &suite,
+                        message,
+                        &past.secret_tree,
+                        &past.sender_data_secret,
+                        own_leaf,
+                    )
+                    .unwrap_or(Err(e));
+                }
+            };
         let Content::Application(data) = &content.content.content else {
-            return Err(Error::protocol(
-                "§12.4.2",
-                format!(
-                    "handshake message for past epoch {}, the group is in epoch {current}",
-                    message.epoch
-                ),
-            ));
+            return Err(Error::wrong_epoch(current, message.epoch, kind, true));
         };
         let leaf = verify_member_sender(&suite, &content, &past.tree, &past.context)?;
         let received = Received::Application {
@@ -569,52 +580,18 @@ impl GroupState {
         match &content.content.content {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),
             Content::Proposal(proposal) => {
-                let sender = content.content.sender;
-                check_sender_may_propose(&sender, proposal)?;
-                // §12.1.6: ExternalInit only inside an external commit.
-                if !is_committable(proposal) {
-                    return Err(Error::protocol(
-                        "§12.1.6",
-                        "an ExternalInit sent as a standalone proposal",
-                    ));
-                }
-                let state = &self.epoch;
-                validate_proposal(
-                    &self.suite,
-                    &state.tree,
-                    &state.context,
-                    &sender,
-                    proposal,
-                    self.config.lifetime_at(now),
-                )?;
-                // §5.3.1: the application decides before anything is cached.
-                Scope {
-                    authority: &self.authority,
-                    context: &state.context,
-                    tree: &state.tree,
-                }
-                .proposal(&sender, proposal)?;
-                let reference = self.suite.proposal_ref(&encode(&content)?)?;
-                if self.proposals.find(&reference).is_some() {
-                    // A PublicMessage can be replayed verbatim; the proposal
-                    // is already cached and reported once.
-                    return Err(Error::Replay(
-                        "this proposal was already received in this epoch".into(),
-                    ));
-                }
-                if self.proposals.len() >= self.config.max_cached_proposals {
-                    return Err(Error::Limit(format!(
-                        "the proposal cache holds its maximum of {} proposals for epoch {} \
-                         (GroupConfig::max_cached_proposals): commit the cached ones, or raise \
-                         the limit",
-                        self.config.max_cached_proposals,
-                        self.epoch()
-                    )));
-                }
-                let cached = CachedProposal {
-                    reference,
-                    proposal: (**proposal).clone(),
-                    sender,
+                let cached = match self.public_view().admit_proposal(&content, proposal, now) {
+                    // Ours was cached when we sent it; the delivery service
+                    // echoing it back is normal, not an attack.
+                    Err(Error::Replay(_))
+                        if content.content.sender == Sender::Member(self.own_leaf()) =>
+                    {
+                        return Ok(Received::OwnEcho {
+                            epoch: content.content.epoch,
+                            kind: MessageKind::Proposal,
+                        });
+                    }
+                    other => other?,
                 };
                 self.proposals.insert(cached.clone());
                 Ok(Received::Proposal(Box::new(cached)))

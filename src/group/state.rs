@@ -320,9 +320,8 @@ pub fn check_group_id(ours: &[u8], theirs: &[u8]) -> Result<()> {
     if ours == theirs {
         Ok(())
     } else {
-        Err(Error::protocol(
-            "§6",
-            "message is for another group (group_id differs)",
-        ))
+        Err(Error::NotForUs(crate::error::NotForUs::OtherGroup {
+            group_id: theirs.to_vec(),
+        }))
     }
 }

@@ -249,6 +249,18 @@ pub struct SecretTree {
     nodes: HashMap<NodeIndex, Secret>,
     /// Ratchets of leaves whose leaf secret has been expanded (and deleted).
     ratchets: HashMap<LeafIndex, LeafRatchets>,
+    /// What changed since storage last took it (see
+    /// [`Self::take_changes`]): a message writes only these records.
+    changes: TreeChanges,
+}
+
+/// The parts of a [`SecretTree`] changed since they were last persisted.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TreeChanges {
+    /// The node secrets changed (a leaf was expanded).
+    pub nodes: bool,
+    /// Leaves whose ratchets changed.
+    pub leaves: std::collections::BTreeSet<LeafIndex>,
 }
 
 impl SecretTree {
@@ -268,7 +280,13 @@ impl SecretTree {
             config,
             nodes,
             ratchets: HashMap::new(),
+            changes: TreeChanges::default(),
         }
+    }
+
+    /// What changed since the last call, resetting the record.
+    pub fn take_changes(&mut self) -> TreeChanges {
+        std::mem::take(&mut self.changes)
     }
 
     /// The number of leaves.
@@ -313,6 +331,16 @@ impl SecretTree {
         let key = staged.key.duplicate();
         self.commit_key(staged)?;
         Ok(key)
+    }
+
+    /// Whether `generation` of `leaf`'s ratchet `ty` is behind the ratchet
+    /// and its key gone: sent (for our own leaf) or received already.
+    /// False for a leaf whose ratchets were never used.
+    pub fn generation_used(&self, leaf: LeafIndex, ty: RatchetType, generation: u32) -> bool {
+        self.ratchets.get(&leaf).is_some_and(|r| {
+            let ratchet = r.get(ty);
+            u64::from(generation) < ratchet.next && !ratchet.skipped.contains_key(&generation)
+        })
     }
 
     /// Derives the receive key of `generation` of `leaf`'s ratchet `ty`
@@ -378,13 +406,10 @@ impl SecretTree {
                     ),
                 )
             } else {
-                Error::protocol(
-                    "§9.2",
-                    format!(
-                        "leaf {leaf} {ty} generation {generation} was already used and its key \
-                         deleted (replayed message?)"
-                    ),
-                )
+                Error::Replay(format!(
+                    "leaf {leaf} {ty} generation {generation} was already used and its key \
+                     deleted (RFC 9420 §9.2): the message was received before"
+                ))
             });
         }
 
@@ -452,7 +477,9 @@ impl SecretTree {
             self.nodes.remove(&plan.start);
             self.nodes.extend(plan.kept);
             self.ratchets.insert(staged.leaf, plan.ratchets);
+            self.changes.nodes = true;
         }
+        self.changes.leaves.insert(staged.leaf);
         let ratchet = self
             .ratchets
             .get_mut(&staged.leaf)
@@ -501,7 +528,9 @@ impl SecretTree {
             self.nodes.remove(&plan.start);
             self.nodes.extend(plan.kept);
             self.ratchets.insert(leaf, plan.ratchets);
+            self.changes.nodes = true;
         }
+        self.changes.leaves.insert(leaf);
         self.ratchets
             .get_mut(&leaf)
             .map(|r| r.get_mut(ty))
@@ -586,3 +615,6 @@ pub fn sender_data_key_nonce(
 #[cfg(test)]
 #[path = "secret_tree_tests.rs"]
 mod tests;
+
+#[path = "secret_tree_records.rs"]
+pub(crate) mod records;

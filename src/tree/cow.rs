@@ -38,6 +38,31 @@ impl<T: Clone> ChunkedVec<T> {
         self.len
     }
 
+    /// Indices below the longer length where `self` and `other` differ
+    /// (an index past one's end counts as differing). Chunks still shared
+    /// since a clone are skipped unread, so the cost of comparing a staged
+    /// tree with its base is O(n / 64) plus the chunks a commit touched:
+    /// storage writes only these entries.
+    pub(crate) fn differing(&self, other: &Self, same: impl Fn(&T, &T) -> bool) -> Vec<usize> {
+        let mut out = Vec::new();
+        let longest = self.chunks.len().max(other.chunks.len());
+        for c in 0..longest {
+            if let (Some(a), Some(b)) = (self.chunks.get(c), other.chunks.get(c))
+                && Arc::ptr_eq(a, b)
+                && (c + 1) * CHUNK <= self.len.min(other.len)
+            {
+                continue;
+            }
+            for i in c * CHUNK..((c + 1) * CHUNK).min(self.len.max(other.len)) {
+                match (self.get(i), other.get(i)) {
+                    (Some(a), Some(b)) if same(a, b) => {}
+                    _ => out.push(i),
+                }
+            }
+        }
+        out
+    }
+
     pub(crate) fn get(&self, i: usize) -> Option<&T> {
         if i >= self.len {
             return None;

@@ -181,10 +181,13 @@ pub fn validate_leaf_node(
         if let Some(now) = lifetime.now
             && (now < lt.not_before || now > lt.not_after)
         {
-            return Err(violation(format!(
-                "lifetime {}..{} does not include the current time {now}",
-                lt.not_before, lt.not_after
-            )));
+            return Err(Error::Expired {
+                subject: who.clone(),
+                leaf: role.leaf(),
+                not_before: lt.not_before,
+                not_after: lt.not_after,
+                now,
+            });
         }
     }
 

@@ -300,6 +300,26 @@ impl RatchetTree {
             .collect()
     }
 
+    /// The nodes (below the wider of the two widths) that differ between
+    /// `self` and `other`: what a storage write of this tree over `other`
+    /// must rewrite.
+    pub(crate) fn changed_nodes(&self, other: &RatchetTree) -> Vec<NodeIndex> {
+        self.nodes
+            .differing(&other.nodes, |a, b| match (a, b) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                _ => false,
+            })
+            .into_iter()
+            .filter_map(|i| u32::try_from(i).ok().map(NodeIndex))
+            .collect()
+    }
+
+    /// The node width (twice the leaf count minus one).
+    pub(crate) fn node_width(&self) -> u32 {
+        self.leaf_count.node_width()
+    }
+
     /// The TLS encoding of [`Self::to_wire`].
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         Ok(crate::codec::encode(&self.to_wire())?)

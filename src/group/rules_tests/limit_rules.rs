@@ -215,9 +215,8 @@ fn expired_leaves_already_in_the_tree_do_not_block_joins() {
         ..GroupConfig::default()
     });
     match strict {
-        Err(Error::Protocol { rule, detail }) => {
-            assert_eq!(rule, "§7.3", "{detail}");
-            assert!(detail.contains("current time"), "{detail}");
+        Err(Error::Expired { leaf, subject, .. }) => {
+            assert_eq!(leaf, Some(LeafIndex(0)), "{subject}");
         }
         other => panic!(
             "expected a §7.3 lifetime error, got {:?}",

@@ -15,6 +15,8 @@ use crate::group::engine::tests::{Client, NOW, assert_in_sync, deliver, group_of
 use crate::group::engine::{GroupState, Received};
 use crate::group::extensions::{Extension, ExtensionType, ExternalSender};
 use crate::group::key_package::generate_hpke_key_pair;
+use crate::group::observer::tests::observer_of;
+use crate::group::observer::{Observed, Route};
 use crate::group::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ReInit,
     Remove, Update,
@@ -58,6 +60,7 @@ fn snapshot(g: &GroupState) -> Snapshot {
 /// rule `expected_rule` and a detail containing `needle`, leaving the
 /// state as it was.
 fn assert_rejected(group: &mut GroupState, message: &[u8], expected_rule: &str, needle: &str) {
+    observer_agrees(group, message, expected_rule, needle);
     let before = snapshot(group);
     match group.process(message, &NoPsks, NOW) {
         Err(Error::Protocol { rule, detail }) => {
@@ -78,6 +81,69 @@ fn assert_rejected(group: &mut GroupState, message: &[u8], expected_rule: &str, 
         before,
         "a rejected message changed the state"
     );
+}
+
+/// Rules an observer cannot check, as `(rule, part of the detail)`: each
+/// needs a secret of the epoch. A message that breaks only one of these is
+/// accepted by an observer (docs/observer.md).
+const NEEDS_SECRETS: &[(&str, &str)] = &[
+    // The confirmation key comes from the next epoch's key schedule.
+    ("§12.4.2", "confirmation tag"),
+    // The membership key is an epoch secret (§6.2).
+    ("§6.2", "membership tag"),
+    // PSK values are the members' (§8.4): an observer cannot tell whether
+    // they hold the PSKs a commit injects.
+    ("§12.4.2", "is not available"),
+];
+
+/// An observer of `group`'s epoch given `message`: rejects it as the member
+/// does (same rule, same detail, state unchanged), or, where the member's
+/// rule needs secrets ([`NEEDS_SECRETS`]) or the message is a
+/// PrivateMessage, accepts or routes it.
+fn observer_agrees(group: &GroupState, message: &[u8], rule: &str, needle: &str) {
+    let mut observer = observer_of(group);
+    let before = observer.to_bytes().unwrap();
+    let outcome = observer.process(message, NOW);
+    if let Err(Error::Protocol { rule: seen, detail }) = &outcome
+        && *seen == rule
+        && detail.contains(needle)
+    {
+        assert_eq!(
+            observer.to_bytes().unwrap(),
+            before,
+            "a message the observer rejected changed its state"
+        );
+        return;
+    }
+    let private = matches!(
+        Route::of(message),
+        Ok(r) if r.wire_format == WireFormat::PRIVATE_MESSAGE
+    );
+    if private {
+        assert!(
+            matches!(outcome, Ok(Observed::Private(_))),
+            "observer on a PrivateMessage the member rejects ({rule} {needle:?}): {outcome:?}"
+        );
+    } else if NEEDS_SECRETS
+        .iter()
+        .any(|(r, n)| *r == rule && needle.contains(n))
+    {
+        assert!(
+            matches!(outcome, Ok(Observed::Commit(_) | Observed::Proposal(_))),
+            "observer on a message breaking only the secret rule {rule} {needle:?}: {outcome:?}"
+        );
+    } else {
+        panic!("observer: expected {rule} ({needle:?}) as the member, got {outcome:?}");
+    }
+}
+
+/// A proposal message from `g`'s owner (for the observer tests).
+pub(crate) fn propose_for_observer(
+    g: &GroupState,
+    signer: &SignaturePrivateKey,
+    proposal: Proposal,
+) -> Vec<u8> {
+    propose(g, signer, proposal)
 }
 
 /// `groups[committer]` sends an empty commit (with path) that everyone
@@ -103,6 +169,40 @@ fn still_works(clients: &[Client], groups: &mut [GroupState], committer: usize, 
 /// Every member but `skip` (the one who built the message, if a member)
 /// rejects `message` as [`assert_rejected`] checks; then another member's
 /// valid commit is processed by all and the group stays in sync.
+/// Processes `message` at every member but `skip` and checks that each
+/// refuses it as a message of epoch `message_epoch`, from the `timing` side
+/// of its own epoch, leaving its state as it was; then that the group
+/// still works.
+fn reject_wrong_epoch_everywhere(
+    clients: &[Client],
+    groups: &mut [GroupState],
+    skip: Option<usize>,
+    message: &[u8],
+    message_epoch: u64,
+    timing: crate::EpochTiming,
+) {
+    for (i, g) in groups.iter_mut().enumerate() {
+        if Some(i) == skip {
+            continue;
+        }
+        let before = snapshot(g);
+        match g.process(message, &NoPsks, NOW) {
+            Err(Error::WrongEpoch {
+                group_epoch,
+                message_epoch: m,
+                timing: t,
+                ..
+            }) => {
+                assert_eq!((group_epoch, m, t), (before.epoch, message_epoch, timing));
+            }
+            other => panic!("expected a wrong epoch ({message_epoch}), got {other:?}"),
+        }
+        assert_eq!(snapshot(g), before, "a rejected message changed the state");
+    }
+    let next = skip.map_or(0, |s| (s + 1) % groups.len());
+    still_works(clients, groups, next, 0xEE);
+}
+
 fn reject_everywhere(
     clients: &[Client],
     groups: &mut [GroupState],
@@ -344,4 +444,5 @@ mod limit_rules;
 mod list_rules;
 mod message_rules;
 mod more_rules;
+mod observer_limits;
 mod selection_rules;

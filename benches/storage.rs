@@ -1,0 +1,216 @@
+//! Persistence costs (issue 10): merging another member's update commit
+//! and sending/receiving an application message, for a member persisted in
+//! SQLite (durable and fast modes) against one without storage, and the
+//! bytes a merge writes.
+//!
+//! The group is built as `benches/group.rs` builds it (one commit adding
+//! every member, so the tree is sparse). Every iteration merges a fresh
+//! update commit by another member; only the measured member's merge is
+//! timed (`iter_custom`), the others stay in step untimed.
+//!
+//! `cargo bench --bench storage`
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arbor_mls::storage::{self, Durability, SqliteStorage, Storage, WriteBatch};
+use arbor_mls::{Client, Event, Group, KeyPackageOptions};
+use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
+
+const SIZES: [u32; 2] = [1024, 16_384];
+
+/// SQLite that counts the bytes of keys and values it is asked to write.
+struct Counting {
+    inner: SqliteStorage,
+    bytes: Arc<AtomicU64>,
+}
+
+impl Storage for Counting {
+    fn get(&self, key: &[u8]) -> arbor_mls::Result<Option<Vec<u8>>> {
+        self.inner.get(key)
+    }
+    fn scan(&self, prefix: &[u8]) -> arbor_mls::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(prefix)
+    }
+    fn write(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
+        self.bytes
+            .fetch_add(batch.bytes_written() as u64, Ordering::Relaxed);
+        self.inner.write(batch)
+    }
+}
+
+fn db_path(name: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("arbor-bench-{name}-{}.db", std::process::id()));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path
+}
+
+fn persisted(name: &str, durability: Durability, bytes: &Arc<AtomicU64>) -> Client {
+    let inner = SqliteStorage::open(db_path(name), durability).expect("db");
+    let counting = Counting {
+        inner,
+        bytes: bytes.clone(),
+    };
+    Client::builder(name)
+        .storage(storage::shared(counting))
+        .build()
+        .expect("client")
+}
+
+/// The members whose merges are measured.
+const MEMORY: usize = 0;
+const DURABLE: usize = 1;
+const FAST: usize = 2;
+
+struct Fixture {
+    /// Commits the updates.
+    dave: Group,
+    /// In memory, SQLite durable, SQLite fast.
+    members: Vec<Group>,
+    bytes: [Arc<AtomicU64>; 3],
+}
+
+fn fixture(n: u32) -> Fixture {
+    let bytes = [
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+        Arc::new(AtomicU64::new(0)),
+    ];
+    let mut alice = Client::builder("alice").build().expect("alice");
+    let mut clients = [
+        Client::builder("bob").build().expect("bob"),
+        persisted(&format!("carol-{n}"), Durability::Durable, &bytes[DURABLE]),
+        persisted(&format!("frank-{n}"), Durability::Fast, &bytes[FAST]),
+        Client::builder("dave").build().expect("dave"),
+    ];
+    let mut kps: Vec<Vec<u8>> = clients
+        .iter_mut()
+        .map(|c| c.key_package(KeyPackageOptions::default()).expect("kp"))
+        .collect();
+    for i in kps.len() as u32..n - 1 {
+        let mut c = Client::builder(format!("member {i}")).build().expect("c");
+        kps.push(c.key_package(KeyPackageOptions::default()).expect("kp"));
+    }
+    let mut group = alice.create_group(Default::default()).expect("group");
+    let refs: Vec<&[u8]> = kps.iter().map(Vec::as_slice).collect();
+    let out = group.add(&refs).expect("add everyone");
+    group.merge_pending().expect("merge");
+    let welcome = out.welcome.expect("welcome");
+    let mut groups: Vec<Group> = clients
+        .iter_mut()
+        .map(|c| c.join(&welcome, None).expect("join"))
+        .collect();
+    let dave = groups.pop().expect("dave");
+    Fixture {
+        dave,
+        members: groups,
+        bytes,
+    }
+}
+
+fn process_and_merge(g: &mut Group, commit: &[u8]) {
+    match g.process(commit).expect("process") {
+        Event::Commit { staged, .. } => g.merge(*staged).expect("merge"),
+        other => panic!("expected a commit: {other:?}"),
+    }
+}
+
+/// Total time of `iters` merges by member `who`, each of a fresh update.
+fn timed_merges(f: &mut Fixture, who: usize, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let commit = f.dave.update().expect("update").commit;
+        f.dave.merge_pending().expect("merge");
+        for (i, g) in f.members.iter_mut().enumerate() {
+            if i == who {
+                let Event::Commit { staged, .. } = g.process(&commit).expect("process") else {
+                    panic!("expected a commit")
+                };
+                let start = Instant::now();
+                g.merge(*staged).expect("merge");
+                total += start.elapsed();
+            } else {
+                process_and_merge(g, &commit);
+            }
+        }
+    }
+    total
+}
+
+fn bench_merges(c: &mut Criterion) {
+    for n in SIZES {
+        let mut f = fixture(n);
+        // Bytes per merge, measured over a few commits.
+        let before = f.bytes.each_ref().map(|b| b.load(Ordering::Relaxed));
+        let commits = 4;
+        timed_merges(&mut f, usize::MAX, commits);
+        for (who, name) in [(DURABLE, "durable"), (FAST, "fast")] {
+            let written = f.bytes[who].load(Ordering::Relaxed) - before[who];
+            eprintln!(
+                "storage/bytes_per_update_merge/{n}/{name}: {} bytes",
+                written / commits
+            );
+        }
+        let mut group = c.benchmark_group(format!("storage/merge_update/{n}"));
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(1))
+            .measurement_time(Duration::from_millis(10));
+        for (who, name) in [
+            (MEMORY, "memory"),
+            (DURABLE, "sqlite_durable"),
+            (FAST, "sqlite_fast"),
+        ] {
+            group.bench_function(name, |b| {
+                b.iter_custom(|iters| timed_merges(&mut f, who, iters))
+            });
+        }
+        group.finish();
+        for g in &f.members[1..] {
+            assert_eq!(g.epoch_authenticator(), f.members[0].epoch_authenticator());
+        }
+    }
+}
+
+fn bench_messages(c: &mut Criterion) {
+    let mut f = fixture(4);
+    let mut group = c.benchmark_group("storage/message");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(2));
+    for (who, name) in [
+        (MEMORY, "memory"),
+        (DURABLE, "sqlite_durable"),
+        (FAST, "sqlite_fast"),
+    ] {
+        group.bench_function(format!("encrypt/{name}"), |b| {
+            b.iter(|| f.members[who].encrypt(b"hello", b"").expect("encrypt"))
+        });
+        // Every member decrypts each message (so none falls behind the
+        // sender's ratchet); only `who` is timed.
+        group.bench_function(format!("decrypt/{name}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let m = f.dave.encrypt(b"hello", b"").expect("encrypt");
+                    for (i, g) in f.members.iter_mut().enumerate() {
+                        let start = Instant::now();
+                        g.process(&m).expect("decrypt");
+                        if i == who {
+                            total += start.elapsed();
+                        }
+                    }
+                }
+                total
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(storage_benches, bench_messages, bench_merges);
+criterion_main!(storage_benches);

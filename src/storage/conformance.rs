@@ -1,0 +1,87 @@
+//! One test suite, run against every backend: what the library relies on
+//! from a [`Storage`].
+
+use super::{MemoryStorage, Storage, WriteBatch};
+
+fn put(s: &mut dyn Storage, pairs: &[(&str, &str)]) {
+    let mut b = WriteBatch::default();
+    for (k, v) in pairs {
+        b.put(k.as_bytes().to_vec(), v.as_bytes().to_vec());
+    }
+    s.write(b).expect("write");
+}
+
+fn keys(s: &dyn Storage, prefix: &str) -> Vec<String> {
+    s.scan(prefix.as_bytes())
+        .expect("scan")
+        .into_iter()
+        .map(|(k, _)| String::from_utf8(k).expect("utf8"))
+        .collect()
+}
+
+/// Runs every check on a fresh, empty store.
+pub(crate) fn run(s: &mut dyn Storage) {
+    assert_eq!(s.get(b"a").expect("get"), None);
+    put(
+        s,
+        &[
+            ("g/1/b", "1"),
+            ("g/1/a", "2"),
+            ("g/10", "3"),
+            ("g/2/a", "4"),
+        ],
+    );
+    assert_eq!(s.get(b"g/1/a").expect("get"), Some(b"2".to_vec()));
+    // Scans are by prefix, in key order, and do not leak neighbours.
+    assert_eq!(keys(s, "g/1/"), ["g/1/a", "g/1/b"]);
+    assert_eq!(keys(s, "g/1"), ["g/1/a", "g/1/b", "g/10"]);
+    assert_eq!(keys(s, ""), ["g/1/a", "g/1/b", "g/10", "g/2/a"]);
+
+    // Prefix deletes run before the batch's puts; ops apply in order.
+    let mut b = WriteBatch::default();
+    b.delete_prefix(b"g/1/".to_vec());
+    b.put(b"g/1/c".to_vec(), b"5".to_vec());
+    b.put(b"g/2/a".to_vec(), b"6".to_vec());
+    b.delete(b"g/2/a".to_vec());
+    b.delete(b"absent".to_vec());
+    s.write(b).expect("write");
+    assert_eq!(keys(s, "g/"), ["g/1/c", "g/10"]);
+
+    // Keys at the top of the byte range scan correctly.
+    let mut b = WriteBatch::default();
+    b.put(vec![0xff, 0xff], b"x".to_vec());
+    b.put(vec![0xff, 0xff, 0], b"y".to_vec());
+    s.write(b).expect("write");
+    assert_eq!(s.scan(&[0xff, 0xff]).expect("scan").len(), 2);
+    let mut b = WriteBatch::default();
+    b.delete_prefix(vec![0xff]);
+    s.write(b).expect("write");
+    assert!(s.scan(&[0xff]).expect("scan").is_empty());
+
+    // An empty batch is allowed and changes nothing.
+    s.write(WriteBatch::default()).expect("empty batch");
+    assert_eq!(keys(s, ""), ["g/1/c", "g/10"]);
+}
+
+#[test]
+fn memory_storage_conforms() {
+    run(&mut MemoryStorage::new());
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_storage_conforms() {
+    let dir = std::env::temp_dir().join(format!("arbor-conformance-{}", std::process::id()));
+    let _ = std::fs::remove_file(&dir);
+    {
+        let mut s = super::SqliteStorage::open(&dir, super::Durability::Durable).expect("open");
+        run(&mut s);
+    }
+    // Reopened, the records are still there.
+    let s = super::SqliteStorage::open(&dir, super::Durability::Fast).expect("reopen");
+    assert_eq!(keys(&s, ""), ["g/1/c", "g/10"]);
+    drop(s);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+    }
+}

@@ -1,0 +1,429 @@
+//! Encodings of a group's records (see `docs/persistence.md` for the
+//! layout). A group is split so that each transition rewrites only what it
+//! changed: one record per tree node, one per sender's ratchets, the
+//! epoch's secrets apart from the (large) proposal cache.
+
+use crate::codec::{DecodeError, Encode, Reader, Writer};
+use crate::crypto::{Secret, Suite};
+use crate::framing::Sender;
+use crate::group::commit_stage::CommitSummary;
+use crate::group::engine::{CachedProposal, GroupState};
+use crate::group::proposals::ReInit;
+use crate::group::state::{EpochKeys, EpochState, GroupConfig};
+use crate::schedule::secret_tree::records as st;
+use crate::schedule::{GroupContext, InitSecret, SecretTree, SecretTreeConfig};
+use crate::tree::math::{LeafIndex, NodeIndex};
+use crate::tree::nodes::Node;
+use crate::tree::private::TreePrivate;
+use crate::tree::ratchet_tree::RatchetTree;
+
+use super::records::{
+    get, get_bool, get_hpke_key, get_list, get_usize, hex, invalid, put_bool, put_list, put_usize,
+};
+
+/// The keys of one group's records, all under `g/<hex group id>/`.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupKeys {
+    prefix: String,
+}
+
+impl GroupKeys {
+    pub(crate) fn new(group_id: &[u8]) -> Self {
+        Self {
+            prefix: format!("g/{}/", hex(group_id)),
+        }
+    }
+    fn key(&self, rest: &str) -> Vec<u8> {
+        format!("{}{rest}", self.prefix).into_bytes()
+    }
+    pub(crate) fn all(&self) -> Vec<u8> {
+        self.key("")
+    }
+    pub(crate) fn meta(&self) -> Vec<u8> {
+        self.key("meta")
+    }
+    pub(crate) fn epoch(&self) -> Vec<u8> {
+        self.key("epoch")
+    }
+    pub(crate) fn proposals(&self) -> Vec<u8> {
+        self.key("proposals")
+    }
+    pub(crate) fn pending(&self) -> Vec<u8> {
+        self.key("pending")
+    }
+    pub(crate) fn nodes(&self) -> Vec<u8> {
+        self.key("t/")
+    }
+    pub(crate) fn node(&self, x: NodeIndex) -> Vec<u8> {
+        self.key(&format!("t/{:08x}", x.0))
+    }
+    pub(crate) fn past(&self, epoch: u64) -> Vec<u8> {
+        self.key(&format!("past/{epoch:016x}"))
+    }
+    pub(crate) fn secret_tree(&self, epoch: u64) -> Vec<u8> {
+        self.key(&format!("st/{epoch:016x}/"))
+    }
+    pub(crate) fn secret_tree_nodes(&self, epoch: u64) -> Vec<u8> {
+        self.key(&format!("st/{epoch:016x}/n"))
+    }
+    pub(crate) fn ratchets_prefix(&self, epoch: u64) -> Vec<u8> {
+        self.key(&format!("st/{epoch:016x}/r/"))
+    }
+    pub(crate) fn ratchets(&self, epoch: u64, leaf: LeafIndex) -> Vec<u8> {
+        self.key(&format!("st/{epoch:016x}/r/{:08x}", leaf.0))
+    }
+    /// The node index of a key under [`Self::nodes`].
+    pub(crate) fn parse_index(key: &[u8], prefix: &[u8]) -> Option<u32> {
+        let rest = std::str::from_utf8(key.strip_prefix(prefix)?).ok()?;
+        if rest.len() != 8 {
+            return None;
+        }
+        u32::from_str_radix(rest, 16).ok()
+    }
+}
+
+pub(crate) fn encode_config(c: &GroupConfig, w: &mut Writer) {
+    put_bool(w, c.encrypt_handshakes);
+    put_bool(w, c.ratchet_tree_in_welcome);
+    put_usize(w, c.padding);
+    put_usize(w, c.past_epochs);
+    put_usize(w, c.resumption_epochs);
+    c.secret_tree.out_of_order_window.encode(w);
+    c.secret_tree.max_forward_distance.encode(w);
+    c.max_lifetime.encode(w);
+    put_usize(w, c.max_cached_proposals);
+    c.max_leaves.encode(w);
+    put_bool(w, c.strict_lifetimes);
+}
+
+pub(crate) fn decode_config(r: &mut Reader<'_>) -> Result<GroupConfig, DecodeError> {
+    Ok(GroupConfig {
+        encrypt_handshakes: get_bool(r, "encrypt_handshakes")?,
+        ratchet_tree_in_welcome: get_bool(r, "ratchet_tree_in_welcome")?,
+        padding: get_usize(r, "padding")?,
+        past_epochs: get_usize(r, "past_epochs")?,
+        resumption_epochs: get_usize(r, "resumption_epochs")?,
+        secret_tree: SecretTreeConfig {
+            out_of_order_window: get(r, "out_of_order_window")?,
+            max_forward_distance: get(r, "max_forward_distance")?,
+        },
+        max_lifetime: get(r, "max_lifetime")?,
+        max_cached_proposals: get_usize(r, "max_cached_proposals")?,
+        max_leaves: get(r, "max_leaves")?,
+        strict_lifetimes: get_bool(r, "strict_lifetimes")?,
+    })
+}
+
+/// The group-wide settings record.
+pub(crate) struct Meta {
+    pub(crate) suite: u16,
+    pub(crate) config: GroupConfig,
+    pub(crate) removed: bool,
+    pub(crate) reinit: Option<ReInit>,
+}
+
+impl Meta {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        self.suite.encode(w);
+        encode_config(&self.config, w);
+        put_bool(w, self.removed);
+        self.reinit.encode(w);
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            suite: get(r, "suite")?,
+            config: decode_config(r)?,
+            removed: get_bool(r, "removed")?,
+            reinit: get(r, "reinit")?,
+        })
+    }
+}
+
+fn encode_keys(k: &EpochKeys, w: &mut Writer) {
+    k.sender_data_secret.encode(w);
+    k.exporter_secret.encode(w);
+    k.external_secret.encode(w);
+    k.confirmation_key.encode(w);
+    k.membership_key.encode(w);
+    k.resumption_psk.encode(w);
+    k.epoch_authenticator.encode(w);
+    k.init_secret.as_secret().encode(w);
+}
+
+fn decode_keys(r: &mut Reader<'_>) -> Result<EpochKeys, DecodeError> {
+    Ok(EpochKeys {
+        sender_data_secret: get(r, "sender_data_secret")?,
+        exporter_secret: get(r, "exporter_secret")?,
+        external_secret: get(r, "external_secret")?,
+        confirmation_key: get(r, "confirmation_key")?,
+        membership_key: get(r, "membership_key")?,
+        resumption_psk: get(r, "resumption_psk")?,
+        epoch_authenticator: get(r, "epoch_authenticator")?,
+        init_secret: InitSecret::new(get(r, "init_secret")?),
+    })
+}
+
+fn encode_private(p: &TreePrivate, w: &mut Writer) {
+    p.leaf().encode(w);
+    w.vector(|w| {
+        for x in p.nodes() {
+            if let Some(key) = p.key(x) {
+                x.0.encode(w);
+                key.0.encode(w);
+            }
+        }
+    });
+}
+
+fn decode_private(r: &mut Reader<'_>) -> Result<TreePrivate, DecodeError> {
+    let leaf: LeafIndex = get(r, "leaf")?;
+    let keys = get_list(r, |r| {
+        Ok((NodeIndex(get(r, "node")?), get_hpke_key(r, "key")?))
+    })?;
+    let own = leaf
+        .node()
+        .ok_or_else(|| invalid(r, leaf.0.into(), "leaf"))?;
+    let leaf_key = keys
+        .iter()
+        .find(|(x, _)| *x == own)
+        .map(|(_, k)| k.clone())
+        .ok_or_else(|| invalid(r, own.0.into(), "leaf key"))?;
+    let mut private =
+        TreePrivate::new(leaf, leaf_key).map_err(|_| invalid(r, leaf.0.into(), "leaf"))?;
+    for (x, key) in keys {
+        if x != own {
+            private.set_key(x, key);
+        }
+    }
+    Ok(private)
+}
+
+/// An epoch without its tree and secret tree (stored apart).
+pub(crate) struct EpochCore {
+    pub(crate) context: GroupContext,
+    pub(crate) width: u32,
+    pub(crate) private: TreePrivate,
+    pub(crate) keys: EpochKeys,
+    pub(crate) interim_transcript_hash: Vec<u8>,
+    pub(crate) confirmation_tag: Vec<u8>,
+}
+
+pub(crate) fn encode_core(e: &EpochState, w: &mut Writer) {
+    e.context.encode(w);
+    e.tree.node_width().encode(w);
+    encode_private(&e.private, w);
+    encode_keys(&e.keys, w);
+    e.interim_transcript_hash.encode(w);
+    e.confirmation_tag.encode(w);
+}
+
+pub(crate) fn decode_core(r: &mut Reader<'_>) -> Result<EpochCore, DecodeError> {
+    Ok(EpochCore {
+        context: get(r, "context")?,
+        width: get(r, "width")?,
+        private: decode_private(r)?,
+        keys: decode_keys(r)?,
+        interim_transcript_hash: get(r, "interim_transcript_hash")?,
+        confirmation_tag: get(r, "confirmation_tag")?,
+    })
+}
+
+/// What the epoch record holds besides the core: the retained resumption
+/// PSKs and which past epochs are retained (oldest first).
+pub(crate) struct Retained {
+    pub(crate) resumption: Vec<(u64, Secret)>,
+    pub(crate) past_epochs: Vec<u64>,
+}
+
+pub(crate) fn encode_retained(r: &Retained, w: &mut Writer) {
+    put_list(w, &r.resumption, |w, (e, s)| {
+        e.encode(w);
+        s.encode(w);
+    });
+    put_list(w, &r.past_epochs, |w, e| e.encode(w));
+}
+
+pub(crate) fn decode_retained(r: &mut Reader<'_>) -> Result<Retained, DecodeError> {
+    Ok(Retained {
+        resumption: get_list(r, |r| Ok((get(r, "epoch")?, get(r, "psk")?)))?,
+        past_epochs: get_list(r, |r| get(r, "epoch"))?,
+    })
+}
+
+/// Nodes of a tree that differ from another's, with their values in this
+/// tree (`None`: blank or beyond this tree's width).
+pub(crate) fn tree_diff(tree: &RatchetTree, base: &RatchetTree) -> Vec<(NodeIndex, Option<Node>)> {
+    tree.changed_nodes(base)
+        .into_iter()
+        .map(|x| (x, tree.node(x).cloned()))
+        .collect()
+}
+
+pub(crate) fn encode_diff(width: u32, diff: &[(NodeIndex, Option<Node>)], w: &mut Writer) {
+    width.encode(w);
+    put_list(w, diff, |w, (x, node)| {
+        x.0.encode(w);
+        node.encode(w);
+    });
+}
+
+/// Changed nodes with their values.
+pub(crate) type TreeDiff = Vec<(NodeIndex, Option<Node>)>;
+
+pub(crate) fn decode_diff(r: &mut Reader<'_>) -> Result<(u32, TreeDiff), DecodeError> {
+    let width = get(r, "width")?;
+    let diff = get_list(r, |r| Ok((NodeIndex(get(r, "node")?), get(r, "value")?)))?;
+    Ok((width, diff))
+}
+
+/// The tree `base` with `diff` applied and cut or padded to `width`.
+pub(crate) fn apply_diff(
+    record: &[u8],
+    base: &RatchetTree,
+    width: u32,
+    diff: Vec<(NodeIndex, Option<Node>)>,
+) -> crate::Result<RatchetTree> {
+    let name = String::from_utf8_lossy(record);
+    let mut nodes = base.to_wire();
+    let width = usize::try_from(width).map_err(|_| crate::Error::Storage("tree width".into()))?;
+    nodes.resize(width, None);
+    for (x, node) in diff {
+        // A diff spans both trees' widths: blanks past this one's are moot.
+        if node.is_none() && usize::try_from(x.0).is_ok_and(|i| i >= width)
+            || usize::try_from(x.0).is_err()
+        {
+            continue;
+        }
+        let slot = usize::try_from(x.0)
+            .ok()
+            .and_then(|i| nodes.get_mut(i))
+            .ok_or_else(|| {
+                crate::Error::Storage(format!(
+                    "record {name:?} names node {} beyond the tree's width {width}: \
+                     the database is corrupt",
+                    x.0
+                ))
+            })?;
+        *slot = node;
+    }
+    tree_from_nodes(record, nodes)
+}
+
+/// A tree from its nodes (trailing blanks allowed); `record` names the
+/// record(s) it came from in errors.
+pub(crate) fn tree_from_nodes(
+    record: &[u8],
+    mut nodes: Vec<Option<Node>>,
+) -> crate::Result<RatchetTree> {
+    let name = String::from_utf8_lossy(record).to_string();
+    while nodes.last().is_some_and(Option::is_none) {
+        nodes.pop();
+    }
+    RatchetTree::from_wire(nodes).map_err(|e| {
+        crate::Error::Storage(format!(
+            "records {name:?} do not form a valid ratchet tree ({e}): the database is corrupt"
+        ))
+    })
+}
+
+/// Appends a whole secret tree: its node record and each used leaf's.
+pub(crate) fn encode_secret_tree(t: &SecretTree, w: &mut Writer) {
+    w.vector(|w| st::encode_nodes(t, w));
+    w.vector(|w| {
+        for leaf in st::used_leaves(t) {
+            leaf.encode(w);
+            w.vector(|w| {
+                let _ = st::encode_leaf(t, leaf, w);
+            });
+        }
+    });
+}
+
+pub(crate) fn decode_secret_tree(
+    suite: &Suite,
+    r: &mut Reader<'_>,
+) -> Result<SecretTree, DecodeError> {
+    let mut nodes = r.vector()?;
+    let leaves = get_list(r, |r| {
+        Ok((get::<LeafIndex>(r, "leaf")?, get::<Vec<u8>>(r, "ratchets")?))
+    })?;
+    let tree = st::decode(suite, &mut nodes, leaves).map_err(|(_, e)| e)?;
+    nodes.finish()?;
+    Ok(tree)
+}
+
+/// The proposal cache and our own Updates' private keys.
+pub(crate) fn encode_proposals(state: &GroupState, w: &mut Writer) {
+    w.vector(|w| {
+        for p in state.proposals.iter() {
+            p.reference.encode(w);
+            p.proposal.encode(w);
+            p.sender.encode(w);
+        }
+    });
+    put_list(w, &state.own_updates, |w, (r, key)| {
+        r.encode(w);
+        key.0.encode(w);
+    });
+}
+
+pub(crate) type OwnUpdates = Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>;
+
+pub(crate) fn decode_proposals(
+    r: &mut Reader<'_>,
+) -> Result<(Vec<CachedProposal>, OwnUpdates), DecodeError> {
+    let cached = get_list(r, |r| {
+        Ok(CachedProposal {
+            reference: get(r, "reference")?,
+            proposal: get(r, "proposal")?,
+            sender: get::<Sender>(r, "sender")?,
+        })
+    })?;
+    let own = get_list(r, |r| Ok((get(r, "reference")?, get_hpke_key(r, "key")?)))?;
+    Ok((cached, own))
+}
+
+pub(crate) fn encode_summary(s: &CommitSummary, w: &mut Writer) {
+    s.committer.encode(w);
+    s.external_joiner.encode(w);
+    s.added.encode(w);
+    s.removed.encode(w);
+    s.updated.encode(w);
+    s.psks.encode(w);
+    s.extensions.encode(w);
+    s.reinit.encode(w);
+    put_bool(w, s.self_removed);
+    w.vector(|w| {
+        for m in &s.removed_members {
+            m.index.encode(w);
+            m.credential.encode(w);
+            m.signature_key.encode(w);
+        }
+    });
+    put_bool(w, s.path_updated);
+    s.authenticated_data.encode(w);
+}
+
+pub(crate) fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, DecodeError> {
+    Ok(CommitSummary {
+        committer: get(r, "committer")?,
+        external_joiner: get(r, "external_joiner")?,
+        added: get(r, "added")?,
+        removed: get(r, "removed")?,
+        updated: get(r, "updated")?,
+        psks: get(r, "psks")?,
+        extensions: get(r, "extensions")?,
+        reinit: get(r, "reinit")?,
+        self_removed: get_bool(r, "self_removed")?,
+        removed_members: get_list(r, |r| {
+            Ok(crate::group::member::Member {
+                index: get(r, "index")?,
+                credential: get(r, "credential")?,
+                signature_key: get(r, "signature_key")?,
+            })
+        })?,
+        path_updated: get_bool(r, "path_updated")?,
+        authenticated_data: get(r, "authenticated_data")?,
+    })
+}

@@ -1,0 +1,573 @@
+//! Writes each transition of a group as one atomic batch, and loads a
+//! group back. Each batch holds only what the transition changed: a
+//! message its sender's ratchets, a commit the tree nodes on its path and
+//! the new epoch's secrets.
+
+use std::collections::VecDeque;
+
+use crate::crypto::Suite;
+use crate::group::authorization::Authority;
+use crate::group::commit_stage::{StagedCommit, StagedFrom};
+use crate::group::engine::{GroupState, ProposalCache};
+use crate::group::state::{EpochState, PastEpoch, Retention};
+use crate::schedule::SecretTree;
+use crate::tree::math::{LeafIndex, NodeIndex};
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result};
+
+use super::group_records::{
+    GroupKeys, Meta, Retained, apply_diff, decode_core, decode_diff, decode_proposals,
+    decode_retained, decode_secret_tree, decode_summary, encode_core, encode_diff,
+    encode_proposals, encode_retained, encode_secret_tree, encode_summary, tree_diff,
+    tree_from_nodes,
+};
+use super::records::{Kind, get, group_index_key, open, seal};
+use super::{SharedStorage, WriteBatch, with};
+use crate::schedule::secret_tree::records as st;
+
+/// A group's handle on its storage.
+#[derive(Clone)]
+pub(crate) struct GroupStore {
+    storage: SharedStorage,
+    keys: GroupKeys,
+    /// A settings record not yet written: it goes with the next batch
+    /// (settings only shape what we send, so a crash before then loses
+    /// nothing the group depends on).
+    unsaved_meta: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for GroupStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupStore").finish_non_exhaustive()
+    }
+}
+
+fn meta_record(state: &GroupState) -> Result<Vec<u8>> {
+    let meta = Meta {
+        suite: state.suite.id().0,
+        config: state.config,
+        removed: state.removed,
+        reinit: state.reinit.clone(),
+    };
+    seal(Kind::Meta, |w| meta.encode(w))
+}
+
+impl GroupStore {
+    pub(crate) fn new(storage: SharedStorage, group_id: &[u8]) -> Self {
+        Self {
+            storage,
+            keys: GroupKeys::new(group_id),
+            unsaved_meta: None,
+        }
+    }
+
+    /// Applies `batch` atomically, with unsaved settings.
+    pub(crate) fn write(&mut self, mut batch: WriteBatch) -> Result<()> {
+        if let Some(meta) = self.unsaved_meta.take() {
+            // Earlier in the batch, so a meta record the batch writes wins.
+            batch.ops.insert(0, (self.keys.meta(), Some(meta)));
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        with(&self.storage, |s| s.write(batch))
+    }
+
+    /// Puts a secret tree's changed records (all of them when `whole`).
+    fn put_secret_tree(
+        &self,
+        batch: &mut WriteBatch,
+        epoch: u64,
+        tree: &mut SecretTree,
+        whole: bool,
+    ) -> Result<()> {
+        let changes = tree.take_changes();
+        if whole || changes.nodes {
+            let tree_ref = &*tree;
+            batch.put(
+                self.keys.secret_tree_nodes(epoch),
+                seal(Kind::SecretTreeNodes, |w| st::encode_nodes(tree_ref, w))?,
+            );
+        }
+        let leaves = if whole {
+            st::used_leaves(tree)
+        } else {
+            changes.leaves.into_iter().collect()
+        };
+        for leaf in leaves {
+            let mut body = None;
+            let record = seal(Kind::Ratchets, |w| body = st::encode_leaf(tree, leaf, w))?;
+            if body.is_some() {
+                batch.put(self.keys.ratchets(epoch, leaf), record);
+            }
+        }
+        Ok(())
+    }
+
+    fn epoch_record(&self, state: &GroupState) -> Result<Vec<u8>> {
+        let retained = Retained {
+            resumption: state.retention.resumption.iter().cloned().collect(),
+            past_epochs: state
+                .retention
+                .epochs
+                .iter()
+                .map(|e| e.context.epoch)
+                .collect(),
+        };
+        seal(Kind::Epoch, |w| {
+            encode_core(&state.epoch, w);
+            encode_retained(&retained, w);
+        })
+    }
+
+    /// Every record of the group, replacing whatever was stored under its
+    /// id, plus `extra` (a key package consumed by the join).
+    pub(crate) fn save_new(&mut self, state: &mut GroupState, mut extra: WriteBatch) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        batch.delete_prefix(self.keys.all());
+        batch.put(
+            group_index_key(&state.context().group_id),
+            seal(Kind::GroupIndex, |_| {})?,
+        );
+        batch.put(self.keys.meta(), meta_record(state)?);
+        batch.put(self.keys.epoch(), self.epoch_record(state)?);
+        let tree = &state.epoch.tree;
+        for x in 0..tree.node_width() {
+            if let Some(node) = tree.node(NodeIndex(x)) {
+                batch.put(
+                    self.keys.node(NodeIndex(x)),
+                    seal(Kind::TreeNode, |w| crate::codec::Encode::encode(node, w))?,
+                );
+            }
+        }
+        let epoch = state.epoch();
+        self.put_secret_tree(&mut batch, epoch, &mut state.epoch.secret_tree, true)?;
+        if !state.proposals.is_empty() || !state.own_updates.is_empty() {
+            batch.put(
+                self.keys.proposals(),
+                seal(Kind::Proposals, |w| encode_proposals(state, w))?,
+            );
+        }
+        // Retained past epochs (a group saved again after loading).
+        let mut newer = state.epoch.tree.clone();
+        let mut past: Vec<&mut PastEpoch> = state.retention.epochs.iter_mut().collect();
+        past.reverse();
+        for p in past {
+            batch.put(self.keys.past(p.context.epoch), past_record(p, &newer)?);
+            self.put_secret_tree(&mut batch, p.context.epoch, &mut p.secret_tree, true)?;
+            newer = p.tree.clone();
+        }
+        batch.ops.append(&mut extra.ops);
+        batch.delete_prefixes.append(&mut extra.delete_prefixes);
+        self.write(batch)
+    }
+
+    /// The group-wide settings changed: written with the next batch.
+    pub(crate) fn settings_changed(&mut self, state: &GroupState) {
+        self.unsaved_meta = meta_record(state).ok();
+    }
+
+    /// The ratchets changed by messages sent or received (any retained
+    /// epoch), and the proposal cache when `proposals` is set.
+    pub(crate) fn message_batch(
+        &self,
+        state: &mut GroupState,
+        proposals: bool,
+    ) -> Result<WriteBatch> {
+        let mut batch = WriteBatch::default();
+        let epoch = state.epoch();
+        self.put_secret_tree(&mut batch, epoch, &mut state.epoch.secret_tree, false)?;
+        for p in &mut state.retention.epochs {
+            self.put_secret_tree(&mut batch, p.context.epoch, &mut p.secret_tree, false)?;
+        }
+        if proposals {
+            batch.put(
+                self.keys.proposals(),
+                seal(Kind::Proposals, |w| encode_proposals(state, w))?,
+            );
+        }
+        Ok(batch)
+    }
+
+    /// Writes [`Self::message_batch`].
+    pub(crate) fn save_messages(&mut self, state: &mut GroupState, proposals: bool) -> Result<()> {
+        let batch = self.message_batch(state, proposals)?;
+        self.write(batch)
+    }
+
+    /// Our new pending commit, with the ratchet steps creating it took.
+    pub(crate) fn save_pending(
+        &mut self,
+        state: &mut GroupState,
+        message: &[u8],
+        staged: &StagedCommit,
+    ) -> Result<()> {
+        let mut batch = self.message_batch(state, false)?;
+        let base = &state.epoch.tree;
+        let record = seal(Kind::Pending, |w| {
+            crate::codec::Encode::encode(&message.to_vec(), w);
+            staged.base.group_id.encode_to(w);
+            crate::codec::Encode::encode(&staged.base.epoch, w);
+            staged.base.epoch_authenticator.encode_to(w);
+            encode_summary(&staged.summary, w);
+            match &staged.next {
+                None => w.put(&[0]),
+                Some(next) => {
+                    w.put(&[1]);
+                    encode_core(next, w);
+                    encode_diff(next.tree.node_width(), &tree_diff(&next.tree, base), w);
+                    encode_secret_tree(&next.secret_tree, w);
+                }
+            }
+        })?;
+        batch.put(self.keys.pending(), record);
+        self.write(batch)
+    }
+
+    /// Our pending commit was discarded.
+    pub(crate) fn delete_pending(&mut self) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        batch.delete(self.keys.pending());
+        self.write(batch)
+    }
+
+    /// The batch that takes the stored group from `state` into the epoch
+    /// `staged` starts: the changed tree nodes, the new epoch's records,
+    /// the left epoch's retained parts, evicted epochs deleted. Refuses a
+    /// commit staged in another epoch, as the merge would.
+    pub(crate) fn merge_batch(
+        &self,
+        state: &mut GroupState,
+        staged: &StagedCommit,
+    ) -> Result<WriteBatch> {
+        if staged.base != StagedFrom::of(state) {
+            // The engine's merge reports this with its explanation.
+            return Ok(WriteBatch::default());
+        }
+        let mut batch = self.message_batch(state, false)?;
+        batch.delete(self.keys.proposals());
+        batch.delete(self.keys.pending());
+        let Some(next) = &staged.next else {
+            let removed = Meta {
+                suite: state.suite.id().0,
+                config: state.config,
+                removed: true,
+                reinit: state.reinit.clone(),
+            };
+            batch.put(self.keys.meta(), seal(Kind::Meta, |w| removed.encode(w))?);
+            return Ok(batch);
+        };
+        let config = state.config;
+        let old = &state.epoch;
+        let old_epoch = old.context.epoch;
+        let new_epoch = next.context.epoch;
+
+        // What Retention::retire will keep.
+        let mut resumption: VecDeque<_> = state.retention.resumption.clone();
+        resumption.push_back((old_epoch, old.keys.resumption_psk.clone()));
+        while resumption.len() > config.resumption_epochs {
+            resumption.pop_front();
+        }
+        let before: Vec<u64> = state
+            .retention
+            .epochs
+            .iter()
+            .map(|e| e.context.epoch)
+            .collect();
+        let mut after = before.clone();
+        if config.past_epochs > 0 {
+            after.push(old_epoch);
+        }
+        while after.len() > config.past_epochs {
+            after.remove(0);
+        }
+        for e in before.iter().chain(std::iter::once(&old_epoch)) {
+            if !after.contains(e) {
+                batch.delete(self.keys.past(*e));
+                batch.delete_prefix(self.keys.secret_tree(*e));
+            }
+        }
+
+        let diff = tree_diff(&next.tree, &old.tree);
+        if after.contains(&old_epoch) {
+            // The old tree is kept as its difference from the new one.
+            let undo: Vec<_> = diff
+                .iter()
+                .map(|(x, _)| (*x, old.tree.node(*x).cloned()))
+                .collect();
+            let record = seal(Kind::PastEpoch, |w| {
+                crate::codec::Encode::encode(&old.context, w);
+                crate::codec::Encode::encode(&old.keys.sender_data_secret, w);
+                encode_diff(old.tree.node_width(), &undo, w);
+            })?;
+            batch.put(self.keys.past(old_epoch), record);
+        }
+        for (x, node) in &diff {
+            match node {
+                Some(node) => batch.put(
+                    self.keys.node(*x),
+                    seal(Kind::TreeNode, |w| crate::codec::Encode::encode(node, w))?,
+                ),
+                None => batch.delete(self.keys.node(*x)),
+            }
+        }
+        let retained = Retained {
+            resumption: resumption.into_iter().collect(),
+            past_epochs: after,
+        };
+        batch.put(
+            self.keys.epoch(),
+            seal(Kind::Epoch, |w| {
+                encode_core(next, w);
+                encode_retained(&retained, w);
+            })?,
+        );
+        batch.delete_prefix(self.keys.secret_tree(new_epoch));
+        batch.put(
+            self.keys.secret_tree_nodes(new_epoch),
+            seal(Kind::SecretTreeNodes, |w| {
+                st::encode_nodes(&next.secret_tree, w)
+            })?,
+        );
+        for leaf in st::used_leaves(&next.secret_tree) {
+            let record = seal(Kind::Ratchets, |w| {
+                let _ = st::encode_leaf(&next.secret_tree, leaf, w);
+            })?;
+            batch.put(self.keys.ratchets(new_epoch, leaf), record);
+        }
+        let meta = Meta {
+            suite: state.suite.id().0,
+            config,
+            removed: false,
+            reinit: staged.summary.reinit.clone(),
+        };
+        batch.put(self.keys.meta(), seal(Kind::Meta, |w| meta.encode(w))?);
+        Ok(batch)
+    }
+}
+
+/// A past epoch record: its context, sender-data secret and how its tree
+/// differs from the next epoch's.
+fn past_record(p: &PastEpoch, newer: &RatchetTree) -> Result<Vec<u8>> {
+    let undo: Vec<_> = p
+        .tree
+        .changed_nodes(newer)
+        .into_iter()
+        .map(|x| (x, p.tree.node(x).cloned()))
+        .collect();
+    seal(Kind::PastEpoch, |w| {
+        crate::codec::Encode::encode(&p.context, w);
+        crate::codec::Encode::encode(&p.sender_data_secret, w);
+        encode_diff(p.tree.node_width(), &undo, w);
+    })
+}
+
+trait EncodeTo {
+    fn encode_to(&self, w: &mut crate::codec::Writer);
+}
+
+impl EncodeTo for Vec<u8> {
+    fn encode_to(&self, w: &mut crate::codec::Writer) {
+        w.opaque(self);
+    }
+}
+
+/// A group as loaded: its state, settings and pending commit.
+pub(crate) struct Loaded {
+    pub(crate) state: GroupState,
+    pub(crate) pending: Option<(Vec<u8>, StagedCommit)>,
+}
+
+fn required(storage: &SharedStorage, key: &[u8]) -> Result<Vec<u8>> {
+    with(storage, |s| s.get(key))?.ok_or_else(|| {
+        Error::Storage(format!(
+            "record {:?} is missing: the database is incomplete or corrupt",
+            String::from_utf8_lossy(key)
+        ))
+    })
+}
+
+fn load_secret_tree(
+    storage: &SharedStorage,
+    keys: &GroupKeys,
+    suite: &Suite,
+    epoch: u64,
+) -> Result<SecretTree> {
+    let nodes_key = keys.secret_tree_nodes(epoch);
+    let nodes = required(storage, &nodes_key)?;
+    let prefix = keys.ratchets_prefix(epoch);
+    let mut leaves = Vec::new();
+    for (key, value) in with(storage, |s| s.scan(&prefix))? {
+        let leaf = GroupKeys::parse_index(&key, &prefix).ok_or_else(|| {
+            Error::Storage(format!(
+                "unexpected record {:?} among ratchets",
+                String::from_utf8_lossy(&key)
+            ))
+        })?;
+        let body = open(&key, Kind::Ratchets, &value, |r| Ok(r.take_rest().to_vec()))?;
+        leaves.push((LeafIndex(leaf), body));
+    }
+    let st_err = |leaf: Option<LeafIndex>, e: crate::codec::DecodeError| {
+        let key = match leaf {
+            Some(leaf) => keys.ratchets(epoch, leaf),
+            None => nodes_key.clone(),
+        };
+        Error::Storage(format!(
+            "record {:?} is unreadable ({e}): the database is corrupt",
+            String::from_utf8_lossy(&key)
+        ))
+    };
+    let body = open(&nodes_key, Kind::SecretTreeNodes, &nodes, |r| {
+        Ok(r.take_rest().to_vec())
+    })?;
+    let mut r = crate::codec::Reader::new(&body);
+    let tree = st::decode(suite, &mut r, leaves).map_err(|(leaf, e)| st_err(leaf, e))?;
+    r.finish().map_err(|e| st_err(None, e))?;
+    Ok(tree)
+}
+
+/// Loads group `group_id`, or `None` if it is not stored.
+pub(crate) fn load(
+    storage: &SharedStorage,
+    group_id: &[u8],
+    suite: &Suite,
+    authority: Authority,
+) -> Result<Option<Loaded>> {
+    let keys = GroupKeys::new(group_id);
+    let Some(meta) = with(storage, |s| s.get(&keys.meta()))? else {
+        return Ok(None);
+    };
+    let meta = open(&keys.meta(), Kind::Meta, &meta, Meta::decode)?;
+    if meta.suite != suite.id().0 {
+        return Err(Error::Misuse(format!(
+            "the stored group uses cipher suite {:#06x}, this client {:#06x}: load it with a \
+             client of that suite",
+            meta.suite,
+            suite.id().0
+        )));
+    }
+    let epoch_bytes = required(storage, &keys.epoch())?;
+    let (core, retained) = open(&keys.epoch(), Kind::Epoch, &epoch_bytes, |r| {
+        Ok((decode_core(r)?, decode_retained(r)?))
+    })?;
+    let width = usize::try_from(core.width).map_err(|_| Error::Storage("tree width".into()))?;
+    let mut nodes = vec![None; width];
+    let prefix = keys.nodes();
+    for (key, value) in with(storage, |s| s.scan(&prefix))? {
+        let slot = GroupKeys::parse_index(&key, &prefix)
+            .and_then(|x| usize::try_from(x).ok())
+            .and_then(|x| nodes.get_mut(x))
+            .ok_or_else(|| {
+                Error::Storage(format!(
+                    "record {:?} is not a node of the stored tree (width {width})",
+                    String::from_utf8_lossy(&key)
+                ))
+            })?;
+        *slot = Some(open(&key, Kind::TreeNode, &value, |r| get(r, "node"))?);
+    }
+    let tree = tree_from_nodes(&prefix, nodes)?;
+    let epoch_number = core.context.epoch;
+    let epoch = EpochState {
+        context: core.context,
+        tree,
+        private: core.private,
+        keys: core.keys,
+        secret_tree: load_secret_tree(storage, &keys, suite, epoch_number)?,
+        interim_transcript_hash: core.interim_transcript_hash,
+        confirmation_tag: core.confirmation_tag,
+    };
+
+    let mut past = VecDeque::new();
+    let mut newer = epoch.tree.clone();
+    for e in retained.past_epochs.iter().rev() {
+        let key = keys.past(*e);
+        let bytes = required(storage, &key)?;
+        let (context, sender_data_secret, (width, diff)) =
+            open(&key, Kind::PastEpoch, &bytes, |r| {
+                Ok((
+                    get(r, "context")?,
+                    get(r, "sender_data_secret")?,
+                    decode_diff(r)?,
+                ))
+            })?;
+        let tree = apply_diff(&key, &newer, width, diff)?;
+        newer = tree.clone();
+        past.push_front(PastEpoch {
+            context,
+            tree,
+            sender_data_secret,
+            secret_tree: load_secret_tree(storage, &keys, suite, *e)?,
+        });
+    }
+
+    let mut state = GroupState {
+        suite: suite.clone(),
+        config: meta.config,
+        epoch,
+        proposals: ProposalCache::default(),
+        retention: Retention {
+            epochs: past,
+            resumption: retained.resumption.into_iter().collect(),
+        },
+        removed: meta.removed,
+        own_updates: Vec::new(),
+        reinit: meta.reinit,
+        authority,
+    };
+    if let Some(bytes) = with(storage, |s| s.get(&keys.proposals()))? {
+        let (cached, own) = open(&keys.proposals(), Kind::Proposals, &bytes, decode_proposals)?;
+        for p in cached {
+            state.cache_own_proposal(p);
+        }
+        state.own_updates = own;
+    }
+
+    let pending = match with(storage, |s| s.get(&keys.pending()))? {
+        None => None,
+        Some(bytes) => {
+            let base_tree = &state.epoch.tree;
+            let (message, base, summary, next) =
+                open(&keys.pending(), Kind::Pending, &bytes, |r| {
+                    let message: Vec<u8> = get(r, "message")?;
+                    let base = StagedFrom {
+                        group_id: get(r, "group_id")?,
+                        epoch: get(r, "epoch")?,
+                        epoch_authenticator: get(r, "epoch_authenticator")?,
+                    };
+                    let summary = decode_summary(r)?;
+                    let next = match r.take(1)?[0] {
+                        0 => None,
+                        1 => {
+                            let core = decode_core(r)?;
+                            let diff = decode_diff(r)?;
+                            let secret_tree = decode_secret_tree(suite, r)?;
+                            Some((core, diff, secret_tree))
+                        }
+                        v => return Err(super::records::invalid(r, v.into(), "next")),
+                    };
+                    Ok((message, base, summary, next))
+                })?;
+            let next = match next {
+                None => None,
+                Some((core, (width, diff), secret_tree)) => Some(EpochState {
+                    context: core.context,
+                    tree: apply_diff(&keys.pending(), base_tree, width, diff)?,
+                    private: core.private,
+                    keys: core.keys,
+                    secret_tree,
+                    interim_transcript_hash: core.interim_transcript_hash,
+                    confirmation_tag: core.confirmation_tag,
+                }),
+            };
+            Some((
+                message,
+                StagedCommit {
+                    summary,
+                    next,
+                    base,
+                },
+            ))
+        }
+    };
+    Ok(Some(Loaded { state, pending }))
+}

@@ -1,0 +1,166 @@
+//! Persistent state: a small key-value interface that applications can
+//! implement over any store (IndexedDB, Postgres, a keychain), an in-memory
+//! and a SQLite implementation, and the versioned records the library
+//! writes into it (see `docs/persistence.md`).
+//!
+//! The library writes each state transition (a merge, a pending commit, a
+//! key package created or used, a message sent or received) as one
+//! [`WriteBatch`], before the transition's result leaves the library: after
+//! a crash the stored state is the one before or the one after it.
+
+use std::sync::{Arc, Mutex};
+
+use zeroize::Zeroize;
+
+use crate::{Error, Result};
+
+pub(crate) mod client_store;
+pub(crate) mod group_records;
+pub(crate) mod group_store;
+mod memory;
+pub(crate) mod records;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use memory::MemoryStorage;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStorage;
+
+/// How hard a backend works to make a written batch survive a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Each batch is on stable storage when [`Storage::write`] returns
+    /// (SQLite: `synchronous=FULL`, one fsync of the WAL per batch). A
+    /// process crash or a power loss keeps every returned transition.
+    #[default]
+    Durable,
+    /// Batches are atomic and survive a process crash, but the last few may
+    /// be lost on a power loss or OS crash (SQLite: WAL with
+    /// `synchronous=NORMAL`, fsync only at checkpoints). A lost batch can be
+    /// a sent message's ratchet step: after such a loss the group MUST be
+    /// treated as compromised and rejoined, because a generation may be
+    /// reused. Use only where the OS is trusted not to crash.
+    Fast,
+}
+
+/// One atomic group of changes: all of them are applied, or none. Values
+/// hold secrets: they are zeroized when the batch is dropped and shown in
+/// `Debug` by length only.
+#[derive(Default)]
+pub struct WriteBatch {
+    /// Puts (`Some`) and deletes (`None`), applied in order.
+    pub ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// Prefixes whose records are all deleted, before `ops` are applied.
+    pub delete_prefixes: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for WriteBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ops: Vec<String> = self
+            .ops
+            .iter()
+            .map(|(k, v)| match v {
+                Some(v) => format!("put {} ({} bytes)", String::from_utf8_lossy(k), v.len()),
+                None => format!("delete {}", String::from_utf8_lossy(k)),
+            })
+            .collect();
+        f.debug_struct("WriteBatch")
+            .field("delete_prefixes", &self.delete_prefixes.len())
+            .field("ops", &ops)
+            .finish()
+    }
+}
+
+impl Drop for WriteBatch {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.ops {
+            if let Some(v) = value {
+                v.zeroize();
+            }
+        }
+    }
+}
+
+impl WriteBatch {
+    /// Stores `value` under `key`.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.ops.push((key, Some(value)));
+    }
+
+    /// Deletes `key` (no error if absent).
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.ops.push((key, None));
+    }
+
+    /// Deletes every record whose key starts with `prefix`.
+    pub fn delete_prefix(&mut self, prefix: Vec<u8>) {
+        self.delete_prefixes.push(prefix);
+    }
+
+    /// Whether the batch changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty() && self.delete_prefixes.is_empty()
+    }
+
+    /// Bytes of keys and values the batch puts (for measurements).
+    pub fn bytes_written(&self) -> usize {
+        self.ops
+            .iter()
+            .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+            .sum()
+    }
+}
+
+/// A key-value store of byte records. Keys sort bytewise.
+///
+/// Implementations must apply a [`WriteBatch`] atomically: a crash during
+/// [`Self::write`] leaves either none or all of it. Deleted values should
+/// not stay readable on disk (the library deletes consumed keys for forward
+/// secrecy).
+pub trait Storage: Send {
+    /// The record under `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+    /// Every record whose key starts with `prefix`, by ascending key.
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    /// Applies `batch` atomically (prefix deletes first, then the ops in
+    /// order), durably as the backend's [`Durability`] says.
+    fn write(&mut self, batch: WriteBatch) -> Result<()>;
+}
+
+/// A storage shared by a client and its groups.
+pub type SharedStorage = Arc<Mutex<dyn Storage>>;
+
+/// Wraps a storage for sharing between a client and its groups.
+pub fn shared(storage: impl Storage + 'static) -> SharedStorage {
+    Arc::new(Mutex::new(storage))
+}
+
+/// Runs `f` on the locked storage. A poisoned lock (a panic elsewhere while
+/// writing) is reported, not propagated as a panic.
+pub(crate) fn with<T>(
+    store: &SharedStorage,
+    f: impl FnOnce(&mut dyn Storage) -> Result<T>,
+) -> Result<T> {
+    let mut guard = store.lock().map_err(|_| {
+        Error::Storage(
+            "the storage lock is poisoned (a thread panicked while using it): reopen the client"
+                .into(),
+        )
+    })?;
+    f(&mut *guard)
+}
+
+/// The smallest key greater than every key starting with `prefix`, if any.
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod conformance;
