@@ -76,13 +76,14 @@ pub mod test_support;
 
 pub use api::group::Event;
 pub use api::{
-    AcceptBasic, Client, ClientBuilder, Clock, CommitOutput, CredentialUse, CredentialValidator,
-    ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig, GroupInfo, GroupOptions,
-    KeyPackage, KeyPackageOptions, Member, Message, MessageKind, Rejection, SystemClock,
-    ValidationContext, Welcome, WireFormat,
+    AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, CredentialUse,
+    CredentialValidator, ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig,
+    GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member, Message, MessageKind, Observed,
+    ObservedCommit, Observer, ObserverOptions, Rejection, Route, SystemClock, ValidationContext,
+    Welcome, WireFormat,
 };
 pub use crypto::credential::{Certificate, Credential, CredentialType};
-pub use crypto::{CipherSuite, Secret};
+pub use crypto::{CipherSuite, Secret, SignaturePublicKey};
 /// Decodes exactly one wire structure (no trailing bytes).
 #[cfg(feature = "unstable-internals")]
 pub use error::decode_exact;

@@ -3,8 +3,9 @@
 //! extensions, PSK ids and senders. Read-only views of what was on the wire;
 //! the engine that produces and checks them is internal.
 
-pub use crate::framing::Sender;
+pub use crate::framing::{ContentType, Sender, WireFormat};
 pub use crate::group::commit_stage::{CommitSummary, StagedCommit};
+pub use crate::group::engine::CachedProposal;
 pub use crate::group::extensions::{
     Extension, ExtensionType, ExternalSender as ExternalSenderEntry, RequiredCapabilities,
 };
@@ -14,6 +15,6 @@ pub use crate::group::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalType, ReInit,
     Remove, Update,
 };
-pub use crate::schedule::{PreSharedKeyId, ProtocolVersion, Psk, ResumptionPskUsage};
+pub use crate::schedule::{GroupContext, PreSharedKeyId, ProtocolVersion, Psk, ResumptionPskUsage};
 pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
 pub use crate::tree::math::LeafIndex;

@@ -87,10 +87,7 @@ impl Fixture {
 
         // Last resort: a successful fuzzed join does not use it up.
         let dave_kp = dave
-            .key_package(KeyPackageOptions {
-                last_resort: true,
-                ..KeyPackageOptions::default()
-            })
+            .key_package(KeyPackageOptions::default().last_resort(true))
             .expect("kp");
         let mut messages = vec![
             bob.propose_update().expect("update"),

@@ -2,23 +2,12 @@
 //! the key package, Welcome and GroupInfo wrappers, and processing a
 //! decoded message.
 
-use std::sync::Arc;
-
-use crate::crypto::SeededRandom;
 use crate::{
-    Client, Error, Event, FixedClock, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions,
-    Message, MessageKind, Sender, Welcome, WireFormat,
+    Error, Event, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Message, MessageKind,
+    Sender, Welcome, WireFormat,
 };
 
-const NOW: u64 = 1_750_000_000;
-
-fn client(name: &str, seed: u8) -> Client {
-    Client::builder(name)
-        .clock(Arc::new(FixedClock(NOW)))
-        .random(Box::new(SeededRandom::from_seed([seed; 32])))
-        .build()
-        .unwrap()
-}
+use super::test_clients::{NOW, client};
 
 #[test]
 fn every_kind_routes_on_its_clear_parts() {

@@ -12,9 +12,11 @@ pub mod external_sender;
 pub mod group;
 mod group_lifecycle;
 pub mod message;
+pub mod observer;
 
 pub use crate::error::{Action, EpochTiming, NotForUs};
 pub use crate::framing::WireFormat;
+pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::GroupConfig;
 pub use authentication::{
@@ -27,6 +29,7 @@ pub use client::{
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, MessageKind, Welcome};
+pub use observer::{Observer, ObserverOptions};
 
 #[cfg(test)]
 mod error_tests;
@@ -35,8 +38,12 @@ mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
 #[cfg(test)]
+mod observer_storage_tests;
+#[cfg(test)]
 mod options_tests;
 #[cfg(test)]
 mod reinit_tests;
+#[cfg(test)]
+mod test_clients;
 #[cfg(test)]
 mod tests;

@@ -10,15 +10,7 @@ use crate::crypto::credential::{Certificate, Credential, CredentialType};
 use crate::crypto::{Secret, SeededRandom, SignaturePublicKey};
 use crate::tree::math::LeafIndex;
 
-const NOW: u64 = 1_750_000_000;
-
-fn client(name: &str, seed: u8) -> Client {
-    Client::builder(name)
-        .clock(Arc::new(FixedClock(NOW)))
-        .random(Box::new(SeededRandom::from_seed([seed; 32])))
-        .build()
-        .unwrap()
-}
+use super::test_clients::{NOW, client};
 
 fn staged(group: &mut Group, message: &[u8]) -> Box<crate::group::commit_stage::StagedCommit> {
     match group.process(message).unwrap() {

@@ -1,20 +1,10 @@
 //! The public API end to end, with deterministic clocks and randomness.
 
-use std::sync::Arc;
-
 use super::*;
 use crate::crypto::{Secret, SeededRandom};
 use crate::tree::math::LeafIndex;
 
-const NOW: u64 = 1_750_000_000;
-
-fn client(name: &str, seed: u8) -> Client {
-    Client::builder(name)
-        .clock(Arc::new(FixedClock(NOW)))
-        .random(Box::new(SeededRandom::from_seed([seed; 32])))
-        .build()
-        .unwrap()
-}
+use super::test_clients::client;
 
 fn merged(event: Event) {
     match event {

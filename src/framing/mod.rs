@@ -14,7 +14,7 @@ pub use messages::{
 };
 pub use protection::{
     FRAMED_CONTENT_LABEL, decrypt_private, encrypt_private, from_public_message, open_private,
-    open_sender_data, sign_content, to_public_message, verify_content,
+    open_sender_data, public_message_content, sign_content, to_public_message, verify_content,
 };
 
 #[cfg(test)]

@@ -124,24 +124,10 @@ pub fn from_public_message(
     membership_key: &Secret,
     context: &GroupContext,
 ) -> Result<AuthenticatedContent> {
-    // §6.2: "the application MUST NOT use PublicMessage to send application data"
-    if let Content::Application(_) = message.content.content {
-        return Err(Error::protocol(
-            "§6.2",
-            format!(
-                "application data from {:?} in a PublicMessage",
-                message.content.sender
-            ),
-        ));
-    }
-    let content = AuthenticatedContent {
-        wire_format: WireFormat::PUBLIC_MESSAGE,
-        content: message.content,
-        auth: message.auth,
-    };
+    let (content, membership_tag) = public_message_content(message)?;
     if let Sender::Member(leaf) = content.content.sender {
         // The decoder guarantees a member's message carries a tag.
-        let tag = message.membership_tag.as_deref().ok_or(Error::Internal(
+        let tag = membership_tag.as_deref().ok_or(Error::Internal(
             "member PublicMessage without membership tag",
         ))?;
         suite
@@ -161,6 +147,30 @@ pub fn from_public_message(
             })?;
     }
     Ok(content)
+}
+
+/// The checks of [`from_public_message`] that need no key: the content and
+/// its membership tag, unchecked. An observer of the group, which holds no
+/// membership key, stops here; members go on to check the tag.
+pub fn public_message_content(
+    message: PublicMessage,
+) -> Result<(AuthenticatedContent, Option<Vec<u8>>)> {
+    // §6.2: "the application MUST NOT use PublicMessage to send application data"
+    if let Content::Application(_) = message.content.content {
+        return Err(Error::protocol(
+            "§6.2",
+            format!(
+                "application data from {:?} in a PublicMessage",
+                message.content.sender
+            ),
+        ));
+    }
+    let content = AuthenticatedContent {
+        wire_format: WireFormat::PUBLIC_MESSAGE,
+        content: message.content,
+        auth: message.auth,
+    };
+    Ok((content, message.membership_tag))
 }
 
 fn ratchet_for(content_type: ContentType) -> RatchetType {

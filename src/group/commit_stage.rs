@@ -1,22 +1,25 @@
 //! Processing a received Commit (§12.4.2) into a [`StagedCommit`] that
 //! changes nothing until it is merged.
 
-use crate::crypto::Suite;
+use crate::crypto::{HpkePrivateKey, Secret, Suite};
 use crate::framing::{AuthenticatedContent, Content, Sender};
 use crate::group::Extension;
 use crate::group::authorization::Scope;
 use crate::group::commit::Commit;
-use crate::group::engine::GroupState;
+use crate::group::engine::{GroupState, ProposalCache};
 use crate::group::proposal_rules::{
     ProposalEffects, ProposalWithSender, apply_list, check_list, check_sender_may_propose,
     required_capabilities,
 };
 use crate::group::proposals::{Proposal, ProposalOrRef, ReInit};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
+use crate::group::public_view::PublicView;
 use crate::group::state::{EpochState, OwnResumption, next_epoch, split_epoch_secrets};
-use crate::schedule::{InitSecret, PreSharedKeyId, TranscriptHashes};
+use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId, TranscriptHashes};
 use crate::tree::leaf_validation::{LeafRole, validate_leaf_node};
 use crate::tree::math::LeafIndex;
+use crate::tree::private::TreePrivate;
+use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{PathContext, apply_update_path};
 use crate::{Error, Result};
 
@@ -157,7 +160,7 @@ impl StagedCommit {
 /// Resolves the proposals a commit covers (§12.4.2): inline ones are the
 /// committer's, references must name cached proposals of this epoch.
 fn resolve(
-    group: &GroupState,
+    proposals: &ProposalCache,
     commit: &Commit,
     committer: &Sender,
 ) -> Result<Vec<ProposalWithSender>> {
@@ -183,7 +186,7 @@ fn resolve(
                         "an external commit covers a proposal by reference",
                     ));
                 }
-                let cached = group.proposals.find(r).ok_or_else(|| {
+                let cached = proposals.find(r).ok_or_else(|| {
                     Error::protocol(
                         "§12.4.2",
                         "the commit references a proposal not received in this epoch",
@@ -216,28 +219,57 @@ pub(crate) fn own_commit_not_pending() -> Error {
     )
 }
 
-/// Validates a commit from another member or an external joiner and
-/// computes the next epoch (§12.4.2), changing nothing in `group`.
-/// `content` must already be authenticated (signature and membership tag).
-pub fn stage_commit(
-    group: &GroupState,
+/// A member's private keys, which staging a commit updates: the tree's
+/// private keys and those of the member's own Update proposals. Observers
+/// have none.
+pub(crate) struct MemberKeys<'a> {
+    pub(crate) private: &'a TreePrivate,
+    pub(crate) own_updates: &'a [(Vec<u8>, HpkePrivateKey)],
+}
+
+/// The outcome of every check of a commit that needs no secret of the
+/// epoch (§12.4.2 up to the key schedule): the proposals applied, the path
+/// merged and verified, and the next epoch's GroupContext and transcript.
+pub(crate) struct PublicStage {
+    pub(crate) summary: CommitSummary,
+    pub(crate) effects: ProposalEffects,
+    /// The next epoch's tree.
+    pub(crate) tree: RatchetTree,
+    /// The next epoch's GroupContext: epoch, tree hash and confirmed
+    /// transcript hash updated.
+    pub(crate) context: GroupContext,
+    /// The next epoch's interim transcript hash, from the commit's
+    /// confirmation tag as claimed (only members can verify the tag).
+    pub(crate) interim_transcript_hash: Vec<u8>,
+    /// The commit's confirmation tag, unverified.
+    pub(crate) confirmation_tag: Vec<u8>,
+    /// The member's private keys after the commit (members only).
+    pub(crate) private: Option<TreePrivate>,
+    /// The commit secret from the decrypted path (members only).
+    pub(crate) commit_secret: Option<Secret>,
+}
+
+/// Validates a commit of this epoch with every rule that needs no epoch
+/// secret, for members and observers alike: committer type, proposal
+/// resolution and list rules (§12.2), each proposal in the context it
+/// applies in (§12.1, §12.3), the group size limit, the path requirement
+/// (§12.4), the credential validator (§5.3.1), the committer's new leaf
+/// (§7.3) and the UpdatePath with its parent hash (§7.6, §7.9.2). With
+/// `keys` (a member), also decrypts the path secret meant for it. Changes
+/// nothing: the result describes the next epoch.
+pub(crate) fn stage_public(
+    view: &PublicView<'_>,
     content: &AuthenticatedContent,
-    psks: &dyn PskStore,
     now: u64,
-) -> Result<StagedCommit> {
-    let suite: &Suite = &group.suite;
-    let state = &group.epoch;
+    keys: Option<MemberKeys<'_>>,
+) -> Result<PublicStage> {
+    let suite: &Suite = view.suite;
     let Content::Commit(commit) = &content.content.content else {
         return Err(Error::Internal("stage_commit on a non-commit"));
     };
     let committer = content.content.sender;
     let member = match committer {
-        Sender::Member(leaf) => {
-            if leaf == state.own_leaf() {
-                return Err(own_commit_not_pending());
-            }
-            Some(leaf)
-        }
+        Sender::Member(leaf) => Some(leaf),
         Sender::NewMemberCommit => None,
         // §12.4.2: only members and new members commit.
         other => {
@@ -247,14 +279,14 @@ pub fn stage_commit(
             ));
         }
     };
-    let lifetime = group.config.lifetime_at(now);
-    let list = resolve(group, commit, &committer)?;
-    check_list(&state.tree, member, &list)?;
+    let lifetime = view.config.lifetime_at(now);
+    let list = resolve(view.proposals, commit, &committer)?;
+    check_list(view.tree, member, &list)?;
 
-    let mut tree = state.tree.clone();
-    let mut context = state.context.clone();
+    let mut tree = view.tree.clone();
+    let mut context = view.context.clone();
     let effects: ProposalEffects = apply_list(suite, &mut tree, &mut context, &list, lifetime)?;
-    crate::group::join::check_group_size(&tree, group.config.max_leaves)?;
+    crate::group::join::check_group_size(&tree, view.config.max_leaves)?;
 
     // §12.4: a path is required by default, for path-required proposal
     // types, and always in an external commit (§12.4.3.2).
@@ -269,9 +301,9 @@ pub fn stage_commit(
     // §5.3.1, §12.4.3.2: the application decides on every credential the
     // commit introduces or replaces before anything is staged.
     Scope {
-        authority: &group.authority,
-        context: &state.context,
-        tree: &state.tree,
+        authority: view.authority,
+        context: view.context,
+        tree: view.tree,
     }
     .commit(
         member,
@@ -287,8 +319,8 @@ pub fn stage_commit(
         Some(leaf) => leaf,
         None => tree.reserve_leaf()?,
     };
-    let own = state.own_leaf();
-    let self_removed = effects.removed.contains(&own);
+    let own = keys.as_ref().map(|k| k.private.leaf());
+    let self_removed = own.is_some_and(|own| effects.removed.contains(&own));
     let summary = CommitSummary {
         committer,
         external_joiner: member.is_none().then_some(sender_leaf),
@@ -299,20 +331,23 @@ pub fn stage_commit(
         extensions: effects.extensions.clone(),
         reinit: effects.reinit.clone(),
         self_removed,
-        removed_members: crate::group::member::Member::all_at(&state.tree, &effects.removed),
+        removed_members: crate::group::member::Member::all_at(view.tree, &effects.removed),
         path_updated: commit.path.is_some(),
         authenticated_data: content.content.authenticated_data.clone(),
     };
 
-    let mut private = state.private.clone();
+    let mut private = keys.as_ref().map(|k| k.private.clone());
     // Our own Update, committed by someone else: our leaf now has the key
     // we generated for it.
-    if effects.updated.contains(&own) && !self_removed {
+    if let (Some(keys), Some(own), Some(private)) = (&keys, own, private.as_mut())
+        && effects.updated.contains(&own)
+        && !self_removed
+    {
         let key = list
             .iter()
             .filter(|p| p.sender == Sender::Member(own))
             .filter_map(|p| p.reference.as_ref())
-            .find_map(|r| group.own_updates.iter().find(|(o, _)| o == r))
+            .find_map(|r| keys.own_updates.iter().find(|(o, _)| o == r))
             .map(|(_, k)| k.clone())
             .ok_or(Error::Internal(
                 "our Update was committed but its key is unknown",
@@ -334,7 +369,7 @@ pub fn stage_commit(
             lifetime,
         )?;
         let mut provisional = context.clone();
-        provisional.epoch = next_epoch(state.context.epoch)?;
+        provisional.epoch = next_epoch(view.context.epoch)?;
         let decrypted = apply_update_path(
             suite,
             &mut tree,
@@ -345,7 +380,7 @@ pub fn stage_commit(
                 joiners: &effects.added,
                 external: member.is_none(),
             },
-            (!self_removed).then_some(&mut private),
+            private.as_mut().filter(|_| !self_removed),
             |tree_hash| {
                 provisional.tree_hash = tree_hash.to_vec();
                 Ok(crate::codec::encode(&provisional)?)
@@ -353,20 +388,70 @@ pub fn stage_commit(
         )?;
         commit_secret = decrypted.map(|d| d.commit_secret);
     }
-    if self_removed {
+
+    // §12.4.2: new GroupContext with the commit folded into the transcript.
+    let transcript = TranscriptHashes::after_commit(suite, view.interim_transcript_hash, content)?;
+    context.epoch = next_epoch(view.context.epoch)?;
+    context.tree_hash = tree.root_tree_hash(suite)?;
+    context.confirmed_transcript_hash = transcript.confirmed.clone();
+    let confirmation_tag = content
+        .auth
+        .confirmation_tag
+        .clone()
+        .ok_or(Error::Internal("commit without confirmation tag"))?;
+    Ok(PublicStage {
+        summary,
+        effects,
+        tree,
+        context,
+        interim_transcript_hash: transcript.interim,
+        confirmation_tag,
+        private,
+        commit_secret,
+    })
+}
+
+/// Validates a commit from another member or an external joiner and
+/// computes the next epoch (§12.4.2), changing nothing in `group`.
+/// `content` must already be authenticated (signature and membership tag).
+pub fn stage_commit(
+    group: &GroupState,
+    content: &AuthenticatedContent,
+    psks: &dyn PskStore,
+    now: u64,
+) -> Result<StagedCommit> {
+    let suite: &Suite = &group.suite;
+    let state = &group.epoch;
+    if content.content.sender == Sender::Member(state.own_leaf()) {
+        return Err(own_commit_not_pending());
+    }
+    let stage = stage_public(
+        &group.public_view(),
+        content,
+        now,
+        Some(MemberKeys {
+            private: &state.private,
+            own_updates: &group.own_updates,
+        }),
+    )?;
+    if stage.summary.self_removed {
         return Ok(StagedCommit {
-            summary,
+            summary: stage.summary,
             next: None,
             base: StagedFrom::of(group),
         });
     }
-
-    // §12.4.2: new GroupContext with the commit folded into the transcript.
-    let transcript =
-        TranscriptHashes::after_commit(suite, &state.interim_transcript_hash, content)?;
-    context.epoch = next_epoch(state.context.epoch)?;
-    context.tree_hash = tree.root_tree_hash(suite)?;
-    context.confirmed_transcript_hash = transcript.confirmed.clone();
+    let PublicStage {
+        summary,
+        effects,
+        tree,
+        context,
+        interim_transcript_hash: interim,
+        confirmation_tag: tag,
+        private,
+        commit_secret,
+    } = stage;
+    let private = private.ok_or(Error::Internal("member staged a commit without its keys"))?;
 
     let own_psks = OwnResumption {
         group_id: &state.context.group_id,
@@ -393,13 +478,8 @@ pub fn stage_commit(
         .into_epoch_secret(suite, &psk_secret, &context)?
         .into_epoch_secrets(suite)?;
     // §12.4.2: the confirmation tag must verify.
-    let tag = content
-        .auth
-        .confirmation_tag
-        .as_deref()
-        .ok_or(Error::Internal("commit without confirmation tag"))?;
     secrets
-        .verify_confirmation_tag(suite, &context.confirmed_transcript_hash, tag)
+        .verify_confirmation_tag(suite, &context.confirmed_transcript_hash, &tag)
         .map_err(|_| {
             Error::protocol(
                 "§12.4.2",
@@ -409,7 +489,6 @@ pub fn stage_commit(
                 ),
             )
         })?;
-    let interim = transcript.interim;
     let (keys, secret_tree) =
         split_epoch_secrets(suite, secrets, tree.leaf_count(), group.config.secret_tree);
     Ok(StagedCommit {
@@ -422,7 +501,7 @@ pub fn stage_commit(
             keys,
             secret_tree,
             interim_transcript_hash: interim,
-            confirmation_tag: tag.to_vec(),
+            confirmation_tag: tag,
         }),
     })
 }

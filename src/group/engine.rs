@@ -7,19 +7,17 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::api::MessageKind;
-use crate::codec::encode;
-use crate::crypto::{SignaturePublicKey, Suite};
+use crate::crypto::Suite;
 use crate::framing::{
     AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
-    Sender, from_public_message, open_private, open_sender_data, verify_content,
+    Sender, open_private, open_sender_data, verify_content,
 };
 use crate::group::authorization::{Authority, Scope};
-use crate::group::commit_stage::{StagedCommit, StagedFrom, is_committable, stage_commit};
-use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::group::commit_stage::{StagedCommit, StagedFrom, stage_commit};
 use crate::group::join::{JoinInputs, join_from_welcome};
-use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
 use crate::group::proposals::Proposal;
 use crate::group::psk_store::PskStore;
+use crate::group::public_view::PublicView;
 use crate::group::state::{EpochState, GroupConfig, Retention, check_group_id};
 use crate::schedule::{GroupContext, RatchetType, SecretTree};
 use crate::tree::math::LeafIndex;
@@ -129,7 +127,7 @@ impl ProposalCache {
         self.entries.is_empty()
     }
 
-    fn insert(&mut self, p: CachedProposal) {
+    pub(crate) fn insert(&mut self, p: CachedProposal) {
         let key = RefKey(p.reference.clone());
         if !self.by_reference.contains_key(&key) {
             self.by_reference.insert(key, self.entries.len());
@@ -459,12 +457,17 @@ impl GroupState {
         }
     }
 
-    fn check_epoch(&self, epoch: u64, kind: MessageKind) -> Result<()> {
-        // §6 / §12.1 / §12.4.2: handshake content must be for this epoch.
-        if epoch == self.epoch() {
-            Ok(())
-        } else {
-            Err(Error::wrong_epoch(self.epoch(), epoch, kind, true))
+    /// The public half of the state, which observers share (§12 rules
+    /// that need no secrets run on it).
+    pub(crate) fn public_view(&self) -> PublicView<'_> {
+        PublicView {
+            suite: &self.suite,
+            config: &self.config,
+            context: &self.epoch.context,
+            tree: &self.epoch.tree,
+            interim_transcript_hash: &self.epoch.interim_transcript_hash,
+            proposals: &self.proposals,
+            authority: &self.authority,
         }
     }
 
@@ -474,75 +477,10 @@ impl GroupState {
         psks: &dyn PskStore,
         now: u64,
     ) -> Result<Received> {
-        check_group_id(&self.epoch.context.group_id, &message.content.group_id)?;
-        let kind = MessageKind::of_content(message.content.content.content_type());
-        self.check_epoch(message.content.epoch, kind)?;
-        let state = &self.epoch;
-        let content = from_public_message(
-            &self.suite,
-            message,
-            &state.keys.membership_key,
-            &state.context,
-        )?;
-        let key = self.signer_key(&content)?;
-        verify_content(&self.suite, &content, &state.context, &key)?;
+        let content = self
+            .public_view()
+            .open_public(message, Some(&self.epoch.keys.membership_key))?;
         self.handle_handshake(content, psks, now)
-    }
-
-    /// The signature key of a PublicMessage's sender (§6.1).
-    fn signer_key(&self, content: &AuthenticatedContent) -> Result<SignaturePublicKey> {
-        let state = &self.epoch;
-        match (content.content.sender, &content.content.content) {
-            (Sender::Member(leaf), _) => Ok(state
-                .tree
-                .leaf(leaf)
-                .ok_or_else(|| {
-                    Error::protocol("§6.1", format!("message from blank leaf {}", leaf.0))
-                })?
-                .signature_key
-                .clone()),
-            (Sender::External(i), Content::Proposal(_)) => {
-                let senders: Vec<ExternalSender> = decode_extension(
-                    &state.context.extensions,
-                    ExtensionType::EXTERNAL_SENDERS,
-                    "external_senders",
-                )?
-                .ok_or_else(|| {
-                    Error::protocol(
-                        "§12.1.8.1",
-                        "external proposal, but the group has no external_senders extension",
-                    )
-                })?;
-                senders
-                    .get(i as usize)
-                    .map(|s| s.signature_key.clone())
-                    .ok_or_else(|| {
-                        Error::protocol(
-                            "§12.1.8.1",
-                            format!("external sender {i} is not in external_senders"),
-                        )
-                    })
-            }
-            // §12.1.8: a new member proposes only its own Add, signed with
-            // the key package's leaf key.
-            (Sender::NewMemberProposal, Content::Proposal(p)) => match &**p {
-                Proposal::Add(add) => Ok(add.key_package.leaf_node.signature_key.clone()),
-                _ => Err(Error::protocol(
-                    "§12.1.8",
-                    "a new_member_proposal sender sent something else than an Add",
-                )),
-            },
-            // §12.4.3.2: signed with the key of the path's leaf node.
-            (Sender::NewMemberCommit, Content::Commit(c)) => c
-                .path
-                .as_ref()
-                .map(|p| p.leaf_node.signature_key.clone())
-                .ok_or_else(|| Error::protocol("§12.4.3.2", "an external commit without a path")),
-            (sender, _) => Err(Error::protocol(
-                "§12.1.8",
-                format!("{sender:?} may not send this content"),
-            )),
-        }
     }
 
     fn process_private(
@@ -642,60 +580,18 @@ impl GroupState {
         match &content.content.content {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),
             Content::Proposal(proposal) => {
-                let sender = content.content.sender;
-                check_sender_may_propose(&sender, proposal)?;
-                // §12.1.6: ExternalInit only inside an external commit.
-                if !is_committable(proposal) {
-                    return Err(Error::protocol(
-                        "§12.1.6",
-                        "an ExternalInit sent as a standalone proposal",
-                    ));
-                }
-                let state = &self.epoch;
-                validate_proposal(
-                    &self.suite,
-                    &state.tree,
-                    &state.context,
-                    &sender,
-                    proposal,
-                    self.config.lifetime_at(now),
-                )?;
-                // §5.3.1: the application decides before anything is cached.
-                Scope {
-                    authority: &self.authority,
-                    context: &state.context,
-                    tree: &state.tree,
-                }
-                .proposal(&sender, proposal)?;
-                let reference = self.suite.proposal_ref(&encode(&content)?)?;
-                if self.proposals.find(&reference).is_some() {
+                let cached = match self.public_view().admit_proposal(&content, proposal, now) {
                     // Ours was cached when we sent it; the delivery service
                     // echoing it back is normal, not an attack.
-                    if sender == Sender::Member(self.own_leaf()) {
+                    Err(Error::Replay(_))
+                        if content.content.sender == Sender::Member(self.own_leaf()) =>
+                    {
                         return Ok(Received::OwnEcho {
                             epoch: content.content.epoch,
                             kind: MessageKind::Proposal,
                         });
                     }
-                    // A PublicMessage can be replayed verbatim; the proposal
-                    // is already cached and reported once.
-                    return Err(Error::Replay(
-                        "this proposal was already received in this epoch".into(),
-                    ));
-                }
-                if self.proposals.len() >= self.config.max_cached_proposals {
-                    return Err(Error::Limit(format!(
-                        "the proposal cache holds its maximum of {} proposals for epoch {} \
-                         (GroupConfig::max_cached_proposals): commit the cached ones, or raise \
-                         the limit",
-                        self.config.max_cached_proposals,
-                        self.epoch()
-                    )));
-                }
-                let cached = CachedProposal {
-                    reference,
-                    proposal: (**proposal).clone(),
-                    sender,
+                    other => other?,
                 };
                 self.proposals.insert(cached.clone());
                 Ok(Received::Proposal(Box::new(cached)))

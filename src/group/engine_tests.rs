@@ -162,7 +162,23 @@ pub(crate) fn assert_in_sync(groups: &[GroupState]) {
 }
 
 /// Everyone but the committer processes and merges; the committer merges.
+/// An observer of the epoch processes the commit too: it must accept a
+/// PublicMessage commit and end in the members' public state, and only
+/// route a PrivateMessage one.
 pub(crate) fn deliver(groups: &mut [GroupState], committer: usize, created: CreatedCommit) {
+    use crate::group::observer::Observed;
+    let mut observer = crate::group::observer::tests::observer_of(&groups[committer]);
+    let observed = match observer.process(&created.message, NOW).unwrap() {
+        Observed::Commit(staged) => {
+            observer.merge(*staged).unwrap();
+            true
+        }
+        Observed::Private(route) => {
+            assert_eq!(route.epoch, groups[committer].epoch());
+            false
+        }
+        other => panic!("observer: expected a commit, got {other:?}"),
+    };
     for (i, g) in groups.iter_mut().enumerate() {
         if i == committer {
             continue;
@@ -173,6 +189,9 @@ pub(crate) fn deliver(groups: &mut [GroupState], committer: usize, created: Crea
         }
     }
     groups[committer].merge(created.staged).unwrap();
+    if observed {
+        crate::group::observer::tests::assert_observes(&observer, &groups[committer]);
+    }
 }
 
 #[test]

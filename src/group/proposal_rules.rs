@@ -384,25 +384,32 @@ pub fn apply_list(
         }
     }
     let required = required_capabilities(context)?;
-    for p in list {
-        // §12.4: only add, psk and reinit do not require a path.
-        let path_required = !matches!(
+    // §12.4: only add, psk and reinit do not require a path.
+    fx.path_required = list.iter().any(|p| {
+        !matches!(
             p.proposal,
             Proposal::Add(_) | Proposal::PreSharedKey(_) | Proposal::ReInit(_)
-        );
-        fx.path_required |= path_required;
-        if !matches!(p.proposal, Proposal::GroupContextExtensions(_)) {
-            validate_proposal_in(
-                suite,
-                tree,
-                context,
-                required.as_ref(),
-                &p.sender,
-                &p.proposal,
-                lifetime,
-            )?;
-        }
-    }
+        )
+    });
+    // Each proposal is checked on its own against the same tree and
+    // context, so the checks (two signatures per Add) run on all cores; the
+    // error reported is the first failing proposal's in list order.
+    let checked: Vec<&ProposalWithSender> = list
+        .iter()
+        .filter(|p| !matches!(p.proposal, Proposal::GroupContextExtensions(_)))
+        .collect();
+    let (shared_tree, shared_context): (&RatchetTree, &GroupContext) = (tree, context);
+    crate::parallel::try_map(checked, |p| {
+        validate_proposal_in(
+            suite,
+            shared_tree,
+            shared_context,
+            required.as_ref(),
+            &p.sender,
+            &p.proposal,
+            lifetime,
+        )
+    })?;
     for p in list {
         if let (Proposal::Update(u), Sender::Member(leaf)) = (&p.proposal, &p.sender) {
             tree.update_leaf(*leaf, u.leaf_node.clone())?;

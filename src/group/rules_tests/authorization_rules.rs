@@ -129,6 +129,17 @@ fn assert_refused(
     let before = snapshot(g);
     assert_refusal(g.process(message, &NoPsks, NOW), rule, purpose, leaf);
     assert_eq!(snapshot(g), before, "a refused message changed the state");
+    // An observer with the same validator refuses it alike (or only routes
+    // a PrivateMessage).
+    let mut observer = observer_of(g);
+    let observer_before = observer.to_bytes().unwrap();
+    let outcome = observer.process(message, NOW);
+    if matches!(Route::of(message), Ok(r) if r.wire_format == WireFormat::PRIVATE_MESSAGE) {
+        assert!(matches!(outcome, Ok(Observed::Private(_))), "{outcome:?}");
+    } else {
+        assert_refusal(outcome, rule, purpose, leaf);
+    }
+    assert_eq!(observer.to_bytes().unwrap(), observer_before);
 }
 
 #[test]

@@ -15,6 +15,8 @@ use crate::group::engine::tests::{Client, NOW, assert_in_sync, deliver, group_of
 use crate::group::engine::{GroupState, Received};
 use crate::group::extensions::{Extension, ExtensionType, ExternalSender};
 use crate::group::key_package::generate_hpke_key_pair;
+use crate::group::observer::tests::observer_of;
+use crate::group::observer::{Observed, Route};
 use crate::group::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ReInit,
     Remove, Update,
@@ -58,6 +60,7 @@ fn snapshot(g: &GroupState) -> Snapshot {
 /// rule `expected_rule` and a detail containing `needle`, leaving the
 /// state as it was.
 fn assert_rejected(group: &mut GroupState, message: &[u8], expected_rule: &str, needle: &str) {
+    observer_agrees(group, message, expected_rule, needle);
     let before = snapshot(group);
     match group.process(message, &NoPsks, NOW) {
         Err(Error::Protocol { rule, detail }) => {
@@ -78,6 +81,69 @@ fn assert_rejected(group: &mut GroupState, message: &[u8], expected_rule: &str, 
         before,
         "a rejected message changed the state"
     );
+}
+
+/// Rules an observer cannot check, as `(rule, part of the detail)`: each
+/// needs a secret of the epoch. A message that breaks only one of these is
+/// accepted by an observer (docs/observer.md).
+const NEEDS_SECRETS: &[(&str, &str)] = &[
+    // The confirmation key comes from the next epoch's key schedule.
+    ("§12.4.2", "confirmation tag"),
+    // The membership key is an epoch secret (§6.2).
+    ("§6.2", "membership tag"),
+    // PSK values are the members' (§8.4): an observer cannot tell whether
+    // they hold the PSKs a commit injects.
+    ("§12.4.2", "is not available"),
+];
+
+/// An observer of `group`'s epoch given `message`: rejects it as the member
+/// does (same rule, same detail, state unchanged), or, where the member's
+/// rule needs secrets ([`NEEDS_SECRETS`]) or the message is a
+/// PrivateMessage, accepts or routes it.
+fn observer_agrees(group: &GroupState, message: &[u8], rule: &str, needle: &str) {
+    let mut observer = observer_of(group);
+    let before = observer.to_bytes().unwrap();
+    let outcome = observer.process(message, NOW);
+    if let Err(Error::Protocol { rule: seen, detail }) = &outcome
+        && *seen == rule
+        && detail.contains(needle)
+    {
+        assert_eq!(
+            observer.to_bytes().unwrap(),
+            before,
+            "a message the observer rejected changed its state"
+        );
+        return;
+    }
+    let private = matches!(
+        Route::of(message),
+        Ok(r) if r.wire_format == WireFormat::PRIVATE_MESSAGE
+    );
+    if private {
+        assert!(
+            matches!(outcome, Ok(Observed::Private(_))),
+            "observer on a PrivateMessage the member rejects ({rule} {needle:?}): {outcome:?}"
+        );
+    } else if NEEDS_SECRETS
+        .iter()
+        .any(|(r, n)| *r == rule && needle.contains(n))
+    {
+        assert!(
+            matches!(outcome, Ok(Observed::Commit(_) | Observed::Proposal(_))),
+            "observer on a message breaking only the secret rule {rule} {needle:?}: {outcome:?}"
+        );
+    } else {
+        panic!("observer: expected {rule} ({needle:?}) as the member, got {outcome:?}");
+    }
+}
+
+/// A proposal message from `g`'s owner (for the observer tests).
+pub(crate) fn propose_for_observer(
+    g: &GroupState,
+    signer: &SignaturePrivateKey,
+    proposal: Proposal,
+) -> Vec<u8> {
+    propose(g, signer, proposal)
 }
 
 /// `groups[committer]` sends an empty commit (with path) that everyone
@@ -378,4 +444,5 @@ mod limit_rules;
 mod list_rules;
 mod message_rules;
 mod more_rules;
+mod observer_limits;
 mod selection_rules;

@@ -1,0 +1,344 @@
+//! A delivery service built on [`Observer`]: an in-process server (no
+//! network) with a key-package directory, one observer and one queue per
+//! member for each group, and exactly one commit accepted per epoch. It
+//! cannot read anything, but it refuses handshake messages that break the
+//! group before fanning them out, and it serves the tree and the members'
+//! GroupInfo to joiners.
+//!
+//! Alice creates a group and adds Bob from the directory; Alice and Bob race
+//! two commits for one epoch and the server accepts one; Bob goes offline;
+//! Carol joins by external commit from the server's GroupInfo; Bob comes back
+//! and catches up from his queue. The server restarts once from its stored
+//! observer state.
+//!
+//! `cargo run --example delivery_service`
+
+use std::collections::{HashMap, VecDeque};
+
+use arbor_mls::{
+    Client, CommitOrder, Event, Group, GroupOptions, KeyPackageOptions, Observed, Observer,
+    ObserverOptions, Route,
+};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// What the server keeps per group.
+struct Hosted {
+    observer: Observer,
+    /// Each member's inbox, by name: messages not yet fetched.
+    inboxes: HashMap<String, VecDeque<Vec<u8>>>,
+}
+
+/// The delivery service.
+#[derive(Default)]
+struct Server {
+    key_packages: HashMap<String, VecDeque<Vec<u8>>>,
+    welcomes: HashMap<String, VecDeque<Vec<u8>>>,
+    groups: HashMap<Vec<u8>, Hosted>,
+}
+
+impl Server {
+    fn publish_key_package(&mut self, owner: &str, key_package: Vec<u8>) {
+        self.key_packages
+            .entry(owner.into())
+            .or_default()
+            .push_back(key_package);
+    }
+
+    /// One key package of `owner`, consumed (§16.8: key packages are
+    /// single-use).
+    fn take_key_package(&mut self, owner: &str) -> Option<Vec<u8>> {
+        self.key_packages.get_mut(owner)?.pop_front()
+    }
+
+    /// A creator registers a new group with its epoch-0 GroupInfo: from
+    /// then on the server follows every commit.
+    fn host(&mut self, creator: &str, group_info: &[u8]) -> Result<()> {
+        let observer = Observer::from_group_info(group_info, None, ObserverOptions::default())?;
+        let mut inboxes = HashMap::new();
+        inboxes.insert(creator.to_string(), VecDeque::new());
+        println!(
+            "server: hosting group {} at epoch {}",
+            hex(observer.group_id()),
+            observer.epoch()
+        );
+        self.groups
+            .insert(observer.group_id().to_vec(), Hosted { observer, inboxes });
+        Ok(())
+    }
+
+    /// Accepts a message from `sender` and fans it out, or refuses it.
+    /// Commits are ordered (one per epoch) and validated by the observer;
+    /// a Welcome that comes with an accepted commit is queued for
+    /// `welcome_for`, who then receives the group's messages.
+    fn send(
+        &mut self,
+        sender: &str,
+        message: &[u8],
+        welcome_for: Option<(&str, Vec<u8>)>,
+    ) -> Result<()> {
+        let route = Route::of(message)?;
+        let hosted = self
+            .groups
+            .get_mut(&route.group_id)
+            .ok_or("unknown group")?;
+        if route.is_commit() {
+            match hosted.observer.commit_order(route.epoch) {
+                CommitOrder::Next => {}
+                CommitOrder::Taken { current } => {
+                    return Err(format!(
+                        "commit for epoch {} refused: another commit already took it \
+                         (the group is in epoch {current}); fetch it and retry",
+                        route.epoch
+                    )
+                    .into());
+                }
+                CommitOrder::Ahead { current } => {
+                    return Err(format!(
+                        "commit for epoch {} refused: the group is in epoch {current}",
+                        route.epoch
+                    )
+                    .into());
+                }
+            }
+        }
+        match hosted.observer.process(message)? {
+            Observed::Commit(staged) => {
+                let s = staged.summary();
+                println!(
+                    "server: accepted the commit of {sender} for epoch {} \
+                     (added {:?}, removed {:?}, external joiner {:?})",
+                    route.epoch,
+                    s.added.iter().map(|l| l.0).collect::<Vec<_>>(),
+                    s.removed.iter().map(|l| l.0).collect::<Vec<_>>(),
+                    s.external_joiner.map(|l| l.0),
+                );
+                hosted.observer.merge(*staged)?;
+            }
+            Observed::Proposal(p) => println!("server: cached a proposal of {:?}", p.sender),
+            Observed::Private(_) => {}
+        }
+        // Fan out: commits go back to their sender too (the echo merges the
+        // sender's pending commit); other messages only to the others.
+        let echo = route.is_commit();
+        for (name, inbox) in hosted.inboxes.iter_mut() {
+            if echo || name != sender {
+                inbox.push_back(message.to_vec());
+            }
+        }
+        if let Some((joiner, welcome)) = welcome_for {
+            hosted.inboxes.entry(joiner.into()).or_default();
+            self.welcomes
+                .entry(joiner.into())
+                .or_default()
+                .push_back(welcome);
+        }
+        // An external joiner receives the group's messages from now on (not
+        // its own commit: it is already in the epoch that commit starts).
+        hosted.inboxes.entry(sender.into()).or_default();
+        Ok(())
+    }
+
+    /// A member uploads its signed GroupInfo of the current epoch; the
+    /// observer checks it against the group before serving it.
+    fn upload_group_info(&mut self, group_id: &[u8], group_info: &[u8]) -> Result<()> {
+        let hosted = self.groups.get_mut(group_id).ok_or("unknown group")?;
+        hosted.observer.accept_group_info(group_info)?;
+        Ok(())
+    }
+
+    /// What a joiner needs: the latest GroupInfo and the ratchet tree.
+    fn join_info(&self, group_id: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+        let hosted = self.groups.get(group_id).ok_or("unknown group")?;
+        let info = hosted
+            .observer
+            .group_info()
+            .ok_or("no GroupInfo uploaded for this epoch")?;
+        Ok((info.to_vec(), hosted.observer.ratchet_tree()?))
+    }
+
+    fn fetch(&mut self, name: &str, group_id: &[u8]) -> Vec<Vec<u8>> {
+        self.groups
+            .get_mut(group_id)
+            .and_then(|h| h.inboxes.get_mut(name))
+            .map(|q| q.drain(..).collect())
+            .unwrap_or_default()
+    }
+
+    fn take_welcome(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.welcomes.get_mut(name)?.pop_front()
+    }
+
+    /// Simulates a restart: every observer goes through its stored form.
+    fn restart(&mut self) -> Result<()> {
+        for hosted in self.groups.values_mut() {
+            let stored = hosted.observer.to_bytes()?;
+            hosted.observer = Observer::from_bytes(&stored, ObserverOptions::default())?;
+            println!(
+                "server: restarted group {} from {} stored bytes (epoch {})",
+                hex(hosted.observer.group_id()),
+                stored.len(),
+                hosted.observer.epoch()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A member's client and its one group.
+struct Member {
+    name: &'static str,
+    client: Client,
+    group: Option<Group>,
+}
+
+impl Member {
+    fn new(name: &'static str) -> Result<Self> {
+        Ok(Self {
+            name,
+            client: Client::builder(name).build()?,
+            group: None,
+        })
+    }
+
+    fn group(&mut self) -> Result<&mut Group> {
+        self.group.as_mut().ok_or_else(|| "not in the group".into())
+    }
+
+    /// Processes everything the server queued for us.
+    fn catch_up(&mut self, server: &mut Server) -> Result<()> {
+        let name = self.name;
+        let group = self.group()?;
+        let messages = server.fetch(name, group.group_id());
+        println!("{name}: fetching {} queued messages", messages.len());
+        for message in messages {
+            match group.process(&message)? {
+                Event::Application { sender, data, .. } => println!(
+                    "{name}: leaf {} says {:?}",
+                    sender.0,
+                    String::from_utf8_lossy(&data)
+                ),
+                Event::Commit { staged, .. } => {
+                    group.merge(*staged)?;
+                    println!("{name}: merged a commit, now in epoch {}", group.epoch());
+                }
+                Event::OwnCommitMerged { epoch } => {
+                    println!("{name}: own commit merged, now in epoch {epoch}")
+                }
+                Event::Proposal { .. } => println!("{name}: cached a proposal"),
+                other => println!("{name}: {other:?}"),
+            }
+        }
+        Ok(())
+    }
+
+    /// After our commit is merged, the server gets our GroupInfo for
+    /// joiners.
+    fn upload_group_info(&mut self, server: &mut Server) -> Result<()> {
+        let group = self.group()?;
+        server.upload_group_info(group.group_id(), &group.group_info(false)?)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+fn main() -> Result<()> {
+    let mut server = Server::default();
+    let mut alice = Member::new("alice")?;
+    let mut bob = Member::new("bob")?;
+    let mut carol = Member::new("carol")?;
+
+    // Bob publishes a key package; Alice creates the group.
+    let kp = bob.client.key_package(KeyPackageOptions::default())?;
+    server.publish_key_package("bob", kp);
+    let group = alice.client.create_group(GroupOptions::default())?;
+    server.host("alice", &group.group_info(true)?)?;
+    let group_id = group.group_id().to_vec();
+    alice.group = Some(group);
+
+    // Alice adds Bob with a key package from the directory.
+    let kp = server
+        .take_key_package("bob")
+        .ok_or("no key package for bob")?;
+    let out = alice.group()?.add(&[&kp])?;
+    let welcome = out.welcome.ok_or("no Welcome")?;
+    server.send("alice", &out.commit, Some(("bob", welcome)))?;
+    alice.catch_up(&mut server)?;
+    alice.upload_group_info(&mut server)?;
+    let welcome = server.take_welcome("bob").ok_or("no Welcome for bob")?;
+    bob.group = Some(bob.client.join(&welcome, None)?);
+    println!("bob: joined at epoch {}", bob.group()?.epoch());
+
+    // Alice and Bob both commit in epoch 1: the first to reach the server
+    // wins; the other is refused before anyone sees it.
+    let from_alice = alice.group()?.update()?;
+    let from_bob = bob.group()?.update()?;
+    server.send("alice", &from_alice.commit, None)?;
+    let refused = server.send("bob", &from_bob.commit, None);
+    let Err(reason) = refused else {
+        return Err("the server accepted two commits for one epoch".into());
+    };
+    println!("server: refused bob's commit: {reason}");
+    bob.group()?.discard_pending();
+    alice.catch_up(&mut server)?;
+    alice.upload_group_info(&mut server)?;
+    bob.catch_up(&mut server)?;
+
+    // Bob goes offline. Alice talks, and Carol joins by external commit
+    // from the GroupInfo and tree the server serves.
+    println!("bob: goes offline");
+    let hello = alice.group()?.encrypt(b"hello bob, are you there?", b"")?;
+    server.send("alice", &hello, None)?;
+    let (info, tree) = server.join_info(&group_id)?;
+    let (group, commit) = carol
+        .client
+        .join_by_external_commit(&info, Some(&tree), None)?;
+    carol.group = Some(group);
+    server.send("carol", &commit, None)?;
+    carol.upload_group_info(&mut server)?;
+    alice.catch_up(&mut server)?;
+    let welcome_carol = alice.group()?.encrypt(b"welcome carol", b"")?;
+    server.send("alice", &welcome_carol, None)?;
+    let hi = carol.group()?.encrypt(b"hi all", b"")?;
+    server.send("carol", &hi, None)?;
+    carol.catch_up(&mut server)?;
+    alice.catch_up(&mut server)?;
+
+    // The server restarts from its stored state, then Bob comes back and
+    // catches up from his queue.
+    server.restart()?;
+    println!("bob: back online");
+    bob.catch_up(&mut server)?;
+
+    // Everyone agrees, and the server's view matches.
+    let observer = &server.groups[&group_id].observer;
+    let names: Vec<&str> = observer
+        .members()
+        .iter()
+        .filter_map(|m| {
+            [&alice, &bob, &carol]
+                .into_iter()
+                .find(|c| *c.client.signature_key() == m.signature_key)
+                .map(|c| c.name)
+        })
+        .collect();
+    println!(
+        "server: group at epoch {} with members {names:?}",
+        observer.epoch()
+    );
+    let epoch = alice.group()?.epoch();
+    let authenticator = alice.group()?.epoch_authenticator().to_vec();
+    for m in [&mut bob, &mut carol] {
+        let g = m.group()?;
+        if g.epoch() != epoch || g.epoch_authenticator() != authenticator {
+            return Err(format!("{} is out of sync", m.name).into());
+        }
+    }
+    if observer.epoch() != epoch || names != ["alice", "bob", "carol"] {
+        return Err("the server's view differs from the members'".into());
+    }
+    println!("all in sync at epoch {epoch}");
+    Ok(())
+}

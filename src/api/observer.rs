@@ -1,0 +1,269 @@
+//! [`Observer`]: a group seen by a server (a delivery service) that holds
+//! none of its secrets. It validates the PublicMessage proposals and commits
+//! of the group with the members' own rules, tracks epoch, tree, context and
+//! members, orders commits (one per epoch), and serves the ratchet tree and
+//! the members' GroupInfo to joiners. See `docs/observer.md` for what it
+//! checks and what it cannot.
+
+use std::sync::Arc;
+
+use crate::api::authentication::{AcceptBasic, CredentialValidator};
+use crate::api::client::{Clock, SystemClock};
+use crate::api::group::Member;
+use crate::crypto::rust_crypto::RustCryptoProvider;
+use crate::crypto::{CryptoProvider, Suite};
+use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::group::authorization::Authority;
+use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState};
+use crate::group::state::GroupConfig;
+use crate::schedule::GroupContext;
+use crate::storage::{SharedStorage, WriteBatch};
+use crate::tree::nodes::RatchetTreeWire;
+use crate::{Error, Result, decode_exact};
+
+/// How an [`Observer`] is set up: policy, crypto provider, clock and
+/// credential validator (the same hook members use, §5.3.1).
+#[derive(Clone)]
+pub struct ObserverOptions {
+    /// Group policy (limits, lifetimes).
+    pub config: GroupConfig,
+    /// The crypto provider; the suite is the group's.
+    pub provider: Arc<dyn CryptoProvider>,
+    /// The time, for key-package and leaf lifetimes.
+    pub clock: Arc<dyn Clock>,
+    /// The application's credential validator.
+    pub validator: Arc<dyn CredentialValidator>,
+    /// Where the observer keeps its state (see `docs/persistence.md`): it
+    /// is written, as one record, after every change (creation, a cached
+    /// proposal, a merge, an accepted GroupInfo) before the call returns.
+    /// `None` (the default): memory only.
+    pub storage: Option<SharedStorage>,
+}
+
+impl Default for ObserverOptions {
+    /// Default policy, the built-in provider, the system clock, and
+    /// [`AcceptBasic`].
+    fn default() -> Self {
+        Self {
+            config: GroupConfig::default(),
+            provider: Arc::new(RustCryptoProvider),
+            clock: Arc::new(SystemClock),
+            validator: Arc::new(AcceptBasic),
+            storage: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for ObserverOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObserverOptions")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A group seen from outside, without secrets: what a delivery service
+/// runs per group.
+pub struct Observer {
+    state: ObserverState,
+    clock: Arc<dyn Clock>,
+    storage: Option<SharedStorage>,
+}
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Observer")
+            .field("epoch", &self.state.epoch())
+            .field("members", &self.state.tree().member_count())
+            .field("cached_proposals", &self.state.proposals().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Observer {
+    /// Starts observing a group from a member's signed GroupInfo (an
+    /// MLSMessage, e.g. from [`Group::group_info`](crate::Group::group_info)),
+    /// with `ratchet_tree` (encoded) when the GroupInfo does not carry the
+    /// tree. To follow a group from its creation, start from the creator's
+    /// GroupInfo of epoch 0. The signature, the whole tree and every
+    /// member's credential are checked first.
+    pub fn from_group_info(
+        group_info: &[u8],
+        ratchet_tree: Option<&[u8]>,
+        options: ObserverOptions,
+    ) -> Result<Self> {
+        let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
+        let MlsMessageBody::GroupInfo(info) = message.body else {
+            return Err(Error::Misuse("expected a GroupInfo message".into()));
+        };
+        let suite = Suite::from_provider(&*options.provider, info.group_context.cipher_suite)?;
+        let tree = ratchet_tree
+            .map(|bytes| {
+                let wire: RatchetTreeWire = decode_exact("ratchet tree", bytes)?;
+                crate::group::join::tree_from_wire(wire, options.config.max_leaves)
+            })
+            .transpose()?;
+        let state = ObserverState::from_group_info(
+            &suite,
+            &info,
+            tree,
+            options.config,
+            Authority::new(options.validator),
+            options.clock.now(),
+        )?;
+        let observer = Self {
+            state,
+            clock: options.clock,
+            storage: options.storage,
+        };
+        observer.save()?;
+        Ok(observer)
+    }
+
+    /// Loads the observer of group `group_id` from `options.storage`, as
+    /// the last successful call left it; `None` if it holds none.
+    pub fn load(group_id: &[u8], options: ObserverOptions) -> Result<Option<Self>> {
+        let Some(storage) = options.storage.clone() else {
+            return Err(Error::Misuse(
+                "Observer::load needs ObserverOptions::storage".into(),
+            ));
+        };
+        let key = observer_key(group_id);
+        let Some(bytes) = crate::storage::with(&storage, |s| s.get(&key))? else {
+            return Ok(None);
+        };
+        let record = String::from_utf8_lossy(&key).into_owned();
+        Self::from_bytes(&bytes, options)
+            .map(Some)
+            .map_err(|e| Error::Storage(format!("record {record}: {e}")))
+    }
+
+    /// Writes the state to the storage, if any, as one atomic record.
+    fn save(&self) -> Result<()> {
+        let Some(storage) = &self.storage else {
+            return Ok(());
+        };
+        let mut batch = WriteBatch::default();
+        batch.put(observer_key(self.group_id()), self.to_bytes()?);
+        crate::storage::with(storage, |s| s.write(batch))
+    }
+
+    /// Restores an observer from [`Self::to_bytes`]. Policy, clock and
+    /// validator come from `options`; they are not stored.
+    pub fn from_bytes(bytes: &[u8], options: ObserverOptions) -> Result<Self> {
+        let state = ObserverState::from_bytes(
+            &*options.provider,
+            bytes,
+            options.config,
+            Authority::new(options.validator),
+        )?;
+        Ok(Self {
+            state,
+            clock: options.clock,
+            storage: options.storage,
+        })
+    }
+
+    /// The observer's state, encoded (versioned) for storage: only public
+    /// data (context, tree, transcript hash, confirmation tag, cached
+    /// proposals, the uploaded GroupInfo).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        self.state.to_bytes()
+    }
+
+    /// The engine state, read-only (feature `unstable-internals`).
+    #[cfg(feature = "unstable-internals")]
+    pub fn state(&self) -> &ObserverState {
+        &self.state
+    }
+
+    /// The group id.
+    pub fn group_id(&self) -> &[u8] {
+        &self.state.context().group_id
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.state.epoch()
+    }
+
+    /// The current GroupContext.
+    pub fn context(&self) -> &GroupContext {
+        self.state.context()
+    }
+
+    /// The members, by leaf index.
+    pub fn members(&self) -> Vec<Member> {
+        self.state
+            .tree()
+            .members()
+            .map(|(index, leaf)| Member {
+                index,
+                credential: leaf.credential.clone(),
+                signature_key: leaf.signature_key.clone(),
+            })
+            .collect()
+    }
+
+    /// Whether a commit sent in `epoch` can be the next one: a delivery
+    /// service accepts the first valid commit of the current epoch and
+    /// refuses the others ([`CommitOrder::Taken`]) before fan-out.
+    pub fn commit_order(&self, epoch: u64) -> CommitOrder {
+        self.state.commit_order(epoch)
+    }
+
+    /// Validates one message of the group: a PublicMessage proposal is
+    /// cached, a PublicMessage commit is staged (apply it with
+    /// [`Self::merge`]), a PrivateMessage is only routed. A message that
+    /// fails any check leaves the observer unchanged.
+    pub fn process(&mut self, message: &[u8]) -> Result<Observed> {
+        let now = self.clock.now();
+        self.transition(|state| state.process(message, now))
+    }
+
+    /// Enters the epoch of a commit staged by [`Self::process`] in the
+    /// current epoch (any other is refused, changing nothing).
+    pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
+        self.transition(|state| state.merge(staged))
+    }
+
+    /// Checks a GroupInfo (MLSMessage) a member uploaded for the current
+    /// epoch and keeps it for joiners ([`Self::group_info`]).
+    pub fn accept_group_info(&mut self, group_info: &[u8]) -> Result<()> {
+        self.transition(|state| state.accept_group_info(group_info))
+    }
+
+    /// Runs a change on a copy of the state, persists the copy, and only
+    /// then adopts it: a failed check or write leaves the observer and its
+    /// storage as they were. Without storage, changes the state in place
+    /// (the engine changes nothing on failure).
+    fn transition<T>(&mut self, f: impl FnOnce(&mut ObserverState) -> Result<T>) -> Result<T> {
+        let Some(storage) = &self.storage else {
+            return f(&mut self.state);
+        };
+        let mut next = self.state.clone();
+        let out = f(&mut next)?;
+        let mut batch = WriteBatch::default();
+        batch.put(observer_key(&next.context().group_id), next.to_bytes()?);
+        crate::storage::with(storage, |s| s.write(batch))?;
+        self.state = next;
+        Ok(out)
+    }
+
+    /// The latest verified GroupInfo of the current epoch, if a member
+    /// uploaded one since the last commit.
+    pub fn group_info(&self) -> Option<&[u8]> {
+        self.state.group_info()
+    }
+
+    /// The current ratchet tree, encoded, for joiners whose Welcome or
+    /// GroupInfo does not carry it.
+    pub fn ratchet_tree(&self) -> Result<Vec<u8>> {
+        self.state.tree().to_bytes()
+    }
+}
+
+/// The storage key of an observer's state: `o/<hex group id>`.
+fn observer_key(group_id: &[u8]) -> Vec<u8> {
+    format!("o/{}", crate::storage::records::hex(group_id)).into_bytes()
+}

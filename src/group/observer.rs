@@ -1,0 +1,460 @@
+//! An observer of a group (the delivery service's view): the group's public
+//! state, without any secret, kept current by validating and applying the
+//! PublicMessage proposals and commits the members send.
+//!
+//! Every check runs through the members' own code (`PublicView` and
+//! `stage_public`), so the rules are implemented once. What needs an epoch
+//! secret is out of reach and documented in `docs/observer.md`: membership
+//! tags (§6.2), confirmation tags (§12.4.2), the ExternalInit's KEM output
+//! (§8.3), PSK values (§8.4), and the content of every PrivateMessage.
+
+use crate::codec::encode;
+use crate::crypto::Suite;
+use crate::framing::{Content, ContentType, MlsMessage, MlsMessageBody, Sender, WireFormat};
+use crate::group::authorization::{Authority, Scope};
+use crate::group::commit_stage::{CommitSummary, stage_public};
+use crate::group::engine::{CachedProposal, ProposalCache};
+use crate::group::extensions::{ExtensionType, ExternalPub, check_unique_types, decode_extension};
+use crate::group::join::{import_tree, tree_from_wire};
+use crate::group::proposals::ReInit;
+use crate::group::public_view::PublicView;
+use crate::group::state::{GroupConfig, check_group_id};
+use crate::group::welcome::GroupInfo;
+use crate::group::welcome_open::verify_group_info;
+use crate::schedule::{GroupContext, interim_transcript_hash};
+use crate::tree::nodes::RatchetTreeWire;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result, decode_exact};
+
+/// Where a group message goes, read from its clear header alone (§6):
+/// enough for a delivery service to route a message it cannot read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The group the message belongs to.
+    pub group_id: Vec<u8>,
+    /// The epoch it was sent in.
+    pub epoch: u64,
+    /// PublicMessage or PrivateMessage.
+    pub wire_format: WireFormat,
+    /// Application, proposal or commit.
+    pub content_type: ContentType,
+    /// The sender, for a PublicMessage (a PrivateMessage encrypts it).
+    pub sender: Option<Sender>,
+}
+
+impl Route {
+    /// Reads the route of a PublicMessage or PrivateMessage (an
+    /// MLSMessage). Checks nothing beyond decoding.
+    pub fn of(message: &[u8]) -> Result<Self> {
+        let message: MlsMessage = decode_exact("MLSMessage", message)?;
+        Self::of_decoded(&message)
+    }
+
+    /// Whether the message is a commit (the one content type a delivery
+    /// service must order: one per epoch).
+    pub fn is_commit(&self) -> bool {
+        self.content_type == ContentType::Commit
+    }
+
+    fn of_decoded(message: &MlsMessage) -> Result<Self> {
+        match &message.body {
+            MlsMessageBody::PublicMessage(m) => Ok(Self {
+                group_id: m.content.group_id.clone(),
+                epoch: m.content.epoch,
+                wire_format: WireFormat::PUBLIC_MESSAGE,
+                content_type: m.content.content.content_type(),
+                sender: Some(m.content.sender),
+            }),
+            MlsMessageBody::PrivateMessage(m) => Ok(Self {
+                group_id: m.group_id.clone(),
+                epoch: m.epoch,
+                wire_format: WireFormat::PRIVATE_MESSAGE,
+                content_type: m.content_type,
+                sender: None,
+            }),
+            _ => Err(Error::Misuse(
+                "not a group message: Welcome, GroupInfo and KeyPackage have no group route".into(),
+            )),
+        }
+    }
+}
+
+/// Whether a commit of a given epoch can be the group's next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOrder {
+    /// The epoch is the current one: the first valid commit for it wins.
+    Next,
+    /// A commit for this epoch was already applied (the group is in
+    /// `current`): the sender lost the race and must process the winner.
+    Taken {
+        /// The observer's current epoch.
+        current: u64,
+    },
+    /// The epoch is ahead of the observer's (`current`): the observer
+    /// missed commits, or the sender is wrong.
+    Ahead {
+        /// The observer's current epoch.
+        current: u64,
+    },
+}
+
+/// What the observer made of a message.
+#[derive(Debug)]
+pub enum Observed {
+    /// A valid PublicMessage proposal, now cached for later commits.
+    Proposal(Box<CachedProposal>),
+    /// A valid PublicMessage commit, staged: [`Observer::merge`](crate::Observer::merge) it
+    /// to enter the next epoch.
+    Commit(Box<ObservedCommit>),
+    /// A PrivateMessage: the observer can only route it.
+    Private(Route),
+}
+
+/// The public state of one epoch as an observer holds it.
+#[derive(Debug, Clone)]
+pub(crate) struct PublicEpoch {
+    pub(crate) context: GroupContext,
+    pub(crate) tree: RatchetTree,
+    pub(crate) interim_transcript_hash: Vec<u8>,
+    pub(crate) confirmation_tag: Vec<u8>,
+}
+
+/// The epoch a commit was staged in; merge refuses any other. The tree
+/// hash and confirmed transcript hash tell apart two forks of one epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ObservedFrom {
+    group_id: Vec<u8>,
+    epoch: u64,
+    tree_hash: Vec<u8>,
+    confirmed_transcript_hash: Vec<u8>,
+}
+
+impl ObservedFrom {
+    fn of(context: &GroupContext) -> Self {
+        Self {
+            group_id: context.group_id.clone(),
+            epoch: context.epoch,
+            tree_hash: context.tree_hash.clone(),
+            confirmed_transcript_hash: context.confirmed_transcript_hash.clone(),
+        }
+    }
+}
+
+/// A commit that passed every check an observer can make, with the next
+/// epoch's public state.
+pub struct ObservedCommit {
+    summary: CommitSummary,
+    next: PublicEpoch,
+    base: ObservedFrom,
+}
+
+impl std::fmt::Debug for ObservedCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ObservedCommit")
+            .field("summary", &self.summary)
+            .field("from_epoch", &self.base.epoch)
+            .field("members", &self.next.tree.member_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ObservedCommit {
+    /// What the commit does (`self_removed` is always false: an observer
+    /// is not a member).
+    pub fn summary(&self) -> &CommitSummary {
+        &self.summary
+    }
+
+    /// The epoch the commit starts.
+    pub fn epoch(&self) -> u64 {
+        self.next.context.epoch
+    }
+
+    /// The GroupContext of the epoch the commit starts.
+    pub fn next_context(&self) -> &GroupContext {
+        &self.next.context
+    }
+
+    /// The ratchet tree of the epoch the commit starts (feature
+    /// `unstable-internals`).
+    #[cfg(feature = "unstable-internals")]
+    pub fn next_tree(&self) -> &RatchetTree {
+        &self.next.tree
+    }
+}
+
+/// A group seen from outside: context, tree, transcript and proposals of
+/// the current epoch, and the latest GroupInfo a member uploaded.
+#[derive(Debug, Clone)]
+pub struct ObserverState {
+    pub(crate) suite: Suite,
+    pub(crate) config: GroupConfig,
+    pub(crate) epoch: PublicEpoch,
+    pub(crate) proposals: ProposalCache,
+    pub(crate) authority: Authority,
+    /// The signed GroupInfo (MLSMessage) of the current epoch, if a member
+    /// uploaded one.
+    pub(crate) group_info: Option<Vec<u8>>,
+    pub(crate) reinit: Option<ReInit>,
+}
+
+impl ObserverState {
+    /// Starts observing from a member's signed GroupInfo (§12.4.3), with
+    /// the ratchet tree from its extension or `ratchet_tree`. The GroupInfo
+    /// signature, the whole tree (§7.9.2, §7.3, tree hash against the
+    /// context) and every member's credential (§5.3.1) are checked first.
+    pub fn from_group_info(
+        suite: &Suite,
+        info: &GroupInfo,
+        ratchet_tree: Option<RatchetTree>,
+        config: GroupConfig,
+        authority: Authority,
+        now: u64,
+    ) -> Result<Self> {
+        let context = &info.group_context;
+        if context.cipher_suite != suite.id() {
+            return Err(Error::Misuse(format!(
+                "the GroupInfo is for cipher suite {:?}, the observer was given {:?}",
+                context.cipher_suite,
+                suite.id()
+            )));
+        }
+        check_unique_types(&context.extensions, "GroupContext extensions")?;
+        check_unique_types(&info.extensions, "GroupInfo extensions")?;
+        let tree = import_tree(
+            suite,
+            info,
+            ratchet_tree,
+            config.tree_lifetime_at(now),
+            config.max_leaves,
+        )?;
+        Scope {
+            authority: &authority,
+            context,
+            tree: &tree,
+        }
+        .tree_import()?;
+        let interim = interim_transcript_hash(
+            suite,
+            &context.confirmed_transcript_hash,
+            &info.confirmation_tag,
+        )?;
+        let message = encode(&MlsMessage::new(MlsMessageBody::GroupInfo(Box::new(
+            info.clone(),
+        ))))?;
+        Ok(Self {
+            suite: suite.clone(),
+            config,
+            epoch: PublicEpoch {
+                context: info.group_context.clone(),
+                tree,
+                interim_transcript_hash: interim,
+                confirmation_tag: info.confirmation_tag.clone(),
+            },
+            proposals: ProposalCache::default(),
+            authority,
+            group_info: Some(message),
+            reinit: None,
+        })
+    }
+
+    pub(crate) fn public_view(&self) -> PublicView<'_> {
+        PublicView {
+            suite: &self.suite,
+            config: &self.config,
+            context: &self.epoch.context,
+            tree: &self.epoch.tree,
+            interim_transcript_hash: &self.epoch.interim_transcript_hash,
+            proposals: &self.proposals,
+            authority: &self.authority,
+        }
+    }
+
+    /// The current GroupContext.
+    pub fn context(&self) -> &GroupContext {
+        &self.epoch.context
+    }
+
+    /// The current ratchet tree.
+    pub fn tree(&self) -> &RatchetTree {
+        &self.epoch.tree
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.context.epoch
+    }
+
+    /// Proposals received in this epoch.
+    pub fn proposals(&self) -> &ProposalCache {
+        &self.proposals
+    }
+
+    /// The ReInit a merged commit carried, if any: the group is closed.
+    pub fn reinitialized(&self) -> Option<&ReInit> {
+        self.reinit.as_ref()
+    }
+
+    /// Whether a commit for `epoch` can be the next one.
+    pub fn commit_order(&self, epoch: u64) -> CommitOrder {
+        let current = self.epoch();
+        match epoch.cmp(&current) {
+            std::cmp::Ordering::Equal => CommitOrder::Next,
+            std::cmp::Ordering::Less => CommitOrder::Taken { current },
+            std::cmp::Ordering::Greater => CommitOrder::Ahead { current },
+        }
+    }
+
+    /// Processes one MLSMessage of the group. A PublicMessage proposal is
+    /// validated and cached; a PublicMessage commit is validated and staged
+    /// (the state changes only in [`Self::merge`]); a PrivateMessage is
+    /// only routed. A message that fails a check changes nothing.
+    pub fn process(&mut self, message: &[u8], now: u64) -> Result<Observed> {
+        let message: MlsMessage = decode_exact("MLSMessage", message)?;
+        let route = Route::of_decoded(&message)?;
+        check_group_id(&self.epoch.context.group_id, &route.group_id)?;
+        let MlsMessageBody::PublicMessage(public) = message.body else {
+            return Ok(Observed::Private(route));
+        };
+        let view = self.public_view();
+        let content = view.open_public(*public, None)?;
+        match &content.content.content {
+            Content::Application(_) => Err(Error::Internal("application content as handshake")),
+            Content::Proposal(proposal) => {
+                let cached = view.admit_proposal(&content, proposal, now)?;
+                self.proposals.insert(cached.clone());
+                Ok(Observed::Proposal(Box::new(cached)))
+            }
+            Content::Commit(_) => {
+                let stage = stage_public(&view, &content, now, None)?;
+                Ok(Observed::Commit(Box::new(ObservedCommit {
+                    summary: stage.summary,
+                    next: PublicEpoch {
+                        context: stage.context,
+                        tree: stage.tree,
+                        interim_transcript_hash: stage.interim_transcript_hash,
+                        confirmation_tag: stage.confirmation_tag,
+                    },
+                    base: ObservedFrom::of(&self.epoch.context),
+                })))
+            }
+        }
+    }
+
+    /// Enters the epoch a staged commit computed, as one transition: the
+    /// proposal cache empties and the stored GroupInfo, now stale, is
+    /// dropped. A commit staged in another epoch or fork changes nothing.
+    pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
+        let here = ObservedFrom::of(&self.epoch.context);
+        if staged.base != here {
+            return Err(Error::Misuse(format!(
+                "the commit was staged in epoch {} of {}; the observer is in epoch {}: \
+                 process the commit again",
+                staged.base.epoch,
+                if staged.base.group_id == here.group_id {
+                    "another state of this group"
+                } else {
+                    "another group"
+                },
+                here.epoch
+            )));
+        }
+        self.reinit = staged.summary.reinit.clone();
+        self.epoch = staged.next;
+        self.proposals = ProposalCache::default();
+        self.group_info = None;
+        Ok(())
+    }
+
+    /// Checks a GroupInfo a member uploaded for this epoch and keeps it
+    /// for joiners: its context and confirmation tag must be the observer's,
+    /// its signer a member whose key verifies the signature (§12.4.3.1),
+    /// its extensions unique, a `ratchet_tree` in it must hash to the
+    /// context's tree hash, and an `external_pub` must decode. Whether
+    /// `external_pub` is the epoch's true external key cannot be checked
+    /// without the epoch's external secret.
+    pub fn accept_group_info(&mut self, message: &[u8]) -> Result<()> {
+        let decoded: MlsMessage = decode_exact("MLSMessage", message)?;
+        let MlsMessageBody::GroupInfo(info) = &decoded.body else {
+            return Err(Error::Misuse("expected a GroupInfo message".into()));
+        };
+        self.check_group_info(info)?;
+        self.group_info = Some(message.to_vec());
+        Ok(())
+    }
+
+    fn check_group_info(&self, info: &GroupInfo) -> Result<()> {
+        let ours = &self.epoch.context;
+        let theirs = &info.group_context;
+        check_group_id(&ours.group_id, &theirs.group_id)?;
+        if theirs.epoch != ours.epoch {
+            return Err(Error::protocol(
+                "§12.4.3",
+                format!(
+                    "GroupInfo of epoch {}, the group is in epoch {}",
+                    theirs.epoch, ours.epoch
+                ),
+            ));
+        }
+        if theirs != ours {
+            return Err(Error::protocol(
+                "§12.4.3",
+                format!(
+                    "GroupInfo of epoch {}: its GroupContext differs from the group's \
+                     (tree hash, transcript or extensions)",
+                    ours.epoch
+                ),
+            ));
+        }
+        if info.confirmation_tag != self.epoch.confirmation_tag {
+            return Err(Error::protocol(
+                "§12.4.3",
+                format!(
+                    "GroupInfo of epoch {}: its confirmation tag is not the one of the \
+                     commit that started the epoch",
+                    ours.epoch
+                ),
+            ));
+        }
+        check_unique_types(&info.extensions, "GroupInfo extensions")?;
+        let signer = self.epoch.tree.leaf(info.signer).ok_or_else(|| {
+            Error::protocol(
+                "§12.4.3.1",
+                format!("GroupInfo signer {} is not a member", info.signer.0),
+            )
+        })?;
+        verify_group_info(&self.suite, info, &signer.signature_key)?;
+        if let Some(wire) = decode_extension::<RatchetTreeWire>(
+            &info.extensions,
+            ExtensionType::RATCHET_TREE,
+            "ratchet_tree extension",
+        )? {
+            let tree = tree_from_wire(wire, self.config.max_leaves)?;
+            if tree.root_tree_hash(&self.suite)? != ours.tree_hash {
+                return Err(Error::protocol(
+                    "§12.4.3.1",
+                    format!(
+                        "GroupInfo of epoch {}: its ratchet_tree does not match the tree hash",
+                        ours.epoch
+                    ),
+                ));
+            }
+        }
+        decode_extension::<ExternalPub>(
+            &info.extensions,
+            ExtensionType::EXTERNAL_PUB,
+            "external_pub",
+        )?;
+        Ok(())
+    }
+
+    /// The GroupInfo (MLSMessage) a member uploaded for the current epoch,
+    /// if any.
+    pub fn group_info(&self) -> Option<&[u8]> {
+        self.group_info.as_deref()
+    }
+}
+
+#[cfg(test)]
+#[path = "observer_tests.rs"]
+pub(crate) mod tests;

@@ -1,0 +1,186 @@
+//! The public half of a group: what members and observers both hold (the
+//! GroupContext, the ratchet tree, the interim transcript hash, the
+//! proposals of the epoch, the policy and the credential validator), and the
+//! checks on received handshake content that need nothing more. A member
+//! ([`GroupState`](crate::group::engine::GroupState)) and an observer
+//! ([`ObserverState`](crate::group::observer::ObserverState)) both run these
+//! functions, so a rule fixed here is fixed for both.
+
+use crate::codec::encode;
+use crate::crypto::{Secret, SignaturePublicKey, Suite};
+use crate::framing::{
+    AuthenticatedContent, Content, PublicMessage, Sender, from_public_message,
+    public_message_content, verify_content,
+};
+use crate::group::authorization::{Authority, Scope};
+use crate::group::commit_stage::is_committable;
+use crate::group::engine::{CachedProposal, ProposalCache};
+use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
+use crate::group::proposals::Proposal;
+use crate::group::state::{GroupConfig, check_group_id};
+use crate::schedule::GroupContext;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::{Error, Result};
+
+/// Borrowed public state of one epoch of a group.
+#[derive(Clone, Copy)]
+pub(crate) struct PublicView<'a> {
+    pub(crate) suite: &'a Suite,
+    pub(crate) config: &'a GroupConfig,
+    pub(crate) context: &'a GroupContext,
+    pub(crate) tree: &'a RatchetTree,
+    /// `interim_transcript_hash` of the epoch (§8.2).
+    pub(crate) interim_transcript_hash: &'a [u8],
+    pub(crate) proposals: &'a ProposalCache,
+    pub(crate) authority: &'a Authority,
+}
+
+impl PublicView<'_> {
+    /// The current epoch number.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.context.epoch
+    }
+
+    /// §6 / §12.1 / §12.4.2: handshake content must be for this epoch.
+    pub(crate) fn check_epoch(&self, epoch: u64, kind: crate::api::MessageKind) -> Result<()> {
+        if epoch == self.epoch() {
+            Ok(())
+        } else {
+            Err(Error::wrong_epoch(self.epoch(), epoch, kind, true))
+        }
+    }
+
+    /// Authenticates a PublicMessage of this epoch (§6.1, §6.2): group id,
+    /// epoch, no application data, the membership tag when
+    /// `membership_key` is given (members only: observers do not have it),
+    /// and the signature with the sender's key.
+    pub(crate) fn open_public(
+        &self,
+        message: PublicMessage,
+        membership_key: Option<&Secret>,
+    ) -> Result<AuthenticatedContent> {
+        check_group_id(&self.context.group_id, &message.content.group_id)?;
+        let kind = crate::api::MessageKind::of_content(message.content.content.content_type());
+        self.check_epoch(message.content.epoch, kind)?;
+        let content = match membership_key {
+            Some(key) => from_public_message(self.suite, message, key, self.context)?,
+            None => public_message_content(message)?.0,
+        };
+        let key = self.signer_key(&content)?;
+        verify_content(self.suite, &content, self.context, &key)?;
+        Ok(content)
+    }
+
+    /// The signature key of a PublicMessage's sender (§6.1).
+    pub(crate) fn signer_key(&self, content: &AuthenticatedContent) -> Result<SignaturePublicKey> {
+        match (content.content.sender, &content.content.content) {
+            (Sender::Member(leaf), _) => Ok(self
+                .tree
+                .leaf(leaf)
+                .ok_or_else(|| {
+                    Error::protocol("§6.1", format!("message from blank leaf {}", leaf.0))
+                })?
+                .signature_key
+                .clone()),
+            (Sender::External(i), Content::Proposal(_)) => {
+                let senders: Vec<ExternalSender> = decode_extension(
+                    &self.context.extensions,
+                    ExtensionType::EXTERNAL_SENDERS,
+                    "external_senders",
+                )?
+                .ok_or_else(|| {
+                    Error::protocol(
+                        "§12.1.8.1",
+                        "external proposal, but the group has no external_senders extension",
+                    )
+                })?;
+                senders
+                    .get(i as usize)
+                    .map(|s| s.signature_key.clone())
+                    .ok_or_else(|| {
+                        Error::protocol(
+                            "§12.1.8.1",
+                            format!("external sender {i} is not in external_senders"),
+                        )
+                    })
+            }
+            // §12.1.8: a new member proposes only its own Add, signed with
+            // the key package's leaf key.
+            (Sender::NewMemberProposal, Content::Proposal(p)) => match &**p {
+                Proposal::Add(add) => Ok(add.key_package.leaf_node.signature_key.clone()),
+                _ => Err(Error::protocol(
+                    "§12.1.8",
+                    "a new_member_proposal sender sent something else than an Add",
+                )),
+            },
+            // §12.4.3.2: signed with the key of the path's leaf node.
+            (Sender::NewMemberCommit, Content::Commit(c)) => c
+                .path
+                .as_ref()
+                .map(|p| p.leaf_node.signature_key.clone())
+                .ok_or_else(|| Error::protocol("§12.4.3.2", "an external commit without a path")),
+            (sender, _) => Err(Error::protocol(
+                "§12.1.8",
+                format!("{sender:?} may not send this content"),
+            )),
+        }
+    }
+
+    /// Every check of a received proposal (§12.1, §5.3.1) and of the cache
+    /// it would enter (replay, limit); returns the entry to cache. Nothing
+    /// is cached here: the caller inserts the entry.
+    pub(crate) fn admit_proposal(
+        &self,
+        content: &AuthenticatedContent,
+        proposal: &Proposal,
+        now: u64,
+    ) -> Result<CachedProposal> {
+        let sender = content.content.sender;
+        check_sender_may_propose(&sender, proposal)?;
+        // §12.1.6: ExternalInit only inside an external commit.
+        if !is_committable(proposal) {
+            return Err(Error::protocol(
+                "§12.1.6",
+                "an ExternalInit sent as a standalone proposal",
+            ));
+        }
+        validate_proposal(
+            self.suite,
+            self.tree,
+            self.context,
+            &sender,
+            proposal,
+            self.config.lifetime_at(now),
+        )?;
+        // §5.3.1: the application decides before anything is cached.
+        Scope {
+            authority: self.authority,
+            context: self.context,
+            tree: self.tree,
+        }
+        .proposal(&sender, proposal)?;
+        let reference = self.suite.proposal_ref(&encode(content)?)?;
+        if self.proposals.find(&reference).is_some() {
+            // A PublicMessage can be replayed verbatim; the proposal is
+            // already cached and reported once.
+            return Err(Error::Replay(
+                "this proposal was already received in this epoch".into(),
+            ));
+        }
+        if self.proposals.len() >= self.config.max_cached_proposals {
+            return Err(Error::Limit(format!(
+                "the proposal cache holds its maximum of {} proposals for epoch {} \
+                 (GroupConfig::max_cached_proposals): commit the cached ones, or raise \
+                 the limit",
+                self.config.max_cached_proposals,
+                self.epoch()
+            )));
+        }
+        Ok(CachedProposal {
+            reference,
+            proposal: proposal.clone(),
+            sender,
+        })
+    }
+}
