@@ -183,7 +183,11 @@ fn follow(mut endpoints: Vec<Box<dyn Endpoint>>) {
     );
     let before = observer.to_bytes().unwrap();
     match observer.process(&second) {
-        Err(Error::Protocol { rule, .. }) => assert_eq!(rule, "§12.4.2"),
+        Err(
+            e @ Error::WrongEpoch {
+                rule: "§12.4.2", ..
+            },
+        ) => assert_eq!(e.epoch_timing(), Some(arbor_mls::EpochTiming::Past)),
         other => panic!(
             "the racing commit of {} was not refused: {other:?}",
             names[0]

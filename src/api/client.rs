@@ -195,6 +195,24 @@ impl GroupOptions {
         self.config = config;
         self
     }
+
+    /// Adds (or replaces) the `required_capabilities` extension (§11.1):
+    /// every member, and every key package added later, must support the
+    /// listed extension, proposal and credential types. The creator's own
+    /// capabilities should include them ([`ClientBuilder::capabilities`]);
+    /// creating the group does not check that yet.
+    pub fn required_capabilities(
+        mut self,
+        required: crate::wire::RequiredCapabilities,
+    ) -> Result<Self> {
+        self.extensions
+            .retain(|e| e.extension_type != crate::wire::ExtensionType::REQUIRED_CAPABILITIES);
+        self.extensions.push(Extension {
+            extension_type: crate::wire::ExtensionType::REQUIRED_CAPABILITIES,
+            extension_data: encode(&required)?,
+        });
+        Ok(self)
+    }
 }
 
 struct StoredKeyPackage {

@@ -398,3 +398,41 @@ fn debug_of_events_is_compact() {
     let text = format!("{b:?}");
     assert!(text.len() < 200, "{text}");
 }
+
+#[test]
+fn required_capabilities_come_from_the_group_options() {
+    use crate::wire::{Capabilities, RequiredCapabilities};
+    let required = RequiredCapabilities {
+        extension_types: Vec::new(),
+        proposal_types: Vec::new(),
+        credential_types: vec![CredentialType::BASIC, CredentialType::X509],
+    };
+    let options = GroupOptions::default()
+        .required_capabilities(required.clone())
+        .unwrap();
+    let alice = client("alice", 50);
+    let both = |name: &str, seed: u8| {
+        Client::builder(name)
+            .clock(Arc::new(FixedClock(NOW)))
+            .random(Box::new(SeededRandom::from_seed([seed; 32])))
+            .capabilities(Capabilities {
+                credentials: vec![CredentialType::BASIC, CredentialType::X509],
+                ..Capabilities::for_suite(alice.suite_id())
+            })
+            .build()
+            .unwrap()
+    };
+    let mut alice = both("alice", 51);
+    let mut a = alice.create_group(options).unwrap();
+    // Bob's default key package lacks x509: refused (§11.1).
+    let mut bob = client("bob", 52);
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    assert!(a.add(&[&kp]).is_err());
+    // Carol supports it: added.
+    let mut carol = both("carol", 53);
+    let kp = carol.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    own_merged(&mut a, &out.commit);
+    let c = carol.join(&out.welcome.unwrap(), None).unwrap();
+    assert_eq!(a.epoch_authenticator(), c.epoch_authenticator());
+}
