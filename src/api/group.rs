@@ -826,6 +826,10 @@ impl Group {
         self.state.merge(staged)?;
         self.pending = None;
         self.joined_with = None;
+        // Proposals live one epoch (§12.1): a Remove of ours not covered by
+        // this commit is void, so we are a full member again and may ask
+        // to leave anew (or commit).
+        self.leaving = false;
         Ok(())
     }
 

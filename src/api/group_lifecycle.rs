@@ -21,7 +21,9 @@ impl Group {
         Ok(message)
     }
 
-    /// Whether we asked to leave ([`Self::leave`]) and are still a member.
+    /// Whether we asked to leave ([`Self::leave`]) in the current epoch
+    /// and are still a member. Merging another member's commit that did not
+    /// remove us clears it: the proposal died with its epoch.
     pub fn is_leaving(&self) -> bool {
         self.leaving && self.is_active()
     }

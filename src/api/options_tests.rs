@@ -126,6 +126,14 @@ fn external_join_with_a_psk_and_authenticated_data() {
 #[test]
 fn leaving_is_a_self_remove_that_another_member_commits() {
     let (_alice, mut a, _bob, mut b) = pair(7);
+    // A leave request lost in an epoch does not bar Bob for good.
+    let _lost = b.leave().unwrap();
+    let out = a.update().unwrap();
+    own_merged(&mut a, &out.commit);
+    let s = staged(&mut b, &out.commit);
+    b.merge(*s).unwrap();
+    assert!(!b.is_leaving());
+
     let proposal = b.leave().unwrap();
     assert!(b.is_leaving());
     // Bob may not commit his own removal (§12.1.3).
