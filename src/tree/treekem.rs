@@ -12,7 +12,7 @@ use crate::crypto::{
     HpkePublicKey, RandomSource, Secret, SeededRandom, SignaturePrivateKey, Suite,
 };
 use crate::group::Extension;
-use crate::group::commit::{HpkeCiphertext, UpdatePath, UpdatePathNode};
+use crate::group::commit::{HpkeCiphertext, HpkeCiphertexts, UpdatePath, UpdatePathNode};
 use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource};
 use crate::tree::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode};
@@ -262,11 +262,15 @@ pub fn generate_update_path(
         .into_iter()
         .map(|encryption_key| UpdatePathNode {
             encryption_key,
-            encrypted_path_secret: Vec::new(),
+            encrypted_path_secret: HpkeCiphertexts::new(),
         })
         .collect();
     for (i, ct) in encrypt_jobs(suite, jobs, &secrets, &context)? {
-        nodes[i].encrypted_path_secret.push(ct);
+        nodes
+            .get_mut(i)
+            .ok_or(Error::Internal("path secret index out of range"))?
+            .encrypted_path_secret
+            .push(&ct.kem_output, &ct.ciphertext)?;
     }
 
     private.forget(direct_path);
@@ -417,7 +421,10 @@ pub fn apply_update_path(
             ),
         ));
     };
-    let ct = &path.nodes[i].encrypted_path_secret[j];
+    let ct = path.nodes[i]
+        .encrypted_path_secret
+        .get(j)
+        .ok_or(Error::Internal("ciphertext index out of range"))?;
     let key = private
         .key(targets[i][j])
         .ok_or(Error::Internal("private key vanished"))?;
@@ -426,8 +433,8 @@ pub fn apply_update_path(
             key,
             UPDATE_PATH_LABEL,
             &context,
-            &ct.kem_output,
-            &ct.ciphertext,
+            ct.kem_output,
+            ct.ciphertext,
         )
         .map_err(|_| {
             Error::protocol(

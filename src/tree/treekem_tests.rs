@@ -166,8 +166,11 @@ fn wrong_number_of_ciphertexts_7_6() {
     let suite = default_suite().unwrap();
     let fx = TreeFixture::full(&suite, 8, 5).unwrap();
     let mut path = commit(&fx, 1, &[]).path;
-    let extra = path.nodes[1].encrypted_path_secret[0].clone();
-    path.nodes[1].encrypted_path_secret.push(extra);
+    let extra = path.nodes[1].encrypted_path_secret.get(0).unwrap().to_owned();
+    path.nodes[1]
+        .encrypted_path_secret
+        .push(&extra.kem_output, &extra.ciphertext)
+        .unwrap();
     expect_rule(&fx, &path, "§7.6");
 }
 
@@ -177,7 +180,16 @@ fn undecryptable_path_secret_7_6() {
     let fx = TreeFixture::full(&suite, 8, 6).unwrap();
     let mut path = commit(&fx, 1, &[]).path;
     // Leaf 6 is under the copath child of the root: the last path node.
-    path.nodes[2].encrypted_path_secret[0].ciphertext[0] ^= 1;
+    let cts = &mut path.nodes[2].encrypted_path_secret;
+    let mut damaged = HpkeCiphertexts::new();
+    for (k, ct) in cts.iter().enumerate() {
+        let mut ct = ct.to_owned();
+        if k == 0 {
+            ct.ciphertext[0] ^= 1;
+        }
+        damaged.push(&ct.kem_output, &ct.ciphertext).unwrap();
+    }
+    *cts = damaged;
     expect_rule(&fx, &path, "§7.6");
 }
 
