@@ -98,6 +98,26 @@ impl Suite {
         self.inner.mac(key, data)
     }
 
+    /// `Hash` of the concatenation of `parts`, without concatenating them.
+    pub fn hash_parts(&self, parts: &[&[u8]]) -> Vec<u8> {
+        self.inner.hash_parts(parts)
+    }
+
+    /// [`Self::verify_mac`] over the concatenation of `parts`.
+    pub fn verify_mac_parts(
+        &self,
+        key: &[u8],
+        parts: &[&[u8]],
+        tag: &[u8],
+    ) -> Result<(), CryptoError> {
+        let expected = Secret::new(self.inner.mac_parts(key, parts));
+        if expected.ct_eq(tag) {
+            Ok(())
+        } else {
+            Err(CryptoError::InvalidMac)
+        }
+    }
+
     /// Checks `tag == MAC(key, data)` in constant time.
     pub fn verify_mac(&self, key: &[u8], data: &[u8], tag: &[u8]) -> Result<(), CryptoError> {
         let expected = Secret::new(self.inner.mac(key, data));
@@ -188,6 +208,34 @@ impl Suite {
             &two_opaques(&prefixed(label), content)?,
             signature,
         )
+    }
+
+    /// [`Self::verify_with_label`] with `content` the concatenation of
+    /// `parts`: `SignContent` is assembled from them in one buffer (the
+    /// signature schemes take the message whole) instead of the content
+    /// first and `SignContent` around a copy of it.
+    pub fn verify_with_label_parts(
+        &self,
+        key: &SignaturePublicKey,
+        label: &str,
+        parts: &[&[u8]],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len > crate::codec::MAX_VECTOR_LEN {
+            return Err(CryptoError::InputTooLong(len));
+        }
+        let label = prefixed(label);
+        // Sized up front: the content may be megabytes.
+        let mut message = Vec::with_capacity(label.len() + len + 8);
+        for (field_len, field) in [(label.len(), &[&label[..]][..]), (len, parts)] {
+            let mut header = [0u8; 4];
+            let n = crate::codec::write_varint_len(field_len, &mut header)
+                .ok_or(CryptoError::InputTooLong(field_len))?;
+            message.extend_from_slice(&header[..n]);
+            field.iter().for_each(|p| message.extend_from_slice(p));
+        }
+        self.inner.verify(key.as_bytes(), &message, signature)
     }
 
     /// `EncryptWithLabel(pk, label, context, plaintext)` (§5.1.3); returns

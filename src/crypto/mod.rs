@@ -125,6 +125,21 @@ pub trait SuiteCrypto: Send + Sync + Debug {
     fn hash(&self, data: &[u8]) -> Vec<u8>;
     /// `MAC(key, data)`: HMAC with the suite's hash.
     fn mac(&self, key: &[u8], data: &[u8]) -> Vec<u8>;
+    /// `Hash` of the concatenation of `parts`. A received commit's
+    /// transcript hash covers O(n) bytes that are already in memory in
+    /// pieces; a streaming hash reads them where they are.
+    ///
+    /// The default concatenates and calls [`hash`](Self::hash).
+    fn hash_parts(&self, parts: &[&[u8]]) -> Vec<u8> {
+        self.hash(&parts.concat())
+    }
+    /// `MAC(key, data)` of the concatenation of `parts` (see
+    /// [`hash_parts`](Self::hash_parts)).
+    ///
+    /// The default concatenates and calls [`mac`](Self::mac).
+    fn mac_parts(&self, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+        self.mac(key, &parts.concat())
+    }
     /// `KDF.Extract(salt, ikm)`.
     fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret;
     /// `KDF.Expand(prk, info, len)`.

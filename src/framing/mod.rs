@@ -13,7 +13,8 @@ pub use messages::{
     PublicMessage, ReuseGuard, SenderData, SenderDataAad,
 };
 pub use protection::{
-    FRAMED_CONTENT_LABEL, decrypt_private, encrypt_private, from_public_message, open_private,
+    ContentEncoding, FRAMED_CONTENT_LABEL, decrypt_private, encrypt_private, from_public_message,
+    open_private,
     open_sender_data, public_message_content, sign_content, to_public_message, verify_content,
 };
 

@@ -48,17 +48,7 @@ pub fn verify_content(
     let tbs = content.to_be_signed(Some(context))?;
     suite
         .verify_with_label(key, FRAMED_CONTENT_LABEL, &tbs, &content.auth.signature)
-        .map_err(|_| {
-            Error::protocol(
-                "§6.1",
-                format!(
-                    "signature of {:?} content from {:?} in epoch {} does not verify",
-                    content.content.content.content_type(),
-                    content.content.sender,
-                    content.content.epoch
-                ),
-            )
-        })
+        .map_err(|_| signature_error(content))
 }
 
 /// Checks the structural rules every AuthenticatedContent must meet: a
@@ -125,15 +115,96 @@ pub fn from_public_message(
     context: &GroupContext,
 ) -> Result<AuthenticatedContent> {
     let (content, membership_tag) = public_message_content(message)?;
-    if let Sender::Member(leaf) = content.content.sender {
+    let encoding = ContentEncoding::new(&content, Some(context))?;
+    encoding.check_membership_tag(suite, &content, membership_tag.as_deref(), membership_key)?;
+    Ok(content)
+}
+
+/// The encodings that a received message's signature (§6.1), membership
+/// tag (§6.2) and confirmed transcript hash (§8.2) all cover, made once for
+/// the three: `version || wire_format || FramedContent` and the
+/// GroupContext. A commit's content is O(n) bytes in a sparse tree (one
+/// HPKE ciphertext per member), and each re-encoding of it cost as much as
+/// hashing it.
+#[derive(Debug)]
+pub struct ContentEncoding {
+    /// `version || wire_format || FramedContent`.
+    head: Vec<u8>,
+    /// The GroupContext, or nothing for senders whose `FramedContentTBS`
+    /// does not include it.
+    context: Vec<u8>,
+}
+
+impl ContentEncoding {
+    /// Encodes `content` and, for the senders whose signature covers it,
+    /// `context` (required for them).
+    pub fn new(content: &AuthenticatedContent, context: Option<&GroupContext>) -> Result<Self> {
+        let mut w = Writer::new();
+        crate::schedule::ProtocolVersion::MLS10.encode(&mut w);
+        content.wire_format.encode(&mut w);
+        content.content.encode(&mut w);
+        let head = w.finish()?;
+        let context = match content.content.sender {
+            Sender::Member(_) | Sender::NewMemberCommit => crate::codec::encode(context.ok_or(
+                Error::Internal(
+                    "FramedContentTBS for a member or new_member_commit sender needs the group context",
+                ),
+            )?)?,
+            Sender::External(_) | Sender::NewMemberProposal => Vec::new(),
+        };
+        Ok(Self { head, context })
+    }
+
+    /// Bytes of content encoded: what decides whether checking it is worth
+    /// a second thread.
+    pub fn len(&self) -> usize {
+        self.head.len()
+    }
+
+    /// True for no bytes (never: the head holds at least the version).
+    pub fn is_empty(&self) -> bool {
+        self.head.is_empty()
+    }
+
+    /// [`verify_content`] on this encoding of `content`.
+    pub fn verify_signature(
+        &self,
+        suite: &Suite,
+        content: &AuthenticatedContent,
+        key: &SignaturePublicKey,
+    ) -> Result<()> {
+        suite
+            .verify_with_label_parts(
+                key,
+                FRAMED_CONTENT_LABEL,
+                &[&self.head, &self.context],
+                &content.auth.signature,
+            )
+            .map_err(|_| signature_error(content))
+    }
+
+    /// The membership tag check of [`from_public_message`] on this encoding
+    /// of `content`: a member sender's `tag` must be the MAC of
+    /// `AuthenticatedContentTBM`; other senders carry none.
+    pub fn check_membership_tag(
+        &self,
+        suite: &Suite,
+        content: &AuthenticatedContent,
+        tag: Option<&[u8]>,
+        membership_key: &Secret,
+    ) -> Result<()> {
+        let Sender::Member(leaf) = content.content.sender else {
+            return Ok(());
+        };
         // The decoder guarantees a member's message carries a tag.
-        let tag = membership_tag.as_deref().ok_or(Error::Internal(
+        let tag = tag.ok_or(Error::Internal(
             "member PublicMessage without membership tag",
         ))?;
+        let auth = crate::codec::encode(&content.auth)?;
         suite
-            .verify_mac(
+            .verify_mac_parts(
                 membership_key.as_bytes(),
-                &content_tbm(&content, context)?,
+                &[&self.head, &self.context, &auth],
                 tag,
             )
             .map_err(|_| {
@@ -144,9 +215,41 @@ pub fn from_public_message(
                         leaf.0, content.content.epoch
                     ),
                 )
-            })?;
+            })
     }
-    Ok(content)
+
+    /// `confirmed_transcript_hash` (§8.2) of a commit whose content this
+    /// encodes: `Hash(interim_before || wire_format || FramedContent ||
+    /// signature)`. The caller makes sure the content is a commit.
+    pub fn confirmed_transcript_hash(
+        &self,
+        suite: &Suite,
+        interim_before: &[u8],
+        signature: &[u8],
+    ) -> Result<Vec<u8>> {
+        // Without the two bytes of the version, the head is the start of
+        // ConfirmedTranscriptHashInput.
+        let framed = self
+            .head
+            .get(2..)
+            .ok_or(Error::Internal("content encoding without its version"))?;
+        let mut w = Writer::new();
+        w.opaque(signature);
+        let signature = w.finish()?;
+        Ok(suite.hash_parts(&[interim_before, framed, &signature]))
+    }
+}
+
+fn signature_error(content: &AuthenticatedContent) -> Error {
+    Error::protocol(
+        "§6.1",
+        format!(
+            "signature of {:?} content from {:?} in epoch {} does not verify",
+            content.content.content.content_type(),
+            content.content.sender,
+            content.content.epoch
+        ),
+    )
 }
 
 /// The checks of [`from_public_message`] that need no key: the content and

@@ -257,9 +257,13 @@ pub(crate) struct PublicStage {
 /// (§7.3) and the UpdatePath with its parent hash (§7.6, §7.9.2). With
 /// `keys` (a member), also decrypts the path secret meant for it. Changes
 /// nothing: the result describes the next epoch.
+///
+/// `confirmed_transcript_hash` is the commit's if already computed (while
+/// authenticating it); otherwise it is computed here.
 pub(crate) fn stage_public(
     view: &PublicView<'_>,
     content: &AuthenticatedContent,
+    confirmed_transcript_hash: Option<Vec<u8>>,
     now: u64,
     keys: Option<MemberKeys<'_>>,
 ) -> Result<PublicStage> {
@@ -390,7 +394,10 @@ pub(crate) fn stage_public(
     }
 
     // §12.4.2: new GroupContext with the commit folded into the transcript.
-    let transcript = TranscriptHashes::after_commit(suite, view.interim_transcript_hash, content)?;
+    let transcript = match confirmed_transcript_hash {
+        Some(confirmed) => TranscriptHashes::from_confirmed(suite, confirmed, content)?,
+        None => TranscriptHashes::after_commit(suite, view.interim_transcript_hash, content)?,
+    };
     context.epoch = next_epoch(view.context.epoch)?;
     context.tree_hash = tree.root_tree_hash(suite)?;
     context.confirmed_transcript_hash = transcript.confirmed.clone();
@@ -414,9 +421,12 @@ pub(crate) fn stage_public(
 /// Validates a commit from another member or an external joiner and
 /// computes the next epoch (§12.4.2), changing nothing in `group`.
 /// `content` must already be authenticated (signature and membership tag).
+/// `confirmed_transcript_hash` is the commit's if already computed (see
+/// [`TranscriptHashes::from_confirmed`]), `None` to compute it here.
 pub fn stage_commit(
     group: &GroupState,
     content: &AuthenticatedContent,
+    confirmed_transcript_hash: Option<Vec<u8>>,
     psks: &dyn PskStore,
     now: u64,
 ) -> Result<StagedCommit> {
@@ -428,6 +438,7 @@ pub fn stage_commit(
     let stage = stage_public(
         &group.public_view(),
         content,
+        confirmed_transcript_hash,
         now,
         Some(MemberKeys {
             private: &state.private,

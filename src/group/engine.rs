@@ -477,10 +477,10 @@ impl GroupState {
         psks: &dyn PskStore,
         now: u64,
     ) -> Result<Received> {
-        let content = self
+        let opened = self
             .public_view()
             .open_public(message, Some(&self.epoch.keys.membership_key))?;
-        self.handle_handshake(content, psks, now)
+        self.handle_handshake(opened.content, opened.confirmed_transcript_hash, psks, now)
     }
 
     fn process_private(
@@ -527,7 +527,7 @@ impl GroupState {
             self.epoch.secret_tree.commit_key(staged)?;
             return Ok(received);
         }
-        let received = self.handle_handshake(content, psks, now)?;
+        let received = self.handle_handshake(content, None, psks, now)?;
         self.epoch.secret_tree.commit_key(staged)?;
         Ok(received)
     }
@@ -571,9 +571,11 @@ impl GroupState {
         Ok(received)
     }
 
+    /// `confirmed_transcript_hash`: a commit's, if already computed.
     fn handle_handshake(
         &mut self,
         content: AuthenticatedContent,
+        confirmed_transcript_hash: Option<Vec<u8>>,
         psks: &dyn PskStore,
         now: u64,
     ) -> Result<Received> {
@@ -597,7 +599,7 @@ impl GroupState {
                 Ok(Received::Proposal(Box::new(cached)))
             }
             Content::Commit(_) => {
-                let staged = stage_commit(self, &content, psks, now)?;
+                let staged = stage_commit(self, &content, confirmed_transcript_hash, psks, now)?;
                 Ok(Received::Commit(Box::new(staged)))
             }
         }

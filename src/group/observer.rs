@@ -317,7 +317,8 @@ impl ObserverState {
             return Ok(Observed::Private(route));
         };
         let view = self.public_view();
-        let content = view.open_public(*public, None)?;
+        let opened = view.open_public(*public, None)?;
+        let content = opened.content;
         match &content.content.content {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),
             Content::Proposal(proposal) => {
@@ -326,7 +327,13 @@ impl ObserverState {
                 Ok(Observed::Proposal(Box::new(cached)))
             }
             Content::Commit(_) => {
-                let stage = stage_public(&view, &content, now, None)?;
+                let stage = stage_public(
+                    &view,
+                    &content,
+                    opened.confirmed_transcript_hash,
+                    now,
+                    None,
+                )?;
                 Ok(Observed::Commit(Box::new(ObservedCommit {
                     summary: stage.summary,
                     next: PublicEpoch {

@@ -9,8 +9,7 @@
 use crate::codec::encode;
 use crate::crypto::{Secret, SignaturePublicKey, Suite};
 use crate::framing::{
-    AuthenticatedContent, Content, PublicMessage, Sender, from_public_message,
-    public_message_content, verify_content,
+    AuthenticatedContent, Content, ContentEncoding, PublicMessage, Sender, public_message_content,
 };
 use crate::group::authorization::{Authority, Scope};
 use crate::group::commit_stage::is_committable;
@@ -22,6 +21,15 @@ use crate::group::state::{GroupConfig, check_group_id};
 use crate::schedule::GroupContext;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
+
+/// A PublicMessage whose membership tag (when checked) and signature
+/// verified.
+pub(crate) struct OpenedPublic {
+    pub(crate) content: AuthenticatedContent,
+    /// For a commit, its `confirmed_transcript_hash` (§8.2): computed with
+    /// the other checks, which read the same bytes.
+    pub(crate) confirmed_transcript_hash: Option<Vec<u8>>,
+}
 
 /// Borrowed public state of one epoch of a group.
 #[derive(Clone, Copy)]
@@ -59,17 +67,50 @@ impl PublicView<'_> {
         &self,
         message: PublicMessage,
         membership_key: Option<&Secret>,
-    ) -> Result<AuthenticatedContent> {
+    ) -> Result<OpenedPublic> {
         check_group_id(&self.context.group_id, &message.content.group_id)?;
         let kind = crate::api::MessageKind::of_content(message.content.content.content_type());
         self.check_epoch(message.content.epoch, kind)?;
-        let content = match membership_key {
-            Some(key) => from_public_message(self.suite, message, key, self.context)?,
-            None => public_message_content(message)?.0,
-        };
-        let key = self.signer_key(&content)?;
-        verify_content(self.suite, &content, self.context, &key)?;
-        Ok(content)
+        let (content, membership_tag) = public_message_content(message)?;
+        // The tag, the signature and (for a commit) the transcript hash all
+        // read the same encoding of the content; a large one (a commit in
+        // a sparse tree) is checked on two threads: the signature (SHA-512
+        // for Ed25519) on one, the tag and transcript hash on the other.
+        let encoding = ContentEncoding::new(&content, Some(self.context))?;
+        let key = self.signer_key(&content);
+        let (tag_and_hash, signature) = crate::parallel::join(
+            encoding.len() >= crate::parallel::PARALLEL_BYTES,
+            || -> Result<Option<Vec<u8>>> {
+                if let Some(membership_key) = membership_key {
+                    encoding.check_membership_tag(
+                        self.suite,
+                        &content,
+                        membership_tag.as_deref(),
+                        membership_key,
+                    )?;
+                }
+                match content.content.content {
+                    Content::Commit(_) => Ok(Some(encoding.confirmed_transcript_hash(
+                        self.suite,
+                        self.interim_transcript_hash,
+                        &content.auth.signature,
+                    )?)),
+                    _ => Ok(None),
+                }
+            },
+            {
+                let (suite, encoding, content) = (self.suite, &encoding, &content);
+                move || key.and_then(|key| encoding.verify_signature(suite, content, &key))
+            },
+        );
+        // Reported in the order the checks run serially: tag, sender,
+        // signature.
+        let confirmed_transcript_hash = tag_and_hash?;
+        signature?;
+        Ok(OpenedPublic {
+            content,
+            confirmed_transcript_hash,
+        })
     }
 
     /// The signature key of a PublicMessage's sender (§6.1).

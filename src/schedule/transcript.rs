@@ -24,6 +24,17 @@ impl TranscriptHashes {
         commit: &AuthenticatedContent,
     ) -> Result<Self> {
         let confirmed = confirmed_transcript_hash(suite, interim_before, commit)?;
+        Self::from_confirmed(suite, confirmed, commit)
+    }
+
+    /// [`Self::after_commit`] for a commit whose confirmed transcript hash
+    /// is already known (computed from the encoding its signature check
+    /// made, see [`ContentEncoding`](crate::framing::ContentEncoding)).
+    pub fn from_confirmed(
+        suite: &Suite,
+        confirmed: Vec<u8>,
+        commit: &AuthenticatedContent,
+    ) -> Result<Self> {
         // §6.1: a commit's auth data always carries a confirmation tag; the
         // decoder guarantees it, so its absence here is our bug.
         let tag = commit
@@ -49,10 +60,7 @@ pub fn confirmed_transcript_hash(
         ));
     }
     let input = commit.confirmed_transcript_hash_input()?;
-    let mut data = Vec::with_capacity(interim_before.len() + input.len());
-    data.extend_from_slice(interim_before);
-    data.extend_from_slice(&input);
-    Ok(suite.hash(&data))
+    Ok(suite.hash_parts(&[interim_before, &input]))
 }
 
 /// `interim_transcript_hash = Hash(confirmed_transcript_hash ||

@@ -61,8 +61,8 @@ impl RatchetTree {
             };
             validate_leaf_node(suite, node, role, v.required, v.lifetime)
         };
-        let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        if leaves.len() < PARALLEL_THRESHOLD || threads < 2 || cfg!(target_arch = "wasm32") {
+        let threads = crate::parallel::cores();
+        if leaves.len() < PARALLEL_THRESHOLD || threads < 2 {
             return leaves.iter().try_for_each(check);
         }
         let per_thread = leaves.len().div_ceil(threads);

@@ -56,6 +56,20 @@ impl HashAlgorithm {
         }
     }
 
+    /// `Hash` of the concatenation of `parts`.
+    pub(super) fn hash_parts(self, parts: &[&[u8]]) -> Vec<u8> {
+        fn run<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
+            let mut d = D::new();
+            parts.iter().for_each(|p| d.update(p));
+            d.finalize().to_vec()
+        }
+        match self {
+            Self::Sha256 => run::<Sha256>(parts),
+            Self::Sha384 => run::<Sha384>(parts),
+            Self::Sha512 => run::<Sha512>(parts),
+        }
+    }
+
     /// HMAC over the concatenation of `parts`.
     pub(super) fn mac(self, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
         match self {

@@ -130,6 +130,14 @@ impl SuiteCrypto for RustSuite {
         self.hash.mac(key, &[data])
     }
 
+    fn hash_parts(&self, parts: &[&[u8]]) -> Vec<u8> {
+        self.hash.hash_parts(parts)
+    }
+
+    fn mac_parts(&self, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+        self.hash.mac(key, parts)
+    }
+
     fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret {
         self.hash.extract(salt, &[ikm])
     }
