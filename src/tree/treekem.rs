@@ -103,6 +103,7 @@ fn copath_child(p: NodeIndex, leaf: LeafIndex) -> Result<NodeIndex> {
 }
 
 /// The resolution of the copath child of `p`, minus the joiners (§7.6).
+/// `joiners` must be sorted (see [`sorted`]).
 fn encryption_targets(
     tree: &RatchetTree,
     p: NodeIndex,
@@ -110,11 +111,20 @@ fn encryption_targets(
     joiners: &[LeafIndex],
 ) -> Result<Vec<NodeIndex>> {
     let c = copath_child(p, sender)?;
-    Ok(tree
-        .resolution(c)
-        .into_iter()
-        .filter(|x| !x.leaf().is_some_and(|l| joiners.contains(&l)))
-        .collect())
+    let mut targets = tree.resolution(c);
+    if !joiners.is_empty() {
+        targets.retain(|x| !x.leaf().is_some_and(|l| joiners.binary_search(&l).is_ok()));
+    }
+    Ok(targets)
+}
+
+/// The joiners in order, for [`encryption_targets`]: a commit adding n
+/// members to a sparse tree filters about n targets, and a linear search
+/// for each made that quadratic.
+fn sorted(joiners: &[LeafIndex]) -> Vec<LeafIndex> {
+    let mut joiners = joiners.to_vec();
+    joiners.sort_unstable();
+    joiners
 }
 
 fn public_key(tree: &RatchetTree, x: NodeIndex) -> Result<&HpkePublicKey> {
@@ -247,9 +257,10 @@ pub fn generate_update_path(
     tree.set_leaf(sender, Some(leaf_node.clone()))?;
 
     let context = group_context(&tree.root_tree_hash(suite)?)?;
+    let joiners = sorted(ctx.joiners);
     let mut jobs = Vec::new();
     for (i, &x) in fdp.iter().enumerate() {
-        for target in encryption_targets(tree, x, sender, ctx.joiners)? {
+        for target in encryption_targets(tree, x, sender, &joiners)? {
             jobs.push(Job {
                 path_index: i,
                 public_key: public_key(tree, target)?.clone(),
@@ -349,9 +360,10 @@ pub fn apply_update_path(
             ),
         ));
     }
+    let joiners = sorted(ctx.joiners);
     let mut targets = Vec::with_capacity(fdp.len());
     for (&x, node) in fdp.iter().zip(&path.nodes) {
-        let t = encryption_targets(tree, x, sender, ctx.joiners)?;
+        let t = encryption_targets(tree, x, sender, &joiners)?;
         // §7.6: "The length of the encrypted_path_secret vector MUST be equal
         // to the length of the resolution of the copath node".
         if t.len() != node.encrypted_path_secret.len() {
