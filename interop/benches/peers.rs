@@ -27,9 +27,11 @@
 //! GroupInfo it needs for the Welcome either way), in-memory state (the
 //! peers' default in-memory storage providers; arbor keeps state in the
 //! `Group`). The joiner's key package is "last resort" in all three so that
-//! it survives repeated joins. mls-rs is built as the rest of this crate
-//! uses it: default features less `rayon`, `tree_index` and
-//! `fast_serialize` (see `Cargo.toml`).
+//! it survives repeated joins. Built with `--features peers-bench`, mls-rs
+//! has its default optimisations (`rayon`, `tree_index`,
+//! `fast_serialize`), as an application would use it; with `--features
+//! peers` alone it is built as the rest of this crate uses it, without
+//! them (see `Cargo.toml`).
 //!
 //! Sizes: 128, 1,024 and 4,096 members; `PEERS_BENCH_16K=1` adds 16,384.
 //! `PEERS_BENCH_SIZES=128,1024` replaces the list; `PEERS_BENCH_IMPLS=arbor,
@@ -38,7 +40,7 @@
 //! `<operation>/<implementation>/<n>`.
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target cargo bench -p arbor-interop --features peers --bench peers --no-run
+//! CARGO_TARGET_DIR=/work/target cargo bench -p arbor-interop --features peers-bench --bench peers --no-run
 //! /work/target/release/deps/peers-<hash> --bench
 //! ```
 

@@ -113,7 +113,7 @@ fn encryption_targets(
     let c = copath_child(p, sender)?;
     let mut targets = tree.resolution(c);
     if !joiners.is_empty() {
-        targets.retain(|x| !x.leaf().is_some_and(|l| joiners.binary_search(&l).is_ok()));
+        targets.retain(|x| x.leaf().is_none_or(|l| joiners.binary_search(&l).is_err()));
     }
     Ok(targets)
 }
