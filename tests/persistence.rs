@@ -2,24 +2,10 @@
 //! restores its groups and key packages and goes on with its peers, on
 //! both backends; corrupt records are errors that name the record.
 
+mod common;
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage, WriteBatch};
-use arbor_mls::{Client, Error, Event, Group, KeyPackageOptions};
-
-fn reopen(storage: &SharedStorage) -> Client {
-    Client::builder("ignored for a stored client")
-        .storage(storage.clone())
-        .build()
-        .expect("reopen")
-}
-
-fn deliver(to: &mut Group, message: &[u8]) -> Event {
-    let event = to.process(message).expect("process");
-    if let Event::Commit { staged, .. } = event {
-        to.merge(*staged).expect("merge");
-        return Event::OwnCommitMerged { epoch: to.epoch() };
-    }
-    event
-}
+use arbor_mls::{Client, Error, Event, KeyPackageOptions};
+use common::{deliver, reopen};
 
 fn app_text(event: Event) -> Vec<u8> {
     match event {

@@ -3,30 +3,16 @@
 //! external commit it joined with, and the external PSKs it was given.
 //! Deleting a group removes every record of it.
 
+mod common;
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage};
 use arbor_mls::{Client, Error, Event, Group, KeyPackageOptions, Message, Secret};
-
-fn reopen(storage: &SharedStorage) -> Client {
-    Client::builder("ignored for a stored client")
-        .storage(storage.clone())
-        .build()
-        .expect("reopen")
-}
+use common::{deliver, reopen};
 
 fn persisted(name: &str, store: &SharedStorage) -> Client {
     Client::builder(name)
         .storage(store.clone())
         .build()
         .expect("client")
-}
-
-fn deliver(to: &mut Group, message: &[u8]) -> Event {
-    let event = to.process(message).expect("process");
-    if let Event::Commit { staged, .. } = event {
-        to.merge(*staged).expect("merge");
-        return Event::OwnCommitMerged { epoch: to.epoch() };
-    }
-    event
 }
 
 fn records(store: &SharedStorage, prefix: &[u8]) -> usize {
@@ -138,6 +124,15 @@ fn an_external_join_echo_is_recognised_after_a_restart() {
     );
 }
 
+/// Bob proposes the external PSK "team" (Alice receives the proposal) and
+/// commits it; the commit is returned undelivered.
+fn psk_commit(bob: &mut Group, alice: &mut Group) -> Vec<u8> {
+    let proposal = bob.propose_external_psk(b"team".to_vec()).expect("propose");
+    // Processing the proposal needs no PSK value; the commit does.
+    alice.process(&proposal).expect("proposal");
+    bob.commit().expect("commit").commit
+}
+
 #[test]
 fn external_psks_are_stored_and_removed() {
     let store = storage::shared(MemoryStorage::new());
@@ -154,13 +149,9 @@ fn external_psks_are_stored_and_removed() {
     // After a restart Alice still holds the PSK Bob's commit injects.
     let mut alice = reopen(&store);
     let mut group = alice.load_group(&id).expect("load");
-    let proposal = bob_group
-        .propose_external_psk(b"team".to_vec())
-        .expect("propose");
-    deliver(&mut group, &proposal);
-    let out = bob_group.commit().expect("commit");
+    let commit = psk_commit(&mut bob_group, &mut group);
     bob_group.merge_pending().expect("merge");
-    deliver(&mut group, &out.commit);
+    deliver(&mut group, &commit);
     assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
 
     // Removed, it is gone from storage: after a restart the same commit
@@ -171,12 +162,8 @@ fn external_psks_are_stored_and_removed() {
     drop((group, alice));
     let mut alice = reopen(&store);
     let mut group = alice.load_group(&id).expect("load");
-    let proposal = bob_group
-        .propose_external_psk(b"team".to_vec())
-        .expect("propose");
-    let _ = group.process(&proposal);
-    let out = bob_group.commit().expect("commit");
-    let err = group.process(&out.commit).expect_err("PSK no longer known");
+    let commit = psk_commit(&mut bob_group, &mut group);
+    let err = group.process(&commit).expect_err("PSK no longer known");
     assert!(err.to_string().contains("PSK"), "{err}");
 }
 
