@@ -114,7 +114,7 @@ mod arbor {
                     .key_package(KeyPackageOptions::default().last_resort(true))
                     .expect("key package"),
             ];
-            for i in 2..=n {
+            for i in 2..n {
                 key_packages.push(
                     client(i)
                         .key_package(KeyPackageOptions::default())
@@ -326,7 +326,7 @@ mod openmls_side {
                 .expect("openmls group");
             let joiner = party(1);
             let mut key_packages = vec![key_package(&joiner, true)];
-            for i in 2..=n {
+            for i in 2..n {
                 key_packages.push(key_package(&party(i), false));
             }
             let extra = key_package(&party(n + 1), false);
@@ -572,7 +572,7 @@ mod mls_rs_side {
             // never does: every key package works for repeated joins.
             let joiner = client(1);
             let mut key_packages = vec![key_package(&joiner)];
-            for i in 2..=n {
+            for i in 2..n {
                 key_packages.push(key_package(&client(i)));
             }
             let extra = key_package(&client(n + 1));
