@@ -82,7 +82,7 @@ trait Side: Sized {
 }
 
 mod arbor {
-    use arbor_mls::api::{Client, Event, Group, GroupOptions, KeyPackageOptions};
+    use arbor_mls::api::{Client, Event, Group, GroupConfig, GroupOptions, KeyPackageOptions};
     use criterion::{BatchSize, Bencher};
 
     pub(crate) struct Arbor {
@@ -100,13 +100,21 @@ mod arbor {
             .expect("arbor client")
     }
 
+    /// The default config, with room for `add_one` beyond n members (the
+    /// default limit is 65,536 leaves; 65,537 members need 131,072).
+    fn config(n: u32) -> GroupConfig {
+        let config = GroupConfig::default();
+        let max_leaves = config.max_leaves.max(2 * n);
+        config.with_max_leaves(max_leaves)
+    }
+
     impl super::Side for Arbor {
         const NAME: &'static str = "arbor";
         type Joined = Group;
 
         fn new(n: u32) -> Self {
             let creator = client(0)
-                .create_group(GroupOptions::default())
+                .create_group(GroupOptions::default().config(config(n)))
                 .expect("arbor group");
             let mut joiner = client(1);
             let mut key_packages = vec![
@@ -149,7 +157,13 @@ mod arbor {
         }
 
         fn join(&mut self) -> Group {
-            self.joiner.join(&self.welcome, None).expect("arbor join")
+            self.joiner
+                .join_with(
+                    &self.welcome,
+                    None,
+                    config(self.key_packages.len() as u32 + 1),
+                )
+                .expect("arbor join")
         }
 
         fn keep_member(&mut self, joined: Group) {
