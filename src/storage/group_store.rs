@@ -63,14 +63,20 @@ impl GroupStore {
 
     /// Applies `batch` atomically, with unsaved settings.
     pub(crate) fn write(&mut self, mut batch: WriteBatch) -> Result<()> {
-        if let Some(meta) = self.unsaved_meta.take() {
+        let meta = self.unsaved_meta.take();
+        if let Some(meta) = &meta {
             // Earlier in the batch, so a meta record the batch writes wins.
-            batch.ops.insert(0, (self.keys.meta(), Some(meta)));
+            batch.ops.insert(0, (self.keys.meta(), Some(meta.clone())));
         }
         if batch.is_empty() {
             return Ok(());
         }
-        with(&self.storage, |s| s.write(batch))
+        let result = with(&self.storage, |s| s.write(batch));
+        if result.is_err() {
+            // Nothing was written: the settings go with the next batch.
+            self.unsaved_meta = meta;
+        }
+        result
     }
 
     /// Puts a secret tree's changed records (all of them when `whole`).
