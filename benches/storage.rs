@@ -8,7 +8,10 @@
 //! update commit by another member; only the measured member's merge is
 //! timed (`iter_custom`), the others stay in step untimed.
 //!
-//! `cargo bench --bench storage`
+//! `storage/reference/fsync_4k` is the "one fsync" of the target: 4 KiB
+//! written in place into a file beside the databases, then `fsync`.
+//!
+//! `cargo bench --bench storage` (`STORAGE_BENCH_SIZES=1024` picks sizes).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +22,16 @@ use arbor_mls::{Client, Event, Group, KeyPackageOptions};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 
 const SIZES: [u32; 2] = [1024, 16_384];
+
+fn sizes() -> Vec<u32> {
+    match std::env::var("STORAGE_BENCH_SIZES") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| n.trim().parse().expect("STORAGE_BENCH_SIZES: numbers"))
+            .collect(),
+        Err(_) => SIZES.to_vec(),
+    }
+}
 
 /// SQLite that counts the bytes of keys and values it is asked to write.
 struct Counting {
@@ -141,7 +154,7 @@ fn timed_merges(f: &mut Fixture, who: usize, iters: u64) -> Duration {
 }
 
 fn bench_merges(c: &mut Criterion) {
-    for n in SIZES {
+    for n in sizes() {
         let mut f = fixture(n);
         // Bytes per merge, measured over a few commits.
         let before = f.bytes.each_ref().map(|b| b.load(Ordering::Relaxed));
@@ -157,7 +170,7 @@ fn bench_merges(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("storage/merge_update/{n}"));
         group
             .sampling_mode(SamplingMode::Flat)
-            .sample_size(10)
+            .sample_size(if n > 4096 { 20 } else { 50 })
             .warm_up_time(Duration::from_millis(1))
             .measurement_time(Duration::from_millis(10));
         for (who, name) in [
@@ -212,5 +225,23 @@ fn bench_messages(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(storage_benches, bench_messages, bench_merges);
+/// One in-place 4 KiB write and fsync, in the directory of the databases.
+fn bench_fsync(c: &mut Criterion) {
+    use std::io::{Seek, SeekFrom, Write};
+    let path = db_path("fsync-reference");
+    let mut file = std::fs::File::create(&path).expect("file");
+    let page = [0x5a_u8; 4096];
+    file.write_all(&page).expect("write");
+    file.sync_all().expect("fsync");
+    c.bench_function("storage/reference/fsync_4k", |b| {
+        b.iter(|| {
+            file.seek(SeekFrom::Start(0)).expect("seek");
+            file.write_all(&page).expect("write");
+            file.sync_all().expect("fsync");
+        })
+    });
+    let _ = std::fs::remove_file(&path);
+}
+
+criterion_group!(storage_benches, bench_fsync, bench_messages, bench_merges);
 criterion_main!(storage_benches);

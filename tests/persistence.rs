@@ -2,24 +2,10 @@
 //! restores its groups and key packages and goes on with its peers, on
 //! both backends; corrupt records are errors that name the record.
 
+mod common;
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage, WriteBatch};
-use arbor_mls::{Client, Error, Event, Group, KeyPackageOptions};
-
-fn reopen(storage: &SharedStorage) -> Client {
-    Client::builder("ignored for a stored client")
-        .storage(storage.clone())
-        .build()
-        .expect("reopen")
-}
-
-fn deliver(to: &mut Group, message: &[u8]) -> Event {
-    let event = to.process(message).expect("process");
-    if let Event::Commit { staged, .. } = event {
-        to.merge(*staged).expect("merge");
-        return Event::OwnCommitMerged { epoch: to.epoch() };
-    }
-    event
-}
+use arbor_mls::{Client, Error, Event, KeyPackageOptions};
+use common::{deliver, reopen};
 
 fn app_text(event: Event) -> Vec<u8> {
     match event {
@@ -192,11 +178,20 @@ fn corrupt_records_are_storage_errors() {
     let m = bob_group.encrypt(b"x", b"").expect("encrypt");
     deliver(&mut group, &m);
     let _pending = group.update().expect("pending commit");
+    // The member's flags and an external PSK have records too.
+    group.set_authenticated_data(b"aad".to_vec()).expect("aad");
+    alice
+        .add_external_psk(b"psk".to_vec(), arbor_mls::Secret::new(vec![1; 32]))
+        .expect("psk");
     let id = group.group_id().to_vec();
     drop(group);
 
     let records = store.lock().expect("lock").scan(b"").expect("scan");
-    assert!(records.len() >= 8, "{} records", records.len());
+    assert!(records.len() >= 10, "{} records", records.len());
+    for must in ["g/", "c/psk/", "c/identity"] {
+        assert!(records.iter().any(|(k, _)| k.starts_with(must.as_bytes())));
+    }
+    assert!(records.iter().any(|(k, _)| k.ends_with(b"/local")));
     for (key, value) in &records {
         let name = String::from_utf8_lossy(key).to_string();
         if name.starts_with("i/") {

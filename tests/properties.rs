@@ -244,7 +244,9 @@ impl World {
                 .random(Box::new(SeededRandom::from_seed(seed)))
                 .build(),
         );
-        client.add_external_psk(PSK_ID.to_vec(), Secret::new(vec![0x5a; 32]));
+        client
+            .add_external_psk(PSK_ID.to_vec(), Secret::new(vec![0x5a; 32]))
+            .expect("psk");
         (id, client)
     }
 

@@ -84,7 +84,7 @@ trait Side: Sized {
 }
 
 mod arbor {
-    use arbor_mls::api::{Client, Event, Group, GroupOptions, KeyPackageOptions};
+    use arbor_mls::api::{Client, Event, Group, GroupConfig, GroupOptions, KeyPackageOptions};
     use criterion::{BatchSize, Bencher};
 
     pub(crate) struct Arbor {
@@ -102,13 +102,21 @@ mod arbor {
             .expect("arbor client")
     }
 
+    /// The default config, with room for `add_one` beyond n members (the
+    /// default limit is 65,536 leaves; 65,537 members need 131,072).
+    fn config(n: u32) -> GroupConfig {
+        let config = GroupConfig::default();
+        let max_leaves = config.max_leaves.max(2 * n);
+        config.with_max_leaves(max_leaves)
+    }
+
     impl super::Side for Arbor {
         const NAME: &'static str = "arbor";
         type Joined = Group;
 
         fn new(n: u32) -> Self {
             let creator = client(0)
-                .create_group(GroupOptions::default())
+                .create_group(GroupOptions::default().config(config(n)))
                 .expect("arbor group");
             let mut joiner = client(1);
             let mut key_packages = vec![
@@ -116,7 +124,7 @@ mod arbor {
                     .key_package(KeyPackageOptions::default().last_resort(true))
                     .expect("key package"),
             ];
-            for i in 2..=n {
+            for i in 2..n {
                 key_packages.push(
                     client(i)
                         .key_package(KeyPackageOptions::default())
@@ -151,7 +159,13 @@ mod arbor {
         }
 
         fn join(&mut self) -> Group {
-            self.joiner.join(&self.welcome, None).expect("arbor join")
+            self.joiner
+                .join_with(
+                    &self.welcome,
+                    None,
+                    config(self.key_packages.len() as u32 + 1),
+                )
+                .expect("arbor join")
         }
 
         fn keep_member(&mut self, joined: Group) {
@@ -328,7 +342,7 @@ mod openmls_side {
                 .expect("openmls group");
             let joiner = party(1);
             let mut key_packages = vec![key_package(&joiner, true)];
-            for i in 2..=n {
+            for i in 2..n {
                 key_packages.push(key_package(&party(i), false));
             }
             let extra = key_package(&party(n + 1), false);
@@ -574,7 +588,7 @@ mod mls_rs_side {
             // never does: every key package works for repeated joins.
             let joiner = client(1);
             let mut key_packages = vec![key_package(&joiner)];
-            for i in 2..=n {
+            for i in 2..n {
                 key_packages.push(key_package(&client(i)));
             }
             let extra = key_package(&client(n + 1));

@@ -330,6 +330,7 @@ impl ClientBuilder {
         // A stored client is restored: its identity replaces the builder's.
         let mut restored = false;
         let mut key_packages = HashMap::new();
+        let psks = SharedPsks::default();
         if let Some(storage) = &self.storage
             && let Some(stored) = client_store::load_identity(storage)?
         {
@@ -347,6 +348,9 @@ impl ClientBuilder {
                 };
                 key_packages.insert(kp_ref, stored);
             }
+            psks.write()
+                .external
+                .extend(client_store::load_external_psks(storage)?);
         }
         let suite = Suite::from_provider(&*self.provider, self.suite)?;
         let (signer, public) = match self.signature_key.take() {
@@ -391,7 +395,7 @@ impl ClientBuilder {
             rng: self.rng,
             validator: self.validator,
             key_packages,
-            psks: SharedPsks::default(),
+            psks,
             storage: self.storage,
         };
         if let Some(storage) = &client.storage
@@ -540,15 +544,37 @@ impl Client {
 
     /// Registers an external PSK, provisioned out of band (§8.4). Every
     /// group of this client sees it at once, including groups created or
-    /// joined before: they share the client's PSK store.
-    pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
+    /// joined before: they share the client's PSK store. A persisted
+    /// client stores it first (it is a secret: zeroized when removed), so
+    /// it is known again after a restart.
+    pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) -> Result<()> {
+        if let Some(storage) = &self.storage {
+            client_store::save_external_psk(storage, &psk_id, &psk)?;
+        }
         self.psks.write().external.insert(psk_id, psk);
+        Ok(())
     }
 
-    /// Forgets an external PSK; returns whether it was known. Commits that
-    /// name it can no longer be created or processed by this client's groups.
-    pub fn remove_external_psk(&mut self, psk_id: &[u8]) -> bool {
-        self.psks.write().external.remove(psk_id).is_some()
+    /// Forgets an external PSK, in storage too; returns whether it was
+    /// known. Commits that name it can no longer be created or processed
+    /// by this client's groups.
+    pub fn remove_external_psk(&mut self, psk_id: &[u8]) -> Result<bool> {
+        if let Some(storage) = &self.storage {
+            client_store::delete_external_psk(storage, psk_id)?;
+        }
+        Ok(self.psks.write().external.remove(psk_id).is_some())
+    }
+
+    /// Deletes a stored group and all its records (one atomic write);
+    /// returns whether it was stored. Use it for a group that is not
+    /// loaded; a loaded one is deleted with [`Group::delete`]. A `Group`
+    /// still open for `group_id` must not be used afterwards: its next
+    /// write would store records of a group no longer listed.
+    pub fn delete_group(&mut self, group_id: &[u8]) -> Result<bool> {
+        match &self.storage {
+            Some(storage) => client_store::delete_group(storage, group_id),
+            None => Ok(false),
+        }
     }
 
     /// The references (§5.2) of the key packages whose private keys we
@@ -776,8 +802,9 @@ impl Client {
             &mut *rng,
         )?;
         let mut group = self.adopt(state, rng);
-        self.persist_group(&mut group, WriteBatch::default())?;
+        // Stored with the group, so the echo is recognised after a restart.
         group.joined_with = Some(commit.clone());
+        self.persist_group(&mut group, WriteBatch::default())?;
         Ok((group, commit))
     }
 

@@ -25,6 +25,7 @@ use crate::group::welcome::GroupInfo;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
 use crate::schedule::{PreSharedKeyId, Psk, mls_exporter};
 use crate::storage::WriteBatch;
+use crate::storage::group_records::LocalFlags;
 use crate::storage::group_store::{GroupStore, Loaded};
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
 use crate::tree::math::LeafIndex;
@@ -163,7 +164,8 @@ impl Group {
     /// deletion of the key package a join used); later transitions are
     /// persisted as they happen.
     pub(crate) fn attach_store(&mut self, mut store: GroupStore, extra: WriteBatch) -> Result<()> {
-        store.save_new(&mut self.state, extra)?;
+        let local = self.local_flags();
+        store.save_new(&mut self.state, &local, extra)?;
         self.store = Some(store);
         Ok(())
     }
@@ -181,6 +183,9 @@ impl Group {
         group.pending = loaded
             .pending
             .map(|(message, staged)| Pending { message, staged });
+        group.next_aad = loaded.local.authenticated_data;
+        group.leaving = loaded.local.leaving;
+        group.joined_with = loaded.local.joined_with;
         group.store = Some(store);
         group
     }
@@ -189,7 +194,48 @@ impl Group {
     /// cache) of the message just sent or received.
     fn persist_messages(&mut self, proposals: bool) -> Result<()> {
         match &mut self.store {
-            Some(store) => store.save_messages(&mut self.state, proposals),
+            Some(store) => store.save_messages(&mut self.state, proposals, None),
+            None => Ok(()),
+        }
+    }
+
+    /// The group's storage handle, if it is persisted.
+    pub(crate) fn store_handle(&self) -> Option<&GroupStore> {
+        self.store.as_ref()
+    }
+
+    /// The member's own flags, as stored beside the protocol state.
+    pub(crate) fn local_flags(&self) -> LocalFlags {
+        LocalFlags {
+            authenticated_data: self.next_aad.clone(),
+            leaving: self.leaving,
+            joined_with: self.joined_with.clone(),
+        }
+    }
+
+    /// Persists a proposal we just sent (its ratchet step and the proposal
+    /// cache), with the flags it changes: its authenticated data is used
+    /// up, and `leaving` is set by [`Self::leave`]. Memory changes only
+    /// once the write succeeded.
+    pub(crate) fn persist_sent_proposal(&mut self, leaving: bool) -> Result<()> {
+        let changed = !self.next_aad.is_empty() || leaving != self.leaving;
+        if let Some(store) = &mut self.store {
+            let after = changed.then(|| LocalFlags {
+                authenticated_data: Vec::new(),
+                leaving,
+                joined_with: self.joined_with.clone(),
+            });
+            store.save_messages(&mut self.state, true, after.as_ref())?;
+        }
+        self.next_aad.clear();
+        self.leaving = leaving;
+        Ok(())
+    }
+
+    /// Writes the member's flags alone (e.g. new authenticated data).
+    pub(crate) fn persist_local(&mut self, local: &LocalFlags) -> Result<()> {
+        match &mut self.store {
+            Some(store) => store.save_local(local),
             None => Ok(()),
         }
     }
@@ -419,7 +465,18 @@ impl Group {
         };
         let created = self.state.create_commit(params, &mut *self.rng)?;
         if let Some(store) = &mut self.store {
-            store.save_pending(&mut self.state, &created.message, &created.staged)?;
+            // The authenticated data is used up with the commit's record.
+            let after = (!self.next_aad.is_empty()).then(|| LocalFlags {
+                authenticated_data: Vec::new(),
+                leaving: self.leaving,
+                joined_with: self.joined_with.clone(),
+            });
+            store.save_pending(
+                &mut self.state,
+                &created.message,
+                &created.staged,
+                after.as_ref(),
+            )?;
         }
         self.next_aad.clear();
         let output = CommitOutput {
@@ -472,12 +529,12 @@ impl Group {
     /// Sends `proposal` as a handshake message from us, and caches it.
     fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
         let (message, _) = self.propose_with_ref(proposal)?;
-        self.persist_messages(true)?;
+        self.persist_sent_proposal(self.leaving)?;
         Ok(message)
     }
 
     /// [`Self::propose`], also returning the proposal's ProposalRef.
-    fn propose_with_ref(&mut self, proposal: Proposal) -> Result<(Vec<u8>, Vec<u8>)> {
+    pub(crate) fn propose_with_ref(&mut self, proposal: Proposal) -> Result<(Vec<u8>, Vec<u8>)> {
         let state = &self.state.epoch;
         let framed = FramedContent {
             group_id: state.context.group_id.clone(),
@@ -518,7 +575,6 @@ impl Group {
             proposal,
             sender: Sender::Member(self.state.own_leaf()),
         });
-        self.next_aad.clear();
         Ok((encode(&MlsMessage::new(body))?, reference))
     }
 
@@ -628,7 +684,7 @@ impl Group {
         let (message, reference) =
             self.propose_with_ref(Proposal::Update(Update { leaf_node: leaf }))?;
         self.state.remember_own_update(reference, sk);
-        self.persist_messages(true)?;
+        self.persist_sent_proposal(self.leaving)?;
         Ok(message)
     }
 
@@ -777,6 +833,13 @@ impl Group {
             return Some(self.merge_pending());
         }
         if self.joined_with.as_deref() == Some(message) {
+            let after = LocalFlags {
+                joined_with: None,
+                ..self.local_flags()
+            };
+            if let Err(e) = self.persist_local(&after) {
+                return Some(Err(e));
+            }
             self.joined_with = None;
             return Some(Ok(Event::OwnCommitMerged {
                 epoch: self.state.epoch(),
@@ -822,7 +885,7 @@ impl Group {
             group = crate::trace::short_id(self.group_id()),
             epoch = self.epoch()
         );
-        self.persist_merge(&staged)?;
+        self.persist_merge(&staged, false)?;
         self.state.merge(staged)?;
         self.pending = None;
         self.joined_with = None;
@@ -833,10 +896,21 @@ impl Group {
         Ok(())
     }
 
-    /// Writes the epoch `staged` starts before the merge happens in memory.
-    fn persist_merge(&mut self, staged: &StagedCommit) -> Result<()> {
+    /// Writes the epoch `staged` starts before the merge happens in memory,
+    /// with the flags the merge clears (the external join is settled, and
+    /// unless `leaving` a leave request died with its epoch).
+    fn persist_merge(&mut self, staged: &StagedCommit, leaving: bool) -> Result<()> {
+        let changed = self.joined_with.is_some() || leaving != self.leaving;
         if let Some(store) = &mut self.store {
-            let batch = store.merge_batch(&mut self.state, staged)?;
+            let mut batch = store.merge_batch(&mut self.state, staged)?;
+            if changed && !batch.is_empty() {
+                let after = LocalFlags {
+                    authenticated_data: self.next_aad.clone(),
+                    leaving,
+                    joined_with: None,
+                };
+                store.put_local(&mut batch, &after)?;
+            }
             store.write(batch)?;
         }
         Ok(())
@@ -854,7 +928,7 @@ impl Group {
             .pending
             .take()
             .ok_or_else(|| Error::Misuse("no pending commit".into()))?;
-        if let Err(e) = self.persist_merge(&pending.staged) {
+        if let Err(e) = self.persist_merge(&pending.staged, self.leaving) {
             self.pending = Some(pending);
             return Err(e);
         }

@@ -2,6 +2,8 @@
 
 use crate::Result;
 use crate::api::group::Group;
+use crate::group::proposals::{Proposal, Remove};
+use crate::storage::group_records::LocalFlags;
 
 impl Group {
     /// Asks to leave the group: sends a Remove proposal for our own leaf
@@ -16,8 +18,9 @@ impl Group {
     /// moves the group on without it, call `leave` again in the new epoch.
     pub fn leave(&mut self) -> Result<Vec<u8>> {
         let own = self.own_leaf();
-        let message = self.propose_remove(own)?;
-        self.leaving = true;
+        let (message, _) = self.propose_with_ref(Proposal::Remove(Remove { removed: own }))?;
+        // Stored with the proposal: after a restart we still refuse to commit.
+        self.persist_sent_proposal(true)?;
         Ok(message)
     }
 
@@ -32,7 +35,28 @@ impl Group {
     /// signature) of the next proposal or commit this group sends. It is
     /// used once: the message after that has none again. Application
     /// messages take theirs as an argument of [`Group::encrypt`].
-    pub fn set_authenticated_data(&mut self, authenticated_data: Vec<u8>) {
-        self.next_aad = authenticated_data;
+    ///
+    /// A persisted group stores it at once, so it survives a restart; a
+    /// storage failure is returned and leaves the previous value.
+    pub fn set_authenticated_data(&mut self, authenticated_data: Vec<u8>) -> Result<()> {
+        let after = LocalFlags {
+            authenticated_data,
+            ..self.local_flags()
+        };
+        self.persist_local(&after)?;
+        self.next_aad = after.authenticated_data;
+        Ok(())
+    }
+
+    /// Deletes the group from the client's storage: every record of it
+    /// (tree, epoch secrets, ratchets, retained epochs, pending commit) in
+    /// one atomic write. Call it once the group is over for this member,
+    /// e.g. after the commit removing us was merged, or to drop a group
+    /// for good. Without storage it only drops the group.
+    pub fn delete(self) -> Result<()> {
+        match self.store_handle() {
+            Some(store) => store.delete_group(self.group_id()),
+            None => Ok(()),
+        }
     }
 }

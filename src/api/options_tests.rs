@@ -50,8 +50,11 @@ fn a_psk_provisioned_after_the_group_exists_is_seen_by_it() {
     a.discard_pending();
 
     // Provisioned on both clients after both groups exist.
-    alice.add_external_psk(b"later".to_vec(), Secret::new(vec![7; 32]));
-    bob.add_external_psk(b"later".to_vec(), Secret::new(vec![7; 32]));
+    alice
+        .add_external_psk(b"later".to_vec(), Secret::new(vec![7; 32]))
+        .expect("psk");
+    bob.add_external_psk(b"later".to_vec(), Secret::new(vec![7; 32]))
+        .expect("psk");
     // Alice's first proposal was cached on her side only; start clean.
     let (mut a, mut b) = {
         let out = a.update().unwrap();
@@ -71,7 +74,7 @@ fn a_psk_provisioned_after_the_group_exists_is_seen_by_it() {
     assert_eq!(a.epoch_authenticator(), b.epoch_authenticator());
 
     // Bob forgets it: a later commit using it is rejected, Bob unchanged.
-    assert!(bob.remove_external_psk(b"later"));
+    assert!(bob.remove_external_psk(b"later").expect("remove psk"));
     let p = a.propose_external_psk(b"later".to_vec()).unwrap();
     assert!(matches!(b.process(&p).unwrap(), Event::Proposal { .. }));
     let out = a.commit().unwrap();
@@ -85,7 +88,8 @@ fn external_join_with_a_psk_and_authenticated_data() {
     let (mut alice, mut a, _bob, _b) = pair(3);
     let mut carol = client("carol", 5);
     for c in [&mut alice, &mut carol] {
-        c.add_external_psk(b"invite".to_vec(), Secret::new(vec![9; 32]));
+        c.add_external_psk(b"invite".to_vec(), Secret::new(vec![9; 32]))
+            .expect("psk");
     }
     let info = a.group_info(true).unwrap();
     let (mut c, commit) = carol
@@ -112,7 +116,8 @@ fn external_join_with_a_psk_and_authenticated_data() {
 
     // Without the PSK on the member's side the commit is rejected.
     let mut dave = client("dave", 6);
-    dave.add_external_psk(b"unknown".to_vec(), Secret::new(vec![1; 32]));
+    dave.add_external_psk(b"unknown".to_vec(), Secret::new(vec![1; 32]))
+        .expect("psk");
     let info = a.group_info(true).unwrap();
     let (_d, commit) = dave
         .join_by_external_commit_with(
@@ -142,7 +147,7 @@ fn leaving_is_a_self_remove_that_another_member_commits() {
         a.process(&proposal).unwrap(),
         Event::Proposal { .. }
     ));
-    a.set_authenticated_data(b"bye bob".to_vec());
+    a.set_authenticated_data(b"bye bob".to_vec()).expect("aad");
     let out = a.commit().unwrap();
     own_merged(&mut a, &out.commit);
     let s = staged(&mut b, &out.commit);
@@ -336,7 +341,8 @@ fn an_external_sender_proposes_every_kind_it_may() {
     let mut alice = client("alice", 31);
     let mut bob = client("bob", 32);
     for c in [&mut alice, &mut bob] {
-        c.add_external_psk(b"ds psk".to_vec(), Secret::new(vec![3; 32]));
+        c.add_external_psk(b"ds psk".to_vec(), Secret::new(vec![3; 32]))
+            .expect("psk");
     }
     let mut a = alice
         .create_group(GroupOptions {

@@ -133,7 +133,8 @@ fn proposals_by_reference_update_psk_and_remove() {
     let mut bob = client("bob", 7);
     let mut carol = client("carol", 8);
     for c in [&mut alice, &mut bob, &mut carol] {
-        c.add_external_psk(b"team psk".to_vec(), Secret::new(vec![42; 32]));
+        c.add_external_psk(b"team psk".to_vec(), Secret::new(vec![42; 32]))
+            .expect("psk");
     }
     let mut a = alice.create_group(GroupOptions::default()).unwrap();
     let kp_b = bob.key_package(KeyPackageOptions::default()).unwrap();

@@ -123,6 +123,12 @@ impl GroupConfig {
         self
     }
 
+    /// Sets [`Self::max_leaves`].
+    pub fn with_max_leaves(mut self, max_leaves: u32) -> Self {
+        self.max_leaves = max_leaves;
+        self
+    }
+
     /// The lifetime policy at time `now`.
     pub fn lifetime_at(&self, now: u64) -> LifetimePolicy {
         LifetimePolicy {

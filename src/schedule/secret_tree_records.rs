@@ -81,12 +81,12 @@ fn decode_ratchet(r: &mut Reader<'_>) -> Result<Ratchet, DecodeError> {
 pub(crate) fn decode(
     suite: &Suite,
     nodes: &mut Reader<'_>,
-    leaves: Vec<(LeafIndex, Vec<u8>)>,
+    leaves: Vec<(LeafIndex, zeroize::Zeroizing<Vec<u8>>)>,
 ) -> Result<SecretTree, (Option<LeafIndex>, DecodeError)> {
     let (count, config, map) = decode_nodes(nodes).map_err(|e| (None, e))?;
     let mut ratchets = HashMap::new();
     for (leaf, bytes) in leaves {
-        let r = decode_leaf(count, leaf, &bytes).map_err(|e| (Some(leaf), e))?;
+        let r = decode_leaf(count, leaf, &bytes[..]).map_err(|e| (Some(leaf), e))?;
         ratchets.insert(leaf, r);
     }
     Ok(SecretTree {

@@ -6,15 +6,18 @@ use crate::crypto::{CipherSuite, SignaturePrivateKey, SignaturePublicKey};
 use crate::group::key_package::{KeyPackage, KeyPackagePrivate};
 use crate::{Error, Result};
 
+use super::group_records::GroupKeys;
 use super::records::{
-    GROUP_INDEX_PREFIX, IDENTITY_KEY, Identity, KEY_PACKAGE_PREFIX, decode_key_package,
-    encode_key_package, key_package_key,
+    EXTERNAL_PSK_PREFIX, GROUP_INDEX_PREFIX, IDENTITY_KEY, Identity, KEY_PACKAGE_PREFIX, Kind,
+    decode_key_package, encode_key_package, external_psk_key, get, group_index_key,
+    key_package_key, open, seal,
 };
 use super::{SharedStorage, WriteBatch, with};
+use crate::crypto::Secret;
 
 /// The stored identity, if any.
 pub(crate) fn load_identity(storage: &SharedStorage) -> Result<Option<Identity>> {
-    with(storage, |s| s.get(IDENTITY_KEY))?
+    super::read(storage, IDENTITY_KEY)?
         .map(|bytes| Identity::decode(&bytes))
         .transpose()
 }
@@ -90,7 +93,7 @@ pub(crate) type StoredKeyPackage = (KeyPackage, KeyPackagePrivate, bool);
 pub(crate) fn load_key_packages(
     storage: &SharedStorage,
 ) -> Result<Vec<(Vec<u8>, StoredKeyPackage)>> {
-    with(storage, |s| s.scan(KEY_PACKAGE_PREFIX.as_bytes()))?
+    super::read_prefix(storage, KEY_PACKAGE_PREFIX.as_bytes())?
         .into_iter()
         .map(|(key, value)| {
             Ok((
@@ -103,8 +106,54 @@ pub(crate) fn load_key_packages(
 
 /// The ids of the stored groups.
 pub(crate) fn group_ids(storage: &SharedStorage) -> Result<Vec<Vec<u8>>> {
-    with(storage, |s| s.scan(GROUP_INDEX_PREFIX.as_bytes()))?
+    super::read_prefix(storage, GROUP_INDEX_PREFIX.as_bytes())?
         .into_iter()
         .map(|(key, _)| unhex(&key, GROUP_INDEX_PREFIX))
         .collect()
+}
+
+/// Stores an external PSK (before the client holds it in memory).
+pub(crate) fn save_external_psk(
+    storage: &SharedStorage,
+    psk_id: &[u8],
+    psk: &Secret,
+) -> Result<()> {
+    let mut batch = WriteBatch::default();
+    batch.put(
+        external_psk_key(psk_id),
+        seal(Kind::ExternalPsk, |w| crate::codec::Encode::encode(psk, w))?,
+    );
+    with(storage, |s| s.write(batch))
+}
+
+/// Deletes an external PSK.
+pub(crate) fn delete_external_psk(storage: &SharedStorage, psk_id: &[u8]) -> Result<()> {
+    let mut batch = WriteBatch::default();
+    batch.delete(external_psk_key(psk_id));
+    with(storage, |s| s.write(batch))
+}
+
+/// Every stored external PSK, by id.
+pub(crate) fn load_external_psks(storage: &SharedStorage) -> Result<Vec<(Vec<u8>, Secret)>> {
+    super::read_prefix(storage, EXTERNAL_PSK_PREFIX.as_bytes())?
+        .into_iter()
+        .map(|(key, value)| {
+            let psk = open(&key, Kind::ExternalPsk, &value, |r| get(r, "psk"))?;
+            Ok((unhex(&key, EXTERNAL_PSK_PREFIX)?, psk))
+        })
+        .collect()
+}
+
+/// Deletes every record of group `group_id` and its index entry, in one
+/// batch; returns whether the group was stored.
+pub(crate) fn delete_group(storage: &SharedStorage, group_id: &[u8]) -> Result<bool> {
+    let index = group_index_key(group_id);
+    let keys = GroupKeys::new(group_id);
+    let stored =
+        super::read(storage, &index)?.is_some() || super::read(storage, &keys.meta())?.is_some();
+    let mut batch = WriteBatch::default();
+    batch.delete_prefix(keys.all());
+    batch.delete(index);
+    with(storage, |s| s.write(batch))?;
+    Ok(stored)
 }

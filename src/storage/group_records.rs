@@ -51,6 +51,9 @@ impl GroupKeys {
     pub(crate) fn pending(&self) -> Vec<u8> {
         self.key("pending")
     }
+    pub(crate) fn local(&self) -> Vec<u8> {
+        self.key("local")
+    }
     pub(crate) fn nodes(&self) -> Vec<u8> {
         self.key("t/")
     }
@@ -136,6 +139,37 @@ impl Meta {
             config: decode_config(r)?,
             removed: get_bool(r, "removed")?,
             reinit: get(r, "reinit")?,
+        })
+    }
+}
+
+/// What the member itself decided about the group, beside the protocol
+/// state: the authenticated data of its next handshake message, whether it
+/// asked to leave, and the external commit it joined with (to recognise
+/// the echo). Stored only when not all default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct LocalFlags {
+    pub(crate) authenticated_data: Vec<u8>,
+    pub(crate) leaving: bool,
+    pub(crate) joined_with: Option<Vec<u8>>,
+}
+
+impl LocalFlags {
+    pub(crate) fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        self.authenticated_data.encode(w);
+        put_bool(w, self.leaving);
+        self.joined_with.encode(w);
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            authenticated_data: get(r, "authenticated_data")?,
+            leaving: get_bool(r, "leaving")?,
+            joined_with: get(r, "joined_with")?,
         })
     }
 }
@@ -346,7 +380,10 @@ pub(crate) fn decode_secret_tree(
 ) -> Result<SecretTree, DecodeError> {
     let mut nodes = r.vector()?;
     let leaves = get_list(r, |r| {
-        Ok((get::<LeafIndex>(r, "leaf")?, get::<Vec<u8>>(r, "ratchets")?))
+        Ok((
+            get::<LeafIndex>(r, "leaf")?,
+            zeroize::Zeroizing::new(get::<Vec<u8>>(r, "ratchets")?),
+        ))
     })?;
     let tree = st::decode(suite, &mut nodes, leaves).map_err(|(_, e)| e)?;
     nodes.finish()?;

@@ -16,13 +16,13 @@ use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
 use super::group_records::{
-    GroupKeys, Meta, Retained, apply_diff, decode_core, decode_diff, decode_proposals,
+    GroupKeys, LocalFlags, Meta, Retained, apply_diff, decode_core, decode_diff, decode_proposals,
     decode_retained, decode_secret_tree, decode_summary, encode_core, encode_diff,
     encode_proposals, encode_retained, encode_secret_tree, encode_summary, tree_diff,
     tree_from_nodes,
 };
 use super::records::{Kind, get, group_index_key, open, seal};
-use super::{SharedStorage, WriteBatch, with};
+use super::{SharedStorage, Value, WriteBatch, read, read_prefix, with};
 use crate::schedule::secret_tree::records as st;
 
 /// A group's handle on its storage.
@@ -63,14 +63,20 @@ impl GroupStore {
 
     /// Applies `batch` atomically, with unsaved settings.
     pub(crate) fn write(&mut self, mut batch: WriteBatch) -> Result<()> {
-        if let Some(meta) = self.unsaved_meta.take() {
+        let meta = self.unsaved_meta.take();
+        if let Some(meta) = &meta {
             // Earlier in the batch, so a meta record the batch writes wins.
-            batch.ops.insert(0, (self.keys.meta(), Some(meta)));
+            batch.ops.insert(0, (self.keys.meta(), Some(meta.clone())));
         }
         if batch.is_empty() {
             return Ok(());
         }
-        with(&self.storage, |s| s.write(batch))
+        let result = with(&self.storage, |s| s.write(batch));
+        if result.is_err() {
+            // Nothing was written: the settings go with the next batch.
+            self.unsaved_meta = meta;
+        }
+        result
     }
 
     /// Puts a secret tree's changed records (all of them when `whole`).
@@ -122,9 +128,15 @@ impl GroupStore {
 
     /// Every record of the group, replacing whatever was stored under its
     /// id, plus `extra` (a key package consumed by the join).
-    pub(crate) fn save_new(&mut self, state: &mut GroupState, mut extra: WriteBatch) -> Result<()> {
+    pub(crate) fn save_new(
+        &mut self,
+        state: &mut GroupState,
+        local: &LocalFlags,
+        mut extra: WriteBatch,
+    ) -> Result<()> {
         let mut batch = WriteBatch::default();
         batch.delete_prefix(self.keys.all());
+        self.put_local(&mut batch, local)?;
         batch.put(
             group_index_key(&state.context().group_id),
             seal(Kind::GroupIndex, |_| {})?,
@@ -162,6 +174,29 @@ impl GroupStore {
         self.write(batch)
     }
 
+    /// Puts the member's own flags into `batch` (deletes the record when
+    /// they are all default).
+    pub(crate) fn put_local(&self, batch: &mut WriteBatch, local: &LocalFlags) -> Result<()> {
+        if local.is_default() {
+            batch.delete(self.keys.local());
+        } else {
+            batch.put(self.keys.local(), seal(Kind::Local, |w| local.encode(w))?);
+        }
+        Ok(())
+    }
+
+    /// Writes the member's own flags alone.
+    pub(crate) fn save_local(&mut self, local: &LocalFlags) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        self.put_local(&mut batch, local)?;
+        self.write(batch)
+    }
+
+    /// Deletes every record of the group, and its index entry.
+    pub(crate) fn delete_group(&self, group_id: &[u8]) -> Result<()> {
+        super::client_store::delete_group(&self.storage, group_id).map(|_| ())
+    }
+
     /// The group-wide settings changed: written with the next batch.
     pub(crate) fn settings_changed(&mut self, state: &GroupState) {
         self.unsaved_meta = meta_record(state).ok();
@@ -189,9 +224,18 @@ impl GroupStore {
         Ok(batch)
     }
 
-    /// Writes [`Self::message_batch`].
-    pub(crate) fn save_messages(&mut self, state: &mut GroupState, proposals: bool) -> Result<()> {
-        let batch = self.message_batch(state, proposals)?;
+    /// Writes [`Self::message_batch`], with the member's flags when they
+    /// changed with the message.
+    pub(crate) fn save_messages(
+        &mut self,
+        state: &mut GroupState,
+        proposals: bool,
+        local: Option<&LocalFlags>,
+    ) -> Result<()> {
+        let mut batch = self.message_batch(state, proposals)?;
+        if let Some(local) = local {
+            self.put_local(&mut batch, local)?;
+        }
         self.write(batch)
     }
 
@@ -201,8 +245,12 @@ impl GroupStore {
         state: &mut GroupState,
         message: &[u8],
         staged: &StagedCommit,
+        local: Option<&LocalFlags>,
     ) -> Result<()> {
         let mut batch = self.message_batch(state, false)?;
+        if let Some(local) = local {
+            self.put_local(&mut batch, local)?;
+        }
         let base = &state.epoch.tree;
         let record = seal(Kind::Pending, |w| {
             crate::codec::Encode::encode(&message.to_vec(), w);
@@ -376,10 +424,11 @@ impl EncodeTo for Vec<u8> {
 pub(crate) struct Loaded {
     pub(crate) state: GroupState,
     pub(crate) pending: Option<(Vec<u8>, StagedCommit)>,
+    pub(crate) local: LocalFlags,
 }
 
-fn required(storage: &SharedStorage, key: &[u8]) -> Result<Vec<u8>> {
-    with(storage, |s| s.get(key))?.ok_or_else(|| {
+fn required(storage: &SharedStorage, key: &[u8]) -> Result<Value> {
+    read(storage, key)?.ok_or_else(|| {
         Error::Storage(format!(
             "record {:?} is missing: the database is incomplete or corrupt",
             String::from_utf8_lossy(key)
@@ -397,14 +446,16 @@ fn load_secret_tree(
     let nodes = required(storage, &nodes_key)?;
     let prefix = keys.ratchets_prefix(epoch);
     let mut leaves = Vec::new();
-    for (key, value) in with(storage, |s| s.scan(&prefix))? {
+    for (key, value) in read_prefix(storage, &prefix)? {
         let leaf = GroupKeys::parse_index(&key, &prefix).ok_or_else(|| {
             Error::Storage(format!(
                 "unexpected record {:?} among ratchets",
                 String::from_utf8_lossy(&key)
             ))
         })?;
-        let body = open(&key, Kind::Ratchets, &value, |r| Ok(r.take_rest().to_vec()))?;
+        let body = open(&key, Kind::Ratchets, &value, |r| {
+            Ok(Value::new(r.take_rest().to_vec()))
+        })?;
         leaves.push((LeafIndex(leaf), body));
     }
     let st_err = |leaf: Option<LeafIndex>, e: crate::codec::DecodeError| {
@@ -418,7 +469,7 @@ fn load_secret_tree(
         ))
     };
     let body = open(&nodes_key, Kind::SecretTreeNodes, &nodes, |r| {
-        Ok(r.take_rest().to_vec())
+        Ok(Value::new(r.take_rest().to_vec()))
     })?;
     let mut r = crate::codec::Reader::new(&body);
     let tree = st::decode(suite, &mut r, leaves).map_err(|(leaf, e)| st_err(leaf, e))?;
@@ -434,7 +485,7 @@ pub(crate) fn load(
     authority: Authority,
 ) -> Result<Option<Loaded>> {
     let keys = GroupKeys::new(group_id);
-    let Some(meta) = with(storage, |s| s.get(&keys.meta()))? else {
+    let Some(meta) = read(storage, &keys.meta())? else {
         return Ok(None);
     };
     let meta = open(&keys.meta(), Kind::Meta, &meta, Meta::decode)?;
@@ -453,7 +504,7 @@ pub(crate) fn load(
     let width = usize::try_from(core.width).map_err(|_| Error::Storage("tree width".into()))?;
     let mut nodes = vec![None; width];
     let prefix = keys.nodes();
-    for (key, value) in with(storage, |s| s.scan(&prefix))? {
+    for (key, value) in read_prefix(storage, &prefix)? {
         let slot = GroupKeys::parse_index(&key, &prefix)
             .and_then(|x| usize::try_from(x).ok())
             .and_then(|x| nodes.get_mut(x))
@@ -514,7 +565,7 @@ pub(crate) fn load(
         reinit: meta.reinit,
         authority,
     };
-    if let Some(bytes) = with(storage, |s| s.get(&keys.proposals()))? {
+    if let Some(bytes) = read(storage, &keys.proposals())? {
         let (cached, own) = open(&keys.proposals(), Kind::Proposals, &bytes, decode_proposals)?;
         for p in cached {
             state.cache_own_proposal(p);
@@ -522,7 +573,7 @@ pub(crate) fn load(
         state.own_updates = own;
     }
 
-    let pending = match with(storage, |s| s.get(&keys.pending()))? {
+    let pending = match read(storage, &keys.pending())? {
         None => None,
         Some(bytes) => {
             let base_tree = &state.epoch.tree;
@@ -569,5 +620,13 @@ pub(crate) fn load(
             ))
         }
     };
-    Ok(Some(Loaded { state, pending }))
+    let local = match read(storage, &keys.local())? {
+        None => LocalFlags::default(),
+        Some(bytes) => open(&keys.local(), Kind::Local, &bytes, LocalFlags::decode)?,
+    };
+    Ok(Some(Loaded {
+        state,
+        pending,
+        local,
+    }))
 }

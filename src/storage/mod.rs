@@ -150,6 +150,23 @@ pub(crate) fn with<T>(
     f(&mut *guard)
 }
 
+/// A value read back from storage: records hold secrets, so the bytes are
+/// zeroized once decoded and dropped.
+pub(crate) type Value = zeroize::Zeroizing<Vec<u8>>;
+
+/// The record under `key`, zeroized on drop.
+pub(crate) fn read(store: &SharedStorage, key: &[u8]) -> Result<Option<Value>> {
+    Ok(with(store, |s| s.get(key))?.map(Value::new))
+}
+
+/// The records under `prefix`, values zeroized on drop.
+pub(crate) fn read_prefix(store: &SharedStorage, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Value)>> {
+    Ok(with(store, |s| s.scan(prefix))?
+        .into_iter()
+        .map(|(k, v)| (k, Value::new(v)))
+        .collect())
+}
+
 /// The smallest key greater than every key starting with `prefix`, if any.
 pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();

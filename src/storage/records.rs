@@ -28,6 +28,8 @@ pub(crate) enum Kind {
     PastEpoch = 9,
     SecretTreeNodes = 10,
     Ratchets = 11,
+    Local = 12,
+    ExternalPsk = 13,
 }
 
 /// Lower-case hex of `bytes`.
@@ -41,6 +43,13 @@ pub(crate) const IDENTITY_KEY: &[u8] = b"c/identity";
 pub(crate) const KEY_PACKAGE_PREFIX: &str = "c/kp/";
 /// Prefix of the group index.
 pub(crate) const GROUP_INDEX_PREFIX: &str = "i/";
+/// Prefix of external PSK records.
+pub(crate) const EXTERNAL_PSK_PREFIX: &str = "c/psk/";
+
+/// The key of the external PSK with id `psk_id`.
+pub(crate) fn external_psk_key(psk_id: &[u8]) -> Vec<u8> {
+    format!("{EXTERNAL_PSK_PREFIX}{}", hex(psk_id)).into_bytes()
+}
 
 /// The key of the key package with reference `kp_ref`.
 pub(crate) fn key_package_key(kp_ref: &[u8]) -> Vec<u8> {

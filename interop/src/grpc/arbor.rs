@@ -287,7 +287,9 @@ impl Endpoint for ArborEndpoint {
         let mut client = new_client(&r.identity, info.group_context.cipher_suite)?;
         let mut options = ExternalJoinOptions::default();
         for psk in r.psks {
-            client.add_external_psk(psk.psk_id.clone(), Secret::new(psk.psk_secret));
+            client
+                .add_external_psk(psk.psk_id.clone(), Secret::new(psk.psk_secret))
+                .map_err(|e| status("psk", e))?;
             options = options.external_psk(psk.psk_id);
         }
         let prior = if r.remove_prior {
@@ -391,14 +393,17 @@ impl Endpoint for ArborEndpoint {
     fn store_psk(&mut self, r: StorePskRequest) -> RpcResult<StorePskResponse> {
         let id = r.state_or_transaction_id;
         if let Some(client) = self.transactions.get_mut(&id) {
-            client.add_external_psk(r.psk_id, Secret::new(r.psk_secret));
+            client
+                .add_external_psk(r.psk_id, Secret::new(r.psk_secret))
+                .map_err(|e| status("psk", e))?;
             return Ok(StorePskResponse {});
         }
         if let Some(member) = self.members.get_mut(&id) {
             // The client's PSK store is shared with its groups.
             member
                 .client
-                .add_external_psk(r.psk_id, Secret::new(r.psk_secret));
+                .add_external_psk(r.psk_id, Secret::new(r.psk_secret))
+                .map_err(|e| status("psk", e))?;
             return Ok(StorePskResponse {});
         }
         Err(Status::not_found(format!(

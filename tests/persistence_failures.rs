@@ -1,0 +1,153 @@
+//! A storage write that fails leaves the group as it was: the call returns
+//! `Error::Storage`, nothing it would have produced leaves the library, and
+//! the group goes on once the storage works again.
+
+mod common;
+use common::{deliver, reopen};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arbor_mls::storage::{self, MemoryStorage, SharedStorage, Storage, WriteBatch};
+use arbor_mls::{Client, Error, Event, Group, GroupConfig, KeyPackageOptions};
+
+/// A memory storage whose writes fail while `failing` is set.
+struct Flaky {
+    inner: MemoryStorage,
+    failing: Arc<AtomicBool>,
+}
+
+impl Storage for Flaky {
+    fn get(&self, key: &[u8]) -> arbor_mls::Result<Option<Vec<u8>>> {
+        self.inner.get(key)
+    }
+    fn scan(&self, prefix: &[u8]) -> arbor_mls::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(prefix)
+    }
+    fn write(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(Error::Storage("disk full (test)".into()));
+        }
+        self.inner.write(batch)
+    }
+}
+
+struct Setup {
+    store: SharedStorage,
+    failing: Arc<AtomicBool>,
+    group: Group,
+    bob_group: Group,
+}
+
+fn setup() -> Setup {
+    let failing = Arc::new(AtomicBool::new(false));
+    let store = storage::shared(Flaky {
+        inner: MemoryStorage::new(),
+        failing: failing.clone(),
+    });
+    let mut alice = Client::builder("alice")
+        .storage(store.clone())
+        .build()
+        .expect("alice");
+    let mut bob = Client::builder("bob").build().expect("bob");
+    let mut group = alice.create_group(Default::default()).expect("create");
+    let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
+    let out = group.add(&[&kp]).expect("add");
+    group.merge_pending().expect("merge");
+    let bob_group = bob
+        .join(&out.welcome.expect("welcome"), None)
+        .expect("join");
+    Setup {
+        store,
+        failing,
+        group,
+        bob_group,
+    }
+}
+
+fn is_storage(result: arbor_mls::Result<impl std::fmt::Debug>) -> bool {
+    matches!(result, Err(Error::Storage(_)))
+}
+
+#[test]
+fn a_failed_merge_changes_nothing() {
+    let Setup {
+        failing,
+        mut group,
+        mut bob_group,
+        ..
+    } = setup();
+    let out = bob_group.update().expect("bob update");
+    bob_group.merge_pending().expect("merge");
+    let Event::Commit { staged, .. } = group.process(&out.commit).expect("process") else {
+        panic!("expected a commit")
+    };
+    let (epoch, auth) = (group.epoch(), group.epoch_authenticator().to_vec());
+    failing.store(true, Ordering::SeqCst);
+    assert!(is_storage(group.merge(*staged)));
+    assert_eq!(group.epoch(), epoch);
+    assert_eq!(group.epoch_authenticator(), auth);
+
+    // Storage back: the same commit processes and merges.
+    failing.store(false, Ordering::SeqCst);
+    deliver(&mut group, &out.commit);
+    assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
+}
+
+#[test]
+fn a_failed_encrypt_returns_no_ciphertext_and_the_next_one_is_read() {
+    let Setup {
+        store,
+        failing,
+        mut group,
+        mut bob_group,
+    } = setup();
+    failing.store(true, Ordering::SeqCst);
+    assert!(is_storage(group.encrypt(b"lost", b"")));
+    failing.store(false, Ordering::SeqCst);
+    let m = group.encrypt(b"kept", b"").expect("encrypt");
+    assert!(matches!(
+        deliver(&mut bob_group, &m),
+        Event::Application { data, .. } if data == b"kept"
+    ));
+    // After a restart the sending ratchet is past both generations.
+    let id = group.group_id().to_vec();
+    drop(group);
+    let mut group = reopen(&store).load_group(&id).expect("load");
+    let m = group.encrypt(b"after", b"").expect("encrypt");
+    assert!(matches!(
+        deliver(&mut bob_group, &m),
+        Event::Application { data, .. } if data == b"after"
+    ));
+}
+
+#[test]
+fn failed_flag_and_settings_writes_keep_memory_and_storage_in_step() {
+    let Setup {
+        store,
+        failing,
+        mut group,
+        ..
+    } = setup();
+    let id = group.group_id().to_vec();
+    failing.store(true, Ordering::SeqCst);
+    assert!(is_storage(group.set_authenticated_data(b"x".to_vec())));
+    // Settings are written with the next batch; that batch fails here, so
+    // they must go with the one after.
+    group.set_config(GroupConfig::default().with_padding(64));
+    assert!(is_storage(group.encrypt(b"m", b"")));
+    failing.store(false, Ordering::SeqCst);
+    group.encrypt(b"m", b"").expect("encrypt");
+    drop(group);
+
+    let group = reopen(&store).load_group(&id).expect("load");
+    assert_eq!(group.config().padding, 64, "settings written after all");
+    let mut group = group;
+    let proposal = group.propose_update().expect("propose");
+    let message = arbor_mls::Message::decode(&proposal).expect("decode");
+    assert_eq!(
+        message.authenticated_data(),
+        Some(&b""[..]),
+        "the refused authenticated data was not kept"
+    );
+}
