@@ -739,7 +739,16 @@ fn run<S: Side>(c: &mut Criterion, n: u32) {
     let id = BenchmarkId::new(S::NAME, n);
 
     group(c, "bulk_add", n, true).bench_function(id.clone(), |b| b.iter(|| side.bulk_add()));
+    // One timed run of the setup's bulk add (with its merge): the only
+    // number for a size whose criterion bulk_add is filtered out as too
+    // slow (mls-rs and openmls at 16,384).
+    let started = std::time::Instant::now();
     side.bulk_add_merge();
+    eprintln!(
+        "setup/bulk_add_and_merge/{}/{n}: {:.3} s (one run, not a criterion sample)",
+        S::NAME,
+        started.elapsed().as_secs_f64()
+    );
 
     group(c, "join", n, true).bench_function(id.clone(), |b| side.join_bench(b));
     let joined = side.join();
