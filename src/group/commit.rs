@@ -79,7 +79,7 @@ pub struct HpkeCiphertextRef<'a> {
 
 impl HpkeCiphertextRef<'_> {
     /// An owned copy.
-    pub fn to_owned(&self) -> HpkeCiphertext {
+    pub fn to_ciphertext(self) -> HpkeCiphertext {
         HpkeCiphertext {
             kem_output: self.kem_output.to_vec(),
             ciphertext: self.ciphertext.to_vec(),

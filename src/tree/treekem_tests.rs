@@ -166,7 +166,7 @@ fn wrong_number_of_ciphertexts_7_6() {
     let suite = default_suite().unwrap();
     let fx = TreeFixture::full(&suite, 8, 5).unwrap();
     let mut path = commit(&fx, 1, &[]).path;
-    let extra = path.nodes[1].encrypted_path_secret.get(0).unwrap().to_owned();
+    let extra = path.nodes[1].encrypted_path_secret.get(0).unwrap().to_ciphertext();
     path.nodes[1]
         .encrypted_path_secret
         .push(&extra.kem_output, &extra.ciphertext)
@@ -183,7 +183,7 @@ fn undecryptable_path_secret_7_6() {
     let cts = &mut path.nodes[2].encrypted_path_secret;
     let mut damaged = HpkeCiphertexts::new();
     for (k, ct) in cts.iter().enumerate() {
-        let mut ct = ct.to_owned();
+        let mut ct = ct.to_ciphertext();
         if k == 0 {
             ct.ciphertext[0] ^= 1;
         }
