@@ -5,7 +5,7 @@
 mod common;
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage, WriteBatch};
 use arbor_mls::{Client, Error, Event, KeyPackageOptions};
-use common::{deliver, reopen};
+use common::{deliver, pair, reopen};
 
 fn app_text(event: Event) -> Vec<u8> {
     match event {
@@ -16,18 +16,7 @@ fn app_text(event: Event) -> Vec<u8> {
 
 /// Alice persisted in `store`, Bob in memory only.
 fn restart_scenario(store: SharedStorage) {
-    let mut alice = Client::builder("alice")
-        .storage(store.clone())
-        .build()
-        .expect("alice");
-    let mut bob = Client::builder("bob").build().expect("bob");
-    let mut group = alice.create_group(Default::default()).expect("create");
-    let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
-    let out = group.add(&[&kp]).expect("add");
-    group.merge_pending().expect("merge add");
-    let mut bob_group = bob
-        .join(&out.welcome.expect("welcome"), None)
-        .expect("join");
+    let (alice, mut group, _bob, mut bob_group) = pair(&store);
     for i in 0..5u8 {
         let m = group.encrypt(&[i], b"").expect("encrypt");
         assert_eq!(app_text(deliver(&mut bob_group, &m)), [i]);

@@ -3,13 +3,13 @@
 //! the group goes on once the storage works again.
 
 mod common;
-use common::{deliver, reopen};
+use common::{deliver, pair, reopen};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage, Storage, WriteBatch};
-use arbor_mls::{Client, Error, Event, Group, GroupConfig, KeyPackageOptions};
+use arbor_mls::{Error, Event, Group, GroupConfig};
 
 /// A memory storage whose writes fail while `failing` is set.
 struct Flaky {
@@ -45,18 +45,7 @@ fn setup() -> Setup {
         inner: MemoryStorage::new(),
         failing: failing.clone(),
     });
-    let mut alice = Client::builder("alice")
-        .storage(store.clone())
-        .build()
-        .expect("alice");
-    let mut bob = Client::builder("bob").build().expect("bob");
-    let mut group = alice.create_group(Default::default()).expect("create");
-    let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
-    let out = group.add(&[&kp]).expect("add");
-    group.merge_pending().expect("merge");
-    let bob_group = bob
-        .join(&out.welcome.expect("welcome"), None)
-        .expect("join");
+    let (_alice, group, _bob, bob_group) = pair(&store);
     Setup {
         store,
         failing,

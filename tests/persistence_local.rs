@@ -5,8 +5,8 @@
 
 mod common;
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage};
-use arbor_mls::{Client, Error, Event, Group, KeyPackageOptions, Message, Secret};
-use common::{deliver, reopen};
+use arbor_mls::{Client, Error, Event, Group, Message, Secret};
+use common::{deliver, pair, reopen};
 
 fn persisted(name: &str, store: &SharedStorage) -> Client {
     Client::builder(name)
@@ -22,20 +22,6 @@ fn records(store: &SharedStorage, prefix: &[u8]) -> usize {
         .scan(prefix)
         .expect("scan")
         .len()
-}
-
-/// Alice (persisted in `store`) and Bob (in memory) in one group.
-fn pair(store: &SharedStorage) -> (Client, Group, Client, Group) {
-    let mut alice = persisted("alice", store);
-    let mut bob = Client::builder("bob").build().expect("bob");
-    let mut group = alice.create_group(Default::default()).expect("create");
-    let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
-    let out = group.add(&[&kp]).expect("add");
-    group.merge_pending().expect("merge");
-    let bob_group = bob
-        .join(&out.welcome.expect("welcome"), None)
-        .expect("join");
-    (alice, group, bob, bob_group)
 }
 
 #[test]

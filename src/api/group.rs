@@ -124,7 +124,7 @@ pub struct Group {
     /// The external commit we joined with, to recognise its echo.
     pub(crate) joined_with: Option<Vec<u8>>,
     /// Where each transition is persisted before its result is returned.
-    store: Option<GroupStore>,
+    pub(crate) store: Option<GroupStore>,
 }
 
 impl std::fmt::Debug for Group {
@@ -188,56 +188,6 @@ impl Group {
         group.joined_with = loaded.local.joined_with;
         group.store = Some(store);
         group
-    }
-
-    /// Persists the ratchet steps (and, with `proposals`, the proposal
-    /// cache) of the message just sent or received.
-    fn persist_messages(&mut self, proposals: bool) -> Result<()> {
-        match &mut self.store {
-            Some(store) => store.save_messages(&mut self.state, proposals, None),
-            None => Ok(()),
-        }
-    }
-
-    /// The group's storage handle, if it is persisted.
-    pub(crate) fn store_handle(&self) -> Option<&GroupStore> {
-        self.store.as_ref()
-    }
-
-    /// The member's own flags, as stored beside the protocol state.
-    pub(crate) fn local_flags(&self) -> LocalFlags {
-        LocalFlags {
-            authenticated_data: self.next_aad.clone(),
-            leaving: self.leaving,
-            joined_with: self.joined_with.clone(),
-        }
-    }
-
-    /// Persists a proposal we just sent (its ratchet step and the proposal
-    /// cache), with the flags it changes: its authenticated data is used
-    /// up, and `leaving` is set by [`Self::leave`]. Memory changes only
-    /// once the write succeeded.
-    pub(crate) fn persist_sent_proposal(&mut self, leaving: bool) -> Result<()> {
-        let changed = !self.next_aad.is_empty() || leaving != self.leaving;
-        if let Some(store) = &mut self.store {
-            let after = changed.then(|| LocalFlags {
-                authenticated_data: Vec::new(),
-                leaving,
-                joined_with: self.joined_with.clone(),
-            });
-            store.save_messages(&mut self.state, true, after.as_ref())?;
-        }
-        self.next_aad.clear();
-        self.leaving = leaving;
-        Ok(())
-    }
-
-    /// Writes the member's flags alone (e.g. new authenticated data).
-    pub(crate) fn persist_local(&mut self, local: &LocalFlags) -> Result<()> {
-        match &mut self.store {
-            Some(store) => store.save_local(local),
-            None => Ok(()),
-        }
     }
 
     /// The group's configuration.
@@ -893,26 +843,6 @@ impl Group {
         // this commit is void, so we are a full member again and may ask
         // to leave anew (or commit).
         self.leaving = false;
-        Ok(())
-    }
-
-    /// Writes the epoch `staged` starts before the merge happens in memory,
-    /// with the flags the merge clears (the external join is settled, and
-    /// unless `leaving` a leave request died with its epoch).
-    fn persist_merge(&mut self, staged: &StagedCommit, leaving: bool) -> Result<()> {
-        let changed = self.joined_with.is_some() || leaving != self.leaving;
-        if let Some(store) = &mut self.store {
-            let mut batch = store.merge_batch(&mut self.state, staged)?;
-            if changed && !batch.is_empty() {
-                let after = LocalFlags {
-                    authenticated_data: self.next_aad.clone(),
-                    leaving,
-                    joined_with: None,
-                };
-                store.put_local(&mut batch, &after)?;
-            }
-            store.write(batch)?;
-        }
         Ok(())
     }
 

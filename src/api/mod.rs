@@ -11,6 +11,7 @@ mod continuation;
 pub mod external_sender;
 pub mod group;
 mod group_lifecycle;
+mod group_storage;
 pub mod message;
 pub mod observer;
 
