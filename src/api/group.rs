@@ -232,15 +232,7 @@ impl Group {
 
     /// The members, by leaf index.
     pub fn members(&self) -> Vec<Member> {
-        self.state
-            .tree()
-            .members()
-            .map(|(index, leaf)| Member {
-                index,
-                credential: leaf.credential.clone(),
-                signature_key: leaf.signature_key.clone(),
-            })
-            .collect()
+        Member::all_of(self.state.tree())
     }
 
     /// The group's cipher suite.

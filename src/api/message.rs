@@ -453,15 +453,7 @@ impl GroupInfo {
         let wire = crate::decode_exact("ratchet_tree extension", &ext.extension_data)?;
         let max_leaves = crate::group::state::GroupConfig::default().max_leaves;
         let tree = crate::group::join::tree_from_wire(wire, max_leaves)?;
-        Ok(Some(
-            tree.members()
-                .map(|(index, leaf)| Member {
-                    index,
-                    credential: leaf.credential.clone(),
-                    signature_key: leaf.signature_key.clone(),
-                })
-                .collect(),
-        ))
+        Ok(Some(Member::all_of(&tree)))
     }
 
     /// The leaf whose signature key is `key`, from the tree it carries:

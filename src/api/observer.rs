@@ -194,15 +194,7 @@ impl Observer {
 
     /// The members, by leaf index.
     pub fn members(&self) -> Vec<Member> {
-        self.state
-            .tree()
-            .members()
-            .map(|(index, leaf)| Member {
-                index,
-                credential: leaf.credential.clone(),
-                signature_key: leaf.signature_key.clone(),
-            })
-            .collect()
+        Member::all_of(self.state.tree())
     }
 
     /// Whether a commit sent in `epoch` can be the next one: a delivery

@@ -2,6 +2,7 @@
 
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
+use crate::tree::leaf_node::LeafNode;
 use crate::tree::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 
@@ -20,15 +21,26 @@ pub struct Member {
 impl Member {
     /// The member at `index` of `tree`, if that leaf is occupied.
     pub fn at(tree: &RatchetTree, index: LeafIndex) -> Option<Self> {
-        tree.leaf(index).map(|leaf| Self {
+        tree.leaf(index).map(|leaf| Self::from_leaf(index, leaf))
+    }
+
+    fn from_leaf(index: LeafIndex, leaf: &LeafNode) -> Self {
+        Self {
             index,
             credential: leaf.credential.clone(),
             signature_key: leaf.signature_key.clone(),
-        })
+        }
     }
 
     /// The members at `indices` of `tree` (blank leaves skipped).
     pub fn all_at(tree: &RatchetTree, indices: &[LeafIndex]) -> Vec<Self> {
         indices.iter().filter_map(|&i| Self::at(tree, i)).collect()
+    }
+
+    /// Every member of `tree`, by leaf index.
+    pub fn all_of(tree: &RatchetTree) -> Vec<Self> {
+        tree.members()
+            .map(|(index, leaf)| Self::from_leaf(index, leaf))
+            .collect()
     }
 }
