@@ -7,6 +7,10 @@
 //! match), and never reuse a sending generation (the peers decrypt every
 //! message it emitted; a reused generation is refused by their ratchets).
 //!
+//! Each child folds its storage log every 1 to 6 batches (picked per
+//! start), so kills also land in folds and in restarts with batches still
+//! logged.
+//!
 //! `harness = false`: the binary is both the parent and, with
 //! `ARBOR_CRASH_CHILD=<db>`, the child. Lines of the protocol are hex.
 //! `ARBOR_CRASH_SEED` replays a run; `ARBOR_CRASH_TRANSITIONS` (default
@@ -16,6 +20,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use arbor_mls::storage::{self, Durability, LogLimits, SqliteStorage};
 use arbor_mls::wire::LeafIndex;
 use arbor_mls::{Client, Event, Group, KeyPackageOptions};
 
@@ -33,7 +38,21 @@ fn unhex(s: &str) -> Vec<u8> {
 // ---------------------------------------------------------------- child
 
 fn child(db: &str) {
-    let mut client = Client::open(db, "alice").expect("open");
+    // Small log limits (set by the parent) make kills land in folds too.
+    let batches = std::env::var("ARBOR_CRASH_LOG_BATCHES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(LogLimits::DEFAULT.batches);
+    let storage = SqliteStorage::open(db, Durability::Durable)
+        .expect("open")
+        .with_log_limits(LogLimits {
+            batches,
+            ..LogLimits::DEFAULT
+        });
+    let mut client = Client::builder("alice")
+        .storage(storage::shared(storage))
+        .build()
+        .expect("open");
     let mut group: Option<Group> = client
         .groups()
         .expect("groups")
@@ -166,9 +185,11 @@ struct Driver {
     interrupted: u32,
 }
 
-fn spawn(db: &str) -> (Proc, Option<ChildState>) {
+/// Starts the child on `db`, folding its storage log every `log_batches`.
+fn spawn(db: &str, log_batches: u64) -> (Proc, Option<ChildState>) {
     let mut child = Command::new(std::env::current_exe().expect("exe"))
         .env("ARBOR_CRASH_CHILD", db)
+        .env("ARBOR_CRASH_LOG_BATCHES", log_batches.to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -210,7 +231,7 @@ impl Driver {
             let mut line = String::new();
             let answered =
                 self.proc.stdout.read_line(&mut line).is_ok_and(|n| n > 0) && line.ends_with('\n');
-            let (proc, state) = spawn(&self.db);
+            let (proc, state) = spawn(&self.db, 1 + self.rng.below(6));
             self.proc = proc;
             if answered {
                 self.count(cmd);
@@ -290,7 +311,7 @@ fn main() {
     std::fs::create_dir_all(&dir).expect("dir");
     let db = dir.join("child.db").display().to_string();
     let started = Instant::now();
-    let (proc, state) = spawn(&db);
+    let (proc, state) = spawn(&db, 3);
     assert!(state.is_none());
     let mut d = Driver {
         db,

@@ -21,10 +21,12 @@ mod memory;
 pub(crate) mod records;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_log;
 
 pub use memory::MemoryStorage;
 #[cfg(feature = "sqlite")]
-pub use sqlite::SqliteStorage;
+pub use sqlite::{LogLimits, SqliteStorage};
 
 /// How hard a backend works to make a written batch survive a crash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

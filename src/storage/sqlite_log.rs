@@ -1,0 +1,220 @@
+//! The batches [`SqliteStorage`](super::SqliteStorage) has logged but not
+//! yet folded into its records: their row format, and the overlay that
+//! answers reads with them applied.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use zeroize::Zeroizing;
+
+use super::{WriteBatch, prefix_end};
+
+/// The log row format's version (first byte of every row).
+pub(super) const LOG_VERSION: u8 = 1;
+
+const DELETE: u8 = 0;
+const PUT: u8 = 1;
+const DELETE_PREFIX: u8 = 2;
+
+/// One logged change.
+pub(super) enum Op {
+    Put(Vec<u8>, Zeroizing<Vec<u8>>),
+    Delete(Vec<u8>),
+    DeletePrefix(Vec<u8>),
+}
+
+fn put_bytes(row: &mut Vec<u8>, bytes: &[u8]) {
+    row.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    row.extend_from_slice(bytes);
+}
+
+/// A log row: [`LOG_VERSION`], then per op a tag byte (`0` delete, `1`
+/// put, `2` delete prefix), a 4-byte big-endian length and the key or
+/// prefix, and for a put a 4-byte length and the value. The batch's prefix
+/// deletes come first, as [`WriteBatch`] applies them.
+pub(super) fn encode_row(batch: &WriteBatch) -> Zeroizing<Vec<u8>> {
+    let size = 1
+        + batch
+            .delete_prefixes
+            .iter()
+            .map(|p| 5 + p.len())
+            .sum::<usize>()
+        + batch
+            .ops
+            .iter()
+            .map(|(k, v)| 9 + k.len() + v.as_ref().map_or(0, Vec::len))
+            .sum::<usize>();
+    let mut row = Zeroizing::new(Vec::with_capacity(size));
+    row.push(LOG_VERSION);
+    for prefix in &batch.delete_prefixes {
+        row.push(DELETE_PREFIX);
+        put_bytes(&mut row, prefix);
+    }
+    for (key, value) in &batch.ops {
+        match value {
+            None => {
+                row.push(DELETE);
+                put_bytes(&mut row, key);
+            }
+            Some(v) => {
+                row.push(PUT);
+                put_bytes(&mut row, key);
+                put_bytes(&mut row, v);
+            }
+        }
+    }
+    row
+}
+
+/// Decodes a log row strictly: `None` on any malformation.
+pub(super) fn decode_row(row: &[u8]) -> Option<Vec<Op>> {
+    let (&version, mut rest) = row.split_first()?;
+    if version != LOG_VERSION {
+        return None;
+    }
+    let mut take = |n: usize| -> Option<&[u8]> {
+        let (head, tail) = rest.split_at_checked(n)?;
+        rest = tail;
+        Some(head)
+    };
+    let mut ops = Vec::new();
+    while let Some(tag) = take(1) {
+        let tag = tag[0];
+        let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
+        let key = take(len)?.to_vec();
+        ops.push(match tag {
+            DELETE => Op::Delete(key),
+            DELETE_PREFIX => Op::DeletePrefix(key),
+            PUT => {
+                let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
+                Op::Put(key, Zeroizing::new(take(len)?.to_vec()))
+            }
+            _ => return None,
+        });
+    }
+    Some(ops)
+}
+
+/// The batch's changes as ops, moved out of it (prefix deletes first).
+pub(super) fn take_ops(batch: &mut WriteBatch) -> Vec<Op> {
+    let mut ops: Vec<Op> = std::mem::take(&mut batch.delete_prefixes)
+        .into_iter()
+        .map(Op::DeletePrefix)
+        .collect();
+    ops.extend(
+        std::mem::take(&mut batch.ops)
+            .into_iter()
+            .map(|(k, v)| match v {
+                Some(v) => Op::Put(k, Zeroizing::new(v)),
+                None => Op::Delete(k),
+            }),
+    );
+    ops
+}
+
+/// What the overlay says of a key.
+pub(super) enum Lookup<'a> {
+    /// Logged with this value.
+    Value(&'a [u8]),
+    /// Deleted by a logged batch.
+    Deleted,
+    /// Not touched since the fold: the records table has it.
+    Stored,
+}
+
+/// The logged batches applied in order, over the records table.
+#[derive(Default)]
+pub(super) struct Overlay {
+    /// Keys put (`Some`) or deleted (`None`) by logged batches.
+    entries: BTreeMap<Vec<u8>, Option<Zeroizing<Vec<u8>>>>,
+    /// Prefixes deleted by logged batches: they hide the records table's
+    /// keys under them (later puts are in `entries`).
+    hidden: Vec<Vec<u8>>,
+}
+
+impl Overlay {
+    pub(super) fn apply(&mut self, op: Op) {
+        match op {
+            Op::Put(key, value) => {
+                self.entries.insert(key, Some(value));
+            }
+            Op::Delete(key) => {
+                self.entries.insert(key, None);
+            }
+            Op::DeletePrefix(prefix) => {
+                let under: Vec<Vec<u8>> = self.range(&prefix).map(|(k, _)| k.clone()).collect();
+                for key in under {
+                    self.entries.remove(&key);
+                }
+                if !self.hides(&prefix) {
+                    self.hidden.push(prefix);
+                }
+            }
+        }
+    }
+
+    fn hides(&self, key: &[u8]) -> bool {
+        self.hidden.iter().any(|p| key.starts_with(p))
+    }
+
+    fn range(
+        &self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = (&Vec<u8>, &Option<Zeroizing<Vec<u8>>>)> {
+        let end = match prefix_end(prefix) {
+            Some(e) => Bound::Excluded(e),
+            None => Bound::Unbounded,
+        };
+        self.entries.range((Bound::Included(prefix.to_vec()), end))
+    }
+
+    pub(super) fn lookup(&self, key: &[u8]) -> Lookup<'_> {
+        match self.entries.get(key) {
+            Some(Some(v)) => Lookup::Value(v),
+            Some(None) => Lookup::Deleted,
+            None if self.hides(key) => Lookup::Deleted,
+            None => Lookup::Stored,
+        }
+    }
+
+    /// `stored` (the records table's rows under `prefix`, by key) with the
+    /// logged batches applied.
+    pub(super) fn scan(
+        &self,
+        prefix: &[u8],
+        mut stored: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        if !self.hidden.is_empty() {
+            stored.retain(|(k, _)| !self.hides(k));
+        }
+        if self.range(prefix).next().is_none() {
+            return stored;
+        }
+        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
+        for (key, value) in self.range(prefix) {
+            match value {
+                Some(v) => merged.insert(key.clone(), v.to_vec()),
+                None => merged.remove(key),
+            };
+        }
+        merged.into_iter().collect()
+    }
+
+    /// The deleted prefixes, to apply to the records table first.
+    pub(super) fn hidden(&self) -> &[Vec<u8>] {
+        &self.hidden
+    }
+
+    /// The puts and deletes, to apply after [`Self::hidden`].
+    pub(super) fn entries(&self) -> impl Iterator<Item = (&Vec<u8>, Option<&[u8]>)> {
+        self.entries
+            .iter()
+            .map(|(k, v)| (k, v.as_ref().map(|v| v.as_slice())))
+    }
+
+    /// Empties the overlay (values are zeroized as they drop).
+    pub(super) fn clear(&mut self) {
+        self.entries.clear();
+        self.hidden.clear();
+    }
+}

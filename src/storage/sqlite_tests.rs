@@ -1,0 +1,254 @@
+//! The SQLite backend's log: folding, reopening with batches still logged,
+//! corrupt rows, and that folded-away values leave the database file.
+
+use super::*;
+
+/// A database path in the temp dir, removed (with its WAL) when dropped.
+struct TempDb(std::path::PathBuf);
+
+impl TempDb {
+    fn new(name: &str) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("arbor-sqlite-{name}-{}.db", std::process::id()));
+        let db = Self(path);
+        db.remove();
+        db
+    }
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn limits(batches: usize) -> LogLimits {
+    LogLimits {
+        batches,
+        bytes: usize::MAX,
+    }
+}
+
+fn put(s: &mut SqliteStorage, key: &str, value: &[u8]) {
+    let mut b = WriteBatch::default();
+    b.put(key.as_bytes().to_vec(), value.to_vec());
+    s.write(b).expect("write");
+}
+
+fn log_rows(s: &SqliteStorage) -> i64 {
+    s.conn
+        .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
+        .expect("count")
+}
+
+#[test]
+fn conforms_whatever_the_log_limit() {
+    for batches in [1, 2, 3, 1000] {
+        let db = TempDb::new(&format!("limit-{batches}"));
+        let mut s = SqliteStorage::open(&db.0, Durability::Durable)
+            .expect("open")
+            .with_log_limits(limits(batches));
+        super::super::conformance::run(&mut s);
+        let before = s.scan(b"").expect("scan");
+        drop(s);
+        let s = SqliteStorage::open(&db.0, Durability::Fast).expect("reopen");
+        assert_eq!(s.scan(b"").expect("scan"), before, "limit {batches}");
+    }
+}
+
+#[test]
+fn log_folds_when_full_and_reopens_unfolded() {
+    let db = TempDb::new("fold");
+    let mut s = SqliteStorage::open(&db.0, Durability::Durable)
+        .expect("open")
+        .with_log_limits(limits(3));
+    for i in 0..3u8 {
+        put(&mut s, &format!("k{i}"), &[i]);
+    }
+    assert_eq!((s.logged_batches(), log_rows(&s)), (3, 3));
+    // The fourth batch folds the first three, then is logged alone.
+    put(&mut s, "k0", b"new");
+    assert_eq!((s.logged_batches(), log_rows(&s)), (1, 1));
+    let mut b = WriteBatch::default();
+    b.delete(b"k1".to_vec());
+    s.write(b).expect("delete");
+    drop(s);
+
+    // Reopened with two batches still logged: they apply over the records.
+    let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
+    assert_eq!(s.logged_batches(), 2);
+    let expect = vec![(b"k0".to_vec(), b"new".to_vec()), (b"k2".to_vec(), vec![2])];
+    assert_eq!(s.scan(b"k").expect("scan"), expect);
+    assert_eq!(s.get(b"k1").expect("get"), None);
+    s.fold().expect("fold");
+    assert_eq!((s.logged_batches(), log_rows(&s)), (0, 0));
+    assert_eq!(s.scan(b"k").expect("scan"), expect);
+}
+
+#[test]
+fn byte_limit_folds_too() {
+    let db = TempDb::new("bytes");
+    let mut s = SqliteStorage::open(&db.0, Durability::Fast)
+        .expect("open")
+        .with_log_limits(LogLimits {
+            batches: 1000,
+            bytes: 1000,
+        });
+    put(&mut s, "a", &[1; 600]);
+    put(&mut s, "b", &[2; 600]);
+    assert_eq!(s.logged_batches(), 2);
+    put(&mut s, "c", &[3; 10]);
+    assert_eq!(s.logged_batches(), 1);
+    assert_eq!(s.get(b"a").expect("get"), Some(vec![1; 600]));
+    // A batch over the byte limit folds the log and bypasses it.
+    put(&mut s, "big", &[4; 2000]);
+    assert_eq!((s.logged_batches(), log_rows(&s)), (0, 0));
+    drop(s);
+    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("reopen");
+    assert_eq!(s.get(b"big").expect("get"), Some(vec![4; 2000]));
+    assert_eq!(s.get(b"c").expect("get"), Some(vec![3; 10]));
+}
+
+#[test]
+fn prefix_deletes_cover_logged_and_folded_records() {
+    let db = TempDb::new("prefix");
+    let mut s = SqliteStorage::open(&db.0, Durability::Durable)
+        .expect("open")
+        .with_log_limits(limits(1000));
+    put(&mut s, "p/folded", b"1");
+    s.fold().expect("fold");
+    put(&mut s, "p/logged", b"2");
+    put(&mut s, "q", b"3");
+    let mut b = WriteBatch::default();
+    b.delete_prefix(b"p/".to_vec());
+    b.put(b"p/new".to_vec(), b"4".to_vec());
+    s.write(b).expect("write");
+    let keys = |s: &SqliteStorage| -> Vec<Vec<u8>> {
+        s.scan(b"")
+            .expect("scan")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    };
+    assert_eq!(keys(&s), [b"p/new".to_vec(), b"q".to_vec()]);
+    assert_eq!(s.get(b"p/folded").expect("get"), None);
+    assert_eq!(s.get(b"p/logged").expect("get"), None);
+    assert_eq!(s.get(b"p/new").expect("get"), Some(b"4".to_vec()));
+    drop(s);
+    let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
+    assert_eq!(keys(&s), [b"p/new".to_vec(), b"q".to_vec()]);
+    s.fold().expect("fold");
+    assert_eq!(keys(&s), [b"p/new".to_vec(), b"q".to_vec()]);
+    assert_eq!(s.get(b"p/folded").expect("get"), None);
+}
+
+#[test]
+fn log_rows_decode_strictly() {
+    let mut batch = WriteBatch::default();
+    batch.delete_prefix(b"pre".to_vec());
+    batch.put(b"key".to_vec(), b"value".to_vec());
+    batch.delete(b"gone".to_vec());
+    let valid = sqlite_log::encode_row(&batch);
+    let ops = sqlite_log::decode_row(&valid).expect("round trip");
+    assert!(matches!(&ops[..], [
+        sqlite_log::Op::DeletePrefix(p),
+        sqlite_log::Op::Put(k, v),
+        sqlite_log::Op::Delete(g),
+    ] if p == b"pre" && k == b"key" && v.as_slice() == b"value" && g == b"gone"));
+    // Every truncation but those at op boundaries is refused.
+    let boundaries = [1, 1 + 8, 1 + 8 + 17];
+    for len in 0..valid.len() {
+        assert_eq!(
+            sqlite_log::decode_row(&valid[..len]).is_some(),
+            boundaries.contains(&len),
+            "prefix of {len} bytes"
+        );
+    }
+}
+
+#[test]
+fn corrupt_log_rows_are_storage_errors() {
+    let mut batch = WriteBatch::default();
+    batch.put(b"k".to_vec(), b"v".to_vec());
+    let valid = sqlite_log::encode_row(&batch);
+    let mut trailing = valid.to_vec();
+    trailing.push(9);
+    let mut future = valid.to_vec();
+    future[0] = sqlite_log::LOG_VERSION + 1;
+    let mut bad_tag = valid.to_vec();
+    bad_tag[1] = 3;
+    let mut long_key = valid.to_vec();
+    long_key[5] = 200;
+
+    for (name, row) in [
+        ("trailing", trailing),
+        ("future", future),
+        ("tag", bad_tag),
+        ("length", long_key),
+        ("empty", Vec::new()),
+    ] {
+        let db = TempDb::new(&format!("corrupt-{name}"));
+        let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
+        put(&mut s, "k", b"v");
+        s.conn
+            .execute("UPDATE log SET batch = ?1", params![row])
+            .expect("tamper");
+        drop(s);
+        match SqliteStorage::open(&db.0, Durability::Durable) {
+            Err(Error::Storage(msg)) => assert!(msg.contains("log row 1"), "{name}: {msg}"),
+            other => panic!("{name}: expected a storage error, got {other:?}"),
+        }
+    }
+}
+
+/// Forward secrecy on disk: once a value is overwritten and the log folded
+/// and checkpointed, its bytes are nowhere in the database or its WAL.
+#[test]
+fn folded_away_values_leave_the_files() {
+    let db = TempDb::new("secrecy");
+    let old: Vec<u8> = (0..48u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
+    let mut s = SqliteStorage::open(&db.0, Durability::Durable)
+        .expect("open")
+        .with_log_limits(limits(1000));
+    put(&mut s, "ratchet", &old);
+    s.fold().expect("fold");
+    put(&mut s, "ratchet", &[0x11; 48]);
+    let files = |db: &TempDb| -> Vec<u8> {
+        let mut all = std::fs::read(&db.0).expect("db");
+        all.extend(std::fs::read(format!("{}-wal", db.0.display())).unwrap_or_default());
+        all
+    };
+    let contains = |hay: &[u8]| hay.windows(old.len()).any(|w| w == old.as_slice());
+    assert!(
+        contains(&files(&db)),
+        "the old value is on disk before the fold"
+    );
+    s.fold().expect("fold");
+    s.conn
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .expect("checkpoint");
+    assert!(!contains(&files(&db)), "the old value left the files");
+    assert_eq!(s.get(b"ratchet").expect("get"), Some(vec![0x11; 48]));
+}
+
+/// The database is held exclusively (no file locks per statement): a second
+/// storage on it is refused until the first is dropped.
+#[test]
+fn a_database_has_one_storage_at_a_time() {
+    let db = TempDb::new("exclusive");
+    let mut first = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
+    put(&mut first, "k", b"v");
+    match SqliteStorage::open(&db.0, Durability::Durable) {
+        Err(Error::Storage(msg)) => assert!(msg.contains("locked"), "{msg}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    drop(first);
+    let second = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
+    assert_eq!(second.get(b"k").expect("get"), Some(b"v".to_vec()));
+}
