@@ -77,6 +77,9 @@ fn persisted(name: &str, durability: Durability, bytes: &Arc<AtomicU64>) -> Clie
 const MEMORY: usize = 0;
 const DURABLE: usize = 1;
 const FAST: usize = 2;
+/// Not a member: times [`Fixture::fsync_4k`] where the durable member's
+/// merge would be (see [`timed_merges`]).
+const FSYNC_IN_PLACE: usize = usize::MAX - 1;
 
 struct Fixture {
     /// Commits the updates.
@@ -84,6 +87,18 @@ struct Fixture {
     /// In memory, SQLite durable, SQLite fast.
     members: Vec<Group>,
     bytes: [Arc<AtomicU64>; 3],
+    /// A 4 KiB file beside the databases, rewritten in place and fsynced.
+    reference: std::fs::File,
+}
+
+impl Fixture {
+    /// One in-place 4 KiB write and fsync.
+    fn fsync_4k(&mut self) {
+        use std::io::{Seek, SeekFrom, Write};
+        self.reference.seek(SeekFrom::Start(0)).expect("seek");
+        self.reference.write_all(&[0x5a; 4096]).expect("write");
+        self.reference.sync_all().expect("fsync");
+    }
 }
 
 fn fixture(n: u32) -> Fixture {
@@ -117,10 +132,13 @@ fn fixture(n: u32) -> Fixture {
         .map(|c| c.join(&welcome, None).expect("join"))
         .collect();
     let dave = groups.pop().expect("dave");
+    let mut reference = std::fs::File::create(db_path(&format!("fsync-{n}"))).expect("file");
+    std::io::Write::write_all(&mut reference, &[0x5a; 4096]).expect("write");
     Fixture {
         dave,
         members: groups,
         bytes,
+        reference,
     }
 }
 
@@ -132,26 +150,44 @@ fn process_and_merge(g: &mut Group, commit: &[u8]) {
 }
 
 /// Total time of `iters` merges by member `who`, each of a fresh update.
+///
+/// With `who == FSYNC_IN_PLACE`, the time of one 4 KiB fsync taken where
+/// the durable member's merge would be timed: after the same work. On this
+/// machine an fsync after milliseconds of computation costs about twice one
+/// issued back to back (`storage/reference/fsync_4k`), so this is the "one
+/// fsync" a merge is compared with.
 fn timed_merges(f: &mut Fixture, who: usize, iters: u64) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         let commit = f.dave.update().expect("update").commit;
         f.dave.merge_pending().expect("merge");
-        for (i, g) in f.members.iter_mut().enumerate() {
-            if i == who {
-                let Event::Commit { staged, .. } = g.process(&commit).expect("process") else {
-                    panic!("expected a commit")
-                };
-                let start = Instant::now();
-                g.merge(*staged).expect("merge");
+        for i in 0..f.members.len() {
+            let timed = i == who || (who == FSYNC_IN_PLACE && i == DURABLE);
+            if !timed {
+                process_and_merge(&mut f.members[i], &commit);
+                continue;
+            }
+            let Event::Commit { staged, .. } = f.members[i].process(&commit).expect("process")
+            else {
+                panic!("expected a commit")
+            };
+            let start = Instant::now();
+            if who == FSYNC_IN_PLACE {
+                f.fsync_4k();
                 total += start.elapsed();
+                f.members[i].merge(*staged).expect("merge");
             } else {
-                process_and_merge(g, &commit);
+                f.members[i].merge(*staged).expect("merge");
+                total += start.elapsed();
             }
         }
     }
     total
 }
+
+/// Merges before measuring: more than one log fold cycle
+/// ([`storage::LogLimits::DEFAULT`]).
+const WARM_UP_MERGES: u64 = 40;
 
 fn bench_merges(c: &mut Criterion) {
     for n in sizes() {
@@ -167,16 +203,21 @@ fn bench_merges(c: &mut Criterion) {
                 written / commits
             );
         }
+        // Steady state: past the first fold and checkpoint, a WAL is
+        // rewritten in place instead of grown (growing it makes each fsync
+        // about twice as slow, once per database).
+        timed_merges(&mut f, usize::MAX, WARM_UP_MERGES);
         let mut group = c.benchmark_group(format!("storage/merge_update/{n}"));
         group
             .sampling_mode(SamplingMode::Flat)
-            .sample_size(if n > 4096 { 20 } else { 50 })
+            .sample_size(if n > 4096 { 40 } else { 100 })
             .warm_up_time(Duration::from_millis(1))
             .measurement_time(Duration::from_millis(10));
         for (who, name) in [
             (MEMORY, "memory"),
             (DURABLE, "sqlite_durable"),
             (FAST, "sqlite_fast"),
+            (FSYNC_IN_PLACE, "fsync_4k_in_place"),
         ] {
             group.bench_function(name, |b| {
                 b.iter_custom(|iters| timed_merges(&mut f, who, iters))
