@@ -465,7 +465,10 @@ impl Client {
     /// needed) with the durable default
     /// ([`Durability::Durable`](crate::storage::Durability::Durable)). A
     /// database that already holds a client restores it: `identity` is
-    /// used only for a new one. See [`ClientBuilder::storage`] for other
+    /// used only for a new one. The client holds the database exclusively
+    /// while it lives: opening it again meanwhile (here or in another
+    /// process) fails with [`Error::Storage`] after
+    /// SQLite's 5 s busy timeout. See [`ClientBuilder::storage`] for other
     /// options.
     #[cfg(feature = "sqlite")]
     pub fn open(path: impl AsRef<std::path::Path>, identity: impl Into<Vec<u8>>) -> Result<Self> {
