@@ -2,11 +2,10 @@
 //! clients that need no persistence.
 
 use std::collections::BTreeMap;
-use std::ops::Bound;
 
 use zeroize::Zeroize;
 
-use super::{Storage, WriteBatch, prefix_end};
+use super::{Storage, WriteBatch, prefix_range};
 use crate::Result;
 
 /// Records in memory; lost when dropped. Values are zeroized when
@@ -47,11 +46,7 @@ impl MemoryStorage {
     }
 
     fn range(&self, prefix: &[u8]) -> impl Iterator<Item = (&Vec<u8>, &Vec<u8>)> {
-        let end = match prefix_end(prefix) {
-            Some(e) => Bound::Excluded(e),
-            None => Bound::Unbounded,
-        };
-        self.records.range((Bound::Included(prefix.to_vec()), end))
+        self.records.range(prefix_range(prefix))
     }
 }
 

@@ -8,6 +8,7 @@
 //! [`WriteBatch`], before the transition's result leaves the library: after
 //! a crash the stored state is the one before or the one after it.
 
+use std::ops::Bound;
 use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroize;
@@ -167,6 +168,15 @@ pub(crate) fn read_prefix(store: &SharedStorage, prefix: &[u8]) -> Result<Vec<(V
         .into_iter()
         .map(|(k, v)| (k, Value::new(v)))
         .collect())
+}
+
+/// The key range of a sorted map holding exactly the keys under `prefix`.
+pub(crate) fn prefix_range(prefix: &[u8]) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    let end = match prefix_end(prefix) {
+        Some(e) => Bound::Excluded(e),
+        None => Bound::Unbounded,
+    };
+    (Bound::Included(prefix.to_vec()), end)
 }
 
 /// The smallest key greater than every key starting with `prefix`, if any.

@@ -3,11 +3,10 @@
 //! answers reads with them applied.
 
 use std::collections::BTreeMap;
-use std::ops::Bound;
 
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
-use super::{WriteBatch, prefix_end};
+use super::{WriteBatch, prefix_range};
 
 /// The log row format's version (first byte of every row).
 pub(super) const LOG_VERSION: u8 = 1;
@@ -161,11 +160,7 @@ impl Overlay {
         &self,
         prefix: &[u8],
     ) -> impl Iterator<Item = (&Vec<u8>, &Option<Zeroizing<Vec<u8>>>)> {
-        let end = match prefix_end(prefix) {
-            Some(e) => Bound::Excluded(e),
-            None => Bound::Unbounded,
-        };
-        self.entries.range((Bound::Included(prefix.to_vec()), end))
+        self.entries.range(prefix_range(prefix))
     }
 
     pub(super) fn lookup(&self, key: &[u8]) -> Lookup<'_> {
@@ -179,23 +174,45 @@ impl Overlay {
 
     /// `stored` (the records table's rows under `prefix`, by key) with the
     /// logged batches applied.
+    ///
+    /// Values dropped on the way (hidden or replaced) are zeroized. Only the
+    /// hidden prefixes that overlap `prefix` are checked against each row,
+    /// so a scan pays for the deletions under it, not for every one logged.
     pub(super) fn scan(
         &self,
         prefix: &[u8],
         mut stored: Vec<(Vec<u8>, Vec<u8>)>,
     ) -> Vec<(Vec<u8>, Vec<u8>)> {
-        if !self.hidden.is_empty() {
-            stored.retain(|(k, _)| !self.hides(k));
+        if self.hides(prefix) {
+            stored.iter_mut().for_each(|(_, v)| v.zeroize());
+            stored.clear();
+        }
+        let inner: Vec<&Vec<u8>> = self
+            .hidden
+            .iter()
+            .filter(|p| p.starts_with(prefix))
+            .collect();
+        if !inner.is_empty() {
+            stored.retain_mut(|(k, v)| {
+                let keep = !inner.iter().any(|p| k.starts_with(p));
+                if !keep {
+                    v.zeroize();
+                }
+                keep
+            });
         }
         if self.range(prefix).next().is_none() {
             return stored;
         }
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
         for (key, value) in self.range(prefix) {
-            match value {
+            let dropped = match value {
                 Some(v) => merged.insert(key.clone(), v.to_vec()),
                 None => merged.remove(key),
             };
+            if let Some(mut old) = dropped {
+                old.zeroize();
+            }
         }
         merged.into_iter().collect()
     }
