@@ -35,6 +35,13 @@ fn limits(batches: usize) -> LogLimits {
     }
 }
 
+/// A storage on `db` folding after `limits`.
+fn open(db: &TempDb, durability: Durability, limits: LogLimits) -> SqliteStorage {
+    SqliteStorage::open(&db.0, durability)
+        .expect("open")
+        .with_log_limits(limits)
+}
+
 fn put(s: &mut SqliteStorage, key: &str, value: &[u8]) {
     let mut b = WriteBatch::default();
     b.put(key.as_bytes().to_vec(), value.to_vec());
@@ -51,9 +58,7 @@ fn log_rows(s: &SqliteStorage) -> i64 {
 fn conforms_whatever_the_log_limit() {
     for batches in [1, 2, 3, 1000] {
         let db = TempDb::new(&format!("limit-{batches}"));
-        let mut s = SqliteStorage::open(&db.0, Durability::Durable)
-            .expect("open")
-            .with_log_limits(limits(batches));
+        let mut s = open(&db, Durability::Durable, limits(batches));
         super::super::conformance::run(&mut s);
         let before = s.scan(b"").expect("scan");
         drop(s);
@@ -65,9 +70,7 @@ fn conforms_whatever_the_log_limit() {
 #[test]
 fn log_folds_when_full_and_reopens_unfolded() {
     let db = TempDb::new("fold");
-    let mut s = SqliteStorage::open(&db.0, Durability::Durable)
-        .expect("open")
-        .with_log_limits(limits(3));
+    let mut s = open(&db, Durability::Durable, limits(3));
     for i in 0..3u8 {
         put(&mut s, &format!("k{i}"), &[i]);
     }
@@ -94,12 +97,14 @@ fn log_folds_when_full_and_reopens_unfolded() {
 #[test]
 fn byte_limit_folds_too() {
     let db = TempDb::new("bytes");
-    let mut s = SqliteStorage::open(&db.0, Durability::Fast)
-        .expect("open")
-        .with_log_limits(LogLimits {
+    let mut s = open(
+        &db,
+        Durability::Fast,
+        LogLimits {
             batches: 1000,
             bytes: 1000,
-        });
+        },
+    );
     put(&mut s, "a", &[1; 600]);
     put(&mut s, "b", &[2; 600]);
     assert_eq!(s.logged_batches(), 2);
@@ -118,9 +123,7 @@ fn byte_limit_folds_too() {
 #[test]
 fn prefix_deletes_cover_logged_and_folded_records() {
     let db = TempDb::new("prefix");
-    let mut s = SqliteStorage::open(&db.0, Durability::Durable)
-        .expect("open")
-        .with_log_limits(limits(1000));
+    let mut s = open(&db, Durability::Durable, limits(1000));
     put(&mut s, "p/folded", b"1");
     s.fold().expect("fold");
     put(&mut s, "p/logged", b"2");
@@ -140,6 +143,12 @@ fn prefix_deletes_cover_logged_and_folded_records() {
     assert_eq!(s.get(b"p/folded").expect("get"), None);
     assert_eq!(s.get(b"p/logged").expect("get"), None);
     assert_eq!(s.get(b"p/new").expect("get"), Some(b"4".to_vec()));
+    // Scans inside and around the deleted prefix.
+    assert!(s.scan(b"p/fo").expect("scan").is_empty());
+    assert_eq!(
+        s.scan(b"p/").expect("scan"),
+        [(b"p/new".to_vec(), b"4".to_vec())]
+    );
     drop(s);
     let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
     assert_eq!(keys(&s), [b"p/new".to_vec(), b"q".to_vec()]);
@@ -213,9 +222,7 @@ fn corrupt_log_rows_are_storage_errors() {
 fn folded_away_values_leave_the_files() {
     let db = TempDb::new("secrecy");
     let old: Vec<u8> = (0..48u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
-    let mut s = SqliteStorage::open(&db.0, Durability::Durable)
-        .expect("open")
-        .with_log_limits(limits(1000));
+    let mut s = open(&db, Durability::Durable, limits(1000));
     put(&mut s, "ratchet", &old);
     s.fold().expect("fold");
     put(&mut s, "ratchet", &[0x11; 48]);
