@@ -77,7 +77,7 @@ fn persisted(name: &str, durability: Durability, bytes: &Arc<AtomicU64>) -> Clie
 const MEMORY: usize = 0;
 const DURABLE: usize = 1;
 const FAST: usize = 2;
-/// Not a member: times [`Fixture::fsync_4k`] where the durable member's
+/// Not a member: times [`fsync_4k`] where the durable member's
 /// merge would be (see [`timed_merges`]).
 const FSYNC_IN_PLACE: usize = usize::MAX - 1;
 
@@ -91,14 +91,13 @@ struct Fixture {
     reference: std::fs::File,
 }
 
-impl Fixture {
-    /// One in-place 4 KiB write and fsync.
-    fn fsync_4k(&mut self) {
-        use std::io::{Seek, SeekFrom, Write};
-        self.reference.seek(SeekFrom::Start(0)).expect("seek");
-        self.reference.write_all(&[0x5a; 4096]).expect("write");
-        self.reference.sync_all().expect("fsync");
-    }
+/// One in-place 4 KiB write at the start of `file`, then fsync: the "one
+/// fsync" of the target.
+fn fsync_4k(file: &mut std::fs::File) {
+    use std::io::{Seek, SeekFrom, Write};
+    file.seek(SeekFrom::Start(0)).expect("seek");
+    file.write_all(&[0x5a; 4096]).expect("write");
+    file.sync_all().expect("fsync");
 }
 
 fn fixture(n: u32) -> Fixture {
@@ -133,7 +132,7 @@ fn fixture(n: u32) -> Fixture {
         .collect();
     let dave = groups.pop().expect("dave");
     let mut reference = std::fs::File::create(db_path(&format!("fsync-{n}"))).expect("file");
-    std::io::Write::write_all(&mut reference, &[0x5a; 4096]).expect("write");
+    fsync_4k(&mut reference);
     Fixture {
         dave,
         members: groups,
@@ -173,7 +172,7 @@ fn timed_merges(f: &mut Fixture, who: usize, iters: u64) -> Duration {
             };
             let start = Instant::now();
             if who == FSYNC_IN_PLACE {
-                f.fsync_4k();
+                fsync_4k(&mut f.reference);
                 total += start.elapsed();
                 f.members[i].merge(*staged).expect("merge");
             } else {
@@ -268,18 +267,11 @@ fn bench_messages(c: &mut Criterion) {
 
 /// One in-place 4 KiB write and fsync, in the directory of the databases.
 fn bench_fsync(c: &mut Criterion) {
-    use std::io::{Seek, SeekFrom, Write};
     let path = db_path("fsync-reference");
     let mut file = std::fs::File::create(&path).expect("file");
-    let page = [0x5a_u8; 4096];
-    file.write_all(&page).expect("write");
-    file.sync_all().expect("fsync");
+    fsync_4k(&mut file);
     c.bench_function("storage/reference/fsync_4k", |b| {
-        b.iter(|| {
-            file.seek(SeekFrom::Start(0)).expect("seek");
-            file.write_all(&page).expect("write");
-            file.sync_all().expect("fsync");
-        })
+        b.iter(|| fsync_4k(&mut file))
     });
     let _ = std::fs::remove_file(&path);
 }
