@@ -55,7 +55,7 @@ impl Storage for Counting {
 
 fn db_path(name: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("arbor-bench-{name}-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-log"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     path

@@ -82,7 +82,7 @@ fn memory_storage_restores_groups() {
 
 fn temp_db(name: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("arbor-{name}-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-log"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     path

@@ -81,7 +81,7 @@ fn sqlite_storage_conforms() {
     let s = super::SqliteStorage::open(&dir, super::Durability::Fast).expect("reopen");
     assert_eq!(keys(&s, ""), ["g/1/c", "g/10"]);
     drop(s);
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", "-log"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
     }
 }

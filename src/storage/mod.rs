@@ -24,6 +24,8 @@ pub(crate) mod records;
 mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_log;
+#[cfg(feature = "sqlite")]
+mod sqlite_logfile;
 
 pub use memory::MemoryStorage;
 #[cfg(feature = "sqlite")]

@@ -1,20 +1,25 @@
 //! [`SqliteStorage`]: the embedded default, SQLite (bundled, no system
-//! library) in WAL mode with `secure_delete`.
+//! library) in WAL mode with `secure_delete`, and a log file beside it.
 //!
-//! A batch is written as one row appended to a `log` table, not spread over
-//! the `records` table: SQLite logs whole B-tree pages, and a merge's ~20
-//! records sit on ~30 different pages, so writing them in place made each
-//! durable merge fsync ~130 KB for ~4 KB of records. The appended row dirties
-//! the log's last page and its overflow pages only. Every
-//! [`LogLimits::batches`] batches (or [`LogLimits::bytes`] bytes) the log is
-//! folded into `records` in one transaction that also empties it.
+//! A batch is appended to the log file (`<database>-log`,
+//! [`super::sqlite_logfile`]), not spread over the `records` table: SQLite
+//! logs whole B-tree pages, and a merge's ~20 records sit on ~30 different
+//! pages, so writing them in place made each durable merge fsync ~130 KB
+//! for ~4 KB of records. The log file takes the batch's own bytes, in space
+//! it already has. Every [`LogLimits::batches`] batches (or
+//! [`LogLimits::bytes`] bytes) the log is folded into `records` in one
+//! transaction that also advances the log's generation, then the log file
+//! is erased and starts over.
 //!
-//! Crash safety: the stored state is always `records` with the log's batches
-//! applied in order, and each row insert and each fold is one SQLite
-//! transaction. The fold is committed without its own fsync (in durable
-//! mode too): WAL transactions become durable in order, so the next batch's
-//! fsync covers the fold, and a fold lost to a power cut leaves its batches
-//! in the log, which describes the same state.
+//! Crash safety: the stored state is always `records` with the log's
+//! records of the database's generation applied in order. A record is
+//! checksummed and chained to the one before it, so a record cut short by
+//! a crash ends the log. The fold is committed durably before the log file
+//! is erased or rewritten; a crash between the two leaves records of an
+//! older generation, which are ignored.
+//!
+//! Databases written before the log file existed have a `log` table of
+//! batches; opening one folds those into `records`.
 
 use std::path::Path;
 
@@ -22,6 +27,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
 use super::sqlite_log::{self, Lookup, Overlay};
+use super::sqlite_logfile::{self, LogFile, OVERHEAD};
 use super::{Durability, Storage, WriteBatch, prefix_end};
 use crate::{Error, Result};
 
@@ -53,15 +59,21 @@ impl Default for LogLimits {
     }
 }
 
-/// Records in two SQLite tables: `records(key, value)`, and `log(seq,
-/// batch)`, the batches written since the last fold (see the module docs).
+/// Records in the SQLite table `records(key, value)`, and the batches
+/// written since the last fold in a log file beside the database (see the
+/// module docs).
 pub struct SqliteStorage {
     conn: Connection,
     durability: Durability,
     limits: LogLimits,
+    /// `None` for a database in memory: batches go straight to `records`.
+    log: Option<LogFile>,
     overlay: Overlay,
     logged_batches: usize,
     logged_bytes: usize,
+    /// Set when appending to the log failed: the batch may or may not be
+    /// on disk, so nothing more is written until the storage is reopened.
+    failed: bool,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -79,15 +91,38 @@ fn sql_error(doing: &str, e: rusqlite::Error) -> Error {
 }
 
 impl SqliteStorage {
-    /// Opens (creating if needed) the database at `path`.
+    /// Opens (creating if needed) the database at `path`, and its log file
+    /// `<path>-log`. Both are held by this storage alone until it is
+    /// dropped: another open of the same database fails.
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self> {
         let path = path.as_ref();
         let conn = Connection::open(path)
             .map_err(|e| sql_error(&format!("open {}", path.display()), e))?;
-        Self::configure(conn, durability)
+        let mut storage = Self::configure(conn, durability)?;
+        let opened = LogFile::open(
+            sqlite_logfile::path_of(path),
+            storage.generation()?,
+            durability == Durability::Durable,
+            durability == Durability::Durable,
+        )?;
+        let mut log = opened.log;
+        log.capacity = log_capacity(&storage.limits);
+        storage.log = Some(log);
+        for (seq, batch) in opened.batches.iter().enumerate() {
+            let ops = sqlite_log::decode_row(batch).ok_or_else(|| {
+                Error::Storage(format!(
+                    "batch {seq} of the log file of {} is of an unknown version or malformed \
+                     (its checksum is valid): restore the database and its log from a backup",
+                    path.display()
+                ))
+            })?;
+            storage.apply_logged(ops, batch.len());
+        }
+        Ok(storage)
     }
 
-    /// A private database in memory (tests).
+    /// A private database in memory (tests). It has no log file: each batch
+    /// is one transaction on `records`.
     pub fn open_in_memory() -> Result<Self> {
         let conn = Connection::open_in_memory().map_err(|e| sql_error("open in memory", e))?;
         Self::configure(conn, Durability::Durable)
@@ -100,17 +135,23 @@ impl SqliteStorage {
             batches: limits.batches.max(1),
             bytes: limits.bytes,
         };
+        if let Some(log) = &mut self.log {
+            log.capacity = log_capacity(&self.limits);
+        }
         self
     }
 
     fn configure(conn: Connection, durability: Durability) -> Result<Self> {
         // secure_delete overwrites deleted content, so a consumed message
         // key does not linger in free pages (forward secrecy on disk).
+        // `BEGIN EXCLUSIVE` takes the lock that locking_mode=EXCLUSIVE then
+        // keeps: the log file is ours alone from here on.
         conn.execute_batch(&format!(
             "PRAGMA locking_mode=EXCLUSIVE;
              PRAGMA journal_mode=WAL;
              PRAGMA synchronous={};
              PRAGMA secure_delete=ON;
+             BEGIN EXCLUSIVE;
              CREATE TABLE IF NOT EXISTS records (
                  key BLOB PRIMARY KEY NOT NULL,
                  value BLOB NOT NULL
@@ -118,7 +159,13 @@ impl SqliteStorage {
              CREATE TABLE IF NOT EXISTS log (
                  seq INTEGER PRIMARY KEY,
                  batch BLOB NOT NULL
-             );",
+             );
+             CREATE TABLE IF NOT EXISTS log_file (
+                 id INTEGER PRIMARY KEY CHECK (id = 0),
+                 generation INTEGER NOT NULL
+             );
+             INSERT OR IGNORE INTO log_file (id, generation) VALUES (0, 0);
+             COMMIT;",
             synchronous(durability)
         ))
         .map_err(|e| sql_error("configure the database", e))?;
@@ -126,12 +173,23 @@ impl SqliteStorage {
             conn,
             durability,
             limits: LogLimits::DEFAULT,
+            log: None,
             overlay: Overlay::default(),
             logged_batches: 0,
             logged_bytes: 0,
+            failed: false,
         };
-        storage.load_log()?;
+        storage.fold_log_table()?;
         Ok(storage)
+    }
+
+    fn generation(&self) -> Result<u64> {
+        self.conn
+            .query_row("SELECT generation FROM log_file WHERE id = 0", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|g| g as u64)
+            .map_err(|e| sql_error("read the log generation", e))
     }
 
     /// The durability mode the database was opened with.
@@ -144,51 +202,70 @@ impl SqliteStorage {
         self.logged_batches
     }
 
-    /// Folds the log into the records now, e.g. when the app is idle, so
-    /// that values overwritten or deleted by logged batches leave the log.
+    fn apply_logged(&mut self, ops: Vec<sqlite_log::Op>, len: usize) {
+        for op in ops {
+            self.overlay.apply(op);
+        }
+        self.logged_batches += 1;
+        self.logged_bytes += len;
+    }
+
+    /// Folds the log into the records now, e.g. when the app is idle: the
+    /// log file is then erased, so values that logged batches overwrote or
+    /// deleted leave the disk.
     pub fn fold(&mut self) -> Result<()> {
         if self.logged_batches == 0 {
             return Ok(());
         }
         let fail = |e| sql_error("fold the log into the records (nothing was lost)", e);
-        // The fold needs no fsync of its own: see the module docs.
-        if self.durability == Durability::Durable {
-            self.conn
-                .execute_batch("PRAGMA synchronous=NORMAL")
-                .map_err(fail)?;
-        }
-        let result = self.fold_transaction();
-        if self.durability == Durability::Durable {
+        // Committed with synchronous=FULL in both modes: the log file is
+        // erased next, so the fold must be on disk first.
+        if self.durability == Durability::Fast {
             self.conn
                 .execute_batch("PRAGMA synchronous=FULL")
                 .map_err(fail)?;
         }
-        result.map_err(fail)?;
+        let result = self.fold_transaction();
+        if self.durability == Durability::Fast {
+            self.conn
+                .execute_batch("PRAGMA synchronous=NORMAL")
+                .map_err(fail)?;
+        }
+        let generation = result.map_err(fail)?;
         self.overlay.clear();
         self.logged_batches = 0;
         self.logged_bytes = 0;
-        // Checkpointing now lets the next batch restart the WAL at its
-        // start: frames are then rewritten in place, whose fsync cost less
-        // than half of one that grows the file (261 against 635 µs here, on
-        // ext4), and old page images are overwritten within about one fold
-        // cycle.
+        if let Some(log) = &mut self.log {
+            log.restart(generation)?;
+        }
+        // Checkpointing keeps the WAL small and rewritten in place, and old
+        // page images are overwritten within about one fold cycle.
         self.conn
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .map_err(|e| sql_error("checkpoint the WAL after a fold", e))
     }
 
-    fn fold_transaction(&mut self) -> rusqlite::Result<()> {
+    /// Applies the overlay to `records`, empties the `log` table and
+    /// advances the generation, in one transaction: the new generation.
+    fn fold_transaction(&mut self) -> rusqlite::Result<u64> {
         let tx = self.conn.transaction()?;
         for prefix in self.overlay.hidden() {
             delete_prefix(&tx, prefix)?;
         }
         write_records(&tx, self.overlay.entries())?;
         tx.execute("DELETE FROM log", [])?;
-        tx.commit()
+        let generation: i64 = tx.query_row(
+            "UPDATE log_file SET generation = generation + 1 WHERE id = 0 RETURNING generation",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.commit()?;
+        Ok(generation as u64)
     }
 
-    /// Reads the batches logged before the database was last closed.
-    fn load_log(&mut self) -> Result<()> {
+    /// Folds the `log` table of a database written before the log file
+    /// existed (empty otherwise).
+    fn fold_log_table(&mut self) -> Result<()> {
         let read = |e| sql_error("read the log", e);
         let mut stmt = self
             .conn
@@ -202,6 +279,9 @@ impl SqliteStorage {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(read)?;
         drop(stmt);
+        if rows.is_empty() {
+            return Ok(());
+        }
         for (seq, row) in rows {
             let ops = sqlite_log::decode_row(&row).ok_or_else(|| {
                 Error::Storage(format!(
@@ -209,13 +289,20 @@ impl SqliteStorage {
                      restore the database from a backup"
                 ))
             })?;
-            for op in ops {
-                self.overlay.apply(op);
-            }
-            self.logged_batches += 1;
-            self.logged_bytes += row.len();
+            self.apply_logged(ops, row.len());
         }
-        Ok(())
+        self.fold()
+    }
+
+    /// Applies `batch` to `records` in one transaction.
+    fn write_direct(&mut self, batch: &WriteBatch) -> Result<()> {
+        let fail = |e| sql_error("write a batch (nothing of it was applied)", e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        for prefix in &batch.delete_prefixes {
+            delete_prefix(&tx, prefix).map_err(fail)?;
+        }
+        write_records(&tx, batch.ops.iter().map(|(k, v)| (k, v.as_deref()))).map_err(fail)?;
+        tx.commit().map_err(fail)
     }
 
     fn stored_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
@@ -297,35 +384,51 @@ impl Storage for SqliteStorage {
         if batch.is_empty() {
             return Ok(());
         }
-        if self.logged_batches >= self.limits.batches || self.logged_bytes >= self.limits.bytes {
-            self.fold()?;
+        if self.failed {
+            return Err(Error::Storage(
+                "an earlier write to the batch log failed (that batch may or may not be \
+                 stored): reopen the storage"
+                    .into(),
+            ));
         }
-        let fail = |e| sql_error("write a batch (nothing of it was applied)", e);
+        let Some(capacity) = self.log.as_ref().map(|l| l.capacity) else {
+            return self.write_direct(&batch);
+        };
         let row = sqlite_log::encode_row(&batch);
-        if row.len() >= self.limits.bytes {
+        if row.len() >= self.limits.bytes || (row.len() + OVERHEAD) as u64 > capacity {
             // A batch as large as the whole log (a join of a large group)
             // goes straight to the records: logging it would write it twice.
             self.fold()?;
-            let tx = self.conn.transaction().map_err(fail)?;
-            for prefix in &batch.delete_prefixes {
-                delete_prefix(&tx, prefix).map_err(fail)?;
-            }
-            write_records(&tx, batch.ops.iter().map(|(k, v)| (k, v.as_deref()))).map_err(fail)?;
-            return tx.commit().map_err(fail);
+            return self.write_direct(&batch);
         }
-        self.conn
-            .prepare_cached("INSERT INTO log (batch) VALUES (?1)")
-            .and_then(|mut s| s.execute(params![row.as_slice()]))
-            .map_err(fail)?;
-        self.logged_batches += 1;
-        self.logged_bytes += row.len();
+        let full = self.logged_batches >= self.limits.batches
+            || self.logged_bytes >= self.limits.bytes
+            || self.log.as_ref().is_some_and(|l| !l.fits(row.len()));
+        if full {
+            self.fold()?;
+        }
+        if let Some(log) = &mut self.log
+            && let Err(e) = log.append(&row)
+        {
+            self.failed = true;
+            return Err(e);
+        }
         // Values move into the overlay; what they replace is zeroized as it
         // drops.
-        for op in sqlite_log::take_ops(&mut batch) {
-            self.overlay.apply(op);
-        }
+        let ops = sqlite_log::take_ops(&mut batch);
+        self.apply_logged(ops, row.len());
         Ok(())
     }
+}
+
+/// The log file's size for `limits`: room for a full log plus one batch
+/// just under the byte limit, at most [`sqlite_logfile::MAX_CAPACITY`].
+fn log_capacity(limits: &LogLimits) -> u64 {
+    let records = limits.bytes.saturating_mul(2) as u64;
+    let overhead = limits.batches.saturating_add(1).saturating_mul(OVERHEAD) as u64;
+    records
+        .saturating_add(overhead)
+        .min(sqlite_logfile::MAX_CAPACITY)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The SQLite backend's log: folding, reopening with batches still logged,
-//! corrupt rows, and that folded-away values leave the database file.
+//! torn, damaged and stale log records, the legacy `log` table, and that
+//! folded-away values leave the files.
 
 use super::*;
 
@@ -16,7 +17,7 @@ impl TempDb {
     }
 
     fn remove(&self) {
-        for suffix in ["", "-wal", "-shm"] {
+        for suffix in ["", "-wal", "-shm", "-log"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
         }
     }
@@ -48,10 +49,18 @@ fn put(s: &mut SqliteStorage, key: &str, value: &[u8]) {
     s.write(b).expect("write");
 }
 
-fn log_rows(s: &SqliteStorage) -> i64 {
-    s.conn
-        .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
-        .expect("count")
+/// The batches the log file of `db` holds for the database's generation,
+/// read from disk.
+fn file_batches(s: &SqliteStorage, db: &TempDb) -> usize {
+    let path = sqlite_logfile::path_of(&db.0);
+    LogFile::open(path, s.generation().expect("generation"), false, false)
+        .expect("read the log file")
+        .batches
+        .len()
+}
+
+fn log_path(db: &TempDb) -> std::path::PathBuf {
+    sqlite_logfile::path_of(&db.0)
 }
 
 #[test]
@@ -74,10 +83,10 @@ fn log_folds_when_full_and_reopens_unfolded() {
     for i in 0..3u8 {
         put(&mut s, &format!("k{i}"), &[i]);
     }
-    assert_eq!((s.logged_batches(), log_rows(&s)), (3, 3));
+    assert_eq!((s.logged_batches(), file_batches(&s, &db)), (3, 3));
     // The fourth batch folds the first three, then is logged alone.
     put(&mut s, "k0", b"new");
-    assert_eq!((s.logged_batches(), log_rows(&s)), (1, 1));
+    assert_eq!((s.logged_batches(), file_batches(&s, &db)), (1, 1));
     let mut b = WriteBatch::default();
     b.delete(b"k1".to_vec());
     s.write(b).expect("delete");
@@ -90,7 +99,7 @@ fn log_folds_when_full_and_reopens_unfolded() {
     assert_eq!(s.scan(b"k").expect("scan"), expect);
     assert_eq!(s.get(b"k1").expect("get"), None);
     s.fold().expect("fold");
-    assert_eq!((s.logged_batches(), log_rows(&s)), (0, 0));
+    assert_eq!((s.logged_batches(), file_batches(&s, &db)), (0, 0));
     assert_eq!(s.scan(b"k").expect("scan"), expect);
 }
 
@@ -113,7 +122,7 @@ fn byte_limit_folds_too() {
     assert_eq!(s.get(b"a").expect("get"), Some(vec![1; 600]));
     // A batch over the byte limit folds the log and bypasses it.
     put(&mut s, "big", &[4; 2000]);
-    assert_eq!((s.logged_batches(), log_rows(&s)), (0, 0));
+    assert_eq!((s.logged_batches(), file_batches(&s, &db)), (0, 0));
     drop(s);
     let s = SqliteStorage::open(&db.0, Durability::Fast).expect("reopen");
     assert_eq!(s.get(b"big").expect("get"), Some(vec![4; 2000]));
@@ -181,6 +190,36 @@ fn log_rows_decode_strictly() {
     }
 }
 
+/// A database written before the log file existed keeps its batches in a
+/// `log` table: opening it folds them into the records.
+#[test]
+fn legacy_log_rows_are_folded_on_open() {
+    let db = TempDb::new("legacy");
+    let mut s = open(&db, Durability::Durable, limits(1000));
+    put(&mut s, "k", b"folded");
+    s.fold().expect("fold");
+    let mut batch = WriteBatch::default();
+    batch.put(b"k".to_vec(), b"legacy".to_vec());
+    batch.put(b"l".to_vec(), b"2".to_vec());
+    let row = sqlite_log::encode_row(&batch);
+    s.conn
+        .execute(
+            "INSERT INTO log (seq, batch) VALUES (1, ?1)",
+            params![row.as_slice()],
+        )
+        .expect("a legacy row");
+    drop(s);
+    let s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
+    assert_eq!(s.logged_batches(), 0, "folded on open");
+    let rows: i64 = s
+        .conn
+        .query_row("SELECT count(*) FROM log", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, 0);
+    assert_eq!(s.get(b"k").expect("get"), Some(b"legacy".to_vec()));
+    assert_eq!(s.get(b"l").expect("get"), Some(b"2".to_vec()));
+}
+
 #[test]
 fn corrupt_log_rows_are_storage_errors() {
     let mut batch = WriteBatch::default();
@@ -203,11 +242,10 @@ fn corrupt_log_rows_are_storage_errors() {
         ("empty", Vec::new()),
     ] {
         let db = TempDb::new(&format!("corrupt-{name}"));
-        let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
-        put(&mut s, "k", b"v");
+        let s = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
         s.conn
-            .execute("UPDATE log SET batch = ?1", params![row])
-            .expect("tamper");
+            .execute("INSERT INTO log (seq, batch) VALUES (1, ?1)", params![row])
+            .expect("a legacy row");
         drop(s);
         match SqliteStorage::open(&db.0, Durability::Durable) {
             Err(Error::Storage(msg)) => assert!(msg.contains("log row 1"), "{name}: {msg}"),
@@ -217,21 +255,27 @@ fn corrupt_log_rows_are_storage_errors() {
 }
 
 /// Forward secrecy on disk: once a value is overwritten and the log folded
-/// and checkpointed, its bytes are nowhere in the database or its WAL.
+/// and checkpointed, its bytes are nowhere in the database, its WAL or its
+/// log file.
 #[test]
 fn folded_away_values_leave_the_files() {
     let db = TempDb::new("secrecy");
     let old: Vec<u8> = (0..48u8).map(|i| i.wrapping_mul(37) ^ 0xa5).collect();
     let mut s = open(&db, Durability::Durable, limits(1000));
     put(&mut s, "ratchet", &old);
+    let contains = |hay: &[u8]| hay.windows(old.len()).any(|w| w == old.as_slice());
+    let log = std::fs::read(log_path(&db)).expect("log file");
+    assert!(contains(&log), "the batch is in the log file");
     s.fold().expect("fold");
+    let log = std::fs::read(log_path(&db)).expect("log file");
+    assert!(!contains(&log), "the fold erased the log file");
     put(&mut s, "ratchet", &[0x11; 48]);
     let files = |db: &TempDb| -> Vec<u8> {
         let mut all = std::fs::read(&db.0).expect("db");
         all.extend(std::fs::read(format!("{}-wal", db.0.display())).unwrap_or_default());
+        all.extend(std::fs::read(log_path(db)).expect("log file"));
         all
     };
-    let contains = |hay: &[u8]| hay.windows(old.len()).any(|w| w == old.as_slice());
     assert!(
         contains(&files(&db)),
         "the old value is on disk before the fold"
@@ -244,11 +288,117 @@ fn folded_away_values_leave_the_files() {
     assert_eq!(s.get(b"ratchet").expect("get"), Some(vec![0x11; 48]));
 }
 
+/// Three logged batches `a`, `b`, `c` (values of 100 bytes) on a fresh
+/// database, then closed: the log file's bytes and each record's offset.
+fn three_logged(db: &TempDb, durability: Durability) -> (Vec<u8>, [usize; 4]) {
+    let mut s = open(db, durability, limits(1000));
+    for (key, byte) in [("a", 1u8), ("b", 2), ("c", 3)] {
+        put(&mut s, key, &[byte; 100]);
+    }
+    drop(s);
+    let bytes = std::fs::read(log_path(db)).expect("log file");
+    // Each record: the row (1 + 1 + 4 + 1 + 4 + 100 bytes) and OVERHEAD.
+    let len = 111 + OVERHEAD;
+    (bytes, [0, len, 2 * len, 3 * len])
+}
+
+fn keys_of(s: &SqliteStorage) -> Vec<String> {
+    s.scan(b"")
+        .expect("scan")
+        .into_iter()
+        .map(|(k, _)| String::from_utf8(k).expect("utf-8"))
+        .collect()
+}
+
+/// A record cut short by a crash ends the log, wherever the cut is: the
+/// state is the one before that batch, and writing goes on from there.
+#[test]
+fn a_torn_last_record_ends_the_log() {
+    let db = TempDb::new("torn");
+    let (bytes, at) = three_logged(&db, Durability::Durable);
+    for cut in at[2]..at[3] {
+        let mut torn = bytes.clone();
+        torn[cut..at[3]].fill(0);
+        std::fs::write(log_path(&db), &torn).expect("tear");
+        let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
+        assert_eq!(keys_of(&s), ["a", "b"], "cut at {cut}");
+        if cut == at[2] + 40 {
+            put(&mut s, "d", b"after");
+            drop(s);
+            let s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
+            assert_eq!(keys_of(&s), ["a", "b", "d"]);
+        }
+    }
+}
+
+/// A record damaged after it was written whole (a later record is chained
+/// to it) is an error in durable mode, naming the record; fast mode, where
+/// a power loss can persist later pages without earlier ones, reads up to
+/// it.
+#[test]
+fn a_damaged_middle_record_is_an_error() {
+    let db = TempDb::new("damaged");
+    let (mut bytes, at) = three_logged(&db, Durability::Durable);
+    bytes[at[1] + 60] ^= 1;
+    std::fs::write(log_path(&db), &bytes).expect("damage");
+    match SqliteStorage::open(&db.0, Durability::Durable) {
+        Err(Error::Storage(msg)) => assert!(msg.contains("record 1 "), "{msg}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("fast open");
+    assert_eq!(keys_of(&s), ["a"]);
+}
+
+/// A record left behind a shorter or different rewrite is not chained to
+/// it, so it is not read: `c` stays lost once `b` was torn and rewritten.
+#[test]
+fn a_stale_record_after_a_rewrite_is_not_read() {
+    let db = TempDb::new("stale");
+    let (mut bytes, at) = three_logged(&db, Durability::Fast);
+    bytes[at[2] - 1] ^= 1;
+    std::fs::write(log_path(&db), &bytes).expect("tear b");
+    let mut s = open(&db, Durability::Fast, limits(1000));
+    assert_eq!(keys_of(&s), ["a"]);
+    // Same key length and value length as `b`: the rewrite ends exactly
+    // where `c` starts.
+    put(&mut s, "e", &[5; 100]);
+    drop(s);
+    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("reopen");
+    assert_eq!(keys_of(&s), ["a", "e"]);
+}
+
+/// Records of a generation already folded (a crash between the fold's
+/// commit and the log's erasure) are not applied again.
+#[test]
+fn records_of_a_folded_generation_are_ignored() {
+    let db = TempDb::new("generation");
+    let (bytes, _) = three_logged(&db, Durability::Durable);
+    let mut s = open(&db, Durability::Durable, limits(1000));
+    s.fold().expect("fold");
+    let mut b = WriteBatch::default();
+    b.delete(b"a".to_vec());
+    s.write(b).expect("delete a");
+    s.fold().expect("fold");
+    drop(s);
+    std::fs::write(log_path(&db), &bytes).expect("the old log back");
+    let s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
+    assert_eq!(s.logged_batches(), 0);
+    assert_eq!(keys_of(&s), ["b", "c"]);
+}
+
 /// The database is held exclusively (no file locks per statement): a second
 /// storage on it is refused until the first is dropped.
 #[test]
 fn a_database_has_one_storage_at_a_time() {
     let db = TempDb::new("exclusive");
+    // Held from the open on, before anything is written.
+    drop(SqliteStorage::open(&db.0, Durability::Durable).expect("create"));
+    let first = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
+    match SqliteStorage::open(&db.0, Durability::Durable) {
+        Err(Error::Storage(msg)) => assert!(msg.contains("locked"), "{msg}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+    drop(first);
     let mut first = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
     put(&mut first, "k", b"v");
     match SqliteStorage::open(&db.0, Durability::Durable) {
