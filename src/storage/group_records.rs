@@ -27,6 +27,14 @@ pub(crate) struct GroupKeys {
     prefix: String,
 }
 
+/// Appends the low `digits` hex digits of `value`, zero-padded, lower
+/// case (as `format!("{value:0digits$x}")` for values that fit).
+fn push_hex(out: &mut Vec<u8>, value: u64, digits: u32) {
+    for i in (0..digits).rev() {
+        out.push(b"0123456789abcdef"[((value >> (i * 4)) & 0xf) as usize]);
+    }
+}
+
 impl GroupKeys {
     pub(crate) fn new(group_id: &[u8]) -> Self {
         Self {
@@ -34,7 +42,20 @@ impl GroupKeys {
         }
     }
     fn key(&self, rest: &str) -> Vec<u8> {
-        format!("{}{rest}", self.prefix).into_bytes()
+        let mut key = Vec::with_capacity(self.prefix.len() + rest.len());
+        key.extend_from_slice(self.prefix.as_bytes());
+        key.extend_from_slice(rest.as_bytes());
+        key
+    }
+    /// `<prefix><head><value as zero-padded lower-case hex><tail>`, built
+    /// without `format!` (a merge builds ~25 keys).
+    fn hex_key(&self, head: &str, value: u64, digits: u32, tail: &str) -> Vec<u8> {
+        let mut key = Vec::with_capacity(self.prefix.len() + head.len() + 16 + tail.len() + 9);
+        key.extend_from_slice(self.prefix.as_bytes());
+        key.extend_from_slice(head.as_bytes());
+        push_hex(&mut key, value, digits);
+        key.extend_from_slice(tail.as_bytes());
+        key
     }
     pub(crate) fn all(&self) -> Vec<u8> {
         self.key("")
@@ -58,22 +79,24 @@ impl GroupKeys {
         self.key("t/")
     }
     pub(crate) fn node(&self, x: NodeIndex) -> Vec<u8> {
-        self.key(&format!("t/{:08x}", x.0))
+        self.hex_key("t/", x.0.into(), 8, "")
     }
     pub(crate) fn past(&self, epoch: u64) -> Vec<u8> {
-        self.key(&format!("past/{epoch:016x}"))
+        self.hex_key("past/", epoch, 16, "")
     }
     pub(crate) fn secret_tree(&self, epoch: u64) -> Vec<u8> {
-        self.key(&format!("st/{epoch:016x}/"))
+        self.hex_key("st/", epoch, 16, "/")
     }
     pub(crate) fn secret_tree_nodes(&self, epoch: u64) -> Vec<u8> {
-        self.key(&format!("st/{epoch:016x}/n"))
+        self.hex_key("st/", epoch, 16, "/n")
     }
     pub(crate) fn ratchets_prefix(&self, epoch: u64) -> Vec<u8> {
-        self.key(&format!("st/{epoch:016x}/r/"))
+        self.hex_key("st/", epoch, 16, "/r/")
     }
     pub(crate) fn ratchets(&self, epoch: u64, leaf: LeafIndex) -> Vec<u8> {
-        self.key(&format!("st/{epoch:016x}/r/{:08x}", leaf.0))
+        let mut key = self.ratchets_prefix(epoch);
+        push_hex(&mut key, leaf.0.into(), 8);
+        key
     }
     /// The node index of a key under [`Self::nodes`].
     pub(crate) fn parse_index(key: &[u8], prefix: &[u8]) -> Option<u32> {
@@ -287,14 +310,19 @@ pub(crate) fn decode_retained(r: &mut Reader<'_>) -> Result<Retained, DecodeErro
 
 /// Nodes of a tree that differ from another's, with their values in this
 /// tree (`None`: blank or beyond this tree's width).
-pub(crate) fn tree_diff(tree: &RatchetTree, base: &RatchetTree) -> Vec<(NodeIndex, Option<Node>)> {
+pub(crate) fn tree_diff<'a>(
+    tree: &'a RatchetTree,
+    base: &RatchetTree,
+) -> Vec<(NodeIndex, Option<&'a Node>)> {
     tree.changed_nodes(base)
         .into_iter()
-        .map(|x| (x, tree.node(x).cloned()))
+        .map(|x| (x, tree.node(x)))
         .collect()
 }
 
-pub(crate) fn encode_diff(width: u32, diff: &[(NodeIndex, Option<Node>)], w: &mut Writer) {
+/// Encodes changed nodes by reference (no node is copied: a merge encodes
+/// its path's nodes twice, new and old).
+pub(crate) fn encode_diff(width: u32, diff: &[(NodeIndex, Option<&Node>)], w: &mut Writer) {
     width.encode(w);
     put_list(w, diff, |w, (x, node)| {
         x.0.encode(w);
@@ -463,4 +491,28 @@ pub(crate) fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Decode
         path_updated: get_bool(r, "path_updated")?,
         authenticated_data: get(r, "authenticated_data")?,
     })
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+
+    /// Keys are part of the stored format (docs/persistence.md): each kind
+    /// spelled out, including the widest values.
+    #[test]
+    fn keys_are_as_documented() {
+        let k = GroupKeys::new(&[0xab, 0x01]);
+        let s = |key: Vec<u8>| String::from_utf8(key).expect("utf-8");
+        assert_eq!(s(k.node(NodeIndex(0x1f))), "g/ab01/t/0000001f");
+        assert_eq!(s(k.node(NodeIndex(u32::MAX))), "g/ab01/t/ffffffff");
+        assert_eq!(s(k.past(0x1_0000_0002)), "g/ab01/past/0000000100000002");
+        assert_eq!(s(k.secret_tree(7)), "g/ab01/st/0000000000000007/");
+        assert_eq!(s(k.secret_tree_nodes(7)), "g/ab01/st/0000000000000007/n");
+        assert_eq!(s(k.ratchets_prefix(7)), "g/ab01/st/0000000000000007/r/");
+        assert_eq!(
+            s(k.ratchets(u64::MAX, LeafIndex(0xa0b1c2d3))),
+            "g/ab01/st/ffffffffffffffff/r/a0b1c2d3"
+        );
+        assert_eq!(s(k.meta()), "g/ab01/meta");
+    }
 }

@@ -339,10 +339,7 @@ impl GroupStore {
         let diff = tree_diff(&next.tree, &old.tree);
         if after.contains(&old_epoch) {
             // The old tree is kept as its difference from the new one.
-            let undo: Vec<_> = diff
-                .iter()
-                .map(|(x, _)| (*x, old.tree.node(*x).cloned()))
-                .collect();
+            let undo: Vec<_> = diff.iter().map(|(x, _)| (*x, old.tree.node(*x))).collect();
             let record = seal(Kind::PastEpoch, |w| {
                 crate::codec::Encode::encode(&old.context, w);
                 crate::codec::Encode::encode(&old.keys.sender_data_secret, w);
@@ -401,7 +398,7 @@ fn past_record(p: &PastEpoch, newer: &RatchetTree) -> Result<Vec<u8>> {
         .tree
         .changed_nodes(newer)
         .into_iter()
-        .map(|x| (x, p.tree.node(x).cloned()))
+        .map(|x| (x, p.tree.node(x)))
         .collect();
     seal(Kind::PastEpoch, |w| {
         crate::codec::Encode::encode(&p.context, w);

@@ -21,6 +21,7 @@
 //! Databases written before the log file existed have a `log` table of
 //! batches; opening one folds those into `records`.
 
+use std::cell::{Ref, RefCell};
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -59,6 +60,31 @@ impl Default for LogLimits {
     }
 }
 
+/// Batches logged since the last fold.
+#[derive(Default)]
+struct Logged {
+    /// Those a read has needed, applied.
+    overlay: Overlay,
+    /// The rest, as written to the log, oldest first.
+    unapplied: Vec<Zeroizing<Vec<u8>>>,
+}
+
+impl Logged {
+    /// Applies the unapplied batches to the overlay (their values move into
+    /// it; what they replace is zeroized as it drops).
+    fn apply_all(&mut self) -> Result<()> {
+        for row in self.unapplied.drain(..) {
+            let ops = sqlite_log::decode_row(&row).ok_or_else(|| {
+                Error::Storage("a batch this storage logged does not decode (a bug)".into())
+            })?;
+            for op in ops {
+                self.overlay.apply(op);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Records in the SQLite table `records(key, value)`, and the batches
 /// written since the last fold in a log file beside the database (see the
 /// module docs).
@@ -68,7 +94,10 @@ pub struct SqliteStorage {
     limits: LogLimits,
     /// `None` for a database in memory: batches go straight to `records`.
     log: Option<LogFile>,
-    overlay: Overlay,
+    /// The logged batches: applied to the overlay when a read needs them,
+    /// so that a write costs no map updates (reads are rare between
+    /// writes: a group's state lives in memory once loaded).
+    logged: RefCell<Logged>,
     logged_batches: usize,
     logged_bytes: usize,
     /// Set when appending to the log failed: the batch may or may not be
@@ -174,7 +203,7 @@ impl SqliteStorage {
             durability,
             limits: LogLimits::DEFAULT,
             log: None,
-            overlay: Overlay::default(),
+            logged: RefCell::default(),
             logged_batches: 0,
             logged_bytes: 0,
             failed: false,
@@ -203,11 +232,21 @@ impl SqliteStorage {
     }
 
     fn apply_logged(&mut self, ops: Vec<sqlite_log::Op>, len: usize) {
+        let overlay = &mut self.logged.get_mut().overlay;
         for op in ops {
-            self.overlay.apply(op);
+            overlay.apply(op);
         }
         self.logged_batches += 1;
         self.logged_bytes += len;
+    }
+
+    /// The overlay with every logged batch applied.
+    fn overlay(&self) -> Result<Ref<'_, Overlay>> {
+        let pending = !self.logged.borrow().unapplied.is_empty();
+        if pending {
+            self.logged.borrow_mut().apply_all()?;
+        }
+        Ok(Ref::map(self.logged.borrow(), |l| &l.overlay))
     }
 
     /// Folds the log into the records now, e.g. when the app is idle: the
@@ -217,6 +256,7 @@ impl SqliteStorage {
         if self.logged_batches == 0 {
             return Ok(());
         }
+        self.logged.get_mut().apply_all()?;
         let fail = |e| sql_error("fold the log into the records (nothing was lost)", e);
         // Committed with synchronous=FULL in both modes: the log file is
         // erased next, so the fold must be on disk first.
@@ -232,7 +272,7 @@ impl SqliteStorage {
                 .map_err(fail)?;
         }
         let generation = result.map_err(fail)?;
-        self.overlay.clear();
+        self.logged.get_mut().overlay.clear();
         self.logged_batches = 0;
         self.logged_bytes = 0;
         if let Some(log) = &mut self.log {
@@ -248,11 +288,12 @@ impl SqliteStorage {
     /// Applies the overlay to `records`, empties the `log` table and
     /// advances the generation, in one transaction: the new generation.
     fn fold_transaction(&mut self) -> rusqlite::Result<u64> {
+        let overlay = &self.logged.get_mut().overlay;
         let tx = self.conn.transaction()?;
-        for prefix in self.overlay.hidden() {
+        for prefix in overlay.hidden() {
             delete_prefix(&tx, prefix)?;
         }
-        write_records(&tx, self.overlay.entries())?;
+        write_records(&tx, overlay.entries())?;
         tx.execute("DELETE FROM log", [])?;
         let generation: i64 = tx.query_row(
             "UPDATE log_file SET generation = generation + 1 WHERE id = 0 RETURNING generation",
@@ -369,18 +410,20 @@ fn synchronous(durability: Durability) -> &'static str {
 
 impl Storage for SqliteStorage {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.overlay.lookup(key) {
-            Lookup::Value(v) => Ok(Some(v.to_vec())),
-            Lookup::Deleted => Ok(None),
-            Lookup::Stored => self.stored_get(key),
+        match self.overlay()?.lookup(key) {
+            Lookup::Value(v) => return Ok(Some(v.to_vec())),
+            Lookup::Deleted => return Ok(None),
+            Lookup::Stored => {}
         }
+        self.stored_get(key)
     }
 
     fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        Ok(self.overlay.scan(prefix, self.stored_scan(prefix)?))
+        let stored = self.stored_scan(prefix)?;
+        Ok(self.overlay()?.scan(prefix, stored))
     }
 
-    fn write(&mut self, mut batch: WriteBatch) -> Result<()> {
+    fn write(&mut self, batch: WriteBatch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -413,10 +456,9 @@ impl Storage for SqliteStorage {
             self.failed = true;
             return Err(e);
         }
-        // Values move into the overlay; what they replace is zeroized as it
-        // drops.
-        let ops = sqlite_log::take_ops(&mut batch);
-        self.apply_logged(ops, row.len());
+        self.logged_batches += 1;
+        self.logged_bytes += row.len();
+        self.logged.get_mut().unapplied.push(row);
         Ok(())
     }
 }

@@ -94,23 +94,6 @@ pub(super) fn decode_row(row: &[u8]) -> Option<Vec<Op>> {
     Some(ops)
 }
 
-/// The batch's changes as ops, moved out of it (prefix deletes first).
-pub(super) fn take_ops(batch: &mut WriteBatch) -> Vec<Op> {
-    let mut ops: Vec<Op> = std::mem::take(&mut batch.delete_prefixes)
-        .into_iter()
-        .map(Op::DeletePrefix)
-        .collect();
-    ops.extend(
-        std::mem::take(&mut batch.ops)
-            .into_iter()
-            .map(|(k, v)| match v {
-                Some(v) => Op::Put(k, Zeroizing::new(v)),
-                None => Op::Delete(k),
-            }),
-    );
-    ops
-}
-
 /// What the overlay says of a key.
 pub(super) enum Lookup<'a> {
     /// Logged with this value.
