@@ -468,8 +468,9 @@ impl Client {
     /// used only for a new one. The client holds the database exclusively
     /// while it lives: opening it again meanwhile (here or in another
     /// process) fails with [`Error::Storage`] after
-    /// SQLite's 5 s busy timeout. See [`ClientBuilder::storage`] for other
-    /// options.
+    /// SQLite's 5 s busy timeout. Beside the database (and its `-wal`)
+    /// lives its log file `<path>-log`: copy, move or delete them together.
+    /// See [`ClientBuilder::storage`] for other options.
     #[cfg(feature = "sqlite")]
     pub fn open(path: impl AsRef<std::path::Path>, identity: impl Into<Vec<u8>>) -> Result<Self> {
         let storage =

@@ -35,13 +35,15 @@ pub use sqlite::{LogLimits, SqliteStorage};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
     /// Each batch is on stable storage when [`Storage::write`] returns
-    /// (SQLite: `synchronous=FULL`, one fsync of the WAL per batch). A
-    /// process crash or a power loss keeps every returned transition.
+    /// (`SqliteStorage`: one `fdatasync` of its log file per batch, folds
+    /// committed with `synchronous=FULL`). A process crash or a power loss
+    /// keeps every returned transition.
     #[default]
     Durable,
     /// Batches are atomic and survive a process crash, but the last few may
-    /// be lost on a power loss or OS crash (SQLite: WAL with
-    /// `synchronous=NORMAL`, fsync only at checkpoints). A lost batch can be
+    /// be lost on a power loss or OS crash (`SqliteStorage`: the log file
+    /// is not synced, folds still are, so at most a fold cycle of batches
+    /// is lost). A lost batch can be
     /// a sent message's ratchet step: after such a loss the group MUST be
     /// treated as compromised and rejoined, because a generation may be
     /// reused. Use only where the OS is trusted not to crash.
