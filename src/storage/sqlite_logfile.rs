@@ -234,7 +234,7 @@ impl LogFile {
     /// directory), so that later appends rewrite space the file already
     /// has: their `fdatasync` then writes no metadata.
     fn allocate(&mut self, size: u64) -> Result<()> {
-        let zeros = Zeroizing::new(vec![0u8; (size - self.allocated) as usize]);
+        let zeros = vec![0u8; (size - self.allocated) as usize];
         let path = self.path.clone();
         self.file
             .seek(SeekFrom::Start(self.allocated))
@@ -264,17 +264,20 @@ impl LogFile {
     }
 
     /// Starts `generation` (the database has folded every record): the
-    /// records are overwritten with zeros, so the batches' values leave the
-    /// disk, and the next record goes at offset 0.
+    /// next record goes at offset 0, and the old records are overwritten
+    /// with zeros, so the batches' values leave the disk.
+    ///
+    /// The new generation is taken first: if erasing fails, the old records
+    /// left are ignored on reopening, and appends go on correctly.
     pub(super) fn restart(&mut self, generation: u64) -> Result<()> {
-        if self.end > 0 {
-            let zeros = vec![0u8; self.end as usize];
-            self.write_at(0, &zeros, "erase")?;
-        }
+        let old_end = std::mem::take(&mut self.end);
         self.generation = generation;
         self.next_seq = 0;
-        self.end = 0;
         self.chain = chain_start(generation);
+        if old_end > 0 {
+            let zeros = vec![0u8; old_end as usize];
+            self.write_at(0, &zeros, "erase")?;
+        }
         Ok(())
     }
 }
