@@ -141,14 +141,7 @@ fn prefix_deletes_cover_logged_and_folded_records() {
     b.delete_prefix(b"p/".to_vec());
     b.put(b"p/new".to_vec(), b"4".to_vec());
     s.write(b).expect("write");
-    let keys = |s: &SqliteStorage| -> Vec<Vec<u8>> {
-        s.scan(b"")
-            .expect("scan")
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect()
-    };
-    assert_eq!(keys(&s), [b"p/new".to_vec(), b"q".to_vec()]);
+    assert_eq!(keys_of(&s), ["p/new", "q"]);
     assert_eq!(s.get(b"p/folded").expect("get"), None);
     assert_eq!(s.get(b"p/logged").expect("get"), None);
     assert_eq!(s.get(b"p/new").expect("get"), Some(b"4".to_vec()));
@@ -160,9 +153,9 @@ fn prefix_deletes_cover_logged_and_folded_records() {
     );
     drop(s);
     let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
-    assert_eq!(keys(&s), [b"p/new".to_vec(), b"q".to_vec()]);
+    assert_eq!(keys_of(&s), ["p/new", "q"]);
     s.fold().expect("fold");
-    assert_eq!(keys(&s), [b"p/new".to_vec(), b"q".to_vec()]);
+    assert_eq!(keys_of(&s), ["p/new", "q"]);
     assert_eq!(s.get(b"p/folded").expect("get"), None);
 }
 
@@ -347,6 +340,21 @@ fn a_damaged_middle_record_is_an_error() {
     }
     let s = SqliteStorage::open(&db.0, Durability::Fast).expect("fast open");
     assert_eq!(keys_of(&s), ["a"]);
+}
+
+/// A record whose length field points past the end of the file (or
+/// overflows) ends the log; nothing is read or allocated for it.
+#[test]
+fn a_record_claiming_a_huge_length_ends_the_log() {
+    let db = TempDb::new("huge");
+    let (mut bytes, at) = three_logged(&db, Durability::Durable);
+    // The length field: after the version, generation and sequence number.
+    bytes[at[1] + 13..at[1] + 17].copy_from_slice(&u32::MAX.to_be_bytes());
+    std::fs::write(log_path(&db), &bytes).expect("damage");
+    for durability in [Durability::Durable, Durability::Fast] {
+        let s = SqliteStorage::open(&db.0, durability).expect("open");
+        assert_eq!(keys_of(&s), ["a"]);
+    }
 }
 
 /// A record left behind a shorter or different rewrite is not chained to
