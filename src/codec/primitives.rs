@@ -130,6 +130,15 @@ impl Writer {
         Self::default()
     }
 
+    /// An empty writer with room for `capacity` bytes: encoding then
+    /// reallocates only past that.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            buf: Vec::with_capacity(capacity),
+            overflow: None,
+        }
+    }
+
     /// Appends raw bytes.
     pub fn put(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
@@ -137,11 +146,15 @@ impl Writer {
 
     /// Writes a variable-length vector whose content `f` writes.
     pub fn vector(&mut self, f: impl FnOnce(&mut Writer)) {
+        // A 2-byte header is reserved and fixed up once the length is
+        // known. It fits every content of 64..=16383 bytes, where moving
+        // the content would cost most; a shorter content moves back one
+        // byte, a longer one (rare) forward two.
+        const RESERVED: usize = 2;
         let start = self.buf.len();
-        // Reserve the largest header, then close the gap once the length is known.
-        self.buf.extend_from_slice(&[0; 4]);
+        self.buf.extend_from_slice(&[0; RESERVED]);
         f(self);
-        let content = self.buf.len() - start - 4;
+        let content = self.buf.len() - start - RESERVED;
         let mut header = [0u8; 4];
         let hlen = match write_varint_len(content, &mut header) {
             Some(n) => n,
@@ -150,9 +163,15 @@ impl Writer {
                 4
             }
         };
-        if hlen < 4 {
-            self.buf.copy_within(start + 4.., start + hlen);
-            self.buf.truncate(start + hlen + content);
+        match hlen.cmp(&RESERVED) {
+            std::cmp::Ordering::Less => {
+                self.buf.copy_within(start + RESERVED.., start + hlen);
+                self.buf.truncate(start + hlen + content);
+            }
+            std::cmp::Ordering::Greater => {
+                self.buf.splice(start..start, [0; 4 - RESERVED]);
+            }
+            std::cmp::Ordering::Equal => {}
         }
         self.buf[start..start + hlen].copy_from_slice(&header[..hlen]);
     }

@@ -42,6 +42,29 @@ fn nested_vector_headers_shrink() {
 }
 
 #[test]
+fn vector_header_is_minimal_at_every_size() {
+    // `Writer::vector` reserves two header bytes: contents needing one or
+    // four must come out as `opaque` writes them, also when nested.
+    for len in [0usize, 1, 63, 64, 65, 16383, 16384, 16385, 70_000] {
+        let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        let mut direct = Writer::new();
+        direct.opaque(&data);
+        let direct = direct.finish().unwrap();
+        let mut built = Writer::new();
+        built.put(&[0xaa]);
+        built.vector(|w| w.put(&data));
+        let built = built.finish().unwrap();
+        assert_eq!(built[0], 0xaa);
+        assert_eq!(&built[1..], &direct[..], "content of {len} bytes");
+        let mut nested = Writer::new();
+        nested.vector(|w| w.vector(|w| w.put(&data)));
+        let mut expected = Writer::new();
+        expected.opaque(&direct);
+        assert_eq!(nested.finish().unwrap(), expected.finish().unwrap());
+    }
+}
+
+#[test]
 fn optional_presence_byte_is_strict() {
     let err = decode_exact::<Option<u16>>(&[2, 0, 0]).unwrap_err();
     assert_eq!(err.kind, DecodeErrorKind::InvalidValue { value: 2 });
