@@ -293,12 +293,14 @@ pub(crate) struct Retained {
     pub(crate) past_epochs: Vec<u64>,
 }
 
-pub(crate) fn encode_retained(r: &Retained, w: &mut Writer) {
-    put_list(w, &r.resumption, |w, (e, s)| {
+/// Encodes what [`decode_retained`] reads back as a [`Retained`]. The
+/// secrets are taken by reference: a merge copies none of them.
+pub(crate) fn encode_retained(resumption: &[(u64, &Secret)], past_epochs: &[u64], w: &mut Writer) {
+    put_list(w, resumption, |w, (e, s)| {
         e.encode(w);
         s.encode(w);
     });
-    put_list(w, &r.past_epochs, |w, e| e.encode(w));
+    put_list(w, past_epochs, |w, e| e.encode(w));
 }
 
 pub(crate) fn decode_retained(r: &mut Reader<'_>) -> Result<Retained, DecodeError> {

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use crate::crypto::Suite;
+use crate::crypto::{Secret, Suite};
 use crate::group::authorization::Authority;
 use crate::group::commit_stage::{StagedCommit, StagedFrom};
 use crate::group::engine::{GroupState, ProposalCache};
@@ -16,7 +16,7 @@ use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
 use super::group_records::{
-    GroupKeys, LocalFlags, Meta, Retained, apply_diff, decode_core, decode_diff, decode_proposals,
+    GroupKeys, LocalFlags, Meta, apply_diff, decode_core, decode_diff, decode_proposals,
     decode_retained, decode_secret_tree, decode_summary, encode_core, encode_diff,
     encode_proposals, encode_retained, encode_secret_tree, encode_summary, tree_diff,
     tree_from_nodes,
@@ -111,18 +111,21 @@ impl GroupStore {
     }
 
     fn epoch_record(&self, state: &GroupState) -> Result<Vec<u8>> {
-        let retained = Retained {
-            resumption: state.retention.resumption.iter().cloned().collect(),
-            past_epochs: state
-                .retention
-                .epochs
-                .iter()
-                .map(|e| e.context.epoch)
-                .collect(),
-        };
+        let resumption: Vec<(u64, &Secret)> = state
+            .retention
+            .resumption
+            .iter()
+            .map(|(e, s)| (*e, s))
+            .collect();
+        let past_epochs: Vec<u64> = state
+            .retention
+            .epochs
+            .iter()
+            .map(|e| e.context.epoch)
+            .collect();
         seal(Kind::Epoch, |w| {
             encode_core(&state.epoch, w);
-            encode_retained(&retained, w);
+            encode_retained(&resumption, &past_epochs, w);
         })
     }
 
@@ -311,11 +314,14 @@ impl GroupStore {
         let new_epoch = next.context.epoch;
 
         // What Retention::retire will keep.
-        let mut resumption: VecDeque<_> = state.retention.resumption.clone();
-        resumption.push_back((old_epoch, old.keys.resumption_psk.clone()));
-        while resumption.len() > config.resumption_epochs {
-            resumption.pop_front();
-        }
+        let mut resumption: Vec<(u64, &Secret)> = state
+            .retention
+            .resumption
+            .iter()
+            .map(|(e, s)| (*e, s))
+            .collect();
+        resumption.push((old_epoch, &old.keys.resumption_psk));
+        resumption.drain(..resumption.len().saturating_sub(config.resumption_epochs));
         let before: Vec<u64> = state
             .retention
             .epochs
@@ -356,15 +362,11 @@ impl GroupStore {
                 None => batch.delete(self.keys.node(*x)),
             }
         }
-        let retained = Retained {
-            resumption: resumption.into_iter().collect(),
-            past_epochs: after,
-        };
         batch.put(
             self.keys.epoch(),
             seal(Kind::Epoch, |w| {
                 encode_core(next, w);
-                encode_retained(&retained, w);
+                encode_retained(&resumption, &after, w);
             })?,
         );
         batch.delete_prefix(self.keys.secret_tree(new_epoch));

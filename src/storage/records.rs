@@ -32,6 +32,18 @@ pub(crate) enum Kind {
     ExternalPsk = 13,
 }
 
+impl Kind {
+    /// Room reserved when encoding a record of this kind, enough for a
+    /// typical one: each reallocation while encoding costs a copy and
+    /// leaves the secrets copied so far in freed memory.
+    fn typical_size(self) -> usize {
+        match self {
+            Kind::Epoch | Kind::PastEpoch => 2048,
+            _ => 512,
+        }
+    }
+}
+
 /// Lower-case hex of `bytes`.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -63,7 +75,7 @@ pub(crate) fn group_index_key(group_id: &[u8]) -> Vec<u8> {
 
 /// Encodes a record of `kind`.
 pub(crate) fn seal(kind: Kind, body: impl FnOnce(&mut Writer)) -> Result<Vec<u8>> {
-    let mut w = Writer::new();
+    let mut w = Writer::with_capacity(kind.typical_size());
     w.put(&[VERSION, kind as u8]);
     body(&mut w);
     Ok(w.finish()?)
