@@ -223,7 +223,15 @@ impl LogFile {
         if end > self.allocated {
             self.allocate(end.max(self.capacity))?;
         }
-        self.write_at(self.end, &record, "append to")?;
+        write_all_at(&mut self.file, self.end, &record)
+            .and_then(|()| {
+                if self.sync {
+                    self.file.sync_data()
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(|e| io_error("append to the batch log", &self.path, e))?;
         self.chain = sum;
         self.next_seq += 1;
         self.end = end;
@@ -234,11 +242,8 @@ impl LogFile {
     /// directory), so that later appends rewrite space the file already
     /// has: their `fdatasync` then writes no metadata.
     fn allocate(&mut self, size: u64) -> Result<()> {
-        let zeros = vec![0u8; (size - self.allocated) as usize];
         let path = self.path.clone();
-        self.file
-            .seek(SeekFrom::Start(self.allocated))
-            .and_then(|_| self.file.write_all(&zeros))
+        write_zeros(&mut self.file, self.allocated, size)
             .and_then(|_| self.file.sync_all())
             .map_err(|e| io_error("extend", &path, e))?;
         self.allocated = size;
@@ -246,21 +251,6 @@ impl LogFile {
             sync_directory(&path)?;
         }
         Ok(())
-    }
-
-    fn write_at(&mut self, offset: u64, bytes: &[u8], doing: &str) -> Result<()> {
-        let path = self.path.clone();
-        self.file
-            .seek(SeekFrom::Start(offset))
-            .and_then(|_| self.file.write_all(bytes))
-            .and_then(|_| {
-                if self.sync {
-                    self.file.sync_data()
-                } else {
-                    Ok(())
-                }
-            })
-            .map_err(|e| io_error(&format!("{doing} the batch log"), &path, e))
     }
 
     /// Starts `generation` (the database has folded every record): the
@@ -275,11 +265,52 @@ impl LogFile {
         self.next_seq = 0;
         self.chain = chain_start(generation);
         if old_end > 0 {
-            let zeros = vec![0u8; old_end as usize];
-            self.write_at(0, &zeros, "erase")?;
+            write_zeros(&mut self.file, 0, old_end)
+                .and_then(|_| {
+                    if self.sync {
+                        self.file.sync_data()
+                    } else {
+                        Ok(())
+                    }
+                })
+                .map_err(|e| io_error("erase the batch log", &self.path, e))?;
         }
         Ok(())
     }
+}
+
+/// Writes `bytes` at `offset`: one `pwrite` on Unix, where a separate
+/// `lseek` cost about a fifth of an append's system time.
+#[cfg(unix)]
+fn write_all_at(file: &mut File, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+#[cfg(not(unix))]
+fn write_all_at(file: &mut File, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(bytes)
+}
+
+/// The page size the zeros are written in (the smallest common one).
+const PAGE: u64 = 4096;
+
+/// Writes zeros over `from..to`, one page-aligned piece of at most
+/// [`PAGE`] bytes per `write`. Linux 6.x caches what one large `write`
+/// wrote in large folios, and ext4 then walks every block of the folio on
+/// each small write into it. Measured on ext4 (Linux 6.18): a 4,200-byte
+/// `write` into a file zeroed by one 4 MiB `write` took 17.5 µs, against
+/// 8.5 µs into one zeroed page by page (medians of 300, 1.5 ms apart).
+fn write_zeros(file: &mut File, from: u64, to: u64) -> std::io::Result<()> {
+    const ZEROS: [u8; PAGE as usize] = [0; PAGE as usize];
+    file.seek(SeekFrom::Start(from))?;
+    let mut at = from;
+    while at < to {
+        let piece = (PAGE - at % PAGE).min(to - at);
+        file.write_all(&ZEROS[..piece as usize])?;
+        at += piece;
+    }
+    Ok(())
 }
 
 #[cfg(unix)]
