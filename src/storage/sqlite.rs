@@ -28,7 +28,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use zeroize::Zeroizing;
 
 use super::sqlite_log::{self, Lookup, Overlay};
-use super::sqlite_logfile::{self, LogFile, OVERHEAD};
+use super::sqlite_logfile::{self, CHECKSUM, HEADER, LogFile, OVERHEAD};
 use super::{Durability, Storage, WriteBatch, prefix_end};
 use crate::{Error, Result};
 
@@ -65,7 +65,8 @@ impl Default for LogLimits {
 struct Logged {
     /// Those a read has needed, applied.
     overlay: Overlay,
-    /// The rest, as written to the log, oldest first.
+    /// The rest, as written to the log, oldest first: each row after
+    /// [`HEADER`] bytes of its log record's header.
     unapplied: Vec<Zeroizing<Vec<u8>>>,
 }
 
@@ -73,8 +74,8 @@ impl Logged {
     /// Applies the unapplied batches to the overlay (their values move into
     /// it; what they replace is zeroized as it drops).
     fn apply_all(&mut self) -> Result<()> {
-        for row in self.unapplied.drain(..) {
-            let ops = sqlite_log::decode_row(&row).ok_or_else(|| {
+        for record in self.unapplied.drain(..) {
+            let ops = sqlite_log::decode_row(&record[HEADER..]).ok_or_else(|| {
                 Error::Storage("a batch this storage logged does not decode (a bug)".into())
             })?;
             for op in ops {
@@ -437,8 +438,10 @@ impl Storage for SqliteStorage {
         let Some(capacity) = self.log.as_ref().map(|l| l.capacity) else {
             return self.write_direct(&batch);
         };
-        let row = sqlite_log::encode_row(&batch);
-        if row.len() >= self.limits.bytes || (row.len() + OVERHEAD) as u64 > capacity {
+        // The row is framed as a log record in place: `record[HEADER..]`.
+        let mut record = sqlite_log::encode_row_within(&batch, HEADER, CHECKSUM);
+        let row_len = record.len() - HEADER;
+        if row_len >= self.limits.bytes || (row_len + OVERHEAD) as u64 > capacity {
             // A batch as large as the whole log (a join of a large group)
             // goes straight to the records: logging it would write it twice.
             self.fold()?;
@@ -446,19 +449,19 @@ impl Storage for SqliteStorage {
         }
         let full = self.logged_batches >= self.limits.batches
             || self.logged_bytes >= self.limits.bytes
-            || self.log.as_ref().is_some_and(|l| !l.fits(row.len()));
+            || self.log.as_ref().is_some_and(|l| !l.fits(row_len));
         if full {
             self.fold()?;
         }
         if let Some(log) = &mut self.log
-            && let Err(e) = log.append(&row)
+            && let Err(e) = log.append(&mut record)
         {
             self.failed = true;
             return Err(e);
         }
         self.logged_batches += 1;
-        self.logged_bytes += row.len();
-        self.logged.get_mut().unapplied.push(row);
+        self.logged_bytes += row_len;
+        self.logged.get_mut().unapplied.push(record);
         Ok(())
     }
 }

@@ -27,12 +27,28 @@ fn put_bytes(row: &mut Vec<u8>, bytes: &[u8]) {
     row.extend_from_slice(bytes);
 }
 
-/// A log row: [`LOG_VERSION`], then per op a tag byte (`0` delete, `1`
-/// put, `2` delete prefix), a 4-byte big-endian length and the key or
-/// prefix, and for a put a 4-byte length and the value. The batch's prefix
-/// deletes come first, as [`WriteBatch`] applies them.
+/// A log row alone (see [`encode_row_within`]).
+#[cfg(test)]
 pub(super) fn encode_row(batch: &WriteBatch) -> Zeroizing<Vec<u8>> {
-    let size = 1
+    encode_row_within(batch, 0, 0)
+}
+
+/// A log row after `head` zero bytes, in a buffer with room for `tail`
+/// more (the log file frames the row in place: one buffer of secrets to
+/// fill and zeroize instead of two).
+///
+/// The row: [`LOG_VERSION`], then per op a tag byte (`0` delete, `1` put,
+/// `2` delete prefix), a 4-byte big-endian length and the key or prefix,
+/// and for a put a 4-byte length and the value. The batch's prefix deletes
+/// come first, as [`WriteBatch`] applies them.
+pub(super) fn encode_row_within(
+    batch: &WriteBatch,
+    head: usize,
+    tail: usize,
+) -> Zeroizing<Vec<u8>> {
+    let size = head
+        + tail
+        + 1
         + batch
             .delete_prefixes
             .iter()
@@ -44,6 +60,7 @@ pub(super) fn encode_row(batch: &WriteBatch) -> Zeroizing<Vec<u8>> {
             .map(|(k, v)| 9 + k.len() + v.as_ref().map_or(0, Vec::len))
             .sum::<usize>();
     let mut row = Zeroizing::new(Vec::with_capacity(size));
+    row.resize(head, 0);
     row.push(LOG_VERSION);
     for prefix in &batch.delete_prefixes {
         row.push(DELETE_PREFIX);

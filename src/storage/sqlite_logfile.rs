@@ -35,8 +35,10 @@ use crate::{Error, Result};
 /// The record format's version (first byte of every record).
 pub(super) const FRAME_VERSION: u8 = 1;
 
-const HEADER: usize = 1 + 8 + 4 + 4;
-const CHECKSUM: usize = 16;
+/// Bytes of a record before its batch.
+pub(super) const HEADER: usize = 1 + 8 + 4 + 4;
+/// Bytes of a record after its batch.
+pub(super) const CHECKSUM: usize = 16;
 
 /// Bytes a record adds to its batch.
 pub(super) const OVERHEAD: usize = HEADER + CHECKSUM;
@@ -208,22 +210,34 @@ impl LogFile {
         self.end + (len + OVERHEAD) as u64 <= self.capacity
     }
 
-    /// Appends `batch` as the next record, synced if the log syncs. On an
-    /// error the record may or may not be on disk.
-    pub(super) fn append(&mut self, batch: &[u8]) -> Result<()> {
-        let mut record = Zeroizing::new(Vec::with_capacity(batch.len() + OVERHEAD));
-        record.push(FRAME_VERSION);
-        record.extend_from_slice(&self.generation.to_be_bytes());
-        record.extend_from_slice(&self.next_seq.to_be_bytes());
-        record.extend_from_slice(&(batch.len() as u32).to_be_bytes());
-        record.extend_from_slice(batch);
-        let sum = checksum(&self.chain, &record);
+    /// Appends the next record, synced if the log syncs. `record` holds
+    /// [`HEADER`] bytes of room, then the batch: the header is filled in
+    /// and the checksum appended for the write, then taken off again, so
+    /// that `record[HEADER..]` is the batch once more. On an error the
+    /// record may or may not be on disk.
+    pub(super) fn append(&mut self, record: &mut Vec<u8>) -> Result<()> {
+        let batch_len = record.len() - HEADER;
+        record[0] = FRAME_VERSION;
+        record[1..9].copy_from_slice(&self.generation.to_be_bytes());
+        record[9..13].copy_from_slice(&self.next_seq.to_be_bytes());
+        record[13..HEADER].copy_from_slice(&(batch_len as u32).to_be_bytes());
+        let sum = checksum(&self.chain, record);
         record.extend_from_slice(&sum);
+        let written = self.write_record(record);
+        record.truncate(record.len() - CHECKSUM);
+        self.end = written?;
+        self.chain = sum;
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Writes a framed record after the last one: the offset after it.
+    fn write_record(&mut self, record: &[u8]) -> Result<u64> {
         let end = self.end + record.len() as u64;
         if end > self.allocated {
             self.allocate(end.max(self.capacity))?;
         }
-        write_all_at(&mut self.file, self.end, &record)
+        write_all_at(&mut self.file, self.end, record)
             .and_then(|()| {
                 if self.sync {
                     self.file.sync_data()
@@ -232,10 +246,7 @@ impl LogFile {
                 }
             })
             .map_err(|e| io_error("append to the batch log", &self.path, e))?;
-        self.chain = sum;
-        self.next_seq += 1;
-        self.end = end;
-        Ok(())
+        Ok(end)
     }
 
     /// Writes zeros up to `size` and syncs the file (and, once, its
