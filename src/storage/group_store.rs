@@ -343,6 +343,8 @@ impl GroupStore {
         }
 
         let diff = tree_diff(&next.tree, &old.tree);
+        // The nodes, an undo record, the epoch's records, meta.
+        batch.ops.reserve(diff.len() + 8);
         if after.contains(&old_epoch) {
             // The old tree is kept as its difference from the new one.
             let undo: Vec<_> = diff.iter().map(|(x, _)| (*x, old.tree.node(*x))).collect();

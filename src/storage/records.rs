@@ -35,11 +35,13 @@ pub(crate) enum Kind {
 impl Kind {
     /// Room reserved when encoding a record of this kind, enough for a
     /// typical one: each reallocation while encoding costs a copy and
-    /// leaves the secrets copied so far in freed memory.
+    /// leaves the secrets copied so far in freed memory, and room beyond
+    /// that costs time when the record is zeroized (its whole capacity).
     fn typical_size(self) -> usize {
         match self {
             Kind::Epoch | Kind::PastEpoch => 2048,
-            _ => 512,
+            Kind::KeyPackage | Kind::Pending | Kind::Proposals => 1024,
+            _ => 256,
         }
     }
 }
