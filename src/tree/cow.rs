@@ -47,20 +47,31 @@ impl<T: Clone> ChunkedVec<T> {
         let mut out = Vec::new();
         let longest = self.chunks.len().max(other.chunks.len());
         for c in 0..longest {
-            if let (Some(a), Some(b)) = (self.chunks.get(c), other.chunks.get(c))
+            let (a, b) = (self.chunks.get(c), other.chunks.get(c));
+            if let (Some(a), Some(b)) = (a, b)
                 && Arc::ptr_eq(a, b)
                 && (c + 1) * CHUNK <= self.len.min(other.len)
             {
                 continue;
             }
-            for i in c * CHUNK..((c + 1) * CHUNK).min(self.len.max(other.len)) {
-                match (self.get(i), other.get(i)) {
+            let base = c * CHUNK;
+            let end = ((c + 1) * CHUNK).min(self.len.max(other.len));
+            let (a, b) = (self.chunk_slice(a, base), other.chunk_slice(b, base));
+            for i in 0..end.saturating_sub(base) {
+                match (a.get(i), b.get(i)) {
                     (Some(a), Some(b)) if same(a, b) => {}
-                    _ => out.push(i),
+                    _ => out.push(base + i),
                 }
             }
         }
         out
+    }
+
+    /// The entries of `chunk` (the one starting at `base`) below the
+    /// length: a chunk may hold more than the vector after a shrink.
+    fn chunk_slice<'a>(&self, chunk: Option<&'a Arc<Vec<T>>>, base: usize) -> &'a [T] {
+        let Some(chunk) = chunk else { return &[] };
+        &chunk[..chunk.len().min(self.len.saturating_sub(base))]
     }
 
     pub(crate) fn get(&self, i: usize) -> Option<&T> {
