@@ -291,7 +291,7 @@ impl LogFile {
 }
 
 /// Writes `bytes` at `offset`: one `pwrite` on Unix, where a separate
-/// `lseek` cost about a fifth of an append's system time.
+/// `lseek` took about a fifth of an append's time (`perf`, 1,024 members).
 #[cfg(unix)]
 fn write_all_at(file: &mut File, offset: u64, bytes: &[u8]) -> std::io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
