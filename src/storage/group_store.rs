@@ -111,18 +111,7 @@ impl GroupStore {
     }
 
     fn epoch_record(&self, state: &GroupState) -> Result<Vec<u8>> {
-        let resumption: Vec<(u64, &Secret)> = state
-            .retention
-            .resumption
-            .iter()
-            .map(|(e, s)| (*e, s))
-            .collect();
-        let past_epochs: Vec<u64> = state
-            .retention
-            .epochs
-            .iter()
-            .map(|e| e.context.epoch)
-            .collect();
+        let (resumption, past_epochs) = retained_of(state);
         seal(Kind::Epoch, |w| {
             encode_core(&state.epoch, w);
             encode_retained(&resumption, &past_epochs, w);
@@ -314,20 +303,9 @@ impl GroupStore {
         let new_epoch = next.context.epoch;
 
         // What Retention::retire will keep.
-        let mut resumption: Vec<(u64, &Secret)> = state
-            .retention
-            .resumption
-            .iter()
-            .map(|(e, s)| (*e, s))
-            .collect();
+        let (mut resumption, before) = retained_of(state);
         resumption.push((old_epoch, &old.keys.resumption_psk));
         resumption.drain(..resumption.len().saturating_sub(config.resumption_epochs));
-        let before: Vec<u64> = state
-            .retention
-            .epochs
-            .iter()
-            .map(|e| e.context.epoch)
-            .collect();
         let mut after = before.clone();
         if config.past_epochs > 0 {
             after.push(old_epoch);
@@ -393,6 +371,16 @@ impl GroupStore {
         batch.put(self.keys.meta(), seal(Kind::Meta, |w| meta.encode(w))?);
         Ok(batch)
     }
+}
+
+/// What the epoch record keeps of `state`'s retention, oldest first: the
+/// resumption PSKs (by reference) and the past epochs' numbers.
+fn retained_of(state: &GroupState) -> (Vec<(u64, &Secret)>, Vec<u64>) {
+    let retention = &state.retention;
+    (
+        retention.resumption.iter().map(|(e, s)| (*e, s)).collect(),
+        retention.epochs.iter().map(|e| e.context.epoch).collect(),
+    )
 }
 
 /// A past epoch record: its context, sender-data secret and how its tree
