@@ -238,13 +238,7 @@ impl LogFile {
             self.allocate(end.max(self.capacity))?;
         }
         write_all_at(&mut self.file, self.end, record)
-            .and_then(|()| {
-                if self.sync {
-                    self.file.sync_data()
-                } else {
-                    Ok(())
-                }
-            })
+            .and_then(|()| sync_data_if(&self.file, self.sync))
             .map_err(|e| io_error("append to the batch log", &self.path, e))?;
         Ok(end)
     }
@@ -277,17 +271,16 @@ impl LogFile {
         self.chain = chain_start(generation);
         if old_end > 0 {
             write_zeros(&mut self.file, 0, old_end)
-                .and_then(|_| {
-                    if self.sync {
-                        self.file.sync_data()
-                    } else {
-                        Ok(())
-                    }
-                })
+                .and_then(|()| sync_data_if(&self.file, self.sync))
                 .map_err(|e| io_error("erase the batch log", &self.path, e))?;
         }
         Ok(())
     }
+}
+
+/// `fdatasync` if the log syncs (durable mode).
+fn sync_data_if(file: &File, sync: bool) -> std::io::Result<()> {
+    if sync { file.sync_data() } else { Ok(()) }
 }
 
 /// Writes `bytes` at `offset`: one `pwrite` on Unix, where a separate
