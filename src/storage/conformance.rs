@@ -61,6 +61,19 @@ pub(crate) fn run(s: &mut dyn Storage) {
     // An empty batch is allowed and changes nothing.
     s.write(WriteBatch::default()).expect("empty batch");
     assert_eq!(keys(s, ""), ["g/1/c", "g/10"]);
+
+    // An unflushed batch is read at once, like a written one, and a later
+    // batch applies after it.
+    let mut b = WriteBatch::default();
+    b.put(b"u/1".to_vec(), b"7".to_vec());
+    b.delete(b"g/10".to_vec());
+    s.write_unflushed(b).expect("write unflushed");
+    assert_eq!(s.get(b"u/1").expect("get"), Some(b"7".to_vec()));
+    assert_eq!(keys(s, ""), ["g/1/c", "u/1"]);
+    put(s, &[("u/1", "8")]);
+    s.flush().expect("flush");
+    s.flush().expect("a second flush has nothing to do");
+    assert_eq!(s.get(b"u/1").expect("get"), Some(b"8".to_vec()));
 }
 
 #[test]
@@ -79,7 +92,7 @@ fn sqlite_storage_conforms() {
     }
     // Reopened, the records are still there.
     let s = super::SqliteStorage::open(&dir, super::Durability::Fast).expect("reopen");
-    assert_eq!(keys(&s, ""), ["g/1/c", "g/10"]);
+    assert_eq!(keys(&s, ""), ["g/1/c", "u/1"]);
     drop(s);
     for suffix in ["", "-wal", "-shm", "-log"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));

@@ -132,6 +132,28 @@ pub trait Storage: Send {
     /// Applies `batch` atomically (prefix deletes first, then the ops in
     /// order), durably as the backend's [`Durability`] says.
     fn write(&mut self, batch: WriteBatch) -> Result<()>;
+
+    /// Applies `batch` atomically like [`Self::write`], but may return
+    /// before it is durable: it is once [`Self::flush`] returns. The library
+    /// calls `flush` before the transition's result leaves it, and meanwhile
+    /// does work that needs no storage (a merge's part in memory), so a
+    /// backend can overlap its sync with that work.
+    ///
+    /// A crash before `flush` may keep or lose the batch, never part of it,
+    /// and never a later batch without it. Reads see the batch at once. The
+    /// default is [`Self::write`]; a wrapper around another backend should
+    /// forward both methods.
+    fn write_unflushed(&mut self, batch: WriteBatch) -> Result<()> {
+        self.write(batch)
+    }
+
+    /// Makes every batch written so far durable, as [`Self::write`] would
+    /// have. If it fails, the backend must refuse later writes until it is
+    /// reopened: the batches since the last successful flush may or may not
+    /// be stored. The default does nothing.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A storage shared by a client and its groups.

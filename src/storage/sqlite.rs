@@ -425,6 +425,35 @@ impl Storage for SqliteStorage {
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<()> {
+        self.log_batch(batch, true)
+    }
+
+    /// Appends to the log file and starts its pages' way to disk without
+    /// waiting for them ([`LogFile::append_unsynced`]); [`Self::flush`]
+    /// waits.
+    fn write_unflushed(&mut self, batch: WriteBatch) -> Result<()> {
+        self.log_batch(batch, false)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        let Some(log) = &mut self.log else {
+            return Ok(());
+        };
+        let result = log.sync();
+        if result.is_err() {
+            // Linux may have dropped the unwritten pages (a later fsync
+            // would then succeed): only reopening tells what is stored.
+            self.failed = true;
+        }
+        result
+    }
+}
+
+impl SqliteStorage {
+    /// Writes `batch` into the log (or, when it is as large as the log,
+    /// into the records), synced now with `now` or by the next
+    /// [`Storage::flush`].
+    fn log_batch(&mut self, batch: WriteBatch, now: bool) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -454,7 +483,11 @@ impl Storage for SqliteStorage {
             self.fold()?;
         }
         if let Some(log) = &mut self.log
-            && let Err(e) = log.append(&mut record)
+            && let Err(e) = if now {
+                log.append(&mut record)
+            } else {
+                log.append_unsynced(&mut record)
+            }
         {
             self.failed = true;
             return Err(e);

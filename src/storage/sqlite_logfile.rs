@@ -145,6 +145,9 @@ pub(super) struct LogFile {
     /// Whether the file was just created (its directory entry still needs
     /// an fsync).
     created: bool,
+    /// Whether a record was appended without its `fdatasync` (see
+    /// [`Self::append_unsynced`]).
+    unsynced: bool,
 }
 
 /// What [`LogFile::open`] found.
@@ -181,6 +184,7 @@ impl LogFile {
             allocated: bytes.len() as u64,
             capacity: MAX_CAPACITY,
             created,
+            unsynced: false,
             path,
         };
         let mut batches = Vec::new();
@@ -216,6 +220,45 @@ impl LogFile {
     /// that `record[HEADER..]` is the batch once more. On an error the
     /// record may or may not be on disk.
     pub(super) fn append(&mut self, record: &mut Vec<u8>) -> Result<()> {
+        self.frame_and_write(record, self.sync)?;
+        self.unsynced = false;
+        Ok(())
+    }
+
+    /// Appends like [`Self::append`] without waiting for the disk: if the
+    /// log syncs, the record's pages are handed to the disk at once
+    /// ([`start_writeback`]) and [`Self::sync`] waits for them and flushes
+    /// the disk's cache. A merge's work in memory then runs while the disk
+    /// writes.
+    pub(super) fn append_unsynced(&mut self, record: &mut Vec<u8>) -> Result<()> {
+        let start = self.end;
+        self.frame_and_write(record, false)?;
+        if self.sync {
+            self.unsynced = true;
+            start_writeback(&self.file, start, self.end);
+        }
+        Ok(())
+    }
+
+    /// Waits until every appended record is on stable storage (nothing to
+    /// do unless a record was appended by [`Self::append_unsynced`]).
+    pub(super) fn sync(&mut self) -> Result<()> {
+        if self.unsynced {
+            self.file
+                .sync_data()
+                .map_err(|e| io_error("sync the batch log", &self.path, e))?;
+            self.unsynced = false;
+        }
+        Ok(())
+    }
+
+    /// Whether a record awaits [`Self::sync`].
+    #[cfg(test)]
+    pub(super) fn unsynced(&self) -> bool {
+        self.unsynced
+    }
+
+    fn frame_and_write(&mut self, record: &mut Vec<u8>, sync: bool) -> Result<()> {
         let batch_len = record.len() - HEADER;
         record[0] = FRAME_VERSION;
         record[1..9].copy_from_slice(&self.generation.to_be_bytes());
@@ -223,7 +266,7 @@ impl LogFile {
         record[13..HEADER].copy_from_slice(&(batch_len as u32).to_be_bytes());
         let sum = checksum(&self.chain, record);
         record.extend_from_slice(&sum);
-        let written = self.write_record(record);
+        let written = self.write_record(record, sync);
         record.truncate(record.len() - CHECKSUM);
         self.end = written?;
         self.chain = sum;
@@ -231,14 +274,15 @@ impl LogFile {
         Ok(())
     }
 
-    /// Writes a framed record after the last one: the offset after it.
-    fn write_record(&mut self, record: &[u8]) -> Result<u64> {
+    /// Writes a framed record after the last one (then `fdatasync` with
+    /// `sync`): the offset after it.
+    fn write_record(&mut self, record: &[u8], sync: bool) -> Result<u64> {
         let end = self.end + record.len() as u64;
         if end > self.allocated {
             self.allocate(end.max(self.capacity))?;
         }
         write_all_at(&mut self.file, self.end, record)
-            .and_then(|()| sync_data_if(&self.file, self.sync))
+            .and_then(|()| sync_data_if(&self.file, sync))
             .map_err(|e| io_error("append to the batch log", &self.path, e))?;
         Ok(end)
     }
@@ -266,6 +310,8 @@ impl LogFile {
     /// left are ignored on reopening, and appends go on correctly.
     pub(super) fn restart(&mut self, generation: u64) -> Result<()> {
         let old_end = std::mem::take(&mut self.end);
+        // The fold made every record durable in the database.
+        self.unsynced = false;
         self.generation = generation;
         self.next_seq = 0;
         self.chain = chain_start(generation);
@@ -276,6 +322,38 @@ impl LogFile {
         }
         Ok(())
     }
+}
+
+/// Asks the kernel to start writing `from..to` of `file` to disk, without
+/// waiting: `posix_fadvise(POSIX_FADV_DONTNEED)` writes dirty pages back
+/// (Linux, `mm/fadvise.c`), and drops only whole pages of the range that
+/// are clean ("requests to discard partial pages are ignored",
+/// posix_fadvise(2)). So each page gets its own call over a range that is
+/// never a whole page: the appends into the log's last page keep finding
+/// it cached. `sync_file_range` says this directly, but no safe wrapper of
+/// it exists. Only a hint: on an error, or elsewhere than Linux, the
+/// `fdatasync` after it does all the writing.
+///
+/// Measured on ext4 (Linux 6.18, virtio disk), 4,200 bytes appended and
+/// synced with 27 µs of computation between the append and `fdatasync`:
+/// 364 µs without the hint, 331 µs with it; with 85 µs between, 390 µs
+/// against 306 µs (medians of 400, interleaved).
+fn start_writeback(file: &File, from: u64, to: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{Advice, fadvise};
+        let mut page = from - from % PAGE;
+        while page < to {
+            let start = from.max(page + 1);
+            let end = to.min(page + PAGE - 1);
+            if let Some(len) = std::num::NonZeroU64::new(end.saturating_sub(start)) {
+                let _ = fadvise(file, start, Some(len), Advice::DontNeed);
+            }
+            page += PAGE;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, from, to);
 }
 
 /// `fdatasync` if the log syncs (durable mode).

@@ -417,3 +417,44 @@ fn a_database_has_one_storage_at_a_time() {
     let second = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
     assert_eq!(second.get(b"k").expect("get"), Some(b"v".to_vec()));
 }
+
+/// An unflushed batch is in the log file at once (a process crash keeps
+/// it) and is synced by `flush`, or by the next synced write, or by a fold.
+#[test]
+fn unflushed_batches_are_logged_at_once_and_synced_by_flush() {
+    let db = TempDb::new("unflushed");
+    let mut s = open(&db, Durability::Durable, limits(3));
+    let unflushed = |s: &SqliteStorage| s.log.as_ref().expect("log").unsynced();
+    let mut b = WriteBatch::default();
+    b.put(b"a".to_vec(), vec![1; 5000]);
+    s.write_unflushed(b).expect("write unflushed");
+    assert!(unflushed(&s));
+    assert_eq!(file_batches(&s, &db), 1, "in the file before the flush");
+    s.flush().expect("flush");
+    assert!(!unflushed(&s));
+
+    let mut b = WriteBatch::default();
+    b.put(b"b".to_vec(), vec![2; 10]);
+    s.write_unflushed(b).expect("write unflushed");
+    put(&mut s, "c", b"synced");
+    assert!(!unflushed(&s), "the synced write covers the unflushed one");
+
+    let mut b = WriteBatch::default();
+    b.put(b"d".to_vec(), vec![3; 10]);
+    s.write_unflushed(b).expect("write unflushed");
+    assert!(unflushed(&s));
+    s.fold().expect("fold");
+    assert!(!unflushed(&s), "the fold stored it in the database");
+    drop(s);
+
+    // Fast mode never syncs the log: nothing is left to flush.
+    let mut s = open(&db, Durability::Fast, limits(3));
+    assert_eq!(keys_of(&s), ["a", "b", "c", "d"]);
+    let mut b = WriteBatch::default();
+    b.put(b"e".to_vec(), vec![4; 10]);
+    s.write_unflushed(b).expect("write unflushed");
+    assert!(!unflushed(&s));
+    drop(s);
+    let s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
+    assert_eq!(keys_of(&s), ["a", "b", "c", "d", "e"]);
+}
