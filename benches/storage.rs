@@ -51,6 +51,14 @@ impl Storage for Counting {
             .fetch_add(batch.bytes_written() as u64, Ordering::Relaxed);
         self.inner.write(batch)
     }
+    fn write_unflushed(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
+        self.bytes
+            .fetch_add(batch.bytes_written() as u64, Ordering::Relaxed);
+        self.inner.write_unflushed(batch)
+    }
+    fn flush(&mut self) -> arbor_mls::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn db_path(name: &str) -> std::path::PathBuf {

@@ -140,3 +140,90 @@ fn failed_flag_and_settings_writes_keep_memory_and_storage_in_step() {
         "the refused authenticated data was not kept"
     );
 }
+
+/// A memory storage whose unflushed writes are applied at once and whose
+/// flush fails while `failing` is set, as a disk that loses its sync.
+struct LostSync {
+    inner: MemoryStorage,
+    failing: Arc<AtomicBool>,
+}
+
+impl Storage for LostSync {
+    fn get(&self, key: &[u8]) -> arbor_mls::Result<Option<Vec<u8>>> {
+        self.inner.get(key)
+    }
+    fn scan(&self, prefix: &[u8]) -> arbor_mls::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(prefix)
+    }
+    fn write(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
+        self.inner.write(batch)
+    }
+    fn write_unflushed(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
+        self.inner.write(batch)
+    }
+    fn flush(&mut self) -> arbor_mls::Result<()> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(Error::Storage("fdatasync: I/O error (test)".into()));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_merge_whose_sync_fails_says_to_reopen_and_the_stored_epoch_goes_on() {
+    let failing = Arc::new(AtomicBool::new(false));
+    let store = storage::shared(LostSync {
+        inner: MemoryStorage::new(),
+        failing: failing.clone(),
+    });
+    let (_alice, mut group, _bob, mut bob_group) = pair(&store);
+    let id = group.group_id().to_vec();
+    let out = bob_group.update().expect("bob update");
+    bob_group.merge_pending().expect("merge");
+    let Event::Commit { staged, .. } = group.process(&out.commit).expect("process") else {
+        panic!("expected a commit")
+    };
+    let before = group.epoch();
+    failing.store(true, Ordering::SeqCst);
+    let Err(Error::Storage(message)) = group.merge(*staged) else {
+        panic!("a failed sync must be a storage error")
+    };
+    assert!(
+        message.contains(&format!("epoch {}", before + 1)) && message.contains("reopen the client"),
+        "{message}"
+    );
+    // The merge went through memory (the write was handed over before the
+    // sync failed), and the error said so.
+    assert_eq!(group.epoch(), before + 1);
+    drop(group);
+
+    // Reopened, the group is in the epoch the storage holds (here the new
+    // one) and goes on with Bob.
+    failing.store(false, Ordering::SeqCst);
+    let mut group = reopen(&store).load_group(&id).expect("load");
+    assert_eq!(group.epoch(), before + 1);
+    assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
+    let m = group.encrypt(b"after", b"").expect("encrypt");
+    assert!(matches!(
+        deliver(&mut bob_group, &m),
+        Event::Application { data, .. } if data == b"after"
+    ));
+}
+
+#[test]
+fn merges_hand_their_write_over_unflushed_and_flush_before_returning() {
+    let failing = Arc::new(AtomicBool::new(false));
+    let store = storage::shared(LostSync {
+        inner: MemoryStorage::new(),
+        failing: failing.clone(),
+    });
+    let (_alice, mut group, _bob, mut bob_group) = pair(&store);
+    // Alice's own commit (merge_pending) and Bob's (merge): each writes
+    // unflushed and flushes, or the failing flush below would not show.
+    let out = group.update().expect("update");
+    failing.store(true, Ordering::SeqCst);
+    assert!(is_storage(group.merge_pending()));
+    failing.store(false, Ordering::SeqCst);
+    deliver(&mut bob_group, &out.commit);
+    assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
+}

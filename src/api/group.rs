@@ -835,7 +835,7 @@ impl Group {
         // this commit is void, so we are a full member again and may ask
         // to leave anew (or commit).
         self.leaving = false;
-        Ok(())
+        self.flush_merge()
     }
 
     /// Merges our pending commit (e.g. once the delivery service accepted
@@ -856,6 +856,7 @@ impl Group {
         }
         self.state.merge(pending.staged)?;
         self.joined_with = None;
+        self.flush_merge()?;
         Ok(Event::OwnCommitMerged {
             epoch: self.state.epoch(),
         })

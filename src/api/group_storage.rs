@@ -61,7 +61,9 @@ impl Group {
 
     /// Writes the epoch `staged` starts before the merge happens in memory,
     /// with the flags the merge clears (the external join is settled, and
-    /// unless `leaving` a leave request died with its epoch).
+    /// unless `leaving` a leave request died with its epoch). The write is
+    /// durable only after [`Self::flush_merge`]: the merge in memory runs
+    /// while the disk writes.
     pub(crate) fn persist_merge(&mut self, staged: &StagedCommit, leaving: bool) -> Result<()> {
         let changed = self.joined_with.is_some() || leaving != self.leaving;
         if let Some(store) = &mut self.store {
@@ -74,8 +76,26 @@ impl Group {
                 };
                 store.put_local(&mut batch, &after)?;
             }
-            store.write(batch)?;
+            store.write_unflushed(batch)?;
         }
         Ok(())
+    }
+
+    /// Makes the merge written by [`Self::persist_merge`] durable, after
+    /// the merge in memory and before it is reported.
+    ///
+    /// If this fails, the group has entered the new epoch in memory, but
+    /// the storage may hold either epoch and refuses further writes; the
+    /// error says to reopen the client, which loads whichever is stored.
+    pub(crate) fn flush_merge(&mut self) -> Result<()> {
+        match &self.store {
+            Some(store) => store.flush().map_err(|e| {
+                crate::Error::Storage(format!(
+                    "the merge into epoch {} is applied in memory but may not be stored                      ({e}): reopen the client, which loads the epoch that is stored",
+                    self.state.epoch()
+                ))
+            }),
+            None => Ok(()),
+        }
     }
 }

@@ -62,7 +62,22 @@ impl GroupStore {
     }
 
     /// Applies `batch` atomically, with unsaved settings.
-    pub(crate) fn write(&mut self, mut batch: WriteBatch) -> Result<()> {
+    pub(crate) fn write(&mut self, batch: WriteBatch) -> Result<()> {
+        self.write_then(batch, true)
+    }
+
+    /// Applies `batch` atomically like [`Self::write`], durable only once
+    /// [`Self::flush`] returns ([`crate::storage::Storage::write_unflushed`]).
+    pub(crate) fn write_unflushed(&mut self, batch: WriteBatch) -> Result<()> {
+        self.write_then(batch, false)
+    }
+
+    /// Makes the batches written so far durable.
+    pub(crate) fn flush(&self) -> Result<()> {
+        with(&self.storage, |s| s.flush())
+    }
+
+    fn write_then(&mut self, mut batch: WriteBatch, flush: bool) -> Result<()> {
         let meta = self.unsaved_meta.take();
         if let Some(meta) = &meta {
             // Earlier in the batch, so a meta record the batch writes wins.
@@ -71,7 +86,13 @@ impl GroupStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let result = with(&self.storage, |s| s.write(batch));
+        let result = with(&self.storage, |s| {
+            if flush {
+                s.write(batch)
+            } else {
+                s.write_unflushed(batch)
+            }
+        });
         if result.is_err() {
             // Nothing was written: the settings go with the next batch.
             self.unsaved_meta = meta;
