@@ -821,6 +821,12 @@ impl Group {
     /// Merges a commit staged by [`Self::process`] in this group's current
     /// epoch (any other is refused, changing nothing). Our pending commit,
     /// which lost to it, is discarded.
+    ///
+    /// A persisted group writes the new epoch before merging in memory and
+    /// returns once it is durable ([`crate::storage::Storage::flush`]). If
+    /// writing fails, nothing changed; if only that final flush fails, the
+    /// group is in the new epoch in memory and the [`Error::Storage`] says
+    /// to reopen the client (see `docs/errors.md`).
     pub fn merge(&mut self, staged: StagedCommit) -> Result<()> {
         crate::trace::span!(
             "mls.merge",
@@ -839,7 +845,7 @@ impl Group {
     }
 
     /// Merges our pending commit (e.g. once the delivery service accepted
-    /// it without echoing).
+    /// it without echoing). Storage failures as in [`Self::merge`].
     pub fn merge_pending(&mut self) -> Result<Event> {
         crate::trace::span!(
             "mls.merge_pending",
