@@ -428,9 +428,8 @@ impl Storage for SqliteStorage {
         self.log_batch(batch, true)
     }
 
-    /// Appends to the log file and starts its pages' way to disk without
-    /// waiting for them ([`LogFile::append_unsynced`]); [`Self::flush`]
-    /// waits.
+    /// Appends to the log file and, in durable mode, starts writing its
+    /// pages to disk without waiting for them; [`Self::flush`] waits.
     fn write_unflushed(&mut self, batch: WriteBatch) -> Result<()> {
         self.log_batch(batch, false)
     }
