@@ -87,11 +87,12 @@ impl Group {
     /// If this fails, the group has entered the new epoch in memory, but
     /// the storage may hold either epoch and refuses further writes; the
     /// error says to reopen the client, which loads whichever is stored.
-    pub(crate) fn flush_merge(&mut self) -> Result<()> {
+    pub(crate) fn flush_merge(&self) -> Result<()> {
         match &self.store {
             Some(store) => store.flush().map_err(|e| {
                 crate::Error::Storage(format!(
-                    "the merge into epoch {} is applied in memory but may not be stored                      ({e}): reopen the client, which loads the epoch that is stored",
+                    "the merge into epoch {} is applied in memory but may not be stored \
+                     ({e}): reopen the client, which loads the epoch that is stored",
                     self.state.epoch()
                 ))
             }),
