@@ -6,15 +6,20 @@ mod common;
 use common::{deliver, pair, reopen};
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage, Storage, WriteBatch};
 use arbor_mls::{Error, Event, Group, GroupConfig};
 
-/// A memory storage whose writes fail while `failing` is set.
+/// A memory storage whose writes fail while `failing` is set, and whose
+/// flush fails while `flush_failing` is set (a disk that loses its sync:
+/// the unflushed batches are applied all the same). It counts the batches
+/// handed over unflushed.
 struct Flaky {
     inner: MemoryStorage,
     failing: Arc<AtomicBool>,
+    flush_failing: Arc<AtomicBool>,
+    unflushed: Arc<AtomicUsize>,
 }
 
 impl Storage for Flaky {
@@ -30,25 +35,44 @@ impl Storage for Flaky {
         }
         self.inner.write(batch)
     }
+    fn write_unflushed(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
+        self.write(batch)?;
+        self.unflushed.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+    fn flush(&mut self) -> arbor_mls::Result<()> {
+        if self.flush_failing.load(Ordering::SeqCst) {
+            return Err(Error::Storage("fdatasync: I/O error (test)".into()));
+        }
+        Ok(())
+    }
 }
 
 struct Setup {
     store: SharedStorage,
     failing: Arc<AtomicBool>,
+    flush_failing: Arc<AtomicBool>,
+    unflushed: Arc<AtomicUsize>,
     group: Group,
     bob_group: Group,
 }
 
 fn setup() -> Setup {
     let failing = Arc::new(AtomicBool::new(false));
+    let flush_failing = Arc::new(AtomicBool::new(false));
+    let unflushed = Arc::new(AtomicUsize::new(0));
     let store = storage::shared(Flaky {
         inner: MemoryStorage::new(),
         failing: failing.clone(),
+        flush_failing: flush_failing.clone(),
+        unflushed: unflushed.clone(),
     });
     let (_alice, group, _bob, bob_group) = pair(&store);
     Setup {
         store,
         failing,
+        flush_failing,
+        unflushed,
         group,
         bob_group,
     }
@@ -90,6 +114,7 @@ fn a_failed_encrypt_returns_no_ciphertext_and_the_next_one_is_read() {
         failing,
         mut group,
         mut bob_group,
+        ..
     } = setup();
     failing.store(true, Ordering::SeqCst);
     assert!(is_storage(group.encrypt(b"lost", b"")));
@@ -141,42 +166,15 @@ fn failed_flag_and_settings_writes_keep_memory_and_storage_in_step() {
     );
 }
 
-/// A memory storage whose unflushed writes are applied at once and whose
-/// flush fails while `failing` is set, as a disk that loses its sync.
-struct LostSync {
-    inner: MemoryStorage,
-    failing: Arc<AtomicBool>,
-}
-
-impl Storage for LostSync {
-    fn get(&self, key: &[u8]) -> arbor_mls::Result<Option<Vec<u8>>> {
-        self.inner.get(key)
-    }
-    fn scan(&self, prefix: &[u8]) -> arbor_mls::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.scan(prefix)
-    }
-    fn write(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
-        self.inner.write(batch)
-    }
-    fn write_unflushed(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
-        self.inner.write(batch)
-    }
-    fn flush(&mut self) -> arbor_mls::Result<()> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(Error::Storage("fdatasync: I/O error (test)".into()));
-        }
-        Ok(())
-    }
-}
-
 #[test]
 fn a_merge_whose_sync_fails_says_to_reopen_and_the_stored_epoch_goes_on() {
-    let failing = Arc::new(AtomicBool::new(false));
-    let store = storage::shared(LostSync {
-        inner: MemoryStorage::new(),
-        failing: failing.clone(),
-    });
-    let (_alice, mut group, _bob, mut bob_group) = pair(&store);
+    let Setup {
+        store,
+        flush_failing,
+        mut group,
+        mut bob_group,
+        ..
+    } = setup();
     let id = group.group_id().to_vec();
     let out = bob_group.update().expect("bob update");
     bob_group.merge_pending().expect("merge");
@@ -184,12 +182,19 @@ fn a_merge_whose_sync_fails_says_to_reopen_and_the_stored_epoch_goes_on() {
         panic!("expected a commit")
     };
     let before = group.epoch();
-    failing.store(true, Ordering::SeqCst);
+    flush_failing.store(true, Ordering::SeqCst);
     let Err(Error::Storage(message)) = group.merge(*staged) else {
         panic!("a failed sync must be a storage error")
     };
     assert!(
         message.contains(&format!("epoch {}", before + 1)) && message.contains("reopen the client"),
+        "{message}"
+    );
+    assert!(
+        message.starts_with(&format!(
+            "the merge into epoch {} is applied in memory but may not be stored (",
+            before + 1
+        )),
         "{message}"
     );
     // The merge went through memory (the write was handed over before the
@@ -199,7 +204,7 @@ fn a_merge_whose_sync_fails_says_to_reopen_and_the_stored_epoch_goes_on() {
 
     // Reopened, the group is in the epoch the storage holds (here the new
     // one) and goes on with Bob.
-    failing.store(false, Ordering::SeqCst);
+    flush_failing.store(false, Ordering::SeqCst);
     let mut group = reopen(&store).load_group(&id).expect("load");
     assert_eq!(group.epoch(), before + 1);
     assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
@@ -212,18 +217,31 @@ fn a_merge_whose_sync_fails_says_to_reopen_and_the_stored_epoch_goes_on() {
 
 #[test]
 fn merges_hand_their_write_over_unflushed_and_flush_before_returning() {
-    let failing = Arc::new(AtomicBool::new(false));
-    let store = storage::shared(LostSync {
-        inner: MemoryStorage::new(),
-        failing: failing.clone(),
-    });
-    let (_alice, mut group, _bob, mut bob_group) = pair(&store);
-    // Alice's own commit (merge_pending) and Bob's (merge): each writes
-    // unflushed and flushes, or the failing flush below would not show.
+    let Setup {
+        flush_failing,
+        unflushed,
+        mut group,
+        mut bob_group,
+        ..
+    } = setup();
+    // Alice's own commit (merge_pending) and Bob's commit (merge), each
+    // handed over unflushed once, and flushed: the failing flush shows.
     let out = group.update().expect("update");
-    failing.store(true, Ordering::SeqCst);
+    let handed_over = unflushed.load(Ordering::SeqCst);
+    flush_failing.store(true, Ordering::SeqCst);
     assert!(is_storage(group.merge_pending()));
-    failing.store(false, Ordering::SeqCst);
+    assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 1);
+    flush_failing.store(false, Ordering::SeqCst);
     deliver(&mut bob_group, &out.commit);
+    assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
+
+    let out = bob_group.update().expect("bob update");
+    bob_group.merge_pending().expect("bob merge");
+    let Event::Commit { staged, .. } = group.process(&out.commit).expect("process") else {
+        panic!("expected a commit")
+    };
+    flush_failing.store(true, Ordering::SeqCst);
+    assert!(is_storage(group.merge(*staged)));
+    assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 2);
     assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
 }
