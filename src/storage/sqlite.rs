@@ -502,7 +502,11 @@ impl SqliteStorage {
 /// just under the byte limit, at most [`sqlite_logfile::MAX_CAPACITY`].
 fn log_capacity(limits: &LogLimits) -> u64 {
     let records = limits.bytes.saturating_mul(2) as u64;
-    let overhead = limits.batches.saturating_add(1).saturating_mul(OVERHEAD) as u64;
+    // Framing, and the gap before a record moved to the next page.
+    let overhead = limits
+        .batches
+        .saturating_add(1)
+        .saturating_mul(OVERHEAD + sqlite_logfile::PAGE as usize) as u64;
     records
         .saturating_add(overhead)
         .min(sqlite_logfile::MAX_CAPACITY)

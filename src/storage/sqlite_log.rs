@@ -8,8 +8,12 @@ use zeroize::{Zeroize, Zeroizing};
 
 use super::{WriteBatch, prefix_range};
 
-/// The log row format's version (first byte of every row).
-pub(super) const LOG_VERSION: u8 = 1;
+/// The log row format's version written (first byte of every row).
+pub(super) const LOG_VERSION: u8 = 2;
+
+/// The first row format (full keys), still read: rows of the `log` table
+/// of older databases, and log file records written before version 2.
+const LOG_VERSION_FULL_KEYS: u8 = 1;
 
 const DELETE: u8 = 0;
 const PUT: u8 = 1;
@@ -27,6 +31,29 @@ fn put_bytes(row: &mut Vec<u8>, bytes: &[u8]) {
     row.extend_from_slice(bytes);
 }
 
+/// How many leading bytes `key` shares with `previous` (at most what the
+/// row's 2-byte field holds).
+fn shared_prefix(previous: &[u8], key: &[u8]) -> usize {
+    let n = previous.len().min(key.len()).min(u16::MAX as usize);
+    // Eight bytes at a time: a merge compares ~20 keys of ~80 bytes.
+    let mut i = 0;
+    while i + 8 <= n && previous[i..i + 8] == key[i..i + 8] {
+        i += 8;
+    }
+    while i < n && previous[i] == key[i] {
+        i += 1;
+    }
+    i
+}
+
+/// A key as the row stores it: the length of the prefix it shares with the
+/// key before it (2 bytes), then the rest with its 4-byte length.
+fn put_key(row: &mut Vec<u8>, previous: &[u8], key: &[u8]) {
+    let shared = shared_prefix(previous, key);
+    row.extend_from_slice(&(shared as u16).to_be_bytes());
+    put_bytes(row, &key[shared..]);
+}
+
 /// A log row alone (see [`encode_row_within`]).
 #[cfg(test)]
 pub(super) fn encode_row(batch: &WriteBatch) -> Zeroizing<Vec<u8>> {
@@ -38,9 +65,12 @@ pub(super) fn encode_row(batch: &WriteBatch) -> Zeroizing<Vec<u8>> {
 /// fill and zeroize instead of two).
 ///
 /// The row: [`LOG_VERSION`], then per op a tag byte (`0` delete, `1` put,
-/// `2` delete prefix), a 4-byte big-endian length and the key or prefix,
-/// and for a put a 4-byte length and the value. The batch's prefix deletes
-/// come first, as [`WriteBatch`] applies them.
+/// `2` delete prefix), the key or prefix, and for a put the value with its
+/// 4-byte big-endian length. A key is stored as the number of leading
+/// bytes it shares with the op's before it (2 bytes big-endian; 0 for the
+/// first) and the rest, with its 4-byte length: a group's keys share a
+/// 67-byte prefix, which was a quarter of a merge's row. The batch's
+/// prefix deletes come first, as [`WriteBatch`] applies them.
 pub(super) fn encode_row_within(
     batch: &WriteBatch,
     head: usize,
@@ -52,53 +82,63 @@ pub(super) fn encode_row_within(
         + batch
             .delete_prefixes
             .iter()
-            .map(|p| 5 + p.len())
+            .map(|p| 7 + p.len())
             .sum::<usize>()
         + batch
             .ops
             .iter()
-            .map(|(k, v)| 9 + k.len() + v.as_ref().map_or(0, Vec::len))
+            .map(|(k, v)| 11 + k.len() + v.as_ref().map_or(0, Vec::len))
             .sum::<usize>();
     let mut row = Zeroizing::new(Vec::with_capacity(size));
     row.resize(head, 0);
     row.push(LOG_VERSION);
+    let mut previous: &[u8] = &[];
     for prefix in &batch.delete_prefixes {
         row.push(DELETE_PREFIX);
-        put_bytes(&mut row, prefix);
+        put_key(&mut row, previous, prefix);
+        previous = prefix;
     }
     for (key, value) in &batch.ops {
-        match value {
-            None => {
-                row.push(DELETE);
-                put_bytes(&mut row, key);
-            }
-            Some(v) => {
-                row.push(PUT);
-                put_bytes(&mut row, key);
-                put_bytes(&mut row, v);
-            }
+        row.push(if value.is_some() { PUT } else { DELETE });
+        put_key(&mut row, previous, key);
+        if let Some(v) = value {
+            put_bytes(&mut row, v);
         }
+        previous = key;
     }
     row
 }
 
-/// Decodes a log row strictly: `None` on any malformation.
+/// Decodes a log row (of either version) strictly: `None` on any
+/// malformation, including a shared prefix longer than the key before.
 pub(super) fn decode_row(row: &[u8]) -> Option<Vec<Op>> {
     let (&version, mut rest) = row.split_first()?;
-    if version != LOG_VERSION {
-        return None;
-    }
+    let shares = match version {
+        LOG_VERSION => true,
+        LOG_VERSION_FULL_KEYS => false,
+        _ => return None,
+    };
     let mut take = |n: usize| -> Option<&[u8]> {
         let (head, tail) = rest.split_at_checked(n)?;
         rest = tail;
         Some(head)
     };
     let mut ops = Vec::new();
+    let mut previous = Vec::new();
     while let Some(tag) = take(1) {
         let tag = tag[0];
+        let shared = if shares {
+            u16::from_be_bytes(take(2)?.try_into().ok()?) as usize
+        } else {
+            0
+        };
         let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-        let key = take(len)?.to_vec();
-        ops.push(match tag {
+        let rest_of_key = take(len)?;
+        let mut key = Vec::with_capacity(shared + len);
+        key.extend_from_slice(previous.get(..shared)?);
+        key.extend_from_slice(rest_of_key);
+        previous.clone_from(&key);
+        let op = match tag {
             DELETE => Op::Delete(key),
             DELETE_PREFIX => Op::DeletePrefix(key),
             PUT => {
@@ -106,7 +146,8 @@ pub(super) fn decode_row(row: &[u8]) -> Option<Vec<Op>> {
                 Op::Put(key, Zeroizing::new(take(len)?.to_vec()))
             }
             _ => return None,
-        });
+        };
+        ops.push(op);
     }
     Some(ops)
 }

@@ -14,7 +14,10 @@
 //! format), then 16 bytes of SHA-256 over the previous record's checksum
 //! (or, for the first record, a hash of the generation) and everything
 //! before it in this record. Records start at offset 0 and follow each
-//! other with no gap.
+//! other with no gap, except that a record that fits in one page but would
+//! straddle two starts on the next page ([`placement`]): a merge's record
+//! is then one page for the disk to write, as the in-place 4 KiB write the
+//! merge's target is measured against, instead of two or three.
 //!
 //! Reading stops at the first record that does not check out: a record cut
 //! short by a crash is the end of the log. The chain of checksums keeps a
@@ -74,6 +77,42 @@ fn checksum(previous: &[u8; CHECKSUM], record: &[u8]) -> [u8; CHECKSUM] {
     truncate(h.finalize().as_slice())
 }
 
+/// Where a record of `len` bytes goes when the last one ended at `end`:
+/// right after it, or on the next page if it fits in one page but would
+/// straddle two from `end`.
+pub(super) fn placement(end: u64, len: u64) -> u64 {
+    let in_page = end % PAGE;
+    if len <= PAGE && in_page != 0 && in_page + len > PAGE {
+        end - in_page + PAGE
+    } else {
+        end
+    }
+}
+
+/// Record `seq` of `generation`, chained to `previous`, where the last
+/// record ended at `end` ([`placement`]): its batch, the offset after it,
+/// its checksum.
+fn next_record<'a>(
+    bytes: &'a [u8],
+    end: usize,
+    generation: u64,
+    seq: u32,
+    previous: &[u8; CHECKSUM],
+) -> Option<(&'a [u8], usize, [u8; CHECKSUM])> {
+    next_positions(end).into_iter().flatten().find_map(|at| {
+        record_at(bytes, at, generation, seq, previous)
+            .filter(|(_, next, _)| placed_after(end, at, next - at))
+    })
+}
+
+/// Where the record after one ending at `end` may start: at `end`, or on
+/// the next page (kept only if [`placement`] puts such a record there).
+fn next_positions(end: usize) -> [Option<usize>; 2] {
+    let page = PAGE as usize;
+    let aligned = (!end.is_multiple_of(page)).then(|| end - end % page + page);
+    [Some(end), aligned]
+}
+
 /// The record at `at` if it is record `seq` of `generation` and chained to
 /// `previous`: its batch, the offset after it, its checksum.
 fn record_at<'a>(
@@ -86,6 +125,12 @@ fn record_at<'a>(
     let (batch, next, stored) = parse_at(bytes, at, generation, seq)?;
     let sum = checksum(previous, &bytes[at..next - CHECKSUM]);
     (sum == stored).then_some((batch, next, sum))
+}
+
+/// Whether a record of `len` bytes at `at` may follow one that ended at
+/// `end`.
+fn placed_after(end: usize, at: usize, len: usize) -> bool {
+    placement(end as u64, len as u64) == at as u64
 }
 
 /// The record at `at` if its header is that of record `seq` of
@@ -114,11 +159,13 @@ fn parse_at(
 /// Whether the record at `at` (record `seq`) fails its checks although the
 /// record after it is chained to the checksum it stores: it was written
 /// whole and damaged later, which a crash does not do.
-fn damaged_at(bytes: &[u8], at: usize, generation: u64, seq: u32) -> bool {
-    let Some((_, next, stored)) = parse_at(bytes, at, generation, seq) else {
-        return false;
-    };
-    record_at(bytes, next, generation, seq + 1, &stored).is_some()
+fn damaged_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> bool {
+    next_positions(end).into_iter().flatten().any(|at| {
+        parse_at(bytes, at, generation, seq).is_some_and(|(_, next, stored)| {
+            placed_after(end, at, next - at)
+                && next_record(bytes, next, generation, seq + 1, &stored).is_some()
+        })
+    })
 }
 
 fn io_error(doing: &str, path: &Path, e: std::io::Error) -> Error {
@@ -190,7 +237,7 @@ impl LogFile {
         let mut batches = Vec::new();
         let mut at = 0usize;
         while let Some((batch, next, sum)) =
-            record_at(&bytes, at, generation, log.next_seq, &log.chain)
+            next_record(&bytes, at, generation, log.next_seq, &log.chain)
         {
             batches.push(Zeroizing::new(batch.to_vec()));
             at = next;
@@ -211,7 +258,8 @@ impl LogFile {
 
     /// Whether a batch of `len` bytes fits after the records already here.
     pub(super) fn fits(&self, len: usize) -> bool {
-        self.end + (len + OVERHEAD) as u64 <= self.capacity
+        let len = (len + OVERHEAD) as u64;
+        placement(self.end, len) + len <= self.capacity
     }
 
     /// Appends the next record, synced if the log syncs. `record` holds
@@ -231,8 +279,7 @@ impl LogFile {
     /// the disk's cache. A merge's work in memory then runs while the disk
     /// writes.
     pub(super) fn append_unsynced(&mut self, record: &mut Vec<u8>) -> Result<()> {
-        let start = self.end;
-        self.frame_and_write(record, false)?;
+        let start = self.frame_and_write(record, false)?;
         if self.sync {
             self.unsynced = true;
             start_writeback(&self.file, start, self.end);
@@ -258,7 +305,8 @@ impl LogFile {
         self.unsynced
     }
 
-    fn frame_and_write(&mut self, record: &mut Vec<u8>, sync: bool) -> Result<()> {
+    /// Frames and writes `record` (see [`Self::append`]): where it starts.
+    fn frame_and_write(&mut self, record: &mut Vec<u8>, sync: bool) -> Result<u64> {
         let batch_len = record.len() - HEADER;
         record[0] = FRAME_VERSION;
         record[1..9].copy_from_slice(&self.generation.to_be_bytes());
@@ -268,23 +316,25 @@ impl LogFile {
         record.extend_from_slice(&sum);
         let written = self.write_record(record, sync);
         record.truncate(record.len() - CHECKSUM);
-        self.end = written?;
+        let start = written?;
+        self.end = start + (record.len() + CHECKSUM) as u64;
         self.chain = sum;
         self.next_seq += 1;
-        Ok(())
+        Ok(start)
     }
 
-    /// Writes a framed record after the last one (then `fdatasync` with
-    /// `sync`): the offset after it.
+    /// Writes a framed record after the last one, where [`placement`] puts
+    /// it (then `fdatasync` with `sync`): where it starts.
     fn write_record(&mut self, record: &[u8], sync: bool) -> Result<u64> {
-        let end = self.end + record.len() as u64;
+        let start = placement(self.end, record.len() as u64);
+        let end = start + record.len() as u64;
         if end > self.allocated {
             self.allocate(end.max(self.capacity))?;
         }
-        write_all_at(&mut self.file, self.end, record)
+        write_all_at(&mut self.file, start, record)
             .and_then(|()| sync_data_if(&self.file, sync))
             .map_err(|e| io_error("append to the batch log", &self.path, e))?;
-        Ok(end)
+        Ok(start)
     }
 
     /// Writes zeros up to `size` and syncs the file (and, once, its
@@ -375,7 +425,7 @@ fn write_all_at(file: &mut File, offset: u64, bytes: &[u8]) -> std::io::Result<(
 }
 
 /// The page size the zeros are written in (the smallest common one).
-const PAGE: u64 = 4096;
+pub(super) const PAGE: u64 = 4096;
 
 /// Writes zeros over `from..to`, one page-aligned piece of at most
 /// [`PAGE`] bytes per `write`. Linux 6.x caches what one large `write`

@@ -162,18 +162,23 @@ fn prefix_deletes_cover_logged_and_folded_records() {
 #[test]
 fn log_rows_decode_strictly() {
     let mut batch = WriteBatch::default();
-    batch.delete_prefix(b"pre".to_vec());
-    batch.put(b"key".to_vec(), b"value".to_vec());
-    batch.delete(b"gone".to_vec());
+    batch.delete_prefix(b"g/1/st/".to_vec());
+    batch.put(b"g/1/t/5".to_vec(), b"value".to_vec());
+    batch.delete(b"g/1/t/6".to_vec());
     let valid = sqlite_log::encode_row(&batch);
     let ops = sqlite_log::decode_row(&valid).expect("round trip");
     assert!(matches!(&ops[..], [
         sqlite_log::Op::DeletePrefix(p),
         sqlite_log::Op::Put(k, v),
         sqlite_log::Op::Delete(g),
-    ] if p == b"pre" && k == b"key" && v.as_slice() == b"value" && g == b"gone"));
+    ] if p == b"g/1/st/" && k == b"g/1/t/5" && v.as_slice() == b"value" && g == b"g/1/t/6"));
+    // The keys after the first are stored without the prefix they share
+    // with the key before ("g/1/", then "g/1/t/").
+    let prefix_op = 1 + 2 + 4 + 7;
+    let put_op = 1 + 2 + 4 + 3 + 4 + 5;
+    assert_eq!(valid.len(), 1 + prefix_op + put_op + (1 + 2 + 4 + 1));
     // Every truncation but those at op boundaries is refused.
-    let boundaries = [1, 1 + 8, 1 + 8 + 17];
+    let boundaries = [1, 1 + prefix_op, 1 + prefix_op + put_op];
     for len in 0..valid.len() {
         assert_eq!(
             sqlite_log::decode_row(&valid[..len]).is_some(),
@@ -181,6 +186,46 @@ fn log_rows_decode_strictly() {
             "prefix of {len} bytes"
         );
     }
+    // A key may not share more than the key before it has.
+    let mut overlong = valid.to_vec();
+    let delete_at = 1 + prefix_op + put_op;
+    overlong[delete_at + 1..delete_at + 3].copy_from_slice(&8u16.to_be_bytes());
+    assert!(sqlite_log::decode_row(&overlong).is_none());
+    overlong[delete_at + 1..delete_at + 3].copy_from_slice(&7u16.to_be_bytes());
+    assert!(
+        sqlite_log::decode_row(&overlong).is_some(),
+        "7 bytes are shared"
+    );
+}
+
+/// A row of the first format (`log` table rows and log file records of
+/// earlier versions): version 1, every key in full.
+fn full_key_row(batch: &WriteBatch) -> Vec<u8> {
+    let mut row = vec![1];
+    let bytes = |row: &mut Vec<u8>, b: &[u8]| {
+        row.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        row.extend_from_slice(b);
+    };
+    for (key, value) in &batch.ops {
+        row.push(u8::from(value.is_some()));
+        bytes(&mut row, key);
+        if let Some(v) = value {
+            bytes(&mut row, v);
+        }
+    }
+    row
+}
+
+#[test]
+fn rows_of_the_first_format_still_decode() {
+    let mut batch = WriteBatch::default();
+    batch.put(b"g/1/t/5".to_vec(), b"value".to_vec());
+    batch.delete(b"g/1/t/6".to_vec());
+    let ops = sqlite_log::decode_row(&full_key_row(&batch)).expect("version 1");
+    assert!(matches!(&ops[..], [
+        sqlite_log::Op::Put(k, v),
+        sqlite_log::Op::Delete(g),
+    ] if k == b"g/1/t/5" && v.as_slice() == b"value" && g == b"g/1/t/6"));
 }
 
 /// A database written before the log file existed keeps its batches in a
@@ -194,7 +239,7 @@ fn legacy_log_rows_are_folded_on_open() {
     let mut batch = WriteBatch::default();
     batch.put(b"k".to_vec(), b"legacy".to_vec());
     batch.put(b"l".to_vec(), b"2".to_vec());
-    let row = sqlite_log::encode_row(&batch);
+    let row = full_key_row(&batch);
     s.conn
         .execute(
             "INSERT INTO log (seq, batch) VALUES (1, ?1)",
@@ -290,8 +335,9 @@ fn three_logged(db: &TempDb, durability: Durability) -> (Vec<u8>, [usize; 4]) {
     }
     drop(s);
     let bytes = std::fs::read(log_path(db)).expect("log file");
-    // Each record: the row (1 + 1 + 4 + 1 + 4 + 100 bytes) and OVERHEAD.
-    let len = 111 + OVERHEAD;
+    // Each record: the row (version; tag, shared prefix length, key
+    // length, key; value length, value) and OVERHEAD.
+    let len = 1 + (1 + 2 + 4 + 1) + (4 + 100) + OVERHEAD;
     (bytes, [0, len, 2 * len, 3 * len])
 }
 
@@ -339,6 +385,67 @@ fn a_damaged_middle_record_is_an_error() {
         other => panic!("expected a storage error, got {other:?}"),
     }
     let s = SqliteStorage::open(&db.0, Durability::Fast).expect("fast open");
+    assert_eq!(keys_of(&s), ["a"]);
+}
+
+/// A record that fits in a page but would straddle two starts on the next
+/// page; one larger than a page follows right after the one before. The
+/// gap is skipped on reading whatever it holds, and a damaged record
+/// before a moved one is still told from a torn end.
+#[test]
+fn a_record_that_would_straddle_pages_starts_on_the_next() {
+    let db = TempDb::new("aligned");
+    let mut s = open(&db, Durability::Durable, limits(1000));
+    let record = |value: usize| 1 + (1 + 2 + 4 + 1) + (4 + value) + OVERHEAD;
+    put(&mut s, "a", &[1; 3000]);
+    put(&mut s, "b", &[2; 2000]);
+    put(&mut s, "c", &[3; 6000]);
+    put(&mut s, "d", &[4; 10]);
+    drop(s);
+    let page = sqlite_logfile::PAGE as usize;
+    let a_end = record(3000);
+    let b_at = page;
+    let c_at = b_at + record(2000);
+    let d_at = c_at + record(6000);
+    let mut bytes = std::fs::read(log_path(&db)).expect("log file");
+    assert!(bytes[a_end..b_at].iter().all(|&b| b == 0), "a gap");
+    for at in [0, b_at, c_at, d_at] {
+        assert_eq!(bytes[at], sqlite_logfile::FRAME_VERSION, "a record at {at}");
+    }
+    assert_eq!(bytes[d_at + record(10)], 0, "d is the last record");
+
+    bytes[a_end..b_at].fill(0xa5);
+    std::fs::write(log_path(&db), &bytes).expect("fill the gap");
+    let s = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
+    assert_eq!(keys_of(&s), ["a", "b", "c", "d"]);
+    drop(s);
+
+    bytes[60] ^= 1;
+    std::fs::write(log_path(&db), &bytes).expect("damage a");
+    match SqliteStorage::open(&db.0, Durability::Durable) {
+        Err(Error::Storage(msg)) => assert!(msg.contains("record 0 "), "{msg}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
+}
+
+/// A record is read only where the writer puts it: one right after its
+/// predecessor whose place was the next page is not read, as a record
+/// written across a page boundary it should not cross is not.
+#[test]
+fn a_record_out_of_its_place_ends_the_log() {
+    let db = TempDb::new("misplaced");
+    let mut s = open(&db, Durability::Fast, limits(1000));
+    put(&mut s, "a", &[1; 3000]);
+    put(&mut s, "b", &[2; 2000]);
+    drop(s);
+    let record = |value: usize| 1 + (1 + 2 + 4 + 1) + (4 + value) + OVERHEAD;
+    let page = sqlite_logfile::PAGE as usize;
+    let mut bytes = std::fs::read(log_path(&db)).expect("log file");
+    let b = bytes[page..page + record(2000)].to_vec();
+    bytes[page..page + record(2000)].fill(0);
+    bytes[record(3000)..record(3000) + b.len()].copy_from_slice(&b);
+    std::fs::write(log_path(&db), &bytes).expect("move b");
+    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("open");
     assert_eq!(keys_of(&s), ["a"]);
 }
 
