@@ -510,13 +510,14 @@ impl Client {
                 ))
             })?;
         let rng = self.group_rng()?;
+        let store = GroupStore::for_loaded(storage, group_id, &loaded);
         Ok(Group::from_loaded(
             loaded,
             self.signer.clone(),
             self.clock.clone(),
             rng,
             self.psks.clone(),
-            GroupStore::new(storage, group_id),
+            store,
         ))
     }
 

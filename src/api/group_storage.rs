@@ -67,7 +67,8 @@ impl Group {
     pub(crate) fn persist_merge(&mut self, staged: &StagedCommit, leaving: bool) -> Result<()> {
         let changed = self.joined_with.is_some() || leaving != self.leaving;
         if let Some(store) = &mut self.store {
-            let mut batch = store.merge_batch(&mut self.state, staged)?;
+            let merge = store.merge_batch(&mut self.state, staged)?;
+            let mut batch = merge.batch;
             if changed && !batch.is_empty() {
                 let after = LocalFlags {
                     authenticated_data: self.next_aad.clone(),
@@ -77,6 +78,9 @@ impl Group {
                 store.put_local(&mut batch, &after)?;
             }
             store.write_unflushed(batch)?;
+            if merge.stores_psks {
+                store.psks_stored();
+            }
         }
         Ok(())
     }

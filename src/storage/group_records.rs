@@ -84,6 +84,21 @@ impl GroupKeys {
     pub(crate) fn past(&self, epoch: u64) -> Vec<u8> {
         self.hex_key("past/", epoch, 16, "")
     }
+    /// The retained resumption PSKs, one record per epoch.
+    pub(crate) fn psks(&self) -> Vec<u8> {
+        self.key("psk/")
+    }
+    pub(crate) fn psk(&self, epoch: u64) -> Vec<u8> {
+        self.hex_key("psk/", epoch, 16, "")
+    }
+    /// The epoch of a key under [`Self::psks`].
+    pub(crate) fn parse_epoch(key: &[u8], prefix: &[u8]) -> Option<u64> {
+        let rest = std::str::from_utf8(key.strip_prefix(prefix)?).ok()?;
+        if rest.len() != 16 {
+            return None;
+        }
+        u64::from_str_radix(rest, 16).ok()
+    }
     pub(crate) fn secret_tree(&self, epoch: u64) -> Vec<u8> {
         self.hex_key("st/", epoch, 16, "/")
     }
@@ -287,7 +302,9 @@ pub(crate) fn decode_core(r: &mut Reader<'_>) -> Result<EpochCore, DecodeError> 
 }
 
 /// What the epoch record holds besides the core: the retained resumption
-/// PSKs and which past epochs are retained (oldest first).
+/// PSKs and which past epochs are retained (oldest first). Since the PSKs
+/// have records of their own (`psk/<epoch>`) the list of PSKs is written
+/// empty; epoch records written before hold them here.
 pub(crate) struct Retained {
     pub(crate) resumption: Vec<(u64, Secret)>,
     pub(crate) past_epochs: Vec<u64>,
@@ -508,6 +525,16 @@ mod key_tests {
         assert_eq!(s(k.node(NodeIndex(0x1f))), "g/ab01/t/0000001f");
         assert_eq!(s(k.node(NodeIndex(u32::MAX))), "g/ab01/t/ffffffff");
         assert_eq!(s(k.past(0x1_0000_0002)), "g/ab01/past/0000000100000002");
+        assert_eq!(s(k.psk(0x1_0000_0002)), "g/ab01/psk/0000000100000002");
+        let prefix = k.psks();
+        assert_eq!(
+            GroupKeys::parse_epoch(&k.psk(u64::MAX), &prefix),
+            Some(u64::MAX)
+        );
+        assert_eq!(
+            GroupKeys::parse_epoch(&k.psk(3)[..prefix.len() + 15], &prefix),
+            None
+        );
         assert_eq!(s(k.secret_tree(7)), "g/ab01/st/0000000000000007/");
         assert_eq!(s(k.secret_tree_nodes(7)), "g/ab01/st/0000000000000007/n");
         assert_eq!(s(k.ratchets_prefix(7)), "g/ab01/st/0000000000000007/r/");

@@ -34,6 +34,10 @@ pub(crate) struct GroupStore {
     /// (settings only shape what we send, so a crash before then loses
     /// nothing the group depends on).
     unsaved_meta: Option<Vec<u8>>,
+    /// Whether the retained resumption PSKs were loaded from an epoch
+    /// record of the earlier layout, which held them all: the next merge
+    /// writes each as a record of its own.
+    inline_psks: bool,
 }
 
 impl std::fmt::Debug for GroupStore {
@@ -58,7 +62,33 @@ impl GroupStore {
             storage,
             keys: GroupKeys::new(group_id),
             unsaved_meta: None,
+            inline_psks: false,
         }
+    }
+
+    /// The handle of a group loaded as `loaded`.
+    pub(crate) fn for_loaded(storage: SharedStorage, group_id: &[u8], loaded: &Loaded) -> Self {
+        Self {
+            inline_psks: loaded.inline_psks,
+            ..Self::new(storage, group_id)
+        }
+    }
+
+    /// Records that a merge batch that stores the PSKs as records of their
+    /// own ([`MergeBatch::stores_psks`]) was written.
+    pub(crate) fn psks_stored(&mut self) {
+        self.inline_psks = false;
+    }
+
+    /// The record of one retained resumption PSK.
+    fn put_psk(&self, batch: &mut WriteBatch, epoch: u64, psk: &Secret) -> Result<()> {
+        batch.put(
+            self.keys.psk(epoch),
+            seal(Kind::ResumptionPsk, |w| {
+                crate::codec::Encode::encode(psk, w)
+            })?,
+        );
+        Ok(())
     }
 
     /// Applies `batch` atomically, with unsaved settings.
@@ -132,10 +162,10 @@ impl GroupStore {
     }
 
     fn epoch_record(&self, state: &GroupState) -> Result<Vec<u8>> {
-        let (resumption, past_epochs) = retained_of(state);
+        let (_, past_epochs) = retained_of(state);
         seal(Kind::Epoch, |w| {
             encode_core(&state.epoch, w);
-            encode_retained(&resumption, &past_epochs, w);
+            encode_retained(&[], &past_epochs, w);
         })
     }
 
@@ -156,6 +186,9 @@ impl GroupStore {
         );
         batch.put(self.keys.meta(), meta_record(state)?);
         batch.put(self.keys.epoch(), self.epoch_record(state)?);
+        for (epoch, psk) in &state.retention.resumption {
+            self.put_psk(&mut batch, *epoch, psk)?;
+        }
         let tree = &state.epoch.tree;
         for x in 0..tree.node_width() {
             if let Some(node) = tree.node(NodeIndex(x)) {
@@ -184,7 +217,9 @@ impl GroupStore {
         }
         batch.ops.append(&mut extra.ops);
         batch.delete_prefixes.append(&mut extra.delete_prefixes);
-        self.write(batch)
+        self.write(batch)?;
+        self.inline_psks = false;
+        Ok(())
     }
 
     /// Puts the member's own flags into `batch` (deletes the record when
@@ -300,10 +335,13 @@ impl GroupStore {
         &self,
         state: &mut GroupState,
         staged: &StagedCommit,
-    ) -> Result<WriteBatch> {
+    ) -> Result<MergeBatch> {
         if staged.base != StagedFrom::of(state) {
             // The engine's merge reports this with its explanation.
-            return Ok(WriteBatch::default());
+            return Ok(MergeBatch {
+                batch: WriteBatch::default(),
+                stores_psks: false,
+            });
         }
         let mut batch = self.message_batch(state, false)?;
         batch.delete(self.keys.proposals());
@@ -316,7 +354,10 @@ impl GroupStore {
                 reinit: state.reinit.clone(),
             };
             batch.put(self.keys.meta(), seal(Kind::Meta, |w| removed.encode(w))?);
-            return Ok(batch);
+            return Ok(MergeBatch {
+                batch,
+                stores_psks: false,
+            });
         };
         let config = state.config;
         let old = &state.epoch;
@@ -326,7 +367,20 @@ impl GroupStore {
         // What Retention::retire will keep.
         let (mut resumption, before) = retained_of(state);
         resumption.push((old_epoch, &old.keys.resumption_psk));
-        resumption.drain(..resumption.len().saturating_sub(config.resumption_epochs));
+        let evicted = resumption.len().saturating_sub(config.resumption_epochs);
+        for (e, _) in resumption.drain(..evicted) {
+            batch.delete(self.keys.psk(e));
+        }
+        // Only the left epoch's PSK is new, unless the others were loaded
+        // from an epoch record of the earlier layout.
+        let new_psks = match resumption.last() {
+            Some(last) if !self.inline_psks && last.0 == old_epoch => std::slice::from_ref(last),
+            Some(_) if !self.inline_psks => &[],
+            _ => &resumption[..],
+        };
+        for (e, psk) in new_psks {
+            self.put_psk(&mut batch, *e, psk)?;
+        }
         let mut after = before.clone();
         if config.past_epochs > 0 {
             after.push(old_epoch);
@@ -367,7 +421,7 @@ impl GroupStore {
             self.keys.epoch(),
             seal(Kind::Epoch, |w| {
                 encode_core(next, w);
-                encode_retained(&resumption, &after, w);
+                encode_retained(&[], &after, w);
             })?,
         );
         batch.delete_prefix(self.keys.secret_tree(new_epoch));
@@ -390,8 +444,19 @@ impl GroupStore {
             reinit: staged.summary.reinit.clone(),
         };
         batch.put(self.keys.meta(), seal(Kind::Meta, |w| meta.encode(w))?);
-        Ok(batch)
+        Ok(MergeBatch {
+            batch,
+            stores_psks: self.inline_psks,
+        })
     }
+}
+
+/// What [`GroupStore::merge_batch`] writes.
+pub(crate) struct MergeBatch {
+    pub(crate) batch: WriteBatch,
+    /// Whether it stores every retained resumption PSK as a record of its
+    /// own (call [`GroupStore::psks_stored`] once it is written).
+    pub(crate) stores_psks: bool,
 }
 
 /// What the epoch record keeps of `state`'s retention, oldest first: the
@@ -435,6 +500,9 @@ pub(crate) struct Loaded {
     pub(crate) state: GroupState,
     pub(crate) pending: Option<(Vec<u8>, StagedCommit)>,
     pub(crate) local: LocalFlags,
+    /// Whether the epoch record held the resumption PSKs (the earlier
+    /// layout; see [`GroupStore::for_loaded`]).
+    pub(crate) inline_psks: bool,
 }
 
 fn required(storage: &SharedStorage, key: &[u8]) -> Result<Value> {
@@ -511,6 +579,20 @@ pub(crate) fn load(
     let (core, retained) = open(&keys.epoch(), Kind::Epoch, &epoch_bytes, |r| {
         Ok((decode_core(r)?, decode_retained(r)?))
     })?;
+    let inline_psks = !retained.resumption.is_empty();
+    let mut resumption: std::collections::BTreeMap<u64, Secret> =
+        retained.resumption.into_iter().collect();
+    let psk_prefix = keys.psks();
+    for (key, value) in read_prefix(storage, &psk_prefix)? {
+        let epoch = GroupKeys::parse_epoch(&key, &psk_prefix).ok_or_else(|| {
+            Error::Storage(format!(
+                "record {:?} is not a resumption PSK record",
+                String::from_utf8_lossy(&key)
+            ))
+        })?;
+        let psk = open(&key, Kind::ResumptionPsk, &value, |r| get(r, "psk"))?;
+        resumption.insert(epoch, psk);
+    }
     let width = usize::try_from(core.width).map_err(|_| Error::Storage("tree width".into()))?;
     let mut nodes = vec![None; width];
     let prefix = keys.nodes();
@@ -568,7 +650,7 @@ pub(crate) fn load(
         proposals: ProposalCache::default(),
         retention: Retention {
             epochs: past,
-            resumption: retained.resumption.into_iter().collect(),
+            resumption: resumption.into_iter().collect(),
         },
         removed: meta.removed,
         own_updates: Vec::new(),
@@ -638,5 +720,10 @@ pub(crate) fn load(
         state,
         pending,
         local,
+        inline_psks,
     }))
 }
+
+#[cfg(test)]
+#[path = "group_store_tests.rs"]
+mod tests;

@@ -30,6 +30,7 @@ pub(crate) enum Kind {
     Ratchets = 11,
     Local = 12,
     ExternalPsk = 13,
+    ResumptionPsk = 14,
 }
 
 impl Kind {
