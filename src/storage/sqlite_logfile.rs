@@ -90,8 +90,10 @@ pub(super) fn placement(end: u64, len: u64) -> u64 {
 }
 
 /// Record `seq` of `generation`, chained to `previous`, where the last
-/// record ended at `end` ([`placement`]): its batch, the offset after it,
-/// its checksum.
+/// record ended at `end`: right there (where every record of a log written
+/// before [`placement`] existed is, straddling pages or not), or on the
+/// next page if [`placement`] puts it there. Its batch, the offset after
+/// it, its checksum.
 fn next_record<'a>(
     bytes: &'a [u8],
     end: usize,
@@ -101,7 +103,7 @@ fn next_record<'a>(
 ) -> Option<(&'a [u8], usize, [u8; CHECKSUM])> {
     next_positions(end).into_iter().flatten().find_map(|at| {
         record_at(bytes, at, generation, seq, previous)
-            .filter(|(_, next, _)| placed_after(end, at, next - at))
+            .filter(|(_, next, _)| at == end || placed_after(end, at, next - at))
     })
 }
 

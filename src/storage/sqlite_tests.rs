@@ -428,25 +428,45 @@ fn a_record_that_would_straddle_pages_starts_on_the_next() {
     }
 }
 
-/// A record is read only where the writer puts it: one right after its
-/// predecessor whose place was the next page is not read, as a record
-/// written across a page boundary it should not cross is not.
+/// A record right after the one before is read even where it straddles
+/// pages (logs written before records were moved to the next page), and
+/// one on the next page only if it could not have followed right after.
 #[test]
-fn a_record_out_of_its_place_ends_the_log() {
-    let db = TempDb::new("misplaced");
+fn records_are_read_where_this_or_an_earlier_version_put_them() {
+    let db = TempDb::new("placed");
     let mut s = open(&db, Durability::Fast, limits(1000));
     put(&mut s, "a", &[1; 3000]);
     put(&mut s, "b", &[2; 2000]);
+    put(&mut s, "c", &[3; 10]);
     drop(s);
     let record = |value: usize| 1 + (1 + 2 + 4 + 1) + (4 + value) + OVERHEAD;
     let page = sqlite_logfile::PAGE as usize;
-    let mut bytes = std::fs::read(log_path(&db)).expect("log file");
-    let b = bytes[page..page + record(2000)].to_vec();
-    bytes[page..page + record(2000)].fill(0);
-    bytes[record(3000)..record(3000) + b.len()].copy_from_slice(&b);
-    std::fs::write(log_path(&db), &bytes).expect("move b");
+    let (b_len, c_len) = (record(2000), record(10));
+    let c_at = page + b_len;
+    let bytes = std::fs::read(log_path(&db)).expect("log file");
+    let (b, c) = (
+        bytes[page..c_at].to_vec(),
+        bytes[c_at..c_at + c_len].to_vec(),
+    );
+
+    // The earlier layout: b straddling pages right after a, c after it.
+    let mut earlier = bytes.clone();
+    earlier[record(3000)..].fill(0);
+    earlier[record(3000)..record(3000) + b_len].copy_from_slice(&b);
+    let c_earlier = record(3000) + b_len;
+    earlier[c_earlier..c_earlier + c_len].copy_from_slice(&c);
+    std::fs::write(log_path(&db), &earlier).expect("earlier layout");
     let s = SqliteStorage::open(&db.0, Durability::Fast).expect("open");
-    assert_eq!(keys_of(&s), ["a"]);
+    assert_eq!(keys_of(&s), ["a", "b", "c"]);
+    drop(s);
+
+    // c fits right after b: on the next page it is not read.
+    let mut moved = bytes.clone();
+    moved[c_at..c_at + c_len].fill(0);
+    moved[2 * page..2 * page + c_len].copy_from_slice(&c);
+    std::fs::write(log_path(&db), &moved).expect("move c");
+    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("open");
+    assert_eq!(keys_of(&s), ["a", "b"]);
 }
 
 /// A record whose length field points past the end of the file (or
