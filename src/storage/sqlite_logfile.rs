@@ -164,7 +164,7 @@ fn parse_at(
 fn damaged_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> bool {
     next_positions(end).into_iter().flatten().any(|at| {
         parse_at(bytes, at, generation, seq).is_some_and(|(_, next, stored)| {
-            placed_after(end, at, next - at)
+            (at == end || placed_after(end, at, next - at))
                 && next_record(bytes, next, generation, seq + 1, &stored).is_some()
         })
     })

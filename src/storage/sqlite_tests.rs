@@ -459,6 +459,13 @@ fn records_are_read_where_this_or_an_earlier_version_put_them() {
     let s = SqliteStorage::open(&db.0, Durability::Fast).expect("open");
     assert_eq!(keys_of(&s), ["a", "b", "c"]);
     drop(s);
+    // Damage to such a straddling record is told from a torn end.
+    earlier[record(3000) + 60] ^= 1;
+    std::fs::write(log_path(&db), &earlier).expect("damage b");
+    match SqliteStorage::open(&db.0, Durability::Durable) {
+        Err(Error::Storage(msg)) => assert!(msg.contains("record 1 "), "{msg}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
 
     // c fits right after b: on the next page it is not read.
     let mut moved = bytes.clone();
