@@ -371,12 +371,12 @@ impl GroupStore {
         for (e, _) in resumption.drain(..evicted) {
             batch.delete(self.keys.psk(e));
         }
-        // Only the left epoch's PSK is new, unless the others were loaded
-        // from an epoch record of the earlier layout.
-        let new_psks = match resumption.last() {
-            Some(last) if !self.inline_psks && last.0 == old_epoch => std::slice::from_ref(last),
-            Some(_) if !self.inline_psks => &[],
-            _ => &resumption[..],
+        // Only the left epoch's PSK (the last, if kept) is new, unless the
+        // others were loaded from an epoch record of the earlier layout.
+        let new_psks = if self.inline_psks {
+            &resumption[..]
+        } else {
+            &resumption[resumption.len().saturating_sub(1)..]
         };
         for (e, psk) in new_psks {
             self.put_psk(&mut batch, *e, psk)?;

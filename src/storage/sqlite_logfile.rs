@@ -103,7 +103,7 @@ fn next_record<'a>(
 ) -> Option<(&'a [u8], usize, [u8; CHECKSUM])> {
     next_positions(end).into_iter().flatten().find_map(|at| {
         record_at(bytes, at, generation, seq, previous)
-            .filter(|(_, next, _)| at == end || placed_after(end, at, next - at))
+            .filter(|(_, next, _)| may_start(end, at, next - at))
     })
 }
 
@@ -130,9 +130,10 @@ fn record_at<'a>(
 }
 
 /// Whether a record of `len` bytes at `at` may follow one that ended at
-/// `end`.
-fn placed_after(end: usize, at: usize, len: usize) -> bool {
-    placement(end as u64, len as u64) == at as u64
+/// `end`: right after it (as every record before [`placement`] was), or
+/// where [`placement`] puts it.
+fn may_start(end: usize, at: usize, len: usize) -> bool {
+    at == end || placement(end as u64, len as u64) == at as u64
 }
 
 /// The record at `at` if its header is that of record `seq` of
@@ -158,13 +159,13 @@ fn parse_at(
     Some((&bytes[at + HEADER..body_end], next, stored))
 }
 
-/// Whether the record at `at` (record `seq`) fails its checks although the
-/// record after it is chained to the checksum it stores: it was written
-/// whole and damaged later, which a crash does not do.
+/// Whether record `seq`, after a record ending at `end`, fails its checks
+/// although the record after it is chained to the checksum it stores: it
+/// was written whole and damaged later, which a crash does not do.
 fn damaged_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> bool {
     next_positions(end).into_iter().flatten().any(|at| {
         parse_at(bytes, at, generation, seq).is_some_and(|(_, next, stored)| {
-            (at == end || placed_after(end, at, next - at))
+            may_start(end, at, next - at)
                 && next_record(bytes, next, generation, seq + 1, &stored).is_some()
         })
     })
