@@ -139,10 +139,18 @@ impl SqliteStorage {
         log.capacity = log_capacity(&storage.limits);
         storage.log = Some(log);
         for (seq, batch) in opened.batches.iter().enumerate() {
+            if let Some(&version) = batch.first().filter(|v| **v > sqlite_log::LOG_VERSION) {
+                return Err(Error::Storage(format!(
+                    "batch {seq} of the log file of {} has row format {version}, newer than \
+                     this library's {}: open the database with a newer arbor-mls",
+                    path.display(),
+                    sqlite_log::LOG_VERSION
+                )));
+            }
             let ops = sqlite_log::decode_row(batch).ok_or_else(|| {
                 Error::Storage(format!(
-                    "batch {seq} of the log file of {} is of an unknown version or malformed \
-                     (its checksum is valid): restore the database and its log from a backup",
+                    "batch {seq} of the log file of {} is malformed (its checksum is valid): \
+                     restore the database and its log from a backup",
                     path.display()
                 ))
             })?;

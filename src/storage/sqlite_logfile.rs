@@ -70,7 +70,7 @@ fn truncate(digest: &[u8]) -> [u8; CHECKSUM] {
     out
 }
 
-fn checksum(previous: &[u8; CHECKSUM], record: &[u8]) -> [u8; CHECKSUM] {
+pub(super) fn checksum(previous: &[u8; CHECKSUM], record: &[u8]) -> [u8; CHECKSUM] {
     let mut h = Sha256::new();
     h.update(previous);
     h.update(record);
@@ -171,6 +171,21 @@ fn damaged_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> bool {
     })
 }
 
+/// The frame version of record `seq` of `generation` after a record ending
+/// at `end`, if a later version of this library wrote it. Every frame
+/// version keeps the first 13 bytes of [`FRAME_VERSION`] 1 (version,
+/// generation, sequence number), so such a record is told from a torn one
+/// or a stale one of an earlier generation without reading the rest.
+fn newer_record_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> Option<u8> {
+    next_positions(end).into_iter().flatten().find_map(|at| {
+        let header = bytes.get(at..at.checked_add(13)?)?;
+        (header[0] > FRAME_VERSION
+            && header[1..9] == generation.to_be_bytes()
+            && header[9..13] == seq.to_be_bytes())
+        .then_some(header[0])
+    })
+}
+
 fn io_error(doing: &str, path: &Path, e: std::io::Error) -> Error {
     Error::Storage(format!("failed to {doing} {}: {e}", path.display()))
 }
@@ -246,6 +261,16 @@ impl LogFile {
             at = next;
             log.chain = sum;
             log.next_seq += 1;
+        }
+        if let Some(version) = newer_record_at(&bytes, at, generation, log.next_seq) {
+            // Taking it for the log's end would drop its batches, and the
+            // next append would overwrite them.
+            return Err(Error::Storage(format!(
+                "record {} of the batch log {} has frame version {version}, newer than this \
+                 library's {FRAME_VERSION}: open the database with a newer arbor-mls",
+                log.next_seq,
+                log.path.display()
+            )));
         }
         if strict && damaged_at(&bytes, at, generation, log.next_seq) {
             return Err(Error::Storage(format!(

@@ -491,6 +491,59 @@ fn a_record_claiming_a_huge_length_ends_the_log() {
     }
 }
 
+/// A record of a later frame version (its version byte higher, its
+/// generation and sequence number those expected next) fails opening in
+/// both modes, naming the record and what to do, instead of ending the
+/// log: the next append would overwrite it. A higher version byte on a
+/// record of another sequence number is a stale or torn record, read past
+/// as before.
+#[test]
+fn a_record_of_a_newer_frame_version_fails_open() {
+    let db = TempDb::new("newer-frame");
+    let (bytes, at) = three_logged(&db, Durability::Durable);
+    let mut newer = bytes.clone();
+    newer[at[1]] = sqlite_logfile::FRAME_VERSION + 1;
+    std::fs::write(log_path(&db), &newer).expect("newer record");
+    for durability in [Durability::Durable, Durability::Fast] {
+        match SqliteStorage::open(&db.0, durability) {
+            Err(Error::Storage(msg)) => assert!(
+                msg.contains("record 1 ") && msg.contains("newer arbor-mls"),
+                "{msg}"
+            ),
+            other => panic!("expected a storage error, got {other:?}"),
+        }
+    }
+    let mut other_seq = newer;
+    other_seq[at[1] + 12] ^= 0x80;
+    std::fs::write(log_path(&db), &other_seq).expect("stale record");
+    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("open");
+    assert_eq!(keys_of(&s), ["a"]);
+}
+
+/// A checksummed batch whose row format is later than this library's
+/// fails opening with what to do, rather than "malformed".
+#[test]
+fn a_batch_of_a_newer_row_format_fails_open() {
+    let db = TempDb::new("newer-row");
+    let (mut bytes, at) = three_logged(&db, Durability::Durable);
+    bytes[at[2] + HEADER] = sqlite_log::LOG_VERSION + 1;
+    let previous: [u8; CHECKSUM] = bytes[at[2] - CHECKSUM..at[2]].try_into().expect("sum");
+    let sum = sqlite_logfile::checksum(&previous, &bytes[at[2]..at[3] - CHECKSUM]);
+    bytes[at[3] - CHECKSUM..at[3]].copy_from_slice(&sum);
+    std::fs::write(log_path(&db), &bytes).expect("newer row");
+    for durability in [Durability::Durable, Durability::Fast] {
+        match SqliteStorage::open(&db.0, durability) {
+            Err(Error::Storage(msg)) => assert!(
+                msg.contains("batch 2 ")
+                    && msg.contains(&format!("row format {}", sqlite_log::LOG_VERSION + 1))
+                    && msg.contains("newer"),
+                "{msg}"
+            ),
+            other => panic!("expected a storage error, got {other:?}"),
+        }
+    }
+}
+
 /// A record left behind a shorter or different rewrite is not chained to
 /// it, so it is not read: `c` stays lost once `b` was torn and rewritten.
 #[test]
