@@ -590,8 +590,21 @@ pub(crate) fn load(
                 String::from_utf8_lossy(&key)
             ))
         })?;
+        if epoch >= core.context.epoch {
+            return Err(Error::Storage(format!(
+                "record {:?} holds the resumption PSK of epoch {epoch}, which the stored group \
+                 (epoch {}) has not left: the database is corrupt or was changed outside \
+                 arbor-mls; restore a backup or rejoin the group",
+                String::from_utf8_lossy(&key),
+                core.context.epoch
+            )));
+        }
         let psk = open(&key, Kind::ResumptionPsk, &value, |r| get(r, "psk"))?;
         resumption.insert(epoch, psk);
+    }
+    // Merges delete the evicted ones; more can only come from outside.
+    while resumption.len() > meta.config.resumption_epochs {
+        resumption.pop_first();
     }
     let width = usize::try_from(core.width).map_err(|_| Error::Storage("tree width".into()))?;
     let mut nodes = vec![None; width];

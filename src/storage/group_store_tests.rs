@@ -158,3 +158,46 @@ fn psks_held_by_an_epoch_record_of_the_earlier_layout_load_and_move_to_records()
     assert_eq!(retained(&reloaded), retained(&loaded));
     assert_eq!(reloaded.epoch_authenticator(), bob.epoch_authenticator());
 }
+
+/// PSK records beyond the group's `resumption_epochs` (only a database
+/// changed outside the library holds them) load as the newest that many;
+/// one of an epoch the group has not left is refused, naming the record.
+#[test]
+fn loading_keeps_at_most_the_configured_psks_and_refuses_unleft_epochs() {
+    let storage = storage::shared(MemoryStorage::new());
+    let (_, mut alice, mut bob) = pair(&storage);
+    let id = alice.group_id().to_vec();
+    for _ in 0..4 {
+        next_epoch(&mut alice, &mut bob);
+    }
+    let kept = retained(&alice);
+    assert_eq!(kept.iter().map(|(e, _)| *e).collect::<Vec<_>>(), [2, 3, 4]);
+    let keys = GroupKeys::new(&id);
+    let psk = alice.state.retention.resumption[0].1.clone();
+    let store = GroupStore::new(storage.clone(), &id);
+    let mut batch = WriteBatch::default();
+    for e in [0, 1] {
+        store.put_psk(&mut batch, e, &psk).expect("encode");
+    }
+    with(&storage, |s| s.write(batch)).expect("write extra PSKs");
+    assert_eq!(stored_psk_epochs(&storage, &id), [0, 1, 2, 3, 4]);
+    let loaded = reopen(&storage).load_group(&id).expect("load");
+    assert_eq!(retained(&loaded), kept);
+
+    let mut batch = WriteBatch::default();
+    store
+        .put_psk(&mut batch, alice.epoch(), &psk)
+        .expect("encode");
+    with(&storage, |s| s.write(batch)).expect("write a current-epoch PSK");
+    match reopen(&storage).load_group(&id) {
+        Err(Error::Storage(msg)) => assert!(
+            msg.contains(&String::from_utf8_lossy(&keys.psk(alice.epoch())).into_owned())
+                && msg.contains("has not left"),
+            "{msg}"
+        ),
+        other => panic!(
+            "expected a storage error, got {:?}",
+            other.map(|g| g.epoch())
+        ),
+    }
+}
