@@ -80,21 +80,42 @@ fn memory_storage_restores_groups() {
     restart_scenario(storage::shared(MemoryStorage::new()));
 }
 
-fn temp_db(name: &str) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!("arbor-{name}-{}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm", "-log"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// A database path in the temporary directory whose files (the database,
+/// its WAL and batch log) are removed when it is created and dropped, so
+/// no run, passing or failing, leaves them behind.
+#[cfg(feature = "sqlite")]
+struct TempDb(std::path::PathBuf);
+
+#[cfg(feature = "sqlite")]
+impl TempDb {
+    fn new(name: &str) -> Self {
+        let db = Self(std::env::temp_dir().join(format!("arbor-{name}-{}.db", std::process::id())));
+        db.remove();
+        db
     }
-    path
+
+    fn remove(&self) {
+        for suffix in ["", "-wal", "-shm", "-log"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        self.remove();
+    }
 }
 
 #[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_storage_restores_groups() {
-    let path = temp_db("restore");
+    let db = TempDb::new("restore");
+    let path = &db.0;
     let open = || {
         storage::shared(
-            storage::SqliteStorage::open(&path, storage::Durability::Durable).expect("open"),
+            storage::SqliteStorage::open(path, storage::Durability::Durable).expect("open"),
         )
     };
     restart_scenario(open());
