@@ -78,9 +78,7 @@ impl Group {
                 store.put_local(&mut batch, &after)?;
             }
             store.write_unflushed(batch)?;
-            if merge.stores_psks {
-                store.psks_stored();
-            }
+            store.merge_written(merge.written);
         }
         Ok(())
     }

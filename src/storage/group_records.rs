@@ -69,6 +69,15 @@ impl GroupKeys {
     pub(crate) fn proposals(&self) -> Vec<u8> {
         self.key("proposals")
     }
+    /// The cached proposals of the current epoch, one record each.
+    pub(crate) fn cached_proposals(&self) -> Vec<u8> {
+        self.key("prop/")
+    }
+    /// The `index`-th proposal cached in the current epoch (indices past
+    /// `u32::MAX` never occur: the cache is limited far below).
+    pub(crate) fn cached_proposal(&self, index: usize) -> Vec<u8> {
+        self.hex_key("prop/", index as u64, 8, "")
+    }
     pub(crate) fn pending(&self) -> Vec<u8> {
         self.key("pending")
     }
@@ -437,19 +446,31 @@ pub(crate) fn decode_secret_tree(
     Ok(tree)
 }
 
-/// The proposal cache and our own Updates' private keys.
+/// The `proposals` record: an empty list (cached proposals are records of
+/// their own, [`encode_cached_proposal`]; until the evening of 1 Dec 2026
+/// the list held them all), then the private keys of our own Update
+/// proposals.
 pub(crate) fn encode_proposals(state: &GroupState, w: &mut Writer) {
-    w.vector(|w| {
-        for p in state.proposals.iter() {
-            p.reference.encode(w);
-            p.proposal.encode(w);
-            p.sender.encode(w);
-        }
-    });
+    w.vector(|_| {});
     put_list(w, &state.own_updates, |w, (r, key)| {
         r.encode(w);
         key.0.encode(w);
     });
+}
+
+/// One cached proposal: reference, proposal, sender.
+pub(crate) fn encode_cached_proposal(p: &CachedProposal, w: &mut Writer) {
+    p.reference.encode(w);
+    p.proposal.encode(w);
+    p.sender.encode(w);
+}
+
+pub(crate) fn decode_cached_proposal(r: &mut Reader<'_>) -> Result<CachedProposal, DecodeError> {
+    Ok(CachedProposal {
+        reference: get(r, "reference")?,
+        proposal: get(r, "proposal")?,
+        sender: get::<Sender>(r, "sender")?,
+    })
 }
 
 pub(crate) type OwnUpdates = Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>;
@@ -457,13 +478,7 @@ pub(crate) type OwnUpdates = Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>;
 pub(crate) fn decode_proposals(
     r: &mut Reader<'_>,
 ) -> Result<(Vec<CachedProposal>, OwnUpdates), DecodeError> {
-    let cached = get_list(r, |r| {
-        Ok(CachedProposal {
-            reference: get(r, "reference")?,
-            proposal: get(r, "proposal")?,
-            sender: get::<Sender>(r, "sender")?,
-        })
-    })?;
+    let cached = get_list(r, decode_cached_proposal)?;
     let own = get_list(r, |r| Ok((get(r, "reference")?, get_hpke_key(r, "key")?)))?;
     Ok((cached, own))
 }
@@ -543,5 +558,11 @@ mod key_tests {
             "g/ab01/st/ffffffffffffffff/r/a0b1c2d3"
         );
         assert_eq!(s(k.meta()), "g/ab01/meta");
+        assert_eq!(s(k.cached_proposal(0x2a)), "g/ab01/prop/0000002a");
+        let prefix = k.cached_proposals();
+        assert_eq!(
+            GroupKeys::parse_index(&k.cached_proposal(7), &prefix),
+            Some(7)
+        );
     }
 }

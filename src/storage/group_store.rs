@@ -16,10 +16,10 @@ use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
 use super::group_records::{
-    GroupKeys, LocalFlags, Meta, apply_diff, decode_core, decode_diff, decode_proposals,
-    decode_retained, decode_secret_tree, decode_summary, encode_core, encode_diff,
-    encode_proposals, encode_retained, encode_secret_tree, encode_summary, tree_diff,
-    tree_from_nodes,
+    GroupKeys, LocalFlags, Meta, apply_diff, decode_cached_proposal, decode_core, decode_diff,
+    decode_proposals, decode_retained, decode_secret_tree, decode_summary, encode_cached_proposal,
+    encode_core, encode_diff, encode_proposals, encode_retained, encode_secret_tree,
+    encode_summary, tree_diff, tree_from_nodes,
 };
 use super::records::{Kind, get, group_index_key, open, seal};
 use super::{SharedStorage, Value, WriteBatch, read, read_prefix, with};
@@ -38,6 +38,23 @@ pub(crate) struct GroupStore {
     /// record of the earlier layout, which held them all: the next merge
     /// writes each as a record of its own.
     inline_psks: bool,
+    /// What of the proposal cache is stored.
+    proposals: StoredProposals,
+}
+
+/// How much of a group's proposal cache its records hold: each cached
+/// proposal is a record written once, so caching the k-th costs O(1)
+/// writes, not O(k).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct StoredProposals {
+    /// Cached proposals stored as `prop/<index>` records (the first ones).
+    cached: usize,
+    /// Own Update keys in the `proposals` record.
+    own_updates: usize,
+    /// Whether the `proposals` record holds the cached proposals (the
+    /// layout until the evening of 1 Dec 2026): the next write moves them
+    /// into records.
+    inline: bool,
 }
 
 impl std::fmt::Debug for GroupStore {
@@ -63,6 +80,7 @@ impl GroupStore {
             keys: GroupKeys::new(group_id),
             unsaved_meta: None,
             inline_psks: false,
+            proposals: StoredProposals::default(),
         }
     }
 
@@ -70,14 +88,19 @@ impl GroupStore {
     pub(crate) fn for_loaded(storage: SharedStorage, group_id: &[u8], loaded: &Loaded) -> Self {
         Self {
             inline_psks: loaded.inline_psks,
+            proposals: loaded.proposals,
             ..Self::new(storage, group_id)
         }
     }
 
-    /// Records that a merge batch that stores the PSKs as records of their
-    /// own ([`MergeBatch::stores_psks`]) was written.
-    pub(crate) fn psks_stored(&mut self) {
-        self.inline_psks = false;
+    /// The batch of a [`MergeBatch`] was written: what it stored.
+    pub(crate) fn merge_written(&mut self, written: MergeWritten) {
+        if written.stores_psks {
+            self.inline_psks = false;
+        }
+        if written.clears_proposals {
+            self.proposals = StoredProposals::default();
+        }
     }
 
     /// The record of one retained resumption PSK.
@@ -200,12 +223,7 @@ impl GroupStore {
         }
         let epoch = state.epoch();
         self.put_secret_tree(&mut batch, epoch, &mut state.epoch.secret_tree, true)?;
-        if !state.proposals.is_empty() || !state.own_updates.is_empty() {
-            batch.put(
-                self.keys.proposals(),
-                seal(Kind::Proposals, |w| encode_proposals(state, w))?,
-            );
-        }
+        self.put_new_proposals(&mut batch, state, StoredProposals::default())?;
         // Retained past epochs (a group saved again after loading).
         let mut newer = state.epoch.tree.clone();
         let mut past: Vec<&mut PastEpoch> = state.retention.epochs.iter_mut().collect();
@@ -219,6 +237,7 @@ impl GroupStore {
         batch.delete_prefixes.append(&mut extra.delete_prefixes);
         self.write(batch)?;
         self.inline_psks = false;
+        self.proposals_written(state);
         Ok(())
     }
 
@@ -264,12 +283,42 @@ impl GroupStore {
             self.put_secret_tree(&mut batch, p.context.epoch, &mut p.secret_tree, false)?;
         }
         if proposals {
+            self.put_new_proposals(&mut batch, state, self.proposals)?;
+        }
+        Ok(batch)
+    }
+
+    /// Puts the proposals cached since `stored`, and the `proposals` record
+    /// if our own Update keys changed.
+    fn put_new_proposals(
+        &self,
+        batch: &mut WriteBatch,
+        state: &GroupState,
+        stored: StoredProposals,
+    ) -> Result<()> {
+        let from = if stored.inline { 0 } else { stored.cached };
+        for (i, p) in state.proposals.iter().enumerate().skip(from) {
+            batch.put(
+                self.keys.cached_proposal(i),
+                seal(Kind::CachedProposal, |w| encode_cached_proposal(p, w))?,
+            );
+        }
+        if stored.inline || stored.own_updates != state.own_updates.len() {
             batch.put(
                 self.keys.proposals(),
                 seal(Kind::Proposals, |w| encode_proposals(state, w))?,
             );
         }
-        Ok(batch)
+        Ok(())
+    }
+
+    /// What [`Self::put_new_proposals`] stored, once written.
+    fn proposals_written(&mut self, state: &GroupState) {
+        self.proposals = StoredProposals {
+            cached: state.proposals.len(),
+            own_updates: state.own_updates.len(),
+            inline: false,
+        };
     }
 
     /// Writes [`Self::message_batch`], with the member's flags when they
@@ -284,7 +333,11 @@ impl GroupStore {
         if let Some(local) = local {
             self.put_local(&mut batch, local)?;
         }
-        self.write(batch)
+        self.write(batch)?;
+        if proposals {
+            self.proposals_written(state);
+        }
+        Ok(())
     }
 
     /// Our new pending commit, with the ratchet steps creating it took.
@@ -340,11 +393,19 @@ impl GroupStore {
             // The engine's merge reports this with its explanation.
             return Ok(MergeBatch {
                 batch: WriteBatch::default(),
-                stores_psks: false,
+                written: MergeWritten::default(),
             });
         }
         let mut batch = self.message_batch(state, false)?;
+        // The new epoch starts with no cached proposals.
         batch.delete(self.keys.proposals());
+        if self.proposals.cached > 0 {
+            batch.delete_prefix(self.keys.cached_proposals());
+        }
+        let written = MergeWritten {
+            stores_psks: false,
+            clears_proposals: true,
+        };
         batch.delete(self.keys.pending());
         let Some(next) = &staged.next else {
             let removed = Meta {
@@ -354,10 +415,7 @@ impl GroupStore {
                 reinit: state.reinit.clone(),
             };
             batch.put(self.keys.meta(), seal(Kind::Meta, |w| removed.encode(w))?);
-            return Ok(MergeBatch {
-                batch,
-                stores_psks: false,
-            });
+            return Ok(MergeBatch { batch, written });
         };
         let config = state.config;
         let old = &state.epoch;
@@ -446,7 +504,10 @@ impl GroupStore {
         batch.put(self.keys.meta(), seal(Kind::Meta, |w| meta.encode(w))?);
         Ok(MergeBatch {
             batch,
-            stores_psks: self.inline_psks,
+            written: MergeWritten {
+                stores_psks: self.inline_psks,
+                ..written
+            },
         })
     }
 }
@@ -454,9 +515,18 @@ impl GroupStore {
 /// What [`GroupStore::merge_batch`] writes.
 pub(crate) struct MergeBatch {
     pub(crate) batch: WriteBatch,
-    /// Whether it stores every retained resumption PSK as a record of its
-    /// own (call [`GroupStore::psks_stored`] once it is written).
-    pub(crate) stores_psks: bool,
+    /// What the batch stores (pass it to [`GroupStore::merge_written`]
+    /// once the batch is written).
+    pub(crate) written: MergeWritten,
+}
+
+/// What a [`MergeBatch`] stores, for [`GroupStore::merge_written`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct MergeWritten {
+    /// Every retained resumption PSK as a record of its own.
+    stores_psks: bool,
+    /// The new epoch's empty proposal cache.
+    clears_proposals: bool,
 }
 
 /// What the epoch record keeps of `state`'s retention, oldest first: the
@@ -503,6 +573,8 @@ pub(crate) struct Loaded {
     /// Whether the epoch record held the resumption PSKs (the earlier
     /// layout; see [`GroupStore::for_loaded`]).
     pub(crate) inline_psks: bool,
+    /// What of the proposal cache was loaded from where.
+    pub(crate) proposals: StoredProposals,
 }
 
 fn required(storage: &SharedStorage, key: &[u8]) -> Result<Value> {
@@ -670,13 +742,7 @@ pub(crate) fn load(
         reinit: meta.reinit,
         authority,
     };
-    if let Some(bytes) = read(storage, &keys.proposals())? {
-        let (cached, own) = open(&keys.proposals(), Kind::Proposals, &bytes, decode_proposals)?;
-        for p in cached {
-            state.cache_own_proposal(p);
-        }
-        state.own_updates = own;
-    }
+    let proposals = load_proposals(storage, &keys, &mut state)?;
 
     let pending = match read(storage, &keys.pending())? {
         None => None,
@@ -734,7 +800,76 @@ pub(crate) fn load(
         pending,
         local,
         inline_psks,
+        proposals,
     }))
+}
+
+/// Fills `state`'s proposal cache and own Update keys from the `proposals`
+/// record (which held every cached proposal until the evening of 1 Dec
+/// 2026) and the `prop/<index>` records, which must be numbered from 0
+/// without gaps, distinct, and at most `max_cached_proposals`.
+fn load_proposals(
+    storage: &SharedStorage,
+    keys: &GroupKeys,
+    state: &mut GroupState,
+) -> Result<StoredProposals> {
+    let mut stored = StoredProposals::default();
+    let corrupt = |key: &[u8], why: String| {
+        Error::Storage(format!(
+            "record {:?} {why}: the database is corrupt or was changed outside arbor-mls; \
+             restore a backup or rejoin the group",
+            String::from_utf8_lossy(key)
+        ))
+    };
+    let mut cache = |key: &[u8], p| {
+        let before = state.proposals.len();
+        state.cache_own_proposal(p);
+        if state.proposals.len() == before {
+            return Err(corrupt(key, "repeats a cached proposal".into()));
+        }
+        if state.proposals.len() > state.config.max_cached_proposals {
+            return Err(corrupt(
+                key,
+                format!(
+                    "is cached proposal {}, more than max_cached_proposals ({})",
+                    state.proposals.len(),
+                    state.config.max_cached_proposals
+                ),
+            ));
+        }
+        Ok(())
+    };
+    let record = keys.proposals();
+    let mut own = Vec::new();
+    if let Some(bytes) = read(storage, &record)? {
+        let (inline, own_updates) = open(&record, Kind::Proposals, &bytes, decode_proposals)?;
+        stored.inline = !inline.is_empty();
+        for p in inline {
+            cache(&record, p)?;
+        }
+        own = own_updates;
+    }
+    let prefix = keys.cached_proposals();
+    for (i, (key, value)) in read_prefix(storage, &prefix)?.into_iter().enumerate() {
+        if stored.inline {
+            return Err(corrupt(
+                &key,
+                "is a cached proposal record beside a proposals record that holds them".into(),
+            ));
+        }
+        let index = GroupKeys::parse_index(&key, &prefix).and_then(|x| usize::try_from(x).ok());
+        if index != Some(i) {
+            return Err(corrupt(&key, format!("is not cached proposal {i}")));
+        }
+        cache(
+            &key,
+            open(&key, Kind::CachedProposal, &value, decode_cached_proposal)?,
+        )?;
+        stored.cached += 1;
+    }
+    stored.own_updates = own.len();
+    state.own_updates = own;
+    Ok(stored)
 }
 
 #[cfg(test)]

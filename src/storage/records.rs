@@ -31,6 +31,7 @@ pub(crate) enum Kind {
     Local = 12,
     ExternalPsk = 13,
     ResumptionPsk = 14,
+    CachedProposal = 15,
 }
 
 impl Kind {
