@@ -468,9 +468,35 @@ fn main() {
                     }
                 }
             }
-            // Bob commits; the child merges it.
+            // Bob commits; the child merges it. Half the time (while the
+            // group is small) Bob first proposes adding a member, which the
+            // child caches (a persisted transition of its own), and then
+            // commits it by reference: the child can merge only if the
+            // cached proposal survived its restarts.
             8 => {
-                let out = bob.update().expect("bob update");
+                let mut erin = None;
+                if peers.len() < 5 && d.rng.below(2) == 0 {
+                    let mut c = Client::builder(format!("erin{step}"))
+                        .build()
+                        .expect("erin");
+                    let kp = c.key_package(KeyPackageOptions::default()).expect("kp");
+                    let proposal = bob.propose_add(&kp).expect("propose");
+                    for p in &mut peers {
+                        deliver(p, &proposal);
+                    }
+                    // Sent again after a kill: cached once, or refused as
+                    // a replay if it was stored before the kill.
+                    while !matches!(
+                        d.call(&format!("RECV {}", hex(&proposal)), 6),
+                        Outcome::Done(_)
+                    ) {}
+                    erin = Some(c);
+                }
+                let out = if erin.is_some() {
+                    bob.commit().expect("bob commits the proposal")
+                } else {
+                    bob.update().expect("bob update")
+                };
                 bob.merge_pending().expect("merge");
                 for p in &mut peers {
                     deliver(p, &out.commit);
@@ -491,6 +517,9 @@ fn main() {
                             }
                         }
                     }
+                }
+                if let (Some(mut c), Some(w)) = (erin, out.welcome) {
+                    peers.push(c.join(&w, None).expect("erin joins"));
                 }
             }
             // Bob removes the child; it rejoins with a new key package.
