@@ -24,7 +24,9 @@
 //! stale record (an earlier generation's, or one left after a torn record
 //! was rewritten shorter) from being read as part of the log. The
 //! generation lives in the database and grows with each fold, so a log
-//! already folded is never applied again.
+//! already folded is never applied again. A record that checks out but
+//! carries a later frame version fails opening instead of ending the log
+//! (every version keeps the header and the checksum as they are here).
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -139,24 +141,33 @@ fn may_start(end: usize, at: usize, len: usize) -> bool {
 /// The record at `at` if its header is that of record `seq` of
 /// `generation` (checksum not verified): its batch, the offset after it,
 /// the checksum it stores.
-fn parse_at(
+fn parse_at(bytes: &[u8], at: usize, generation: u64, seq: u32) -> Option<Parsed<'_>> {
+    parse_any_version(bytes, at, generation, seq)
+        .and_then(|(version, parsed)| (version == FRAME_VERSION).then_some(parsed))
+}
+
+/// A record's batch, the offset after it, and the checksum it stores.
+type Parsed<'a> = (&'a [u8], usize, [u8; CHECKSUM]);
+
+/// [`parse_at`] for a record of any frame version: its version too. Every
+/// frame version keeps what this reads (the 17-byte header and the
+/// trailing chained checksum), so that a version can recognise records of
+/// later ones.
+fn parse_any_version(
     bytes: &[u8],
     at: usize,
     generation: u64,
     seq: u32,
-) -> Option<(&[u8], usize, [u8; CHECKSUM])> {
+) -> Option<(u8, Parsed<'_>)> {
     let header = bytes.get(at..at.checked_add(HEADER)?)?;
     let len = u32::from_be_bytes(header[13..17].try_into().ok()?) as usize;
-    if header[0] != FRAME_VERSION
-        || header[1..9] != generation.to_be_bytes()
-        || header[9..13] != seq.to_be_bytes()
-    {
+    if header[1..9] != generation.to_be_bytes() || header[9..13] != seq.to_be_bytes() {
         return None;
     }
     let body_end = at.checked_add(HEADER)?.checked_add(len)?;
     let next = body_end.checked_add(CHECKSUM)?;
     let stored = bytes.get(body_end..next)?.try_into().ok()?;
-    Some((&bytes[at + HEADER..body_end], next, stored))
+    Some((header[0], (&bytes[at + HEADER..body_end], next, stored)))
 }
 
 /// Whether record `seq`, after a record ending at `end`, fails its checks
@@ -172,17 +183,23 @@ fn damaged_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> bool {
 }
 
 /// The frame version of record `seq` of `generation` after a record ending
-/// at `end`, if a later version of this library wrote it. Every frame
-/// version keeps the first 13 bytes of [`FRAME_VERSION`] 1 (version,
-/// generation, sequence number), so such a record is told from a torn one
-/// or a stale one of an earlier generation without reading the rest.
-fn newer_record_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> Option<u8> {
+/// at `end` (with checksum `previous`), if a later version of this library
+/// wrote it: its header and chained checksum check out (see
+/// [`parse_any_version`]), so it is neither torn nor stale, and no bytes
+/// another member chose can pass for it.
+fn newer_record_at(
+    bytes: &[u8],
+    end: usize,
+    generation: u64,
+    seq: u32,
+    previous: &[u8; CHECKSUM],
+) -> Option<u8> {
     next_positions(end).into_iter().flatten().find_map(|at| {
-        let header = bytes.get(at..at.checked_add(13)?)?;
-        (header[0] > FRAME_VERSION
-            && header[1..9] == generation.to_be_bytes()
-            && header[9..13] == seq.to_be_bytes())
-        .then_some(header[0])
+        let (version, (_, next, stored)) = parse_any_version(bytes, at, generation, seq)?;
+        // Where a later version places records is its own rule: the two
+        // places looked at are only where this version puts them.
+        (version > FRAME_VERSION && checksum(previous, &bytes[at..next - CHECKSUM]) == stored)
+            .then_some(version)
     })
 }
 
@@ -262,7 +279,7 @@ impl LogFile {
             log.chain = sum;
             log.next_seq += 1;
         }
-        if let Some(version) = newer_record_at(&bytes, at, generation, log.next_seq) {
+        if let Some(version) = newer_record_at(&bytes, at, generation, log.next_seq, &log.chain) {
             // Taking it for the log's end would drop its batches, and the
             // next append would overwrite them.
             return Err(Error::Storage(format!(

@@ -491,18 +491,22 @@ fn a_record_claiming_a_huge_length_ends_the_log() {
     }
 }
 
-/// A record of a later frame version (its version byte higher, its
-/// generation and sequence number those expected next) fails opening in
-/// both modes, naming the record and what to do, instead of ending the
-/// log: the next append would overwrite it. A higher version byte on a
-/// record of another sequence number is a stale or torn record, read past
+/// A record of a later frame version (its version byte higher; its
+/// generation, sequence number and chained checksum those expected next)
+/// fails opening in both modes, naming the record and what to do, instead
+/// of ending the log: the next append would overwrite it. With a checksum
+/// that does not check out, it is a torn or stale record, and ends the log
 /// as before.
 #[test]
 fn a_record_of_a_newer_frame_version_fails_open() {
     let db = TempDb::new("newer-frame");
     let (bytes, at) = three_logged(&db, Durability::Durable);
-    let mut newer = bytes.clone();
-    newer[at[1]] = sqlite_logfile::FRAME_VERSION + 1;
+    let mut unchained = bytes.clone();
+    unchained[at[1]] = sqlite_logfile::FRAME_VERSION + 1;
+    let mut newer = unchained.clone();
+    let previous: [u8; CHECKSUM] = bytes[at[1] - CHECKSUM..at[1]].try_into().expect("sum");
+    let sum = sqlite_logfile::checksum(&previous, &newer[at[1]..at[2] - CHECKSUM]);
+    newer[at[2] - CHECKSUM..at[2]].copy_from_slice(&sum);
     std::fs::write(log_path(&db), &newer).expect("newer record");
     for durability in [Durability::Durable, Durability::Fast] {
         match SqliteStorage::open(&db.0, durability) {
@@ -513,11 +517,11 @@ fn a_record_of_a_newer_frame_version_fails_open() {
             other => panic!("expected a storage error, got {other:?}"),
         }
     }
-    let mut other_seq = newer;
-    other_seq[at[1] + 12] ^= 0x80;
-    std::fs::write(log_path(&db), &other_seq).expect("stale record");
-    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("open");
-    assert_eq!(keys_of(&s), ["a"]);
+    std::fs::write(log_path(&db), &unchained).expect("unchained record");
+    for durability in [Durability::Durable, Durability::Fast] {
+        let s = SqliteStorage::open(&db.0, durability).expect("open");
+        assert_eq!(keys_of(&s), ["a"]);
+    }
 }
 
 /// A checksummed batch whose row format is later than this library's
