@@ -1,7 +1,7 @@
-//! Persistence costs (issue 10): merging another member's update commit
-//! and sending/receiving an application message, for a member persisted in
-//! SQLite (durable and fast modes) against one without storage, and the
-//! bytes a merge writes.
+//! Persistence costs (issue 10): merging another member's update commit,
+//! sending/receiving an application message and caching a proposal, for a
+//! member persisted in SQLite (durable and fast modes) against one without
+//! storage, and the bytes a merge or a proposal writes.
 //!
 //! The group is built as `benches/group.rs` builds it (one commit adding
 //! every member, so the tree is sparse). Every iteration merges a fresh
@@ -11,7 +11,8 @@
 //! `storage/reference/fsync_4k` is the "one fsync" of the target: 4 KiB
 //! written in place into a file beside the databases, then `fsync`.
 //!
-//! `cargo bench --bench storage` (`STORAGE_BENCH_SIZES=1024` picks sizes).
+//! `cargo bench --bench storage` (`STORAGE_BENCH_SIZES=1024` picks the
+//! merge sizes; an empty list skips building the merge fixtures).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,7 @@ fn sizes() -> Vec<u32> {
     match std::env::var("STORAGE_BENCH_SIZES") {
         Ok(list) => list
             .split(',')
+            .filter(|n| !n.trim().is_empty())
             .map(|n| n.trim().parse().expect("STORAGE_BENCH_SIZES: numbers"))
             .collect(),
         Err(_) => SIZES.to_vec(),
@@ -276,6 +278,86 @@ fn bench_messages(c: &mut Criterion) {
     group.finish();
 }
 
+/// Caching a received proposal with `cached` proposals already in the
+/// cache: in memory, and in SQLite (durable), whose write is one record
+/// however full the cache is. Bob proposes adding a fresh member each
+/// iteration; Alice (durable) and Carol (memory) cache it, only `who` is
+/// timed.
+fn bench_proposals(c: &mut Criterion) {
+    let mut group = c.benchmark_group("storage/proposal");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(50)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_millis(10));
+    for cached in [0usize, 1000] {
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut alice = persisted(
+            &format!("alice-proposals-{cached}"),
+            Durability::Durable,
+            &bytes,
+        );
+        let mut bob_client = Client::builder("bob").build().expect("bob");
+        let mut carol_client = Client::builder("carol").build().expect("carol");
+        let mut bob = bob_client.create_group(Default::default()).expect("group");
+        let kps = [&mut alice, &mut carol_client]
+            .map(|c| c.key_package(KeyPackageOptions::default()).expect("kp"));
+        let out = bob.add(&[&kps[0], &kps[1]]).expect("add");
+        bob.merge_pending().expect("merge");
+        let welcome = out.welcome.expect("welcome");
+        let mut members = [
+            carol_client.join(&welcome, None).expect("carol joins"),
+            alice.join(&welcome, None).expect("alice joins"),
+        ];
+        let mut joiner = 0u32;
+        let mut propose = |bob: &mut Group| {
+            joiner += 1;
+            let mut c = Client::builder(format!("joiner {joiner}"))
+                .build()
+                .expect("joiner");
+            let kp = c.key_package(KeyPackageOptions::default()).expect("kp");
+            bob.propose_add(&kp).expect("propose")
+        };
+        for _ in 0..cached {
+            let p = propose(&mut bob);
+            for m in &mut members {
+                m.process(&p).expect("cache");
+            }
+        }
+        let before = bytes.load(Ordering::Relaxed);
+        let p = propose(&mut bob);
+        for m in &mut members {
+            m.process(&p).expect("cache");
+        }
+        eprintln!(
+            "storage/bytes_per_proposal/{cached}/durable: {} bytes",
+            bytes.load(Ordering::Relaxed) - before
+        );
+        for (who, name) in [(0, "memory"), (1, "sqlite_durable")] {
+            group.bench_function(format!("{cached}/{name}"), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let p = propose(&mut bob);
+                        for (i, m) in members.iter_mut().enumerate() {
+                            let start = Instant::now();
+                            match m.process(&p).expect("cache") {
+                                Event::Proposal { .. } => {}
+                                other => panic!("expected a proposal: {other:?}"),
+                            }
+                            if i == who {
+                                total += start.elapsed();
+                            }
+                        }
+                    }
+                    total
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 /// One in-place 4 KiB write and fsync, in the directory of the databases.
 fn bench_fsync(c: &mut Criterion) {
     let path = db_path("fsync-reference");
@@ -287,5 +369,11 @@ fn bench_fsync(c: &mut Criterion) {
     let _ = std::fs::remove_file(&path);
 }
 
-criterion_group!(storage_benches, bench_fsync, bench_messages, bench_merges);
+criterion_group!(
+    storage_benches,
+    bench_fsync,
+    bench_messages,
+    bench_proposals,
+    bench_merges
+);
 criterion_main!(storage_benches);
