@@ -296,8 +296,9 @@ impl GroupStore {
         state: &GroupState,
         stored: StoredProposals,
     ) -> Result<()> {
-        let from = if stored.inline { 0 } else { stored.cached };
-        for (i, p) in state.proposals.iter().enumerate().skip(from) {
+        // Loaded from the earlier layout, none is a record yet (loading
+        // refuses both at once): `cached` is 0, and all are written.
+        for (i, p) in state.proposals.iter().enumerate().skip(stored.cached) {
             batch.put(
                 self.keys.cached_proposal(i),
                 seal(Kind::CachedProposal, |w| encode_cached_proposal(p, w))?,
