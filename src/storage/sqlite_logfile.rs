@@ -91,6 +91,9 @@ pub(super) fn placement(end: u64, len: u64) -> u64 {
     }
 }
 
+/// A record's batch, the offset after it, and the checksum it stores.
+type Parsed<'a> = (&'a [u8], usize, [u8; CHECKSUM]);
+
 /// Record `seq` of `generation`, chained to `previous`, where the last
 /// record ended at `end`: right there (where every record of a log written
 /// before [`placement`] existed is, straddling pages or not), or on the
@@ -102,7 +105,7 @@ fn next_record<'a>(
     generation: u64,
     seq: u32,
     previous: &[u8; CHECKSUM],
-) -> Option<(&'a [u8], usize, [u8; CHECKSUM])> {
+) -> Option<Parsed<'a>> {
     next_positions(end).into_iter().flatten().find_map(|at| {
         record_at(bytes, at, generation, seq, previous)
             .filter(|(_, next, _)| may_start(end, at, next - at))
@@ -125,10 +128,22 @@ fn record_at<'a>(
     generation: u64,
     seq: u32,
     previous: &[u8; CHECKSUM],
-) -> Option<(&'a [u8], usize, [u8; CHECKSUM])> {
-    let (batch, next, stored) = parse_at(bytes, at, generation, seq)?;
+) -> Option<Parsed<'a>> {
+    chained_at(bytes, at, generation, seq, previous)
+        .and_then(|(version, record)| (version == FRAME_VERSION).then_some(record))
+}
+
+/// [`record_at`] for a record of any frame version: its version too.
+fn chained_at<'a>(
+    bytes: &'a [u8],
+    at: usize,
+    generation: u64,
+    seq: u32,
+    previous: &[u8; CHECKSUM],
+) -> Option<(u8, Parsed<'a>)> {
+    let (version, (batch, next, stored)) = parse_any_version(bytes, at, generation, seq)?;
     let sum = checksum(previous, &bytes[at..next - CHECKSUM]);
-    (sum == stored).then_some((batch, next, sum))
+    (sum == stored).then_some((version, (batch, next, sum)))
 }
 
 /// Whether a record of `len` bytes at `at` may follow one that ended at
@@ -145,9 +160,6 @@ fn parse_at(bytes: &[u8], at: usize, generation: u64, seq: u32) -> Option<Parsed
     parse_any_version(bytes, at, generation, seq)
         .and_then(|(version, parsed)| (version == FRAME_VERSION).then_some(parsed))
 }
-
-/// A record's batch, the offset after it, and the checksum it stores.
-type Parsed<'a> = (&'a [u8], usize, [u8; CHECKSUM]);
 
 /// [`parse_at`] for a record of any frame version: its version too. Every
 /// frame version keeps what this reads (the 17-byte header and the
@@ -184,9 +196,9 @@ fn damaged_at(bytes: &[u8], end: usize, generation: u64, seq: u32) -> bool {
 
 /// The frame version of record `seq` of `generation` after a record ending
 /// at `end` (with checksum `previous`), if a later version of this library
-/// wrote it: its header and chained checksum check out (see
-/// [`parse_any_version`]), so it is neither torn nor stale, and no bytes
-/// another member chose can pass for it.
+/// wrote it: its header and chained checksum check out
+/// ([`chained_at`]), so it is neither torn nor stale, and no bytes another
+/// member chose can pass for it.
 fn newer_record_at(
     bytes: &[u8],
     end: usize,
@@ -194,12 +206,11 @@ fn newer_record_at(
     seq: u32,
     previous: &[u8; CHECKSUM],
 ) -> Option<u8> {
+    // Where a later version places records is its own rule: the two places
+    // looked at are only where this version puts them.
     next_positions(end).into_iter().flatten().find_map(|at| {
-        let (version, (_, next, stored)) = parse_any_version(bytes, at, generation, seq)?;
-        // Where a later version places records is its own rule: the two
-        // places looked at are only where this version puts them.
-        (version > FRAME_VERSION && checksum(previous, &bytes[at..next - CHECKSUM]) == stored)
-            .then_some(version)
+        let (version, _) = chained_at(bytes, at, generation, seq, previous)?;
+        (version > FRAME_VERSION).then_some(version)
     })
 }
 

@@ -504,18 +504,14 @@ fn a_record_of_a_newer_frame_version_fails_open() {
     let mut unchained = bytes.clone();
     unchained[at[1]] = sqlite_logfile::FRAME_VERSION + 1;
     let mut newer = unchained.clone();
-    let previous: [u8; CHECKSUM] = bytes[at[1] - CHECKSUM..at[1]].try_into().expect("sum");
-    let sum = sqlite_logfile::checksum(&previous, &newer[at[1]..at[2] - CHECKSUM]);
-    newer[at[2] - CHECKSUM..at[2]].copy_from_slice(&sum);
+    rechain(&mut newer, at[1], at[2]);
     std::fs::write(log_path(&db), &newer).expect("newer record");
     for durability in [Durability::Durable, Durability::Fast] {
-        match SqliteStorage::open(&db.0, durability) {
-            Err(Error::Storage(msg)) => assert!(
-                msg.contains("record 1 ") && msg.contains("newer arbor-mls"),
-                "{msg}"
-            ),
-            other => panic!("expected a storage error, got {other:?}"),
-        }
+        let msg = open_error(&db, durability);
+        assert!(
+            msg.contains("record 1 ") && msg.contains("newer arbor-mls"),
+            "{msg}"
+        );
     }
     std::fs::write(log_path(&db), &unchained).expect("unchained record");
     for durability in [Durability::Durable, Durability::Fast] {
@@ -531,20 +527,32 @@ fn a_batch_of_a_newer_row_format_fails_open() {
     let db = TempDb::new("newer-row");
     let (mut bytes, at) = three_logged(&db, Durability::Durable);
     bytes[at[2] + HEADER] = sqlite_log::LOG_VERSION + 1;
-    let previous: [u8; CHECKSUM] = bytes[at[2] - CHECKSUM..at[2]].try_into().expect("sum");
-    let sum = sqlite_logfile::checksum(&previous, &bytes[at[2]..at[3] - CHECKSUM]);
-    bytes[at[3] - CHECKSUM..at[3]].copy_from_slice(&sum);
+    rechain(&mut bytes, at[2], at[3]);
     std::fs::write(log_path(&db), &bytes).expect("newer row");
     for durability in [Durability::Durable, Durability::Fast] {
-        match SqliteStorage::open(&db.0, durability) {
-            Err(Error::Storage(msg)) => assert!(
-                msg.contains("batch 2 ")
-                    && msg.contains(&format!("row format {}", sqlite_log::LOG_VERSION + 1))
-                    && msg.contains("newer"),
-                "{msg}"
-            ),
-            other => panic!("expected a storage error, got {other:?}"),
-        }
+        let msg = open_error(&db, durability);
+        assert!(
+            msg.contains("batch 2 ")
+                && msg.contains(&format!("row format {}", sqlite_log::LOG_VERSION + 1))
+                && msg.contains("newer"),
+            "{msg}"
+        );
+    }
+}
+
+/// Sets the checksum of the record at `from..to` of a log file's `bytes`
+/// to what its (edited) contents and the record before it chain to.
+fn rechain(bytes: &mut [u8], from: usize, to: usize) {
+    let previous: [u8; CHECKSUM] = bytes[from - CHECKSUM..from].try_into().expect("sum");
+    let sum = sqlite_logfile::checksum(&previous, &bytes[from..to - CHECKSUM]);
+    bytes[to - CHECKSUM..to].copy_from_slice(&sum);
+}
+
+/// The message of the `Error::Storage` that opening `db` must fail with.
+fn open_error(db: &TempDb, durability: Durability) -> String {
+    match SqliteStorage::open(&db.0, durability) {
+        Err(Error::Storage(msg)) => msg,
+        other => panic!("expected a storage error, got {other:?}"),
     }
 }
 
