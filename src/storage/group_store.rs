@@ -21,7 +21,7 @@ use super::group_records::{
     encode_core, encode_diff, encode_proposals, encode_retained, encode_secret_tree,
     encode_summary, tree_diff, tree_from_nodes,
 };
-use super::records::{Kind, get, group_index_key, open, seal};
+use super::records::{Kind, corrupt, get, group_index_key, open, seal};
 use super::{SharedStorage, Value, WriteBatch, read, read_prefix, with};
 use crate::schedule::secret_tree::records as st;
 
@@ -657,20 +657,17 @@ pub(crate) fn load(
         retained.resumption.into_iter().collect();
     let psk_prefix = keys.psks();
     for (key, value) in read_prefix(storage, &psk_prefix)? {
-        let epoch = GroupKeys::parse_epoch(&key, &psk_prefix).ok_or_else(|| {
-            Error::Storage(format!(
-                "record {:?} is not a resumption PSK record",
-                String::from_utf8_lossy(&key)
-            ))
-        })?;
+        let epoch = GroupKeys::parse_epoch(&key, &psk_prefix)
+            .ok_or_else(|| corrupt(&key, "is not a resumption PSK record"))?;
         if epoch >= core.context.epoch {
-            return Err(Error::Storage(format!(
-                "record {:?} holds the resumption PSK of epoch {epoch}, which the stored group \
-                 (epoch {}) has not left: the database is corrupt or was changed outside \
-                 arbor-mls; restore a backup or rejoin the group",
-                String::from_utf8_lossy(&key),
-                core.context.epoch
-            )));
+            return Err(corrupt(
+                &key,
+                format_args!(
+                    "holds the resumption PSK of epoch {epoch}, which the stored group \
+                     (epoch {}) has not left",
+                    core.context.epoch
+                ),
+            ));
         }
         let psk = open(&key, Kind::ResumptionPsk, &value, |r| get(r, "psk"))?;
         resumption.insert(epoch, psk);
@@ -687,10 +684,10 @@ pub(crate) fn load(
             .and_then(|x| usize::try_from(x).ok())
             .and_then(|x| nodes.get_mut(x))
             .ok_or_else(|| {
-                Error::Storage(format!(
-                    "record {:?} is not a node of the stored tree (width {width})",
-                    String::from_utf8_lossy(&key)
-                ))
+                corrupt(
+                    &key,
+                    format_args!("is not a node of the stored tree (width {width})"),
+                )
             })?;
         *slot = Some(open(&key, Kind::TreeNode, &value, |r| get(r, "node"))?);
     }
@@ -815,23 +812,16 @@ fn load_proposals(
     state: &mut GroupState,
 ) -> Result<StoredProposals> {
     let mut stored = StoredProposals::default();
-    let corrupt = |key: &[u8], why: String| {
-        Error::Storage(format!(
-            "record {:?} {why}: the database is corrupt or was changed outside arbor-mls; \
-             restore a backup or rejoin the group",
-            String::from_utf8_lossy(key)
-        ))
-    };
     let mut cache = |key: &[u8], p| {
         let before = state.proposals.len();
         state.cache_own_proposal(p);
         if state.proposals.len() == before {
-            return Err(corrupt(key, "repeats a cached proposal".into()));
+            return Err(corrupt(key, "repeats a cached proposal"));
         }
         if state.proposals.len() > state.config.max_cached_proposals {
             return Err(corrupt(
                 key,
-                format!(
+                format_args!(
                     "is cached proposal {}, more than max_cached_proposals ({})",
                     state.proposals.len(),
                     state.config.max_cached_proposals
@@ -855,12 +845,12 @@ fn load_proposals(
         if stored.inline {
             return Err(corrupt(
                 &key,
-                "is a cached proposal record beside a proposals record that holds them".into(),
+                "is a cached proposal record beside a proposals record that holds them",
             ));
         }
         let index = GroupKeys::parse_index(&key, &prefix).and_then(|x| usize::try_from(x).ok());
         if index != Some(i) {
-            return Err(corrupt(&key, format!("is not cached proposal {i}")));
+            return Err(corrupt(&key, format_args!("is not cached proposal {i}")));
         }
         cache(
             &key,

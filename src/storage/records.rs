@@ -85,6 +85,16 @@ pub(crate) fn seal(kind: Kind, body: impl FnOnce(&mut Writer)) -> Result<Vec<u8>
     Ok(w.finish()?)
 }
 
+/// The [`Error::Storage`] for record `key`, which `why` (a phrase after
+/// the record's name) shows to be corrupt or changed outside the library.
+pub(crate) fn corrupt(key: &[u8], why: impl std::fmt::Display) -> Error {
+    Error::Storage(format!(
+        "record {:?} {why}: the database is corrupt or was changed outside arbor-mls; \
+         restore a backup or rejoin the group",
+        String::from_utf8_lossy(key)
+    ))
+}
+
 /// Decodes the record `key` of `kind` with `body`; every failure is an
 /// [`Error::Storage`] naming the record.
 pub(crate) fn open<T>(
@@ -94,14 +104,9 @@ pub(crate) fn open<T>(
     body: impl FnOnce(&mut Reader<'_>) -> Result<T, DecodeError>,
 ) -> Result<T> {
     let name = String::from_utf8_lossy(key);
-    let corrupt = |detail: String| {
-        Error::Storage(format!(
-            "record {name:?} is unreadable ({detail}): the database is corrupt or was \
-             changed outside arbor-mls; restore a backup or rejoin the group"
-        ))
-    };
+    let unreadable = |detail: String| corrupt(key, format_args!("is unreadable ({detail})"));
     let [version, stored_kind, ..] = bytes else {
-        return Err(corrupt(format!("{} bytes, too short", bytes.len())));
+        return Err(unreadable(format!("{} bytes, too short", bytes.len())));
     };
     if *version > VERSION {
         return Err(Error::Storage(format!(
@@ -110,16 +115,16 @@ pub(crate) fn open<T>(
         )));
     }
     if *version != VERSION {
-        return Err(corrupt(format!("unknown format version {version}")));
+        return Err(unreadable(format!("unknown format version {version}")));
     }
     if *stored_kind != kind as u8 {
-        return Err(corrupt(format!(
+        return Err(unreadable(format!(
             "holds record kind {stored_kind}, expected {kind:?}"
         )));
     }
     let mut r = Reader::new(&bytes[2..]);
-    let value = body(&mut r).map_err(|e| corrupt(e.to_string()))?;
-    r.finish().map_err(|e| corrupt(e.to_string()))?;
+    let value = body(&mut r).map_err(|e| unreadable(e.to_string()))?;
+    r.finish().map_err(|e| unreadable(e.to_string()))?;
     Ok(value)
 }
 
