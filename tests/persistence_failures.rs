@@ -245,3 +245,45 @@ fn merges_hand_their_write_over_unflushed_and_flush_before_returning() {
     assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 2);
     assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
 }
+
+#[test]
+fn an_encrypt_hands_its_ratchet_step_over_unflushed_and_returns_nothing_if_the_sync_fails() {
+    let Setup {
+        store,
+        flush_failing,
+        unflushed,
+        mut group,
+        mut bob_group,
+        ..
+    } = setup();
+    let id = group.group_id().to_vec();
+    let handed_over = unflushed.load(Ordering::SeqCst);
+    let m = group.encrypt(b"first", b"").expect("encrypt");
+    assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 1);
+    assert!(matches!(
+        deliver(&mut bob_group, &m),
+        Event::Application { data, .. } if data == b"first"
+    ));
+
+    flush_failing.store(true, Ordering::SeqCst);
+    let Err(Error::Storage(message)) = group.encrypt(b"lost", b"") else {
+        panic!("a failed sync must be a storage error, with no ciphertext")
+    };
+    assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 2);
+    assert!(
+        message.starts_with("the message of generation 1 was not sent")
+            && message.contains("reopen the client"),
+        "{message}"
+    );
+    drop(group);
+
+    // Reopened, the sending ratchet is past the generation whose step was
+    // handed over, and Bob reads what comes next.
+    flush_failing.store(false, Ordering::SeqCst);
+    let mut group = reopen(&store).load_group(&id).expect("load");
+    let m = group.encrypt(b"after", b"").expect("encrypt");
+    assert!(matches!(
+        deliver(&mut bob_group, &m),
+        Event::Application { data, .. } if data == b"after"
+    ));
+}

@@ -7,8 +7,8 @@ use crate::api::client::Clock;
 use crate::codec::encode;
 use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
 use crate::framing::{
-    Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat, encrypt_private,
-    sign_content, to_public_message,
+    Content, FramedContent, MlsMessage, MlsMessageBody, Sender, SendingKey, WireFormat,
+    encrypt_private, seal_private, sign_content, to_public_message,
 };
 use crate::group::authorization::{CredentialUse, ValidationContext};
 use crate::group::commit_create::CommitParams;
@@ -698,11 +698,20 @@ impl Group {
                 "the group was reinitialized: continue in the new group (RFC 9420 §11.2)".into(),
             ));
         }
-        let state = &mut self.state.epoch;
+        // The ratchet step is stored before the ciphertext leaves, so that
+        // after a crash no generation (and its nonce) is used twice. It is
+        // handed to storage first and made durable after signing and
+        // sealing, which run while the disk writes.
+        let leaf = self.state.epoch.own_leaf();
+        let (generation, key) = (self.state.epoch.secret_tree)
+            .next_key(leaf, crate::schedule::RatchetType::Application)?;
+        let taken = SendingKey { generation, key };
+        self.persist_messages_unflushed()?;
+        let state = &self.state.epoch;
         let framed = FramedContent {
             group_id: state.context.group_id.clone(),
             epoch: state.context.epoch,
-            sender: Sender::Member(state.own_leaf()),
+            sender: Sender::Member(leaf),
             authenticated_data: authenticated_data.to_vec(),
             content: Content::Application(plaintext.to_vec()),
         };
@@ -713,17 +722,15 @@ impl Group {
             &state.context,
             &self.signer,
         )?;
-        let message = encrypt_private(
+        let message = seal_private(
             &self.state.suite,
             &signed,
-            &mut state.secret_tree,
+            &taken,
             &state.keys.sender_data_secret,
             self.state.config.padding,
             &mut *self.rng,
         )?;
-        // The advanced sending ratchet is stored before the ciphertext
-        // leaves: after a crash, no generation is used twice.
-        self.persist_messages(false)?;
+        self.flush_messages(generation)?;
         Ok(encode(&MlsMessage::new(MlsMessageBody::PrivateMessage(
             Box::new(message),
         )))?)

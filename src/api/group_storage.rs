@@ -18,6 +18,31 @@ impl Group {
         }
     }
 
+    /// Hands the ratchet step of a message being sent to storage, durable
+    /// only after [`Self::flush_messages`].
+    pub(crate) fn persist_messages_unflushed(&mut self) -> Result<()> {
+        match &mut self.store {
+            Some(store) => store.write_messages_unflushed(&mut self.state),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes the ratchet step of the message of `generation` durable
+    /// before its ciphertext is returned. If this fails, the ciphertext is
+    /// dropped, and the storage (which may or may not hold the step)
+    /// refuses further writes: the error says to reopen the client.
+    pub(crate) fn flush_messages(&self, generation: u32) -> Result<()> {
+        match &self.store {
+            Some(store) => store.flush().map_err(|e| {
+                crate::Error::Storage(format!(
+                    "the message of generation {generation} was not sent: its ratchet step \
+                     may not be stored ({e}); reopen the client, then send it again"
+                ))
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The group's storage handle, if it is persisted.
     pub(crate) fn store_handle(&self) -> Option<&GroupStore> {
         self.store.as_ref()

@@ -17,6 +17,7 @@ pub use protection::{
     open_private,
     open_sender_data, public_message_content, sign_content, to_public_message, verify_content,
 };
+pub(crate) use protection::{SendingKey, seal_private};
 
 #[cfg(test)]
 mod tests;

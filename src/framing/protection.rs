@@ -11,7 +11,8 @@ use super::messages::{
 };
 use crate::codec::{Encode, Reader, Writer, encode};
 use crate::crypto::{RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
-use crate::schedule::{GroupContext, RatchetType, SecretTree, sender_data_key_nonce};
+use crate::schedule::{GroupContext, KeyAndNonce, RatchetType, SecretTree, sender_data_key_nonce};
+use crate::tree::math::LeafIndex;
 use crate::{Error, Result};
 
 /// Label of the FramedContent signature (§6.1).
@@ -302,6 +303,25 @@ pub fn encrypt_private(
     padding: usize,
     rng: &mut dyn RandomSource,
 ) -> Result<PrivateMessage> {
+    let leaf = private_sender(content)?;
+    let ty = ratchet_for(content.content.content.content_type());
+    let (generation, key) = secret_tree.next_key(leaf, ty)?;
+    let taken = SendingKey { generation, key };
+    seal_private(suite, content, &taken, sender_data_secret, padding, rng)
+}
+
+/// A key of our sending ratchet, taken with [`SecretTree::next_key`] (the
+/// ratchet has moved past it) and not used yet.
+pub(crate) struct SendingKey {
+    /// Its generation in the ratchet.
+    pub(crate) generation: u32,
+    /// The key and nonce.
+    pub(crate) key: KeyAndNonce,
+}
+
+/// The leaf that sends `content` as a PrivateMessage: refuses content
+/// signed for another wire format, or not sent by a member.
+fn private_sender(content: &AuthenticatedContent) -> Result<LeafIndex> {
     check_auth_shape(content)?;
     if content.wire_format != WireFormat::PRIVATE_MESSAGE {
         return Err(Error::Misuse(
@@ -309,11 +329,28 @@ pub fn encrypt_private(
         ));
     }
     // §6.3.2: only members have a place in the secret tree.
-    let Sender::Member(leaf) = content.content.sender else {
-        return Err(Error::Misuse(
+    match content.content.sender {
+        Sender::Member(leaf) => Ok(leaf),
+        _ => Err(Error::Misuse(
             "only members can send PrivateMessage (RFC 9420 §6.3.2)".into(),
-        ));
-    };
+        )),
+    }
+}
+
+/// [`encrypt_private`] with a key already taken from the sender's ratchet
+/// for `content`'s type: a caller can take the key, hand the ratchet step
+/// to storage, and sign and seal while the storage syncs.
+pub(crate) fn seal_private(
+    suite: &Suite,
+    content: &AuthenticatedContent,
+    taken: &SendingKey,
+    sender_data_secret: &Secret,
+    padding: usize,
+    rng: &mut dyn RandomSource,
+) -> Result<PrivateMessage> {
+    let leaf = private_sender(content)?;
+    let SendingKey { generation, key } = taken;
+    let generation = *generation;
     let framed = &content.content;
     let content_type = framed.content.content_type();
     let mut guard = [0u8; 4];
@@ -331,7 +368,6 @@ pub fn encrypt_private(
         content_type,
         authenticated_data: framed.authenticated_data.clone(),
     })?;
-    let (generation, key) = secret_tree.next_key(leaf, ratchet_for(content_type))?;
     let nonce = guarded_nonce(&key.nonce, reuse_guard);
     let ciphertext = suite.aead_seal(
         key.key.as_bytes(),

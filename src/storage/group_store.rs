@@ -341,6 +341,13 @@ impl GroupStore {
         Ok(())
     }
 
+    /// Writes [`Self::message_batch`] (without proposals) like
+    /// [`Self::write_unflushed`]: durable once [`Self::flush`] returns.
+    pub(crate) fn write_messages_unflushed(&mut self, state: &mut GroupState) -> Result<()> {
+        let batch = self.message_batch(state, false)?;
+        self.write_unflushed(batch)
+    }
+
     /// Our new pending commit, with the ratchet steps creating it took.
     pub(crate) fn save_pending(
         &mut self,

@@ -136,8 +136,9 @@ pub trait Storage: Send {
     /// Applies `batch` atomically like [`Self::write`], but may return
     /// before it is durable: it is once [`Self::flush`] returns. The library
     /// calls `flush` before the transition's result leaves it, and meanwhile
-    /// does work that needs no storage (a merge's part in memory), so a
-    /// backend can overlap its sync with that work.
+    /// does work that needs no storage (a merge's part in memory, signing
+    /// and sealing a message being sent), so a backend can overlap its sync
+    /// with that work.
     ///
     /// A crash before `flush` may keep or lose the batch, never part of it,
     /// and never a later batch without it. Reads see the batch at once. The
