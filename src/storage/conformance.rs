@@ -80,21 +80,3 @@ pub(crate) fn run(s: &mut dyn Storage) {
 fn memory_storage_conforms() {
     run(&mut MemoryStorage::new());
 }
-
-#[cfg(feature = "sqlite")]
-#[test]
-fn sqlite_storage_conforms() {
-    let dir = std::env::temp_dir().join(format!("arbor-conformance-{}", std::process::id()));
-    let _ = std::fs::remove_file(&dir);
-    {
-        let mut s = super::SqliteStorage::open(&dir, super::Durability::Durable).expect("open");
-        run(&mut s);
-    }
-    // Reopened, the records are still there.
-    let s = super::SqliteStorage::open(&dir, super::Durability::Fast).expect("reopen");
-    assert_eq!(keys(&s, ""), ["g/1/c", "u/1"]);
-    drop(s);
-    for suffix in ["", "-wal", "-shm", "-log"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
-    }
-}

@@ -64,6 +64,23 @@ fn log_path(db: &TempDb) -> std::path::PathBuf {
 }
 
 #[test]
+fn conforms_with_the_default_log_limits_and_keeps_its_records_on_reopening() {
+    let db = TempDb::new("conformance");
+    {
+        let mut s = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
+        super::super::conformance::run(&mut s);
+    }
+    let s = SqliteStorage::open(&db.0, Durability::Fast).expect("reopen");
+    let keys: Vec<Vec<u8>> = s
+        .scan(b"")
+        .expect("scan")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, [b"g/1/c".to_vec(), b"u/1".to_vec()]);
+}
+
+#[test]
 fn conforms_whatever_the_log_limit() {
     for batches in [1, 2, 3, 1000] {
         let db = TempDb::new(&format!("limit-{batches}"));
