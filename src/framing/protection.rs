@@ -349,8 +349,7 @@ pub(crate) fn seal_private(
     rng: &mut dyn RandomSource,
 ) -> Result<PrivateMessage> {
     let leaf = private_sender(content)?;
-    let SendingKey { generation, key } = taken;
-    let generation = *generation;
+    let (generation, key) = (taken.generation, &taken.key);
     let framed = &content.content;
     let content_type = framed.content.content_type();
     let mut guard = [0u8; 4];
