@@ -61,6 +61,9 @@ impl Storage for Counting {
     fn flush(&mut self) -> arbor_mls::Result<()> {
         self.inner.flush()
     }
+    fn compact(&mut self) -> arbor_mls::Result<()> {
+        self.inner.compact()
+    }
 }
 
 fn db_path(name: &str) -> std::path::PathBuf {

@@ -124,6 +124,48 @@ fn sqlite_storage_restores_groups() {
     assert_eq!(client.groups().expect("groups").len(), 1);
 }
 
+/// The bytes of the batch log beside `db`.
+#[cfg(feature = "sqlite")]
+fn log_file(db: &TempDb) -> Vec<u8> {
+    std::fs::read(format!("{}-log", db.0.display())).expect("read the log file")
+}
+
+#[cfg(feature = "sqlite")]
+#[test]
+fn compacting_erases_the_batch_log_and_the_group_goes_on() {
+    let db = TempDb::new("compact");
+    let store = storage::shared(
+        storage::SqliteStorage::open(&db.0, storage::Durability::Durable).expect("open"),
+    );
+    let (alice, mut group, _bob, mut bob_group) = pair(&store);
+    for i in 0..3 {
+        let m = bob_group.encrypt(&[i], b"").expect("encrypt");
+        assert_eq!(app_text(deliver(&mut group, &m)), [i]);
+    }
+    // Each decrypt logged the receiving ratchet it left behind.
+    assert!(log_file(&db).iter().any(|b| *b != 0));
+    alice.compact_storage().expect("compact");
+    assert!(
+        log_file(&db).iter().all(|b| *b == 0),
+        "compacting left logged bytes in the log file"
+    );
+    let m = bob_group.encrypt(b"after", b"").expect("encrypt");
+    assert_eq!(app_text(deliver(&mut group, &m)), b"after");
+
+    // Reopened, the group is where it was and goes on.
+    let id = group.group_id().to_vec();
+    drop((group, alice));
+    let mut group = reopen(&store).load_group(&id).expect("load");
+    let m = bob_group.encrypt(b"reopened", b"").expect("encrypt");
+    assert_eq!(app_text(deliver(&mut group, &m)), b"reopened");
+    let m = group.encrypt(b"back", b"").expect("encrypt");
+    assert_eq!(app_text(deliver(&mut bob_group, &m)), b"back");
+
+    // Without storage there is nothing to compact.
+    let plain = Client::builder("plain").build().expect("client");
+    plain.compact_storage().expect("nothing to compact");
+}
+
 #[test]
 fn key_package_survives_restart_and_is_deleted_on_use() {
     let store = storage::shared(MemoryStorage::new());

@@ -488,6 +488,19 @@ impl Client {
             .build()
     }
 
+    /// Removes from the storage's files the values that later writes
+    /// overwrote or deleted, such as keys consumed by decrypting, for
+    /// forward secrecy on disk ([`Storage::compact`](crate::storage::Storage::compact)).
+    /// With [`Client::open`], the SQLite log of batches is folded into the
+    /// database and erased now, instead of within its next 32 batches: a
+    /// few fsyncs, for when the app is idle. Does nothing without storage.
+    pub fn compact_storage(&self) -> Result<()> {
+        match &self.storage {
+            Some(storage) => crate::storage::with(storage, |s| s.compact()),
+            None => Ok(()),
+        }
+    }
+
     /// The ids of the groups stored for this client (none without storage).
     pub fn groups(&self) -> Result<Vec<Vec<u8>>> {
         match &self.storage {

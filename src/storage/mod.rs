@@ -143,7 +143,7 @@ pub trait Storage: Send {
     /// A crash before `flush` may keep or lose the batch, never part of it,
     /// and never a later batch without it. Reads see the batch at once. The
     /// default is [`Self::write`]; a wrapper around another backend should
-    /// forward both methods.
+    /// forward both methods (and [`Self::compact`]).
     fn write_unflushed(&mut self, batch: WriteBatch) -> Result<()> {
         self.write(batch)
     }
@@ -153,6 +153,18 @@ pub trait Storage: Send {
     /// reopened: the batches since the last successful flush may or may not
     /// be stored. The default does nothing.
     fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Removes from the disk the values that written batches overwrote or
+    /// deleted but the backend still keeps, such as keys consumed by
+    /// decrypting (forward secrecy on disk): `SqliteStorage` folds its
+    /// log of batches into its records and erases the log. The library
+    /// never calls it; an app may, e.g. when idle
+    /// ([`Client::compact_storage`](crate::Client::compact_storage)). The
+    /// default does nothing (a backend that overwrites in place has nothing
+    /// to remove).
+    fn compact(&mut self) -> Result<()> {
         Ok(())
     }
 }

@@ -454,16 +454,20 @@ impl Storage for SqliteStorage {
         }
         result
     }
+
+    /// Folds the log now ([`SqliteStorage::fold`]): the values the logged
+    /// batches overwrote or deleted leave the disk. Refused, like writes,
+    /// after a failed write or flush.
+    fn compact(&mut self) -> Result<()> {
+        self.refuse_if_failed()?;
+        self.fold()
+    }
 }
 
 impl SqliteStorage {
-    /// Writes `batch` into the log (or, when it is as large as the log,
-    /// into the records), synced now with `now` or by the next
-    /// [`Storage::flush`].
-    fn log_batch(&mut self, batch: WriteBatch, now: bool) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
+    /// Refuses to write once a write or flush of the log failed: which
+    /// batches are stored is known only after reopening.
+    fn refuse_if_failed(&self) -> Result<()> {
         if self.failed {
             return Err(Error::Storage(
                 "an earlier write to the batch log failed (that batch may or may not be \
@@ -471,6 +475,17 @@ impl SqliteStorage {
                     .into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Writes `batch` into the log (or, when it is as large as the log,
+    /// into the records), synced now with `now` or by the next
+    /// [`Storage::flush`].
+    fn log_batch(&mut self, batch: WriteBatch, now: bool) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.refuse_if_failed()?;
         let Some(capacity) = self.log.as_ref().map(|l| l.capacity) else {
             return self.write_direct(&batch);
         };

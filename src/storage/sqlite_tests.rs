@@ -81,6 +81,30 @@ fn conforms_with_the_default_log_limits_and_keeps_its_records_on_reopening() {
 }
 
 #[test]
+fn compacting_folds_and_erases_the_log_and_is_refused_after_a_failed_flush() {
+    let db = TempDb::new("compact");
+    let mut s = open(&db, Durability::Durable, limits(1000));
+    put(&mut s, "g/a", b"secret one");
+    put(&mut s, "g/a", b"secret two");
+    assert_eq!(file_batches(&s, &db), 2);
+    s.compact().expect("compact");
+    assert_eq!(file_batches(&s, &db), 0);
+    let log = std::fs::read(log_path(&db)).expect("log file");
+    assert!(log.iter().all(|b| *b == 0), "the log file was not erased");
+    assert_eq!(s.get(b"g/a").expect("get"), Some(b"secret two".to_vec()));
+
+    // After a failed flush (simulated: an fsync error cannot be caused
+    // here), compacting is refused like writing, and folds nothing.
+    put(&mut s, "g/a", b"secret three");
+    s.failed = true;
+    let Err(Error::Storage(message)) = s.compact() else {
+        panic!("compacting after a failed flush must be refused")
+    };
+    assert!(message.contains("reopen the storage"), "{message}");
+    assert_eq!(file_batches(&s, &db), 1);
+}
+
+#[test]
 fn conforms_whatever_the_log_limit() {
     for batches in [1, 2, 3, 1000] {
         let db = TempDb::new(&format!("limit-{batches}"));
