@@ -303,6 +303,9 @@ pub fn encrypt_private(
     padding: usize,
     rng: &mut dyn RandomSource,
 ) -> Result<PrivateMessage> {
+    // Checked before the key is taken (and again by `seal_private`, which
+    // also serves keys taken elsewhere): refused content uses up no
+    // generation.
     let leaf = private_sender(content)?;
     let ty = ratchet_for(content.content.content.content_type());
     let (generation, key) = secret_tree.next_key(leaf, ty)?;

@@ -103,15 +103,15 @@ pub(crate) fn open<T>(
     bytes: &[u8],
     body: impl FnOnce(&mut Reader<'_>) -> Result<T, DecodeError>,
 ) -> Result<T> {
-    let name = String::from_utf8_lossy(key);
     let unreadable = |detail: String| corrupt(key, format_args!("is unreadable ({detail})"));
     let [version, stored_kind, ..] = bytes else {
         return Err(unreadable(format!("{} bytes, too short", bytes.len())));
     };
     if *version > VERSION {
         return Err(Error::Storage(format!(
-            "record {name:?} has format version {version}, newer than this library's \
-             {VERSION}: open the database with a newer arbor-mls"
+            "record {:?} has format version {version}, newer than this library's \
+             {VERSION}: open the database with a newer arbor-mls",
+            String::from_utf8_lossy(key)
         )));
     }
     if *version != VERSION {
