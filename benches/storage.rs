@@ -1,4 +1,4 @@
-//! Persistence costs (issue 10): merging another member's update commit,
+//! Persistence costs: merging another member's update commit,
 //! sending/receiving an application message and caching a proposal, for a
 //! member persisted in SQLite (durable and fast modes) against one without
 //! storage, and the bytes a merge or a proposal writes.

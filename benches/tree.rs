@@ -13,10 +13,10 @@ use arbor_mls::codec::encode;
 use arbor_mls::crypto::SeededRandom;
 use arbor_mls::test_support::{TreeFixture, default_suite};
 use arbor_mls::tree::leaf_validation::LifetimePolicy;
-use arbor_mls::tree::math::LeafIndex;
 use arbor_mls::tree::ratchet_tree::RatchetTree;
 use arbor_mls::tree::treekem::{NewLeaf, PathContext, apply_update_path, generate_update_path};
 use arbor_mls::tree::validation::TreeValidation;
+use arbor_mls::types::math::LeafIndex;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
 const SIZES: [u32; 3] = [1024, 16_384, 65_536];

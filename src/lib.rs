@@ -64,12 +64,12 @@ macro_rules! internal_modules {
 
 pub mod api;
 pub mod crypto;
-mod error;
 mod parallel;
 pub mod storage;
 mod trace;
 pub mod wire;
-internal_modules!(codec, framing, group, schedule, tree);
+internal_modules!(codec, framing, group, messages, schedule, tree, types);
+mod persist;
 
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
@@ -86,10 +86,10 @@ pub use crypto::credential::{Certificate, Credential, CredentialType};
 pub use crypto::{CipherSuite, Secret, SignaturePublicKey};
 /// Decodes exactly one wire structure (no trailing bytes).
 #[cfg(feature = "unstable-internals")]
-pub use error::decode_exact;
+pub use types::error::decode_exact;
 #[cfg(not(feature = "unstable-internals"))]
-pub(crate) use error::decode_exact;
-pub use error::{Action, EpochTiming, Error, ErrorCategory, NotForUs, Result};
+pub(crate) use types::error::decode_exact;
+pub use types::error::{Action, EpochTiming, Error, ErrorCategory, NotForUs, Result};
 pub use wire::{
     Capabilities, CommitSummary, Extension, ExtensionType, LeafIndex, LeftOut, Proposal, Sender,
     StagedCommit,

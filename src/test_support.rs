@@ -7,14 +7,15 @@ use crate::crypto::credential::Credential;
 use crate::crypto::{
     CipherSuite, HpkePrivateKey, RandomSource, SeededRandom, SignaturePrivateKey, Suite,
 };
-use crate::group::key_package::generate_hpke_key_pair;
-use crate::schedule::{GroupContext, ProtocolVersion};
+use crate::schedule::GroupContext;
 use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
-use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode};
+use crate::tree::private::generate_hpke_key_pair;
 use crate::tree::private::{TreePrivate, node_key_pair};
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::LeafContent;
+use crate::types::ProtocolVersion;
+use crate::types::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::{Error, Result};
 
 /// The lifetime given to key-package leaves of fixtures.
@@ -45,10 +46,10 @@ impl std::fmt::Debug for TreeFixture {
 
 /// The default suite of fixtures (0x0001).
 pub fn default_suite() -> Result<Suite> {
-    Suite::from_provider(
+    Ok(Suite::from_provider(
         &crate::crypto::rust_crypto::RustCryptoProvider,
         CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
-    )
+    )?)
 }
 
 impl TreeFixture {

@@ -5,16 +5,17 @@
 
 pub use crate::framing::{ContentType, Sender, WireFormat};
 pub use crate::group::commit_stage::{CommitSummary, StagedCommit};
-pub use crate::group::engine::CachedProposal;
-pub use crate::group::extensions::{
+pub use crate::group::proposal_cache::CachedProposal;
+pub use crate::group::proposal_select::LeftOut;
+pub use crate::messages::key_package::KeyPackage;
+pub use crate::messages::proposals::{
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove, Update,
+};
+pub use crate::schedule::{GroupContext, PreSharedKeyId, Psk, ResumptionPskUsage};
+pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
+pub use crate::types::ProposalType;
+pub use crate::types::ProtocolVersion;
+pub use crate::types::extensions::{
     Extension, ExtensionType, ExternalSender as ExternalSenderEntry, RequiredCapabilities,
 };
-pub use crate::group::key_package::KeyPackage;
-pub use crate::group::proposal_select::LeftOut;
-pub use crate::group::proposals::{
-    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalType, ReInit,
-    Remove, Update,
-};
-pub use crate::schedule::{GroupContext, PreSharedKeyId, ProtocolVersion, Psk, ResumptionPskUsage};
-pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
-pub use crate::tree::math::LeafIndex;
+pub use crate::types::math::LeafIndex;

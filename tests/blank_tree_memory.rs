@@ -1,4 +1,4 @@
-//! Issue 8 item 6: a ratchet tree that is mostly blank costs one byte per
+//! A ratchet tree that is mostly blank costs one byte per
 //! blank node on the wire, so it must not cost ~90 bytes per node in
 //! memory once imported. This test MEASURES the heap with a counting
 //! global allocator (the `cap` crate, so no unsafe code here).
@@ -14,8 +14,8 @@ use arbor_mls::crypto::credential::Credential;
 use arbor_mls::crypto::rust_crypto::RustCryptoProvider;
 use arbor_mls::crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey, Suite};
 use arbor_mls::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
-use arbor_mls::tree::math::{LeafCount, LeafIndex};
 use arbor_mls::tree::ratchet_tree::RatchetTree;
+use arbor_mls::types::math::{LeafCount, LeafIndex};
 use cap::Cap;
 
 #[global_allocator]

@@ -1,4 +1,4 @@
-//! Crash safety (issue 10): a child process holding one persisted member
+//! Crash safety: a child process holding one persisted member
 //! is SIGKILLed at random points while the parent drives it through
 //! commits (with and without path), adds, removes, application messages
 //! both ways and key package use, with in-process peers. After every

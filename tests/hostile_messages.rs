@@ -18,7 +18,7 @@ use std::sync::Arc;
 use arbor_mls::api::GroupConfig;
 use arbor_mls::crypto::SeededRandom;
 use arbor_mls::framing::Sender;
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::types::math::LeafIndex;
 use arbor_mls::{Client, Event, FixedClock, Group, GroupOptions, KeyPackageOptions, Member};
 
 const NOW: u64 = 1_750_000_000;

@@ -20,7 +20,7 @@ use arbor_mls::api::GroupConfig;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::crypto::{Secret, SeededRandom};
 use arbor_mls::framing::Sender;
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::types::math::LeafIndex;
 use arbor_mls::{
     Client, CommitOutput, Event, FixedClock, Group, GroupOptions, KeyPackageOptions, Result,
 };

@@ -2,7 +2,7 @@
 #![no_main]
 
 use arbor_mls::codec::{decode_exact, encode};
-use arbor_mls::group::welcome::GroupInfo;
+use arbor_mls::messages::welcome::GroupInfo;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 #![no_main]
 
 use arbor_mls::codec::{decode_exact, encode};
-use arbor_mls::group::key_package::KeyPackage;
+use arbor_mls::messages::key_package::KeyPackage;
 use arbor_mls::tree::leaf_validation::LifetimePolicy;
 use libfuzzer_sys::fuzz_target;
 

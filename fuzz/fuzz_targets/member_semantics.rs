@@ -8,8 +8,8 @@ use std::sync::Mutex;
 
 use arbor_mls::codec::decode_exact;
 use arbor_mls::framing::Content;
-use arbor_mls::group::commit::Commit;
-use arbor_mls::group::proposals::Proposal;
+use arbor_mls::messages::commit::Commit;
+use arbor_mls::messages::proposals::Proposal;
 use arbor_mls_fuzz::{Fixture, input_from};
 use libfuzzer_sys::fuzz_target;
 

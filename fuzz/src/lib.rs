@@ -8,9 +8,9 @@ use std::sync::Arc;
 use arbor_mls::codec::{decode_exact, encode};
 use arbor_mls::crypto::SeededRandom;
 use arbor_mls::framing::{Content, MlsMessage, MlsMessageBody};
-use arbor_mls::group::commit::Commit;
-use arbor_mls::group::proposals::{Add, GroupContextExtensions, Proposal, ProposalOrRef, Remove};
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::messages::commit::Commit;
+use arbor_mls::messages::proposals::{Add, GroupContextExtensions, Proposal, ProposalOrRef, Remove};
+use arbor_mls::types::math::LeafIndex;
 use arbor_mls::{Client, Event, FixedClock, Group, GroupOptions, KeyPackageOptions};
 
 /// The fixed time of every fixture.

@@ -23,7 +23,7 @@ use arbor_mls::api::{
 use arbor_mls::crypto::CryptoProvider as _;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::framing::MlsMessageBody;
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::types::math::LeafIndex;
 use mls_rs::client_builder::{BaseConfig, PaddingMode, WithCryptoProvider, WithIdentityProvider};
 use mls_rs::group::{CommitEffect, ReceivedMessage};
 use mls_rs::identity::SigningIdentity;

@@ -17,7 +17,7 @@ use arbor_mls::api::{
 use arbor_mls::crypto::CipherSuite;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::framing::MlsMessageBody;
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::types::math::LeafIndex;
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::{
     BasicCredential, Ciphersuite, CredentialWithKey, KeyPackage, LeafNodeIndex, LeafNodeParameters,

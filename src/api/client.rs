@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::api::authentication::{AcceptBasic, CredentialValidator};
+use crate::api::clock::{Clock, SystemClock};
 use crate::api::group::Group;
 use crate::codec::encode;
 use crate::crypto::credential::Credential;
@@ -15,17 +16,18 @@ use crate::crypto::{
 };
 use crate::framing::{MlsMessage, MlsMessageBody};
 use crate::group::authorization::Authority;
-use crate::group::engine::GroupState;
-use crate::group::extensions::Extension;
 use crate::group::join::JoinInputs;
-use crate::group::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
 use crate::group::psk_store::{PskUse, SharedPsks};
 use crate::group::state::GroupConfig;
+use crate::group::state::GroupState;
+use crate::messages::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
+use crate::persist::client_store;
+use crate::persist::group_store::GroupStore;
 use crate::schedule::PreSharedKeyId;
-use crate::storage::group_store::GroupStore;
-use crate::storage::{SharedStorage, WriteBatch, client_store};
+use crate::storage::{SharedStorage, WriteBatch};
 use crate::tree::leaf_node::{Capabilities, Lifetime};
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::extensions::Extension;
 use crate::{Error, Result, decode_exact};
 
 /// A tree the application passes along with a Welcome or GroupInfo,
@@ -33,34 +35,6 @@ use crate::{Error, Result, decode_exact};
 fn given_tree(bytes: &[u8], max_leaves: u32) -> Result<RatchetTree> {
     let wire: crate::tree::nodes::RatchetTreeWire = decode_exact("ratchet tree", bytes)?;
     crate::group::join::tree_from_wire(wire, max_leaves)
-}
-
-/// The time, injected: seconds since the Unix epoch.
-pub trait Clock: Send + Sync {
-    /// The current time.
-    fn now(&self) -> u64;
-}
-
-/// The system clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-    }
-}
-
-/// A clock that always says the same time (tests, replays).
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub u64);
-
-impl Clock for FixedClock {
-    fn now(&self) -> u64 {
-        self.0
-    }
 }
 
 /// Options of a new key package.
@@ -109,7 +83,7 @@ pub struct ExternalJoinOptions {
     pub ratchet_tree: Option<Vec<u8>>,
     /// Our own old leaf, removed in the same commit: a resync after losing
     /// state (§12.4.3.2). The credential validator must agree it is ours.
-    pub remove_old_leaf: Option<crate::tree::math::LeafIndex>,
+    pub remove_old_leaf: Option<crate::types::math::LeafIndex>,
     /// Ids of external PSKs (registered with [`Client::add_external_psk`])
     /// to inject as PreSharedKey proposals; every member must know them.
     pub external_psks: Vec<Vec<u8>>,
@@ -127,7 +101,7 @@ impl ExternalJoinOptions {
     }
 
     /// Sets [`Self::remove_old_leaf`].
-    pub fn remove_old_leaf(mut self, leaf: crate::tree::math::LeafIndex) -> Self {
+    pub fn remove_old_leaf(mut self, leaf: crate::types::math::LeafIndex) -> Self {
         self.remove_old_leaf = Some(leaf);
         self
     }
@@ -371,11 +345,11 @@ impl ClientBuilder {
         }
         if !capabilities
             .versions
-            .contains(&crate::schedule::ProtocolVersion::MLS10)
+            .contains(&crate::types::ProtocolVersion::MLS10)
         {
             capabilities
                 .versions
-                .push(crate::schedule::ProtocolVersion::MLS10);
+                .push(crate::types::ProtocolVersion::MLS10);
         }
         if !capabilities
             .credentials
@@ -515,11 +489,11 @@ impl Client {
             Error::Misuse("this client has no storage: build it with ClientBuilder::storage".into())
         })?;
         let loaded =
-            crate::storage::group_store::load(&storage, group_id, &self.suite, self.authority())?
+            crate::persist::group_store::load(&storage, group_id, &self.suite, self.authority())?
                 .ok_or_else(|| {
                 Error::Misuse(format!(
                     "no group with id {} is stored: list them with Client::groups",
-                    crate::storage::records::hex(group_id)
+                    crate::persist::records::hex(group_id)
                 ))
             })?;
         let rng = self.group_rng()?;
@@ -757,7 +731,7 @@ impl Client {
         &mut self,
         group_info: &[u8],
         ratchet_tree: Option<&[u8]>,
-        remove_old_leaf: Option<crate::tree::math::LeafIndex>,
+        remove_old_leaf: Option<crate::types::math::LeafIndex>,
     ) -> Result<(Group, Vec<u8>)> {
         self.join_by_external_commit_with(
             group_info,
@@ -869,7 +843,7 @@ impl Client {
             .find(|r| self.key_packages.contains_key(*r))
             .cloned()
             .ok_or_else(|| {
-                Error::NotForUs(crate::error::NotForUs::Welcome {
+                Error::NotForUs(crate::types::error::NotForUs::Welcome {
                     key_package_refs: welcome
                         .secrets
                         .iter()
@@ -903,7 +877,7 @@ impl Client {
         // crash either the Welcome can be opened again or the group exists.
         let mut extra = WriteBatch::default();
         if !last_resort {
-            extra.delete(crate::storage::records::key_package_key(&kp_ref));
+            extra.delete(crate::persist::records::key_package_key(&kp_ref));
         }
         self.persist_group(&mut group, extra)?;
         if !last_resort {

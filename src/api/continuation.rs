@@ -5,9 +5,9 @@
 use crate::api::client::{Client, GroupOptions};
 use crate::api::group::{CommitOutput, Group};
 use crate::framing::{MlsMessage, MlsMessageBody};
-use crate::group::proposals::{Add, Proposal};
 use crate::group::psk_store::PskUse;
 use crate::group::state::GroupConfig;
+use crate::messages::proposals::{Add, Proposal};
 use crate::schedule::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use crate::{Error, Result, decode_exact};
 

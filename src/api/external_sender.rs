@@ -10,9 +10,9 @@ use crate::framing::{
     AuthenticatedContent, Content, FRAMED_CONTENT_LABEL, FramedContent, FramedContentAuthData,
     MlsMessage, MlsMessageBody, PublicMessage, Sender, WireFormat, framed_content_tbs,
 };
-use crate::group::extensions::{Extension, ExtensionType, ExternalSender as ExternalSenderEntry};
-use crate::group::proposals::{Add, Proposal, Remove};
-use crate::tree::math::LeafIndex;
+use crate::messages::proposals::{Add, Proposal, Remove};
+use crate::types::extensions::{Extension, ExtensionType, ExternalSender as ExternalSenderEntry};
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 /// Signs proposals as entry `index` of a group's `external_senders`.
@@ -121,7 +121,7 @@ impl ExternalSender {
         self.propose(
             group_id,
             epoch,
-            Proposal::PreSharedKey(crate::group::proposals::PreSharedKey { psk }),
+            Proposal::PreSharedKey(crate::messages::proposals::PreSharedKey { psk }),
         )
     }
 
@@ -133,14 +133,14 @@ impl ExternalSender {
         epoch: u64,
         new_group_id: Vec<u8>,
         cipher_suite: crate::crypto::CipherSuite,
-        extensions: Vec<crate::group::Extension>,
+        extensions: Vec<crate::types::Extension>,
     ) -> Result<Vec<u8>> {
         self.propose(
             group_id,
             epoch,
-            Proposal::ReInit(crate::group::proposals::ReInit {
+            Proposal::ReInit(crate::messages::proposals::ReInit {
                 group_id: new_group_id,
-                version: crate::schedule::ProtocolVersion::MLS10,
+                version: crate::types::ProtocolVersion::MLS10,
                 cipher_suite,
                 extensions,
             }),
@@ -152,12 +152,12 @@ impl ExternalSender {
         &self,
         group_id: &[u8],
         epoch: u64,
-        extensions: Vec<crate::group::Extension>,
+        extensions: Vec<crate::types::Extension>,
     ) -> Result<Vec<u8>> {
         self.propose(
             group_id,
             epoch,
-            Proposal::GroupContextExtensions(crate::group::proposals::GroupContextExtensions {
+            Proposal::GroupContextExtensions(crate::messages::proposals::GroupContextExtensions {
                 extensions,
             }),
         )

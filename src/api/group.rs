@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::api::client::Clock;
+use crate::api::clock::Clock;
 use crate::codec::encode;
 use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
 use crate::framing::{
@@ -13,22 +13,24 @@ use crate::framing::{
 use crate::group::authorization::{CredentialUse, ValidationContext};
 use crate::group::commit_create::CommitParams;
 use crate::group::commit_stage::StagedCommit;
-use crate::group::engine::{CachedProposal, GroupState, Received};
-use crate::group::extensions::{Extension, ExtensionType, ExternalPub};
+use crate::group::engine::Received;
+use crate::group::proposal_cache::CachedProposal;
 use crate::group::proposal_select::{LeftOut, Selection};
-use crate::group::proposals::{
-    Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
-};
 use crate::group::psk_store::{PskUse, SharedPsks};
 use crate::group::state::GroupConfig;
-use crate::group::welcome::GroupInfo;
+use crate::group::state::GroupState;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
+use crate::messages::proposals::{
+    Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
+};
+use crate::messages::welcome::GroupInfo;
+use crate::persist::group_records::LocalFlags;
+use crate::persist::group_store::{GroupStore, Loaded};
 use crate::schedule::{PreSharedKeyId, Psk, mls_exporter};
 use crate::storage::WriteBatch;
-use crate::storage::group_records::LocalFlags;
-use crate::storage::group_store::{GroupStore, Loaded};
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
-use crate::tree::math::LeafIndex;
+use crate::types::extensions::{Extension, ExtensionType, ExternalPub};
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 pub use crate::group::member::Member;
@@ -99,7 +101,7 @@ pub enum Event {
         /// Application or proposal. (Our pending commit echoed back is
         /// merged: [`Event::OwnCommitMerged`]; any other commit of ours
         /// is refused with [`Error::Misuse`].)
-        kind: crate::api::MessageKind,
+        kind: crate::types::MessageKind,
     },
 }
 
@@ -586,9 +588,9 @@ impl Group {
         cipher_suite: CipherSuite,
         extensions: Vec<Extension>,
     ) -> Result<Vec<u8>> {
-        self.propose(Proposal::ReInit(crate::group::proposals::ReInit {
+        self.propose(Proposal::ReInit(crate::messages::proposals::ReInit {
             group_id,
-            version: crate::schedule::ProtocolVersion::MLS10,
+            version: crate::types::ProtocolVersion::MLS10,
             cipher_suite,
             extensions,
         }))
@@ -615,7 +617,7 @@ impl Group {
             .leaf(own)
             .ok_or(Error::Internal("own leaf is blank"))?
             .clone();
-        let (sk, pk) = crate::group::key_package::generate_hpke_key_pair(&suite, &mut *self.rng)?;
+        let (sk, pk) = crate::tree::private::generate_hpke_key_pair(&suite, &mut *self.rng)?;
         let mut leaf = LeafNode {
             encryption_key: pk,
             leaf_node_source: LeafNodeSource::Update,
@@ -651,9 +653,9 @@ impl Group {
         cipher_suite: CipherSuite,
         extensions: Vec<Extension>,
     ) -> Result<CommitOutput> {
-        let proposal = Proposal::ReInit(crate::group::proposals::ReInit {
+        let proposal = Proposal::ReInit(crate::messages::proposals::ReInit {
             group_id,
-            version: crate::schedule::ProtocolVersion::MLS10,
+            version: crate::types::ProtocolVersion::MLS10,
             cipher_suite,
             extensions,
         });
@@ -661,7 +663,7 @@ impl Group {
     }
 
     /// The ReInit this group was closed with, if any.
-    pub fn reinitialized(&self) -> Option<&crate::group::proposals::ReInit> {
+    pub fn reinitialized(&self) -> Option<&crate::messages::proposals::ReInit> {
         self.state.reinitialized()
     }
 

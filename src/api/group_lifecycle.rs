@@ -2,8 +2,8 @@
 
 use crate::Result;
 use crate::api::group::Group;
-use crate::group::proposals::{Proposal, Remove};
-use crate::storage::group_records::LocalFlags;
+use crate::messages::proposals::{Proposal, Remove};
+use crate::persist::group_records::LocalFlags;
 
 impl Group {
     /// Asks to leave the group: sends a Remove proposal for our own leaf

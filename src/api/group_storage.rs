@@ -5,8 +5,8 @@
 use crate::Result;
 use crate::api::group::Group;
 use crate::group::commit_stage::StagedCommit;
-use crate::storage::group_records::LocalFlags;
-use crate::storage::group_store::GroupStore;
+use crate::persist::group_records::LocalFlags;
+use crate::persist::group_store::GroupStore;
 
 impl Group {
     /// Persists the ratchet steps (and, with `proposals`, the proposal

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::*;
 use crate::crypto::SeededRandom;
 use crate::crypto::credential::Credential;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 
 const NOW: u64 = 1_750_000_000;
 
@@ -180,7 +180,7 @@ fn commit_covers_a_valid_subset_and_reports_the_rest() {
     assert_eq!(out.left_out.len(), 1);
     assert_eq!(
         out.left_out[0].proposal_type,
-        crate::group::proposals::ProposalType::REMOVE
+        crate::types::ProposalType::REMOVE
     );
     assert!(matches!(
         a.process(&out.commit).unwrap(),

@@ -13,61 +13,14 @@ use crate::api::group::Member;
 use crate::crypto::credential::Credential;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, Suite};
-use crate::framing::{ContentType, MlsMessage, MlsMessageBody, Sender, WireFormat};
-use crate::group::extensions::{ExtensionType, find_extension};
-use crate::group::key_package::KeyPackage as WireKeyPackage;
-use crate::group::welcome::{GroupInfo as WireGroupInfo, Welcome as WireWelcome};
+use crate::framing::{MlsMessage, MlsMessageBody, Sender, WireFormat};
+use crate::messages::key_package::KeyPackage as WireKeyPackage;
+use crate::messages::welcome::{GroupInfo as WireGroupInfo, Welcome as WireWelcome};
 use crate::tree::leaf_node::LeafNodeSource;
-use crate::tree::math::LeafIndex;
+use crate::types::MessageKind;
+use crate::types::extensions::{ExtensionType, find_extension};
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
-
-/// What an MLSMessage carries. Visible without keys, also for an encrypted
-/// PrivateMessage (its content type is sent in the clear, §6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MessageKind {
-    /// Application data (always a PrivateMessage).
-    Application,
-    /// A proposal.
-    Proposal,
-    /// A commit.
-    Commit,
-    /// A Welcome for new members.
-    Welcome,
-    /// A GroupInfo (for external joins).
-    GroupInfo,
-    /// A key package.
-    KeyPackage,
-}
-
-impl MessageKind {
-    pub(crate) fn of_content(content_type: ContentType) -> Self {
-        match content_type {
-            ContentType::Application => Self::Application,
-            ContentType::Proposal => Self::Proposal,
-            ContentType::Commit => Self::Commit,
-        }
-    }
-
-    /// Whether this kind is processed by a group ([`crate::Group::process`]):
-    /// application messages, proposals and commits.
-    pub fn is_group_message(self) -> bool {
-        matches!(self, Self::Application | Self::Proposal | Self::Commit)
-    }
-}
-
-impl std::fmt::Display for MessageKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Self::Application => "application",
-            Self::Proposal => "proposal",
-            Self::Commit => "commit",
-            Self::Welcome => "Welcome",
-            Self::GroupInfo => "GroupInfo",
-            Self::KeyPackage => "KeyPackage",
-        })
-    }
-}
 
 /// A decoded MLSMessage (§6), with the bytes it came from.
 ///
@@ -116,10 +69,8 @@ impl Message {
     /// What the message carries.
     pub fn kind(&self) -> MessageKind {
         match &self.message.body {
-            MlsMessageBody::PublicMessage(m) => {
-                MessageKind::of_content(m.content.content.content_type())
-            }
-            MlsMessageBody::PrivateMessage(m) => MessageKind::of_content(m.content_type),
+            MlsMessageBody::PublicMessage(m) => m.content.content.content_type().message_kind(),
+            MlsMessageBody::PrivateMessage(m) => m.content_type.message_kind(),
             MlsMessageBody::Welcome(_) => MessageKind::Welcome,
             MlsMessageBody::GroupInfo(_) => MessageKind::GroupInfo,
             MlsMessageBody::KeyPackage(_) => MessageKind::KeyPackage,
@@ -242,7 +193,10 @@ fn decode_kind(bytes: &[u8], expected: MessageKind) -> Result<Message> {
 
 /// The suite's primitives from the default provider, to compute references.
 fn default_suite(id: CipherSuite) -> Result<Suite> {
-    Suite::from_provider(&RustCryptoProvider as &dyn CryptoProvider, id)
+    Ok(Suite::from_provider(
+        &RustCryptoProvider as &dyn CryptoProvider,
+        id,
+    )?)
 }
 
 /// A key package (§10) as published in an MLSMessage.

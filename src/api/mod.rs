@@ -7,6 +7,7 @@
 
 pub mod authentication;
 pub mod client;
+pub mod clock;
 mod continuation;
 pub mod external_sender;
 pub mod group;
@@ -15,21 +16,20 @@ mod group_storage;
 pub mod message;
 pub mod observer;
 
-pub use crate::error::{Action, EpochTiming, NotForUs};
 pub use crate::framing::WireFormat;
 pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::GroupConfig;
+pub use crate::types::MessageKind;
+pub use crate::types::error::{Action, EpochTiming, NotForUs};
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
 };
-pub use client::{
-    Client, ClientBuilder, Clock, ExternalJoinOptions, FixedClock, GroupOptions, KeyPackageOptions,
-    SystemClock,
-};
+pub use client::{Client, ClientBuilder, ExternalJoinOptions, GroupOptions, KeyPackageOptions};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
-pub use message::{GroupInfo, KeyPackage, Message, MessageKind, Welcome};
+pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 
 #[cfg(test)]

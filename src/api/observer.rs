@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use crate::api::authentication::{AcceptBasic, CredentialValidator};
-use crate::api::client::{Clock, SystemClock};
+use crate::api::clock::{Clock, SystemClock};
 use crate::api::group::Member;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CryptoProvider, Suite};
@@ -257,5 +257,5 @@ impl Observer {
 
 /// The storage key of an observer's state: `o/<hex group id>`.
 fn observer_key(group_id: &[u8]) -> Vec<u8> {
-    format!("o/{}", crate::storage::records::hex(group_id)).into_bytes()
+    format!("o/{}", crate::persist::records::hex(group_id)).into_bytes()
 }

@@ -8,7 +8,7 @@ use super::*;
 use crate::ErrorCategory;
 use crate::crypto::credential::{Certificate, Credential, CredentialType};
 use crate::crypto::{Secret, SeededRandom, SignaturePublicKey};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 
 use super::test_clients::{NOW, client};
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::crypto::{Secret, SeededRandom};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 
 use super::test_clients::client;
 

@@ -5,7 +5,6 @@ use super::{
     RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
 };
 use crate::codec::{Encode, Writer, wire_struct};
-use crate::error::{Error, Result};
 
 /// Prefix of every label MLS feeds to a KDF, signature or HPKE (§5.1.2).
 const LABEL_PREFIX: &[u8] = b"MLS 1.0 ";
@@ -64,13 +63,16 @@ impl Suite {
         Self { inner }
     }
 
-    /// Looks up `suite` in `provider`.
-    pub fn from_provider(provider: &dyn CryptoProvider, suite: CipherSuite) -> Result<Self> {
-        provider.suite(suite).map(Self::new).ok_or_else(|| {
-            Error::Unsupported(format!(
-                "cipher suite {suite:?} is not supported by the provider"
-            ))
-        })
+    /// Looks up `suite` in `provider`. Converted into [`crate::Error`], a
+    /// missing suite is [`crate::Error::Unsupported`].
+    pub fn from_provider(
+        provider: &dyn CryptoProvider,
+        suite: CipherSuite,
+    ) -> Result<Self, CryptoError> {
+        provider
+            .suite(suite)
+            .map(Self::new)
+            .ok_or(CryptoError::UnsupportedSuite(suite))
     }
 
     /// The underlying primitives.

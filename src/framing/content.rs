@@ -1,12 +1,14 @@
 //! Framed content and its authentication data (§6, §6.1).
 
+use crate::types::MessageKind;
 use crate::codec::{
     Decode, DecodeError, Encode, Reader, Writer, bad_tag, code_point, field, tag_u8, wire_enum,
 };
-use crate::group::commit::Commit;
-use crate::group::proposals::Proposal;
-use crate::schedule::{GroupContext, ProtocolVersion};
-use crate::tree::math::LeafIndex;
+use crate::messages::commit::Commit;
+use crate::messages::proposals::Proposal;
+use crate::schedule::GroupContext;
+use crate::types::ProtocolVersion;
+use crate::types::math::LeafIndex;
 
 code_point! {
     /// `WireFormat` (§17.2).
@@ -269,4 +271,15 @@ pub fn framed_content_tbs(
         Sender::External(_) | Sender::NewMemberProposal => {}
     }
     Ok(w.finish()?)
+}
+
+impl ContentType {
+    /// The [`MessageKind`] of a message with this content type.
+    pub fn message_kind(self) -> MessageKind {
+        match self {
+            ContentType::Application => MessageKind::Application,
+            ContentType::Proposal => MessageKind::Proposal,
+            ContentType::Commit => MessageKind::Commit,
+        }
+    }
 }

@@ -7,10 +7,10 @@ use super::content::{
 use crate::codec::{
     Decode, DecodeError, DecodeErrorKind, Encode, Reader, Writer, field, wire_struct,
 };
-use crate::group::key_package::KeyPackage;
-use crate::group::welcome::{GroupInfo, Welcome};
-use crate::schedule::ProtocolVersion;
-use crate::tree::math::LeafIndex;
+use crate::messages::key_package::KeyPackage;
+use crate::messages::welcome::{GroupInfo, Welcome};
+use crate::types::ProtocolVersion;
+use crate::types::math::LeafIndex;
 
 /// `PublicMessage` (§6.2). The membership tag is present exactly when the
 /// sender is a member; decoders enforce that.

@@ -3,6 +3,7 @@
 mod content;
 mod messages;
 mod protection;
+mod transcript;
 
 pub use content::{
     AuthenticatedContent, Content, ContentType, FramedContent, FramedContentAuthData, Sender,
@@ -17,6 +18,7 @@ pub use protection::{
     open_private,
     open_sender_data, public_message_content, sign_content, to_public_message, verify_content,
 };
+pub use transcript::{TranscriptHashes, confirmed_transcript_hash, interim_transcript_hash};
 pub(crate) use protection::{SendingKey, seal_private};
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::messages::{
 use crate::codec::{Encode, Reader, Writer, encode};
 use crate::crypto::{RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
 use crate::schedule::{GroupContext, KeyAndNonce, RatchetType, SecretTree, sender_data_key_nonce};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 /// Label of the FramedContent signature (§6.1).
@@ -141,7 +141,7 @@ impl ContentEncoding {
     /// `context` (required for them).
     pub fn new(content: &AuthenticatedContent, context: Option<&GroupContext>) -> Result<Self> {
         let mut w = Writer::new();
-        crate::schedule::ProtocolVersion::MLS10.encode(&mut w);
+        crate::types::ProtocolVersion::MLS10.encode(&mut w);
         content.wire_format.encode(&mut w);
         content.content.encode(&mut w);
         let head = w.finish()?;

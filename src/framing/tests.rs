@@ -4,8 +4,9 @@ use super::*;
 use crate::ErrorCategory;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CipherSuite, RandomSource, Secret, Suite};
-use crate::schedule::{GroupContext, ProtocolVersion, SecretTree, SecretTreeConfig};
-use crate::tree::math::{LeafCount, LeafIndex};
+use crate::schedule::{GroupContext, SecretTree, SecretTreeConfig};
+use crate::types::ProtocolVersion;
+use crate::types::math::{LeafCount, LeafIndex};
 
 /// Deterministic randomness for tests.
 struct Counter(u8);
@@ -77,8 +78,8 @@ fn framed(fx: &Fx, content: Content) -> FramedContent {
 }
 
 fn remove_proposal() -> Content {
-    Content::Proposal(Box::new(crate::group::proposals::Proposal::Remove(
-        crate::group::proposals::Remove {
+    Content::Proposal(Box::new(crate::messages::proposals::Proposal::Remove(
+        crate::messages::proposals::Remove {
             removed: LeafIndex(0),
         },
     )))
@@ -250,7 +251,7 @@ fn nonzero_padding_is_malformed_6_3_1() {
 #[test]
 fn commit_without_confirmation_tag_is_refused() {
     let fx = fx();
-    let commit = Content::Commit(Box::new(crate::group::commit::Commit {
+    let commit = Content::Commit(Box::new(crate::messages::commit::Commit {
         proposals: vec![],
         path: None,
     }));

@@ -6,78 +6,18 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::codec::encode;
+pub use crate::types::credential_validation::{CredentialUse, Rejection, ValidationContext};
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
 use crate::framing::Sender;
-use crate::group::Extension;
-use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::types::Extension;
+use crate::types::extensions::{ExtensionType, ExternalSender, decode_extension};
 use crate::group::proposal_rules::ProposalWithSender;
-use crate::group::proposals::Proposal;
+use crate::messages::proposals::Proposal;
 use crate::schedule::GroupContext;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
-
-/// Why the engine asks the validator about a credential (§5.3.1 lists the
-/// events at which a new credential must be validated).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CredentialUse {
-    /// A key package this member is about to add or propose to add.
-    KeyPackage,
-    /// A member added by a received Add proposal or by a commit.
-    Add,
-    /// A member's new leaf in an Update proposal.
-    Update,
-    /// The committer's new leaf in a commit's UpdatePath.
-    CommitPath,
-    /// The leaf of a joiner's external commit.
-    ExternalJoin,
-    /// An entry of the `external_senders` extension, when it is introduced
-    /// or changed, and when that sender proposes.
-    ExternalSender,
-    /// A member of a tree this member imports to join (Welcome or external
-    /// commit).
-    TreeImport,
-}
-
-/// Where and why the validator is asked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ValidationContext<'a> {
-    /// Why the credential is being checked.
-    pub purpose: CredentialUse,
-    /// The group id.
-    pub group_id: &'a [u8],
-    /// The epoch the message or tree belongs to.
-    pub epoch: u64,
-    /// The leaf concerned (the member's current or future leaf), or the
-    /// index of the external sender for [`CredentialUse::ExternalSender`].
-    pub leaf: Option<LeafIndex>,
-}
-
-/// The application's refusal, carried unchanged to the caller in
-/// [`Error::Rejected`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rejection {
-    /// Why the credential (or the change of credential) was refused.
-    pub reason: String,
-}
-
-impl Rejection {
-    /// A refusal with `reason`.
-    pub fn new(reason: impl Into<String>) -> Self {
-        Self {
-            reason: reason.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Rejection {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
 
 /// The application's authentication service (§5.3.1).
 ///

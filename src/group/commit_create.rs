@@ -11,25 +11,26 @@ use crate::framing::{
     encrypt_private, sign_content, to_public_message,
 };
 use crate::group::authorization::Scope;
-use crate::group::commit::Commit;
-use crate::group::commit::HpkeCiphertext;
+use crate::messages::commit::Commit;
+use crate::tree::update_path::HpkeCiphertext;
 use crate::group::commit_stage::{CommitSummary, StagedCommit, StagedFrom};
-use crate::group::engine::{GroupState, ProposalCache};
-use crate::group::extensions::{Extension, ExtensionType, check_unique_types};
-use crate::group::key_package::KeyPackage;
+use crate::group::state::GroupState;
+use crate::group::proposal_cache::ProposalCache;
+use crate::types::extensions::{Extension, ExtensionType, check_unique_types};
+use crate::messages::key_package::KeyPackage;
 use crate::group::proposal_rules::{ProposalWithSender, apply_list, check_list};
-use crate::group::proposals::{Proposal, ProposalOrRef};
+use crate::messages::proposals::{Proposal, ProposalOrRef};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::state::{
     EpochState, GroupConfig, OwnResumption, Retention, next_epoch, split_epoch_secrets,
 };
-use crate::group::welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};
+use crate::messages::welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};
 use crate::group::welcome_open::{GROUP_INFO_LABEL, WELCOME_LABEL, key_package_ref};
-use crate::schedule::{
-    EpochSecret, GroupContext, ProtocolVersion, confirmed_transcript_hash, interim_transcript_hash,
-};
+use crate::schedule::{EpochSecret, GroupContext};
+use crate::types::ProtocolVersion;
+use crate::framing::{confirmed_transcript_hash, interim_transcript_hash};
 use crate::tree::leaf_node::LeafNode;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{LeafContent, NewLeaf, PathContext, generate_update_path};
@@ -153,9 +154,9 @@ fn build_welcome(
     welcome_key: &crate::schedule::KeyAndNonce,
     added: &[(LeafIndex, KeyPackage)],
     committer: LeafIndex,
-    path_secrets: &[(crate::tree::math::NodeIndex, Secret)],
+    path_secrets: &[(crate::types::math::NodeIndex, Secret)],
     psks: &[crate::schedule::PreSharedKeyId],
-    leaves: crate::tree::math::LeafCount,
+    leaves: crate::types::math::LeafCount,
     rng: &mut dyn RandomSource,
 ) -> Result<Welcome> {
     let encrypted_group_info = suite.aead_seal(

@@ -3,21 +3,23 @@
 
 use crate::crypto::{HpkePrivateKey, Secret, Suite};
 use crate::framing::{AuthenticatedContent, Content, Sender};
-use crate::group::Extension;
+use crate::types::Extension;
 use crate::group::authorization::Scope;
-use crate::group::commit::Commit;
-use crate::group::engine::{GroupState, ProposalCache};
+use crate::messages::commit::Commit;
+use crate::group::state::GroupState;
+use crate::group::proposal_cache::ProposalCache;
 use crate::group::proposal_rules::{
     ProposalEffects, ProposalWithSender, apply_list, check_list, check_sender_may_propose,
     required_capabilities,
 };
-use crate::group::proposals::{Proposal, ProposalOrRef, ReInit};
+use crate::messages::proposals::{ProposalOrRef, ReInit};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::public_view::PublicView;
 use crate::group::state::{EpochState, OwnResumption, next_epoch, split_epoch_secrets};
-use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId, TranscriptHashes};
+use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId};
+use crate::framing::TranscriptHashes;
 use crate::tree::leaf_validation::{LeafRole, validate_leaf_node};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{PathContext, apply_update_path};
@@ -515,9 +517,4 @@ pub fn stage_commit(
             confirmation_tag: tag,
         }),
     })
-}
-
-/// Whether `proposal` may be covered by a commit (used when caching).
-pub fn is_committable(proposal: &Proposal) -> bool {
-    !matches!(proposal, Proposal::ExternalInit(_))
 }

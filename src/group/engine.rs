@@ -2,11 +2,7 @@
 //! unprotect, authenticate, then hand out application data, cache a
 //! proposal, or stage a commit.
 
-use std::borrow::Borrow;
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
-
-use crate::api::MessageKind;
+use crate::types::MessageKind;
 use crate::crypto::Suite;
 use crate::framing::{
     AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
@@ -15,186 +11,15 @@ use crate::framing::{
 use crate::group::authorization::{Authority, Scope};
 use crate::group::commit_stage::{StagedCommit, StagedFrom, stage_commit};
 use crate::group::join::{JoinInputs, join_from_welcome};
-use crate::group::proposals::Proposal;
 use crate::group::psk_store::PskStore;
 use crate::group::public_view::PublicView;
-use crate::group::state::{EpochState, GroupConfig, Retention, check_group_id};
+use crate::group::state::{Retention, check_group_id};
 use crate::schedule::{GroupContext, RatchetType, SecretTree};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
-
-/// A proposal received in the current epoch, kept for commits that cover
-/// it by reference (§12.1).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CachedProposal {
-    /// `MakeProposalRef` of the AuthenticatedContent that carried it.
-    pub reference: Vec<u8>,
-    /// The proposal.
-    pub proposal: Proposal,
-    /// Its sender.
-    pub sender: Sender,
-}
-
-/// Proposals of the current epoch, indexed by reference: a commit may
-/// name thousands, and each lookup is O(1).
-#[derive(Debug, Clone, Default)]
-pub struct ProposalCache {
-    entries: Vec<CachedProposal>,
-    by_reference: HashMap<RefKey, usize>,
-}
-
-/// A proposal reference as a map key. Lookups borrow it as
-/// `dyn RefBytes`, so finding a `&[u8]` copies nothing, and every key
-/// comparison goes through one `eq` that tests can count.
-#[derive(Debug, Clone)]
-struct RefKey(Vec<u8>);
-
-trait RefBytes {
-    fn bytes(&self) -> &[u8];
-}
-
-impl RefBytes for RefKey {
-    fn bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl RefBytes for &[u8] {
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-}
-
-impl<'a> Borrow<dyn RefBytes + 'a> for RefKey {
-    fn borrow(&self) -> &(dyn RefBytes + 'a) {
-        self
-    }
-}
-
-// `HashMap` requires the key and its borrowed form to hash and compare
-// alike: both go through `bytes()`.
-impl Hash for dyn RefBytes + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.bytes().hash(state);
-    }
-}
-
-impl PartialEq for dyn RefBytes + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        #[cfg(test)]
-        reference_comparisons::COUNT.with(|c| c.set(c.get() + 1));
-        self.bytes() == other.bytes()
-    }
-}
-
-impl Eq for dyn RefBytes + '_ {}
-
-impl Hash for RefKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        (self as &dyn RefBytes).hash(state);
-    }
-}
-
-impl PartialEq for RefKey {
-    fn eq(&self, other: &Self) -> bool {
-        (self as &dyn RefBytes) == (other as &dyn RefBytes)
-    }
-}
-
-impl Eq for RefKey {}
-
-impl ProposalCache {
-    /// The proposal with reference `r`.
-    pub fn find(&self, r: &[u8]) -> Option<&CachedProposal> {
-        self.by_reference
-            .get(&r as &dyn RefBytes)
-            .and_then(|i| self.entries.get(*i))
-    }
-
-    /// All cached proposals, oldest first.
-    pub fn iter(&self) -> impl Iterator<Item = &CachedProposal> {
-        self.entries.iter()
-    }
-
-    /// How many proposals are cached.
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether the cache is empty.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    pub(crate) fn insert(&mut self, p: CachedProposal) {
-        let key = RefKey(p.reference.clone());
-        if !self.by_reference.contains_key(&key) {
-            self.by_reference.insert(key, self.entries.len());
-            self.entries.push(p);
-        }
-    }
-}
-
-/// Issue 8 item 5: commits naming k proposals by reference cost O(k)
-/// key comparisons, not O(k x cached) as with the former linear scan.
-#[cfg(test)]
-mod reference_comparisons {
-    use super::*;
-    use crate::group::proposals::Remove;
-
-    thread_local! {
-        /// Reference comparisons made on this thread.
-        pub(super) static COUNT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-    }
-
-    fn reference(i: u32) -> Vec<u8> {
-        // Shaped like a real reference: 32 bytes, distinct.
-        let mut r = vec![0u8; 32];
-        r[28..].copy_from_slice(&i.to_be_bytes());
-        r
-    }
-
-    /// Comparisons to resolve `k` references against a cache of `k`
-    /// proposals, as `commit_stage::resolve` does for a commit naming all
-    /// of them (one `find` per reference), plus one miss.
-    fn comparisons_to_resolve(k: u32) -> usize {
-        let mut cache = ProposalCache::default();
-        for i in 0..k {
-            cache.insert(CachedProposal {
-                reference: reference(i),
-                proposal: Proposal::Remove(Remove {
-                    removed: LeafIndex(i),
-                }),
-                sender: Sender::Member(LeafIndex(0)),
-            });
-        }
-        COUNT.with(|c| c.set(0));
-        for i in (0..k).rev() {
-            let found = cache.find(&reference(i)).map(|p| &p.proposal);
-            assert_eq!(
-                found,
-                Some(&Proposal::Remove(Remove {
-                    removed: LeafIndex(i)
-                }))
-            );
-        }
-        assert!(cache.find(&reference(k)).is_none());
-        COUNT.with(|c| c.get())
-    }
-
-    #[test]
-    fn resolving_references_is_linear_in_their_number() {
-        let small = comparisons_to_resolve(1024);
-        let large = comparisons_to_resolve(4096);
-        eprintln!("reference comparisons: {small} for 1024, {large} for 4096");
-        // Every hit compares at least once; a linear scan would make
-        // about k^2 / 2 comparisons (500k at 1024).
-        assert!(small >= 1024, "{small} comparisons for 1024 hits");
-        assert!(large <= 5 * small, "{small} -> {large}: more than linear");
-        assert!(large <= 2 * 4096, "{large} comparisons for 4096 lookups");
-    }
-}
+use crate::group::proposal_cache::{CachedProposal, ProposalCache};
+use crate::group::state::GroupState;
 
 /// Checks the signature of decrypted content against the sender's leaf in
 /// `tree` (§6.1) and returns that leaf.
@@ -240,7 +65,7 @@ fn own_echo(
     {
         return None;
     }
-    let kind = MessageKind::of_content(message.content_type);
+    let kind = message.content_type.message_kind();
     Some(if kind == MessageKind::Commit {
         Err(crate::group::commit_stage::own_commit_not_pending())
     } else {
@@ -280,33 +105,6 @@ pub enum Received {
         /// Application or proposal (a commit of ours is merged or refused).
         kind: MessageKind,
     },
-}
-
-/// A member's view of a group: the current epoch, proposals received in it,
-/// and what is retained of past epochs.
-#[derive(Debug)]
-pub struct GroupState {
-    /// The group's cipher suite.
-    pub(crate) suite: Suite,
-    /// Policy.
-    pub(crate) config: GroupConfig,
-    /// The current epoch.
-    pub(crate) epoch: EpochState,
-    /// Proposals of the current epoch.
-    pub(crate) proposals: ProposalCache,
-    /// Past epochs.
-    pub(crate) retention: Retention,
-    /// Set once a merged commit removed us.
-    pub(crate) removed: bool,
-    /// Private keys of our own Update proposals of this epoch, by
-    /// ProposalRef: needed when another member commits one of them.
-    pub(crate) own_updates: Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>,
-    /// Set once a merged commit carried a ReInit (§11.2): the group is
-    /// closed and continues as a new one.
-    pub(crate) reinit: Option<crate::group::proposals::ReInit>,
-    /// The application's credential validator (§5.3.1), asked before
-    /// anything is cached or staged.
-    pub(crate) authority: Authority,
 }
 
 impl GroupState {
@@ -407,7 +205,7 @@ impl GroupState {
     }
 
     /// The ReInit a merged commit carried, if any: the group is closed.
-    pub fn reinitialized(&self) -> Option<&crate::group::proposals::ReInit> {
+    pub fn reinitialized(&self) -> Option<&crate::messages::proposals::ReInit> {
         self.reinit.as_ref()
     }
 
@@ -490,7 +288,7 @@ impl GroupState {
         now: u64,
     ) -> Result<Received> {
         check_group_id(&self.epoch.context.group_id, &message.group_id)?;
-        let kind = MessageKind::of_content(message.content_type);
+        let kind = message.content_type.message_kind();
         if message.epoch > self.epoch() {
             return Err(Error::wrong_epoch(self.epoch(), message.epoch, kind, true));
         }
@@ -536,7 +334,7 @@ impl GroupState {
     fn process_late_private(&mut self, message: &PrivateMessage) -> Result<Received> {
         let suite = self.suite.clone();
         let current = self.epoch();
-        let kind = MessageKind::of_content(message.content_type);
+        let kind = message.content_type.message_kind();
         let own_leaf = self.own_leaf();
         let Some(past) = self.retention.epoch_mut(message.epoch) else {
             return Err(Error::wrong_epoch(current, message.epoch, kind, false));

@@ -9,15 +9,16 @@ use crate::framing::{
     Sender, WireFormat, sign_content,
 };
 use crate::group::authorization::{Authority, Scope};
-use crate::group::commit::Commit;
-use crate::group::engine::GroupState;
-use crate::group::extensions::{ExtensionType, ExternalPub, decode_extension};
+use crate::messages::commit::Commit;
+use crate::group::state::GroupState;
+use crate::types::extensions::{ExtensionType, ExternalPub, decode_extension};
 use crate::group::proposal_rules::ProposalWithSender;
-use crate::group::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
+use crate::messages::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
 use crate::group::state::{EpochState, GroupConfig, next_epoch, split_epoch_secrets};
-use crate::group::welcome::GroupInfo;
-use crate::schedule::{InitSecret, confirmed_transcript_hash, interim_transcript_hash};
-use crate::tree::math::LeafIndex;
+use crate::messages::welcome::GroupInfo;
+use crate::schedule::InitSecret;
+use crate::framing::{confirmed_transcript_hash, interim_transcript_hash};
+use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{LeafContent, NewLeaf, PathContext, generate_update_path};
@@ -124,7 +125,7 @@ impl GroupState {
         )?;
         for psk in &join.psks {
             proposals.push(ProposalOrRef::Proposal(Box::new(Proposal::PreSharedKey(
-                crate::group::proposals::PreSharedKey { psk: psk.clone() },
+                crate::messages::proposals::PreSharedKey { psk: psk.clone() },
             ))));
         }
         // §12.4.3.2: the joiner takes the leftmost blank leaf.

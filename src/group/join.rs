@@ -1,15 +1,16 @@
 //! Joining a group from a Welcome (§12.4.3.1).
 
 use crate::crypto::Suite;
-use crate::group::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
-use crate::group::key_package::{KeyPackage, KeyPackagePrivate};
+use crate::types::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
+use crate::messages::key_package::{KeyPackage, KeyPackagePrivate};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::state::{EpochState, GroupConfig, NoResumption, split_epoch_secrets};
-use crate::group::welcome::{GroupInfo, Welcome};
+use crate::messages::welcome::{GroupInfo, Welcome};
 use crate::group::welcome_open::{
     confirm_epoch, decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
 };
-use crate::schedule::{JoinerSecret, interim_transcript_hash};
+use crate::schedule::JoinerSecret;
+use crate::framing::interim_transcript_hash;
 use crate::tree::leaf_validation::LifetimePolicy;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::private::TreePrivate;
@@ -130,7 +131,7 @@ pub fn join_from_welcome(
 
     // §12.4.3.1 / §13.4: "A client joining a group MUST verify that it
     // supports every extension in the GroupContext".
-    crate::group::extensions::check_unique_types(&context.extensions, "GroupContext extensions")?;
+    crate::types::extensions::check_unique_types(&context.extensions, "GroupContext extensions")?;
     if let Some(e) = context.extensions.iter().find(|e| {
         !kp.leaf_node
             .capabilities

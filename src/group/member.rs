@@ -3,7 +3,7 @@
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
 use crate::tree::leaf_node::LeafNode;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 
 /// A member as the application sees it.

@@ -6,12 +6,12 @@
 use super::*;
 use crate::codec::encode;
 use crate::crypto::SeededRandom;
-use crate::group::engine::GroupState;
+use crate::group::state::GroupState;
 use crate::group::engine::tests::{NOW, deliver, group_of};
-use crate::group::proposals::{Proposal, Remove};
+use crate::messages::proposals::{Proposal, Remove};
 use crate::group::psk_store::NoPsks;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 
 /// An observer of `g`'s group in `g`'s current epoch, holding exactly the
 /// public part of `g`'s state (as if built from a GroupInfo of `g`).
@@ -58,7 +58,7 @@ pub(crate) fn signed_group_info(
 ) -> Vec<u8> {
     let mut extensions = Vec::new();
     if with_tree {
-        extensions.push(crate::group::Extension {
+        extensions.push(crate::types::Extension {
             extension_type: ExtensionType::RATCHET_TREE,
             extension_data: g.tree().to_bytes().unwrap(),
         });
@@ -191,7 +191,7 @@ fn a_commit_racing_for_a_taken_epoch_is_refused() {
                 message_epoch: 1,
                 ..
             },
-        ) => assert_eq!(e.epoch_timing(), Some(crate::error::EpochTiming::Past)),
+        ) => assert_eq!(e.epoch_timing(), Some(crate::types::error::EpochTiming::Past)),
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(observer.to_bytes().unwrap(), before);

@@ -5,14 +5,16 @@ use std::collections::HashSet;
 
 use crate::crypto::Suite;
 use crate::framing::Sender;
-use crate::group::extensions::{
+use crate::types::extensions::{
     ExtensionType, RequiredCapabilities, check_unique_types, decode_extension,
 };
-use crate::group::proposals::{Proposal, ProposalType, ReInit};
+use crate::messages::proposals::{Proposal, ReInit};
+use crate::types::ProposalType;
 use crate::group::psk_store::{PskUse, check_psk_id};
-use crate::schedule::{GroupContext, PreSharedKeyId, ProtocolVersion};
+use crate::schedule::{GroupContext, PreSharedKeyId};
+use crate::types::ProtocolVersion;
 use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
@@ -209,7 +211,7 @@ fn validate_proposal_in(
 #[derive(Debug, Default, Clone)]
 pub struct ProposalEffects {
     /// The new group context extensions, if replaced.
-    pub extensions: Option<Vec<crate::group::Extension>>,
+    pub extensions: Option<Vec<crate::types::Extension>>,
     /// Leaves that sent an Update.
     pub updated: Vec<LeafIndex>,
     /// Leaves removed.
@@ -476,4 +478,9 @@ pub fn apply_list(
         }
     }
     Ok(fx)
+}
+
+/// Whether `proposal` may be covered by a commit (used when caching).
+pub fn is_committable(proposal: &Proposal) -> bool {
+    !matches!(proposal, Proposal::ExternalInit(_))
 }

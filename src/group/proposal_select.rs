@@ -8,10 +8,12 @@
 use std::collections::HashSet;
 
 use crate::framing::Sender;
-use crate::group::engine::{CachedProposal, GroupState};
+use crate::group::proposal_cache::CachedProposal;
+use crate::group::state::GroupState;
 use crate::group::proposal_rules::validate_proposal;
-use crate::group::proposals::{Proposal, ProposalType};
-use crate::tree::math::LeafIndex;
+use crate::messages::proposals::Proposal;
+use crate::types::ProposalType;
+use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 
 /// A cached proposal a commit did not cover, and why.

@@ -2,7 +2,7 @@
 //! GroupContext, the ratchet tree, the interim transcript hash, the
 //! proposals of the epoch, the policy and the credential validator), and the
 //! checks on received handshake content that need nothing more. A member
-//! ([`GroupState`](crate::group::engine::GroupState)) and an observer
+//! ([`GroupState`](crate::group::state::GroupState)) and an observer
 //! ([`ObserverState`](crate::group::observer::ObserverState)) both run these
 //! functions, so a rule fixed here is fixed for both.
 
@@ -12,11 +12,11 @@ use crate::framing::{
     AuthenticatedContent, Content, ContentEncoding, PublicMessage, Sender, public_message_content,
 };
 use crate::group::authorization::{Authority, Scope};
-use crate::group::commit_stage::is_committable;
-use crate::group::engine::{CachedProposal, ProposalCache};
-use crate::group::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::group::proposal_rules::is_committable;
+use crate::group::proposal_cache::{CachedProposal, ProposalCache};
+use crate::types::extensions::{ExtensionType, ExternalSender, decode_extension};
 use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
-use crate::group::proposals::Proposal;
+use crate::messages::proposals::Proposal;
 use crate::group::state::{GroupConfig, check_group_id};
 use crate::schedule::GroupContext;
 use crate::tree::ratchet_tree::RatchetTree;
@@ -51,7 +51,7 @@ impl PublicView<'_> {
     }
 
     /// §6 / §12.1 / §12.4.2: handshake content must be for this epoch.
-    pub(crate) fn check_epoch(&self, epoch: u64, kind: crate::api::MessageKind) -> Result<()> {
+    pub(crate) fn check_epoch(&self, epoch: u64, kind: crate::types::MessageKind) -> Result<()> {
         if epoch == self.epoch() {
             Ok(())
         } else {
@@ -69,7 +69,7 @@ impl PublicView<'_> {
         membership_key: Option<&Secret>,
     ) -> Result<OpenedPublic> {
         check_group_id(&self.context.group_id, &message.content.group_id)?;
-        let kind = crate::api::MessageKind::of_content(message.content.content.content_type());
+        let kind = message.content.content.content_type().message_kind();
         self.check_epoch(message.content.epoch, kind)?;
         let (content, membership_tag) = public_message_content(message)?;
         // The tag, the signature and (for a commit) the transcript hash all

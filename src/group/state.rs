@@ -7,10 +7,12 @@ use crate::crypto::{HpkePrivateKey, Secret, Suite};
 use crate::group::psk_store::ResumptionSource;
 use crate::schedule::{EpochSecrets, GroupContext, InitSecret, SecretTree, SecretTreeConfig};
 use crate::tree::leaf_validation::LifetimePolicy;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
+use crate::group::authorization::Authority;
+use crate::group::proposal_cache::ProposalCache;
 
 /// The one configuration of a group: how it sends (handshake encryption,
 /// padding, tree in the Welcome) and its policy. Every resource an
@@ -174,7 +176,7 @@ pub struct EpochKeys {
 pub fn split_epoch_secrets(
     suite: &Suite,
     secrets: EpochSecrets,
-    leaves: crate::tree::math::LeafCount,
+    leaves: crate::types::math::LeafCount,
     config: SecretTreeConfig,
 ) -> (EpochKeys, SecretTree) {
     let tree = SecretTree::new(suite, secrets.encryption_secret, leaves, config);
@@ -326,8 +328,35 @@ pub fn check_group_id(ours: &[u8], theirs: &[u8]) -> Result<()> {
     if ours == theirs {
         Ok(())
     } else {
-        Err(Error::NotForUs(crate::error::NotForUs::OtherGroup {
+        Err(Error::NotForUs(crate::types::error::NotForUs::OtherGroup {
             group_id: theirs.to_vec(),
         }))
     }
+}
+
+/// A member's view of a group: the current epoch, proposals received in it,
+/// and what is retained of past epochs.
+#[derive(Debug)]
+pub struct GroupState {
+    /// The group's cipher suite.
+    pub(crate) suite: Suite,
+    /// Policy.
+    pub(crate) config: GroupConfig,
+    /// The current epoch.
+    pub(crate) epoch: EpochState,
+    /// Proposals of the current epoch.
+    pub(crate) proposals: ProposalCache,
+    /// Past epochs.
+    pub(crate) retention: Retention,
+    /// Set once a merged commit removed us.
+    pub(crate) removed: bool,
+    /// Private keys of our own Update proposals of this epoch, by
+    /// ProposalRef: needed when another member commits one of them.
+    pub(crate) own_updates: Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>,
+    /// Set once a merged commit carried a ReInit (§11.2): the group is
+    /// closed and continues as a new one.
+    pub(crate) reinit: Option<crate::messages::proposals::ReInit>,
+    /// The application's credential validator (§5.3.1), asked before
+    /// anything is cached or staged.
+    pub(crate) authority: Authority,
 }

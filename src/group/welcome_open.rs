@@ -3,8 +3,8 @@
 
 use crate::codec::encode;
 use crate::crypto::{HpkePrivateKey, SignaturePublicKey, Suite};
-use crate::group::key_package::KeyPackage;
-use crate::group::welcome::{GroupInfo, GroupSecrets, Welcome};
+use crate::messages::key_package::KeyPackage;
+use crate::messages::welcome::{GroupInfo, GroupSecrets, Welcome};
 use crate::schedule::{EpochSecrets, JoinerSecret, PskSecret};
 use crate::{Error, Result, decode_exact};
 

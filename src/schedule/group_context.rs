@@ -1,17 +1,9 @@
 //! `GroupContext` (§8.1): the state every epoch's secrets are bound to.
 
-use crate::codec::{code_point, wire_struct};
+use crate::codec::wire_struct;
 use crate::crypto::CipherSuite;
-use crate::group::Extension;
-
-code_point! {
-    /// `ProtocolVersion` (§6). Open, so a ReInit naming a future version still
-    /// decodes; messages themselves must be `MLS10`.
-    pub struct ProtocolVersion(u16) {
-        /// `mls10`.
-        MLS10 = 1,
-    }
-}
+use crate::types::Extension;
+use crate::types::ProtocolVersion;
 
 wire_struct! {
     /// `GroupContext` (§8.1).

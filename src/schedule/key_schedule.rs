@@ -15,7 +15,7 @@
 
 use crate::codec::encode;
 use crate::crypto::{HpkePrivateKey, HpkePublicKey, Secret, Suite};
-use crate::error::{Error, Result};
+use crate::types::error::{Error, Result};
 
 use super::GroupContext;
 use super::psk::PskSecret;

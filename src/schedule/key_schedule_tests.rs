@@ -1,8 +1,9 @@
 use super::*;
 use crate::crypto::CipherSuite;
 use crate::crypto::rust_crypto::RustCryptoProvider;
-use crate::error::ErrorCategory;
-use crate::schedule::{PreSharedKeyId, ProtocolVersion, Psk};
+use crate::types::error::ErrorCategory;
+use crate::schedule::{PreSharedKeyId, Psk};
+use crate::types::ProtocolVersion;
 
 fn suite() -> Suite {
     Suite::from_provider(

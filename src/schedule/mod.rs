@@ -1,13 +1,12 @@
-//! Key schedule, secret tree, transcript hashes and PSKs (§8, §9).
+//! Key schedule, secret tree and PSKs (§8, §9).
 
 mod group_context;
 pub mod key_schedule;
 pub mod psk;
 mod psk_id;
 pub mod secret_tree;
-mod transcript;
 
-pub use group_context::{GroupContext, ProtocolVersion};
+pub use group_context::GroupContext;
 pub use key_schedule::{
     EpochSecret, EpochSecrets, InitSecret, JoinerSecret, WelcomeSecret, confirmation_tag,
     external_key_pair, mls_exporter, verify_confirmation_tag,
@@ -17,4 +16,3 @@ pub use psk_id::{PreSharedKeyId, Psk, PskLabel, ResumptionPskUsage};
 pub use secret_tree::{
     KeyAndNonce, RatchetType, SecretTree, SecretTreeConfig, StagedKey, sender_data_key_nonce,
 };
-pub use transcript::{TranscriptHashes, confirmed_transcript_hash, interim_transcript_hash};

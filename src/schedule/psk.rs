@@ -2,7 +2,7 @@
 
 use crate::codec::encode;
 use crate::crypto::{Secret, Suite};
-use crate::error::{Error, Result};
+use crate::types::error::{Error, Result};
 
 use super::{PreSharedKeyId, PskLabel};
 

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::crypto::{Secret, Suite};
-use crate::error::{Error, Result};
-use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
+use crate::types::error::{Error, Result};
+use crate::types::math::{LeafCount, LeafIndex, NodeIndex};
 
 /// An AEAD key and nonce: one step of a ratchet, the sender data key
 /// (§6.3.2) or the welcome key (§12.4.3.1).
@@ -82,14 +82,14 @@ impl Default for SecretTreeConfig {
 
 /// One hash ratchet of one leaf (§9.1).
 #[derive(Debug)]
-struct Ratchet {
+pub(crate) struct Ratchet {
     /// `ratchet_secret_[N]_[next]`; meaningless once `next` is 2^32.
-    secret: Secret,
+    pub(crate) secret: Secret,
     /// The generation `secret` belongs to: the next key to derive. A `u64`
     /// so that "all 2^32 generations used" is representable.
-    next: u64,
+    pub(crate) next: u64,
     /// Unconsumed keys of generations below `next`, within the window.
-    skipped: BTreeMap<u32, KeyAndNonce>,
+    pub(crate) skipped: BTreeMap<u32, KeyAndNonce>,
 }
 
 impl Ratchet {
@@ -215,9 +215,9 @@ impl StagedKey {
 
 /// Both ratchets of a leaf.
 #[derive(Debug)]
-struct LeafRatchets {
-    handshake: Ratchet,
-    application: Ratchet,
+pub(crate) struct LeafRatchets {
+    pub(crate) handshake: Ratchet,
+    pub(crate) application: Ratchet,
 }
 
 impl LeafRatchets {
@@ -240,18 +240,18 @@ impl LeafRatchets {
 /// far.
 #[derive(Debug)]
 pub struct SecretTree {
-    suite: Suite,
-    leaves: LeafCount,
-    config: SecretTreeConfig,
+    pub(crate) suite: Suite,
+    pub(crate) leaves: LeafCount,
+    pub(crate) config: SecretTreeConfig,
     /// Node secrets not yet expanded. At most one per root-to-leaf path: the
     /// root's `encryption_secret` at first, later the siblings of the paths
     /// walked.
-    nodes: HashMap<NodeIndex, Secret>,
+    pub(crate) nodes: HashMap<NodeIndex, Secret>,
     /// Ratchets of leaves whose leaf secret has been expanded (and deleted).
-    ratchets: HashMap<LeafIndex, LeafRatchets>,
+    pub(crate) ratchets: HashMap<LeafIndex, LeafRatchets>,
     /// What changed since storage last took it (see
     /// [`Self::take_changes`]): a message writes only these records.
-    changes: TreeChanges,
+    pub(crate) changes: TreeChanges,
 }
 
 /// The parts of a [`SecretTree`] changed since they were last persisted.
@@ -615,6 +615,3 @@ pub fn sender_data_key_nonce(
 #[cfg(test)]
 #[path = "secret_tree_tests.rs"]
 mod tests;
-
-#[path = "secret_tree_records.rs"]
-pub(crate) mod records;

@@ -1,7 +1,7 @@
 use super::*;
 use crate::crypto::CipherSuite;
 use crate::crypto::rust_crypto::RustCryptoProvider;
-use crate::error::ErrorCategory;
+use crate::types::error::ErrorCategory;
 
 fn suite() -> Suite {
     Suite::from_provider(

@@ -1,7 +1,15 @@
 //! One test suite, run against every backend: what the library relies on
-//! from a [`Storage`].
+//! from a [`Storage`]. Exported with the `test-support` feature so that a
+//! backend written outside this crate can run it:
+//!
+//! ```ignore
+//! arbor_mls::storage::conformance::run(&mut MyStorage::open_empty()?);
+//! ```
+//!
+//! It panics, naming the property, on the first thing the backend gets
+//! wrong.
 
-use super::{MemoryStorage, Storage, WriteBatch};
+use super::{Storage, WriteBatch};
 
 fn put(s: &mut dyn Storage, pairs: &[(&str, &str)]) {
     let mut b = WriteBatch::default();
@@ -19,8 +27,8 @@ fn keys(s: &dyn Storage, prefix: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs every check on a fresh, empty store.
-pub(crate) fn run(s: &mut dyn Storage) {
+/// Runs every check on a fresh, empty store (panics on the first failure).
+pub fn run(s: &mut dyn Storage) {
     assert_eq!(s.get(b"a").expect("get"), None);
     put(
         s,
@@ -76,7 +84,8 @@ pub(crate) fn run(s: &mut dyn Storage) {
     assert_eq!(s.get(b"u/1").expect("get"), Some(b"8".to_vec()));
 }
 
+#[cfg(test)]
 #[test]
 fn memory_storage_conforms() {
-    run(&mut MemoryStorage::new());
+    run(&mut super::MemoryStorage::new());
 }

@@ -15,11 +15,7 @@ use zeroize::Zeroize;
 
 use crate::{Error, Result};
 
-pub(crate) mod client_store;
-pub(crate) mod group_records;
-pub(crate) mod group_store;
 mod memory;
-pub(crate) mod records;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -230,5 +226,5 @@ pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-#[cfg(test)]
-mod conformance;
+#[cfg(any(test, feature = "test-support"))]
+pub mod conformance;

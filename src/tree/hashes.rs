@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use crate::codec::{Encode, Writer};
 use crate::crypto::{HpkePublicKey, Suite};
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
-use crate::tree::math::{LeafIndex, NodeIndex};
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode};
 use crate::tree::ratchet_tree::{RatchetTree, leaf_span, subtree_contains_leaf};
 use crate::{Error, Result};

@@ -5,10 +5,10 @@ use crate::codec::{
 };
 use crate::crypto::credential::{Credential, CredentialType};
 use crate::crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey};
-use crate::group::proposals::ProposalType;
-use crate::group::{Extension, ExtensionType};
-use crate::schedule::ProtocolVersion;
-use crate::tree::math::LeafIndex;
+use crate::types::ProposalType;
+use crate::types::{Extension, ExtensionType};
+use crate::types::ProtocolVersion;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 wire_struct! {

@@ -3,9 +3,9 @@
 //! every member supports) live with the tree.
 
 use crate::crypto::{HpkePublicKey, Suite};
-use crate::group::extensions::RequiredCapabilities;
+use crate::types::extensions::RequiredCapabilities;
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 /// Where a leaf node was found; this fixes which source it must have and
@@ -203,7 +203,7 @@ pub fn validate_leaf_node(
             e.extension_type
         )));
     }
-    crate::group::extensions::check_unique_types(&leaf.extensions, &who)?;
+    crate::types::extensions::check_unique_types(&leaf.extensions, &who)?;
     // §7.2: the credential type in use must be listed.
     let ct = leaf.credential.credential_type();
     if !leaf.capabilities.credentials.contains(&ct) {

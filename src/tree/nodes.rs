@@ -5,7 +5,7 @@ use crate::codec::{
 };
 use crate::crypto::HpkePublicKey;
 use crate::tree::leaf_node::LeafNode;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 
 wire_struct! {
     /// `ParentNode` (§7.1).

@@ -5,7 +5,7 @@
 //! package, leaf node, sender rights) is the caller's job.
 
 use crate::tree::leaf_node::LeafNode;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 
@@ -13,7 +13,7 @@ impl RatchetTree {
     /// The leftmost blank leaf, if any: a descent from the root that goes
     /// left whenever the left subtree has room, O(log n).
     pub fn leftmost_blank_leaf(&self) -> Option<LeafIndex> {
-        let full = |x: crate::tree::math::NodeIndex| {
+        let full = |x: crate::types::math::NodeIndex| {
             u64::from(self.occupied_below(x)) == 1u64 << x.level()
         };
         let mut x = self.root();

@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 
 use crate::crypto::{HpkePrivateKey, HpkePublicKey, Secret, Suite};
-use crate::tree::math::{LeafIndex, NodeIndex};
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::Node;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
+use crate::crypto::RandomSource;
 
 /// The private keys one member holds.
 #[derive(Clone, Debug)]
@@ -148,4 +149,14 @@ impl TreePrivate {
         }
         Ok(())
     }
+}
+
+/// A fresh HPKE key pair from `Nh` random bytes (RFC 9180 DeriveKeyPair).
+pub fn generate_hpke_key_pair(
+    suite: &Suite,
+    rng: &mut dyn RandomSource,
+) -> crate::Result<(HpkePrivateKey, HpkePublicKey)> {
+    let mut ikm = Secret::zero(suite.hash_len());
+    ikm.fill_random(rng)?;
+    Ok(suite.derive_key_pair(ikm.as_bytes())?)
 }

@@ -20,7 +20,7 @@ use std::sync::{Arc, OnceLock};
 use crate::crypto::{CipherSuite, HpkePublicKey};
 use crate::tree::cow::{ChunkedVec, LazyChunks, ShardedCounts};
 use crate::tree::leaf_node::LeafNode;
-use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
+use crate::types::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode, RatchetTreeWire};
 use crate::{Error, Result};
 

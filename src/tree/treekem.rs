@@ -11,10 +11,10 @@ use crate::crypto::credential::Credential;
 use crate::crypto::{
     HpkePublicKey, RandomSource, Secret, SeededRandom, SignaturePrivateKey, Suite,
 };
-use crate::group::Extension;
-use crate::group::commit::{HpkeCiphertext, HpkeCiphertexts, UpdatePath, UpdatePathNode};
+use crate::types::Extension;
+use crate::tree::update_path::{HpkeCiphertext, HpkeCiphertexts, UpdatePath, UpdatePathNode};
 use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource};
-use crate::tree::math::{LeafIndex, NodeIndex};
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode};
 use crate::tree::private::{TreePrivate, next_path_secret, node_key_pair};
 use crate::tree::ratchet_tree::{RatchetTree, subtree_contains_leaf};
@@ -243,7 +243,7 @@ pub fn generate_update_path(
     let commit_secret = secret;
 
     let leaf_parent_hash = set_path_nodes(suite, tree, sender, &fdp, &publics)?;
-    let (leaf_sk, leaf_pk) = crate::group::key_package::generate_hpke_key_pair(suite, rng)?;
+    let (leaf_sk, leaf_pk) = crate::tree::private::generate_hpke_key_pair(suite, rng)?;
     let mut leaf_node = LeafNode {
         encryption_key: leaf_pk,
         signature_key: leaf.content.signature_key.clone(),

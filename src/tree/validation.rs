@@ -6,10 +6,10 @@ use std::collections::HashSet;
 
 use crate::crypto::Suite;
 use crate::crypto::credential::CredentialType;
-use crate::group::extensions::RequiredCapabilities;
+use crate::types::extensions::RequiredCapabilities;
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
 

@@ -4,7 +4,7 @@
 use super::*;
 use crate::test_support::{FIXTURE_LIFETIME, TreeFixture, default_suite};
 use crate::tree::leaf_node::LeafNodeSource;
-use crate::tree::math::NodeIndex;
+use crate::types::math::NodeIndex;
 
 fn check(fx: &TreeFixture, tree: &RatchetTree, now: Option<u64>) -> Result<()> {
     let hash = tree.root_tree_hash(&fx.suite)?;

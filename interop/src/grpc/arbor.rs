@@ -15,10 +15,10 @@ use arbor_mls::crypto::{
     CipherSuite, CryptoProvider, OsRandom, Secret, SignaturePrivateKey, Suite,
 };
 use arbor_mls::framing::{Content, FramedContent, Sender};
-use arbor_mls::group::extensions::ExternalSender as ExternalSenderEntry;
-use arbor_mls::group::{Extension, ExtensionType};
-use arbor_mls::tree::math::LeafIndex;
 use arbor_mls::tree::ratchet_tree::RatchetTree;
+use arbor_mls::types::extensions::ExternalSender as ExternalSenderEntry;
+use arbor_mls::types::math::LeafIndex;
+use arbor_mls::types::{Extension, ExtensionType};
 use arbor_mls::{Client, Event, Group, GroupOptions, KeyPackageOptions};
 use tonic::Status;
 
@@ -120,7 +120,7 @@ fn suite_of(value: u32) -> RpcResult<CipherSuite> {
 
 fn suite_for(group: &Group) -> RpcResult<Suite> {
     Suite::from_provider(&RustCryptoProvider, group.state().context().cipher_suite)
-        .map_err(|e| status("cipher suite", e))
+        .map_err(|e| status("cipher suite", e.into()))
 }
 
 fn new_client(identity: &[u8], suite: CipherSuite) -> RpcResult<Client> {
@@ -635,7 +635,7 @@ impl Endpoint for ArborEndpoint {
         let info = decode_group_info(&r.group_info)?;
         let suite_id = info.group_context.cipher_suite;
         let suite =
-            Suite::from_provider(&RustCryptoProvider, suite_id).map_err(|e| status("suite", e))?;
+            Suite::from_provider(&RustCryptoProvider, suite_id).map_err(|e| status("suite", e.into()))?;
         // Our own signature key pair, so we can sign the proposal with the
         // key the key package names (§12.1.8: a new_member_proposal sender
         // signs with the key of the proposed leaf).
@@ -673,7 +673,7 @@ impl Endpoint for ArborEndpoint {
         r: CreateExternalSignerRequest,
     ) -> RpcResult<CreateExternalSignerResponse> {
         let suite = Suite::from_provider(&RustCryptoProvider, suite_of(r.cipher_suite)?)
-            .map_err(|e| status("suite", e))?;
+            .map_err(|e| status("suite", e.into()))?;
         let (private, public) = suite
             .primitives()
             .signature_key_pair(&mut OsRandom)

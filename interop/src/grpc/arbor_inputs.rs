@@ -9,14 +9,15 @@ use arbor_mls::framing::{
     AuthenticatedContent, FRAMED_CONTENT_LABEL, FramedContent, FramedContentAuthData, MlsMessage,
     MlsMessageBody, PublicMessage, WireFormat, framed_content_tbs,
 };
-use arbor_mls::group::proposals::{
+use arbor_mls::messages::proposals::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove,
 };
-use arbor_mls::group::welcome::GroupInfo;
-use arbor_mls::group::{Extension, ExtensionType};
-use arbor_mls::schedule::{PreSharedKeyId, ProtocolVersion, Psk, ResumptionPskUsage};
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::messages::welcome::GroupInfo;
+use arbor_mls::schedule::{PreSharedKeyId, Psk, ResumptionPskUsage};
 use arbor_mls::tree::ratchet_tree::RatchetTree;
+use arbor_mls::types::ProtocolVersion;
+use arbor_mls::types::math::LeafIndex;
+use arbor_mls::types::{Extension, ExtensionType};
 use arbor_mls::{Error, ErrorCategory, Group};
 use tonic::Status;
 

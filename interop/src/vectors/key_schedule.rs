@@ -4,7 +4,8 @@
 
 use arbor_mls::codec::encode;
 use arbor_mls::crypto::{Secret, Suite};
-use arbor_mls::schedule::{GroupContext, InitSecret, ProtocolVersion, PskSecret, mls_exporter};
+use arbor_mls::schedule::{GroupContext, InitSecret, PskSecret, mls_exporter};
+use arbor_mls::types::ProtocolVersion;
 use serde_json::Value;
 
 use super::Outcome;

@@ -7,10 +7,11 @@ use arbor_mls::framing::{
     self, AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender,
     WireFormat,
 };
-use arbor_mls::group::commit::Commit;
-use arbor_mls::group::proposals::Proposal;
-use arbor_mls::schedule::{GroupContext, ProtocolVersion, SecretTree, SecretTreeConfig};
-use arbor_mls::tree::math::{LeafCount, LeafIndex};
+use arbor_mls::messages::commit::Commit;
+use arbor_mls::messages::proposals::Proposal;
+use arbor_mls::schedule::{GroupContext, SecretTree, SecretTreeConfig};
+use arbor_mls::types::ProtocolVersion;
+use arbor_mls::types::math::{LeafCount, LeafIndex};
 use serde_json::Value;
 
 use super::Outcome;

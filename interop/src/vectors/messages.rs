@@ -2,11 +2,11 @@
 
 use arbor_mls::codec::{Decode, Encode, decode_exact, encode};
 use arbor_mls::framing::{MlsMessage, MlsMessageBody, WireFormat};
-use arbor_mls::group::commit::Commit;
-use arbor_mls::group::proposals::{
+use arbor_mls::messages::commit::Commit;
+use arbor_mls::messages::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, ReInit, Remove, Update,
 };
-use arbor_mls::group::welcome::GroupSecrets;
+use arbor_mls::messages::welcome::GroupSecrets;
 use arbor_mls::tree::nodes::RatchetTreeWire;
 use serde_json::Value;
 

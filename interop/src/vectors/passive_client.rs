@@ -5,11 +5,12 @@
 use arbor_mls::codec::decode_exact;
 use arbor_mls::crypto::{HpkePrivateKey, Secret, SignaturePrivateKey};
 use arbor_mls::framing::{MlsMessage, MlsMessageBody};
-use arbor_mls::group::engine::{GroupState, Received};
+use arbor_mls::group::engine::Received;
 use arbor_mls::group::join::JoinInputs;
-use arbor_mls::group::key_package::KeyPackagePrivate;
 use arbor_mls::group::psk_store::{ExternalPsks, PskUse};
 use arbor_mls::group::state::GroupConfig;
+use arbor_mls::group::state::GroupState;
+use arbor_mls::messages::key_package::KeyPackagePrivate;
 use arbor_mls::tree::ratchet_tree::RatchetTree;
 use serde_json::Value;
 

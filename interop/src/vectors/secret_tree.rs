@@ -3,7 +3,7 @@
 
 use arbor_mls::crypto::{Secret, Suite};
 use arbor_mls::schedule::{RatchetType, SecretTree, SecretTreeConfig, sender_data_key_nonce};
-use arbor_mls::tree::math::{LeafCount, LeafIndex};
+use arbor_mls::types::math::{LeafCount, LeafIndex};
 use serde_json::Value;
 
 use super::Outcome;

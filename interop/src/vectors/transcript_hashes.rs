@@ -1,8 +1,8 @@
 //! transcript-hashes.json: confirmed and interim transcript hashes (§8.2).
 
 use arbor_mls::codec::decode_exact;
+use arbor_mls::framing::TranscriptHashes;
 use arbor_mls::framing::{AuthenticatedContent, Content};
-use arbor_mls::schedule::TranscriptHashes;
 use serde_json::Value;
 
 use super::Outcome;

@@ -1,6 +1,6 @@
 //! `tree-math.json`: node count, root and the four relatives of every node.
 
-use arbor_mls::tree::math::{LeafCount, NodeIndex};
+use arbor_mls::types::math::{LeafCount, NodeIndex};
 use serde_json::Value;
 
 use super::Outcome;

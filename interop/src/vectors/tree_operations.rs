@@ -2,9 +2,9 @@
 //! and compare the resulting tree and tree hashes.
 
 use arbor_mls::codec::decode_exact;
-use arbor_mls::group::proposals::Proposal;
-use arbor_mls::tree::math::LeafIndex;
+use arbor_mls::messages::proposals::Proposal;
 use arbor_mls::tree::ratchet_tree::RatchetTree;
+use arbor_mls::types::math::LeafIndex;
 use serde_json::Value;
 
 use super::Outcome;

@@ -2,9 +2,9 @@
 //! hashes of the whole tree and the signatures of all leaves.
 
 use arbor_mls::tree::leaf_validation::LifetimePolicy;
-use arbor_mls::tree::math::NodeIndex;
 use arbor_mls::tree::ratchet_tree::RatchetTree;
 use arbor_mls::tree::validation::TreeValidation;
+use arbor_mls::types::math::NodeIndex;
 use serde_json::Value;
 
 use super::Outcome;

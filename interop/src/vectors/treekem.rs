@@ -5,14 +5,15 @@ use std::collections::BTreeMap;
 
 use arbor_mls::codec::{decode_exact, encode};
 use arbor_mls::crypto::{HpkePrivateKey, OsRandom, Secret, SignaturePrivateKey, Suite};
-use arbor_mls::group::commit::UpdatePath;
-use arbor_mls::schedule::{GroupContext, ProtocolVersion};
-use arbor_mls::tree::math::{LeafIndex, NodeIndex};
+use arbor_mls::schedule::GroupContext;
 use arbor_mls::tree::private::{TreePrivate, node_key_pair};
 use arbor_mls::tree::ratchet_tree::RatchetTree;
 use arbor_mls::tree::treekem::{
     LeafContent, NewLeaf, PathContext, apply_update_path, generate_update_path,
 };
+use arbor_mls::tree::update_path::UpdatePath;
+use arbor_mls::types::ProtocolVersion;
+use arbor_mls::types::math::{LeafIndex, NodeIndex};
 use serde_json::Value;
 
 use super::Outcome;

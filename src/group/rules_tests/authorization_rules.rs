@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::more_rules::group_info;
+use super::external_commit_rules::group_info;
 use super::*;
 use crate::group::authorization::{
     Authority, CredentialUse, CredentialValidator, Rejection, ValidationContext, same_identity,

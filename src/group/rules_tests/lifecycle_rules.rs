@@ -102,7 +102,7 @@ fn the_last_epoch_cannot_advance_and_nothing_overflows() {
 
     // A member-signed GroupInfo claiming the last epoch: an external join
     // fails with an error instead of computing epoch + 1.
-    let mut info = super::more_rules::group_info(&groups[0], &clients[0].signer);
+    let mut info = super::external_commit_rules::group_info(&groups[0], &clients[0].signer);
     info.group_context.epoch = u64::MAX;
     info.signature = groups[0]
         .suite

@@ -3,10 +3,10 @@
 //! and lifetimes of leaves already in a tree (§7.3).
 
 use super::*;
-use crate::group::extensions::RequiredCapabilities;
+use crate::types::extensions::RequiredCapabilities;
 use crate::group::external::ExternalJoin;
 use crate::group::join::JoinInputs;
-use crate::group::key_package::{KeyPackage, KeyPackageParams};
+use crate::messages::key_package::{KeyPackage, KeyPackageParams};
 use crate::group::proposal_rules::REQUIRED_CAPABILITIES_DECODES;
 use crate::group::psk_store::PskUse;
 use crate::test_support::FIXTURE_LIFETIME;
@@ -61,7 +61,7 @@ pub(super) fn key_package_of(
     name: &'static str,
     seed: u8,
     lifetime: Lifetime,
-) -> (KeyPackage, crate::group::key_package::KeyPackagePrivate) {
+) -> (KeyPackage, crate::messages::key_package::KeyPackagePrivate) {
     let c = Client::new(name, seed);
     KeyPackage::create(
         &c.suite,
@@ -121,7 +121,7 @@ fn a_tree_wider_than_max_leaves_is_refused_before_it_is_built() {
     // An outsider's GroupInfo: 2^17 blank nodes (one byte each) between two
     // leaves, unsigned. The limit refuses it before the tree (or the
     // signature) is looked at.
-    let mut info = super::more_rules::group_info(&groups[0], &clients[0].signer);
+    let mut info = super::external_commit_rules::group_info(&groups[0], &clients[0].signer);
     let leaf = groups[0].tree().leaf(LeafIndex(0)).unwrap().clone();
     let mut wire: RatchetTreeWire = vec![Some(Node::Leaf(Box::new(leaf.clone())))];
     wire.resize(1 << 17, None);

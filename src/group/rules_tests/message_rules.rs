@@ -21,7 +21,7 @@ fn remove_of_blank_or_missing_leaf_12_1_3() {
     assert!(groups[0].tree().leaf(LeafIndex(1)).is_none());
     assert_eq!(
         groups[0].tree().leaf_count(),
-        crate::tree::math::LeafCount::new(4).unwrap()
+        crate::types::math::LeafCount::new(4).unwrap()
     );
 
     let forged = forge_commit(

@@ -10,22 +10,24 @@ use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat,
     encrypt_private, sign_content, to_public_message,
 };
-use crate::group::commit::Commit;
+use crate::messages::commit::Commit;
 use crate::group::engine::tests::{Client, NOW, assert_in_sync, deliver, group_of};
-use crate::group::engine::{GroupState, Received};
-use crate::group::extensions::{Extension, ExtensionType, ExternalSender};
-use crate::group::key_package::generate_hpke_key_pair;
+use crate::group::engine::Received;
+use crate::group::state::GroupState;
+use crate::types::extensions::{Extension, ExtensionType, ExternalSender};
+use crate::tree::private::generate_hpke_key_pair;
 use crate::group::observer::tests::observer_of;
 use crate::group::observer::{Observed, Route};
-use crate::group::proposals::{
+use crate::messages::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ReInit,
     Remove, Update,
 };
 use crate::group::psk_store::NoPsks;
 use crate::group::state::GroupConfig;
-use crate::schedule::{PreSharedKeyId, ProtocolVersion, Psk};
+use crate::schedule::{PreSharedKeyId, Psk};
+use crate::types::ProtocolVersion;
 use crate::tree::leaf_node::LeafNodeSource;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 use crate::{Error, decode_exact};
 
 // ---------------------------------------------------------------------------
@@ -340,7 +342,7 @@ fn commit(proposals: Vec<Proposal>) -> Commit {
     }
 }
 
-fn add(kp: crate::group::key_package::KeyPackage) -> Proposal {
+fn add(kp: crate::messages::key_package::KeyPackage) -> Proposal {
     Proposal::Add(Add { key_package: kp })
 }
 
@@ -443,6 +445,6 @@ mod lifecycle_rules;
 mod limit_rules;
 mod list_rules;
 mod message_rules;
-mod more_rules;
+mod external_commit_rules;
 mod observer_limits;
 mod selection_rules;

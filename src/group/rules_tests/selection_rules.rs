@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::group::proposal_select::Selection;
-use crate::group::proposals::ProposalType;
+use crate::types::ProposalType;
 
 /// `groups[committer]` selects from its cache, commits the selection, and
 /// everyone processes and merges it. Returns the selection and what the
@@ -157,7 +157,7 @@ fn two_psks_with_one_id_commit_one() {
     // Cached directly: resolving the PSK is not what this checks.
     let id = psk_id(&g.suite, b"shared", 1);
     for (i, sender) in [1u32, 2].into_iter().enumerate() {
-        g.cache_own_proposal(crate::group::engine::CachedProposal {
+        g.cache_own_proposal(crate::group::proposal_cache::CachedProposal {
             reference: vec![i as u8; 32],
             proposal: Proposal::PreSharedKey(PreSharedKey { psk: id.clone() }),
             sender: Sender::Member(LeafIndex(sender)),

@@ -132,8 +132,8 @@ fn extensions(list: &[crate::grpc::proto::Extension]) -> RpcResult<Extensions<Gr
     for e in list {
         let t = u16::try_from(e.extension_type)
             .map_err(|_| Status::invalid_argument("extension type is not a uint16"))?;
-        ours.push(arbor_mls::group::Extension {
-            extension_type: arbor_mls::group::ExtensionType(t),
+        ours.push(arbor_mls::types::Extension {
+            extension_type: arbor_mls::types::ExtensionType(t),
             extension_data: e.extension_data.clone(),
         });
     }

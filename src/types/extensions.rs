@@ -3,7 +3,7 @@
 use crate::codec::{code_point, wire_struct};
 use crate::crypto::credential::{Credential, CredentialType};
 use crate::crypto::{HpkePublicKey, SignaturePublicKey};
-use crate::group::proposals::ProposalType;
+use crate::types::ProposalType;
 
 code_point! {
     /// `ExtensionType` (§17.3). Unknown and GREASE values round-trip unchanged.

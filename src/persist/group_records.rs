@@ -7,15 +7,16 @@ use crate::codec::{DecodeError, Encode, Reader, Writer};
 use crate::crypto::{Secret, Suite};
 use crate::framing::Sender;
 use crate::group::commit_stage::CommitSummary;
-use crate::group::engine::{CachedProposal, GroupState};
-use crate::group::proposals::ReInit;
+use crate::group::proposal_cache::CachedProposal;
+use crate::group::state::GroupState;
 use crate::group::state::{EpochKeys, EpochState, GroupConfig};
-use crate::schedule::secret_tree::records as st;
+use crate::messages::proposals::ReInit;
+use crate::persist::secret_tree_records as st;
 use crate::schedule::{GroupContext, InitSecret, SecretTree, SecretTreeConfig};
-use crate::tree::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::Node;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::{LeafIndex, NodeIndex};
 
 use super::records::{
     get, get_bool, get_hpke_key, get_list, get_usize, hex, invalid, put_bool, put_list, put_usize,
@@ -447,8 +448,8 @@ pub(crate) fn decode_secret_tree(
 }
 
 /// The `proposals` record: an empty list (cached proposals are records of
-/// their own, [`encode_cached_proposal`]; until the evening of 1 Dec 2026
-/// the list held them all), then the private keys of our own Update
+/// their own, [`encode_cached_proposal`]; in the earlier layout of this
+/// record the list held them all), then the private keys of our own Update
 /// proposals.
 pub(crate) fn encode_proposals(state: &GroupState, w: &mut Writer) {
     w.vector(|_| {});

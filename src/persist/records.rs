@@ -6,7 +6,7 @@
 use crate::codec::{Decode, DecodeError, DecodeErrorKind, Encode, Reader, Writer, field};
 use crate::crypto::credential::Credential;
 use crate::crypto::{HpkePrivateKey, Secret, SignaturePrivateKey, SignaturePublicKey};
-use crate::group::key_package::{KeyPackage, KeyPackagePrivate};
+use crate::messages::key_package::{KeyPackage, KeyPackagePrivate};
 use crate::{Error, Result};
 
 /// The record format version this library writes and reads.

@@ -8,11 +8,12 @@ use std::collections::VecDeque;
 use crate::crypto::{Secret, Suite};
 use crate::group::authorization::Authority;
 use crate::group::commit_stage::{StagedCommit, StagedFrom};
-use crate::group::engine::{GroupState, ProposalCache};
+use crate::group::proposal_cache::ProposalCache;
+use crate::group::state::GroupState;
 use crate::group::state::{EpochState, PastEpoch, Retention};
 use crate::schedule::SecretTree;
-use crate::tree::math::{LeafIndex, NodeIndex};
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::{Error, Result};
 
 use super::group_records::{
@@ -22,8 +23,8 @@ use super::group_records::{
     encode_summary, tree_diff, tree_from_nodes,
 };
 use super::records::{Kind, corrupt, get, group_index_key, open, seal};
-use super::{SharedStorage, Value, WriteBatch, read, read_prefix, with};
-use crate::schedule::secret_tree::records as st;
+use crate::persist::secret_tree_records as st;
+use crate::storage::{SharedStorage, Value, WriteBatch, read, read_prefix, with};
 
 /// A group's handle on its storage.
 #[derive(Clone)]
@@ -51,9 +52,8 @@ pub(crate) struct StoredProposals {
     cached: usize,
     /// Own Update keys in the `proposals` record.
     own_updates: usize,
-    /// Whether the `proposals` record holds the cached proposals (the
-    /// layout until the evening of 1 Dec 2026): the next write moves them
-    /// into records.
+    /// Whether the `proposals` record holds the cached proposals (its
+    /// earlier layout): the next write moves them into records.
     inline: bool,
 }
 
@@ -810,8 +810,7 @@ pub(crate) fn load(
 }
 
 /// Fills `state`'s proposal cache and own Update keys from the `proposals`
-/// record (which held every cached proposal until the evening of 1 Dec
-/// 2026) and the `prop/<index>` records, which must be numbered from 0
+/// record (which held every cached proposal in its earlier layout) and the `prop/<index>` records, which must be numbered from 0
 /// without gaps, distinct, and at most `max_cached_proposals`.
 fn load_proposals(
     storage: &SharedStorage,

@@ -3,7 +3,7 @@
 
 use crate::crypto::credential::Credential;
 use crate::crypto::{CipherSuite, SignaturePrivateKey, SignaturePublicKey};
-use crate::group::key_package::{KeyPackage, KeyPackagePrivate};
+use crate::messages::key_package::{KeyPackage, KeyPackagePrivate};
 use crate::{Error, Result};
 
 use super::group_records::GroupKeys;
@@ -12,12 +12,12 @@ use super::records::{
     decode_key_package, encode_key_package, external_psk_key, get, group_index_key,
     key_package_key, open, seal,
 };
-use super::{SharedStorage, WriteBatch, with};
 use crate::crypto::Secret;
+use crate::storage::{SharedStorage, WriteBatch, with};
 
 /// The stored identity, if any.
 pub(crate) fn load_identity(storage: &SharedStorage) -> Result<Option<Identity>> {
-    super::read(storage, IDENTITY_KEY)?
+    crate::storage::read(storage, IDENTITY_KEY)?
         .map(|bytes| Identity::decode(&bytes))
         .transpose()
 }
@@ -93,7 +93,7 @@ pub(crate) type StoredKeyPackage = (KeyPackage, KeyPackagePrivate, bool);
 pub(crate) fn load_key_packages(
     storage: &SharedStorage,
 ) -> Result<Vec<(Vec<u8>, StoredKeyPackage)>> {
-    super::read_prefix(storage, KEY_PACKAGE_PREFIX.as_bytes())?
+    crate::storage::read_prefix(storage, KEY_PACKAGE_PREFIX.as_bytes())?
         .into_iter()
         .map(|(key, value)| {
             Ok((
@@ -106,7 +106,7 @@ pub(crate) fn load_key_packages(
 
 /// The ids of the stored groups.
 pub(crate) fn group_ids(storage: &SharedStorage) -> Result<Vec<Vec<u8>>> {
-    super::read_prefix(storage, GROUP_INDEX_PREFIX.as_bytes())?
+    crate::storage::read_prefix(storage, GROUP_INDEX_PREFIX.as_bytes())?
         .into_iter()
         .map(|(key, _)| unhex(&key, GROUP_INDEX_PREFIX))
         .collect()
@@ -135,7 +135,7 @@ pub(crate) fn delete_external_psk(storage: &SharedStorage, psk_id: &[u8]) -> Res
 
 /// Every stored external PSK, by id.
 pub(crate) fn load_external_psks(storage: &SharedStorage) -> Result<Vec<(Vec<u8>, Secret)>> {
-    super::read_prefix(storage, EXTERNAL_PSK_PREFIX.as_bytes())?
+    crate::storage::read_prefix(storage, EXTERNAL_PSK_PREFIX.as_bytes())?
         .into_iter()
         .map(|(key, value)| {
             let psk = open(&key, Kind::ExternalPsk, &value, |r| get(r, "psk"))?;
@@ -149,8 +149,8 @@ pub(crate) fn load_external_psks(storage: &SharedStorage) -> Result<Vec<(Vec<u8>
 pub(crate) fn delete_group(storage: &SharedStorage, group_id: &[u8]) -> Result<bool> {
     let index = group_index_key(group_id);
     let keys = GroupKeys::new(group_id);
-    let stored =
-        super::read(storage, &index)?.is_some() || super::read(storage, &keys.meta())?.is_some();
+    let stored = crate::storage::read(storage, &index)?.is_some()
+        || crate::storage::read(storage, &keys.meta())?.is_some();
     let mut batch = WriteBatch::default();
     batch.delete_prefix(keys.all());
     batch.delete(index);

@@ -2,10 +2,10 @@
 //! (§12.1.7) and the PSK nonce length (§12.1.4).
 
 use super::*;
-use crate::group::extensions::{ExternalPub, RequiredCapabilities};
+use crate::types::extensions::{ExternalPub, RequiredCapabilities};
 use crate::group::external::ExternalJoin;
-use crate::group::proposals::{ExternalInit, GroupContextExtensions, PreSharedKey, ProposalOrRef};
-use crate::group::welcome::GroupInfo;
+use crate::messages::proposals::{ExternalInit, GroupContextExtensions, PreSharedKey, ProposalOrRef};
+use crate::messages::welcome::GroupInfo;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
 use crate::tree::treekem::LeafContent;
 

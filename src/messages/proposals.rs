@@ -1,34 +1,16 @@
 //! Proposals (§12.1): wire forms.
 
 use crate::codec::{
-    Decode, DecodeError, Encode, Reader, Writer, bad_tag, code_point, field, tag_u8, wire_struct,
+    Decode, DecodeError, Encode, Reader, Writer, bad_tag, field, tag_u8, wire_struct,
 };
 use crate::crypto::CipherSuite;
-use crate::group::Extension;
-use crate::group::key_package::KeyPackage;
-use crate::schedule::{PreSharedKeyId, ProtocolVersion};
+use crate::types::Extension;
+use crate::messages::key_package::KeyPackage;
+use crate::schedule::PreSharedKeyId;
+use crate::types::ProtocolVersion;
 use crate::tree::leaf_node::LeafNode;
-use crate::tree::math::LeafIndex;
-
-code_point! {
-    /// `ProposalType` (§17.4). Unknown values round-trip unchanged.
-    pub struct ProposalType(u16) {
-        /// `add`.
-        ADD = 0x0001,
-        /// `update`.
-        UPDATE = 0x0002,
-        /// `remove`.
-        REMOVE = 0x0003,
-        /// `psk`.
-        PSK = 0x0004,
-        /// `reinit`.
-        REINIT = 0x0005,
-        /// `external_init`.
-        EXTERNAL_INIT = 0x0006,
-        /// `group_context_extensions`.
-        GROUP_CONTEXT_EXTENSIONS = 0x0007,
-    }
-}
+use crate::types::math::LeafIndex;
+use crate::types::ProposalType;
 
 wire_struct! {
     /// `Add` (§12.1.1).
@@ -214,13 +196,5 @@ impl Decode for ProposalOrRef {
             2 => Ok(Self::Reference(field(r, "reference")?)),
             v => Err(bad_tag(v.into(), at, "type")),
         }
-    }
-}
-
-impl ProposalType {
-    /// True for the types RFC 9420 defines (§7.2): clients support them
-    /// without listing them in their capabilities.
-    pub fn is_default(self) -> bool {
-        (1..=7).contains(&self.0)
     }
 }

@@ -4,15 +4,16 @@ use crate::Error;
 use crate::codec::{Encode, Writer, wire_struct};
 use crate::crypto::credential::Credential;
 use crate::crypto::{
-    CipherSuite, HpkePrivateKey, HpkePublicKey, RandomSource, Secret, SignaturePrivateKey,
+    CipherSuite, HpkePrivateKey, HpkePublicKey, RandomSource, SignaturePrivateKey,
     SignaturePublicKey, Suite,
 };
-use crate::group::Extension;
-use crate::group::extensions::{RequiredCapabilities, check_unique_types};
-use crate::schedule::ProtocolVersion;
+use crate::types::Extension;
+use crate::types::extensions::{RequiredCapabilities, check_unique_types};
+use crate::types::ProtocolVersion;
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::leaf_node::{Capabilities, LeafNodeSource, Lifetime};
 use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
+use crate::tree::private::generate_hpke_key_pair;
 
 wire_struct! {
     /// `KeyPackage` (§10).
@@ -72,16 +73,6 @@ pub struct KeyPackageParams {
     pub leaf_extensions: Vec<Extension>,
     /// Extensions of the key package.
     pub extensions: Vec<Extension>,
-}
-
-/// A fresh HPKE key pair from `Nh` random bytes (RFC 9180 DeriveKeyPair).
-pub fn generate_hpke_key_pair(
-    suite: &Suite,
-    rng: &mut dyn RandomSource,
-) -> crate::Result<(HpkePrivateKey, HpkePublicKey)> {
-    let mut ikm = Secret::zero(suite.hash_len());
-    ikm.fill_random(rng)?;
-    Ok(suite.derive_key_pair(ikm.as_bytes())?)
 }
 
 impl KeyPackage {

@@ -2,10 +2,10 @@
 
 use crate::codec::{Encode, Writer, wire_struct};
 use crate::crypto::{CipherSuite, Secret};
-use crate::group::Extension;
-use crate::group::commit::HpkeCiphertext;
+use crate::types::Extension;
+use crate::tree::update_path::HpkeCiphertext;
 use crate::schedule::{GroupContext, PreSharedKeyId};
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 
 wire_struct! {
     /// `PathSecret` (§12.4.3.1).

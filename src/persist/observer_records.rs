@@ -8,11 +8,11 @@ use crate::codec::{encode, wire_struct};
 use crate::crypto::{CryptoProvider, Suite};
 use crate::framing::Sender;
 use crate::group::authorization::Authority;
-use crate::group::engine::{CachedProposal, ProposalCache};
 use crate::group::join::tree_from_wire;
 use crate::group::observer::{ObserverState, PublicEpoch};
-use crate::group::proposals::{Proposal, ReInit};
+use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::state::GroupConfig;
+use crate::messages::proposals::{Proposal, ReInit};
 use crate::schedule::GroupContext;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::{Error, Result, decode_exact};
@@ -45,7 +45,7 @@ wire_struct! {
 
 impl ObserverState {
     /// Encodes the state (version 1) for storage.
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>> {
         let stored = StoredObserver {
             version: VERSION,
             context: self.epoch.context.clone(),
@@ -71,7 +71,7 @@ impl ObserverState {
     /// cipher suite from `provider`. The tree must hash to the stored context's tree hash
     /// and the proposals fit `config`, so a corrupted record is refused
     /// rather than observed from.
-    pub fn from_bytes(
+    pub(crate) fn from_bytes(
         provider: &dyn CryptoProvider,
         bytes: &[u8],
         config: GroupConfig,

@@ -185,7 +185,7 @@ pub enum Error {
         /// Past or future.
         timing: EpochTiming,
         /// Application, proposal or commit (visible even when encrypted).
-        kind: crate::api::MessageKind,
+        kind: crate::types::MessageKind,
         /// The rule: `"§12.4.2"` for handshake messages, `"§6.3"` for
         /// application messages.
         rule: &'static str,
@@ -210,7 +210,7 @@ pub enum Error {
         /// What expired: `"key package leaf"` or `"leaf N"`.
         subject: String,
         /// The leaf concerned, if it is in the group.
-        leaf: Option<crate::tree::math::LeafIndex>,
+        leaf: Option<crate::types::math::LeafIndex>,
         /// Start of the lifetime (seconds since the Unix epoch).
         not_before: u64,
         /// End of the lifetime (seconds since the Unix epoch).
@@ -227,11 +227,11 @@ pub enum Error {
         /// `"§12.4.3.2"`).
         rule: &'static str,
         /// Why the validator was asked.
-        purpose: crate::group::authorization::CredentialUse,
+        purpose: crate::types::credential_validation::CredentialUse,
         /// The leaf concerned, if any.
-        leaf: Option<crate::tree::math::LeafIndex>,
+        leaf: Option<crate::types::math::LeafIndex>,
         /// The validator's reason.
-        rejection: crate::group::authorization::Rejection,
+        rejection: crate::types::credential_validation::Rejection,
     },
     /// A configured resource limit would be exceeded (see `GroupConfig`);
     /// nothing changed. The limit, its value and what to do are named.
@@ -255,13 +255,27 @@ pub enum Error {
     Encode(#[from] EncodeError),
     /// A cryptographic failure.
     #[error("crypto: {0}")]
-    Crypto(#[from] CryptoError),
+    Crypto(CryptoError),
     /// A storage backend failure.
     #[error("storage: {0}")]
     Storage(String),
     /// An internal invariant was broken.
     #[error("internal error (a bug in arbor-mls): {0}")]
     Internal(&'static str),
+}
+
+impl From<CryptoError> for Error {
+    /// A suite the provider lacks is [`Error::Unsupported`] (the input is
+    /// fine; this build cannot serve it); every other failure is
+    /// [`Error::Crypto`].
+    fn from(e: CryptoError) -> Self {
+        match e {
+            CryptoError::UnsupportedSuite(suite) => Error::Unsupported(format!(
+                "cipher suite {suite:?} is not supported by the provider"
+            )),
+            e => Error::Crypto(e),
+        }
+    }
 }
 
 impl Error {
@@ -320,7 +334,7 @@ impl Error {
     pub(crate) fn wrong_epoch(
         group_epoch: u64,
         message_epoch: u64,
-        kind: crate::api::MessageKind,
+        kind: crate::types::MessageKind,
         keys_kept: bool,
     ) -> Self {
         Self::WrongEpoch {
@@ -332,7 +346,7 @@ impl Error {
                 EpochTiming::Future
             },
             kind,
-            rule: if kind == crate::api::MessageKind::Application {
+            rule: if kind == crate::types::MessageKind::Application {
                 "§6.3"
             } else {
                 "§12.4.2"
@@ -352,8 +366,8 @@ impl Error {
     /// The validator refused a credential asked about in `cx`.
     pub fn rejected(
         rule: &'static str,
-        cx: &crate::group::authorization::ValidationContext<'_>,
-        rejection: crate::group::authorization::Rejection,
+        cx: &crate::types::credential_validation::ValidationContext<'_>,
+        rejection: crate::types::credential_validation::Rejection,
     ) -> Self {
         Self::Rejected {
             rule,

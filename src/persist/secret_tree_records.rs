@@ -1,13 +1,15 @@
 //! Storage encodings of a [`SecretTree`]: one record for the node secrets
 //! not yet expanded, and one per leaf for its two ratchets, so that a
-//! message rewrites only its sender's ratchets (see `storage::records`).
+//! message rewrites only its sender's ratchets (see `persist::records`).
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{KeyAndNonce, LeafRatchets, Ratchet, SecretTree, SecretTreeConfig, TreeChanges};
 use crate::codec::{DecodeError, DecodeErrorKind, Encode, Reader, Writer, field};
 use crate::crypto::{Secret, Suite};
-use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
+use crate::schedule::secret_tree::{
+    KeyAndNonce, LeafRatchets, Ratchet, SecretTree, SecretTreeConfig, TreeChanges,
+};
+use crate::types::math::{LeafCount, LeafIndex, NodeIndex};
 
 /// Appends the leaf count, the policy and the unexpanded node secrets.
 pub(crate) fn encode_nodes(tree: &SecretTree, w: &mut Writer) {

@@ -1,11 +1,10 @@
-//! Commit and UpdatePath (§12.4, §7.6): wire forms.
+//! UpdatePath (§7.6): wire forms.
 
 use crate::codec::{
     DecodeError, DecodeErrorKind, Decode, Encode, EncodeError, MAX_VECTOR_LEN, Reader, Writer,
     read_varint_len, wire_struct, write_varint_len,
 };
 use crate::crypto::HpkePublicKey;
-use crate::group::proposals::ProposalOrRef;
 use crate::tree::leaf_node::LeafNode;
 
 wire_struct! {
@@ -38,17 +37,6 @@ wire_struct! {
         pub leaf_node: LeafNode,
         /// One entry per node of the filtered direct path.
         pub nodes: Vec<UpdatePathNode>,
-    }
-}
-
-wire_struct! {
-    /// `Commit` (§12.4).
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct Commit {
-        /// Proposals, inline or by reference.
-        pub proposals: Vec<ProposalOrRef>,
-        /// The committer's path update, if any.
-        pub path: Option<UpdatePath>,
     }
 }
 

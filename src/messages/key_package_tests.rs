@@ -5,10 +5,10 @@ use crate::ErrorCategory;
 use crate::crypto::credential::CredentialType;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CryptoError, Suite};
-use crate::group::ExtensionType;
-use crate::group::proposals::ProposalType;
+use crate::types::ExtensionType;
+use crate::types::ProposalType;
 use crate::tree::leaf_node::LeafNode;
-use crate::tree::math::LeafIndex;
+use crate::types::math::LeafIndex;
 
 struct Counter(u8);
 

@@ -1,0 +1,17 @@
+//! The vocabulary every layer shares: codepoints (proposal and extension
+//! types, protocol version), extensions, tree math (leaf and node indexes),
+//! the credential-validation vocabulary, message kinds, and the error type.
+//! It depends only on `codec` and `crypto`.
+
+pub mod credential_validation;
+pub mod error;
+pub mod extensions;
+pub mod math;
+mod message_kind;
+mod proposal_type;
+mod protocol_version;
+
+pub use extensions::{Extension, ExtensionType};
+pub use message_kind::MessageKind;
+pub use proposal_type::ProposalType;
+pub use protocol_version::ProtocolVersion;
