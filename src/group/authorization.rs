@@ -253,7 +253,12 @@ impl Scope<'_> {
                 }
                 Ok(())
             }
-            _ => Ok(()),
+            // No credential to validate.
+            Proposal::Remove(_)
+            | Proposal::PreSharedKey(_)
+            | Proposal::ReInit(_)
+            | Proposal::ExternalInit(_)
+            | Proposal::Custom { .. } => Ok(()),
         }
     }
 

@@ -9,7 +9,7 @@ use crate::types::extensions::{
     ExtensionType, RequiredCapabilities, check_unique_types, decode_extension,
 };
 use crate::messages::proposals::{Proposal, ReInit};
-use crate::types::ProposalType;
+use crate::types::{Commits, ProposalType};
 use crate::group::psk_store::{PskUse, check_psk_id};
 use crate::schedule::{GroupContext, PreSharedKeyId};
 use crate::types::ProtocolVersion;
@@ -62,17 +62,11 @@ fn sender_name(sender: &Sender) -> String {
 /// new_member_proposal only an Add.
 pub fn check_sender_may_propose(sender: &Sender, proposal: &Proposal) -> Result<()> {
     let t = proposal.proposal_type();
+    let rules = t.rules();
     let allowed = match sender {
         Sender::Member(_) => true, // their ExternalInit: §12.1.6 standalone, §12.2 in a commit
-        Sender::External(_) => matches!(
-            t,
-            ProposalType::ADD
-                | ProposalType::REMOVE
-                | ProposalType::PSK
-                | ProposalType::REINIT
-                | ProposalType::GROUP_CONTEXT_EXTENSIONS
-        ),
-        Sender::NewMemberProposal => t == ProposalType::ADD,
+        Sender::External(_) => rules.external_sender,
+        Sender::NewMemberProposal => rules.new_member,
         Sender::NewMemberCommit => false,
     };
     if allowed {
@@ -240,11 +234,23 @@ pub fn check_list(
     let mut removed: HashSet<LeafIndex> = HashSet::new();
     let mut add_keys = HashSet::new();
     let mut psk_ids = HashSet::new();
-    let mut gce = 0;
+    let mut at_most_one: HashSet<ProposalType> = HashSet::new();
+    let mut repeated = None;
+    let mut alone = None;
     let mut external_inits = 0;
-    let mut reinits = 0;
 
     for p in list {
+        let t = p.proposal.proposal_type();
+        match t.rules().commit {
+            Commits::RegularAtMostOne => {
+                if !at_most_one.insert(t) {
+                    repeated = repeated.or(Some(t));
+                }
+            }
+            Commits::RegularAlone => alone = alone.or(Some(t)),
+            Commits::ExternalOnly => external_inits += 1,
+            Commits::Any | Commits::Regular => {}
+        }
         match &p.proposal {
             Proposal::Update(_) => {
                 let Sender::Member(leaf) = p.sender else {
@@ -293,10 +299,11 @@ pub fn check_list(
                     ));
                 }
             }
-            Proposal::GroupContextExtensions(_) => gce += 1,
-            Proposal::ExternalInit(_) => external_inits += 1,
-            Proposal::ReInit(_) => reinits += 1,
-            Proposal::Custom { .. } => {}
+            // Counted above from their rules.
+            Proposal::GroupContextExtensions(_)
+            | Proposal::ExternalInit(_)
+            | Proposal::ReInit(_)
+            | Proposal::Custom { .. } => {}
         }
     }
     // §12.2: an Add of a client already in the group, unless removed here.
@@ -317,17 +324,31 @@ pub fn check_list(
             }
         }
     }
-    if gce > 1 {
-        return Err(rule("several GroupContextExtensions proposals".into()));
+    if let Some(t) = repeated {
+        return Err(rule(format!("several {} proposals", type_name(t))));
     }
-    if reinits > 0 && list.len() > 1 {
-        return Err(rule("a ReInit together with other proposals".into()));
+    if let Some(t) = alone.filter(|_| list.len() > 1) {
+        return Err(rule(format!(
+            "a {} together with other proposals",
+            type_name(t)
+        )));
     }
     match committer {
-        Some(_) if external_inits > 0 => Err(rule("an ExternalInit in a regular commit".into())),
+        Some(_) => match list
+            .iter()
+            .map(|p| p.proposal.proposal_type())
+            .find(|t| !t.rules().in_regular_commit())
+        {
+            Some(t) => Err(rule(format!("an {} in a regular commit", type_name(t)))),
+            None => Ok(()),
+        },
         None => check_external_list(list, external_inits),
-        Some(_) => Ok(()),
     }
+}
+
+/// A proposal type as messages name it: its RFC structure, or its number.
+fn type_name(t: ProposalType) -> String {
+    t.structure_name().map_or_else(|| format!("{t:?}"), str::to_owned)
 }
 
 /// §12.2 for external commits: exactly one ExternalInit, at most one
@@ -349,12 +370,10 @@ fn check_external_list(list: &[ProposalWithSender], external_inits: usize) -> Re
             "an external commit with several Removes",
         ));
     }
-    if let Some(p) = list.iter().find(|p| {
-        !matches!(
-            p.proposal,
-            Proposal::ExternalInit(_) | Proposal::Remove(_) | Proposal::PreSharedKey(_)
-        )
-    }) {
+    if let Some(p) = list
+        .iter()
+        .find(|p| !p.proposal.proposal_type().rules().in_external_commit())
+    {
         return Err(Error::protocol(
             "§12.2",
             format!(
@@ -386,13 +405,10 @@ pub fn apply_list(
         }
     }
     let required = required_capabilities(context)?;
-    // §12.4: only add, psk and reinit do not require a path.
-    fx.path_required = list.iter().any(|p| {
-        !matches!(
-            p.proposal,
-            Proposal::Add(_) | Proposal::PreSharedKey(_) | Proposal::ReInit(_)
-        )
-    });
+    // §12.4: the types whose rules say so require a path.
+    fx.path_required = list
+        .iter()
+        .any(|p| p.proposal.proposal_type().rules().path_required);
     // Each proposal is checked on its own against the same tree and
     // context, so the checks (two signatures per Add) run on all cores; the
     // error reported is the first failing proposal's in list order.
@@ -444,7 +460,12 @@ pub fn apply_list(
             Proposal::PreSharedKey(psk) => fx.psks.push(psk.psk.clone()),
             Proposal::ExternalInit(ei) => fx.external_init = Some(ei.kem_output.clone()),
             Proposal::ReInit(r) => fx.reinit = Some(r.clone()),
-            _ => {}
+            // Applied above (§12.3 order), or nothing to apply.
+            Proposal::GroupContextExtensions(_)
+            | Proposal::Update(_)
+            | Proposal::Remove(_)
+            | Proposal::Add(_)
+            | Proposal::Custom { .. } => {}
         }
     }
     // §12.1.7: required capabilities must hold for every member after the

@@ -12,7 +12,7 @@ use crate::group::proposal_cache::CachedProposal;
 use crate::group::state::GroupState;
 use crate::group::proposal_rules::validate_proposal;
 use crate::messages::proposals::Proposal;
-use crate::types::ProposalType;
+use crate::types::{Commits, ProposalType};
 use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
 
@@ -50,8 +50,10 @@ struct Claims {
     removed_keys: HashSet<Vec<u8>>,
     add_keys: HashSet<Vec<u8>>,
     psk_ids: HashSet<crate::schedule::PreSharedKeyId>,
-    extensions: bool,
-    reinit: bool,
+    /// Types of which a commit covers at most one (§12.2), covered so far.
+    at_most_one: HashSet<ProposalType>,
+    /// A type that must be committed alone was covered.
+    alone: bool,
     count: usize,
 }
 
@@ -72,10 +74,11 @@ impl GroupState {
         let mut left_out = Vec::new();
         // §12.2: Removes are applied in preference to Updates of the same
         // leaf, so they are chosen first; a ReInit only alone, so last.
-        let passes: [fn(&Proposal) -> bool; 3] = [
-            |p| matches!(p, Proposal::Remove(_)),
-            |p| !matches!(p, Proposal::Remove(_) | Proposal::ReInit(_)),
-            |p| matches!(p, Proposal::ReInit(_)),
+        let alone = |p: &Proposal| p.proposal_type().rules().commit == Commits::RegularAlone;
+        let passes: [&dyn Fn(&Proposal) -> bool; 3] = [
+            &|p| matches!(p, Proposal::Remove(_)),
+            &|p| !matches!(p, Proposal::Remove(_)) && !alone(p),
+            &alone,
         ];
         for pass in passes {
             for (i, c) in cached.iter().enumerate() {
@@ -122,6 +125,26 @@ impl GroupState {
     /// Why `c` cannot join the proposals claimed so far, if it cannot.
     fn conflict(&self, claims: &Claims, c: &CachedProposal, own: LeafIndex) -> Option<String> {
         let tree = self.tree();
+        let t = c.proposal.proposal_type();
+        let name = t.structure_name().map_or_else(|| format!("{t:?}"), str::to_owned);
+        match t.rules().commit {
+            Commits::RegularAtMostOne if claims.at_most_one.contains(&t) => {
+                return Some(format!(
+                    "another {name} proposal is covered (§12.2: at most one)"
+                ));
+            }
+            Commits::RegularAlone if claims.count > 0 || claims.alone => {
+                return Some(format!(
+                    "a {name} must be committed alone (§12.2): commit it once the other \
+                     proposals are"
+                ));
+            }
+            Commits::Any
+            | Commits::Regular
+            | Commits::RegularAtMostOne
+            | Commits::RegularAlone
+            | Commits::ExternalOnly => {}
+        }
         match &c.proposal {
             Proposal::Remove(r) if r.removed == own => Some(format!(
                 "it removes the committer (leaf {}), which §12.2 forbids: another member must \
@@ -161,15 +184,12 @@ impl GroupState {
             Proposal::PreSharedKey(p) if claims.psk_ids.contains(&p.psk) => {
                 Some("another PreSharedKey proposal with the same id is covered (§12.2)".into())
             }
-            Proposal::GroupContextExtensions(_) if claims.extensions => Some(
-                "another GroupContextExtensions proposal is covered (§12.2: at most one)".into(),
-            ),
-            Proposal::ReInit(_) if claims.count > 0 || claims.reinit => Some(
-                "a ReInit must be committed alone (§12.2): commit it once the other proposals \
-                 are"
-                .into(),
-            ),
-            _ => None,
+            Proposal::Remove(_)
+            | Proposal::PreSharedKey(_)
+            | Proposal::GroupContextExtensions(_)
+            | Proposal::ReInit(_)
+            | Proposal::ExternalInit(_)
+            | Proposal::Custom { .. } => None,
         }
     }
 }
@@ -177,6 +197,14 @@ impl GroupState {
 impl Claims {
     fn claim(&mut self, tree: &RatchetTree, p: &Proposal, sender: Sender) {
         self.count += 1;
+        let t = p.proposal_type();
+        match t.rules().commit {
+            Commits::RegularAtMostOne => {
+                self.at_most_one.insert(t);
+            }
+            Commits::RegularAlone => self.alone = true,
+            Commits::Any | Commits::Regular | Commits::ExternalOnly => {}
+        }
         match p {
             Proposal::Remove(r) => {
                 self.touched.insert(r.removed);
@@ -197,9 +225,10 @@ impl Claims {
             Proposal::PreSharedKey(p) => {
                 self.psk_ids.insert(p.psk.clone());
             }
-            Proposal::GroupContextExtensions(_) => self.extensions = true,
-            Proposal::ReInit(_) => self.reinit = true,
-            Proposal::ExternalInit(_) | Proposal::Custom { .. } => {}
+            Proposal::GroupContextExtensions(_)
+            | Proposal::ReInit(_)
+            | Proposal::ExternalInit(_)
+            | Proposal::Custom { .. } => {}
         }
     }
 }

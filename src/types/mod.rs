@@ -13,5 +13,5 @@ mod protocol_version;
 
 pub use extensions::{Extension, ExtensionType};
 pub use message_kind::MessageKind;
-pub use proposal_type::ProposalType;
+pub use proposal_type::{Commits, ProposalRules, ProposalType};
 pub use protocol_version::ProtocolVersion;
