@@ -14,7 +14,7 @@ use crate::group::proposal_rules::{
 };
 use crate::messages::proposals::{ProposalOrRef, ReInit};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
-use crate::group::public_view::PublicView;
+use crate::group::public_view::{MemberVerified, PublicView};
 use crate::group::state::{EpochState, OwnResumption, next_epoch, split_epoch_secrets};
 use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId};
 use crate::framing::TranscriptHashes;
@@ -422,12 +422,13 @@ pub(crate) fn stage_public(
 
 /// Validates a commit from another member or an external joiner and
 /// computes the next epoch (§12.4.2), changing nothing in `group`.
-/// `content` must already be authenticated (signature and membership tag).
+/// `content`'s type says it was authenticated (signature, and membership
+/// tag or decryption).
 /// `confirmed_transcript_hash` is the commit's if already computed (see
 /// [`TranscriptHashes::from_confirmed`]), `None` to compute it here.
-pub fn stage_commit(
+pub(crate) fn stage_commit(
     group: &GroupState,
-    content: &AuthenticatedContent,
+    content: &MemberVerified,
     confirmed_transcript_hash: Option<Vec<u8>>,
     psks: &dyn PskStore,
     now: u64,

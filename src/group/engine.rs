@@ -5,14 +5,14 @@
 use crate::types::MessageKind;
 use crate::crypto::Suite;
 use crate::framing::{
-    AuthenticatedContent, Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
-    Sender, open_private, open_sender_data, verify_content,
+    Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
+    Sender, open_private, open_sender_data,
 };
 use crate::group::authorization::{Authority, Scope};
 use crate::group::commit_stage::{StagedCommit, StagedFrom, stage_commit};
 use crate::group::join::{JoinInputs, join_from_welcome};
 use crate::group::psk_store::PskStore;
-use crate::group::public_view::PublicView;
+use crate::group::public_view::{MemberVerified, PublicView, verify_private_sender};
 use crate::group::state::{Retention, check_group_id};
 use crate::schedule::{GroupContext, RatchetType, SecretTree};
 use crate::types::math::LeafIndex;
@@ -20,30 +20,6 @@ use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result, decode_exact};
 use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::state::GroupState;
-
-/// Checks the signature of decrypted content against the sender's leaf in
-/// `tree` (§6.1) and returns that leaf.
-fn verify_member_sender(
-    suite: &Suite,
-    content: &AuthenticatedContent,
-    tree: &RatchetTree,
-    context: &GroupContext,
-) -> Result<LeafIndex> {
-    let Sender::Member(leaf) = content.content.sender else {
-        return Err(Error::Internal("PrivateMessage from a non-member"));
-    };
-    let key = &tree
-        .leaf(leaf)
-        .ok_or_else(|| {
-            Error::protocol(
-                "§6.3.2",
-                format!("PrivateMessage from blank leaf {}", leaf.0),
-            )
-        })?
-        .signature_key;
-    verify_content(suite, content, context, key)?;
-    Ok(leaf)
-}
 
 /// `Received::OwnEcho` if `message`, which did not open, names our leaf
 /// and a generation of ours already used: we sent it, and deleted its key
@@ -277,7 +253,7 @@ impl GroupState {
     ) -> Result<Received> {
         let opened = self
             .public_view()
-            .open_public(message, Some(&self.epoch.keys.membership_key))?;
+            .open_public_as_member(message, &self.epoch.keys.membership_key)?;
         self.handle_handshake(opened.content, opened.confirmed_transcript_hash, psks, now)
     }
 
@@ -314,7 +290,8 @@ impl GroupState {
                 .unwrap_or(Err(e));
             }
         };
-        let leaf = verify_member_sender(&self.suite, &content, &state.tree, &state.context)?;
+        let (leaf, content) =
+            verify_private_sender(&self.suite, content, &state.tree, &state.context)?;
         if let Content::Application(data) = &content.content.content {
             let received = Received::Application {
                 sender: leaf,
@@ -355,10 +332,13 @@ impl GroupState {
                     .unwrap_or(Err(e));
                 }
             };
-        let Content::Application(data) = &content.content.content else {
+        if !matches!(content.content.content, Content::Application(_)) {
             return Err(Error::wrong_epoch(current, message.epoch, kind, true));
+        }
+        let (leaf, content) = verify_private_sender(&suite, content, &past.tree, &past.context)?;
+        let Content::Application(data) = &content.content.content else {
+            return Err(Error::Internal("application content changed kind"));
         };
-        let leaf = verify_member_sender(&suite, &content, &past.tree, &past.context)?;
         let received = Received::Application {
             sender: leaf,
             epoch: message.epoch,
@@ -372,7 +352,7 @@ impl GroupState {
     /// `confirmed_transcript_hash`: a commit's, if already computed.
     fn handle_handshake(
         &mut self,
-        content: AuthenticatedContent,
+        content: MemberVerified,
         confirmed_transcript_hash: Option<Vec<u8>>,
         psks: &dyn PskStore,
         now: u64,

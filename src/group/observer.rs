@@ -318,7 +318,7 @@ impl ObserverState {
             return Ok(Observed::Private(route));
         };
         let view = self.public_view();
-        let opened = view.open_public(*public, None)?;
+        let opened = view.open_public_as_observer(*public)?;
         let content = opened.content;
         match &content.content.content {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),

@@ -21,11 +21,67 @@ use crate::group::state::{GroupConfig, check_group_id};
 use crate::schedule::GroupContext;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::{Error, Result};
+use crate::framing::verify_content;
+use crate::types::math::LeafIndex;
 
-/// A PublicMessage whose membership tag (when checked) and signature
-/// verified.
-pub(crate) struct OpenedPublic {
-    pub(crate) content: AuthenticatedContent,
+/// Content authenticated as §6 requires of a member: its signature
+/// verified against its sender's key (§6.1), and either its membership tag
+/// verified (a member's PublicMessage, §6.2) or it was decrypted with the
+/// epoch's keys (a PrivateMessage, §6.3). Only this module makes one, so
+/// the code that takes it (staging a commit, caching a proposal) cannot be
+/// handed content that skipped a check.
+#[derive(Debug)]
+pub(crate) struct MemberVerified(AuthenticatedContent);
+
+/// Content whose signature verified (§6.1) but whose membership tag, which
+/// needs the epoch's secrets, could not be checked: what the delivery
+/// service's observer sees.
+#[derive(Debug)]
+pub(crate) struct SignatureVerified(AuthenticatedContent);
+
+impl std::ops::Deref for MemberVerified {
+    type Target = AuthenticatedContent;
+    fn deref(&self) -> &AuthenticatedContent {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for SignatureVerified {
+    type Target = AuthenticatedContent;
+    fn deref(&self) -> &AuthenticatedContent {
+        &self.0
+    }
+}
+
+/// Checks the signature of decrypted content against the sender's leaf in
+/// `tree` (§6.1) and returns that leaf: decryption with the epoch's keys
+/// stands in for the membership tag (§6.3).
+pub(crate) fn verify_private_sender(
+    suite: &Suite,
+    content: AuthenticatedContent,
+    tree: &RatchetTree,
+    context: &GroupContext,
+) -> Result<(LeafIndex, MemberVerified)> {
+    let Sender::Member(leaf) = content.content.sender else {
+        return Err(Error::Internal("PrivateMessage from a non-member"));
+    };
+    let key = &tree
+        .leaf(leaf)
+        .ok_or_else(|| {
+            Error::protocol(
+                "§6.3.2",
+                format!("PrivateMessage from blank leaf {}", leaf.0),
+            )
+        })?
+        .signature_key;
+    verify_content(suite, &content, context, key)?;
+    Ok((leaf, MemberVerified(content)))
+}
+
+/// A PublicMessage whose signature verified, and its membership tag when
+/// the holder has the membership key (`C` tells which).
+pub(crate) struct OpenedPublic<C> {
+    pub(crate) content: C,
     /// For a commit, its `confirmed_transcript_hash` (§8.2): computed with
     /// the other checks, which read the same bytes.
     pub(crate) confirmed_transcript_hash: Option<Vec<u8>>,
@@ -59,15 +115,41 @@ impl PublicView<'_> {
         }
     }
 
-    /// Authenticates a PublicMessage of this epoch (§6.1, §6.2): group id,
-    /// epoch, no application data, the membership tag when
-    /// `membership_key` is given (members only: observers do not have it),
-    /// and the signature with the sender's key.
-    pub(crate) fn open_public(
+    /// Authenticates a PublicMessage of this epoch for a member (§6.1,
+    /// §6.2): group id, epoch, no application data, the membership tag and
+    /// the signature with the sender's key.
+    pub(crate) fn open_public_as_member(
+        &self,
+        message: PublicMessage,
+        membership_key: &Secret,
+    ) -> Result<OpenedPublic<MemberVerified>> {
+        let (content, confirmed_transcript_hash) = self.open_public(message, Some(membership_key))?;
+        Ok(OpenedPublic {
+            content: MemberVerified(content),
+            confirmed_transcript_hash,
+        })
+    }
+
+    /// [`Self::open_public_as_member`] without the membership tag, which an
+    /// observer cannot check.
+    pub(crate) fn open_public_as_observer(
+        &self,
+        message: PublicMessage,
+    ) -> Result<OpenedPublic<SignatureVerified>> {
+        let (content, confirmed_transcript_hash) = self.open_public(message, None)?;
+        Ok(OpenedPublic {
+            content: SignatureVerified(content),
+            confirmed_transcript_hash,
+        })
+    }
+
+    /// The checks of the two above: the membership tag only when
+    /// `membership_key` is given.
+    fn open_public(
         &self,
         message: PublicMessage,
         membership_key: Option<&Secret>,
-    ) -> Result<OpenedPublic> {
+    ) -> Result<(AuthenticatedContent, Option<Vec<u8>>)> {
         check_group_id(&self.context.group_id, &message.content.group_id)?;
         let kind = message.content.content.content_type().message_kind();
         self.check_epoch(message.content.epoch, kind)?;
@@ -107,10 +189,7 @@ impl PublicView<'_> {
         // signature.
         let confirmed_transcript_hash = tag_and_hash?;
         signature?;
-        Ok(OpenedPublic {
-            content,
-            confirmed_transcript_hash,
-        })
+        Ok((content, confirmed_transcript_hash))
     }
 
     /// The signature key of a PublicMessage's sender (§6.1).
