@@ -34,9 +34,12 @@
 //! The engine is sans-IO: it takes bytes and returns bytes and events, and
 //! time and randomness are injected ([`ClientBuilder`]). Processing a
 //! commit stages it ([`Event::Commit`]); the epoch only changes on merge. A
-//! rejected message leaves the group as it was. Layers follow the RFC:
-//! `codec` (§2.1), [`crypto`] (§5), `tree` (§4, §7), `schedule` (§8, §9),
-//! `framing` (§6), `group` (§10-§12), and [`api`] on top.
+//! rejected message leaves the group as it was. Layers only point down,
+//! and follow the RFC: `codec` (§2.1), [`crypto`] (§5), `types`
+//! (codepoints, extensions, tree indexes, the error type), [`storage`],
+//! `tree` (§4, §7), `schedule` (§8, §9), `messages` (§10, §12 wire forms),
+//! `framing` (§6), `group` (§10-§12), the stored records, and [`api`] on
+//! top (see `docs/ARCHITECTURE.md`).
 //!
 //! # Public surface
 //!

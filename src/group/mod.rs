@@ -1,4 +1,6 @@
-//! Group operations: proposals, commits, Welcome (§10-§12).
+//! Group operations (§10-§12): proposal rules, creating and staging commits,
+//! joining by Welcome or external commit, and the observer. The wire forms
+//! they act on are in `messages`.
 
 pub mod authorization;
 pub mod commit_create;
@@ -15,7 +17,6 @@ pub mod psk_store;
 pub(crate) mod public_view;
 pub mod state;
 pub mod welcome_open;
-
 
 #[cfg(test)]
 mod rules_tests;

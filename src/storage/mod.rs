@@ -1,7 +1,7 @@
 //! Persistent state: a small key-value interface that applications can
-//! implement over any store (IndexedDB, Postgres, a keychain), an in-memory
-//! and a SQLite implementation, and the versioned records the library
-//! writes into it (see `docs/persistence.md`).
+//! implement over any store (IndexedDB, Postgres, a keychain), and an
+//! in-memory and a SQLite implementation. The versioned records the library
+//! writes into it are encoded above the engine (see `docs/persistence.md`).
 //!
 //! The library writes each state transition (a merge, a pending commit, a
 //! key package created or used, a message sent or received) as one

@@ -634,8 +634,8 @@ impl Endpoint for ArborEndpoint {
     ) -> RpcResult<NewMemberAddProposalResponse> {
         let info = decode_group_info(&r.group_info)?;
         let suite_id = info.group_context.cipher_suite;
-        let suite =
-            Suite::from_provider(&RustCryptoProvider, suite_id).map_err(|e| status("suite", e.into()))?;
+        let suite = Suite::from_provider(&RustCryptoProvider, suite_id)
+            .map_err(|e| status("suite", e.into()))?;
         // Our own signature key pair, so we can sign the proposal with the
         // key the key package names (§12.1.8: a new_member_proposal sender
         // signs with the key of the proposed leaf).
