@@ -3,50 +3,14 @@
 //! the group goes on once the storage works again.
 
 mod common;
+use common::flaky::Flaky;
 use common::{deliver, pair, reopen};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use arbor_mls::storage::{self, MemoryStorage, SharedStorage, Storage, WriteBatch};
+use arbor_mls::storage::{self, MemoryStorage, SharedStorage, Storage};
 use arbor_mls::{Error, Event, Group, GroupConfig};
-
-/// A memory storage whose writes fail while `failing` is set, and whose
-/// flush fails while `flush_failing` is set (a disk that loses its sync:
-/// the unflushed batches are applied all the same). It counts the batches
-/// handed over unflushed.
-struct Flaky {
-    inner: MemoryStorage,
-    failing: Arc<AtomicBool>,
-    flush_failing: Arc<AtomicBool>,
-    unflushed: Arc<AtomicUsize>,
-}
-
-impl Storage for Flaky {
-    fn get(&self, key: &[u8]) -> arbor_mls::Result<Option<Vec<u8>>> {
-        self.inner.get(key)
-    }
-    fn scan(&self, prefix: &[u8]) -> arbor_mls::Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        self.inner.scan(prefix)
-    }
-    fn write(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
-        if self.failing.load(Ordering::SeqCst) {
-            return Err(Error::Storage("disk full (test)".into()));
-        }
-        self.inner.write(batch)
-    }
-    fn write_unflushed(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
-        self.write(batch)?;
-        self.unflushed.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-    fn flush(&mut self) -> arbor_mls::Result<()> {
-        if self.flush_failing.load(Ordering::SeqCst) {
-            return Err(Error::Storage("fdatasync: I/O error (test)".into()));
-        }
-        Ok(())
-    }
-}
 
 struct Setup {
     store: SharedStorage,
@@ -124,7 +88,7 @@ fn a_failed_encrypt_returns_no_ciphertext_and_the_next_one_is_read() {
         deliver(&mut bob_group, &m),
         Event::Application { data, .. } if data == b"kept"
     ));
-    // After a restart the sending ratchet is past both generations.
+    // After a restart the sending ratchet is past the generation sent.
     let id = group.group_id().to_vec();
     drop(group);
     let mut group = reopen(&store).load_group(&id).expect("load");

@@ -6,15 +6,11 @@ use std::sync::Arc;
 use crate::api::clock::Clock;
 use crate::codec::encode;
 use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
-use crate::framing::{
-    Content, FramedContent, MlsMessage, MlsMessageBody, Sender, SendingKey, WireFormat,
-    encrypt_private, seal_private, sign_content, to_public_message,
-};
+use crate::framing::{MlsMessage, MlsMessageBody, Sender};
 use crate::group::authorization::{CredentialUse, ValidationContext};
 use crate::group::commit_create::CommitParams;
 use crate::group::commit_stage::StagedCommit;
 use crate::group::engine::Received;
-use crate::group::proposal_cache::CachedProposal;
 use crate::group::proposal_select::{LeftOut, Selection};
 use crate::group::psk_store::{PskUse, SharedPsks};
 use crate::group::state::GroupConfig;
@@ -317,14 +313,6 @@ impl Group {
         )))?)
     }
 
-    fn handshake_format(&self) -> WireFormat {
-        if self.state.config.encrypt_handshakes {
-            WireFormat::PRIVATE_MESSAGE
-        } else {
-            WireFormat::PUBLIC_MESSAGE
-        }
-    }
-
     /// §5.3.1: a key package we are about to add is validated first.
     fn check_key_package(&self, leaf: &LeafNode) -> Result<()> {
         self.state.authority().check(
@@ -387,41 +375,45 @@ impl Group {
                     .into(),
             ));
         }
+        let now = self.clock.now();
         let selection = if include_cached {
-            self.state.select_proposals(&by_value, self.clock.now())
+            self.state.select_proposals(&by_value, now)
         } else {
             Selection::default()
         };
-        let params = CommitParams {
-            by_value,
-            by_reference: selection.references,
-            force_path,
-            wire_format: self.handshake_format(),
-            ratchet_tree_in_welcome: self.state.config.ratchet_tree_in_welcome,
-            authenticated_data: self.next_aad.clone(),
-            signer: &self.signer,
-            leaf: None,
-            psks: &self.psks,
-            now: self.clock.now(),
-            dangerous_skip_validation: false,
-            extra_psks,
-            psk_use,
-        };
-        let created = self.state.create_commit(params, &mut *self.rng)?;
-        if let Some(store) = &mut self.store {
-            // The authenticated data is used up with the commit's record.
-            let after = (!self.next_aad.is_empty()).then(|| LocalFlags {
-                authenticated_data: Vec::new(),
-                leaving: self.leaving,
-                joined_with: self.joined_with.clone(),
-            });
-            store.save_pending(
-                &mut self.state,
-                &created.message,
-                &created.staged,
-                after.as_ref(),
-            )?;
-        }
+        let created = self.transition(|g| {
+            let params = CommitParams {
+                by_value,
+                by_reference: selection.references,
+                force_path,
+                wire_format: g.state.handshake_format(),
+                ratchet_tree_in_welcome: g.state.config.ratchet_tree_in_welcome,
+                authenticated_data: g.next_aad.clone(),
+                signer: &g.signer,
+                leaf: None,
+                psks: &g.psks,
+                now,
+                dangerous_skip_validation: false,
+                extra_psks,
+                psk_use,
+            };
+            let created = g.state.create_commit(params, &mut *g.rng)?;
+            if let Some(store) = &mut g.store {
+                // The authenticated data is used up with the commit's record.
+                let after = (!g.next_aad.is_empty()).then(|| LocalFlags {
+                    authenticated_data: Vec::new(),
+                    leaving: g.leaving,
+                    joined_with: g.joined_with.clone(),
+                });
+                store.save_pending(
+                    &mut g.state,
+                    &created.message,
+                    &created.staged,
+                    after.as_ref(),
+                )?;
+            }
+            Ok(created)
+        })?;
         self.next_aad.clear();
         let output = CommitOutput {
             commit: created.message.clone(),
@@ -472,54 +464,21 @@ impl Group {
 
     /// Sends `proposal` as a handshake message from us, and caches it.
     fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
-        let (message, _) = self.propose_with_ref(proposal)?;
-        self.persist_sent_proposal(self.leaving)?;
-        Ok(message)
+        let leaving = self.leaving;
+        self.transition(|g| {
+            let (message, _) = g.propose_with_ref(proposal)?;
+            g.persist_sent_proposal(leaving)?;
+            Ok(message)
+        })
     }
 
-    /// [`Self::propose`], also returning the proposal's ProposalRef.
+    /// Frames, sends and caches `proposal` ([`GroupState::send_proposal`])
+    /// with our next authenticated data, returning the message and its
+    /// ProposalRef. Not stored yet: callers persist it in the same
+    /// [`Self::transition`].
     pub(crate) fn propose_with_ref(&mut self, proposal: Proposal) -> Result<(Vec<u8>, Vec<u8>)> {
-        let state = &self.state.epoch;
-        let framed = FramedContent {
-            group_id: state.context.group_id.clone(),
-            epoch: state.context.epoch,
-            sender: Sender::Member(state.own_leaf()),
-            authenticated_data: self.next_aad.clone(),
-            content: Content::Proposal(Box::new(proposal.clone())),
-        };
-        let format = self.handshake_format();
-        let signed = sign_content(
-            &self.state.suite,
-            format,
-            framed,
-            &state.context,
-            &self.signer,
-        )?;
-        let reference = self.state.suite.proposal_ref(&encode(&signed)?)?;
-        let body = if format == WireFormat::PRIVATE_MESSAGE {
-            let state = &mut self.state.epoch;
-            MlsMessageBody::PrivateMessage(Box::new(encrypt_private(
-                &self.state.suite,
-                &signed,
-                &mut state.secret_tree,
-                &state.keys.sender_data_secret,
-                0,
-                &mut *self.rng,
-            )?))
-        } else {
-            MlsMessageBody::PublicMessage(Box::new(to_public_message(
-                &self.state.suite,
-                signed,
-                &state.keys.membership_key,
-                &state.context,
-            )?))
-        };
-        self.state.cache_own_proposal(CachedProposal {
-            reference: reference.clone(),
-            proposal,
-            sender: Sender::Member(self.state.own_leaf()),
-        });
-        Ok((encode(&MlsMessage::new(body))?, reference))
+        self.state
+            .send_proposal(proposal, &self.next_aad, &self.signer, &mut *self.rng)
     }
 
     /// Proposes adding the member of `key_package` (an MLSMessage).
@@ -625,11 +584,14 @@ impl Group {
             ..current
         };
         leaf.sign(&suite, &self.signer, Some((self.group_id(), own)))?;
-        let (message, reference) =
-            self.propose_with_ref(Proposal::Update(Update { leaf_node: leaf }))?;
-        self.state.remember_own_update(reference, sk);
-        self.persist_sent_proposal(self.leaving)?;
-        Ok(message)
+        let leaving = self.leaving;
+        self.transition(|g| {
+            let (message, reference) =
+                g.propose_with_ref(Proposal::Update(Update { leaf_node: leaf }))?;
+            g.state.remember_own_update(reference, sk);
+            g.persist_sent_proposal(leaving)?;
+            Ok(message)
+        })
     }
 
     /// Commits a ReInit (§11.2): the group closes and its members continue
@@ -689,47 +651,26 @@ impl Group {
     }
 
     /// Encrypts application data as a PrivateMessage (§6.3).
+    ///
+    /// The ratchet step is stored before the ciphertext leaves, so that
+    /// after a crash no generation (and its nonce) is used twice. It is
+    /// handed to storage first and made durable after signing and sealing,
+    /// which run while the disk writes. If handing it over fails, nothing
+    /// changed; if only making it durable fails, the step is kept in memory
+    /// (the storage may hold it), no ciphertext is returned and the error
+    /// says to reopen the client.
     pub fn encrypt(&mut self, plaintext: &[u8], authenticated_data: &[u8]) -> Result<Vec<u8>> {
-        if !self.is_active() {
-            return Err(Error::Misuse(
-                "this member was removed from the group".into(),
-            ));
-        }
-        if self.reinitialized().is_some() {
-            return Err(Error::Misuse(
-                "the group was reinitialized: continue in the new group (RFC 9420 §11.2)".into(),
-            ));
-        }
-        // The ratchet step is stored before the ciphertext leaves, so that
-        // after a crash no generation (and its nonce) is used twice. It is
-        // handed to storage first and made durable after signing and
-        // sealing, which run while the disk writes.
-        let leaf = self.state.epoch.own_leaf();
-        let (generation, key) = (self.state.epoch.secret_tree)
-            .next_key(leaf, crate::schedule::RatchetType::Application)?;
-        let taken = SendingKey { generation, key };
-        self.persist_messages_unflushed()?;
-        let state = &self.state.epoch;
-        let framed = FramedContent {
-            group_id: state.context.group_id.clone(),
-            epoch: state.context.epoch,
-            sender: Sender::Member(leaf),
-            authenticated_data: authenticated_data.to_vec(),
-            content: Content::Application(plaintext.to_vec()),
-        };
-        let signed = sign_content(
-            &self.state.suite,
-            WireFormat::PRIVATE_MESSAGE,
-            framed,
-            &state.context,
+        let key = self.transition(|g| {
+            let key = g.state.take_application_key()?;
+            g.persist_messages_unflushed()?;
+            Ok(key)
+        })?;
+        let generation = key.generation();
+        let message = self.state.seal_application(
+            key,
+            plaintext,
+            authenticated_data,
             &self.signer,
-        )?;
-        let message = seal_private(
-            &self.state.suite,
-            &signed,
-            &taken,
-            &state.keys.sender_data_secret,
-            self.state.config.padding,
             &mut *self.rng,
         )?;
         self.flush_messages(generation)?;
@@ -752,8 +693,10 @@ impl Group {
         if let Some(echo) = self.own_commit_echo(message) {
             return echo;
         }
-        let received = self.state.process(message, &self.psks, self.clock.now())?;
-        self.event(received)
+        self.transition(|g| {
+            let received = g.state.process(message, &g.psks, g.clock.now())?;
+            g.event(received)
+        })
     }
 
     /// [`Self::process`] for a message already decoded (e.g. routed by
@@ -769,10 +712,12 @@ impl Group {
         if let Some(echo) = self.own_commit_echo(message.as_bytes()) {
             return echo;
         }
-        let received =
-            self.state
-                .process_message(message.mls().clone(), &self.psks, self.clock.now())?;
-        self.event(received)
+        self.transition(|g| {
+            let received =
+                g.state
+                    .process_message(message.mls().clone(), &g.psks, g.clock.now())?;
+            g.event(received)
+        })
     }
 
     /// Our pending commit, or the external commit we joined with, echoed
@@ -907,7 +852,8 @@ impl Group {
     /// confirmation tag). For fuzzing the semantic rules behind the
     /// signature: it signs whatever it is given, valid or not.
     #[cfg(all(feature = "test-support", feature = "unstable-internals"))]
-    pub fn dangerous_frame_as_member(&self, content: Content) -> Result<Vec<u8>> {
+    pub fn dangerous_frame_as_member(&self, content: crate::framing::Content) -> Result<Vec<u8>> {
+        use crate::framing::{Content, FramedContent, WireFormat, sign_content, to_public_message};
         let state = &self.state.epoch;
         let is_commit = matches!(content, Content::Commit(_));
         let framed = FramedContent {

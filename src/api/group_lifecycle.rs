@@ -18,10 +18,13 @@ impl Group {
     /// moves the group on without it, call `leave` again in the new epoch.
     pub fn leave(&mut self) -> Result<Vec<u8>> {
         let own = self.own_leaf();
-        let (message, _) = self.propose_with_ref(Proposal::Remove(Remove { removed: own }))?;
-        // Stored with the proposal: after a restart we still refuse to commit.
-        self.persist_sent_proposal(true)?;
-        Ok(message)
+        self.transition(|g| {
+            let (message, _) = g.propose_with_ref(Proposal::Remove(Remove { removed: own }))?;
+            // Stored with the proposal: after a restart we still refuse to
+            // commit.
+            g.persist_sent_proposal(true)?;
+            Ok(message)
+        })
     }
 
     /// Whether we asked to leave ([`Self::leave`]) in the current epoch

@@ -9,6 +9,23 @@ use crate::persist::group_records::LocalFlags;
 use crate::persist::group_store::GroupStore;
 
 impl Group {
+    /// Runs `f` as one transition of the group's memory: if it fails (its
+    /// write included), the group is put back as it was before, ratchet
+    /// steps, consumed keys and cached proposals included, so the call can
+    /// be retried as if it had never been made (docs/errors.md, `Retry`).
+    /// `f` must change the group only through `GroupState` and the
+    /// persisting helpers below, which change `Group`'s own fields only
+    /// once their write succeeded.
+    pub(crate) fn transition<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let checkpoint = self.state.begin();
+        let result = f(self);
+        match &result {
+            Ok(_) => self.state.settle(),
+            Err(_) => self.state.rollback(checkpoint),
+        }
+        result
+    }
+
     /// Persists the ratchet steps (and, with `proposals`, the proposal
     /// cache) of the message just sent or received.
     pub(crate) fn persist_messages(&mut self, proposals: bool) -> Result<()> {

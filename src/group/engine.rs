@@ -200,13 +200,18 @@ impl GroupState {
     /// PrivateMessage handshakes), caches a proposal, or stages a commit —
     /// the epoch itself only changes in [`Self::merge`].
     pub fn process(&mut self, message: &[u8], psks: &dyn PskStore, now: u64) -> Result<Received> {
+        self.check_not_removed()?;
+        let message: MlsMessage = decode_exact("MLSMessage", message)?;
+        self.process_message(message, psks, now)
+    }
+
+    fn check_not_removed(&self) -> Result<()> {
         if self.removed {
             return Err(Error::Misuse(
                 "this member was removed from the group".into(),
             ));
         }
-        let message: MlsMessage = decode_exact("MLSMessage", message)?;
-        self.process_message(message, psks, now)
+        Ok(())
     }
 
     /// [`Self::process`] for a message already decoded.
@@ -216,11 +221,7 @@ impl GroupState {
         psks: &dyn PskStore,
         now: u64,
     ) -> Result<Received> {
-        if self.removed {
-            return Err(Error::Misuse(
-                "this member was removed from the group".into(),
-            ));
-        }
+        self.check_not_removed()?;
         match message.body {
             MlsMessageBody::PublicMessage(m) => self.process_public(*m, psks, now),
             MlsMessageBody::PrivateMessage(m) => self.process_private(&m, psks, now),

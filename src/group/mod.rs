@@ -15,6 +15,7 @@ pub mod proposal_rules;
 pub mod proposal_select;
 pub mod psk_store;
 pub(crate) mod public_view;
+pub(crate) mod send;
 pub mod state;
 pub mod welcome_open;
 

@@ -111,6 +111,14 @@ impl ProposalCache {
         self.entries.is_empty()
     }
 
+    /// Drops the proposals cached after the first `len` (a transition
+    /// whose write failed takes back what it cached).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        for p in self.entries.drain(len.min(self.entries.len())..) {
+            self.by_reference.remove(&RefKey(p.reference));
+        }
+    }
+
     pub(crate) fn insert(&mut self, p: CachedProposal) {
         let key = RefKey(p.reference.clone());
         if !self.by_reference.contains_key(&key) {

@@ -360,3 +360,50 @@ pub struct GroupState {
     /// anything is cached or staged.
     pub(crate) authority: Authority,
 }
+
+/// Where a group's memory stood when a transition began: with the secret
+/// trees' journals, enough for [`GroupState::rollback`] to put it back if
+/// the transition's write fails (docs/errors.md: after a `Retry` error
+/// nothing changed in memory).
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub(crate) struct Checkpoint {
+    proposals: usize,
+    own_updates: usize,
+}
+
+impl GroupState {
+    /// Starts a transition: the secret trees of the current and retained
+    /// epochs record what they replace until [`Self::settle`] or
+    /// [`Self::rollback`].
+    pub(crate) fn begin(&mut self) -> Checkpoint {
+        self.epoch.secret_tree.begin();
+        for past in &mut self.retention.epochs {
+            past.secret_tree.begin();
+        }
+        Checkpoint {
+            proposals: self.proposals.len(),
+            own_updates: self.own_updates.len(),
+        }
+    }
+
+    /// Keeps the transition's changes (it was stored, or it had nothing to
+    /// store) and deletes what they replaced.
+    pub(crate) fn settle(&mut self) {
+        self.epoch.secret_tree.settle();
+        for past in &mut self.retention.epochs {
+            past.secret_tree.settle();
+        }
+    }
+
+    /// Puts the group back as it was at `checkpoint`: ratchet steps taken,
+    /// keys consumed and proposals cached since then are undone.
+    pub(crate) fn rollback(&mut self, checkpoint: Checkpoint) {
+        self.epoch.secret_tree.rollback();
+        for past in &mut self.retention.epochs {
+            past.secret_tree.rollback();
+        }
+        self.proposals.truncate(checkpoint.proposals);
+        self.own_updates.truncate(checkpoint.own_updates);
+    }
+}

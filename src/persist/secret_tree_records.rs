@@ -98,6 +98,7 @@ pub(crate) fn decode(
         nodes: map,
         ratchets,
         changes: TreeChanges::default(),
+        journal: None,
     })
 }
 

@@ -104,27 +104,43 @@ impl Ratchet {
     /// Derives the key and nonce of generation `next` and advances the
     /// ratchet; the old ratchet secret is dropped (zeroized), as §9.2 requires
     /// once a value derived from it is consumed.
+    /// Returns the replaced ratchet secret, which a journal keeps to undo
+    /// the step and which is dropped (zeroized) otherwise.
     fn step(
         &mut self,
         suite: &Suite,
         leaf: LeafIndex,
         ty: RatchetType,
-    ) -> Result<(u32, KeyAndNonce)> {
+    ) -> Result<(u32, KeyAndNonce, Secret)> {
         let (generation, key, next) = derive_step(suite, &self.secret, self.next, leaf, ty)?;
         self.next += 1;
-        self.secret = next;
-        Ok((generation, key))
+        let old = std::mem::replace(&mut self.secret, next);
+        Ok((generation, key, old))
     }
 
     /// Deletes stored keys more than `window` generations behind the newest
-    /// derived one.
-    fn evict(&mut self, window: u32) {
+    /// derived one, and returns them (for a journal; dropped otherwise).
+    fn evict(&mut self, window: u32) -> BTreeMap<u32, KeyAndNonce> {
         let newest = self.next.saturating_sub(1);
         let oldest_kept = newest.saturating_sub(u64::from(window));
         // Generations are u32, so a bound above u32::MAX cannot occur: newest
         // is at most u32::MAX.
         let oldest_kept = u32::try_from(oldest_kept).unwrap_or(u32::MAX);
-        self.skipped = self.skipped.split_off(&oldest_kept);
+        let kept = self.skipped.split_off(&oldest_kept);
+        std::mem::replace(&mut self.skipped, kept)
+    }
+
+    /// Puts back what a step from generation `next` with `secret` changed:
+    /// the keys it kept (of generations from `next` on) go, the keys it
+    /// evicted (of earlier generations) return.
+    fn unstep(&mut self, next: u64, secret: Secret, evicted: BTreeMap<u32, KeyAndNonce>) {
+        if let Ok(first_new) = u32::try_from(next) {
+            drop(self.skipped.split_off(&first_new));
+        }
+        self.skipped
+            .extend(evicted.into_iter().filter(|(g, _)| u64::from(*g) < next));
+        self.next = next;
+        self.secret = secret;
     }
 }
 
@@ -252,6 +268,8 @@ pub struct SecretTree {
     /// What changed since storage last took it (see
     /// [`Self::take_changes`]): a message writes only these records.
     pub(crate) changes: TreeChanges,
+    /// While a transition is not yet stored: what it replaced.
+    pub(crate) journal: Option<Journal>,
 }
 
 /// The parts of a [`SecretTree`] changed since they were last persisted.
@@ -263,7 +281,133 @@ pub struct TreeChanges {
     pub leaves: std::collections::BTreeSet<LeafIndex>,
 }
 
+/// What the changes to a [`SecretTree`] since [`SecretTree::begin`]
+/// replaced, so that [`SecretTree::rollback`] can put the tree back
+/// exactly, secrets included: a transition whose write fails must leave
+/// memory as it was (docs/errors.md, `Retry`).
+#[derive(Debug)]
+pub(crate) struct Journal {
+    changes: TreeChanges,
+    steps: Vec<Step>,
+}
+
+/// One change recorded in a [`Journal`].
+#[derive(Debug)]
+enum Step {
+    /// `leaf`'s ratchets were derived: `start`'s secret was consumed and
+    /// the off-path secrets `kept` stored.
+    Expanded {
+        leaf: LeafIndex,
+        start: NodeIndex,
+        start_secret: Secret,
+        kept: Vec<NodeIndex>,
+    },
+    /// The kept key of `generation` was used.
+    UsedSkipped {
+        leaf: LeafIndex,
+        ty: RatchetType,
+        generation: u32,
+        key: KeyAndNonce,
+    },
+    /// The ratchet moved on from generation `next` and `secret`, evicting
+    /// `evicted`.
+    Advanced {
+        leaf: LeafIndex,
+        ty: RatchetType,
+        next: u64,
+        secret: Secret,
+        evicted: BTreeMap<u32, KeyAndNonce>,
+    },
+}
+
 impl SecretTree {
+    /// Starts recording what changes, for [`Self::rollback`]; a journal
+    /// already open is kept (its start is the earlier one).
+    pub(crate) fn begin(&mut self) {
+        if self.journal.is_none() {
+            self.journal = Some(Journal {
+                changes: self.changes.clone(),
+                steps: Vec::new(),
+            });
+        }
+    }
+
+    /// Keeps the changes since [`Self::begin`] and deletes what they
+    /// replaced (§9.2: consumed secrets are deleted).
+    pub(crate) fn settle(&mut self) {
+        self.journal = None;
+    }
+
+    /// Puts the tree back as it was at [`Self::begin`].
+    pub(crate) fn rollback(&mut self) {
+        let Some(journal) = self.journal.take() else {
+            return;
+        };
+        for step in journal.steps.into_iter().rev() {
+            match step {
+                Step::Expanded {
+                    leaf,
+                    start,
+                    start_secret,
+                    kept,
+                } => {
+                    self.ratchets.remove(&leaf);
+                    for x in kept {
+                        self.nodes.remove(&x);
+                    }
+                    self.nodes.insert(start, start_secret);
+                }
+                Step::UsedSkipped {
+                    leaf,
+                    ty,
+                    generation,
+                    key,
+                } => {
+                    if let Some(r) = self.ratchets.get_mut(&leaf) {
+                        r.get_mut(ty).skipped.insert(generation, key);
+                    }
+                }
+                Step::Advanced {
+                    leaf,
+                    ty,
+                    next,
+                    secret,
+                    evicted,
+                } => {
+                    if let Some(r) = self.ratchets.get_mut(&leaf) {
+                        r.get_mut(ty).unstep(next, secret, evicted);
+                    }
+                }
+            }
+        }
+        self.changes = journal.changes;
+    }
+
+    fn record(&mut self, step: Step) {
+        if let Some(journal) = &mut self.journal {
+            journal.steps.push(step);
+        }
+    }
+
+    /// Stores `plan`'s ratchets for `leaf` (§9.2: the node secrets on the
+    /// path from the root to the leaf are consumed and MUST be deleted;
+    /// their off-path children are not).
+    fn expand(&mut self, leaf: LeafIndex, plan: LeafPlan) {
+        let start_secret = self.nodes.remove(&plan.start);
+        let kept: Vec<NodeIndex> = plan.kept.iter().map(|(x, _)| *x).collect();
+        self.nodes.extend(plan.kept);
+        self.ratchets.insert(leaf, plan.ratchets);
+        self.changes.nodes = true;
+        if let Some(start_secret) = start_secret {
+            self.record(Step::Expanded {
+                leaf,
+                start: plan.start,
+                start_secret,
+                kept,
+            });
+        }
+    }
+
     /// A secret tree for `leaves` leaves rooted at `encryption_secret`,
     /// which it takes over (§9.2: the tree deletes it once expanded).
     pub fn new(
@@ -281,6 +425,7 @@ impl SecretTree {
             nodes,
             ratchets: HashMap::new(),
             changes: TreeChanges::default(),
+            journal: None,
         }
     }
 
@@ -306,9 +451,17 @@ impl SecretTree {
         let window = self.config.out_of_order_window;
         let suite = self.suite.clone();
         let ratchet = self.ratchet_mut(leaf, ty)?;
-        let out = ratchet.step(&suite, leaf, ty)?;
-        ratchet.evict(window);
-        Ok(out)
+        let next = ratchet.next;
+        let (generation, key, secret) = ratchet.step(&suite, leaf, ty)?;
+        let evicted = ratchet.evict(window);
+        self.record(Step::Advanced {
+            leaf,
+            ty,
+            next,
+            secret,
+            evicted,
+        });
+        Ok((generation, key))
     }
 
     /// The key and nonce of `generation` of `leaf`'s ratchet `ty`, for
@@ -471,35 +624,47 @@ impl SecretTree {
                 return Err(Error::Misuse(STALE.into()));
             }
         }
+        let (leaf, ty) = (staged.leaf, staged.ty);
         if let Some(plan) = staged.plan {
-            // §9.2: the node secrets on the path from the root to the leaf are
-            // consumed and MUST be deleted; their off-path children are not.
-            self.nodes.remove(&plan.start);
-            self.nodes.extend(plan.kept);
-            self.ratchets.insert(staged.leaf, plan.ratchets);
-            self.changes.nodes = true;
+            self.expand(leaf, plan);
         }
-        self.changes.leaves.insert(staged.leaf);
+        self.changes.leaves.insert(leaf);
         let ratchet = self
             .ratchets
-            .get_mut(&staged.leaf)
-            .map(|r| r.get_mut(staged.ty))
+            .get_mut(&leaf)
+            .map(|r| r.get_mut(ty))
             .ok_or(Error::Internal("secret tree ratchets vanished"))?;
-        match staged.change {
-            RatchetChange::UseSkipped(g) => {
-                ratchet.skipped.remove(&g);
+        let step = match staged.change {
+            RatchetChange::UseSkipped(generation) => {
+                let key = ratchet.skipped.remove(&generation);
+                key.map(|key| Step::UsedSkipped {
+                    leaf,
+                    ty,
+                    generation,
+                    key,
+                })
             }
             RatchetChange::Advance {
                 next,
                 secret,
                 skipped,
-                ..
+                from,
             } => {
                 ratchet.next = next;
-                ratchet.secret = secret;
+                let old = std::mem::replace(&mut ratchet.secret, secret);
                 ratchet.skipped.extend(skipped);
-                ratchet.evict(window);
+                let evicted = ratchet.evict(window);
+                Some(Step::Advanced {
+                    leaf,
+                    ty,
+                    next: from,
+                    secret: old,
+                    evicted,
+                })
             }
+        };
+        if let Some(step) = step {
+            self.record(step);
         }
         Ok(())
     }
@@ -523,12 +688,7 @@ impl SecretTree {
         self.check_leaf(leaf)?;
         if !self.ratchets.contains_key(&leaf) {
             let plan = self.plan_leaf(leaf)?;
-            // §9.2: the node secrets on the path from the root to the leaf
-            // are consumed and MUST be deleted; their off-path children are not.
-            self.nodes.remove(&plan.start);
-            self.nodes.extend(plan.kept);
-            self.ratchets.insert(leaf, plan.ratchets);
-            self.changes.nodes = true;
+            self.expand(leaf, plan);
         }
         self.changes.leaves.insert(leaf);
         self.ratchets

@@ -318,3 +318,71 @@ fn stale_staged_key_is_refused() {
     let err = t.commit_key(second).unwrap_err();
     assert_eq!(err.category(), ErrorCategory::ApiMisuse, "{err}");
 }
+
+/// Everything observable of `t`: the stored node secrets, per used leaf and
+/// ratchet the next generation, the kept generations with their keys, and
+/// the changes not yet stored.
+fn snapshot(t: &SecretTree) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .nodes
+        .iter()
+        .map(|(x, s)| format!("node {} {:?}", x.0, s.as_bytes()))
+        .collect();
+    for (leaf, r) in &t.ratchets {
+        for (name, ratchet) in [("h", &r.handshake), ("a", &r.application)] {
+            out.push(format!(
+                "leaf {} {name} next {} secret {:?}",
+                leaf.0,
+                ratchet.next,
+                ratchet.secret.as_bytes()
+            ));
+            for (g, k) in &ratchet.skipped {
+                out.push(format!(
+                    "leaf {} {name} kept {g} {:?} {:?}",
+                    leaf.0,
+                    k.key.as_bytes(),
+                    k.nonce.as_bytes()
+                ));
+            }
+        }
+    }
+    out.push(format!("changes {:?}", t.changes));
+    out.sort();
+    out
+}
+
+#[test]
+fn a_rollback_puts_back_every_step_taken_since_begin() {
+    let ty = RatchetType::Application;
+    let mut t = tree(8, config(3, 100));
+    // Some history before the transition: leaf 2 expanded, generations 4
+    // and 2 received, the keys of 1 and 3 kept; changes taken by storage.
+    for g in [4, 2] {
+        t.key_for(LeafIndex(2), ty, g).unwrap();
+    }
+    t.next_key(LeafIndex(5), ty).unwrap();
+    t.take_changes();
+    let before = snapshot(&t);
+
+    t.begin();
+    // Each kind of step: a kept key used, an advance that keeps and evicts
+    // keys, a send, and a leaf expanded for the first time.
+    t.key_for(LeafIndex(2), ty, 3).unwrap();
+    t.key_for(LeafIndex(2), ty, 9).unwrap();
+    t.next_key(LeafIndex(5), ty).unwrap();
+    t.next_key(LeafIndex(5), RatchetType::Handshake).unwrap();
+    t.key_for(LeafIndex(7), ty, 1).unwrap();
+    assert_ne!(snapshot(&t), before);
+    t.rollback();
+    assert_eq!(snapshot(&t), before);
+
+    // Settled changes stay, and nothing is kept to undo them.
+    t.begin();
+    let key = t.key_for(LeafIndex(2), ty, 3).unwrap();
+    t.settle();
+    assert!(t.journal.is_none());
+    t.rollback();
+    assert_ne!(snapshot(&t), before);
+    assert!(t.key_for(LeafIndex(2), ty, 3).is_err());
+    assert_eq!(key, in_order(8, 2, ty, 4).pop().unwrap());
+}

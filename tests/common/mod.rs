@@ -1,6 +1,8 @@
 //! Helpers shared by the persistence tests.
 #![allow(dead_code)]
 
+pub(crate) mod flaky;
+
 use arbor_mls::storage::SharedStorage;
 use arbor_mls::{Client, Event, Group, KeyPackageOptions};
 
