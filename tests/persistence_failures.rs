@@ -9,7 +9,7 @@ use common::{deliver, pair, reopen};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use arbor_mls::storage::{self, MemoryStorage, SharedStorage, Storage};
+use arbor_mls::storage::{self, MemoryStorage, SharedStorage};
 use arbor_mls::{Error, Event, Group, GroupConfig};
 
 struct Setup {

@@ -22,13 +22,13 @@ use crate::group::proposal_rules::{ProposalWithSender, apply_list, check_list};
 use crate::messages::proposals::{Proposal, ProposalOrRef};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::state::{
-    EpochState, GroupConfig, OwnResumption, Retention, next_epoch, split_epoch_secrets,
+    EpochState, GroupConfig, OwnResumption, Retention, next_epoch, Confirmation, enter_epoch,
 };
 use crate::messages::welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};
 use crate::group::welcome_open::{GROUP_INFO_LABEL, WELCOME_LABEL, key_package_ref};
 use crate::schedule::{EpochSecret, GroupContext};
 use crate::types::ProtocolVersion;
-use crate::framing::{confirmed_transcript_hash, interim_transcript_hash};
+use crate::framing::confirmed_transcript_hash;
 use crate::tree::leaf_node::LeafNode;
 use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
@@ -63,25 +63,18 @@ impl GroupState {
         let mut random = Secret::zero(suite.hash_len());
         random.fill_random(rng)?;
         let secrets = EpochSecret::for_new_group(suite, random)?.into_epoch_secrets(suite)?;
-        // §11: a confirmation tag over the empty confirmed transcript hash
+        // §11: a confirmation tag over the (empty) confirmed transcript hash
         // seeds the interim transcript hash.
-        let confirmation_tag = secrets.confirmation_tag(suite, &[]);
-        let interim = interim_transcript_hash(suite, &[], &confirmation_tag)?;
-        let (keys, secret_tree) =
-            split_epoch_secrets(suite, secrets, tree.leaf_count(), config.secret_tree);
-        Ok(Self::from_epoch(
+        let private = TreePrivate::new(LeafIndex(0), leaf_key)?;
+        let epoch = enter_epoch(
             suite,
-            config,
-            EpochState {
-                context,
-                tree,
-                private: TreePrivate::new(LeafIndex(0), leaf_key)?,
-                keys,
-                secret_tree,
-                interim_transcript_hash: interim,
-                confirmation_tag,
-            },
-        ))
+            secrets,
+            Confirmation::Make,
+            context,
+            (tree, private),
+            config.secret_tree,
+        )?;
+        Ok(Self::from_epoch(suite, config, epoch))
     }
 
     pub(crate) fn from_epoch(suite: &Suite, config: GroupConfig, epoch: EpochState) -> Self {
@@ -361,9 +354,16 @@ impl GroupState {
         let secrets = joiner
             .into_epoch_secret(&suite, &psk_secret, &context)?
             .into_epoch_secrets(&suite)?;
-        let tag = secrets.confirmation_tag(&suite, &context.confirmed_transcript_hash);
+        let next = enter_epoch(
+            &suite,
+            secrets,
+            Confirmation::Make,
+            context,
+            (tree, private),
+            self.config.secret_tree,
+        )?;
+        let tag = next.confirmation_tag.clone();
         signed.auth.confirmation_tag = Some(tag.clone());
-        let interim = interim_transcript_hash(&suite, &context.confirmed_transcript_hash, &tag)?;
 
         let body = if params.wire_format == WireFormat::PRIVATE_MESSAGE {
             let state = &mut self.epoch;
@@ -402,11 +402,11 @@ impl GroupState {
             if params.ratchet_tree_in_welcome {
                 extensions.push(Extension {
                     extension_type: ExtensionType::RATCHET_TREE,
-                    extension_data: tree.to_bytes()?,
+                    extension_data: next.tree.to_bytes()?,
                 });
             }
             let mut info = GroupInfo {
-                group_context: context.clone(),
+                group_context: next.context.clone(),
                 extensions,
                 confirmation_tag: tag.clone(),
                 signer: own,
@@ -423,7 +423,7 @@ impl GroupState {
                 own,
                 &path_secrets,
                 &all_psks,
-                tree.leaf_count(),
+                next.tree.leaf_count(),
                 rng,
             )?;
             Some(encode(&MlsMessage::new(MlsMessageBody::Welcome(
@@ -431,8 +431,6 @@ impl GroupState {
             )))?)
         };
 
-        let (keys, secret_tree) =
-            split_epoch_secrets(&suite, secrets, tree.leaf_count(), self.config.secret_tree);
         let summary = CommitSummary {
             committer,
             external_joiner: None,
@@ -453,15 +451,7 @@ impl GroupState {
             staged: StagedCommit {
                 summary,
                 base: StagedFrom::of(self),
-                next: Some(EpochState {
-                    context,
-                    tree,
-                    private,
-                    keys,
-                    secret_tree,
-                    interim_transcript_hash: interim,
-                    confirmation_tag: tag,
-                }),
+                next: Some(next),
             },
         })
     }

@@ -15,7 +15,7 @@ use crate::group::proposal_rules::{
 use crate::messages::proposals::{ProposalOrRef, ReInit};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::public_view::{MemberVerified, PublicView};
-use crate::group::state::{EpochState, OwnResumption, next_epoch, split_epoch_secrets};
+use crate::group::state::{EpochState, OwnResumption, next_epoch, Confirmation, enter_epoch};
 use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId};
 use crate::framing::TranscriptHashes;
 use crate::tree::leaf_validation::{LeafRole, validate_leaf_node};
@@ -492,30 +492,28 @@ pub(crate) fn stage_commit(
         .into_epoch_secret(suite, &psk_secret, &context)?
         .into_epoch_secrets(suite)?;
     // §12.4.2: the confirmation tag must verify.
-    secrets
-        .verify_confirmation_tag(suite, &context.confirmed_transcript_hash, &tag)
-        .map_err(|_| {
-            Error::protocol(
-                "§12.4.2",
-                format!(
-                    "confirmation tag of the commit for epoch {} does not verify",
-                    context.epoch
-                ),
-            )
-        })?;
-    let (keys, secret_tree) =
-        split_epoch_secrets(suite, secrets, tree.leaf_count(), group.config.secret_tree);
+    let epoch = context.epoch;
+    let error = || {
+        Error::protocol(
+            "§12.4.2",
+            format!("confirmation tag of the commit for epoch {epoch} does not verify"),
+        )
+    };
+    let next = enter_epoch(
+        suite,
+        secrets,
+        Confirmation::Check {
+            tag: &tag,
+            error: &error,
+        },
+        context,
+        (tree, private),
+        group.config.secret_tree,
+    )?;
+    debug_assert_eq!(next.interim_transcript_hash, interim);
     Ok(StagedCommit {
         summary,
         base: StagedFrom::of(group),
-        next: Some(EpochState {
-            context,
-            tree,
-            private,
-            keys,
-            secret_tree,
-            interim_transcript_hash: interim,
-            confirmation_tag: tag,
-        }),
+        next: Some(next),
     })
 }

@@ -14,7 +14,7 @@ use crate::group::state::GroupState;
 use crate::types::extensions::{ExtensionType, ExternalPub, decode_extension};
 use crate::group::proposal_rules::ProposalWithSender;
 use crate::messages::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
-use crate::group::state::{EpochState, GroupConfig, next_epoch, split_epoch_secrets};
+use crate::group::state::{Confirmation, GroupConfig, enter_epoch, next_epoch};
 use crate::messages::welcome::GroupInfo;
 use crate::schedule::InitSecret;
 use crate::framing::{confirmed_transcript_hash, interim_transcript_hash};
@@ -186,9 +186,15 @@ impl GroupState {
             .into_joiner_secret(suite, Some(generated.commit_secret), &new_context)?
             .into_epoch_secret(suite, &psk_secret, &new_context)?
             .into_epoch_secrets(suite)?;
-        let tag = secrets.confirmation_tag(suite, &new_context.confirmed_transcript_hash);
-        signed.auth.confirmation_tag = Some(tag.clone());
-        let interim = interim_transcript_hash(suite, &new_context.confirmed_transcript_hash, &tag)?;
+        let epoch = enter_epoch(
+            suite,
+            secrets,
+            Confirmation::Make,
+            new_context,
+            (tree, private),
+            join.config.secret_tree,
+        )?;
+        signed.auth.confirmation_tag = Some(epoch.confirmation_tag.clone());
         let message = encode(&MlsMessage::new(MlsMessageBody::PublicMessage(Box::new(
             PublicMessage {
                 content: signed.content,
@@ -196,22 +202,8 @@ impl GroupState {
                 membership_tag: None,
             },
         ))))?;
-        let (keys, secret_tree) =
-            split_epoch_secrets(suite, secrets, tree.leaf_count(), join.config.secret_tree);
-        let state = GroupState::from_epoch(
-            suite,
-            join.config,
-            EpochState {
-                context: new_context,
-                tree,
-                private,
-                keys,
-                secret_tree,
-                interim_transcript_hash: interim,
-                confirmation_tag: tag,
-            },
-        )
-        .with_authority(join.authority);
+        let state =
+            GroupState::from_epoch(suite, join.config, epoch).with_authority(join.authority);
         Ok((state, message))
     }
 }

@@ -4,13 +4,12 @@ use crate::crypto::Suite;
 use crate::types::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
 use crate::messages::key_package::{KeyPackage, KeyPackagePrivate};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
-use crate::group::state::{EpochState, GroupConfig, NoResumption, split_epoch_secrets};
+use crate::group::state::{EpochState, GroupConfig, NoResumption, Confirmation, enter_epoch};
 use crate::messages::welcome::{GroupInfo, Welcome};
 use crate::group::welcome_open::{
-    confirm_epoch, decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
+    decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
 };
 use crate::schedule::JoinerSecret;
-use crate::framing::interim_transcript_hash;
 use crate::tree::leaf_validation::LifetimePolicy;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::private::TreePrivate;
@@ -188,27 +187,31 @@ pub fn join_from_welcome(
         private.absorb_path_secret(suite, &tree, &path, path_secret.path_secret.clone())?;
     }
 
-    let secrets = confirm_epoch(suite, &info, joiner, &psk_secret)?;
-    let interim = interim_transcript_hash(
+    let secrets = joiner
+        .into_epoch_secret(suite, &psk_secret, context)?
+        .into_epoch_secrets(suite)?;
+    // §12.4.3.1: the GroupInfo's confirmation tag must verify.
+    let error = || {
+        Error::protocol(
+            "§12.4.3.1",
+            format!(
+                "confirmation tag of epoch {} in the GroupInfo does not verify",
+                info.group_context.epoch
+            ),
+        )
+    };
+    let epoch = enter_epoch(
         suite,
-        &context.confirmed_transcript_hash,
-        &info.confirmation_tag,
-    )?;
-    let (keys, secret_tree) =
-        split_epoch_secrets(suite, secrets, tree.leaf_count(), input.config.secret_tree);
-    let psks = secrets_psks;
-    Ok((
-        EpochState {
-            context: info.group_context,
-            tree,
-            private,
-            keys,
-            secret_tree,
-            interim_transcript_hash: interim,
-            confirmation_tag: info.confirmation_tag,
+        secrets,
+        Confirmation::Check {
+            tag: &info.confirmation_tag,
+            error: &error,
         },
-        psks,
-    ))
+        info.group_context.clone(),
+        (tree, private),
+        input.config.secret_tree,
+    )?;
+    Ok((epoch, secrets_psks))
 }
 
 /// Builds a tree from its wire form, refusing one wider than `max_leaves`

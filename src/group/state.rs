@@ -171,28 +171,66 @@ pub struct EpochKeys {
     pub init_secret: InitSecret,
 }
 
-/// Splits the key schedule's output: the encryption secret goes into the
-/// secret tree, the rest is kept.
-pub fn split_epoch_secrets(
+/// How [`enter_epoch`] treats the epoch's confirmation tag (§12.4.2).
+pub(crate) enum Confirmation<'a> {
+    /// We make the epoch (we commit, or create the group): compute it.
+    Make,
+    /// We enter an epoch someone else made: `tag` must verify, or `error`.
+    Check {
+        /// The tag the commit or GroupInfo carries.
+        tag: &'a [u8],
+        /// The error naming the rule and the epoch, if it does not verify.
+        error: &'a dyn Fn() -> Error,
+    },
+}
+
+/// The tail every path into an epoch shares, once the key schedule gave
+/// its secrets (§8): the confirmation tag over the new context's confirmed
+/// transcript hash (§12.4.2), the interim transcript hash (§8.2), and the
+/// split of the secrets, the encryption secret into the secret tree (§9)
+/// and the rest kept.
+pub(crate) fn enter_epoch(
     suite: &Suite,
     secrets: EpochSecrets,
-    leaves: crate::types::math::LeafCount,
+    confirmation: Confirmation<'_>,
+    context: GroupContext,
+    (tree, private): (RatchetTree, TreePrivate),
     config: SecretTreeConfig,
-) -> (EpochKeys, SecretTree) {
-    let tree = SecretTree::new(suite, secrets.encryption_secret, leaves, config);
-    (
-        EpochKeys {
-            sender_data_secret: secrets.sender_data_secret,
-            exporter_secret: secrets.exporter_secret,
-            external_secret: secrets.external_secret,
-            confirmation_key: secrets.confirmation_key,
-            membership_key: secrets.membership_key,
-            resumption_psk: secrets.resumption_psk,
-            epoch_authenticator: secrets.epoch_authenticator,
-            init_secret: secrets.init_secret,
-        },
+) -> Result<EpochState> {
+    let confirmation_tag = match confirmation {
+        Confirmation::Make => secrets.confirmation_tag(suite, &context.confirmed_transcript_hash),
+        Confirmation::Check { tag, error } => {
+            secrets
+                .verify_confirmation_tag(suite, &context.confirmed_transcript_hash, tag)
+                .map_err(|_| error())?;
+            tag.to_vec()
+        }
+    };
+    let interim_transcript_hash = crate::framing::interim_transcript_hash(
+        suite,
+        &context.confirmed_transcript_hash,
+        &confirmation_tag,
+    )?;
+    let secret_tree = SecretTree::new(suite, secrets.encryption_secret, tree.leaf_count(), config);
+    let keys = EpochKeys {
+        sender_data_secret: secrets.sender_data_secret,
+        exporter_secret: secrets.exporter_secret,
+        external_secret: secrets.external_secret,
+        confirmation_key: secrets.confirmation_key,
+        membership_key: secrets.membership_key,
+        resumption_psk: secrets.resumption_psk,
+        epoch_authenticator: secrets.epoch_authenticator,
+        init_secret: secrets.init_secret,
+    };
+    Ok(EpochState {
+        context,
         tree,
-    )
+        private,
+        keys,
+        secret_tree,
+        interim_transcript_hash,
+        confirmation_tag,
+    })
 }
 
 /// Everything of the current epoch.

@@ -5,7 +5,7 @@ use crate::codec::encode;
 use crate::crypto::{HpkePrivateKey, SignaturePublicKey, Suite};
 use crate::messages::key_package::KeyPackage;
 use crate::messages::welcome::{GroupInfo, GroupSecrets, Welcome};
-use crate::schedule::{EpochSecrets, JoinerSecret, PskSecret};
+use crate::schedule::{JoinerSecret, PskSecret};
 use crate::{Error, Result, decode_exact};
 
 /// Label of the HPKE encryption of GroupSecrets (§12.4.3.1).
@@ -112,31 +112,3 @@ pub fn verify_group_info(
         })
 }
 
-/// Runs the key schedule of the GroupInfo's epoch from the joiner secret and
-/// checks the confirmation tag (§12.4.3.1). Returns the epoch's secrets.
-pub fn confirm_epoch(
-    suite: &Suite,
-    info: &GroupInfo,
-    joiner_secret: JoinerSecret,
-    psk_secret: &PskSecret,
-) -> Result<EpochSecrets> {
-    let epoch = joiner_secret
-        .into_epoch_secret(suite, psk_secret, &info.group_context)?
-        .into_epoch_secrets(suite)?;
-    epoch
-        .verify_confirmation_tag(
-            suite,
-            &info.group_context.confirmed_transcript_hash,
-            &info.confirmation_tag,
-        )
-        .map_err(|_| {
-            Error::protocol(
-                "§12.4.3.1",
-                format!(
-                    "confirmation tag of epoch {} in the GroupInfo does not verify",
-                    info.group_context.epoch
-                ),
-            )
-        })?;
-    Ok(epoch)
-}
