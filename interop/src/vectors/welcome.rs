@@ -5,7 +5,7 @@ use arbor_mls::codec::decode_exact;
 use arbor_mls::crypto::{HpkePrivateKey, Secret, SignaturePublicKey};
 use arbor_mls::framing::{MlsMessage, MlsMessageBody};
 use arbor_mls::group::welcome_open::{
-    confirm_epoch, decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
+    decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
 };
 use arbor_mls::schedule::{JoinerSecret, PskSecret};
 use serde_json::Value;
@@ -47,7 +47,19 @@ pub fn run(case: &Value) -> Outcome {
         let info =
             decrypt_group_info(&suite, &welcome, &joiner, &psk).map_err(step("group info"))?;
         verify_group_info(&suite, &info, &signer).map_err(step("signature"))?;
-        confirm_epoch(&suite, &info, joiner, &psk).map_err(step("confirmation tag"))?;
+        // §12.4.3.1: the epoch's key schedule from the joiner secret, and
+        // the GroupInfo's confirmation tag under it.
+        let epoch = joiner
+            .into_epoch_secret(&suite, &psk, &info.group_context)
+            .and_then(|e| e.into_epoch_secrets(&suite))
+            .map_err(step("key schedule"))?;
+        epoch
+            .verify_confirmation_tag(
+                &suite,
+                &info.group_context.confirmed_transcript_hash,
+                &info.confirmation_tag,
+            )
+            .map_err(|e| format!("confirmation tag: {e}"))?;
         Ok(Outcome::Pass)
     })())
 }
