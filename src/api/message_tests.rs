@@ -7,7 +7,7 @@ use crate::{
     Sender, Welcome, WireFormat,
 };
 
-use super::test_clients::{NOW, client};
+use crate::test_support::clients::{NOW, client};
 
 #[test]
 fn every_kind_routes_on_its_clear_parts() {

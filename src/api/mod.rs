@@ -45,6 +45,4 @@ mod options_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]
-mod test_clients;
-#[cfg(test)]
 mod tests;

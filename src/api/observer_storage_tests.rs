@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::*;
 use crate::storage::{MemoryStorage, SharedStorage, shared};
 
-use super::test_clients::{NOW, client};
+use crate::test_support::clients::{NOW, client};
 
 fn options(storage: &SharedStorage) -> ObserverOptions {
     ObserverOptions {

@@ -10,7 +10,7 @@ use crate::crypto::credential::{Certificate, Credential, CredentialType};
 use crate::crypto::{Secret, SeededRandom, SignaturePublicKey};
 use crate::types::math::LeafIndex;
 
-use super::test_clients::{NOW, client};
+use crate::test_support::clients::{NOW, client};
 
 fn staged(group: &mut Group, message: &[u8]) -> Box<crate::group::commit_stage::StagedCommit> {
     match group.process(message).unwrap() {

@@ -4,7 +4,7 @@ use super::*;
 use crate::crypto::{Secret, SeededRandom};
 use crate::types::math::LeafIndex;
 
-use super::test_clients::client;
+use crate::test_support::clients::client;
 
 fn merged(event: Event) {
     match event {

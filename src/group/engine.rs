@@ -420,4 +420,4 @@ impl GroupState {
 
 #[cfg(test)]
 #[path = "engine_tests.rs"]
-pub(crate) mod tests;
+mod tests;

@@ -7,7 +7,7 @@ use super::*;
 use crate::codec::encode;
 use crate::crypto::SeededRandom;
 use crate::group::state::GroupState;
-use crate::group::engine::tests::{NOW, deliver, group_of};
+use crate::test_support::engine::{NOW, deliver, group_of};
 use crate::messages::proposals::{Proposal, Remove};
 use crate::group::psk_store::NoPsks;
 use crate::group::welcome_open::GROUP_INFO_LABEL;

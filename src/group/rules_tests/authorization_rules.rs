@@ -146,7 +146,7 @@ fn assert_refused(
 fn refused_add_is_never_cached_staged_or_committed() {
     let (clients, mut groups) = group_of(3);
     set_policy(&mut groups, &Policy::banning(b"mallory"));
-    let mallory = Client::new("mallory", 9);
+    let mallory = EngineMember::new("mallory", 9);
     let (kp, _) = mallory.key_package(&mut rng(90));
 
     // By reference: nobody caches it, so no later commit can cover it.
@@ -183,8 +183,8 @@ fn refused_add_is_never_cached_staged_or_committed() {
 /// with `authority` on the joiner's side.
 fn external_commit_removing(
     g: &GroupState,
-    owner: &Client,
-    joiner: &Client,
+    owner: &EngineMember,
+    joiner: &EngineMember,
     remove: u32,
     authority: Authority,
 ) -> crate::Result<(GroupState, Vec<u8>)> {
@@ -212,7 +212,7 @@ fn external_commit_removing(
 #[test]
 fn external_commit_removes_only_the_joiners_old_leaf() {
     let (clients, mut groups) = group_of(3);
-    let eve = Client::new("eve", 9);
+    let eve = EngineMember::new("eve", 9);
 
     // The joiner's own engine refuses to remove someone else by default.
     let ours = external_commit_removing(&groups[0], &clients[0], &eve, 1, Authority::default());
@@ -249,7 +249,7 @@ fn external_commit_removes_only_the_joiners_old_leaf() {
     groups[2].authority = Authority::default();
 
     // Bob resyncing (same identity, new keys) may remove his old leaf.
-    let bob_again = Client::new("bob", 2);
+    let bob_again = EngineMember::new("bob", 2);
     let (bob2, resync) =
         external_commit_removing(&groups[0], &clients[0], &bob_again, 1, Authority::default())
             .unwrap();
@@ -265,7 +265,7 @@ fn external_commit_removes_only_the_joiners_old_leaf() {
 }
 
 /// `g`'s owner's leaf renamed to `identity`, signed as an Update.
-fn renamed_update(g: &GroupState, client: &Client, identity: &[u8]) -> Proposal {
+fn renamed_update(g: &GroupState, client: &EngineMember, identity: &[u8]) -> Proposal {
     let Proposal::Update(mut update) = update_proposal(g, client, 97) else {
         unreachable!()
     };
@@ -338,14 +338,14 @@ fn a_member_cannot_rename_itself_without_a_successor_decision() {
 
 #[test]
 fn the_validator_learns_purpose_group_epoch_and_leaf() {
-    let ds = Client::new("ds", 30);
+    let ds = EngineMember::new("ds", 30);
     let (clients, mut groups) = group_of(2);
     let policy = Arc::new(Policy::default());
     set_policy(&mut groups, &policy);
     let group_id = groups[0].context().group_id.clone();
 
     // Tree import: a new member's join sees every member.
-    let charlie = Client::new("charlie", 3);
+    let charlie = EngineMember::new("charlie", 3);
     let (kp, private) = charlie.key_package(&mut rng(31));
     let created = groups[0]
         .create_commit(clients[0].params(vec![add(kp.clone())]), &mut rng(32))
@@ -408,7 +408,7 @@ fn the_validator_learns_purpose_group_epoch_and_leaf() {
     assert!(asked(CredentialUse::CommitPath, 2, Some(2)), "{seen:?}");
 
     // The refusal itself reaches the caller, reason included.
-    let mallory = Client::new("mallory", 35);
+    let mallory = EngineMember::new("mallory", 35);
     let (kp, _) = mallory.key_package(&mut rng(36));
     set_policy(&mut groups, &Policy::banning(b"mallory"));
     let message = propose(&groups[1], &clients[1].signer, add(kp));
@@ -427,7 +427,7 @@ fn the_validator_learns_purpose_group_epoch_and_leaf() {
 #[test]
 fn a_refused_member_makes_the_whole_join_fail() {
     let (clients, mut groups) = group_of(2);
-    let charlie = Client::new("charlie", 3);
+    let charlie = EngineMember::new("charlie", 3);
     let (kp, private) = charlie.key_package(&mut rng(41));
     let created = groups[0]
         .create_commit(clients[0].params(vec![add(kp.clone())]), &mut rng(42))

@@ -38,7 +38,7 @@ pub(super) fn group_info(g: &GroupState, signer: &SignaturePrivateKey) -> GroupI
 }
 
 /// A valid external commit by `joiner` into `g`'s group, decoded.
-fn external_commit(g: &GroupState, owner: &Client, joiner: &Client) -> Commit {
+fn external_commit(g: &GroupState, owner: &EngineMember, joiner: &EngineMember) -> Commit {
     let info = group_info(g, &owner.signer);
     let (kp, _) = joiner.key_package(&mut rng(61));
     let (_, message) = GroupState::external_join(
@@ -81,7 +81,7 @@ fn without_external_init(mut c: Commit) -> Commit {
 #[test]
 fn valid_external_commit_passes_the_list_rules() {
     let (clients, groups) = group_of(3);
-    let joiner = Client::new("erin", 60);
+    let joiner = EngineMember::new("erin", 60);
     let c = external_commit(&groups[0], &clients[0], &joiner);
     // Forged with a dummy tag: everything up to the tag passes.
     let msg = forge_commit(&groups[0], &joiner.signer, c, Some(Sender::NewMemberCommit));
@@ -92,7 +92,7 @@ fn valid_external_commit_passes_the_list_rules() {
 #[test]
 fn external_commit_without_external_init_12_2() {
     let (clients, mut groups) = group_of(3);
-    let joiner = Client::new("erin", 60);
+    let joiner = EngineMember::new("erin", 60);
     let c = without_external_init(external_commit(&groups[0], &clients[0], &joiner));
     let msg = forge_commit(&groups[0], &joiner.signer, c, Some(Sender::NewMemberCommit));
     reject_everywhere(&clients, &mut groups, None, &msg, "§12.2", "0 ExternalInit");
@@ -101,7 +101,7 @@ fn external_commit_without_external_init_12_2() {
 #[test]
 fn external_commit_with_two_external_inits_12_2() {
     let (clients, mut groups) = group_of(3);
-    let joiner = Client::new("erin", 60);
+    let joiner = EngineMember::new("erin", 60);
     let mut c = external_commit(&groups[0], &clients[0], &joiner);
     c.proposals
         .push(ProposalOrRef::Proposal(Box::new(Proposal::ExternalInit(
@@ -116,9 +116,9 @@ fn external_commit_with_two_external_inits_12_2() {
 #[test]
 fn external_commit_with_other_proposal_types_12_2() {
     let (clients, mut groups) = group_of(3);
-    let joiner = Client::new("erin", 60);
+    let joiner = EngineMember::new("erin", 60);
     let mut c = external_commit(&groups[0], &clients[0], &joiner);
-    let (kp, _) = Client::new("frank", 63).key_package(&mut rng(64));
+    let (kp, _) = EngineMember::new("frank", 63).key_package(&mut rng(64));
     c.proposals.push(ProposalOrRef::Proposal(Box::new(add(kp))));
     let msg = forge_commit(&groups[0], &joiner.signer, c, Some(Sender::NewMemberCommit));
     reject_everywhere(
@@ -134,7 +134,7 @@ fn external_commit_with_other_proposal_types_12_2() {
 #[test]
 fn external_commit_with_two_removes_12_2() {
     let (clients, mut groups) = group_of(4);
-    let joiner = Client::new("erin", 60);
+    let joiner = EngineMember::new("erin", 60);
     let mut c = external_commit(&groups[0], &clients[0], &joiner);
     c.proposals
         .push(ProposalOrRef::Proposal(Box::new(remove(1))));
@@ -154,7 +154,7 @@ fn external_commit_with_two_removes_12_2() {
 #[test]
 fn external_commit_by_reference_12_4_3_2() {
     let (clients, mut groups) = group_of(3);
-    let joiner = Client::new("erin", 60);
+    let joiner = EngineMember::new("erin", 60);
     let mut c = external_commit(&groups[0], &clients[0], &joiner);
     c.proposals.push(ProposalOrRef::Reference(vec![7; 32]));
     let msg = forge_commit(&groups[0], &joiner.signer, c, Some(Sender::NewMemberCommit));
@@ -171,7 +171,7 @@ fn external_commit_by_reference_12_4_3_2() {
 #[test]
 fn external_commit_without_path_12_4_3_2() {
     let (clients, mut groups) = group_of(3);
-    let joiner = Client::new("erin", 60);
+    let joiner = EngineMember::new("erin", 60);
     let mut c = external_commit(&groups[0], &clients[0], &joiner);
     c.path = None;
     let msg = forge_commit(&groups[0], &joiner.signer, c, Some(Sender::NewMemberCommit));

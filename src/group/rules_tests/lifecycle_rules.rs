@@ -112,7 +112,7 @@ fn the_last_epoch_cannot_advance_and_nothing_overflows() {
             &info.to_be_signed().unwrap(),
         )
         .unwrap();
-    let dave = Client::new("dave", 4);
+    let dave = EngineMember::new("dave", 4);
     let (kp, _) = dave.key_package(&mut rng(70));
     let joined = GroupState::external_join(
         &groups[0].suite,

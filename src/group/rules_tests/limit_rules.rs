@@ -16,7 +16,7 @@ use crate::tree::treekem::LeafContent;
 
 /// A `new_member_proposal` Add from outsider number `i`.
 fn outsider_add(g: &GroupState, i: u8) -> Vec<u8> {
-    let outsider = Client::new("outsider", 100 + i);
+    let outsider = EngineMember::new("outsider", 100 + i);
     let (kp, _) = outsider.key_package(&mut rng(100 + i));
     frame_public(
         g,
@@ -62,7 +62,7 @@ pub(super) fn key_package_of(
     seed: u8,
     lifetime: Lifetime,
 ) -> (KeyPackage, crate::messages::key_package::KeyPackagePrivate) {
-    let c = Client::new(name, seed);
+    let c = EngineMember::new(name, seed);
     KeyPackage::create(
         &c.suite,
         &c.signer,
@@ -131,7 +131,7 @@ fn a_tree_wider_than_max_leaves_is_refused_before_it_is_built() {
             e.extension_data = encode(&wire).unwrap();
         }
     }
-    let joiner = Client::new("joiner", 110);
+    let joiner = EngineMember::new("joiner", 110);
     let (kp, _) = joiner.key_package(&mut rng(110));
     let joined = GroupState::external_join(
         &groups[0].suite,

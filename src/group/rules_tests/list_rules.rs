@@ -12,7 +12,7 @@ use super::*;
 #[test]
 fn forged_valid_commit_fails_only_at_confirmation_tag() {
     let (clients, mut groups) = group_of(3);
-    let erin = Client::new("erin", 50);
+    let erin = EngineMember::new("erin", 50);
     let (kp, _) = erin.key_package(&mut rng(1));
     let forged = forge_commit(&groups[0], &clients[0].signer, commit(vec![add(kp)]), None);
     reject_everywhere(
@@ -32,7 +32,7 @@ fn forged_valid_commit_fails_only_at_confirmation_tag() {
 #[test]
 fn duplicate_adds_12_2() {
     let (clients, mut groups) = group_of(3);
-    let erin = Client::new("erin", 50);
+    let erin = EngineMember::new("erin", 50);
     let mut r = rng(2);
     let (kp1, _) = erin.key_package(&mut r);
     let (kp2, _) = erin.key_package(&mut r);

@@ -57,7 +57,7 @@ fn remove_of_blank_or_missing_leaf_12_1_3() {
 #[test]
 fn external_proposal_without_external_senders_12_1_8_1() {
     let (clients, mut groups) = group_of(3);
-    let ds = Client::new("ds", 60);
+    let ds = EngineMember::new("ds", 60);
     let message = frame_public(
         &groups[0],
         &ds.signer,
@@ -77,7 +77,7 @@ fn external_proposal_without_external_senders_12_1_8_1() {
 
 #[test]
 fn external_sender_rules_12_1_8() {
-    let ds = Client::new("ds", 60);
+    let ds = EngineMember::new("ds", 60);
     let (clients, mut groups) = group_with_external_sender(3, &ds);
     let epoch = groups[0].epoch();
     let external = |g: &GroupState, index: u32, p: Proposal| {
@@ -118,7 +118,7 @@ fn external_sender_rules_12_1_8() {
 fn commit_from_external_sender_12_1_8() {
     // Even from a listed external sender, correctly signed: external
     // senders only send proposals (§6.1, §12.1.8).
-    let ds = Client::new("ds", 60);
+    let ds = EngineMember::new("ds", 60);
     let (clients, mut groups) = group_with_external_sender(3, &ds);
     let forged = forge_commit(
         &groups[0],
@@ -139,7 +139,7 @@ fn commit_from_external_sender_12_1_8() {
 #[test]
 fn new_member_proposal_not_add_12_1_8() {
     let (clients, mut groups) = group_of(3);
-    let erin = Client::new("erin", 50);
+    let erin = EngineMember::new("erin", 50);
     let message = frame_public(
         &groups[0],
         &erin.signer,
@@ -215,7 +215,7 @@ fn standalone_external_init_12_1_6() {
         "an ExternalInit sent as a standalone proposal",
     );
     // From a new member, it is not an Add (§12.1.8).
-    let erin = Client::new("erin", 50);
+    let erin = EngineMember::new("erin", 50);
     let message = frame_public(
         &groups[0],
         &erin.signer,
@@ -266,7 +266,7 @@ fn missing_path_12_4_2() {
         "the commit has no path",
     );
     // An Add-only commit does not: created without a path, it is accepted.
-    let erin = Client::new("erin", 50);
+    let erin = EngineMember::new("erin", 50);
     let (kp, _) = erin.key_package(&mut rng(17));
     let created = groups[2]
         .create_commit(clients[2].params(vec![add(kp)]), &mut rng(18))

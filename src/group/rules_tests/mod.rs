@@ -11,7 +11,7 @@ use crate::framing::{
     encrypt_private, sign_content, to_public_message,
 };
 use crate::messages::commit::Commit;
-use crate::group::engine::tests::{Client, NOW, assert_in_sync, deliver, group_of};
+use crate::test_support::engine::{EngineMember, NOW, assert_in_sync, deliver, group_of};
 use crate::group::engine::Received;
 use crate::group::state::GroupState;
 use crate::types::extensions::{Extension, ExtensionType, ExternalSender};
@@ -150,7 +150,7 @@ pub(crate) fn propose_for_observer(
 
 /// `groups[committer]` sends an empty commit (with path) that everyone
 /// processes and merges; the group must stay in sync.
-fn still_works(clients: &[Client], groups: &mut [GroupState], committer: usize, seed: u8) {
+fn still_works(clients: &[EngineMember], groups: &mut [GroupState], committer: usize, seed: u8) {
     let before = groups[0].epoch();
     // Fresh randomness per epoch and committer: a reused seed would reuse
     // path keys, which receivers rightly reject.
@@ -176,7 +176,7 @@ fn still_works(clients: &[Client], groups: &mut [GroupState], committer: usize, 
 /// of its own epoch, leaving its state as it was; then that the group
 /// still works.
 fn reject_wrong_epoch_everywhere(
-    clients: &[Client],
+    clients: &[EngineMember],
     groups: &mut [GroupState],
     skip: Option<usize>,
     message: &[u8],
@@ -206,7 +206,7 @@ fn reject_wrong_epoch_everywhere(
 }
 
 fn reject_everywhere(
-    clients: &[Client],
+    clients: &[EngineMember],
     groups: &mut [GroupState],
     skip: Option<usize>,
     message: &[u8],
@@ -353,7 +353,7 @@ fn remove(leaf: u32) -> Proposal {
 }
 
 /// A valid Update of `g`'s owner: its leaf with a fresh encryption key.
-fn update_proposal(g: &GroupState, client: &Client, seed: u8) -> Proposal {
+fn update_proposal(g: &GroupState, client: &EngineMember, seed: u8) -> Proposal {
     let own = g.own_leaf();
     let mut leaf = g.tree().leaf(own).unwrap().clone();
     leaf.encryption_key = generate_hpke_key_pair(&g.suite, &mut rng(seed)).unwrap().1;
@@ -383,10 +383,10 @@ fn cache_everywhere(groups: &mut [GroupState], message: &[u8]) -> Vec<u8> {
 }
 
 /// Like `group_of`, with the given GroupContext extensions from epoch 0.
-fn group_with_extensions(n: usize, extensions: Vec<Extension>) -> (Vec<Client>, Vec<GroupState>) {
+fn group_with_extensions(n: usize, extensions: Vec<Extension>) -> (Vec<EngineMember>, Vec<GroupState>) {
     let names = ["alice", "bob", "charlie", "dave", "erin"];
     let mut rng = rng(7);
-    let clients: Vec<Client> = (0..n).map(|i| Client::new(names[i], i as u8 + 1)).collect();
+    let clients: Vec<EngineMember> = (0..n).map(|i| EngineMember::new(names[i], i as u8 + 1)).collect();
     let (kp, private) = clients[0].key_package(&mut rng);
     let mut alice = GroupState::create(
         &clients[0].suite,
@@ -417,7 +417,7 @@ fn group_with_extensions(n: usize, extensions: Vec<Extension>) -> (Vec<Client>, 
 }
 
 /// A group whose `external_senders` lists `ds`.
-fn group_with_external_sender(n: usize, ds: &Client) -> (Vec<Client>, Vec<GroupState>) {
+fn group_with_external_sender(n: usize, ds: &EngineMember) -> (Vec<EngineMember>, Vec<GroupState>) {
     let senders = vec![ExternalSender {
         signature_key: ds.public.clone(),
         credential: Credential::basic(ds.name.as_bytes().to_vec()),

@@ -10,7 +10,7 @@ use crate::types::ProposalType;
 /// everyone processes and merges it. Returns the selection and what the
 /// commit removed.
 fn commit_selection(
-    clients: &[Client],
+    clients: &[EngineMember],
     groups: &mut [GroupState],
     committer: usize,
 ) -> (Selection, Vec<LeafIndex>) {
@@ -26,7 +26,7 @@ fn commit_selection(
 }
 
 /// `groups[from]` proposes `proposal`; every member caches it.
-fn sent(clients: &[Client], groups: &mut [GroupState], from: usize, proposal: Proposal) -> Vec<u8> {
+fn sent(clients: &[EngineMember], groups: &mut [GroupState], from: usize, proposal: Proposal) -> Vec<u8> {
     let message = propose(&groups[from], &clients[from].signer, proposal);
     cache_everywhere(groups, &message)
 }
@@ -97,7 +97,7 @@ fn a_remove_of_the_committer_is_left_out() {
 #[test]
 fn two_adds_of_one_key_package_commit_one() {
     let (clients, mut groups) = group_of(3);
-    let (kp, _) = Client::new("dave", 4).key_package(&mut rng(82));
+    let (kp, _) = EngineMember::new("dave", 4).key_package(&mut rng(82));
     let first = sent(&clients, &mut groups, 1, add(kp.clone()));
     let second = sent(&clients, &mut groups, 2, add(kp));
     let (selection, _) = commit_selection(&clients, &mut groups, 0);

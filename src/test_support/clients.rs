@@ -7,10 +7,10 @@ use crate::api::{Client, FixedClock};
 use crate::crypto::SeededRandom;
 
 /// The time every test client sees.
-pub(super) const NOW: u64 = 1_750_000_000;
+pub(crate) const NOW: u64 = 1_750_000_000;
 
 /// A client called `name` whose randomness is seeded with `seed`.
-pub(super) fn client(name: &str, seed: u8) -> Client {
+pub(crate) fn client(name: &str, seed: u8) -> Client {
     Client::builder(name)
         .clock(Arc::new(FixedClock(NOW)))
         .random(Box::new(SeededRandom::from_seed([seed; 32])))

@@ -1,6 +1,9 @@
-//! Builders for large, valid trees whose private keys are all known: the
-//! fixtures of the tests and benchmarks of large groups. Behind the
-//! `test-support` feature; not for production use.
+//! Test fixtures, in one place. Builders for large, valid trees whose
+//! private keys are all known (the fixtures of the tests and benchmarks of
+//! large groups; behind the `test-support` feature, not for production
+//! use); and, for the crate's own unit tests, engine-level members
+//! ([`engine`]) and API clients with a fixed clock and seeded randomness
+//! ([`clients`]).
 
 use crate::codec::encode;
 use crate::crypto::credential::Credential;
@@ -212,3 +215,8 @@ impl TreeFixture {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod clients;
+#[cfg(test)]
+pub(crate) mod engine;
