@@ -11,7 +11,7 @@ paths through the crate root's re-exports (`crate::Error` is
   - an import cycle between files, or between top-level modules.
 
 Test code (`*_tests.rs`, `tests.rs`, `test_*.rs`, `rules_tests/`,
-`test_support.rs` and `#[cfg(test)] mod` blocks) is exempt: tests may
+`test_support/` and `#[cfg(test)] mod` blocks) is exempt: tests may
 build fixtures from any layer.
 
 Usage: check_layers.py [SRC]        exit 0 when clean, 1 otherwise
