@@ -180,7 +180,8 @@ fn validate_proposal_in(
         // §12.1.6: only inside an external commit.
         Proposal::ExternalInit(_) => Ok(()),
         Proposal::GroupContextExtensions(gce) => {
-            check_unique_types(&gce.extensions, "GroupContextExtensions")
+            check_unique_types(&gce.extensions, "GroupContextExtensions")?;
+            check_members_support(tree, &gce.extensions)
         }
         Proposal::Custom { proposal_type, .. } => {
             // §13: a non-default type must be supported by every member.
@@ -399,7 +400,9 @@ pub fn apply_list(
     // validation of the rest.
     for p in list {
         if let Proposal::GroupContextExtensions(gce) = &p.proposal {
-            validate_proposal(suite, tree, context, &p.sender, &p.proposal, lifetime)?;
+            // Whether the members support the new extensions is checked
+            // once the list is applied, against the members after it.
+            check_unique_types(&gce.extensions, "GroupContextExtensions")?;
             context.extensions = gce.extensions.clone();
             fx.extensions = Some(gce.extensions.clone());
         }
@@ -468,6 +471,11 @@ pub fn apply_list(
             | Proposal::Custom { .. } => {}
         }
     }
+    // §13.4: every member after the commit (new ones included, removed ones
+    // excluded) supports every extension of the new GroupContext.
+    if let Some(extensions) = &fx.extensions {
+        check_members_support(tree, extensions)?;
+    }
     // §12.1.7: required capabilities must hold for every member after the
     // commit (new ones included, removed ones excluded).
     if fx.extensions.is_some()
@@ -499,6 +507,28 @@ pub fn apply_list(
         }
     }
     Ok(fx)
+}
+
+/// §13.4: "an extension in use by the group MUST be supported by all
+/// members of the group" (a GroupContext extension is mandatory): every
+/// member's capabilities list each of `extensions` (default types need no
+/// listing, §7.2).
+fn check_members_support(tree: &RatchetTree, extensions: &[crate::types::Extension]) -> Result<()> {
+    for (leaf, node) in tree.members() {
+        if let Some(e) = extensions
+            .iter()
+            .find(|e| !node.capabilities.supports_extension(e.extension_type))
+        {
+            return Err(Error::protocol(
+                "§13.4",
+                format!(
+                    "leaf {} does not support extension {:?} of the new group context",
+                    leaf.0, e.extension_type
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Whether `proposal` may be covered by a commit (used when caching).

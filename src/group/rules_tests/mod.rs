@@ -445,6 +445,7 @@ mod lifecycle_rules;
 mod limit_rules;
 mod list_rules;
 mod message_rules;
+mod extension_rules;
 mod external_commit_rules;
 mod observer_limits;
 mod selection_rules;
