@@ -377,7 +377,7 @@ impl Group {
         }
         let now = self.clock.now();
         let selection = if include_cached {
-            self.state.select_proposals(&by_value, now)
+            self.state.select_proposals(&by_value, &self.psks, now)
         } else {
             Selection::default()
         };

@@ -11,6 +11,7 @@ use crate::framing::Sender;
 use crate::group::proposal_cache::CachedProposal;
 use crate::group::state::GroupState;
 use crate::group::proposal_rules::validate_proposal;
+use crate::group::psk_store::{PskStore, lookup};
 use crate::messages::proposals::Proposal;
 use crate::types::{Commits, ProposalType};
 use crate::types::math::LeafIndex;
@@ -49,6 +50,10 @@ struct Claims {
     /// Signature keys of the members removed so far.
     removed_keys: HashSet<Vec<u8>>,
     add_keys: HashSet<Vec<u8>>,
+    /// Encryption keys of the leaves covered proposals bring (Adds and
+    /// Updates), and of the members removed so far.
+    new_encryption_keys: HashSet<Vec<u8>>,
+    removed_encryption_keys: HashSet<Vec<u8>>,
     psk_ids: HashSet<crate::schedule::PreSharedKeyId>,
     /// Types of which a commit covers at most one (§12.2), covered so far.
     at_most_one: HashSet<ProposalType>,
@@ -63,7 +68,14 @@ impl GroupState {
     /// precedence). A cached proposal that is no longer valid on its own
     /// (§12.1; e.g. its key package expired since it was received) is left
     /// out too.
-    pub fn select_proposals(&self, by_value: &[Proposal], now: u64) -> Selection {
+    /// `psks` is where the committer looks PSKs up: a PreSharedKey
+    /// proposal for one it cannot resolve is left out.
+    pub fn select_proposals(
+        &self,
+        by_value: &[Proposal],
+        psks: &dyn PskStore,
+        now: u64,
+    ) -> Selection {
         let own = self.own_leaf();
         let mut claims = Claims::default();
         for p in by_value {
@@ -85,7 +97,7 @@ impl GroupState {
                 if !pass(&c.proposal) {
                     continue;
                 }
-                let conflict = self.conflict(&claims, c, own).or_else(|| {
+                let conflict = self.conflict(&claims, c, own, psks).or_else(|| {
                     validate_proposal(
                         &self.suite,
                         self.tree(),
@@ -123,7 +135,13 @@ impl GroupState {
     }
 
     /// Why `c` cannot join the proposals claimed so far, if it cannot.
-    fn conflict(&self, claims: &Claims, c: &CachedProposal, own: LeafIndex) -> Option<String> {
+    fn conflict(
+        &self,
+        claims: &Claims,
+        c: &CachedProposal,
+        own: LeafIndex,
+        psks: &dyn PskStore,
+    ) -> Option<String> {
         let tree = self.tree();
         let t = c.proposal.proposal_type();
         let name = t.structure_name().map_or_else(|| format!("{t:?}"), str::to_owned);
@@ -161,13 +179,13 @@ impl GroupState {
             Proposal::Update(_) if c.sender == Sender::Member(own) => {
                 Some("the committer's own Update: its path replaces our leaf (§12.2)".into())
             }
-            Proposal::Update(_) => match c.sender {
+            Proposal::Update(u) => match c.sender {
                 Sender::Member(l) if claims.touched.contains(&l) => Some(format!(
                     "leaf {} is removed or updated by another proposal; Removes take \
                      precedence (§12.2)",
                     l.0
                 )),
-                _ => None,
+                _ => claims.encryption_key_taken(tree, u.leaf_node.encryption_key.as_bytes()),
             },
             Proposal::Add(a) => {
                 let key = &a.key_package.leaf_node.signature_key;
@@ -178,11 +196,22 @@ impl GroupState {
                 {
                     Some("the client is already a member (§12.2)".into())
                 } else {
-                    None
+                    claims.encryption_key_taken(
+                        tree,
+                        a.key_package.leaf_node.encryption_key.as_bytes(),
+                    )
                 }
             }
             Proposal::PreSharedKey(p) if claims.psk_ids.contains(&p.psk) => {
                 Some("another PreSharedKey proposal with the same id is covered (§12.2)".into())
+            }
+            Proposal::PreSharedKey(p) if lookup(&p.psk, psks, &self.own_resumption()).is_none() => {
+                Some(
+                    "the committer does not hold this PSK, so its commit could not be \
+                     processed (§12.4.2): provision the PSK, or let a member who holds it \
+                     commit"
+                        .into(),
+                )
             }
             Proposal::Remove(_)
             | Proposal::PreSharedKey(_)
@@ -211,16 +240,22 @@ impl Claims {
                 if let Some(leaf) = tree.leaf(r.removed) {
                     self.removed_keys
                         .insert(leaf.signature_key.as_bytes().to_vec());
+                    self.removed_encryption_keys
+                        .insert(leaf.encryption_key.as_bytes().to_vec());
                 }
             }
-            Proposal::Update(_) => {
+            Proposal::Update(u) => {
                 if let Sender::Member(l) = sender {
                     self.touched.insert(l);
                 }
+                self.new_encryption_keys
+                    .insert(u.leaf_node.encryption_key.as_bytes().to_vec());
             }
             Proposal::Add(a) => {
-                self.add_keys
-                    .insert(a.key_package.leaf_node.signature_key.as_bytes().to_vec());
+                let leaf = &a.key_package.leaf_node;
+                self.add_keys.insert(leaf.signature_key.as_bytes().to_vec());
+                self.new_encryption_keys
+                    .insert(leaf.encryption_key.as_bytes().to_vec());
             }
             Proposal::PreSharedKey(p) => {
                 self.psk_ids.insert(p.psk.clone());
@@ -229,6 +264,28 @@ impl Claims {
             | Proposal::ReInit(_)
             | Proposal::ExternalInit(_)
             | Proposal::Custom { .. } => {}
+        }
+    }
+}
+
+impl Claims {
+    /// §7.3 after the commit: a new leaf's encryption key is in no other
+    /// leaf. Taken if another covered proposal brings it, or a member holds
+    /// it that no covered Remove removes (an Update's own old key counts as
+    /// held: §12.1.2 refuses reusing it anyway).
+    fn encryption_key_taken(&self, tree: &RatchetTree, key: &[u8]) -> Option<String> {
+        if self.new_encryption_keys.contains(key) {
+            Some(
+                "another covered proposal brings the same HPKE encryption key, which must \
+                 be unique in the tree (§7.3)"
+                    .into(),
+            )
+        } else if tree.contains_encryption_key(&crate::crypto::HpkePublicKey(key.to_vec()))
+            && !self.removed_encryption_keys.contains(key)
+        {
+            Some("a member already uses this HPKE encryption key (§7.3)".into())
+        } else {
+            None
         }
     }
 }

@@ -111,6 +111,26 @@ pub enum PskUse {
     Branch,
 }
 
+/// The value of the PSK `id`: our own group's resumption PSKs first, then
+/// `store`. The one lookup of [`resolve_psks`] and of proposal selection,
+/// so a committer never covers a PSK it would fail to resolve.
+pub(crate) fn lookup(
+    id: &PreSharedKeyId,
+    store: &dyn PskStore,
+    own: &dyn ResumptionSource,
+) -> Option<Secret> {
+    match &id.psk {
+        Psk::External { psk_id } => store.external(psk_id),
+        Psk::Resumption {
+            psk_group_id,
+            psk_epoch,
+            ..
+        } => own
+            .own_resumption(psk_group_id, *psk_epoch)
+            .or_else(|| store.resumption(psk_group_id, *psk_epoch)),
+    }
+}
+
 /// Looks every PSK up and combines them into `psk_secret` (§8.4). Checks
 /// the §12.1.4 rules on each id: nonce length and allowed resumption usage.
 pub fn resolve_psks(
@@ -123,17 +143,7 @@ pub fn resolve_psks(
     let mut values = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         check_psk_id(suite, id, use_)?;
-        let value = match &id.psk {
-            Psk::External { psk_id } => store.external(psk_id),
-            Psk::Resumption {
-                psk_group_id,
-                psk_epoch,
-                ..
-            } => own
-                .own_resumption(psk_group_id, *psk_epoch)
-                .or_else(|| store.resumption(psk_group_id, *psk_epoch)),
-        };
-        let value = value.ok_or_else(|| {
+        let value = lookup(id, store, own).ok_or_else(|| {
             Error::protocol(
                 "§12.4.2",
                 format!("PSK {i} ({:?}) is not available", describe(id)),

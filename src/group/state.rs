@@ -411,6 +411,16 @@ pub(crate) struct Checkpoint {
 }
 
 impl GroupState {
+    /// This group's own resumption PSKs (§8.6): the current epoch's and the
+    /// retained ones.
+    pub(crate) fn own_resumption(&self) -> OwnResumption<'_> {
+        OwnResumption {
+            group_id: &self.epoch.context.group_id,
+            current: (self.epoch.context.epoch, &self.epoch.keys.resumption_psk),
+            retained: &self.retention.resumption,
+        }
+    }
+
     /// Starts a transition: the secret trees of the current and retained
     /// epochs record what they replace until [`Self::settle`] or
     /// [`Self::rollback`].

@@ -448,4 +448,5 @@ mod message_rules;
 mod extension_rules;
 mod external_commit_rules;
 mod observer_limits;
+mod selection_attacks;
 mod selection_rules;

@@ -14,7 +14,7 @@ fn commit_selection(
     groups: &mut [GroupState],
     committer: usize,
 ) -> (Selection, Vec<LeafIndex>) {
-    let selection = groups[committer].select_proposals(&[], NOW);
+    let selection = groups[committer].select_proposals(&[], &NoPsks, NOW);
     let mut params = clients[committer].params(vec![]);
     params.by_reference = selection.references.clone();
     let created = groups[committer]
@@ -163,7 +163,11 @@ fn two_psks_with_one_id_commit_one() {
             sender: Sender::Member(LeafIndex(sender)),
         });
     }
-    let selection = g.select_proposals(&[], NOW);
+    let held = crate::group::psk_store::ExternalPsks(std::collections::HashMap::from([(
+        b"shared".to_vec(),
+        crate::crypto::Secret::new(vec![7; 32]),
+    )]));
+    let selection = g.select_proposals(&[], &held, NOW);
     assert_eq!(selection.references, vec![vec![0u8; 32]]);
     assert_eq!(selection.left_out[0].reference, vec![1u8; 32]);
     assert!(selection.left_out[0].reason.contains("same id"));
@@ -179,7 +183,7 @@ fn a_proposal_that_expired_in_the_cache_is_left_out() {
     let (kp, _) = super::limit_rules::key_package_of("dave", 84, short);
     let r = sent(&clients, &mut groups, 1, add(kp));
     let later = NOW + 3600;
-    let selection = groups[0].select_proposals(&[], later);
+    let selection = groups[0].select_proposals(&[], &NoPsks, later);
     assert!(selection.references.is_empty());
     assert_eq!(selection.left_out[0].reference, r);
     assert!(
