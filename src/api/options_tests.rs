@@ -41,11 +41,16 @@ fn pair(seed: u8) -> (Client, Group, Client, Group) {
 #[test]
 fn a_psk_provisioned_after_the_group_exists_is_seen_by_it() {
     let (mut alice, mut a, mut bob, mut b) = pair(1);
-    // Not yet provisioned: proposing it is refused up front or at commit.
-    let early = a
-        .propose_external_psk(b"later".to_vec())
-        .and_then(|_| a.commit());
-    assert!(early.is_err(), "a PSK nobody has cannot be committed");
+    // Not yet provisioned: the commit leaves the proposal out and says why
+    // (committing it would make a commit nobody can process, §12.4.2).
+    a.propose_external_psk(b"later".to_vec()).expect("propose");
+    let early = a.commit().expect("commit without the PSK");
+    assert_eq!(early.left_out.len(), 1);
+    assert!(
+        early.left_out[0].reason.contains("does not hold this PSK"),
+        "{:?}",
+        early.left_out
+    );
     let epoch = a.epoch();
     a.discard_pending();
 
