@@ -352,6 +352,14 @@ pub(crate) fn seal_private(
     rng: &mut dyn RandomSource,
 ) -> Result<PrivateMessage> {
     let leaf = private_sender(content)?;
+    // §6.3.1: the content, padding included, is a vector of at most 2^30 - 1
+    // bytes; more padding could not be encoded, so it is not allocated.
+    if padding > crate::codec::MAX_VECTOR_LEN {
+        return Err(Error::Misuse(format!(
+            "padding of {padding} bytes exceeds what a PrivateMessage can carry \
+             (2^30 - 1 bytes): lower GroupConfig::padding"
+        )));
+    }
     let (generation, key) = (taken.generation, &taken.key);
     let framed = &content.content;
     let content_type = framed.content.content_type();

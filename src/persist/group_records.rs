@@ -148,7 +148,7 @@ pub(crate) fn encode_config(c: &GroupConfig, w: &mut Writer) {
 }
 
 pub(crate) fn decode_config(r: &mut Reader<'_>) -> Result<GroupConfig, DecodeError> {
-    Ok(GroupConfig {
+    let config = GroupConfig {
         encrypt_handshakes: get_bool(r, "encrypt_handshakes")?,
         ratchet_tree_in_welcome: get_bool(r, "ratchet_tree_in_welcome")?,
         padding: get_usize(r, "padding")?,
@@ -162,7 +162,14 @@ pub(crate) fn decode_config(r: &mut Reader<'_>) -> Result<GroupConfig, DecodeErr
         max_cached_proposals: get_usize(r, "max_cached_proposals")?,
         max_leaves: get(r, "max_leaves")?,
         strict_lifetimes: get_bool(r, "strict_lifetimes")?,
-    })
+    };
+    // A stored setting is input too: padding is allocated per message, so
+    // one no PrivateMessage could carry is refused here, not at the next
+    // encrypt.
+    if config.padding > crate::codec::MAX_VECTOR_LEN {
+        return Err(invalid(r, config.padding as u64, "padding"));
+    }
+    Ok(config)
 }
 
 /// The group-wide settings record.
@@ -368,16 +375,33 @@ pub(crate) fn decode_diff(r: &mut Reader<'_>) -> Result<(u32, TreeDiff), DecodeE
     Ok((width, diff))
 }
 
+/// The node width of a stored tree, bounded like a tree from the wire: a
+/// tree of at most `max_leaves` leaves has at most `2 * max_leaves - 1`
+/// nodes. A damaged width is refused before anything is allocated.
+pub(crate) fn stored_width(record: &[u8], width: u32, max_leaves: u32) -> crate::Result<usize> {
+    let max = u64::from(max_leaves).saturating_mul(2).saturating_sub(1);
+    if u64::from(width) > max {
+        return Err(super::records::corrupt(
+            record,
+            format_args!(
+                "holds a tree of {width} nodes, more than the {max} that the group's \
+                 max_leaves ({max_leaves}) allows"
+            ),
+        ));
+    }
+    usize::try_from(width).map_err(|_| crate::Error::Storage("tree width".into()))
+}
+
 /// The tree `base` with `diff` applied and cut or padded to `width`.
 pub(crate) fn apply_diff(
     record: &[u8],
     base: &RatchetTree,
-    width: u32,
+    (width, max_leaves): (u32, u32),
     diff: Vec<(NodeIndex, Option<Node>)>,
 ) -> crate::Result<RatchetTree> {
     let name = String::from_utf8_lossy(record);
+    let width = stored_width(record, width, max_leaves)?;
     let mut nodes = base.to_wire();
-    let width = usize::try_from(width).map_err(|_| crate::Error::Storage("tree width".into()))?;
     nodes.resize(width, None);
     for (x, node) in diff {
         // A diff spans both trees' widths: blanks past this one's are moot.

@@ -11,7 +11,7 @@ use crate::group::commit_stage::{StagedCommit, StagedFrom};
 use crate::group::proposal_cache::ProposalCache;
 use crate::group::state::GroupState;
 use crate::group::state::{EpochState, PastEpoch, Retention};
-use crate::schedule::SecretTree;
+use crate::schedule::{GroupContext, SecretTree};
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::types::math::{LeafIndex, NodeIndex};
 use crate::{Error, Result};
@@ -20,7 +20,7 @@ use super::group_records::{
     GroupKeys, LocalFlags, Meta, apply_diff, decode_cached_proposal, decode_core, decode_diff,
     decode_proposals, decode_retained, decode_secret_tree, decode_summary, encode_cached_proposal,
     encode_core, encode_diff, encode_proposals, encode_retained, encode_secret_tree,
-    encode_summary, tree_diff, tree_from_nodes,
+    encode_summary, stored_width, tree_diff, tree_from_nodes,
 };
 use super::records::{Kind, corrupt, get, group_index_key, open, seal};
 use crate::persist::secret_tree_records as st;
@@ -635,6 +635,21 @@ fn load_secret_tree(
     Ok(tree)
 }
 
+/// Refuses the record `key` of group `group_id` when what it holds belongs
+/// to group `holds`.
+fn stored_under(key: &[u8], group_id: &[u8], holds: &[u8]) -> Result<()> {
+    if holds == group_id {
+        return Ok(());
+    }
+    Err(corrupt(
+        key,
+        format_args!(
+            "holds the state of group {}, not of the group it is stored under",
+            crate::persist::records::hex(holds)
+        ),
+    ))
+}
+
 /// Loads group `group_id`, or `None` if it is not stored.
 pub(crate) fn load(
     storage: &SharedStorage,
@@ -659,6 +674,9 @@ pub(crate) fn load(
     let (core, retained) = open(&keys.epoch(), Kind::Epoch, &epoch_bytes, |r| {
         Ok((decode_core(r)?, decode_retained(r)?))
     })?;
+    // A record is bound to the key it was stored under: another group's
+    // epoch copied here is refused, not loaded as this group.
+    stored_under(&keys.epoch(), group_id, &core.context.group_id)?;
     let inline_psks = !retained.resumption.is_empty();
     let mut resumption: std::collections::BTreeMap<u64, Secret> =
         retained.resumption.into_iter().collect();
@@ -683,7 +701,8 @@ pub(crate) fn load(
     while resumption.len() > meta.config.resumption_epochs {
         resumption.pop_first();
     }
-    let width = usize::try_from(core.width).map_err(|_| Error::Storage("tree width".into()))?;
+    let max_leaves = meta.config.max_leaves;
+    let width = stored_width(&keys.epoch(), core.width, max_leaves)?;
     let mut nodes = vec![None; width];
     let prefix = keys.nodes();
     for (key, value) in read_prefix(storage, &prefix)? {
@@ -715,7 +734,7 @@ pub(crate) fn load(
     for e in retained.past_epochs.iter().rev() {
         let key = keys.past(*e);
         let bytes = required(storage, &key)?;
-        let (context, sender_data_secret, (width, diff)) =
+        let (context, sender_data_secret, (width, diff)): (GroupContext, _, _) =
             open(&key, Kind::PastEpoch, &bytes, |r| {
                 Ok((
                     get(r, "context")?,
@@ -723,7 +742,14 @@ pub(crate) fn load(
                     decode_diff(r)?,
                 ))
             })?;
-        let tree = apply_diff(&key, &newer, width, diff)?;
+        stored_under(&key, group_id, &context.group_id)?;
+        if context.epoch != *e {
+            return Err(corrupt(
+                &key,
+                format_args!("holds epoch {} under the name of epoch {e}", context.epoch),
+            ));
+        }
+        let tree = apply_diff(&key, &newer, (width, max_leaves), diff)?;
         newer = tree.clone();
         past.push_front(PastEpoch {
             context,
@@ -778,7 +804,7 @@ pub(crate) fn load(
                 None => None,
                 Some((core, (width, diff), secret_tree)) => Some(EpochState {
                     context: core.context,
-                    tree: apply_diff(&keys.pending(), base_tree, width, diff)?,
+                    tree: apply_diff(&keys.pending(), base_tree, (width, max_leaves), diff)?,
                     private: core.private,
                     keys: core.keys,
                     secret_tree,
@@ -869,6 +895,9 @@ fn load_proposals(
     Ok(stored)
 }
 
+#[cfg(test)]
+#[path = "stored_state_tests.rs"]
+mod stored_state_tests;
 #[cfg(test)]
 #[path = "group_store_tests.rs"]
 mod tests;
