@@ -16,6 +16,7 @@ use zeroize::Zeroize;
 use crate::{Error, Result};
 
 mod memory;
+mod rollback;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -24,6 +25,7 @@ mod sqlite_log;
 mod sqlite_logfile;
 
 pub use memory::MemoryStorage;
+pub use rollback::{RollbackCounter, RollbackGuard};
 #[cfg(feature = "sqlite")]
 pub use sqlite::{LogLimits, SqliteStorage};
 

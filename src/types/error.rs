@@ -138,6 +138,7 @@ fn short_hex(bytes: &[u8]) -> String {
 /// | [`Malformed`](Error::Malformed), [`Protocol`](Error::Protocol), [`Crypto`](Error::Crypto), [`Rejected`](Error::Rejected), [`Unsupported`](Error::Unsupported), [`Limit`](Error::Limit), [`Internal`](Error::Internal) | [`Action::Report`] |
 /// | [`Misuse`](Error::Misuse), [`Encode`](Error::Encode) | [`Action::FixCall`] |
 /// | [`Storage`](Error::Storage) | [`Action::Retry`] |
+/// | [`RolledBack`](Error::RolledBack) | [`Action::Resync`] |
 ///
 /// Our own messages echoed by the delivery service are not errors:
 /// [`Group::process`](crate::Group::process) reports them as
@@ -259,6 +260,21 @@ pub enum Error {
     /// A storage backend failure.
     #[error("storage: {0}")]
     Storage(String),
+    /// The stored state is older than the application's rollback counter
+    /// says it must be (a restored backup, a rolled-back disk, a truncated
+    /// log): loading it would send with keys already used. Nothing was
+    /// loaded. See [`crate::storage::RollbackGuard`].
+    #[error(
+        "the storage was rolled back: it holds write {stored}, the rollback counter says \
+         write {expected} was made; its groups must not be used (rejoin them by external \
+         commit) and the store should be replaced"
+    )]
+    RolledBack {
+        /// The last write the storage holds.
+        stored: u64,
+        /// The last write the counter recorded.
+        expected: u64,
+    },
     /// An internal invariant was broken.
     #[error("internal error (a bug in arbor-mls): {0}")]
     Internal(&'static str),
@@ -293,7 +309,7 @@ impl Error {
             Self::Misuse(_) | Self::Encode(_) => ErrorCategory::ApiMisuse,
             Self::Crypto(_) => ErrorCategory::Crypto,
             Self::Rejected { .. } => ErrorCategory::Rejected,
-            Self::Storage(_) => ErrorCategory::Storage,
+            Self::Storage(_) | Self::RolledBack { .. } => ErrorCategory::Storage,
             Self::Internal(_) => ErrorCategory::Internal,
         }
     }
@@ -318,6 +334,7 @@ impl Error {
             | Self::Internal(_) => Action::Report,
             Self::Misuse(_) | Self::Encode(_) => Action::FixCall,
             Self::Storage(_) => Action::Retry,
+            Self::RolledBack { .. } => Action::Resync,
         }
     }
 
