@@ -42,7 +42,7 @@ fn world(encrypt_handshakes: bool) -> World {
     let mut bob = client("bob", 2).build().expect("bob");
     let config = GroupConfig::default().with_encrypted_handshakes(encrypt_handshakes);
     let mut group = alice
-        .create_group(GroupOptions::default().config(config.clone()))
+        .create_group(GroupOptions::default().config(config))
         .expect("create");
     let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
     let out = group.add(&[&kp]).expect("add");

@@ -6,6 +6,8 @@
 //! `SuiteCrypto` and is the single home of the MLS labelled operations
 //! (§5.1-§5.2, §8).
 
+#[cfg(any(test, feature = "test-support"))]
+pub mod conformance;
 pub mod credential;
 mod labels;
 pub mod rust_crypto;

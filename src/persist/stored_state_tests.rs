@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::api::{Client, GroupOptions};
-use crate::storage::{self, MemoryStorage, Storage};
+use crate::storage::{self, MemoryStorage};
 
 /// A client persisted in a fresh memory store, with one group.
 fn stored_group(storage: &SharedStorage, name: &str) -> Vec<u8> {

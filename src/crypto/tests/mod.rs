@@ -252,6 +252,13 @@ fn kdf_rejects_bad_lengths() {
     }
 }
 
+/// The exported suite (`crypto::conformance`) passes on the default
+/// provider, so an outside provider is held to what this one does.
+#[test]
+fn the_default_provider_passes_the_exported_conformance_suite() {
+    super::conformance::run(&RustCryptoProvider);
+}
+
 #[test]
 fn sign_verify_roundtrip_and_tampering() {
     for s in suites() {
