@@ -201,10 +201,10 @@ fn scenarios(args: Vec<String>) -> ExitCode {
         for assignment in assignments {
             for &suite in &suites {
                 for &encrypt in &modes {
-                    let (totals, report) =
+                    let played =
                         scenarios::play_config(&mut endpoints, &config, assignment, suite, encrypt);
-                    print!("{report}");
-                    total.add(totals);
+                    print!("{}", played.report);
+                    total.add(played.totals);
                 }
             }
         }

@@ -3,12 +3,17 @@
 //! assignment that involves arbor, suite 1, both handshake modes, and
 //! deep_random with arbor alternating with each peer, public handshakes.
 //! With `ARBOR_SCENARIOS_FULL=1`: every config in every assignment, suites
-//! 1-3, both modes. No failures are allowed; a skip must name the stack
-//! lacking the feature (`Unimplemented`).
+//! 1-3, both modes.
+//!
+//! No failures are allowed, and the skips must be exactly those listed in
+//! `expected_skips.txt` (config, script, which stack in which part, and
+//! why): a skip not listed fails the run, so does a listed one of the
+//! run's matrix that did not occur.
 #![allow(clippy::unwrap_used)]
 
 use arbor_interop::grpc::{ArborEndpoint, Endpoint};
 use arbor_interop::peers::{MlsRsEndpoint, OpenMlsEndpoint};
+use arbor_interop::scenarios::expected_skips::{self, SkipCheck};
 use arbor_interop::scenarios::{Assignment, Totals, config, play_config};
 
 #[test]
@@ -19,6 +24,8 @@ fn configs_play_across_arbor_openmls_and_mls_rs() {
         Box::new(MlsRsEndpoint::new()),
     ];
     let full = std::env::var("ARBOR_SCENARIOS_FULL").is_ok_and(|v| v == "1");
+    let expected = expected_skips::parse(include_str!("expected_skips.txt")).unwrap();
+    let mut skips = SkipCheck::new(expected);
     let dir = config::default_dir();
     let mut total = Totals::default();
     let mut failures = Vec::new();
@@ -44,25 +51,24 @@ fn configs_play_across_arbor_openmls_and_mls_rs() {
         for &assignment in &assignments {
             for &suite in suites {
                 for &encrypt in modes {
-                    let (totals, report) =
-                        play_config(&mut endpoints, &config, assignment, suite, encrypt);
-                    print!("{report}");
-                    if totals.failed > 0 {
-                        failures.push(report.clone());
+                    let played = play_config(&mut endpoints, &config, assignment, suite, encrypt);
+                    print!("{}", played.report);
+                    if played.totals.failed > 0 {
+                        failures.push(played.report.clone());
                     }
-                    for line in report.lines().filter(|l| l.contains("SKIP")) {
-                        assert!(
-                            line.contains("Unimplemented")
-                                || line.contains("does not support cipher suite"),
-                            "{line}"
-                        );
+                    let run = played.report.lines().next().unwrap_or("");
+                    for (script, skip) in &played.skips {
+                        skips.record(name, script, skip, run);
                     }
-                    total.add(totals);
+                    total.add(played.totals);
                 }
             }
         }
     }
     println!("total: {total}");
     assert!(failures.is_empty(), "failures:\n{}", failures.join(""));
+    if let Err(msg) = skips.verdict(full) {
+        panic!("skips differ from interop/tests/expected_skips.txt:\n{msg}");
+    }
     assert!(total.passed > 0, "{total}");
 }

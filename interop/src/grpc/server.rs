@@ -2,7 +2,8 @@
 
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
@@ -83,21 +84,31 @@ pub async fn bind(addr: SocketAddr) -> std::io::Result<(tokio::net::TcpListener,
     Ok((listener, local))
 }
 
+/// How long dropping a [`Running`] waits for the server to stop.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// A server on 127.0.0.1 (a free port) in its own thread and runtime, for
-/// tests and the runner; dropping it stops the server and joins the thread.
+/// tests and the runner. [`Running::stop`] stops it within a bound;
+/// dropping it does the same with [`STOP_TIMEOUT`], leaving the thread
+/// behind (and saying so) if it does not stop in time.
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// Disconnected once the server thread has returned.
+    finished: mpsc::Receiver<()>,
 }
 
 impl Running {
     /// Starts serving `endpoint`.
     pub fn start<E: Endpoint + 'static>(endpoint: E) -> std::io::Result<Self> {
-        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (addr_tx, addr_rx) = mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (finishing, finished) = mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
+            // Dropped when this thread returns, however it returns.
+            let _finishing = finishing;
             let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -127,13 +138,40 @@ impl Running {
             });
         });
         let addr = addr_rx
-            .recv_timeout(std::time::Duration::from_secs(30))
+            .recv_timeout(Duration::from_secs(30))
             .map_err(|_| std::io::Error::other("the server thread did not start"))??;
         Ok(Self {
             addr,
             stop: Some(stop),
             thread: Some(thread),
+            finished,
         })
+    }
+
+    /// Stops the server and waits at most `timeout` for it to finish:
+    /// graceful shutdown waits for requests under way and for clients to
+    /// close their connections.
+    pub fn stop(mut self, timeout: Duration) -> Result<(), String> {
+        self.shutdown(timeout)
+    }
+
+    fn shutdown(&mut self, timeout: Duration) -> Result<(), String> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
+        match self.finished.recv_timeout(timeout) {
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(format!(
+                "the MLSClient server on {} did not stop within {timeout:?}: a request is still \
+                 running or a client still holds its connection",
+                self.addr
+            )),
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => thread
+                .join()
+                .map_err(|_| format!("the MLSClient server thread on {} panicked", self.addr)),
+        }
     }
 
     /// The URI a [`super::Remote`] connects to.
@@ -144,11 +182,8 @@ impl Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Err(e) = self.shutdown(STOP_TIMEOUT) {
+            eprintln!("{e}");
         }
     }
 }

@@ -4,7 +4,9 @@
 //! per config × assignment × suite × mode.
 
 pub mod config;
+pub mod expected_skips;
 pub mod play;
+pub mod skip;
 
 use std::fmt::Write as _;
 
@@ -13,6 +15,7 @@ use serde_json::Value;
 use crate::grpc::Endpoint;
 use crate::grpc::proto::SupportedCiphersuitesRequest;
 pub use play::{Outcome, Play};
+pub use skip::Skip;
 
 /// How actors are spread over the implementations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,51 +162,76 @@ impl std::fmt::Display for Totals {
     }
 }
 
-/// Plays every script of `config` in one assignment, suite and mode.
-/// Returns the totals and the report block: the summary line, then one
-/// indented line per skip or failure.
+/// One config played in one assignment, suite and mode.
+#[derive(Debug, Clone)]
+pub struct Played {
+    /// How its scripts ended.
+    pub totals: Totals,
+    /// The summary line, then one indented line per skip or failure.
+    pub report: String,
+    /// The skipped scripts, by name, with why.
+    pub skips: Vec<(String, Skip)>,
+}
+
+/// Plays every script of `config` in one assignment, suite and mode. A
+/// stack that does not offer `suite` skips the config; one that fails to
+/// say which suites it offers fails it.
 pub fn play_config(
     endpoints: &mut [Box<dyn Endpoint>],
     config: &config::Config,
     assignment: Assignment,
     suite: u32,
     encrypt: bool,
-) -> (Totals, String) {
+) -> Played {
     let names: Vec<String> = endpoints.iter().map(|e| e.stack_name()).collect();
     let mut totals = Totals::default();
     let mut details = String::new();
-    // A stack that does not offer the suite skips the whole config.
-    let lacking: Vec<String> = endpoints
-        .iter_mut()
-        .enumerate()
-        .filter(|(i, _)| assignment.involves(*i))
-        .filter_map(|(_, e)| {
-            let suites = e
-                .supported_ciphersuites(SupportedCiphersuitesRequest {})
-                .map(|r| r.ciphersuites)
-                .unwrap_or_default();
-            (!suites.contains(&suite)).then(|| e.stack_name())
-        })
-        .collect();
+    let mut skips = Vec::new();
+    // Why no script can run, if none can.
+    let mut blocked: Option<Outcome> = None;
+    for (i, e) in endpoints.iter_mut().enumerate() {
+        if !assignment.involves(i) {
+            continue;
+        }
+        let role = format!("{}: SupportedCiphersuites", e.stack_name());
+        match e.supported_ciphersuites(SupportedCiphersuitesRequest {}) {
+            Ok(r) if r.ciphersuites.contains(&suite) => {}
+            Ok(_) => {
+                blocked.get_or_insert(Outcome::Skipped(Skip {
+                    step: None,
+                    role,
+                    reason: format!("does not offer cipher suite {suite}"),
+                }));
+            }
+            Err(s) => {
+                // An error is no answer: it says nothing about the suite.
+                blocked = Some(Outcome::Failed(format!(
+                    "{role}: {:?}: {}",
+                    s.code(),
+                    s.message()
+                )));
+                break;
+            }
+        }
+    }
     for (script, steps) in &config.scripts {
-        let outcome = if lacking.is_empty() {
-            let order = actors(steps);
-            let assign = |actor: &str| {
-                let position = order.iter().position(|n| n == actor).unwrap_or(0);
-                assignment.implementation(position)
-            };
-            Play::new(endpoints, &assign, suite, encrypt).run(steps)
-        } else {
-            Outcome::Skipped(format!(
-                "{} does not support cipher suite {suite}",
-                lacking.join(", ")
-            ))
+        let outcome = match &blocked {
+            Some(why) => why.clone(),
+            None => {
+                let order = actors(steps);
+                let assign = |actor: &str| {
+                    let position = order.iter().position(|n| n == actor).unwrap_or(0);
+                    assignment.implementation(position)
+                };
+                Play::new(endpoints, &assign, suite, encrypt).run(steps)
+            }
         };
         totals.count(&outcome);
-        match &outcome {
+        match outcome {
             Outcome::Passed => {}
             Outcome::Skipped(why) => {
                 let _ = writeln!(details, "    SKIP {script}: {why}");
+                skips.push((script.clone(), why));
             }
             Outcome::Failed(why) => {
                 let _ = writeln!(details, "    FAIL {script}: {why}");
@@ -211,10 +239,14 @@ pub fn play_config(
         }
     }
     let mode = if encrypt { "encrypted" } else { "public" };
-    let line = format!(
+    let report = format!(
         "{} [{}] suite {suite} {mode}: {totals}\n{details}",
         config.name,
         assignment.label(&names)
     );
-    (totals, line)
+    Played {
+        totals,
+        report,
+        skips,
+    }
 }

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use serde_json::Value;
 use tonic::{Code, Status};
 
+use super::skip::Skip;
 use crate::grpc::Endpoint;
 use crate::grpc::proto::{self, *};
 
@@ -18,8 +19,8 @@ pub enum Outcome {
     /// Every step ran and all checks held.
     Passed,
     /// A stack answered `Unimplemented`: the scenario needs a feature that
-    /// stack lacks. Carries the step and the stack's reason.
-    Skipped(String),
+    /// stack lacks. Carries the step, the stack's part and its reason.
+    Skipped(Skip),
     /// A step failed or members disagreed. Carries the step and each
     /// stack's error or value.
     Failed(String),
@@ -27,7 +28,9 @@ pub enum Outcome {
 
 /// A step's failure, before it is turned into an [`Outcome`].
 struct StepError {
-    skip: bool,
+    /// For `Unimplemented`: the stack's part (`<stack> as <actor>: <RPC>`)
+    /// and its message.
+    skip: Option<(String, String)>,
     detail: String,
 }
 
@@ -35,7 +38,7 @@ type StepResult<T> = Result<T, StepError>;
 
 fn fail(detail: impl Into<String>) -> StepError {
     StepError {
-        skip: false,
+        skip: None,
         detail: detail.into(),
     }
 }
@@ -193,11 +196,14 @@ impl<'a> Play<'a> {
             match self.step(step, &action) {
                 Ok(out) => self.outputs.push(out),
                 Err(e) => {
-                    let msg = format!("step {i} ({action}): {}", e.detail);
-                    outcome = if e.skip {
-                        Outcome::Skipped(msg)
-                    } else {
-                        Outcome::Failed(msg)
+                    let step = format!("step {i} ({action})");
+                    outcome = match e.skip {
+                        Some((role, reason)) => Outcome::Skipped(Skip {
+                            step: Some(step),
+                            role,
+                            reason,
+                        }),
+                        None => Outcome::Failed(format!("{step}: {}", e.detail)),
                     };
                     break;
                 }
@@ -229,14 +235,10 @@ impl<'a> Play<'a> {
     ) -> StepResult<T> {
         let e = &mut self.endpoints[(self.assign)(actor)];
         f(e.as_mut()).map_err(|s| {
-            let detail = format!(
-                "{} as {actor}: {what}: {:?}: {}",
-                e.stack_name(),
-                s.code(),
-                s.message()
-            );
+            let role = format!("{} as {actor}: {what}", e.stack_name());
+            let detail = format!("{role}: {:?}: {}", s.code(), s.message());
             StepError {
-                skip: s.code() == Code::Unimplemented,
+                skip: (s.code() == Code::Unimplemented).then(|| (role, s.message().to_string())),
                 detail,
             }
         })
