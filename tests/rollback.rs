@@ -4,13 +4,15 @@
 //! loading the old state and sending again at generations already used.
 #![cfg(feature = "sqlite")]
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arbor_mls::storage::{
     self, Durability, RollbackCounter, RollbackGuard, SharedStorage, SqliteStorage,
 };
-use arbor_mls::{Action, Client, Error, Event, Group, KeyPackageOptions};
+use arbor_mls::{Action, Client, Error, Event, Group};
 
 /// A counter kept outside the database (here: shared memory standing in
 /// for a platform keystore).
@@ -93,15 +95,7 @@ fn pair(files: &Files, keystore: Option<&Keystore>) -> (Vec<u8>, Group) {
         Some(k) => guarded(files, k).expect("guard"),
         None => storage::shared(sqlite(files)),
     };
-    let mut alice = client(storage);
-    let mut bob = Client::builder("bob").build().expect("bob");
-    let mut group = alice.create_group(Default::default()).expect("create");
-    let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
-    let out = group.add(&[&kp]).expect("add");
-    group.merge_pending().expect("merge");
-    let bob_group = bob
-        .join(&out.welcome.expect("welcome"), None)
-        .expect("join");
+    let (_alice, group, _bob, bob_group) = common::pair(&storage);
     (group.group_id().to_vec(), bob_group)
 }
 

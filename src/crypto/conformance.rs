@@ -14,7 +14,7 @@
 use super::{CryptoError, CryptoProvider, RandomSource, Suite, SuiteCrypto};
 
 /// A deterministic random source (SplitMix64), so runs are reproducible.
-struct Counter(u64);
+pub(crate) struct Counter(pub(crate) u64);
 
 impl RandomSource for Counter {
     fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
@@ -31,7 +31,7 @@ impl RandomSource for Counter {
 }
 
 /// A random source that always fails.
-struct Failing;
+pub(crate) struct Failing;
 
 impl RandomSource for Failing {
     fn fill(&mut self, _dest: &mut [u8]) -> Result<(), CryptoError> {

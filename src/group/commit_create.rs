@@ -365,26 +365,7 @@ impl GroupState {
         let tag = next.confirmation_tag.clone();
         signed.auth.confirmation_tag = Some(tag.clone());
 
-        let body = if params.wire_format == WireFormat::PRIVATE_MESSAGE {
-            let state = &mut self.epoch;
-            MlsMessageBody::PrivateMessage(Box::new(encrypt_private(
-                &suite,
-                &signed,
-                &mut state.secret_tree,
-                &state.keys.sender_data_secret,
-                0,
-                rng,
-            )?))
-        } else {
-            let state = &self.epoch;
-            MlsMessageBody::PublicMessage(Box::new(to_public_message(
-                &suite,
-                signed,
-                &state.keys.membership_key,
-                &state.context,
-            )?))
-        };
-        let message = encode(&MlsMessage::new(body))?;
+        let message = self.frame_handshake(signed, params.wire_format, rng)?;
 
         let added: Vec<(LeafIndex, KeyPackage)> = effects
             .added

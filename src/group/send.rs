@@ -5,7 +5,8 @@
 use crate::codec::encode;
 use crate::crypto::{RandomSource, SignaturePrivateKey};
 use crate::framing::{
-    Content, FramedContent, MlsMessage, MlsMessageBody, PrivateMessage, Sender, SendingKey,
+    AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, PrivateMessage,
+    Sender, SendingKey,
     WireFormat, encrypt_private, seal_private, sign_content, to_public_message,
 };
 use crate::group::proposal_cache::CachedProposal;
@@ -123,6 +124,24 @@ impl GroupState {
         let format = self.handshake_format();
         let signed = sign_content(&self.suite, format, framed, &self.epoch.context, signer)?;
         let reference = self.suite.proposal_ref(&encode(&signed)?)?;
+        let message = self.frame_handshake(signed, format, rng)?;
+        self.cache_own_proposal(CachedProposal {
+            reference: reference.clone(),
+            proposal,
+            sender: own,
+        });
+        Ok((message, reference))
+    }
+
+    /// Frames our signed handshake content as an MLSMessage in `format`: a
+    /// PrivateMessage (§6.3, taking a handshake ratchet step) or a
+    /// PublicMessage with its membership tag (§6.2).
+    pub(crate) fn frame_handshake(
+        &mut self,
+        signed: AuthenticatedContent,
+        format: WireFormat,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Vec<u8>> {
         let state = &mut self.epoch;
         let body = if format == WireFormat::PRIVATE_MESSAGE {
             MlsMessageBody::PrivateMessage(Box::new(encrypt_private(
@@ -141,11 +160,6 @@ impl GroupState {
                 &state.context,
             )?))
         };
-        self.cache_own_proposal(CachedProposal {
-            reference: reference.clone(),
-            proposal,
-            sender: own,
-        });
-        Ok((encode(&MlsMessage::new(body))?, reference))
+        Ok(encode(&MlsMessage::new(body))?)
     }
 }

@@ -9,31 +9,8 @@ use std::sync::Arc;
 use super::rust_crypto::RustCryptoProvider;
 use super::*;
 
-/// A deterministic [`RandomSource`] (SplitMix64), so runs are reproducible.
-struct TestRng(u64);
-
-impl RandomSource for TestRng {
-    fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
-        for chunk in dest.chunks_mut(8) {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^= z >> 31;
-            chunk.copy_from_slice(&z.to_le_bytes()[..chunk.len()]);
-        }
-        Ok(())
-    }
-}
-
-/// A source that always fails.
-struct FailingRng;
-
-impl RandomSource for FailingRng {
-    fn fill(&mut self, _dest: &mut [u8]) -> Result<(), CryptoError> {
-        Err(CryptoError::Rng)
-    }
-}
+// A deterministic source (SplitMix64), and one that always fails.
+use super::conformance::{Counter as TestRng, Failing as FailingRng};
 
 /// A broken source returning the same byte forever.
 struct ConstantRng(u8);
