@@ -7,6 +7,10 @@
 //! secret is out of reach and documented in `docs/observer.md`: membership
 //! tags (§6.2), confirmation tags (§12.4.2), the ExternalInit's KEM output
 //! (§8.3), PSK values (§8.4), and the content of every PrivateMessage.
+//!
+//! Every transition is computed first ([`Change`]), without changing the
+//! state, so that the caller can write it before it is applied
+//! ([`ObserverState::apply`]).
 
 use crate::codec::encode;
 use crate::crypto::Suite;
@@ -184,19 +188,52 @@ impl ObservedCommit {
     }
 }
 
+/// The epoch an observer is in: its public state, the proposals cached
+/// in it, and the ReInit that closed the group, if any.
+#[derive(Debug, Clone)]
+pub(crate) struct Branch {
+    pub(crate) epoch: PublicEpoch,
+    pub(crate) proposals: ProposalCache,
+    /// The ReInit a merged commit carried, if any: the group is closed.
+    pub(crate) reinit: Option<ReInit>,
+}
+
+impl Branch {
+    fn new(epoch: PublicEpoch) -> Self {
+        Self {
+            epoch,
+            proposals: ProposalCache::default(),
+            reinit: None,
+        }
+    }
+}
+
+/// One transition of an observer, computed by the checks from the state
+/// as it is, then written (by `persist`) and applied
+/// ([`ObserverState::apply`]).
+#[derive(Debug)]
+pub(crate) struct Change {
+    /// The epoch a merged commit starts.
+    pub(crate) merged: Option<Box<Branch>>,
+    /// A proposal cached.
+    pub(crate) cache: Option<CachedProposal>,
+    /// A GroupInfo for the epoch the observer is in afterwards. Without
+    /// one, a merge drops the GroupInfo of the epoch it leaves.
+    pub(crate) group_info: Option<Vec<u8>>,
+}
+
 /// A group seen from outside: context, tree, transcript and proposals of
 /// the current epoch, and the latest GroupInfo a member uploaded.
 #[derive(Debug, Clone)]
 pub struct ObserverState {
     pub(crate) suite: Suite,
     pub(crate) config: GroupConfig,
-    pub(crate) epoch: PublicEpoch,
-    pub(crate) proposals: ProposalCache,
     pub(crate) authority: Authority,
+    /// The epoch the observer is in.
+    pub(crate) current: Branch,
     /// The signed GroupInfo (MLSMessage) of the current epoch, if a member
     /// uploaded one.
     pub(crate) group_info: Option<Vec<u8>>,
-    pub(crate) reinit: Option<ReInit>,
 }
 
 impl ObserverState {
@@ -246,54 +283,53 @@ impl ObserverState {
         Ok(Self {
             suite: suite.clone(),
             config,
-            epoch: PublicEpoch {
+            authority,
+            current: Branch::new(PublicEpoch {
                 context: info.group_context.clone(),
                 tree,
                 interim_transcript_hash: interim,
                 confirmation_tag: info.confirmation_tag.clone(),
-            },
-            proposals: ProposalCache::default(),
-            authority,
+            }),
             group_info: Some(message),
-            reinit: None,
         })
     }
 
     pub(crate) fn public_view(&self) -> PublicView<'_> {
+        let branch = &self.current;
         PublicView {
             suite: &self.suite,
             config: &self.config,
-            context: &self.epoch.context,
-            tree: &self.epoch.tree,
-            interim_transcript_hash: &self.epoch.interim_transcript_hash,
-            proposals: &self.proposals,
+            context: &branch.epoch.context,
+            tree: &branch.epoch.tree,
+            interim_transcript_hash: &branch.epoch.interim_transcript_hash,
+            proposals: &branch.proposals,
             authority: &self.authority,
         }
     }
 
     /// The current GroupContext.
     pub fn context(&self) -> &GroupContext {
-        &self.epoch.context
+        &self.current.epoch.context
     }
 
     /// The current ratchet tree.
     pub fn tree(&self) -> &RatchetTree {
-        &self.epoch.tree
+        &self.current.epoch.tree
     }
 
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
-        self.epoch.context.epoch
+        self.current.epoch.context.epoch
     }
 
     /// Proposals received in this epoch.
     pub fn proposals(&self) -> &ProposalCache {
-        &self.proposals
+        &self.current.proposals
     }
 
     /// The ReInit a merged commit carried, if any: the group is closed.
     pub fn reinitialized(&self) -> Option<&ReInit> {
-        self.reinit.as_ref()
+        self.current.reinit.as_ref()
     }
 
     /// Whether a commit for `epoch` can be the next one.
@@ -311,11 +347,22 @@ impl ObserverState {
     /// (the state changes only in [`Self::merge`]); a PrivateMessage is
     /// only routed. A message that fails a check changes nothing.
     pub fn process(&mut self, message: &[u8], now: u64) -> Result<Observed> {
+        let (observed, change) = self.check(message, now)?;
+        if let Some(change) = change {
+            self.apply(change);
+        }
+        Ok(observed)
+    }
+
+    /// The checks of [`Self::process`], changing nothing: what the message
+    /// is, and the change it makes (a cached proposal; none for a staged
+    /// commit or a routed PrivateMessage).
+    pub(crate) fn check(&self, message: &[u8], now: u64) -> Result<(Observed, Option<Change>)> {
         let message: MlsMessage = decode_exact("MLSMessage", message)?;
         let route = Route::of_decoded(&message)?;
-        check_group_id(&self.epoch.context.group_id, &route.group_id)?;
+        check_group_id(self.group_id(), &route.group_id)?;
         let MlsMessageBody::PublicMessage(public) = message.body else {
-            return Ok(Observed::Private(route));
+            return Ok((Observed::Private(route), None));
         };
         let view = self.public_view();
         let opened = view.open_public_as_observer(*public)?;
@@ -324,8 +371,14 @@ impl ObserverState {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),
             Content::Proposal(proposal) => {
                 let cached = view.admit_proposal(&content, proposal, now)?;
-                self.proposals.insert(cached.clone());
-                Ok(Observed::Proposal(Box::new(cached)))
+                Ok((
+                    Observed::Proposal(Box::new(cached.clone())),
+                    Some(Change {
+                        merged: None,
+                        cache: Some(cached),
+                        group_info: None,
+                    }),
+                ))
             }
             Content::Commit(_) => {
                 let stage = stage_public(
@@ -335,16 +388,19 @@ impl ObserverState {
                     now,
                     None,
                 )?;
-                Ok(Observed::Commit(Box::new(ObservedCommit {
-                    summary: stage.summary,
-                    next: PublicEpoch {
-                        context: stage.context,
-                        tree: stage.tree,
-                        interim_transcript_hash: stage.interim_transcript_hash,
-                        confirmation_tag: stage.confirmation_tag,
-                    },
-                    base: ObservedFrom::of(&self.epoch.context),
-                })))
+                Ok((
+                    Observed::Commit(Box::new(ObservedCommit {
+                        summary: stage.summary,
+                        next: PublicEpoch {
+                            context: stage.context,
+                            tree: stage.tree,
+                            interim_transcript_hash: stage.interim_transcript_hash,
+                            confirmation_tag: stage.confirmation_tag,
+                        },
+                        base: ObservedFrom::of(self.context()),
+                    })),
+                    None,
+                ))
             }
         }
     }
@@ -353,7 +409,14 @@ impl ObserverState {
     /// proposal cache empties and the stored GroupInfo, now stale, is
     /// dropped. A commit staged in another epoch or fork changes nothing.
     pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
-        let here = ObservedFrom::of(&self.epoch.context);
+        let change = self.check_merge(staged)?;
+        self.apply(change);
+        Ok(())
+    }
+
+    /// The checks of [`Self::merge`], changing nothing.
+    pub(crate) fn check_merge(&self, staged: ObservedCommit) -> Result<Change> {
+        let here = ObservedFrom::of(self.context());
         if staged.base != here {
             return Err(Error::Misuse(format!(
                 "the commit was staged in epoch {} of {}; the observer is in epoch {}: \
@@ -367,11 +430,36 @@ impl ObserverState {
                 here.epoch
             )));
         }
-        self.reinit = staged.summary.reinit.clone();
-        self.epoch = staged.next;
-        self.proposals = ProposalCache::default();
-        self.group_info = None;
-        Ok(())
+        Ok(Change {
+            merged: Some(Box::new(Branch {
+                epoch: staged.next,
+                proposals: ProposalCache::default(),
+                reinit: staged.summary.reinit,
+            })),
+            cache: None,
+            group_info: None,
+        })
+    }
+
+    /// Applies a change computed by the checks from this state. Changes
+    /// nothing else and cannot fail, so that a change written to storage
+    /// is the change made in memory.
+    pub(crate) fn apply(&mut self, change: Change) {
+        let Change {
+            merged,
+            cache,
+            group_info,
+        } = change;
+        if let Some(next) = merged {
+            self.current = *next;
+            self.group_info = None;
+        }
+        if let Some(proposal) = cache {
+            self.current.proposals.insert(proposal);
+        }
+        if let Some(info) = group_info {
+            self.group_info = Some(info);
+        }
     }
 
     /// Checks a GroupInfo a member uploaded for this epoch and keeps it
@@ -382,17 +470,28 @@ impl ObserverState {
     /// `external_pub` is the epoch's true external key cannot be checked
     /// without the epoch's external secret.
     pub fn accept_group_info(&mut self, message: &[u8]) -> Result<()> {
+        let change = self.check_group_info_upload(message)?;
+        self.apply(change);
+        Ok(())
+    }
+
+    /// The checks of [`Self::accept_group_info`], changing nothing.
+    pub(crate) fn check_group_info_upload(&self, message: &[u8]) -> Result<Change> {
         let decoded: MlsMessage = decode_exact("MLSMessage", message)?;
         let MlsMessageBody::GroupInfo(info) = &decoded.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
         };
         self.check_group_info(info)?;
-        self.group_info = Some(message.to_vec());
-        Ok(())
+        Ok(Change {
+            merged: None,
+            cache: None,
+            group_info: Some(message.to_vec()),
+        })
     }
 
     fn check_group_info(&self, info: &GroupInfo) -> Result<()> {
-        let ours = &self.epoch.context;
+        let branch = &self.current;
+        let ours = &branch.epoch.context;
         let theirs = &info.group_context;
         check_group_id(&ours.group_id, &theirs.group_id)?;
         if theirs.epoch != ours.epoch {
@@ -414,7 +513,7 @@ impl ObserverState {
                 ),
             ));
         }
-        if info.confirmation_tag != self.epoch.confirmation_tag {
+        if info.confirmation_tag != branch.epoch.confirmation_tag {
             return Err(Error::protocol(
                 "§12.4.3",
                 format!(
@@ -425,7 +524,7 @@ impl ObserverState {
             ));
         }
         check_unique_types(&info.extensions, "GroupInfo extensions")?;
-        let signer = self.epoch.tree.leaf(info.signer).ok_or_else(|| {
+        let signer = branch.epoch.tree.leaf(info.signer).ok_or_else(|| {
             Error::protocol(
                 "§12.4.3.1",
                 format!("GroupInfo signer {} is not a member", info.signer.0),
@@ -460,6 +559,11 @@ impl ObserverState {
     /// if any.
     pub fn group_info(&self) -> Option<&[u8]> {
         self.group_info.as_deref()
+    }
+
+    /// The group id.
+    pub fn group_id(&self) -> &[u8] {
+        &self.current.epoch.context.group_id
     }
 }
 

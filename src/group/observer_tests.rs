@@ -19,16 +19,18 @@ pub(crate) fn observer_of(g: &GroupState) -> ObserverState {
     ObserverState {
         suite: g.suite.clone(),
         config: g.config,
-        epoch: PublicEpoch {
-            context: g.epoch.context.clone(),
-            tree: g.epoch.tree.clone(),
-            interim_transcript_hash: g.epoch.interim_transcript_hash.clone(),
-            confirmation_tag: g.epoch.confirmation_tag.clone(),
-        },
-        proposals: g.proposals.clone(),
         authority: g.authority.clone(),
+        current: Branch {
+            epoch: PublicEpoch {
+                context: g.epoch.context.clone(),
+                tree: g.epoch.tree.clone(),
+                interim_transcript_hash: g.epoch.interim_transcript_hash.clone(),
+                confirmation_tag: g.epoch.confirmation_tag.clone(),
+            },
+            proposals: g.proposals.clone(),
+            reinit: None,
+        },
         group_info: None,
-        reinit: None,
     }
 }
 
@@ -36,11 +38,11 @@ pub(crate) fn observer_of(g: &GroupState) -> ObserverState {
 pub(crate) fn assert_observes(observer: &ObserverState, member: &GroupState) {
     assert_eq!(observer.context(), member.context(), "GroupContext differs");
     assert_eq!(
-        observer.epoch.interim_transcript_hash, member.epoch.interim_transcript_hash,
+        observer.current.epoch.interim_transcript_hash, member.epoch.interim_transcript_hash,
         "interim transcript hash differs"
     );
     assert_eq!(
-        observer.epoch.confirmation_tag, member.epoch.confirmation_tag,
+        observer.current.epoch.confirmation_tag, member.epoch.confirmation_tag,
         "confirmation tag differs"
     );
     assert_eq!(
@@ -337,9 +339,13 @@ fn corrupted_state_is_refused() {
         ObserverState::from_bytes(&provider, b, GroupConfig::default(), Authority::default())
     };
     assert!(load(&bytes).is_ok());
+    // Versions 1 and 2 are read; a later one is refused, naming both.
     let mut other_version = bytes.clone();
-    other_version[1] = 2;
-    assert!(matches!(load(&other_version), Err(Error::Storage(_))));
+    other_version[1] = 3;
+    match load(&other_version) {
+        Err(Error::Storage(m)) => assert!(m.contains("version 3"), "{m}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
     assert!(load(&bytes[..bytes.len() - 1]).is_err());
     assert!(load(&[]).is_err());
     // Every truncation fails cleanly (no panic).

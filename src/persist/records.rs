@@ -32,6 +32,8 @@ pub(crate) enum Kind {
     ExternalPsk = 13,
     ResumptionPsk = 14,
     CachedProposal = 15,
+    ObserverEpoch = 16,
+    ObserverGroupInfo = 17,
 }
 
 impl Kind {
@@ -42,7 +44,11 @@ impl Kind {
     fn typical_size(self) -> usize {
         match self {
             Kind::Epoch | Kind::PastEpoch => 2048,
-            Kind::KeyPackage | Kind::Pending | Kind::Proposals => 1024,
+            Kind::KeyPackage
+            | Kind::Pending
+            | Kind::Proposals
+            | Kind::ObserverEpoch
+            | Kind::ObserverGroupInfo => 1024,
             _ => 256,
         }
     }
