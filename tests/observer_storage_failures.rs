@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use arbor_mls::crypto::SeededRandom;
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage, Storage, WriteBatch};
 use arbor_mls::{
-    Client, Error, FixedClock, Group, GroupOptions, KeyPackageOptions, Observed, Observer,
-    ObserverOptions,
+    Client, Confirmation, Error, FixedClock, Group, GroupOptions, KeyPackageOptions, Observed,
+    Observer, ObserverOptions,
 };
 
 const NOW: u64 = 1_750_000_000;
@@ -95,6 +95,7 @@ impl Pair {
     ) -> T {
         let memory = self.flaky.to_bytes().unwrap();
         let stored = records(&self.flaky_store);
+        let confirmation = self.flaky.confirmation();
         self.failing.store(true, Ordering::SeqCst);
         match call(&mut self.flaky) {
             Err(Error::Storage(_)) => {}
@@ -106,6 +107,7 @@ impl Pair {
             memory,
             "{what}: memory changed"
         );
+        assert_eq!(self.flaky.confirmation(), confirmation, "{what}");
         assert_eq!(
             records(&self.flaky_store),
             stored,
@@ -210,13 +212,33 @@ fn a_failed_write_of_a_merge_changes_nothing() {
     let info = a.group_info(true).unwrap();
     pair.fail_then_retry("a GroupInfo", |o| o.accept_group_info(&info));
 
-    // A commit by another member, then its committer's GroupInfo.
+    // An external commit (provisional), then a member's commit for the
+    // epoch it left (superseding it), then a member's GroupInfo
+    // confirming: each a batch of its own kind.
+    let mut dave = client("dave", 4);
+    let (_, external) = dave
+        .join_by_external_commit(
+            pair.control.group_info().unwrap(),
+            Some(&pair.control.ratchet_tree().unwrap()),
+            None,
+        )
+        .unwrap();
+    pair.merge("an external commit", &external);
+    assert!(matches!(
+        pair.flaky.confirmation(),
+        Confirmation::Provisional { .. }
+    ));
     let out = b.update().unwrap();
-    pair.merge("bob's commit", &out.commit);
+    pair.merge("a member's commit superseding it", &out.commit);
+    assert!(matches!(
+        pair.flaky.confirmation(),
+        Confirmation::Contested { .. }
+    ));
     b.merge_pending().unwrap();
     merge_commit(&mut a, &out.commit);
-    let info = b.group_info(false).unwrap();
-    pair.fail_then_retry("bob's GroupInfo", |o| o.accept_group_info(&info));
+    let info = a.group_info(false).unwrap();
+    pair.fail_then_retry("a confirming GroupInfo", |o| o.accept_group_info(&info));
+    assert_eq!(pair.flaky.confirmation(), Confirmation::Confirmed);
     assert_eq!(pair.flaky.epoch(), a.epoch());
 }
 

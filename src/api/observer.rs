@@ -14,7 +14,9 @@ use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CryptoProvider, Suite};
 use crate::framing::{MlsMessage, MlsMessageBody};
 use crate::group::authorization::Authority;
-use crate::group::observer::{Change, CommitOrder, Observed, ObservedCommit, ObserverState};
+use crate::group::observer::{
+    Change, CommitOrder, Confirmation, Observed, ObservedCommit, ObserverState,
+};
 use crate::group::state::GroupConfig;
 use crate::persist::observer_store::{self, ObserverStore};
 use crate::schedule::GroupContext;
@@ -78,6 +80,7 @@ impl std::fmt::Debug for Observer {
             .field("epoch", &self.state.epoch())
             .field("members", &self.state.tree().member_count())
             .field("cached_proposals", &self.state.proposals().len())
+            .field("confirmation", &self.state.confirmation())
             .finish_non_exhaustive()
     }
 }
@@ -175,7 +178,8 @@ impl Observer {
     /// The observer's state, encoded (version 2: the records of
     /// `docs/persistence.md`, as a list) for storage: only public data
     /// (context, tree, transcript hash, confirmation tag, cached proposals,
-    /// the uploaded GroupInfo).
+    /// the uploaded GroupInfo, and the other branch while an external
+    /// commit is unconfirmed).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         self.state.to_bytes()
     }
@@ -208,9 +212,20 @@ impl Observer {
 
     /// Whether a commit sent in `epoch` can be the next one: a delivery
     /// service accepts the first valid commit of the current epoch and
-    /// refuses the others ([`CommitOrder::Taken`]) before fan-out.
+    /// refuses the others ([`CommitOrder::Taken`]) before fan-out. While
+    /// an external commit is unconfirmed, a member's commit for the epoch
+    /// it left is still [`CommitOrder::Next`] (see [`Self::confirmation`]).
     pub fn commit_order(&self, epoch: u64) -> CommitOrder {
         self.state.commit_order(epoch)
+    }
+
+    /// Whether the members are known to have taken the current epoch. An
+    /// external commit stays provisional until a member who was in the
+    /// group before it sends a PublicMessage or GroupInfo in an epoch that
+    /// follows from it; until then a member's commit for the epoch it left
+    /// supersedes it (`docs/observer.md`).
+    pub fn confirmation(&self) -> Confirmation {
+        self.state.confirmation()
     }
 
     /// Validates one message of the group: a PublicMessage proposal is
@@ -228,7 +243,8 @@ impl Observer {
     }
 
     /// Enters the epoch of a commit staged by [`Self::process`] in the
-    /// current epoch (any other is refused, changing nothing).
+    /// current epoch (or, while an external commit is unconfirmed, in the
+    /// other branch's); any other is refused, changing nothing.
     pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
         let change = self.state.check_merge(staged)?;
         self.commit(change)

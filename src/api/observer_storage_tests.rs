@@ -72,7 +72,7 @@ fn the_observer_persists_each_change_and_reloads() {
         observer.process(&proposal).unwrap(),
         Observed::Proposal(_)
     ));
-    assert!(stored_keys(&storage).contains(&"prop/00000000".to_string()));
+    assert!(stored_keys(&storage).contains(&"prop/0/00000000".to_string()));
     let after_proposal = stored(&storage);
     assert!(observer.process(&proposal).is_err());
     assert_eq!(stored(&storage), after_proposal, "a refusal writes nothing");
@@ -159,6 +159,7 @@ fn assert_is_fixture(observer: &Observer, f: &V1Fixture) {
         .map(|p| p.reference.clone())
         .collect();
     assert_eq!(refs, f.refs);
+    assert_eq!(observer.confirmation(), Confirmation::Confirmed);
 }
 
 /// Bytes written by the version-1 encoder load through `from_bytes`, and
@@ -228,7 +229,7 @@ fn a_version_1_record_loads_and_the_next_change_rewrites_it() {
     let keys = stored_keys(&storage);
     assert!(!stored(&storage).iter().any(|(k, _)| *k == legacy));
     assert!(keys.contains(&"epoch".to_string()), "{keys:?}");
-    assert!(keys.contains(&"prop/00000001".to_string()), "{keys:?}");
+    assert!(keys.contains(&"prop/0/00000001".to_string()), "{keys:?}");
     let reloaded = Observer::load(&f.group_id, options(&storage))
         .unwrap()
         .expect("stored");

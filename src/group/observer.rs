@@ -8,6 +8,12 @@
 //! tags (§6.2), confirmation tags (§12.4.2), the ExternalInit's KEM output
 //! (§8.3), PSK values (§8.4), and the content of every PrivateMessage.
 //!
+//! Since an external commit's sender is an outsider who could have broken
+//! its confirmation tag, an external commit is applied provisionally: the
+//! epoch it left is kept until a member who was in the group before it
+//! confirms it, and a member's commit for that epoch supersedes it
+//! ([`Confirmation`]).
+//!
 //! Every transition is computed first ([`Change`]), without changing the
 //! state, so that the caller can write it before it is applied
 //! ([`ObserverState::apply`]).
@@ -29,6 +35,7 @@ use crate::schedule::GroupContext;
 use crate::framing::interim_transcript_hash;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result, decode_exact};
 
 /// Where a group message goes, read from its clear header alone (§6):
@@ -188,14 +195,51 @@ impl ObservedCommit {
     }
 }
 
-/// The epoch an observer is in: its public state, the proposals cached
-/// in it, and the ReInit that closed the group, if any.
+/// Whether the members are known to have taken the epoch the observer is
+/// in (`docs/observer.md`, "External commits stay provisional").
+///
+/// An observer cannot check a commit's confirmation tag (§12.4.2), which
+/// the signature does not cover. A member's commit is trusted with it; an
+/// external commit comes from an outsider, who could flip a bit of it so
+/// that every member rejects the commit the observer applied. So an
+/// external commit stays provisional until a member who was in the group
+/// before it sends a message in an epoch that follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Every commit applied is confirmed.
+    Confirmed,
+    /// An external commit left epoch `base` and no member has confirmed it
+    /// (nor what was applied on top of it). A member's commit for `base`
+    /// can still supersede it; proposals for `base` are still cached.
+    Provisional {
+        /// The last confirmed epoch.
+        base: u64,
+    },
+    /// A member's commit for the epoch an unconfirmed external commit left
+    /// superseded it, and the observer follows that commit. The external
+    /// commit's branch (now in epoch `other`) is kept until a member's
+    /// message shows which branch the members took.
+    Contested {
+        /// The epoch of the superseded branch.
+        other: u64,
+    },
+}
+
+/// A line of epochs the observer can be in: the state of its last epoch,
+/// the proposals cached in it, and who joined it since the last confirmed
+/// epoch.
 #[derive(Debug, Clone)]
 pub(crate) struct Branch {
     pub(crate) epoch: PublicEpoch,
     pub(crate) proposals: ProposalCache,
-    /// The ReInit a merged commit carried, if any: the group is closed.
+    /// The ReInit a commit of the branch carried, if any: the group is
+    /// closed.
     pub(crate) reinit: Option<ReInit>,
+    /// Leaves whose owners came in (external joiners, members added) since
+    /// the last confirmed epoch: their messages confirm nothing, since the
+    /// commits that brought them in need not be the members' (empty when
+    /// the state is confirmed).
+    pub(crate) newcomers: Vec<LeafIndex>,
 }
 
 impl Branch {
@@ -204,36 +248,96 @@ impl Branch {
             epoch,
             proposals: ProposalCache::default(),
             reinit: None,
+            newcomers: Vec::new(),
         }
+    }
+
+    /// Whether a message from `sender` in this branch shows that the
+    /// members took it: a member who was in the group in the last confirmed
+    /// epoch signed the branch's GroupContext.
+    fn confirmed_by(&self, sender: Sender) -> bool {
+        matches!(sender, Sender::Member(leaf) if !self.newcomers.contains(&leaf))
+    }
+
+    fn epoch_number(&self) -> u64 {
+        self.epoch.context.epoch
     }
 }
 
+/// What the branch kept beside the current one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The last confirmed epoch, left by the unconfirmed external commit
+    /// the current branch starts with: proposals for it are cached in it,
+    /// and a member's commit for it supersedes the current branch.
+    Base,
+    /// A branch from the same confirmed epoch that a member's commit
+    /// superseded, kept in case the members took it: only a message that
+    /// confirms it is accepted for it.
+    Rival,
+}
+
+/// The branch kept beside the current one while a commit is unconfirmed.
+#[derive(Debug, Clone)]
+pub(crate) struct Other {
+    pub(crate) role: Role,
+    pub(crate) branch: Branch,
+}
+
+/// One of the branches an observer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Which {
+    Current,
+    Other,
+}
+
+/// The branch the observer follows after a [`Change`].
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// One it holds.
+    Keep(Which),
+    /// The epoch a merged commit starts.
+    Merged(Box<Branch>),
+}
+
+/// The branch kept beside the one followed, and its role (`None`: none).
+pub(crate) type Kept = Option<(Which, Role)>;
+
 /// One transition of an observer, computed by the checks from the state
 /// as it is, then written (by `persist`) and applied
-/// ([`ObserverState::apply`]).
+/// ([`ObserverState::apply`]). The branches it names are the ones held
+/// before.
 #[derive(Debug)]
 pub(crate) struct Change {
-    /// The epoch a merged commit starts.
-    pub(crate) merged: Option<Box<Branch>>,
-    /// A proposal cached.
-    pub(crate) cache: Option<CachedProposal>,
-    /// A GroupInfo for the epoch the observer is in afterwards. Without
-    /// one, a merge drops the GroupInfo of the epoch it leaves.
+    /// The branch followed afterwards.
+    pub(crate) current: Next,
+    /// The branch kept beside it, with its role; `None`: the state is
+    /// confirmed.
+    pub(crate) other: Kept,
+    /// A proposal cached into one of the branches (one that is kept).
+    pub(crate) cache: Option<(Which, CachedProposal)>,
+    /// A GroupInfo for the branch followed afterwards. Without one, it
+    /// keeps its GroupInfo if it is the branch followed before, and has
+    /// none otherwise.
     pub(crate) group_info: Option<Vec<u8>>,
 }
 
 /// A group seen from outside: context, tree, transcript and proposals of
-/// the current epoch, and the latest GroupInfo a member uploaded.
+/// the current epoch, the latest GroupInfo a member uploaded, and, while
+/// an external commit is unconfirmed, the branch kept beside the current
+/// one.
 #[derive(Debug, Clone)]
 pub struct ObserverState {
     pub(crate) suite: Suite,
     pub(crate) config: GroupConfig,
     pub(crate) authority: Authority,
-    /// The epoch the observer is in.
+    /// The branch the observer follows.
     pub(crate) current: Branch,
     /// The signed GroupInfo (MLSMessage) of the current epoch, if a member
     /// uploaded one.
     pub(crate) group_info: Option<Vec<u8>>,
+    /// The other branch, while the current one is unconfirmed or contested.
+    pub(crate) other: Option<Box<Other>>,
 }
 
 impl ObserverState {
@@ -291,11 +395,11 @@ impl ObserverState {
                 confirmation_tag: info.confirmation_tag.clone(),
             }),
             group_info: Some(message),
+            other: None,
         })
     }
 
-    pub(crate) fn public_view(&self) -> PublicView<'_> {
-        let branch = &self.current;
+    fn view_of<'a>(&'a self, branch: &'a Branch) -> PublicView<'a> {
         PublicView {
             suite: &self.suite,
             config: &self.config,
@@ -304,6 +408,17 @@ impl ObserverState {
             interim_transcript_hash: &branch.epoch.interim_transcript_hash,
             proposals: &branch.proposals,
             authority: &self.authority,
+        }
+    }
+
+    fn branch(&self, which: Which) -> Result<&Branch> {
+        match which {
+            Which::Current => Ok(&self.current),
+            Which::Other => self
+                .other
+                .as_deref()
+                .map(|o| &o.branch)
+                .ok_or(Error::Internal("the observer holds no other branch")),
         }
     }
 
@@ -319,7 +434,7 @@ impl ObserverState {
 
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
-        self.current.epoch.context.epoch
+        self.current.epoch_number()
     }
 
     /// Proposals received in this epoch.
@@ -332,14 +447,54 @@ impl ObserverState {
         self.current.reinit.as_ref()
     }
 
-    /// Whether a commit for `epoch` can be the next one.
+    /// Whether the members are known to have taken the current epoch.
+    pub fn confirmation(&self) -> Confirmation {
+        match self.other.as_deref() {
+            None => Confirmation::Confirmed,
+            Some(Other {
+                role: Role::Base,
+                branch,
+            }) => Confirmation::Provisional {
+                base: branch.epoch_number(),
+            },
+            Some(Other {
+                role: Role::Rival,
+                branch,
+            }) => Confirmation::Contested {
+                other: branch.epoch_number(),
+            },
+        }
+    }
+
+    /// Whether a commit for `epoch` can be the next one: a commit for the
+    /// current epoch, and while a commit is unconfirmed also one for the
+    /// other branch's epoch (a member's commit for the last confirmed
+    /// epoch, or one in the contested branch).
     pub fn commit_order(&self, epoch: u64) -> CommitOrder {
         let current = self.epoch();
-        match epoch.cmp(&current) {
-            std::cmp::Ordering::Equal => CommitOrder::Next,
-            std::cmp::Ordering::Less => CommitOrder::Taken { current },
-            std::cmp::Ordering::Greater => CommitOrder::Ahead { current },
+        let other = self.other.as_deref().map(|o| o.branch.epoch_number());
+        if epoch == current || other == Some(epoch) {
+            CommitOrder::Next
+        } else if epoch > current.max(other.unwrap_or(0)) {
+            CommitOrder::Ahead { current }
+        } else {
+            CommitOrder::Taken { current }
         }
+    }
+
+    /// The branches a handshake message of `epoch` may be for, in the
+    /// order they are tried.
+    fn candidates(&self, epoch: u64) -> Vec<Which> {
+        let mut out = Vec::with_capacity(2);
+        if epoch == self.epoch() {
+            out.push(Which::Current);
+        }
+        if let Some(other) = self.other.as_deref()
+            && other.branch.epoch_number() == epoch
+        {
+            out.push(Which::Other);
+        }
+        out
     }
 
     /// Processes one MLSMessage of the group. A PublicMessage proposal is
@@ -364,18 +519,55 @@ impl ObserverState {
         let MlsMessageBody::PublicMessage(public) = message.body else {
             return Ok((Observed::Private(route), None));
         };
-        let view = self.public_view();
-        let opened = view.open_public_as_observer(*public)?;
+        let mut candidates = self.candidates(route.epoch);
+        let Some(last) = candidates.pop() else {
+            // Of neither branch's epoch: the current one reports it.
+            return self.check_public(Which::Current, *public, now);
+        };
+        // With two candidates (contested branches of one epoch), a member's
+        // message verifies in the branch whose GroupContext it signed.
+        let mut errors = Vec::with_capacity(2);
+        for which in candidates {
+            match self.check_public(which, (*public).clone(), now) {
+                Ok(out) => return Ok(out),
+                Err(e) => errors.push(e),
+            }
+        }
+        match self.check_public(last, *public, now) {
+            Ok(out) => return Ok(out),
+            Err(e) => errors.push(e),
+        }
+        // The refusal of a message that verified in a branch says more
+        // than the other branch's failure to verify it.
+        let at = errors
+            .iter()
+            .position(|e| matches!(e, Error::Unconfirmed(_)))
+            .unwrap_or(0);
+        Err(errors.swap_remove(at))
+    }
+
+    fn check_public(
+        &self,
+        which: Which,
+        public: crate::framing::PublicMessage,
+        now: u64,
+    ) -> Result<(Observed, Option<Change>)> {
+        let branch = self.branch(which)?;
+        let view = self.view_of(branch);
+        let opened = view.open_public_as_observer(public)?;
         let content = opened.content;
+        let sender = content.content.sender;
         match &content.content.content {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),
             Content::Proposal(proposal) => {
                 let cached = view.admit_proposal(&content, proposal, now)?;
+                let (current, other) = self.settle(which, branch.confirmed_by(sender), "proposal")?;
                 Ok((
                     Observed::Proposal(Box::new(cached.clone())),
                     Some(Change {
-                        merged: None,
-                        cache: Some(cached),
+                        current,
+                        other,
+                        cache: Some((which, cached)),
                         group_info: None,
                     }),
                 ))
@@ -388,21 +580,96 @@ impl ObserverState {
                     now,
                     None,
                 )?;
-                Ok((
-                    Observed::Commit(Box::new(ObservedCommit {
-                        summary: stage.summary,
-                        next: PublicEpoch {
-                            context: stage.context,
-                            tree: stage.tree,
-                            interim_transcript_hash: stage.interim_transcript_hash,
-                            confirmation_tag: stage.confirmation_tag,
-                        },
-                        base: ObservedFrom::of(self.context()),
-                    })),
-                    None,
-                ))
+                let staged = ObservedCommit {
+                    summary: stage.summary,
+                    next: PublicEpoch {
+                        context: stage.context,
+                        tree: stage.tree,
+                        interim_transcript_hash: stage.interim_transcript_hash,
+                        confirmation_tag: stage.confirmation_tag,
+                    },
+                    base: ObservedFrom::of(&branch.epoch.context),
+                };
+                // Refused now rather than at merge, so that a delivery
+                // service does not fan it out.
+                self.merge_plan(which, &staged.summary)?;
+                Ok((Observed::Commit(Box::new(staged)), None))
             }
         }
+    }
+
+    /// Which branch the observer follows, and which it keeps, after it
+    /// accepts a proposal or GroupInfo for branch `which` (`confirms`: from
+    /// a member who confirms that branch).
+    fn settle(
+        &self,
+        which: Which,
+        confirms: bool,
+        what: &str,
+    ) -> Result<(Next, Kept)> {
+        match (self.other.as_deref(), which) {
+            (None, _) => Ok((Next::Keep(Which::Current), None)),
+            (Some(_), Which::Current) if confirms => Ok((Next::Keep(Which::Current), None)),
+            (Some(other), Which::Current) => {
+                Ok((Next::Keep(Which::Current), Some((Which::Other, other.role))))
+            }
+            (Some(other), Which::Other) => match other.role {
+                Role::Base => Ok((Next::Keep(Which::Current), Some((Which::Other, Role::Base)))),
+                Role::Rival if confirms => Ok((Next::Keep(Which::Other), None)),
+                Role::Rival => Err(contested(what, other.branch.epoch_number())),
+            },
+        }
+    }
+
+    /// What merging a commit with `summary`, staged in branch `which`,
+    /// keeps beside the branch it starts, and who the newcomers of that
+    /// branch are; or why the observer refuses the commit.
+    fn merge_plan(
+        &self,
+        which: Which,
+        summary: &CommitSummary,
+    ) -> Result<(Kept, Vec<LeafIndex>)> {
+        let branch = self.branch(which)?;
+        let confirms = branch.confirmed_by(summary.committer);
+        // Who comes in with the commit: the members it adds and its
+        // external joiner.
+        let with = |mut newcomers: Vec<LeafIndex>| {
+            for leaf in summary.added.iter().chain(&summary.external_joiner) {
+                if !newcomers.contains(leaf) {
+                    newcomers.push(*leaf);
+                }
+            }
+            newcomers
+        };
+        Ok(match (self.other.as_deref(), which) {
+            (None, _) if summary.external_joiner.is_some() => {
+                (Some((Which::Current, Role::Base)), with(Vec::new()))
+            }
+            (None, _) => (None, Vec::new()),
+            (Some(_), Which::Current) if confirms => (None, Vec::new()),
+            // Built on the unconfirmed branch: it stays unconfirmed.
+            (Some(other), Which::Current) => (
+                Some((Which::Other, other.role)),
+                with(branch.newcomers.clone()),
+            ),
+            (Some(other), Which::Other) => match other.role {
+                Role::Base if matches!(summary.committer, Sender::Member(_)) => {
+                    (Some((Which::Current, Role::Rival)), with(Vec::new()))
+                }
+                // Only a member's commit supersedes an unconfirmed
+                // external commit: otherwise any outsider could.
+                Role::Base => {
+                    return Err(Error::wrong_epoch(
+                        self.epoch(),
+                        other.branch.epoch_number(),
+                        crate::types::MessageKind::Commit,
+                        true,
+                    ));
+                }
+                Role::Rival if confirms => (None, Vec::new()),
+                Role::Rival => return Err(contested("commit", other.branch.epoch_number())),
+            },
+        })
     }
 
     /// Enters the epoch a staged commit computed, as one transition: the
@@ -416,8 +683,16 @@ impl ObserverState {
 
     /// The checks of [`Self::merge`], changing nothing.
     pub(crate) fn check_merge(&self, staged: ObservedCommit) -> Result<Change> {
-        let here = ObservedFrom::of(self.context());
-        if staged.base != here {
+        let which = if staged.base == ObservedFrom::of(self.context()) {
+            Which::Current
+        } else if self
+            .other
+            .as_deref()
+            .is_some_and(|o| staged.base == ObservedFrom::of(&o.branch.epoch.context))
+        {
+            Which::Other
+        } else {
+            let here = ObservedFrom::of(self.context());
             return Err(Error::Misuse(format!(
                 "the commit was staged in epoch {} of {}; the observer is in epoch {}: \
                  process the commit again",
@@ -429,13 +704,16 @@ impl ObserverState {
                 },
                 here.epoch
             )));
-        }
+        };
+        let (other, newcomers) = self.merge_plan(which, &staged.summary)?;
         Ok(Change {
-            merged: Some(Box::new(Branch {
+            current: Next::Merged(Box::new(Branch {
                 epoch: staged.next,
                 proposals: ProposalCache::default(),
                 reinit: staged.summary.reinit,
+                newcomers,
             })),
+            other,
             cache: None,
             group_info: None,
         })
@@ -446,19 +724,42 @@ impl ObserverState {
     /// is the change made in memory.
     pub(crate) fn apply(&mut self, change: Change) {
         let Change {
-            merged,
+            current,
+            other,
             cache,
             group_info,
         } = change;
-        if let Some(next) = merged {
-            self.current = *next;
-            self.group_info = None;
+        let mut old_other = self.other.take();
+        if let Some((which, proposal)) = cache {
+            match which {
+                Which::Current => self.current.proposals.insert(proposal),
+                Which::Other => {
+                    if let Some(o) = old_other.as_deref_mut() {
+                        o.branch.proposals.insert(proposal);
+                    }
+                }
+            }
         }
-        if let Some(proposal) = cache {
-            self.current.proposals.insert(proposal);
+        let next = match current {
+            Next::Keep(Which::Current) => None,
+            Next::Keep(Which::Other) => old_other.take().map(|o| o.branch),
+            Next::Merged(branch) => Some(*branch),
+        };
+        let changed = next.is_some();
+        let old_current = next.map(|next| std::mem::replace(&mut self.current, next));
+        self.other = match other {
+            None => None,
+            Some((Which::Current, role)) => old_current.map(|branch| Box::new(Other { role, branch })),
+            Some((Which::Other, role)) => old_other.map(|o| Box::new(Other { role, ..*o })),
+        };
+        if changed {
+            self.group_info = None;
         }
         if let Some(info) = group_info {
             self.group_info = Some(info);
+        }
+        if self.other.is_none() {
+            self.current.newcomers.clear();
         }
     }
 
@@ -475,22 +776,37 @@ impl ObserverState {
         Ok(())
     }
 
-    /// The checks of [`Self::accept_group_info`], changing nothing.
+    /// The checks of [`Self::accept_group_info`], changing nothing. While
+    /// contested, a GroupInfo of the other branch is accepted if it
+    /// confirms that branch.
     pub(crate) fn check_group_info_upload(&self, message: &[u8]) -> Result<Change> {
         let decoded: MlsMessage = decode_exact("MLSMessage", message)?;
         let MlsMessageBody::GroupInfo(info) = &decoded.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
         };
-        self.check_group_info(info)?;
+        let mut which = Which::Current;
+        let mut result = self.check_group_info(&self.current, info);
+        if result.is_err()
+            && let Some(other) = self.other.as_deref()
+            && other.role == Role::Rival
+            && self.check_group_info(&other.branch, info).is_ok()
+        {
+            which = Which::Other;
+            result = Ok(());
+        }
+        result?;
+        let signer = Sender::Member(info.signer);
+        let confirms = self.branch(which)?.confirmed_by(signer);
+        let (current, other) = self.settle(which, confirms, "GroupInfo")?;
         Ok(Change {
-            merged: None,
+            current,
+            other,
             cache: None,
             group_info: Some(message.to_vec()),
         })
     }
 
-    fn check_group_info(&self, info: &GroupInfo) -> Result<()> {
-        let branch = &self.current;
+    fn check_group_info(&self, branch: &Branch, info: &GroupInfo) -> Result<()> {
         let ours = &branch.epoch.context;
         let theirs = &info.group_context;
         check_group_id(&ours.group_id, &theirs.group_id)?;
@@ -565,6 +881,17 @@ impl ObserverState {
     pub fn group_id(&self) -> &[u8] {
         &self.current.epoch.context.group_id
     }
+}
+
+/// The refusal of a message that would neither confirm nor extend the
+/// branch being followed while two branches are contested.
+fn contested(what: &str, epoch: u64) -> Error {
+    Error::Unconfirmed(format!(
+        "{what} for the contested branch in epoch {epoch}: while two branches of the \
+         group compete, only a message from a member who was in the group before them \
+         is accepted for the one not followed (it confirms that branch); send it again \
+         once a member has confirmed a branch"
+    ))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! its encoding as one byte string ([`ObserverState::to_bytes`]). They
 //! hold only what members publish: GroupContext, ratchet tree, interim
 //! transcript hash, confirmation tag, cached proposals, the uploaded
-//! GroupInfo, and a ReInit if the group was closed. Policy and the
-//! credential validator are not stored; they are given again on load.
+//! GroupInfo, a ReInit if the group was closed, and, while an external
+//! commit is unconfirmed, the other branch. Policy and the credential
+//! validator are not stored; they are given again on load.
 //!
 //! Version 2 splits the state like a member's: one record per tree node
 //! and per cached proposal, so that each transition writes what it
@@ -17,19 +18,19 @@ use crate::crypto::{CryptoProvider, Suite};
 use crate::framing::Sender;
 use crate::group::authorization::Authority;
 use crate::group::join::{check_group_size, tree_from_wire};
-use crate::group::observer::{Branch, ObserverState, PublicEpoch};
+use crate::group::observer::{Branch, ObserverState, Other, PublicEpoch, Role};
 use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::state::GroupConfig;
 use crate::messages::proposals::{Proposal, ReInit};
 use crate::persist::group_records::{
-    decode_cached_proposal, encode_cached_proposal, tree_from_nodes,
+    apply_diff, decode_cached_proposal, encode_cached_proposal, tree_from_nodes,
 };
-use crate::persist::records::{Kind, corrupt, get, hex, open, seal};
+use crate::persist::records::{Kind, corrupt, get, get_list, hex, invalid, open, put_list, seal};
 use crate::schedule::GroupContext;
 use crate::storage::WriteBatch;
 use crate::tree::nodes::{Node, RatchetTreeWire};
 use crate::tree::ratchet_tree::RatchetTree;
-use crate::types::math::NodeIndex;
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::{Error, Result, decode_exact};
 
 /// The version of [`ObserverState::to_bytes`] written (its first two
@@ -74,15 +75,24 @@ impl ObserverKeys {
     pub(crate) fn node(&self, x: NodeIndex) -> Vec<u8> {
         self.key(&format!("t/{:08x}", x.0))
     }
-    /// The cached proposals.
-    pub(crate) fn proposals(&self) -> Vec<u8> {
-        self.key("prop/")
+    /// The cached proposals in proposal slot `slot` (0 or 1).
+    pub(crate) fn proposals(&self, slot: u8) -> Vec<u8> {
+        self.key(&format!("prop/{slot}/"))
     }
-    pub(crate) fn proposal(&self, index: usize) -> Vec<u8> {
-        self.key(&format!("prop/{index:08x}"))
+    pub(crate) fn proposal(&self, slot: u8, index: usize) -> Vec<u8> {
+        self.key(&format!("prop/{slot}/{index:08x}"))
     }
     pub(crate) fn group_info(&self) -> Vec<u8> {
         self.key("gi")
+    }
+    pub(crate) fn other(&self) -> Vec<u8> {
+        self.key("other")
+    }
+    pub(crate) fn other_nodes(&self) -> Vec<u8> {
+        self.key("other/t/")
+    }
+    pub(crate) fn other_node(&self, x: NodeIndex) -> Vec<u8> {
+        self.key(&format!("other/t/{:08x}", x.0))
     }
 }
 
@@ -97,8 +107,10 @@ pub(crate) fn legacy_key(group_id: &[u8]) -> Vec<u8> {
 enum Record {
     Epoch,
     Node(u32),
-    Proposal(u32),
+    Proposal(u8, u32),
     GroupInfo,
+    Other,
+    OtherNode(u32),
 }
 
 /// Eight lower-case hex digits.
@@ -115,31 +127,51 @@ fn parse_key(rest: &[u8]) -> Option<Record> {
     match rest {
         "epoch" => return Some(Record::Epoch),
         "gi" => return Some(Record::GroupInfo),
+        "other" => return Some(Record::Other),
         _ => {}
+    }
+    if let Some(x) = rest.strip_prefix("other/t/") {
+        return parse_index(x).map(Record::OtherNode);
     }
     if let Some(x) = rest.strip_prefix("t/") {
         return parse_index(x).map(Record::Node);
     }
-    parse_index(rest.strip_prefix("prop/")?).map(Record::Proposal)
+    let rest = rest.strip_prefix("prop/")?;
+    let (slot, index) = rest.split_once('/')?;
+    let slot = match slot {
+        "0" => 0,
+        "1" => 1,
+        _ => return None,
+    };
+    parse_index(index).map(|i| Record::Proposal(slot, i))
 }
 
-/// The epoch's state and ReInit; its tree and proposals are records of
-/// their own.
+fn role_byte(role: Role) -> u8 {
+    match role {
+        Role::Base => 0,
+        Role::Rival => 1,
+    }
+}
+
+/// A branch's epoch and ReInit, and the newcomers of the current branch;
+/// its tree and proposals are records of their own.
 struct Core {
     context: GroupContext,
     width: u32,
     interim_transcript_hash: Vec<u8>,
     confirmation_tag: Vec<u8>,
     reinit: Option<ReInit>,
+    newcomers: Vec<LeafIndex>,
 }
 
-fn encode_core(branch: &Branch, w: &mut Writer) {
+fn encode_core(branch: &Branch, newcomers: &[LeafIndex], w: &mut Writer) {
     let epoch = &branch.epoch;
     epoch.context.encode(w);
     epoch.tree.node_width().encode(w);
     epoch.interim_transcript_hash.encode(w);
     epoch.confirmation_tag.encode(w);
     branch.reinit.encode(w);
+    put_list(w, newcomers, |w, leaf| leaf.encode(w));
 }
 
 fn decode_core(r: &mut Reader<'_>) -> std::result::Result<Core, crate::codec::DecodeError> {
@@ -149,16 +181,37 @@ fn decode_core(r: &mut Reader<'_>) -> std::result::Result<Core, crate::codec::De
         interim_transcript_hash: get(r, "interim_transcript_hash")?,
         confirmation_tag: get(r, "confirmation_tag")?,
         reinit: get(r, "reinit")?,
+        newcomers: get_list(r, |r| get(r, "newcomer"))?,
     })
 }
 
-/// The `epoch` record.
-pub(crate) fn epoch_record(current: &Branch) -> Result<Vec<u8>> {
-    seal(Kind::ObserverEpoch, |w| encode_core(current, w))
+/// The `epoch` record: the current branch, the proposal slot its cached
+/// proposals are in, and its newcomers (none when the state is confirmed).
+pub(crate) fn epoch_record(current: &Branch, slot: u8, other: bool) -> Result<Vec<u8>> {
+    seal(Kind::ObserverEpoch, |w| {
+        let newcomers: &[LeafIndex] = if other { &current.newcomers } else { &[] };
+        encode_core(current, newcomers, w);
+        w.put(&[slot]);
+    })
+}
+
+/// The `other` record: the other branch's role and state (its proposals
+/// are in the slot the current branch does not use).
+pub(crate) fn other_record(role: Role, branch: &Branch) -> Result<Vec<u8>> {
+    seal(Kind::ObserverOther, |w| {
+        w.put(&[role_byte(role)]);
+        encode_core(branch, &branch.newcomers, w);
+    })
 }
 
 pub(crate) fn node_record(node: &Node) -> Result<Vec<u8>> {
     seal(Kind::TreeNode, |w| node.encode(w))
+}
+
+/// An `other/t/<node>` record: the other branch's node where it differs
+/// from the current branch's (`None`: blank there).
+pub(crate) fn other_node_record(node: Option<&Node>) -> Result<Vec<u8>> {
+    seal(Kind::ObserverOtherNode, |w| node.encode(w))
 }
 
 pub(crate) fn proposal_record(p: &CachedProposal) -> Result<Vec<u8>> {
@@ -169,14 +222,36 @@ pub(crate) fn group_info_record(message: &[u8]) -> Result<Vec<u8>> {
     seal(Kind::ObserverGroupInfo, |w| message.encode(w))
 }
 
-/// Puts every record of `state`.
+/// Puts the other branch's nodes that differ from `current`'s (within
+/// the other branch's width: beyond it, loading cuts the tree).
+pub(crate) fn put_other_nodes(
+    keys: &ObserverKeys,
+    other: &RatchetTree,
+    current: &RatchetTree,
+    batch: &mut WriteBatch,
+) -> Result<()> {
+    let width = other.node_width();
+    for x in other.changed_nodes(current) {
+        if x.0 < width && other.node(x) != current.node(x) {
+            batch.put(keys.other_node(x), other_node_record(other.node(x))?);
+        }
+    }
+    Ok(())
+}
+
+/// Puts every record of `state`, its current branch's proposals in slot
+/// `slot` and the other branch's in the other slot.
 pub(crate) fn put_all(
     keys: &ObserverKeys,
     state: &ObserverState,
+    slot: u8,
     batch: &mut WriteBatch,
 ) -> Result<()> {
     let current = &state.current;
-    batch.put(keys.epoch(), epoch_record(current)?);
+    batch.put(
+        keys.epoch(),
+        epoch_record(current, slot, state.other.is_some())?,
+    );
     let tree = &current.epoch.tree;
     for x in 0..tree.node_width() {
         if let Some(node) = tree.node(NodeIndex(x)) {
@@ -184,10 +259,17 @@ pub(crate) fn put_all(
         }
     }
     for (i, p) in current.proposals.iter().enumerate() {
-        batch.put(keys.proposal(i), proposal_record(p)?);
+        batch.put(keys.proposal(slot, i), proposal_record(p)?);
     }
     if let Some(info) = &state.group_info {
         batch.put(keys.group_info(), group_info_record(info)?);
+    }
+    if let Some(other) = state.other.as_deref() {
+        batch.put(keys.other(), other_record(other.role, &other.branch)?);
+        put_other_nodes(keys, &other.branch.epoch.tree, tree, batch)?;
+        for (i, p) in other.branch.proposals.iter().enumerate() {
+            batch.put(keys.proposal(1 - slot, i), proposal_record(p)?);
+        }
     }
     Ok(())
 }
@@ -208,16 +290,17 @@ fn check_width(key: &[u8], width: u32, config: &GroupConfig) -> Result<usize> {
     usize::try_from(width).map_err(|_| corrupt(key, "holds a tree too wide for this machine"))
 }
 
-/// The cached proposals, from records numbered from 0 without gaps,
-/// distinct, and at most `max_cached_proposals`.
+/// The cached proposals of one slot, from records numbered from 0 without
+/// gaps, distinct, and at most `max_cached_proposals`.
 fn load_proposals(
     keys: &ObserverKeys,
+    slot: u8,
     records: Vec<(u32, Vec<u8>)>,
     config: &GroupConfig,
 ) -> Result<ProposalCache> {
     let mut cache = ProposalCache::default();
     for (i, (index, value)) in records.into_iter().enumerate() {
-        let key = keys.proposal(index as usize);
+        let key = keys.proposal(slot, index as usize);
         if index as usize != i {
             return Err(corrupt(&key, format_args!("is not cached proposal {i}")));
         }
@@ -240,7 +323,7 @@ fn load_proposals(
     Ok(cache)
 }
 
-/// The epoch from its core and tree, the tree checked against the core's
+/// A branch from its core and tree, the tree checked against the core's
 /// tree hash and size limit.
 fn branch_of(
     key: &[u8],
@@ -276,19 +359,20 @@ fn branch_of(
         },
         proposals,
         reinit: core.reinit,
+        newcomers: core.newcomers,
     })
 }
 
-/// An observer's state from its records (keys under `keys`). Every record
-/// must be one the state uses: anything else is refused, naming the
-/// record.
+/// An observer's state from its records (keys under `keys`), and the
+/// proposal slot of its current branch. Every record must be one the
+/// state uses: anything else is refused, naming the record.
 pub(crate) fn load_records(
     keys: &ObserverKeys,
     records: Vec<(Vec<u8>, Vec<u8>)>,
     provider: &dyn CryptoProvider,
     config: GroupConfig,
     authority: Authority,
-) -> Result<ObserverState> {
+) -> Result<(ObserverState, u8)> {
     let prefix = keys.all();
     let mut by_kind = BTreeMap::new();
     for (key, value) in records {
@@ -304,12 +388,21 @@ pub(crate) fn load_records(
     let (_, epoch_bytes) = by_kind
         .remove(&Record::Epoch)
         .ok_or_else(|| corrupt(&epoch_key, "is missing"))?;
-    let core = open(&epoch_key, Kind::ObserverEpoch, &epoch_bytes, decode_core)?;
+    let (core, slot) = open(&epoch_key, Kind::ObserverEpoch, &epoch_bytes, |r| {
+        let core = decode_core(r)?;
+        let slot = match r.take(1)?[0] {
+            s @ (0 | 1) => s,
+            v => return Err(invalid(r, v.into(), "slot")),
+        };
+        Ok((core, slot))
+    })?;
     let suite = Suite::from_provider(provider, core.context.cipher_suite)?;
     let width = check_width(&epoch_key, core.width, &config)?;
 
     let mut nodes: Vec<Option<Node>> = vec![None; width];
-    let mut proposals = Vec::new();
+    let mut other = None;
+    let mut other_nodes = Vec::new();
+    let mut proposals: [Vec<(u32, Vec<u8>)>; 2] = [Vec::new(), Vec::new()];
     let mut group_info = None;
     for (record, (key, value)) in by_kind {
         match record {
@@ -326,24 +419,78 @@ pub(crate) fn load_records(
                     })?;
                 *slot = Some(open(&key, Kind::TreeNode, &value, |r| get(r, "node"))?);
             }
-            Record::Proposal(i) => proposals.push((i, value)),
+            Record::Proposal(s, i) => proposals[usize::from(s)].push((i, value)),
             Record::GroupInfo => {
                 group_info = Some(open(&key, Kind::ObserverGroupInfo, &value, |r| {
                     get::<Vec<u8>>(r, "group_info")
                 })?);
             }
+            Record::Other => {
+                other = Some(open(&key, Kind::ObserverOther, &value, |r| {
+                    let role = match r.take(1)?[0] {
+                        0 => Role::Base,
+                        1 => Role::Rival,
+                        v => return Err(invalid(r, v.into(), "role")),
+                    };
+                    Ok((role, decode_core(r)?))
+                })?);
+            }
+            Record::OtherNode(x) => {
+                let node = open(&key, Kind::ObserverOtherNode, &value, |r| {
+                    get::<Option<Node>>(r, "node")
+                })?;
+                other_nodes.push((NodeIndex(x), node));
+            }
         }
     }
     let tree = tree_from_nodes(&keys.all(), nodes)?;
-    let cache = load_proposals(keys, proposals, &config)?;
-    let current = branch_of(&epoch_key, &suite, &config, core, tree, cache)?;
-    Ok(ObserverState {
-        suite,
-        config,
-        authority,
-        current,
-        group_info,
-    })
+    let [mut slot0, mut slot1] = proposals;
+    let (current_proposals, other_proposals) = if slot == 0 {
+        (std::mem::take(&mut slot0), std::mem::take(&mut slot1))
+    } else {
+        (std::mem::take(&mut slot1), std::mem::take(&mut slot0))
+    };
+    let current_cache = load_proposals(keys, slot, current_proposals, &config)?;
+    let current = branch_of(&epoch_key, &suite, &config, core, tree, current_cache)?;
+
+    let other = match other {
+        None => {
+            if let Some((x, _)) = other_nodes.first() {
+                return Err(corrupt(
+                    &keys.other_node(*x),
+                    "is a node of another branch, but there is none",
+                ));
+            }
+            if let Some((i, _)) = other_proposals.first() {
+                return Err(corrupt(
+                    &keys.proposal(1 - slot, *i as usize),
+                    "is a cached proposal of another branch, but there is none",
+                ));
+            }
+            None
+        }
+        Some((role, core)) => {
+            let key = keys.other();
+            check_width(&key, core.width, &config)?;
+            let tree = apply_diff(&key, &current.epoch.tree, core.width, other_nodes)?;
+            let cache = load_proposals(keys, 1 - slot, other_proposals, &config)?;
+            Some(Box::new(Other {
+                role,
+                branch: branch_of(&key, &suite, &config, core, tree, cache)?,
+            }))
+        }
+    };
+    Ok((
+        ObserverState {
+            suite,
+            config,
+            authority,
+            current,
+            group_info,
+            other,
+        },
+        slot,
+    ))
 }
 
 wire_struct! {
@@ -399,7 +546,7 @@ impl ObserverState {
     /// Encodes the state (version 2: its records, as a list) for storage.
     pub(crate) fn to_bytes(&self) -> Result<Vec<u8>> {
         let mut batch = WriteBatch::default();
-        put_all(&ObserverKeys::relative(), self, &mut batch)?;
+        put_all(&ObserverKeys::relative(), self, 0, &mut batch)?;
         let records = std::mem::take(&mut batch.ops)
             .into_iter()
             .filter_map(|(key, value)| value.map(|value| StoredRecord { key, value }))
@@ -431,13 +578,14 @@ impl ObserverState {
                     .into_iter()
                     .map(|r| (r.key, r.value))
                     .collect();
-                load_records(
+                Ok(load_records(
                     &ObserverKeys::relative(),
                     records,
                     provider,
                     config,
                     authority,
-                )
+                )?
+                .0)
             }
             version => Err(Error::Storage(format!(
                 "observer state of version {version}; this library reads versions \
@@ -490,8 +638,10 @@ impl ObserverState {
                 },
                 proposals,
                 reinit: stored.reinit,
+                newcomers: Vec::new(),
             },
             group_info: stored.group_info,
+            other: None,
         })
     }
 }

@@ -15,11 +15,21 @@ fn keys_are_as_documented() {
     assert_eq!(s(k.epoch()), "o/ab01/epoch");
     assert_eq!(s(k.node(NodeIndex(0x1f))), "o/ab01/t/0000001f");
     assert_eq!(s(k.node(NodeIndex(u32::MAX))), "o/ab01/t/ffffffff");
-    assert_eq!(s(k.proposals()), "o/ab01/prop/");
-    assert_eq!(s(k.proposal(0x2a)), "o/ab01/prop/0000002a");
+    assert_eq!(s(k.proposals(1)), "o/ab01/prop/1/");
+    assert_eq!(s(k.proposal(0, 0x2a)), "o/ab01/prop/0/0000002a");
     assert_eq!(s(k.group_info()), "o/ab01/gi");
+    assert_eq!(s(k.other()), "o/ab01/other");
+    assert_eq!(s(k.other_nodes()), "o/ab01/other/t/");
+    assert_eq!(s(k.other_node(NodeIndex(3))), "o/ab01/other/t/00000003");
     assert_eq!(s(legacy_key(&[0xab, 0x01])), "o/ab01");
-    for good in ["epoch", "gi", "t/0000001f", "prop/00000002"] {
+    for good in [
+        "epoch",
+        "gi",
+        "other",
+        "t/0000001f",
+        "other/t/00000000",
+        "prop/1/00000002",
+    ] {
         assert!(parse_key(good.as_bytes()).is_some(), "{good}");
     }
     for bad in [
@@ -27,8 +37,9 @@ fn keys_are_as_documented() {
         "t/1f",
         "t/0000001F",
         "t/+000001f",
-        "prop/0000000",
-        "prop/0/00000000",
+        "prop/2/00000000",
+        "prop/0/0000000",
+        "other/t/",
         "pending",
     ] {
         assert!(parse_key(bad.as_bytes()).is_none(), "{bad}");
@@ -52,14 +63,14 @@ fn records() -> BTreeMap<String, Vec<u8>> {
         });
     }
     let mut batch = WriteBatch::default();
-    put_all(&ObserverKeys::relative(), &observer, &mut batch).unwrap();
+    put_all(&ObserverKeys::relative(), &observer, 0, &mut batch).unwrap();
     std::mem::take(&mut batch.ops)
         .into_iter()
         .map(|(k, v)| (String::from_utf8(k).unwrap(), v.unwrap()))
         .collect()
 }
 
-fn load(records: &BTreeMap<String, Vec<u8>>) -> Result<ObserverState> {
+fn load(records: &BTreeMap<String, Vec<u8>>) -> Result<(ObserverState, u8)> {
     load_records(
         &ObserverKeys::relative(),
         records
@@ -83,8 +94,9 @@ fn refused(records: &BTreeMap<String, Vec<u8>>, naming: &str) {
 #[test]
 fn records_that_the_library_does_not_write_are_refused() {
     let good = records();
-    assert!(good.contains_key("prop/00000001"), "{:?}", good.keys());
-    let state = load(&good).unwrap();
+    assert!(good.contains_key("prop/0/00000001"), "{:?}", good.keys());
+    let (state, slot) = load(&good).unwrap();
+    assert_eq!(slot, 0);
     assert_eq!(state.proposals().len(), 2);
 
     let mut r = good.clone();
@@ -97,14 +109,24 @@ fn records_that_the_library_does_not_write_are_refused() {
 
     // A gap among the cached proposals.
     let mut r = good.clone();
-    r.remove("prop/00000000");
-    refused(&r, "prop/00000001");
+    r.remove("prop/0/00000000");
+    refused(&r, "prop/0/00000001");
 
     // The same proposal twice.
     let mut r = good.clone();
-    let first = r["prop/00000000"].clone();
-    r.insert("prop/00000001".into(), first);
-    refused(&r, "prop/00000001");
+    let first = r["prop/0/00000000"].clone();
+    r.insert("prop/0/00000001".into(), first);
+    refused(&r, "prop/0/00000001");
+
+    // Proposals or nodes of another branch, without one.
+    let mut r = good.clone();
+    let first = r["prop/0/00000000"].clone();
+    r.insert("prop/1/00000000".into(), first);
+    refused(&r, "prop/1/00000000");
+    let mut r = good.clone();
+    let node = other_node_record(None).unwrap();
+    r.insert("other/t/00000001".into(), node);
+    refused(&r, "other/t/00000001");
 
     // A node beyond the tree's width, a node of the wrong kind, a node
     // missing (the tree no longer hashes to the context's tree hash).

@@ -6,14 +6,14 @@
 
 use crate::crypto::CryptoProvider;
 use crate::group::authorization::Authority;
-use crate::group::observer::{Change, ObserverState};
+use crate::group::observer::{Branch, Change, Next, ObserverState, Which};
 use crate::group::state::GroupConfig;
 use crate::storage::{SharedStorage, WriteBatch, with};
 use crate::{Error, Result};
 
 use super::observer_records::{
     ObserverKeys, epoch_record, group_info_record, legacy_key, load_records, node_record,
-    proposal_record, put_all, stored_version,
+    other_node_record, other_record, proposal_record, put_all, put_other_nodes, stored_version,
 };
 
 /// An observer's handle on its storage.
@@ -23,6 +23,9 @@ pub(crate) struct ObserverStore {
     /// The key of the version-1 record, deleted when the records are
     /// written whole.
     legacy: Vec<u8>,
+    /// The proposal slot (0 or 1) of the current branch's cached
+    /// proposals; the other branch's are in the other slot.
+    slot: u8,
     /// Whether the storage may not hold the state in this layout (loaded
     /// from the version-1 record, restored from bytes, or a write of the
     /// whole state failed): the next write stores all of it first.
@@ -43,6 +46,7 @@ impl ObserverStore {
             storage,
             keys: ObserverKeys::new(group_id),
             legacy: legacy_key(group_id),
+            slot: 0,
             whole: true,
         }
     }
@@ -53,8 +57,9 @@ impl ObserverStore {
         let mut batch = WriteBatch::default();
         batch.delete_prefix(self.keys.all());
         batch.delete(self.legacy.clone());
-        put_all(&self.keys, state, &mut batch)?;
+        put_all(&self.keys, state, 0, &mut batch)?;
         with(&self.storage, |s| s.write(batch))?;
+        self.slot = 0;
         self.whole = false;
         Ok(())
     }
@@ -65,53 +70,140 @@ impl ObserverStore {
         if self.whole {
             self.save_all(state)?;
         }
-        let batch = self.change_batch(state, change)?;
+        let (batch, slot) = self.change_batch(state, change)?;
         if !batch.is_empty() {
             with(&self.storage, |s| s.write(batch))?;
         }
+        self.slot = slot;
         Ok(())
     }
 
-    /// The records `change` puts and deletes.
-    fn change_batch(&self, state: &ObserverState, change: &Change) -> Result<WriteBatch> {
+    /// The records `change` puts and deletes, and the proposal slot of the
+    /// branch followed afterwards.
+    fn change_batch(&self, state: &ObserverState, change: &Change) -> Result<(WriteBatch, u8)> {
         let keys = &self.keys;
         let mut batch = WriteBatch::default();
         let current = &state.current;
-        if let Some(next) = &change.merged {
-            // The new epoch starts with no cached proposal and no GroupInfo.
-            if !current.proposals.is_empty() {
-                batch.delete_prefix(keys.proposals());
-            }
-            if state.group_info.is_some() {
-                batch.delete(keys.group_info());
-            }
-            // The nodes the commit changed. (The comparison of
-            // copy-on-write chunks may name nodes blank in both trees:
-            // they need no record.)
+        let old_other = state.other.as_deref();
+        let other_branch = || {
+            old_other.map(|o| &o.branch).ok_or(Error::Internal(
+                "a change names an other branch the observer lacks",
+            ))
+        };
+        let (cur_slot, oth_slot) = (self.slot, 1 - self.slot);
+        // The branch followed afterwards and its proposal slot: a new one
+        // takes the slot of the branch it replaces.
+        let (next, next_slot): (&Branch, u8) = match &change.current {
+            Next::Keep(Which::Current) => (current, cur_slot),
+            Next::Keep(Which::Other) => (other_branch()?, oth_slot),
+            Next::Merged(branch) => match change.other {
+                Some((Which::Current, _)) => (branch, oth_slot),
+                _ => (branch, cur_slot),
+            },
+        };
+        let kept = |which: Which| {
+            matches!(change.current, Next::Keep(w) if w == which)
+                || matches!(change.other, Some((w, _)) if w == which)
+        };
+
+        // Proposals of a branch no longer held go; a cached one is added.
+        if !kept(Which::Current) && !current.proposals.is_empty() {
+            batch.delete_prefix(keys.proposals(cur_slot));
+        }
+        if let Some(o) = old_other
+            && !kept(Which::Other)
+            && !o.branch.proposals.is_empty()
+        {
+            batch.delete_prefix(keys.proposals(oth_slot));
+        }
+        if let Some((which, proposal)) = &change.cache {
+            let (branch, slot) = match which {
+                Which::Current => (current, cur_slot),
+                Which::Other => (other_branch()?, oth_slot),
+            };
+            batch.put(
+                keys.proposal(slot, branch.proposals.len()),
+                proposal_record(proposal)?,
+            );
+        }
+
+        // The tree: the nodes where the branch followed afterwards differs.
+        let moved = !matches!(change.current, Next::Keep(Which::Current));
+        // (The comparison of copy-on-write chunks may name nodes blank in
+        // both trees: they need no record.)
+        let changed: Vec<_> = if moved {
             let (new, old) = (&next.epoch.tree, &current.epoch.tree);
-            for x in new.changed_nodes(old) {
-                match (new.node(x), old.node(x)) {
-                    (Some(node), before) if before != Some(node) => {
-                        batch.put(keys.node(x), node_record(node)?)
+            new.changed_nodes(old)
+                .into_iter()
+                .filter(|x| new.node(*x) != old.node(*x))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for x in &changed {
+            match next.epoch.tree.node(*x) {
+                Some(node) => batch.put(keys.node(*x), node_record(node)?),
+                None => batch.delete(keys.node(*x)),
+            }
+        }
+
+        // The other branch: its record, and its nodes where they differ
+        // from the current branch's.
+        match (old_other, change.other) {
+            (None, None) => {}
+            (Some(_), None) => {
+                batch.delete(keys.other());
+                batch.delete_prefix(keys.other_nodes());
+            }
+            (Some(o), Some((Which::Other, role))) => {
+                // Kept while the current branch moves: the nodes it shared
+                // with the current branch until now get records.
+                let tree = &o.branch.epoch.tree;
+                let width = tree.node_width();
+                for x in &changed {
+                    if x.0 < width && tree.node(*x) == current.epoch.tree.node(*x) {
+                        batch.put(keys.other_node(*x), other_node_record(tree.node(*x))?);
                     }
-                    (None, Some(_)) => batch.delete(keys.node(x)),
-                    _ => {}
+                }
+                if role != o.role {
+                    batch.put(keys.other(), other_record(role, &o.branch)?);
                 }
             }
-            batch.put(keys.epoch(), epoch_record(next)?);
+            (None, Some((Which::Other, _))) => {
+                return Err(Error::Internal(
+                    "a change keeps an other branch the observer lacks",
+                ));
+            }
+            (_, Some((Which::Current, role))) => {
+                if old_other.is_some() {
+                    batch.delete_prefix(keys.other_nodes());
+                }
+                batch.put(keys.other(), other_record(role, current)?);
+                put_other_nodes(keys, &current.epoch.tree, &next.epoch.tree, &mut batch)?;
+            }
         }
-        if let Some(proposal) = &change.cache {
-            let index = if change.merged.is_some() {
-                0
-            } else {
-                current.proposals.len()
-            };
-            batch.put(keys.proposal(index), proposal_record(proposal)?);
+
+        // The epoch record, when the branch followed, its slot or newcomers,
+        // or the other branch's presence or role change.
+        let same_other = match (old_other, change.other) {
+            (None, None) => true,
+            (Some(o), Some((Which::Other, role))) => o.role == role,
+            _ => false,
+        };
+        if moved || !same_other {
+            batch.put(
+                keys.epoch(),
+                epoch_record(next, next_slot, change.other.is_some())?,
+            );
         }
+
+        // The GroupInfo, which belongs to the branch followed.
         if let Some(info) = &change.group_info {
             batch.put(keys.group_info(), group_info_record(info)?);
+        } else if moved && state.group_info.is_some() {
+            batch.delete(keys.group_info());
         }
-        Ok(batch)
+        Ok((batch, next_slot))
     }
 }
 
@@ -136,7 +228,8 @@ pub(crate) fn load(
                 String::from_utf8_lossy(&store.legacy)
             )));
         }
-        let state = load_records(&store.keys, records, provider, config, authority)?;
+        let (state, slot) = load_records(&store.keys, records, provider, config, authority)?;
+        store.slot = slot;
         store.whole = false;
         return Ok(Some((state, store)));
     }

@@ -34,6 +34,8 @@ pub(crate) enum Kind {
     CachedProposal = 15,
     ObserverEpoch = 16,
     ObserverGroupInfo = 17,
+    ObserverOther = 18,
+    ObserverOtherNode = 19,
 }
 
 impl Kind {
@@ -48,7 +50,8 @@ impl Kind {
             | Kind::Pending
             | Kind::Proposals
             | Kind::ObserverEpoch
-            | Kind::ObserverGroupInfo => 1024,
+            | Kind::ObserverGroupInfo
+            | Kind::ObserverOther => 1024,
             _ => 256,
         }
     }
