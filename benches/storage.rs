@@ -1,7 +1,8 @@
 //! Persistence costs: merging another member's update commit,
 //! sending/receiving an application message and caching a proposal, for a
 //! member persisted in SQLite (durable and fast modes) against one without
-//! storage, and the bytes a merge or a proposal writes.
+//! storage, and the bytes a merge or a proposal writes; and caching a
+//! proposal at a delivery service's `Observer`, likewise.
 //!
 //! The group is built as `benches/group.rs` builds it (one commit adding
 //! every member, so the tree is sparse). Every iteration merges a fresh
@@ -24,7 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use arbor_mls::storage::{self, Durability, SqliteStorage, Storage, WriteBatch};
-use arbor_mls::{Client, Event, Group, KeyPackageOptions, StagedCommit};
+use arbor_mls::{
+    Client, Event, Group, KeyPackageOptions, Observed, Observer, ObserverOptions, StagedCommit,
+};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 
 const SIZES: [u32; 2] = [1024, 16_384];
@@ -454,6 +457,89 @@ fn bench_proposals(c: &mut Criterion) {
     group.finish();
 }
 
+/// Caching a proposal at an `Observer` (a delivery service's view of the
+/// group) with `cached` proposals already cached: without storage, and in
+/// SQLite (durable), where it writes that proposal's record however full
+/// the cache is. Bob proposes adding a fresh member each iteration; both
+/// observers cache it, only `who` is timed.
+fn bench_observer_proposals(c: &mut Criterion) {
+    let mut group = c.benchmark_group("storage/observer_proposal");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(50)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_millis(10));
+    for cached in [0usize, 1000] {
+        let bytes = Arc::new(AtomicU64::new(0));
+        let mut bob_client = Client::builder("bob").build().expect("bob");
+        let mut bob = bob_client.create_group(Default::default()).expect("group");
+        let info = bob.group_info(true).expect("group info");
+        let durable = SqliteStorage::open(
+            db_path(&format!("observer-proposals-{cached}")),
+            Durability::Durable,
+        )
+        .expect("db");
+        let stored = ObserverOptions {
+            storage: Some(storage::shared(Counting {
+                inner: durable,
+                bytes: bytes.clone(),
+            })),
+            ..ObserverOptions::default()
+        };
+        let mut observers = [
+            Observer::from_group_info(&info, None, ObserverOptions::default()).expect("memory"),
+            Observer::from_group_info(&info, None, stored).expect("durable"),
+        ];
+        let mut joiner = 0u32;
+        let mut propose = |bob: &mut Group| {
+            joiner += 1;
+            let mut c = Client::builder(format!("joiner {joiner}"))
+                .build()
+                .expect("joiner");
+            let kp = c.key_package(KeyPackageOptions::default()).expect("kp");
+            bob.propose_add(&kp).expect("propose")
+        };
+        for _ in 0..cached {
+            let p = propose(&mut bob);
+            for o in &mut observers {
+                o.process(&p).expect("cache");
+            }
+        }
+        let before = bytes.load(Ordering::Relaxed);
+        let p = propose(&mut bob);
+        for o in &mut observers {
+            o.process(&p).expect("cache");
+        }
+        eprintln!(
+            "storage/observer_bytes_per_proposal/{cached}/durable: {} bytes ({} received)",
+            bytes.load(Ordering::Relaxed) - before,
+            p.len()
+        );
+        for (who, name) in [(0, "memory"), (1, "sqlite_durable")] {
+            group.bench_function(format!("{cached}/{name}"), |b| {
+                b.iter_custom(|iters| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let p = propose(&mut bob);
+                        for (i, o) in observers.iter_mut().enumerate() {
+                            let start = Instant::now();
+                            match o.process(&p).expect("cache") {
+                                Observed::Proposal(_) => {}
+                                other => panic!("expected a proposal: {other:?}"),
+                            }
+                            if i == who {
+                                total += start.elapsed();
+                            }
+                        }
+                    }
+                    total
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
 /// One in-place 4 KiB write and fsync, in the directory of the databases.
 fn bench_fsync(c: &mut Criterion) {
     let path = db_path("fsync-reference");
@@ -472,6 +558,7 @@ criterion_group!(
     bench_fsync,
     bench_messages,
     bench_merges,
-    bench_proposals
+    bench_proposals,
+    bench_observer_proposals
 );
 criterion_main!(storage_benches);

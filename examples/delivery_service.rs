@@ -7,17 +7,21 @@
 //!
 //! Alice creates a group and adds Bob from the directory; Alice and Bob race
 //! two commits for one epoch and the server accepts one; Bob goes offline;
-//! Carol joins by external commit from the server's GroupInfo; Bob comes back
-//! and catches up from his queue. The server restarts once from its stored
-//! observer state.
+//! Carol joins by external commit from the server's GroupInfo (provisional
+//! until Alice's GroupInfo confirms it); Mallory, an outsider, sends an
+//! external commit whose confirmation tag she tampered with: the server
+//! cannot tell and applies it provisionally, the members reject it, and
+//! Alice's next commit supersedes it. Bob comes back and catches up from
+//! his queue. The server restarts once from its storage.
 //!
 //! `cargo run --example delivery_service`
 
 use std::collections::{HashMap, VecDeque};
 
+use arbor_mls::storage::{MemoryStorage, SharedStorage};
 use arbor_mls::{
-    Client, CommitOrder, Event, Group, GroupOptions, KeyPackageOptions, Observed, Observer,
-    ObserverOptions, Route,
+    Client, CommitOrder, Confirmation, Event, Group, GroupOptions, KeyPackageOptions, Observed,
+    Observer, ObserverOptions, Route,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -30,14 +34,32 @@ struct Hosted {
 }
 
 /// The delivery service.
-#[derive(Default)]
 struct Server {
     key_packages: HashMap<String, VecDeque<Vec<u8>>>,
     welcomes: HashMap<String, VecDeque<Vec<u8>>>,
     groups: HashMap<Vec<u8>, Hosted>,
+    /// Where the observers keep their state (a database in production):
+    /// each change writes only the records it changes.
+    storage: SharedStorage,
 }
 
 impl Server {
+    fn new() -> Self {
+        Self {
+            key_packages: HashMap::new(),
+            welcomes: HashMap::new(),
+            groups: HashMap::new(),
+            storage: arbor_mls::storage::shared(MemoryStorage::new()),
+        }
+    }
+
+    fn observer_options(&self) -> ObserverOptions {
+        ObserverOptions {
+            storage: Some(self.storage.clone()),
+            ..ObserverOptions::default()
+        }
+    }
+
     fn publish_key_package(&mut self, owner: &str, key_package: Vec<u8>) {
         self.key_packages
             .entry(owner.into())
@@ -54,7 +76,7 @@ impl Server {
     /// A creator registers a new group with its epoch-0 GroupInfo: from
     /// then on the server follows every commit.
     fn host(&mut self, creator: &str, group_info: &[u8]) -> Result<()> {
-        let observer = Observer::from_group_info(group_info, None, ObserverOptions::default())?;
+        let observer = Observer::from_group_info(group_info, None, self.observer_options())?;
         let mut inboxes = HashMap::new();
         inboxes.insert(creator.to_string(), VecDeque::new());
         println!(
@@ -114,6 +136,22 @@ impl Server {
                     s.external_joiner.map(|l| l.0),
                 );
                 hosted.observer.merge(*staged)?;
+                // An external commit stays provisional until a member who
+                // was in the group before confirms it: its confirmation tag
+                // is beyond the server's checks.
+                match hosted.observer.confirmation() {
+                    Confirmation::Confirmed => {}
+                    Confirmation::Provisional { base } => println!(
+                        "server: epoch {} is provisional: a member's commit for epoch \
+                         {base} can still supersede it",
+                        hosted.observer.epoch()
+                    ),
+                    Confirmation::Contested { other } => println!(
+                        "server: the commit superseded an unconfirmed external commit; \
+                         its branch (epoch {other}) is kept until a member shows which \
+                         one the group took"
+                    ),
+                }
             }
             Observed::Proposal(p) => println!("server: cached a proposal of {:?}", p.sender),
             Observed::Private(_) => {}
@@ -143,8 +181,27 @@ impl Server {
     /// observer checks it against the group before serving it.
     fn upload_group_info(&mut self, group_id: &[u8], group_info: &[u8]) -> Result<()> {
         let hosted = self.groups.get_mut(group_id).ok_or("unknown group")?;
+        let before = hosted.observer.confirmation();
         hosted.observer.accept_group_info(group_info)?;
+        if before != Confirmation::Confirmed
+            && hosted.observer.confirmation() == Confirmation::Confirmed
+        {
+            println!(
+                "server: a member's GroupInfo confirms epoch {}",
+                hosted.observer.epoch()
+            );
+        }
         Ok(())
+    }
+
+    /// The state of the observer of `group_id`.
+    fn confirmation(&self, group_id: &[u8]) -> Result<Confirmation> {
+        Ok(self
+            .groups
+            .get(group_id)
+            .ok_or("unknown group")?
+            .observer
+            .confirmation())
     }
 
     /// What a joiner needs: the latest GroupInfo and the ratchet tree.
@@ -169,15 +226,15 @@ impl Server {
         self.welcomes.get_mut(name)?.pop_front()
     }
 
-    /// Simulates a restart: every observer goes through its stored form.
+    /// Simulates a restart: every observer is loaded from the storage.
     fn restart(&mut self) -> Result<()> {
-        for hosted in self.groups.values_mut() {
-            let stored = hosted.observer.to_bytes()?;
-            hosted.observer = Observer::from_bytes(&stored, ObserverOptions::default())?;
+        let options = self.observer_options();
+        for (group_id, hosted) in self.groups.iter_mut() {
+            hosted.observer =
+                Observer::load(group_id, options.clone())?.ok_or("the observer is not stored")?;
             println!(
-                "server: restarted group {} from {} stored bytes (epoch {})",
+                "server: restarted group {} from storage (epoch {})",
                 hex(hosted.observer.group_id()),
-                stored.len(),
                 hosted.observer.epoch()
             );
         }
@@ -212,7 +269,16 @@ impl Member {
         let messages = server.fetch(name, group.group_id());
         println!("{name}: fetching {} queued messages", messages.len());
         for message in messages {
-            match group.process(&message)? {
+            let event = match group.process(&message) {
+                Ok(event) => event,
+                // The server relays what it cannot check (an external
+                // commit's confirmation tag): a member drops what fails.
+                Err(e) => {
+                    println!("{name}: rejected a message: {e}");
+                    continue;
+                }
+            };
+            match event {
                 Event::Application { sender, data, .. } => println!(
                     "{name}: leaf {} says {:?}",
                     sender.0,
@@ -245,7 +311,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn main() -> Result<()> {
-    let mut server = Server::default();
+    let mut server = Server::new();
     let mut alice = Member::new("alice")?;
     let mut bob = Member::new("bob")?;
     let mut carol = Member::new("carol")?;
@@ -297,8 +363,14 @@ fn main() -> Result<()> {
         .join_by_external_commit(&info, Some(&tree), None)?;
     carol.group = Some(group);
     server.send("carol", &commit, None)?;
+    // Carol's own GroupInfo is served (so others can join after her), but
+    // confirms nothing; Alice's, once she has merged Carol's commit, does.
     carol.upload_group_info(&mut server)?;
     alice.catch_up(&mut server)?;
+    alice.upload_group_info(&mut server)?;
+    if server.confirmation(&group_id)? != Confirmation::Confirmed {
+        return Err("Alice's GroupInfo did not confirm Carol's commit".into());
+    }
     let welcome_carol = alice.group()?.encrypt(b"welcome carol", b"")?;
     server.send("alice", &welcome_carol, None)?;
     let hi = carol.group()?.encrypt(b"hi all", b"")?;
@@ -306,7 +378,33 @@ fn main() -> Result<()> {
     carol.catch_up(&mut server)?;
     alice.catch_up(&mut server)?;
 
-    // The server restarts from its stored state, then Bob comes back and
+    // Mallory, an outsider, makes an external commit from the served
+    // GroupInfo and flips a bit of its confirmation tag (the last field of
+    // an external commit, not covered by her signature). The server
+    // cannot check the tag: it applies the commit provisionally. Alice and
+    // Carol reject it, and Alice's next commit, for the epoch Mallory's
+    // commit left, supersedes it.
+    let mut mallory = Member::new("mallory")?;
+    let (info, tree) = server.join_info(&group_id)?;
+    let (_, mut tampered) = mallory
+        .client
+        .join_by_external_commit(&info, Some(&tree), None)?;
+    if let Some(last) = tampered.last_mut() {
+        *last ^= 1;
+    }
+    server.send("mallory", &tampered, None)?;
+    alice.catch_up(&mut server)?;
+    carol.catch_up(&mut server)?;
+    let out = alice.group()?.update()?;
+    server.send("alice", &out.commit, None)?;
+    alice.catch_up(&mut server)?;
+    carol.catch_up(&mut server)?;
+    alice.upload_group_info(&mut server)?;
+    if server.confirmation(&group_id)? != Confirmation::Confirmed {
+        return Err("the server still follows Mallory's commit".into());
+    }
+
+    // The server restarts from its storage, then Bob comes back and
     // catches up from his queue.
     server.restart()?;
     println!("bob: back online");

@@ -79,11 +79,11 @@ pub mod test_support;
 
 pub use api::group::Event;
 pub use api::{
-    AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, CredentialUse,
-    CredentialValidator, ExternalJoinOptions, ExternalSender, FixedClock, Group, GroupConfig,
-    GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member, Message, MessageKind, Observed,
-    ObservedCommit, Observer, ObserverOptions, Rejection, Route, SystemClock, ValidationContext,
-    Welcome, WireFormat,
+    AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, Confirmation,
+    CredentialUse, CredentialValidator, ExternalJoinOptions, ExternalSender, FixedClock, Group,
+    GroupConfig, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member, Message,
+    MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, Rejection, Route,
+    SystemClock, ValidationContext, Welcome, WireFormat,
 };
 pub use crypto::credential::{Certificate, Credential, CredentialType};
 pub use crypto::{CipherSuite, Secret, SignaturePublicKey};

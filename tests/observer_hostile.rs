@@ -118,3 +118,102 @@ fn hostile_input_to_an_observer() {
     assert_eq!(observer.epoch(), group.epoch());
     assert_eq!(observer.context(), group.state().context());
 }
+
+/// `commit` (an external commit) with one bit of its confirmation tag
+/// flipped. The signature does not cover the tag; only members, who hold
+/// the next epoch's confirmation key, can tell.
+fn flip_confirmation_tag(commit: &[u8]) -> Vec<u8> {
+    use arbor_mls::framing::{MlsMessage, MlsMessageBody};
+    let mut message: MlsMessage = arbor_mls::decode_exact("MLSMessage", commit).unwrap();
+    let MlsMessageBody::PublicMessage(public) = &mut message.body else {
+        panic!("not a PublicMessage")
+    };
+    public.auth.confirmation_tag.as_mut().unwrap()[0] ^= 1;
+    arbor_mls::codec::encode(&message).unwrap()
+}
+
+/// What a delivery service does with a commit: order it (one per epoch),
+/// then validate and apply it.
+fn serve_commit(observer: &mut Observer, commit: &[u8]) -> Result<(), String> {
+    let route = arbor_mls::Route::of(commit).unwrap();
+    match observer.commit_order(route.epoch) {
+        arbor_mls::CommitOrder::Next => {}
+        other => {
+            return Err(format!(
+                "commit for epoch {} refused: {other:?}",
+                route.epoch
+            ));
+        }
+    }
+    match observer.process(commit).map_err(|e| e.to_string())? {
+        Observed::Commit(staged) => observer.merge(*staged).map_err(|e| e.to_string()),
+        other => Err(format!("not a commit: {other:?}")),
+    }
+}
+
+fn merge_commit(group: &mut arbor_mls::Group, commit: &[u8]) {
+    match group.process(commit).unwrap() {
+        arbor_mls::Event::Commit { staged, .. } => group.merge(*staged).unwrap(),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+/// An outsider takes the GroupInfo the server serves, makes an external
+/// commit, flips a bit of its confirmation tag and sends it. The server
+/// cannot tell and applies it; every member rejects it. The members'
+/// honest commit for that epoch must still get through, and the server
+/// must end where the members are.
+#[test]
+fn an_outsider_cannot_wedge_the_server_with_a_bad_confirmation_tag() {
+    let mut alice = client("alice", 1);
+    let mut bob = client("bob", 2);
+    let mut mallory = client("mallory", 4);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let mut observer =
+        Observer::from_group_info(&a.group_info(true).unwrap(), None, options()).unwrap();
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    serve_commit(&mut observer, &out.commit).unwrap();
+    a.merge_pending().unwrap();
+    let mut b = bob.join(&out.welcome.unwrap(), None).unwrap();
+    observer
+        .accept_group_info(&a.group_info(false).unwrap())
+        .unwrap();
+
+    // Mallory's tampered external commit: the server takes it, the
+    // members do not.
+    let (_, commit) = mallory
+        .join_by_external_commit(
+            observer.group_info().unwrap(),
+            Some(&observer.ratchet_tree().unwrap()),
+            None,
+        )
+        .unwrap();
+    let tampered = flip_confirmation_tag(&commit);
+    serve_commit(&mut observer, &tampered).unwrap();
+    assert_eq!(observer.epoch(), 2);
+    for g in [&mut a, &mut b] {
+        assert!(g.process(&tampered).is_err());
+        assert_eq!(g.epoch(), 1);
+    }
+
+    // Alice's commit for epoch 1 gets through and the server follows it.
+    let out = a.update().unwrap();
+    serve_commit(&mut observer, &out.commit).unwrap();
+    a.merge_pending().unwrap();
+    merge_commit(&mut b, &out.commit);
+    assert_eq!(observer.epoch(), a.epoch());
+    assert_eq!(observer.context(), a.state().context());
+    assert_eq!(observer.context(), b.state().context());
+
+    // A member's GroupInfo settles it, and the group goes on.
+    observer
+        .accept_group_info(&b.group_info(false).unwrap())
+        .unwrap();
+    assert_eq!(observer.confirmation(), arbor_mls::Confirmation::Confirmed);
+    let out = b.update().unwrap();
+    serve_commit(&mut observer, &out.commit).unwrap();
+    b.merge_pending().unwrap();
+    merge_commit(&mut a, &out.commit);
+    assert_eq!(observer.context(), a.state().context());
+}

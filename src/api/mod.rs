@@ -17,7 +17,7 @@ pub mod message;
 pub mod observer;
 
 pub use crate::framing::WireFormat;
-pub use crate::group::observer::{CommitOrder, Observed, ObservedCommit, Route};
+pub use crate::group::observer::{CommitOrder, Confirmation, Observed, ObservedCommit, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::GroupConfig;
 pub use crate::types::MessageKind;

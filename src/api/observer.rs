@@ -14,10 +14,13 @@ use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CryptoProvider, Suite};
 use crate::framing::{MlsMessage, MlsMessageBody};
 use crate::group::authorization::Authority;
-use crate::group::observer::{CommitOrder, Observed, ObservedCommit, ObserverState};
+use crate::group::observer::{
+    Change, CommitOrder, Confirmation, Observed, ObservedCommit, ObserverState,
+};
 use crate::group::state::GroupConfig;
+use crate::persist::observer_store::{self, ObserverStore};
 use crate::schedule::GroupContext;
-use crate::storage::{SharedStorage, WriteBatch};
+use crate::storage::SharedStorage;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::{Error, Result, decode_exact};
 
@@ -33,10 +36,11 @@ pub struct ObserverOptions {
     pub clock: Arc<dyn Clock>,
     /// The application's credential validator.
     pub validator: Arc<dyn CredentialValidator>,
-    /// Where the observer keeps its state (see `docs/persistence.md`): it
-    /// is written, as one record, after every change (creation, a cached
-    /// proposal, a merge, an accepted GroupInfo) before the call returns.
-    /// `None` (the default): memory only.
+    /// Where the observer keeps its state (see `docs/persistence.md`):
+    /// each change (creation, a cached proposal, a merge, an accepted
+    /// GroupInfo) writes the records it changes, as one atomic batch,
+    /// before the call returns; routing a message or staging a commit
+    /// writes nothing. `None` (the default): memory only.
     pub storage: Option<SharedStorage>,
 }
 
@@ -67,7 +71,7 @@ impl std::fmt::Debug for ObserverOptions {
 pub struct Observer {
     state: ObserverState,
     clock: Arc<dyn Clock>,
-    storage: Option<SharedStorage>,
+    store: Option<ObserverStore>,
 }
 
 impl std::fmt::Debug for Observer {
@@ -76,6 +80,7 @@ impl std::fmt::Debug for Observer {
             .field("epoch", &self.state.epoch())
             .field("members", &self.state.tree().member_count())
             .field("cached_proposals", &self.state.proposals().len())
+            .field("confirmation", &self.state.confirmation())
             .finish_non_exhaustive()
     }
 }
@@ -111,45 +116,48 @@ impl Observer {
             Authority::new(options.validator),
             options.clock.now(),
         )?;
-        let observer = Self {
+        let mut store = options
+            .storage
+            .map(|storage| ObserverStore::new(storage, &state.context().group_id));
+        if let Some(store) = &mut store {
+            store.save_all(&state)?;
+        }
+        Ok(Self {
             state,
             clock: options.clock,
-            storage: options.storage,
-        };
-        observer.save()?;
-        Ok(observer)
+            store,
+        })
     }
 
     /// Loads the observer of group `group_id` from `options.storage`, as
-    /// the last successful call left it; `None` if it holds none.
+    /// the last successful call left it; `None` if it holds none. An
+    /// observer stored by an earlier version (one record) loads too; its
+    /// next change rewrites it in the current layout.
     pub fn load(group_id: &[u8], options: ObserverOptions) -> Result<Option<Self>> {
         let Some(storage) = options.storage.clone() else {
             return Err(Error::Misuse(
                 "Observer::load needs ObserverOptions::storage".into(),
             ));
         };
-        let key = observer_key(group_id);
-        let Some(bytes) = crate::storage::with(&storage, |s| s.get(&key))? else {
-            return Ok(None);
-        };
-        let record = String::from_utf8_lossy(&key).into_owned();
-        Self::from_bytes(&bytes, options)
-            .map(Some)
-            .map_err(|e| Error::Storage(format!("record {record}: {e}")))
+        let loaded = observer_store::load(
+            &storage,
+            group_id,
+            &*options.provider,
+            options.config,
+            Authority::new(options.validator),
+        )?;
+        Ok(loaded.map(|(state, store)| Self {
+            state,
+            clock: options.clock,
+            store: Some(store),
+        }))
     }
 
-    /// Writes the state to the storage, if any, as one atomic record.
-    fn save(&self) -> Result<()> {
-        let Some(storage) = &self.storage else {
-            return Ok(());
-        };
-        let mut batch = WriteBatch::default();
-        batch.put(observer_key(self.group_id()), self.to_bytes()?);
-        crate::storage::with(storage, |s| s.write(batch))
-    }
-
-    /// Restores an observer from [`Self::to_bytes`]. Policy, clock and
-    /// validator come from `options`; they are not stored.
+    /// Restores an observer from [`Self::to_bytes`] (or the version-1
+    /// encoding of earlier releases). Policy, clock and validator come
+    /// from `options`; they are not stored. With `options.storage`, the
+    /// first change writes the whole state there, replacing what the
+    /// storage held for the group.
     pub fn from_bytes(bytes: &[u8], options: ObserverOptions) -> Result<Self> {
         let state = ObserverState::from_bytes(
             &*options.provider,
@@ -157,16 +165,21 @@ impl Observer {
             options.config,
             Authority::new(options.validator),
         )?;
+        let store = options
+            .storage
+            .map(|storage| ObserverStore::new(storage, &state.context().group_id));
         Ok(Self {
             state,
             clock: options.clock,
-            storage: options.storage,
+            store,
         })
     }
 
-    /// The observer's state, encoded (versioned) for storage: only public
-    /// data (context, tree, transcript hash, confirmation tag, cached
-    /// proposals, the uploaded GroupInfo).
+    /// The observer's state, encoded (version 2: the records of
+    /// `docs/persistence.md`, as a list) for storage: only public data
+    /// (context, tree, transcript hash, confirmation tag, cached proposals,
+    /// the uploaded GroupInfo, and the other branch while an external
+    /// commit is unconfirmed).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         self.state.to_bytes()
     }
@@ -199,47 +212,59 @@ impl Observer {
 
     /// Whether a commit sent in `epoch` can be the next one: a delivery
     /// service accepts the first valid commit of the current epoch and
-    /// refuses the others ([`CommitOrder::Taken`]) before fan-out.
+    /// refuses the others ([`CommitOrder::Taken`]) before fan-out. While
+    /// an external commit is unconfirmed, a member's commit for the epoch
+    /// it left is still [`CommitOrder::Next`] (see [`Self::confirmation`]).
     pub fn commit_order(&self, epoch: u64) -> CommitOrder {
         self.state.commit_order(epoch)
+    }
+
+    /// Whether the members are known to have taken the current epoch. An
+    /// external commit stays provisional until a member who was in the
+    /// group before it sends a PublicMessage or GroupInfo in an epoch that
+    /// follows from it; until then a member's commit for the epoch it left
+    /// supersedes it (`docs/observer.md`).
+    pub fn confirmation(&self) -> Confirmation {
+        self.state.confirmation()
     }
 
     /// Validates one message of the group: a PublicMessage proposal is
     /// cached, a PublicMessage commit is staged (apply it with
     /// [`Self::merge`]), a PrivateMessage is only routed. A message that
-    /// fails any check leaves the observer unchanged.
+    /// fails any check leaves the observer unchanged. Only a cached
+    /// proposal is written to storage.
     pub fn process(&mut self, message: &[u8]) -> Result<Observed> {
         let now = self.clock.now();
-        self.transition(|state| state.process(message, now))
+        let (observed, change) = self.state.check(message, now)?;
+        if let Some(change) = change {
+            self.commit(change)?;
+        }
+        Ok(observed)
     }
 
     /// Enters the epoch of a commit staged by [`Self::process`] in the
-    /// current epoch (any other is refused, changing nothing).
+    /// current epoch (or, while an external commit is unconfirmed, in the
+    /// other branch's); any other is refused, changing nothing.
     pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
-        self.transition(|state| state.merge(staged))
+        let change = self.state.check_merge(staged)?;
+        self.commit(change)
     }
 
     /// Checks a GroupInfo (MLSMessage) a member uploaded for the current
     /// epoch and keeps it for joiners ([`Self::group_info`]).
     pub fn accept_group_info(&mut self, group_info: &[u8]) -> Result<()> {
-        self.transition(|state| state.accept_group_info(group_info))
+        let change = self.state.check_group_info_upload(group_info)?;
+        self.commit(change)
     }
 
-    /// Runs a change on a copy of the state, persists the copy, and only
-    /// then adopts it: a failed check or write leaves the observer and its
-    /// storage as they were. Without storage, changes the state in place
-    /// (the engine changes nothing on failure).
-    fn transition<T>(&mut self, f: impl FnOnce(&mut ObserverState) -> Result<T>) -> Result<T> {
-        let Some(storage) = &self.storage else {
-            return f(&mut self.state);
-        };
-        let mut next = self.state.clone();
-        let out = f(&mut next)?;
-        let mut batch = WriteBatch::default();
-        batch.put(observer_key(&next.context().group_id), next.to_bytes()?);
-        crate::storage::with(storage, |s| s.write(batch))?;
-        self.state = next;
-        Ok(out)
+    /// Writes a change the checks computed, then applies it: a failed
+    /// write leaves the observer and its storage as they were.
+    fn commit(&mut self, change: Change) -> Result<()> {
+        if let Some(store) = &mut self.store {
+            store.write(&self.state, &change)?;
+        }
+        self.state.apply(change);
+        Ok(())
     }
 
     /// The latest verified GroupInfo of the current epoch, if a member
@@ -253,9 +278,4 @@ impl Observer {
     pub fn ratchet_tree(&self) -> Result<Vec<u8>> {
         self.state.tree().to_bytes()
     }
-}
-
-/// The storage key of an observer's state: `o/<hex group id>`.
-fn observer_key(group_id: &[u8]) -> Vec<u8> {
-    format!("o/{}", crate::persist::records::hex(group_id)).into_bytes()
 }

@@ -7,6 +7,16 @@
 //! secret is out of reach and documented in `docs/observer.md`: membership
 //! tags (§6.2), confirmation tags (§12.4.2), the ExternalInit's KEM output
 //! (§8.3), PSK values (§8.4), and the content of every PrivateMessage.
+//!
+//! Since an external commit's sender is an outsider who could have broken
+//! its confirmation tag, an external commit is applied provisionally: the
+//! epoch it left is kept until a member who was in the group before it
+//! confirms it, and a member's commit for that epoch supersedes it
+//! ([`Confirmation`]).
+//!
+//! Every transition is computed first ([`Change`]), without changing the
+//! state, so that the caller can write it before it is applied
+//! ([`ObserverState::apply`]).
 
 use crate::codec::encode;
 use crate::crypto::Suite;
@@ -25,6 +35,7 @@ use crate::schedule::GroupContext;
 use crate::framing::interim_transcript_hash;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result, decode_exact};
 
 /// Where a group message goes, read from its clear header alone (§6):
@@ -184,19 +195,149 @@ impl ObservedCommit {
     }
 }
 
+/// Whether the members are known to have taken the epoch the observer is
+/// in (`docs/observer.md`, "External commits stay provisional").
+///
+/// An observer cannot check a commit's confirmation tag (§12.4.2), which
+/// the signature does not cover. A member's commit is trusted with it; an
+/// external commit comes from an outsider, who could flip a bit of it so
+/// that every member rejects the commit the observer applied. So an
+/// external commit stays provisional until a member who was in the group
+/// before it sends a message in an epoch that follows from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Every commit applied is confirmed.
+    Confirmed,
+    /// An external commit left epoch `base` and no member has confirmed it
+    /// (nor what was applied on top of it). A member's commit for `base`
+    /// can still supersede it; proposals for `base` are still cached.
+    Provisional {
+        /// The last confirmed epoch.
+        base: u64,
+    },
+    /// A member's commit for the epoch an unconfirmed external commit left
+    /// superseded it, and the observer follows that commit. The external
+    /// commit's branch (now in epoch `other`) is kept until a member's
+    /// message shows which branch the members took.
+    Contested {
+        /// The epoch of the superseded branch.
+        other: u64,
+    },
+}
+
+/// A line of epochs the observer can be in: the state of its last epoch,
+/// the proposals cached in it, and who joined it since the last confirmed
+/// epoch.
+#[derive(Debug, Clone)]
+pub(crate) struct Branch {
+    pub(crate) epoch: PublicEpoch,
+    pub(crate) proposals: ProposalCache,
+    /// The ReInit a commit of the branch carried, if any: the group is
+    /// closed.
+    pub(crate) reinit: Option<ReInit>,
+    /// Leaves whose owners came in (external joiners, members added) since
+    /// the last confirmed epoch: their messages confirm nothing, since the
+    /// commits that brought them in need not be the members' (empty when
+    /// the state is confirmed).
+    pub(crate) newcomers: Vec<LeafIndex>,
+}
+
+impl Branch {
+    fn new(epoch: PublicEpoch) -> Self {
+        Self {
+            epoch,
+            proposals: ProposalCache::default(),
+            reinit: None,
+            newcomers: Vec::new(),
+        }
+    }
+
+    /// Whether a message from `sender` in this branch shows that the
+    /// members took it: a member who was in the group in the last confirmed
+    /// epoch signed the branch's GroupContext.
+    fn confirmed_by(&self, sender: Sender) -> bool {
+        matches!(sender, Sender::Member(leaf) if !self.newcomers.contains(&leaf))
+    }
+
+    fn epoch_number(&self) -> u64 {
+        self.epoch.context.epoch
+    }
+}
+
+/// What the branch kept beside the current one is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// The last confirmed epoch, left by the unconfirmed external commit
+    /// the current branch starts with: proposals for it are cached in it,
+    /// and a member's commit for it supersedes the current branch.
+    Base,
+    /// A branch from the same confirmed epoch that a member's commit
+    /// superseded, kept in case the members took it: only a message that
+    /// confirms it is accepted for it.
+    Rival,
+}
+
+/// The branch kept beside the current one while a commit is unconfirmed.
+#[derive(Debug, Clone)]
+pub(crate) struct Other {
+    pub(crate) role: Role,
+    pub(crate) branch: Branch,
+}
+
+/// One of the branches an observer holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Which {
+    Current,
+    Other,
+}
+
+/// The branch the observer follows after a [`Change`].
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// One it holds.
+    Keep(Which),
+    /// The epoch a merged commit starts.
+    Merged(Box<Branch>),
+}
+
+/// The branch kept beside the one followed, and its role (`None`: none).
+pub(crate) type Kept = Option<(Which, Role)>;
+
+/// One transition of an observer, computed by the checks from the state
+/// as it is, then written (by `persist`) and applied
+/// ([`ObserverState::apply`]). The branches it names are the ones held
+/// before.
+#[derive(Debug)]
+pub(crate) struct Change {
+    /// The branch followed afterwards.
+    pub(crate) current: Next,
+    /// The branch kept beside it, with its role; `None`: the state is
+    /// confirmed.
+    pub(crate) other: Kept,
+    /// A proposal cached into one of the branches (one that is kept).
+    pub(crate) cache: Option<(Which, CachedProposal)>,
+    /// A GroupInfo for the branch followed afterwards. Without one, it
+    /// keeps its GroupInfo if it is the branch followed before, and has
+    /// none otherwise.
+    pub(crate) group_info: Option<Vec<u8>>,
+}
+
 /// A group seen from outside: context, tree, transcript and proposals of
-/// the current epoch, and the latest GroupInfo a member uploaded.
+/// the current epoch, the latest GroupInfo a member uploaded, and, while
+/// an external commit is unconfirmed, the branch kept beside the current
+/// one.
 #[derive(Debug, Clone)]
 pub struct ObserverState {
     pub(crate) suite: Suite,
     pub(crate) config: GroupConfig,
-    pub(crate) epoch: PublicEpoch,
-    pub(crate) proposals: ProposalCache,
     pub(crate) authority: Authority,
+    /// The branch the observer follows.
+    pub(crate) current: Branch,
     /// The signed GroupInfo (MLSMessage) of the current epoch, if a member
     /// uploaded one.
     pub(crate) group_info: Option<Vec<u8>>,
-    pub(crate) reinit: Option<ReInit>,
+    /// The other branch, while the current one is unconfirmed or contested.
+    pub(crate) other: Option<Box<Other>>,
 }
 
 impl ObserverState {
@@ -246,64 +387,114 @@ impl ObserverState {
         Ok(Self {
             suite: suite.clone(),
             config,
-            epoch: PublicEpoch {
+            authority,
+            current: Branch::new(PublicEpoch {
                 context: info.group_context.clone(),
                 tree,
                 interim_transcript_hash: interim,
                 confirmation_tag: info.confirmation_tag.clone(),
-            },
-            proposals: ProposalCache::default(),
-            authority,
+            }),
             group_info: Some(message),
-            reinit: None,
+            other: None,
         })
     }
 
-    pub(crate) fn public_view(&self) -> PublicView<'_> {
+    fn view_of<'a>(&'a self, branch: &'a Branch) -> PublicView<'a> {
         PublicView {
             suite: &self.suite,
             config: &self.config,
-            context: &self.epoch.context,
-            tree: &self.epoch.tree,
-            interim_transcript_hash: &self.epoch.interim_transcript_hash,
-            proposals: &self.proposals,
+            context: &branch.epoch.context,
+            tree: &branch.epoch.tree,
+            interim_transcript_hash: &branch.epoch.interim_transcript_hash,
+            proposals: &branch.proposals,
             authority: &self.authority,
+        }
+    }
+
+    fn branch(&self, which: Which) -> Result<&Branch> {
+        match which {
+            Which::Current => Ok(&self.current),
+            Which::Other => self
+                .other
+                .as_deref()
+                .map(|o| &o.branch)
+                .ok_or(Error::Internal("the observer holds no other branch")),
         }
     }
 
     /// The current GroupContext.
     pub fn context(&self) -> &GroupContext {
-        &self.epoch.context
+        &self.current.epoch.context
     }
 
     /// The current ratchet tree.
     pub fn tree(&self) -> &RatchetTree {
-        &self.epoch.tree
+        &self.current.epoch.tree
     }
 
     /// The current epoch.
     pub fn epoch(&self) -> u64 {
-        self.epoch.context.epoch
+        self.current.epoch_number()
     }
 
     /// Proposals received in this epoch.
     pub fn proposals(&self) -> &ProposalCache {
-        &self.proposals
+        &self.current.proposals
     }
 
     /// The ReInit a merged commit carried, if any: the group is closed.
     pub fn reinitialized(&self) -> Option<&ReInit> {
-        self.reinit.as_ref()
+        self.current.reinit.as_ref()
     }
 
-    /// Whether a commit for `epoch` can be the next one.
+    /// Whether the members are known to have taken the current epoch.
+    pub fn confirmation(&self) -> Confirmation {
+        match self.other.as_deref() {
+            None => Confirmation::Confirmed,
+            Some(Other {
+                role: Role::Base,
+                branch,
+            }) => Confirmation::Provisional {
+                base: branch.epoch_number(),
+            },
+            Some(Other {
+                role: Role::Rival,
+                branch,
+            }) => Confirmation::Contested {
+                other: branch.epoch_number(),
+            },
+        }
+    }
+
+    /// Whether a commit for `epoch` can be the next one: a commit for the
+    /// current epoch, and while a commit is unconfirmed also one for the
+    /// other branch's epoch (a member's commit for the last confirmed
+    /// epoch, or one in the contested branch).
     pub fn commit_order(&self, epoch: u64) -> CommitOrder {
         let current = self.epoch();
-        match epoch.cmp(&current) {
-            std::cmp::Ordering::Equal => CommitOrder::Next,
-            std::cmp::Ordering::Less => CommitOrder::Taken { current },
-            std::cmp::Ordering::Greater => CommitOrder::Ahead { current },
+        let other = self.other.as_deref().map(|o| o.branch.epoch_number());
+        if epoch == current || other == Some(epoch) {
+            CommitOrder::Next
+        } else if epoch > current.max(other.unwrap_or(0)) {
+            CommitOrder::Ahead { current }
+        } else {
+            CommitOrder::Taken { current }
         }
+    }
+
+    /// The branches a handshake message of `epoch` may be for, in the
+    /// order they are tried.
+    fn candidates(&self, epoch: u64) -> Vec<Which> {
+        let mut out = Vec::with_capacity(2);
+        if epoch == self.epoch() {
+            out.push(Which::Current);
+        }
+        if let Some(other) = self.other.as_deref()
+            && other.branch.epoch_number() == epoch
+        {
+            out.push(Which::Other);
+        }
+        out
     }
 
     /// Processes one MLSMessage of the group. A PublicMessage proposal is
@@ -311,21 +502,75 @@ impl ObserverState {
     /// (the state changes only in [`Self::merge`]); a PrivateMessage is
     /// only routed. A message that fails a check changes nothing.
     pub fn process(&mut self, message: &[u8], now: u64) -> Result<Observed> {
+        let (observed, change) = self.check(message, now)?;
+        if let Some(change) = change {
+            self.apply(change);
+        }
+        Ok(observed)
+    }
+
+    /// The checks of [`Self::process`], changing nothing: what the message
+    /// is, and the change it makes (a cached proposal; none for a staged
+    /// commit or a routed PrivateMessage).
+    pub(crate) fn check(&self, message: &[u8], now: u64) -> Result<(Observed, Option<Change>)> {
         let message: MlsMessage = decode_exact("MLSMessage", message)?;
         let route = Route::of_decoded(&message)?;
-        check_group_id(&self.epoch.context.group_id, &route.group_id)?;
+        check_group_id(self.group_id(), &route.group_id)?;
         let MlsMessageBody::PublicMessage(public) = message.body else {
-            return Ok(Observed::Private(route));
+            return Ok((Observed::Private(route), None));
         };
-        let view = self.public_view();
-        let opened = view.open_public_as_observer(*public)?;
+        let mut candidates = self.candidates(route.epoch);
+        let Some(last) = candidates.pop() else {
+            // Of neither branch's epoch: the current one reports it.
+            return self.check_public(Which::Current, *public, now);
+        };
+        // With two candidates (contested branches of one epoch), a member's
+        // message verifies in the branch whose GroupContext it signed.
+        let mut errors = Vec::with_capacity(2);
+        for which in candidates {
+            match self.check_public(which, (*public).clone(), now) {
+                Ok(out) => return Ok(out),
+                Err(e) => errors.push(e),
+            }
+        }
+        match self.check_public(last, *public, now) {
+            Ok(out) => return Ok(out),
+            Err(e) => errors.push(e),
+        }
+        // The refusal of a message that verified in a branch says more
+        // than the other branch's failure to verify it.
+        let at = errors
+            .iter()
+            .position(|e| matches!(e, Error::Unconfirmed(_)))
+            .unwrap_or(0);
+        Err(errors.swap_remove(at))
+    }
+
+    fn check_public(
+        &self,
+        which: Which,
+        public: crate::framing::PublicMessage,
+        now: u64,
+    ) -> Result<(Observed, Option<Change>)> {
+        let branch = self.branch(which)?;
+        let view = self.view_of(branch);
+        let opened = view.open_public_as_observer(public)?;
         let content = opened.content;
+        let sender = content.content.sender;
         match &content.content.content {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),
             Content::Proposal(proposal) => {
                 let cached = view.admit_proposal(&content, proposal, now)?;
-                self.proposals.insert(cached.clone());
-                Ok(Observed::Proposal(Box::new(cached)))
+                let (current, other) = self.settle(which, branch.confirmed_by(sender), "proposal")?;
+                Ok((
+                    Observed::Proposal(Box::new(cached.clone())),
+                    Some(Change {
+                        current,
+                        other,
+                        cache: Some((which, cached)),
+                        group_info: None,
+                    }),
+                ))
             }
             Content::Commit(_) => {
                 let stage = stage_public(
@@ -335,7 +580,7 @@ impl ObserverState {
                     now,
                     None,
                 )?;
-                Ok(Observed::Commit(Box::new(ObservedCommit {
+                let staged = ObservedCommit {
                     summary: stage.summary,
                     next: PublicEpoch {
                         context: stage.context,
@@ -343,18 +588,111 @@ impl ObserverState {
                         interim_transcript_hash: stage.interim_transcript_hash,
                         confirmation_tag: stage.confirmation_tag,
                     },
-                    base: ObservedFrom::of(&self.epoch.context),
-                })))
+                    base: ObservedFrom::of(&branch.epoch.context),
+                };
+                // Refused now rather than at merge, so that a delivery
+                // service does not fan it out.
+                self.merge_plan(which, &staged.summary)?;
+                Ok((Observed::Commit(Box::new(staged)), None))
             }
         }
+    }
+
+    /// Which branch the observer follows, and which it keeps, after it
+    /// accepts a proposal or GroupInfo for branch `which` (`confirms`: from
+    /// a member who confirms that branch).
+    fn settle(
+        &self,
+        which: Which,
+        confirms: bool,
+        what: &str,
+    ) -> Result<(Next, Kept)> {
+        match (self.other.as_deref(), which) {
+            (None, _) => Ok((Next::Keep(Which::Current), None)),
+            (Some(_), Which::Current) if confirms => Ok((Next::Keep(Which::Current), None)),
+            (Some(other), Which::Current) => {
+                Ok((Next::Keep(Which::Current), Some((Which::Other, other.role))))
+            }
+            (Some(other), Which::Other) => match other.role {
+                Role::Base => Ok((Next::Keep(Which::Current), Some((Which::Other, Role::Base)))),
+                Role::Rival if confirms => Ok((Next::Keep(Which::Other), None)),
+                Role::Rival => Err(contested(what, other.branch.epoch_number())),
+            },
+        }
+    }
+
+    /// What merging a commit with `summary`, staged in branch `which`,
+    /// keeps beside the branch it starts, and who the newcomers of that
+    /// branch are; or why the observer refuses the commit.
+    fn merge_plan(
+        &self,
+        which: Which,
+        summary: &CommitSummary,
+    ) -> Result<(Kept, Vec<LeafIndex>)> {
+        let branch = self.branch(which)?;
+        let confirms = branch.confirmed_by(summary.committer);
+        // Who comes in with the commit: the members it adds and its
+        // external joiner.
+        let with = |mut newcomers: Vec<LeafIndex>| {
+            for leaf in summary.added.iter().chain(&summary.external_joiner) {
+                if !newcomers.contains(leaf) {
+                    newcomers.push(*leaf);
+                }
+            }
+            newcomers
+        };
+        Ok(match (self.other.as_deref(), which) {
+            (None, _) if summary.external_joiner.is_some() => {
+                (Some((Which::Current, Role::Base)), with(Vec::new()))
+            }
+            (None, _) => (None, Vec::new()),
+            (Some(_), Which::Current) if confirms => (None, Vec::new()),
+            // Built on the unconfirmed branch: it stays unconfirmed.
+            (Some(other), Which::Current) => (
+                Some((Which::Other, other.role)),
+                with(branch.newcomers.clone()),
+            ),
+            (Some(other), Which::Other) => match other.role {
+                Role::Base if matches!(summary.committer, Sender::Member(_)) => {
+                    (Some((Which::Current, Role::Rival)), with(Vec::new()))
+                }
+                // Only a member's commit supersedes an unconfirmed
+                // external commit: otherwise any outsider could.
+                Role::Base => {
+                    return Err(Error::wrong_epoch(
+                        self.epoch(),
+                        other.branch.epoch_number(),
+                        crate::types::MessageKind::Commit,
+                        true,
+                    ));
+                }
+                Role::Rival if confirms => (None, Vec::new()),
+                Role::Rival => return Err(contested("commit", other.branch.epoch_number())),
+            },
+        })
     }
 
     /// Enters the epoch a staged commit computed, as one transition: the
     /// proposal cache empties and the stored GroupInfo, now stale, is
     /// dropped. A commit staged in another epoch or fork changes nothing.
     pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
-        let here = ObservedFrom::of(&self.epoch.context);
-        if staged.base != here {
+        let change = self.check_merge(staged)?;
+        self.apply(change);
+        Ok(())
+    }
+
+    /// The checks of [`Self::merge`], changing nothing.
+    pub(crate) fn check_merge(&self, staged: ObservedCommit) -> Result<Change> {
+        let which = if staged.base == ObservedFrom::of(self.context()) {
+            Which::Current
+        } else if self
+            .other
+            .as_deref()
+            .is_some_and(|o| staged.base == ObservedFrom::of(&o.branch.epoch.context))
+        {
+            Which::Other
+        } else {
+            let here = ObservedFrom::of(self.context());
             return Err(Error::Misuse(format!(
                 "the commit was staged in epoch {} of {}; the observer is in epoch {}: \
                  process the commit again",
@@ -366,12 +704,63 @@ impl ObserverState {
                 },
                 here.epoch
             )));
+        };
+        let (other, newcomers) = self.merge_plan(which, &staged.summary)?;
+        Ok(Change {
+            current: Next::Merged(Box::new(Branch {
+                epoch: staged.next,
+                proposals: ProposalCache::default(),
+                reinit: staged.summary.reinit,
+                newcomers,
+            })),
+            other,
+            cache: None,
+            group_info: None,
+        })
+    }
+
+    /// Applies a change computed by the checks from this state. Changes
+    /// nothing else and cannot fail, so that a change written to storage
+    /// is the change made in memory.
+    pub(crate) fn apply(&mut self, change: Change) {
+        let Change {
+            current,
+            other,
+            cache,
+            group_info,
+        } = change;
+        let mut old_other = self.other.take();
+        if let Some((which, proposal)) = cache {
+            match which {
+                Which::Current => self.current.proposals.insert(proposal),
+                Which::Other => {
+                    if let Some(o) = old_other.as_deref_mut() {
+                        o.branch.proposals.insert(proposal);
+                    }
+                }
+            }
         }
-        self.reinit = staged.summary.reinit.clone();
-        self.epoch = staged.next;
-        self.proposals = ProposalCache::default();
-        self.group_info = None;
-        Ok(())
+        let next = match current {
+            Next::Keep(Which::Current) => None,
+            Next::Keep(Which::Other) => old_other.take().map(|o| o.branch),
+            Next::Merged(branch) => Some(*branch),
+        };
+        let changed = next.is_some();
+        let old_current = next.map(|next| std::mem::replace(&mut self.current, next));
+        self.other = match other {
+            None => None,
+            Some((Which::Current, role)) => old_current.map(|branch| Box::new(Other { role, branch })),
+            Some((Which::Other, role)) => old_other.map(|o| Box::new(Other { role, ..*o })),
+        };
+        if changed {
+            self.group_info = None;
+        }
+        if let Some(info) = group_info {
+            self.group_info = Some(info);
+        }
+        if self.other.is_none() {
+            self.current.newcomers.clear();
+        }
     }
 
     /// Checks a GroupInfo a member uploaded for this epoch and keeps it
@@ -382,17 +771,43 @@ impl ObserverState {
     /// `external_pub` is the epoch's true external key cannot be checked
     /// without the epoch's external secret.
     pub fn accept_group_info(&mut self, message: &[u8]) -> Result<()> {
+        let change = self.check_group_info_upload(message)?;
+        self.apply(change);
+        Ok(())
+    }
+
+    /// The checks of [`Self::accept_group_info`], changing nothing. While
+    /// contested, a GroupInfo of the other branch is accepted if it
+    /// confirms that branch.
+    pub(crate) fn check_group_info_upload(&self, message: &[u8]) -> Result<Change> {
         let decoded: MlsMessage = decode_exact("MLSMessage", message)?;
         let MlsMessageBody::GroupInfo(info) = &decoded.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
         };
-        self.check_group_info(info)?;
-        self.group_info = Some(message.to_vec());
-        Ok(())
+        let mut which = Which::Current;
+        let mut result = self.check_group_info(&self.current, info);
+        if result.is_err()
+            && let Some(other) = self.other.as_deref()
+            && other.role == Role::Rival
+            && self.check_group_info(&other.branch, info).is_ok()
+        {
+            which = Which::Other;
+            result = Ok(());
+        }
+        result?;
+        let signer = Sender::Member(info.signer);
+        let confirms = self.branch(which)?.confirmed_by(signer);
+        let (current, other) = self.settle(which, confirms, "GroupInfo")?;
+        Ok(Change {
+            current,
+            other,
+            cache: None,
+            group_info: Some(message.to_vec()),
+        })
     }
 
-    fn check_group_info(&self, info: &GroupInfo) -> Result<()> {
-        let ours = &self.epoch.context;
+    fn check_group_info(&self, branch: &Branch, info: &GroupInfo) -> Result<()> {
+        let ours = &branch.epoch.context;
         let theirs = &info.group_context;
         check_group_id(&ours.group_id, &theirs.group_id)?;
         if theirs.epoch != ours.epoch {
@@ -414,7 +829,7 @@ impl ObserverState {
                 ),
             ));
         }
-        if info.confirmation_tag != self.epoch.confirmation_tag {
+        if info.confirmation_tag != branch.epoch.confirmation_tag {
             return Err(Error::protocol(
                 "§12.4.3",
                 format!(
@@ -425,7 +840,7 @@ impl ObserverState {
             ));
         }
         check_unique_types(&info.extensions, "GroupInfo extensions")?;
-        let signer = self.epoch.tree.leaf(info.signer).ok_or_else(|| {
+        let signer = branch.epoch.tree.leaf(info.signer).ok_or_else(|| {
             Error::protocol(
                 "§12.4.3.1",
                 format!("GroupInfo signer {} is not a member", info.signer.0),
@@ -461,6 +876,22 @@ impl ObserverState {
     pub fn group_info(&self) -> Option<&[u8]> {
         self.group_info.as_deref()
     }
+
+    /// The group id.
+    pub fn group_id(&self) -> &[u8] {
+        &self.current.epoch.context.group_id
+    }
+}
+
+/// The refusal of a message that would neither confirm nor extend the
+/// branch being followed while two branches are contested.
+fn contested(what: &str, epoch: u64) -> Error {
+    Error::Unconfirmed(format!(
+        "{what} for the contested branch in epoch {epoch}: while two branches of the \
+         group compete, only a message from a member who was in the group before them \
+         is accepted for the one not followed (it confirms that branch); send it again \
+         once a member has confirmed a branch"
+    ))
 }
 
 #[cfg(test)]

@@ -19,16 +19,20 @@ pub(crate) fn observer_of(g: &GroupState) -> ObserverState {
     ObserverState {
         suite: g.suite.clone(),
         config: g.config,
-        epoch: PublicEpoch {
-            context: g.epoch.context.clone(),
-            tree: g.epoch.tree.clone(),
-            interim_transcript_hash: g.epoch.interim_transcript_hash.clone(),
-            confirmation_tag: g.epoch.confirmation_tag.clone(),
-        },
-        proposals: g.proposals.clone(),
         authority: g.authority.clone(),
+        current: Branch {
+            epoch: PublicEpoch {
+                context: g.epoch.context.clone(),
+                tree: g.epoch.tree.clone(),
+                interim_transcript_hash: g.epoch.interim_transcript_hash.clone(),
+                confirmation_tag: g.epoch.confirmation_tag.clone(),
+            },
+            proposals: g.proposals.clone(),
+            reinit: None,
+            newcomers: Vec::new(),
+        },
         group_info: None,
-        reinit: None,
+        other: None,
     }
 }
 
@@ -36,11 +40,11 @@ pub(crate) fn observer_of(g: &GroupState) -> ObserverState {
 pub(crate) fn assert_observes(observer: &ObserverState, member: &GroupState) {
     assert_eq!(observer.context(), member.context(), "GroupContext differs");
     assert_eq!(
-        observer.epoch.interim_transcript_hash, member.epoch.interim_transcript_hash,
+        observer.current.epoch.interim_transcript_hash, member.epoch.interim_transcript_hash,
         "interim transcript hash differs"
     );
     assert_eq!(
-        observer.epoch.confirmation_tag, member.epoch.confirmation_tag,
+        observer.current.epoch.confirmation_tag, member.epoch.confirmation_tag,
         "confirmation tag differs"
     );
     assert_eq!(
@@ -337,9 +341,13 @@ fn corrupted_state_is_refused() {
         ObserverState::from_bytes(&provider, b, GroupConfig::default(), Authority::default())
     };
     assert!(load(&bytes).is_ok());
+    // Versions 1 and 2 are read; a later one is refused, naming both.
     let mut other_version = bytes.clone();
-    other_version[1] = 2;
-    assert!(matches!(load(&other_version), Err(Error::Storage(_))));
+    other_version[1] = 3;
+    match load(&other_version) {
+        Err(Error::Storage(m)) => assert!(m.contains("version 3"), "{m}"),
+        other => panic!("expected a storage error, got {other:?}"),
+    }
     assert!(load(&bytes[..bytes.len() - 1]).is_err());
     assert!(load(&[]).is_err());
     // Every truncation fails cleanly (no panic).
@@ -378,4 +386,365 @@ fn every_single_byte_change_to_a_commit_is_handled_without_panic() {
     // pass.
     let hash_len = groups[0].suite.hash_len();
     assert_eq!(accepted, 2 * hash_len, "accepted {accepted} changed bytes");
+}
+
+// External commits stay provisional (docs/observer.md): an outsider's
+// external commit with a flipped confirmation tag, which every member
+// rejects, must not keep the members' own commit out.
+
+/// `g`'s GroupInfo with its external key and tree, signed by its owner.
+fn external_group_info(g: &GroupState, signer: &crate::crypto::SignaturePrivateKey) -> GroupInfo {
+    let (_, external_pub) =
+        crate::schedule::external_key_pair(&g.suite, &g.epoch.keys.external_secret).unwrap();
+    let mut info = GroupInfo {
+        group_context: g.context().clone(),
+        extensions: vec![
+            crate::types::Extension {
+                extension_type: ExtensionType::EXTERNAL_PUB,
+                extension_data: encode(&ExternalPub { external_pub }).unwrap(),
+            },
+            crate::types::Extension {
+                extension_type: ExtensionType::RATCHET_TREE,
+                extension_data: g.tree().to_bytes().unwrap(),
+            },
+        ],
+        confirmation_tag: g.epoch.confirmation_tag.clone(),
+        signer: g.own_leaf(),
+        signature: vec![],
+    };
+    info.signature = g
+        .suite
+        .sign_with_label(signer, GROUP_INFO_LABEL, &info.to_be_signed().unwrap())
+        .unwrap();
+    info
+}
+
+/// `joiner` joins the group of `g` (owned by `owner`) by external commit
+/// from `g`'s GroupInfo: its state, and the commit.
+fn external_join(
+    g: &GroupState,
+    owner: &crate::group::engine::tests::Client,
+    joiner: &crate::group::engine::tests::Client,
+    seed: u8,
+) -> (GroupState, Vec<u8>) {
+    let info = external_group_info(g, &owner.signer);
+    let (kp, _) = joiner.key_package(&mut SeededRandom::from_seed([seed; 32]));
+    GroupState::external_join(
+        &g.suite,
+        crate::group::external::ExternalJoin {
+            group_info: &info,
+            ratchet_tree: None,
+            leaf: crate::tree::treekem::LeafContent::from_leaf(&kp.leaf_node),
+            signer: &joiner.signer,
+            remove: None,
+            now: NOW,
+            config: GroupConfig::default(),
+            authority: Default::default(),
+            psks: Vec::new(),
+            psk_store: &NoPsks,
+            authenticated_data: Vec::new(),
+        },
+        &mut SeededRandom::from_seed([seed.wrapping_add(1); 32]),
+    )
+    .unwrap()
+}
+
+/// `commit` with one bit of its confirmation tag flipped: the signature
+/// does not cover the tag, so only the members, who hold the next epoch's
+/// confirmation key, can tell.
+fn flip_confirmation_tag(commit: &[u8]) -> Vec<u8> {
+    let mut message: MlsMessage = crate::codec::decode_exact(commit).unwrap();
+    let MlsMessageBody::PublicMessage(public) = &mut message.body else {
+        panic!("not a PublicMessage")
+    };
+    public.auth.confirmation_tag.as_mut().unwrap()[0] ^= 1;
+    encode(&message).unwrap()
+}
+
+/// Processes and merges a commit the observer must accept.
+fn observe(observer: &mut ObserverState, commit: &[u8]) {
+    let Observed::Commit(staged) = observer.process(commit, NOW).unwrap() else {
+        panic!("expected a commit")
+    };
+    observer.merge(*staged).unwrap();
+}
+
+/// The state survives its encoding, other branch included.
+fn assert_round_trips(observer: &ObserverState) {
+    let bytes = observer.to_bytes().unwrap();
+    let restored = ObserverState::from_bytes(
+        &crate::crypto::rust_crypto::RustCryptoProvider,
+        &bytes,
+        GroupConfig::default(),
+        Authority::default(),
+    )
+    .unwrap();
+    assert_eq!(restored.to_bytes().unwrap(), bytes);
+    assert_eq!(restored.confirmation(), observer.confirmation());
+}
+
+fn merge_at(g: &mut GroupState, commit: &[u8]) {
+    match g.process(commit, &NoPsks, NOW).unwrap() {
+        crate::group::engine::Received::Commit(staged) => g.merge(*staged).unwrap(),
+        other => panic!("expected a commit, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_outsiders_external_commit_with_a_flipped_tag_is_superseded_by_the_members() {
+    let (clients, mut groups) = group_of(3);
+    let mut observer = observer_of(&groups[0]);
+    let mut rng = SeededRandom::from_seed([30; 32]);
+    let dave = crate::group::engine::tests::Client::new("dave", 4);
+    let (mut daves, commit) = external_join(&groups[0], &clients[0], &dave, 31);
+    // (Dave's own state has the true tag: from here on it is not the
+    // branch the observer holds.)
+    let tampered = flip_confirmation_tag(&commit);
+
+    // The observer cannot check the tag: it applies the commit, but only
+    // provisionally. Every member rejects it.
+    observe(&mut observer, &tampered);
+    assert_eq!(observer.epoch(), 2);
+    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    for g in groups.iter_mut() {
+        assert!(g.process(&tampered, &NoPsks, NOW).is_err());
+        assert_eq!(g.epoch(), 1);
+    }
+    assert_round_trips(&observer);
+
+    // The outsider builds on its branch; it stays provisional.
+    let created = daves.create_commit(dave.params(vec![]), &mut rng).unwrap();
+    observe(&mut observer, &created.message);
+    assert_eq!(observer.epoch(), 3);
+    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    daves.merge(created.staged).unwrap();
+
+    // Another outsider cannot supersede it from the epoch it left.
+    let erin = crate::group::engine::tests::Client::new("erin", 5);
+    let (_, erins) = external_join(&groups[0], &clients[0], &erin, 33);
+    let before = observer.to_bytes().unwrap();
+    match observer.process(&erins, NOW) {
+        Err(Error::WrongEpoch {
+            group_epoch: 3,
+            message_epoch: 1,
+            ..
+        }) => {}
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(observer.to_bytes().unwrap(), before);
+
+    // The members go on in epoch 1: Bob proposes removing Charlie (cached
+    // in epoch 1, which the observer keeps), Alice commits it by reference.
+    let proposal = crate::group::rules_tests::propose_for_observer(
+        &groups[1],
+        &clients[1].signer,
+        Proposal::Remove(Remove {
+            removed: LeafIndex(2),
+        }),
+    );
+    let Observed::Proposal(p) = observer.process(&proposal, NOW).unwrap() else {
+        panic!("expected a proposal")
+    };
+    assert!(observer.proposals().is_empty(), "cached in epoch 1, not 3");
+    assert_round_trips(&observer);
+    for g in groups.iter_mut() {
+        g.process(&proposal, &NoPsks, NOW).unwrap();
+    }
+    assert_eq!(observer.commit_order(1), CommitOrder::Next);
+    let mut params = clients[0].params(vec![]);
+    params.by_reference = vec![p.reference.clone()];
+    let created = groups[0].create_commit(params, &mut rng).unwrap();
+    observe(&mut observer, &created.message);
+    assert_eq!(observer.confirmation(), Confirmation::Contested { other: 3 });
+    groups.truncate(2);
+    deliver(&mut groups, 0, created);
+    assert_observes(&observer, &groups[0]);
+    assert_round_trips(&observer);
+    assert_eq!(observer.commit_order(1), CommitOrder::Taken { current: 2 });
+    assert_eq!(observer.commit_order(2), CommitOrder::Next);
+    assert_eq!(observer.commit_order(3), CommitOrder::Next);
+    assert_eq!(observer.commit_order(4), CommitOrder::Ahead { current: 2 });
+
+    // Bob's GroupInfo of epoch 2 confirms the members' branch.
+    observer
+        .accept_group_info(&signed_group_info(&groups[1], &clients[1].signer, true))
+        .unwrap();
+    assert_eq!(observer.confirmation(), Confirmation::Confirmed);
+    assert_eq!(observer.commit_order(3), CommitOrder::Ahead { current: 2 });
+    assert_round_trips(&observer);
+    still_in_step(&clients, &mut groups, &mut observer, 1, 34);
+}
+
+/// `groups[committer]` commits; the observer and the members follow.
+fn still_in_step(
+    clients: &[crate::group::engine::tests::Client],
+    groups: &mut [GroupState],
+    observer: &mut ObserverState,
+    committer: usize,
+    seed: u8,
+) {
+    let created = groups[committer]
+        .create_commit(
+            clients[committer].params(vec![]),
+            &mut SeededRandom::from_seed([seed; 32]),
+        )
+        .unwrap();
+    observe(observer, &created.message);
+    deliver(groups, committer, created);
+    assert_observes(observer, &groups[0]);
+}
+
+/// An honest race: a valid external commit reaches the server first, a
+/// member's commit for the same epoch second. The member's commit
+/// supersedes the unconfirmed one at the observer, but the members took
+/// the external commit: a member's message in its epoch switches the
+/// observer back.
+#[test]
+fn a_members_message_confirms_the_branch_the_members_took() {
+    let (clients, mut groups) = group_of(3);
+    let mut observer = observer_of(&groups[0]);
+    let dave = crate::group::engine::tests::Client::new("dave", 4);
+    let (daves, commit) = external_join(&groups[0], &clients[0], &dave, 40);
+    let bobs = groups[1]
+        .create_commit(
+            clients[1].params(vec![]),
+            &mut SeededRandom::from_seed([41; 32]),
+        )
+        .unwrap();
+    observe(&mut observer, &commit);
+    for g in groups.iter_mut() {
+        merge_at(g, &commit);
+    }
+    groups.push(daves);
+    assert_observes(&observer, &groups[0]);
+
+    observe(&mut observer, &bobs.message);
+    assert_eq!(observer.confirmation(), Confirmation::Contested { other: 2 });
+    for g in groups.iter_mut() {
+        assert!(matches!(
+            g.process(&bobs.message, &NoPsks, NOW),
+            Err(Error::WrongEpoch { .. })
+        ));
+    }
+    assert_round_trips(&observer);
+
+    // Dave's messages in his branch confirm nothing: refused while the
+    // branches are contested.
+    let daves_proposal = crate::group::rules_tests::propose_for_observer(
+        &groups[3],
+        &dave.signer,
+        Proposal::Remove(Remove {
+            removed: LeafIndex(0),
+        }),
+    );
+    let before = observer.to_bytes().unwrap();
+    match observer.process(&daves_proposal, NOW) {
+        Err(e @ Error::Unconfirmed(_)) => {
+            assert_eq!(e.action(), crate::types::error::Action::Buffer)
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(observer.to_bytes().unwrap(), before);
+    let daves_commit = groups[3]
+        .create_commit(dave.params(vec![]), &mut SeededRandom::from_seed([43; 32]))
+        .unwrap();
+    assert!(matches!(
+        observer.process(&daves_commit.message, NOW),
+        Err(Error::Unconfirmed(_))
+    ));
+    assert_eq!(observer.to_bytes().unwrap(), before);
+
+    // Charlie's proposal verifies in the branch the members are in.
+    let proposal = crate::group::rules_tests::propose_for_observer(
+        &groups[2],
+        &clients[2].signer,
+        Proposal::Remove(Remove {
+            removed: LeafIndex(1),
+        }),
+    );
+    assert!(matches!(
+        observer.process(&proposal, NOW).unwrap(),
+        Observed::Proposal(_)
+    ));
+    assert_eq!(observer.confirmation(), Confirmation::Confirmed);
+    assert_observes(&observer, &groups[0]);
+    assert_eq!(observer.proposals().len(), 1);
+    assert_round_trips(&observer);
+    for g in groups.iter_mut() {
+        g.process(&proposal, &NoPsks, NOW).unwrap();
+    }
+    // The next commit covers the proposal (removing Bob, who stays in the
+    // list but is out of the tree).
+    let created = groups[0]
+        .create_commit(
+            {
+                let mut params = clients[0].params(vec![]);
+                params.by_reference = vec![observer.proposals().iter().next().unwrap().reference.clone()];
+                params
+            },
+            &mut SeededRandom::from_seed([42; 32]),
+        )
+        .unwrap();
+    observe(&mut observer, &created.message);
+    groups.remove(1);
+    deliver(&mut groups, 0, created);
+    assert_observes(&observer, &groups[0]);
+}
+
+/// The joiner's own messages, and proposals for the epoch its commit
+/// left, do not confirm an external commit; a member's GroupInfo does.
+#[test]
+fn newcomers_do_not_confirm_an_external_commit() {
+    let (clients, mut groups) = group_of(2);
+    let mut observer = observer_of(&groups[0]);
+    let dave = crate::group::engine::tests::Client::new("dave", 4);
+    let (daves, commit) = external_join(&groups[0], &clients[0], &dave, 50);
+    let bobs_proposal = crate::group::rules_tests::propose_for_observer(
+        &groups[1],
+        &clients[1].signer,
+        Proposal::Remove(Remove {
+            removed: LeafIndex(0),
+        }),
+    );
+    observe(&mut observer, &commit);
+    for g in groups.iter_mut() {
+        merge_at(g, &commit);
+    }
+
+    // Bob's proposal of epoch 1 is cached in epoch 1.
+    assert!(matches!(
+        observer.process(&bobs_proposal, NOW).unwrap(),
+        Observed::Proposal(_)
+    ));
+    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    assert!(observer.proposals().is_empty());
+    assert_eq!(observer.other.as_ref().unwrap().branch.proposals.len(), 1);
+
+    // Dave's GroupInfo and proposal are accepted, and confirm nothing.
+    let daves_info = signed_group_info(&daves, &dave.signer, true);
+    observer.accept_group_info(&daves_info).unwrap();
+    assert_eq!(observer.group_info(), Some(&daves_info[..]));
+    let daves_proposal = crate::group::rules_tests::propose_for_observer(
+        &daves,
+        &dave.signer,
+        Proposal::Remove(Remove {
+            removed: LeafIndex(1),
+        }),
+    );
+    assert!(matches!(
+        observer.process(&daves_proposal, NOW).unwrap(),
+        Observed::Proposal(_)
+    ));
+    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    assert_eq!(observer.proposals().len(), 1);
+    assert_round_trips(&observer);
+
+    // Alice's GroupInfo confirms it: epoch 1 and its proposals are gone.
+    let alices_info = signed_group_info(&groups[0], &clients[0].signer, false);
+    observer.accept_group_info(&alices_info).unwrap();
+    assert_eq!(observer.confirmation(), Confirmation::Confirmed);
+    assert!(observer.other.is_none());
+    assert_eq!(observer.group_info(), Some(&alices_info[..]));
+    assert_eq!(observer.commit_order(1), CommitOrder::Taken { current: 2 });
+    assert_round_trips(&observer);
 }

@@ -32,6 +32,10 @@ pub(crate) enum Kind {
     ExternalPsk = 13,
     ResumptionPsk = 14,
     CachedProposal = 15,
+    ObserverEpoch = 16,
+    ObserverGroupInfo = 17,
+    ObserverOther = 18,
+    ObserverOtherNode = 19,
 }
 
 impl Kind {
@@ -42,7 +46,12 @@ impl Kind {
     fn typical_size(self) -> usize {
         match self {
             Kind::Epoch | Kind::PastEpoch => 2048,
-            Kind::KeyPackage | Kind::Pending | Kind::Proposals => 1024,
+            Kind::KeyPackage
+            | Kind::Pending
+            | Kind::Proposals
+            | Kind::ObserverEpoch
+            | Kind::ObserverGroupInfo
+            | Kind::ObserverOther => 1024,
             _ => 256,
         }
     }

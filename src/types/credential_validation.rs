@@ -42,7 +42,7 @@ pub struct ValidationContext<'a> {
 }
 
 /// The application's refusal, carried unchanged to the caller in
-/// [`Error::Rejected`].
+/// [`Error::Rejected`](crate::Error::Rejected).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
     /// Why the credential (or the change of credential) was refused.

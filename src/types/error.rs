@@ -29,6 +29,9 @@ pub enum ErrorCategory {
     /// The application's credential validator refused a credential: the
     /// message or join was dropped, nothing changed.
     Rejected,
+    /// An observer cannot apply the message yet: it is for a branch of the
+    /// group no member has confirmed ([`Error::Unconfirmed`]).
+    Unconfirmed,
     /// The storage backend failed.
     Storage,
     /// An internal invariant was broken: a bug in this library.
@@ -133,7 +136,7 @@ fn short_hex(bytes: &[u8]) -> String {
 /// | Variant | Action |
 /// |---|---|
 /// | [`WrongEpoch`](Error::WrongEpoch) from the past | [`Action::Drop`] |
-/// | [`WrongEpoch`](Error::WrongEpoch) from the future | [`Action::Buffer`] |
+/// | [`WrongEpoch`](Error::WrongEpoch) from the future, [`Unconfirmed`](Error::Unconfirmed) | [`Action::Buffer`] |
 /// | [`NotForUs`](Error::NotForUs), [`Replay`](Error::Replay), [`Expired`](Error::Expired) | [`Action::Drop`] |
 /// | [`Malformed`](Error::Malformed), [`Protocol`](Error::Protocol), [`Crypto`](Error::Crypto), [`Rejected`](Error::Rejected), [`Unsupported`](Error::Unsupported), [`Limit`](Error::Limit), [`Internal`](Error::Internal) | [`Action::Report`] |
 /// | [`Misuse`](Error::Misuse), [`Encode`](Error::Encode) | [`Action::FixCall`] |
@@ -238,6 +241,16 @@ pub enum Error {
     /// nothing changed. The limit, its value and what to do are named.
     #[error("limit exceeded: {0}")]
     Limit(String),
+    /// An observer (`Observer`, the delivery service's view of a group)
+    /// refused a message for a branch of the group that no member has
+    /// confirmed and that the message would not confirm either: while a
+    /// member's commit and an unconfirmed external commit compete for one
+    /// epoch, only a message from a member who was in the group before
+    /// them is accepted for the branch the observer does not follow (see
+    /// `docs/observer.md`). Nothing changed; process it again once a
+    /// member's message has settled the branch.
+    #[error("unconfirmed branch: {0}")]
+    Unconfirmed(String),
     /// A message already processed, received again: a replayed
     /// PublicMessage proposal of another member, or a PrivateMessage whose
     /// key was already used (§9.2). Nothing changed; drop it. (Our own
@@ -303,6 +316,7 @@ impl Error {
             Self::WrongEpoch { .. } => ErrorCategory::WrongEpoch,
             Self::NotForUs(_) => ErrorCategory::NotForUs,
             Self::Replay(_) => ErrorCategory::Replay,
+            Self::Unconfirmed(_) => ErrorCategory::Unconfirmed,
             Self::Expired { .. } => ErrorCategory::Expired,
             Self::Limit(_) => ErrorCategory::Unsupported,
             Self::Unsupported(_) => ErrorCategory::Unsupported,
@@ -320,7 +334,8 @@ impl Error {
             Self::WrongEpoch {
                 timing: EpochTiming::Future,
                 ..
-            } => Action::Buffer,
+            }
+            | Self::Unconfirmed(_) => Action::Buffer,
             Self::WrongEpoch { .. }
             | Self::NotForUs(_)
             | Self::Replay(_)
