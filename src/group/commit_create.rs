@@ -8,7 +8,7 @@ use crate::crypto::{
 };
 use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat,
-    encrypt_private, sign_content, to_public_message,
+    sign_content,
 };
 use crate::group::authorization::Scope;
 use crate::messages::commit::Commit;

@@ -423,8 +423,8 @@ fn external_group_info(g: &GroupState, signer: &crate::crypto::SignaturePrivateK
 /// from `g`'s GroupInfo: its state, and the commit.
 fn external_join(
     g: &GroupState,
-    owner: &crate::group::engine::tests::Client,
-    joiner: &crate::group::engine::tests::Client,
+    owner: &crate::test_support::engine::EngineMember,
+    joiner: &crate::test_support::engine::EngineMember,
     seed: u8,
 ) -> (GroupState, Vec<u8>) {
     let info = external_group_info(g, &owner.signer);
@@ -495,7 +495,7 @@ fn an_outsiders_external_commit_with_a_flipped_tag_is_superseded_by_the_members(
     let (clients, mut groups) = group_of(3);
     let mut observer = observer_of(&groups[0]);
     let mut rng = SeededRandom::from_seed([30; 32]);
-    let dave = crate::group::engine::tests::Client::new("dave", 4);
+    let dave = crate::test_support::engine::EngineMember::new("dave", 4);
     let (mut daves, commit) = external_join(&groups[0], &clients[0], &dave, 31);
     // (Dave's own state has the true tag: from here on it is not the
     // branch the observer holds.)
@@ -520,7 +520,7 @@ fn an_outsiders_external_commit_with_a_flipped_tag_is_superseded_by_the_members(
     daves.merge(created.staged).unwrap();
 
     // Another outsider cannot supersede it from the epoch it left.
-    let erin = crate::group::engine::tests::Client::new("erin", 5);
+    let erin = crate::test_support::engine::EngineMember::new("erin", 5);
     let (_, erins) = external_join(&groups[0], &clients[0], &erin, 33);
     let before = observer.to_bytes().unwrap();
     match observer.process(&erins, NOW) {
@@ -577,7 +577,7 @@ fn an_outsiders_external_commit_with_a_flipped_tag_is_superseded_by_the_members(
 
 /// `groups[committer]` commits; the observer and the members follow.
 fn still_in_step(
-    clients: &[crate::group::engine::tests::Client],
+    clients: &[crate::test_support::engine::EngineMember],
     groups: &mut [GroupState],
     observer: &mut ObserverState,
     committer: usize,
@@ -603,7 +603,7 @@ fn still_in_step(
 fn a_members_message_confirms_the_branch_the_members_took() {
     let (clients, mut groups) = group_of(3);
     let mut observer = observer_of(&groups[0]);
-    let dave = crate::group::engine::tests::Client::new("dave", 4);
+    let dave = crate::test_support::engine::EngineMember::new("dave", 4);
     let (daves, commit) = external_join(&groups[0], &clients[0], &dave, 40);
     let bobs = groups[1]
         .create_commit(
@@ -697,7 +697,7 @@ fn a_members_message_confirms_the_branch_the_members_took() {
 fn newcomers_do_not_confirm_an_external_commit() {
     let (clients, mut groups) = group_of(2);
     let mut observer = observer_of(&groups[0]);
-    let dave = crate::group::engine::tests::Client::new("dave", 4);
+    let dave = crate::test_support::engine::EngineMember::new("dave", 4);
     let (daves, commit) = external_join(&groups[0], &clients[0], &dave, 50);
     let bobs_proposal = crate::group::rules_tests::propose_for_observer(
         &groups[1],

@@ -376,10 +376,11 @@ pub(crate) fn decode_diff(r: &mut Reader<'_>) -> Result<(u32, TreeDiff), DecodeE
 }
 
 /// The node width of a stored tree, bounded like a tree from the wire: a
-/// tree of at most `max_leaves` leaves has at most `2 * max_leaves - 1`
-/// nodes. A damaged width is refused before anything is allocated.
+/// tree of at most `max_leaves` leaves has at most `2 * L - 1` nodes, `L`
+/// the power of two at or above `max_leaves` (a tree's width is that of a
+/// full tree). A damaged width is refused before anything is allocated.
 pub(crate) fn stored_width(record: &[u8], width: u32, max_leaves: u32) -> crate::Result<usize> {
-    let max = u64::from(max_leaves).saturating_mul(2).saturating_sub(1);
+    let max = 2 * u64::from(max_leaves.max(1)).next_power_of_two() - 1;
     if u64::from(width) > max {
         return Err(super::records::corrupt(
             record,

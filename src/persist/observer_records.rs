@@ -23,7 +23,7 @@ use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::state::GroupConfig;
 use crate::messages::proposals::{Proposal, ReInit};
 use crate::persist::group_records::{
-    apply_diff, decode_cached_proposal, encode_cached_proposal, tree_from_nodes,
+    apply_diff, decode_cached_proposal, encode_cached_proposal, stored_width, tree_from_nodes,
 };
 use crate::persist::records::{Kind, corrupt, get, get_list, hex, invalid, open, put_list, seal};
 use crate::schedule::GroupContext;
@@ -274,22 +274,6 @@ pub(crate) fn put_all(
     Ok(())
 }
 
-/// The largest node width a tree of `config.max_leaves` leaves can have:
-/// a stored width above it is refused before anything is allocated.
-fn check_width(key: &[u8], width: u32, config: &GroupConfig) -> Result<usize> {
-    let max = 2 * u64::from(config.max_leaves.max(1)).next_power_of_two() - 1;
-    if u64::from(width) > max {
-        return Err(corrupt(
-            key,
-            format_args!(
-                "holds a tree of node width {width}, more than GroupConfig::max_leaves = {} allows",
-                config.max_leaves
-            ),
-        ));
-    }
-    usize::try_from(width).map_err(|_| corrupt(key, "holds a tree too wide for this machine"))
-}
-
 /// The cached proposals of one slot, from records numbered from 0 without
 /// gaps, distinct, and at most `max_cached_proposals`.
 fn load_proposals(
@@ -397,7 +381,7 @@ pub(crate) fn load_records(
         Ok((core, slot))
     })?;
     let suite = Suite::from_provider(provider, core.context.cipher_suite)?;
-    let width = check_width(&epoch_key, core.width, &config)?;
+    let width = stored_width(&epoch_key, core.width, config.max_leaves)?;
 
     let mut nodes: Vec<Option<Node>> = vec![None; width];
     let mut other = None;
@@ -471,8 +455,12 @@ pub(crate) fn load_records(
         }
         Some((role, core)) => {
             let key = keys.other();
-            check_width(&key, core.width, &config)?;
-            let tree = apply_diff(&key, &current.epoch.tree, core.width, other_nodes)?;
+            let tree = apply_diff(
+                &key,
+                &current.epoch.tree,
+                (core.width, config.max_leaves),
+                other_nodes,
+            )?;
             let cache = load_proposals(keys, 1 - slot, other_proposals, &config)?;
             Some(Box::new(Other {
                 role,

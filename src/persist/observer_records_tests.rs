@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::crypto::rust_crypto::RustCryptoProvider;
-use crate::group::engine::tests::group_of;
 use crate::group::observer::tests::observer_of;
+use crate::test_support::engine::group_of;
 use crate::types::math::LeafIndex;
 
 #[test]
