@@ -284,28 +284,48 @@ fn every_rpc_answers_over_grpc() {
     )
     .unwrap();
     assert_eq!(auth(&mut c, alice), theirs.epoch_authenticator);
-    // A PSK nobody stored: the proposal or its commit is refused with a
-    // clear error either way.
-    let psk_result = call!(
+    // A PSK nobody stored: the proposal is refused with a clear error, or
+    // the commit leaves it out (covering it would make a commit no member
+    // can process, RFC 9420 §12.4.2) and succeeds without it.
+    let proposed = call!(
         c,
         external_psk_proposal,
         ExternalPskProposalRequest {
             state_id: alice,
             psk_id: b"unknown psk".to_vec(),
         }
-    )
-    .and_then(|_| {
-        call!(
-            c,
-            commit,
-            CommitRequest {
-                state_id: alice,
-                ..Default::default()
-            }
-        )
-    });
-    let err = psk_result.unwrap_err();
-    assert_ne!(err.code(), Code::Unknown, "{err:?}");
+    );
+    match proposed {
+        Err(err) => assert_ne!(err.code(), Code::Unknown, "{err:?}"),
+        Ok(_) => {
+            let out = call!(
+                c,
+                commit,
+                CommitRequest {
+                    state_id: alice,
+                    ..Default::default()
+                }
+            )
+            .expect("the commit leaves the unknown PSK out");
+            let theirs = call!(
+                c,
+                handle_commit,
+                HandleCommitRequest {
+                    state_id: bob,
+                    proposal: vec![],
+                    commit: out.commit,
+                }
+            )
+            .expect("bob follows the commit without the PSK");
+            let _ = call!(
+                c,
+                handle_pending_commit,
+                HandlePendingCommitRequest { state_id: alice }
+            )
+            .expect("alice merges her commit");
+            assert_eq!(auth(&mut c, alice), theirs.epoch_authenticator);
+        }
+    }
 
     // Carol joins by external commit with the tree out of band.
     let info = call!(

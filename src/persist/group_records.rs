@@ -375,12 +375,20 @@ pub(crate) fn decode_diff(r: &mut Reader<'_>) -> Result<(u32, TreeDiff), DecodeE
     Ok((width, diff))
 }
 
+/// The most leaves a stored tree may have, whatever the stored config says:
+/// the config is a record too, so a width it allows is bounded here as
+/// well. A blank node is not stored but is allocated on load, so this caps
+/// what a damaged database can make loading allocate.
+pub(crate) const MAX_STORED_LEAVES: u32 = 1 << 20;
+
 /// The node width of a stored tree, bounded like a tree from the wire: a
-/// tree of at most `max_leaves` leaves has at most `2 * L - 1` nodes, `L`
-/// the power of two at or above `max_leaves` (a tree's width is that of a
-/// full tree). A damaged width is refused before anything is allocated.
+/// tree of at most `max_leaves` leaves (and at most [`MAX_STORED_LEAVES`])
+/// has at most `2 * L - 1` nodes, `L` the power of two at or above that
+/// (a tree's width is that of a full tree). A damaged width is refused
+/// before anything is allocated.
 pub(crate) fn stored_width(record: &[u8], width: u32, max_leaves: u32) -> crate::Result<usize> {
-    let max = 2 * u64::from(max_leaves.max(1)).next_power_of_two() - 1;
+    let leaves = max_leaves.clamp(1, MAX_STORED_LEAVES);
+    let max = 2 * u64::from(leaves).next_power_of_two() - 1;
     if u64::from(width) > max {
         return Err(super::records::corrupt(
             record,

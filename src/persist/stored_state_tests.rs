@@ -65,6 +65,19 @@ fn a_stored_tree_width_beyond_max_leaves_is_refused_before_allocating() {
     let text = load_error(&storage, "alice", &id);
     assert!(text.contains("max_leaves"), "{text}");
     assert!(text.contains("/epoch"), "names the record: {text}");
+
+    // Raising the stored max_leaves too does not let it through: the
+    // config is a record as well, and stored trees have at most 2^20 leaves.
+    let meta_key = GroupKeys::new(&id).meta();
+    let mut meta = record(&storage, &meta_key);
+    // Header, suite, two flags, three u64 and two u32 settings, max_lifetime
+    // and max_cached_proposals as u64, then max_leaves as a u32.
+    let at = 2 + 2 + 2 + 3 * 8 + 2 * 4 + 2 * 8;
+    assert_eq!(&meta[at..at + 4], &65_536u32.to_be_bytes());
+    meta[at..at + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    put(&storage, meta_key, meta);
+    let text = load_error(&storage, "alice", &id);
+    assert!(text.contains("/epoch"), "{text}");
 }
 
 #[test]
