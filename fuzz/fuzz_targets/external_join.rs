@@ -4,6 +4,8 @@
 
 use std::sync::Mutex;
 
+use arbor_mls_fuzz::script::count_outcome;
+use arbor_mls_fuzz::stats::Outcomes;
 use arbor_mls_fuzz::{Fixture, input_from};
 use libfuzzer_sys::fuzz_target;
 
@@ -13,5 +15,6 @@ fuzz_target!(|data: &[u8]| {
     let mut guard = FIXTURE.lock().unwrap_or_else(|e| e.into_inner());
     let f = guard.get_or_insert_with(Fixture::new);
     let info = input_from(data, std::slice::from_ref(&f.group_info));
-    let _ = f.eve.join_by_external_commit(&info, None, None);
+    let result = f.eve.join_by_external_commit(&info, None, None);
+    count_outcome(&mut Outcomes::default(), &result, info == f.group_info);
 });

@@ -10,12 +10,15 @@ use arbor_mls::codec::decode_exact;
 use arbor_mls::framing::Content;
 use arbor_mls::messages::commit::Commit;
 use arbor_mls::messages::proposals::Proposal;
+use arbor_mls_fuzz::script::past_auth;
+use arbor_mls_fuzz::stats::Outcomes;
 use arbor_mls_fuzz::{Fixture, input_from};
 use libfuzzer_sys::fuzz_target;
 
 static FIXTURE: Mutex<Option<Fixture>> = Mutex::new(None);
 
 fuzz_target!(|data: &[u8]| {
+    let mut stats = Outcomes::default();
     let Some((kind, rest)) = data.split_first() else {
         return;
     };
@@ -34,13 +37,18 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => return,
         }
     };
+    stats.hit("decoded");
     let Ok(message) = f.bob.dangerous_frame_as_member(content) else {
         return;
     };
     let epoch = f.alice.epoch();
     let authenticator = f.alice.epoch_authenticator().to_vec();
     let cached = f.alice.state().proposals().len();
-    if f.alice.process(&message).is_err() {
+    let result = f.alice.process(&message);
+    if past_auth(&result) {
+        stats.hit("past_auth");
+    }
+    if result.is_err() {
         assert_eq!(f.alice.epoch(), epoch);
         assert_eq!(f.alice.epoch_authenticator(), authenticator);
         assert_eq!(f.alice.state().proposals().len(), cached);

@@ -5,6 +5,8 @@
 
 use std::sync::Mutex;
 
+use arbor_mls_fuzz::script::count_outcome;
+use arbor_mls_fuzz::stats::Outcomes;
 use arbor_mls_fuzz::{Fixture, input_from};
 use libfuzzer_sys::fuzz_target;
 
@@ -17,7 +19,13 @@ fuzz_target!(|data: &[u8]| {
     let epoch = f.alice.epoch();
     let authenticator = f.alice.epoch_authenticator().to_vec();
     let cached = f.alice.state().proposals().len();
-    if f.alice.process(&message).is_err() {
+    let result = f.alice.process(&message);
+    count_outcome(
+        &mut Outcomes::default(),
+        &result,
+        f.messages.contains(&message),
+    );
+    if result.is_err() {
         assert_eq!(f.alice.epoch(), epoch);
         assert_eq!(f.alice.epoch_authenticator(), authenticator);
         assert_eq!(f.alice.state().proposals().len(), cached);

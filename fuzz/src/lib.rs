@@ -3,13 +3,19 @@
 //! library itself produces, which the targets mutate so that most inputs get
 //! past decoding and reach the group rules.
 
+pub mod script;
+pub mod stats;
+pub mod stored;
+
 use std::sync::Arc;
 
 use arbor_mls::codec::{decode_exact, encode};
 use arbor_mls::crypto::SeededRandom;
 use arbor_mls::framing::{Content, MlsMessage, MlsMessageBody};
 use arbor_mls::messages::commit::Commit;
-use arbor_mls::messages::proposals::{Add, GroupContextExtensions, Proposal, ProposalOrRef, Remove};
+use arbor_mls::messages::proposals::{
+    Add, GroupContextExtensions, Proposal, ProposalOrRef, Remove,
+};
 use arbor_mls::types::math::LeafIndex;
 use arbor_mls::{Client, Event, FixedClock, Group, GroupOptions, KeyPackageOptions};
 

@@ -11,9 +11,7 @@ use arbor_mls::api::GroupConfig;
 use arbor_mls::codec::encode;
 use arbor_mls::crypto::credential::Credential;
 use arbor_mls::crypto::rust_crypto::RustCryptoProvider;
-use arbor_mls::crypto::{
-    CipherSuite, CryptoProvider, OsRandom, Secret, SignaturePrivateKey, Suite,
-};
+use arbor_mls::crypto::{CipherSuite, CryptoProvider, OsRandom, SignaturePrivateKey, Suite};
 use arbor_mls::framing::{Content, FramedContent, Sender};
 use arbor_mls::tree::ratchet_tree::RatchetTree;
 use arbor_mls::types::extensions::ExternalSender as ExternalSenderEntry;
@@ -30,6 +28,7 @@ use super::arbor_inputs::{
     RpcResult, decode_group_info, decode_key_package, extensions, leaf_of, optional, proposal_from,
     sign_public, status,
 };
+use super::arbor_limits::{Limits, PskClient};
 
 /// `Unimplemented`, naming what arbor's public API does not offer.
 fn missing_api(what: &str) -> Status {
@@ -38,7 +37,7 @@ fn missing_api(what: &str) -> Status {
 
 /// A member: the client (identity, PSKs, key packages) and its group.
 struct Member {
-    client: Client,
+    client: PskClient,
     group: Group,
     /// Handshakes go out as PrivateMessage.
     encrypt: bool,
@@ -50,7 +49,7 @@ struct Member {
 
 /// A group closed by a ReInit commit, waiting for the new group.
 struct Reinit {
-    client: Client,
+    client: PskClient,
     old: Group,
     encrypt: bool,
 }
@@ -67,20 +66,49 @@ pub struct ArborEndpoint {
     next_id: u32,
     members: HashMap<u32, Member>,
     /// Clients waiting for a Welcome (CreateKeyPackage, NewMemberAddProposal).
-    transactions: HashMap<u32, Client>,
+    transactions: HashMap<u32, PskClient>,
     signers: HashMap<u32, Signer>,
     reinits: HashMap<u32, Reinit>,
+    limits: Limits,
 }
 
 impl ArborEndpoint {
-    /// An endpoint with no state.
+    /// An endpoint with no state and the default [`Limits`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn fresh_id(&mut self) -> u32 {
-        self.next_id += 1;
-        self.next_id
+    /// An endpoint with no state and `limits`.
+    pub fn with_limits(limits: Limits) -> Self {
+        Self {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Objects held, all kinds together.
+    fn held(&self) -> usize {
+        self.members.len() + self.transactions.len() + self.signers.len() + self.reinits.len()
+    }
+
+    /// `ResourceExhausted` unless `rpc` may keep one more object. RPCs that
+    /// add one check first, before doing any work; those that replace one
+    /// (a transaction becoming a group state) always fit.
+    fn room(&self, rpc: &str) -> RpcResult<()> {
+        self.limits.room_for_one(self.held(), rpc)
+    }
+
+    /// The id of a new object. Also refuses one past the limit, so no path
+    /// can grow the maps beyond it, and never reuses an id (one that wrapped
+    /// around could name a live object).
+    fn fresh_id(&mut self) -> RpcResult<u32> {
+        self.room("new state")?;
+        self.next_id = self.next_id.checked_add(1).ok_or_else(|| {
+            Status::resource_exhausted(
+                "arbor: every state id has been handed out: restart the server",
+            )
+        })?;
+        Ok(self.next_id)
     }
 
     fn member(&mut self, id: u32) -> RpcResult<&mut Member> {
@@ -89,9 +117,9 @@ impl ArborEndpoint {
             .ok_or_else(|| Status::not_found(format!("arbor: no group state {id}")))
     }
 
-    fn add_member(&mut self, client: Client, mut group: Group, encrypt: bool) -> u32 {
+    fn add_member(&mut self, client: PskClient, mut group: Group, encrypt: bool) -> RpcResult<u32> {
         group.set_config(settings(encrypt, true));
-        let id = self.fresh_id();
+        let id = self.fresh_id()?;
         self.members.insert(
             id,
             Member {
@@ -101,7 +129,7 @@ impl ArborEndpoint {
                 merged_early: false,
             },
         );
-        id
+        Ok(id)
     }
 }
 
@@ -235,12 +263,13 @@ impl Endpoint for ArborEndpoint {
     }
 
     fn create_group(&mut self, r: CreateGroupRequest) -> RpcResult<CreateGroupResponse> {
+        self.room("CreateGroup")?;
         let mut client = new_client(&r.identity, suite_of(r.cipher_suite)?)?;
         let group = client
             .create_group(GroupOptions::default().group_id(r.group_id))
             .map_err(|e| status("create group", e))?;
         Ok(CreateGroupResponse {
-            state_id: self.add_member(client, group, r.encrypt_handshake),
+            state_id: self.add_member(client.into(), group, r.encrypt_handshake)?,
         })
     }
 
@@ -248,12 +277,13 @@ impl Endpoint for ArborEndpoint {
         &mut self,
         r: CreateKeyPackageRequest,
     ) -> RpcResult<CreateKeyPackageResponse> {
+        self.room("CreateKeyPackage")?;
         let mut client = new_client(&r.identity, suite_of(r.cipher_suite)?)?;
         let key_package = client
             .key_package(KeyPackageOptions::default())
             .map_err(|e| status("key package", e))?;
-        let transaction_id = self.fresh_id();
-        self.transactions.insert(transaction_id, client);
+        let transaction_id = self.fresh_id()?;
+        self.transactions.insert(transaction_id, client.into());
         // arbor keeps private keys inside the client and has no API that
         // exports them; the runner does not need them.
         Ok(CreateKeyPackageResponse {
@@ -277,19 +307,23 @@ impl Endpoint for ArborEndpoint {
         };
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         Ok(JoinGroupResponse {
-            state_id: self.add_member(client, group, r.encrypt_handshake),
+            state_id: self.add_member(client, group, r.encrypt_handshake)?,
             epoch_authenticator,
         })
     }
 
     fn external_join(&mut self, r: ExternalJoinRequest) -> RpcResult<ExternalJoinResponse> {
+        self.room("ExternalJoin")?;
         let info = decode_group_info(&r.group_info)?;
-        let mut client = new_client(&r.identity, info.group_context.cipher_suite)?;
+        let mut client = PskClient::from(new_client(&r.identity, info.group_context.cipher_suite)?);
         let mut options = ExternalJoinOptions::default();
         for psk in r.psks {
-            client
-                .add_external_psk(psk.psk_id.clone(), Secret::new(psk.psk_secret))
-                .map_err(|e| status("psk", e))?;
+            client.add_psk(
+                psk.psk_id.clone(),
+                psk.psk_secret,
+                &self.limits,
+                "ExternalJoin",
+            )?;
             options = options.external_psk(psk.psk_id);
         }
         let prior = if r.remove_prior {
@@ -312,7 +346,7 @@ impl Endpoint for ArborEndpoint {
             .map_err(|e| status("external join", e))?;
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         Ok(ExternalJoinResponse {
-            state_id: self.add_member(client, group, r.encrypt_handshake),
+            state_id: self.add_member(client, group, r.encrypt_handshake)?,
             commit,
             epoch_authenticator,
         })
@@ -392,18 +426,16 @@ impl Endpoint for ArborEndpoint {
 
     fn store_psk(&mut self, r: StorePskRequest) -> RpcResult<StorePskResponse> {
         let id = r.state_or_transaction_id;
+        let limits = self.limits;
         if let Some(client) = self.transactions.get_mut(&id) {
-            client
-                .add_external_psk(r.psk_id, Secret::new(r.psk_secret))
-                .map_err(|e| status("psk", e))?;
+            client.add_psk(r.psk_id, r.psk_secret, &limits, "StorePsk")?;
             return Ok(StorePskResponse {});
         }
         if let Some(member) = self.members.get_mut(&id) {
             // The client's PSK store is shared with its groups.
             member
                 .client
-                .add_external_psk(r.psk_id, Secret::new(r.psk_secret))
-                .map_err(|e| status("psk", e))?;
+                .add_psk(r.psk_id, r.psk_secret, &limits, "StorePsk")?;
             return Ok(StorePskResponse {});
         }
         Err(Status::not_found(format!(
@@ -575,12 +607,13 @@ impl Endpoint for ArborEndpoint {
             };
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         Ok(JoinGroupResponse {
-            state_id: self.add_member(reinit.client, group, reinit.encrypt),
+            state_id: self.add_member(reinit.client, group, reinit.encrypt)?,
             epoch_authenticator,
         })
     }
 
     fn create_branch(&mut self, r: CreateBranchRequest) -> RpcResult<CreateSubgroupResponse> {
+        self.room("CreateBranch")?;
         let list = extensions(&r.extensions)?;
         let member = self.member(r.state_id)?;
         let kps: Vec<&[u8]> = r.key_packages.iter().map(Vec::as_slice).collect();
@@ -604,7 +637,7 @@ impl Endpoint for ArborEndpoint {
         };
         let suite = member.group.state().context().cipher_suite;
         let client = new_client(&identity, suite)?;
-        self.finish_subgroup(client, group, out, r.external_tree, encrypt)
+        self.finish_subgroup(client.into(), group, out, r.external_tree, encrypt)
     }
 
     fn handle_branch(&mut self, r: HandleBranchRequest) -> RpcResult<HandleBranchResponse> {
@@ -623,7 +656,7 @@ impl Endpoint for ArborEndpoint {
         };
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         Ok(HandleBranchResponse {
-            state_id: self.add_member(client, group, encrypt),
+            state_id: self.add_member(client, group, encrypt)?,
             epoch_authenticator,
         })
     }
@@ -632,6 +665,7 @@ impl Endpoint for ArborEndpoint {
         &mut self,
         r: NewMemberAddProposalRequest,
     ) -> RpcResult<NewMemberAddProposalResponse> {
+        self.room("NewMemberAddProposal")?;
         let info = decode_group_info(&r.group_info)?;
         let suite_id = info.group_context.cipher_suite;
         let suite = Suite::from_provider(&RustCryptoProvider, suite_id)
@@ -659,8 +693,8 @@ impl Endpoint for ArborEndpoint {
             content: Content::Proposal(Box::new(decode_key_package(&kp)?)),
         };
         let proposal = sign_public(&suite, &private, content)?;
-        let transaction_id = self.fresh_id();
-        self.transactions.insert(transaction_id, client);
+        let transaction_id = self.fresh_id()?;
+        self.transactions.insert(transaction_id, client.into());
         Ok(NewMemberAddProposalResponse {
             transaction_id,
             proposal,
@@ -672,6 +706,7 @@ impl Endpoint for ArborEndpoint {
         &mut self,
         r: CreateExternalSignerRequest,
     ) -> RpcResult<CreateExternalSignerResponse> {
+        self.room("CreateExternalSigner")?;
         let suite = Suite::from_provider(&RustCryptoProvider, suite_of(r.cipher_suite)?)
             .map_err(|e| status("suite", e.into()))?;
         let (private, public) = suite
@@ -684,7 +719,7 @@ impl Endpoint for ArborEndpoint {
         };
         let external_sender =
             encode(&entry).map_err(|e| Status::internal(format!("arbor: encode: {e}")))?;
-        let signer_id = self.fresh_id();
+        let signer_id = self.fresh_id()?;
         self.signers.insert(signer_id, Signer { suite, private });
         Ok(CreateExternalSignerResponse {
             signer_id,
@@ -812,7 +847,7 @@ impl ArborEndpoint {
             };
             let suite = reinit.cipher_suite;
             match new_client(&identity, suite) {
-                Ok(client) => member.client = client,
+                Ok(client) => member.client = client.into(),
                 Err(e) => {
                     self.members.insert(state_id, member);
                     return Err(e);
@@ -824,7 +859,7 @@ impl ArborEndpoint {
             .key_package(KeyPackageOptions::default())
             .map_err(|e| status("key package", e))?;
         let epoch_authenticator = member.group.epoch_authenticator().to_vec();
-        let reinit_id = self.fresh_id();
+        let reinit_id = self.fresh_id()?;
         self.reinits.insert(
             reinit_id,
             Reinit {
@@ -844,7 +879,7 @@ impl ArborEndpoint {
     /// becomes a member of the new group.
     fn finish_subgroup(
         &mut self,
-        client: Client,
+        client: PskClient,
         mut group: Group,
         out: arbor_mls::CommitOutput,
         external_tree: bool,
@@ -863,7 +898,7 @@ impl ArborEndpoint {
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         let welcome = out.welcome.unwrap_or_default();
         Ok(CreateSubgroupResponse {
-            state_id: self.add_member(client, group, encrypt),
+            state_id: self.add_member(client, group, encrypt)?,
             welcome,
             ratchet_tree,
             epoch_authenticator,

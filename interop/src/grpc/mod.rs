@@ -4,11 +4,13 @@
 
 pub mod arbor;
 mod arbor_inputs;
+mod arbor_limits;
 pub mod endpoint;
 pub mod remote;
 pub mod server;
 
 pub use arbor::ArborEndpoint;
+pub use arbor_limits::Limits;
 pub use endpoint::{Endpoint, RPC_NAMES};
 pub use remote::Remote;
 
