@@ -18,6 +18,7 @@ pub use protection::{
     open_private,
     open_sender_data, public_message_content, sign_content, to_public_message, verify_content,
 };
+pub use protection::MAX_PADDING;
 pub use transcript::{TranscriptHashes, confirmed_transcript_hash, interim_transcript_hash};
 pub(crate) use protection::{SendingKey, seal_private};
 

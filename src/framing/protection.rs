@@ -15,6 +15,11 @@ use crate::schedule::{GroupContext, KeyAndNonce, RatchetType, SecretTree, sender
 use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
+/// The most padding a PrivateMessage of ours carries (`GroupConfig::padding`):
+/// enough to hide any realistic message length; a stored config with more is
+/// refused on load, and `encrypt` refuses more instead of allocating it.
+pub const MAX_PADDING: usize = 1 << 16;
+
 /// Label of the FramedContent signature (§6.1).
 pub const FRAMED_CONTENT_LABEL: &str = "FramedContentTBS";
 
@@ -352,12 +357,13 @@ pub(crate) fn seal_private(
     rng: &mut dyn RandomSource,
 ) -> Result<PrivateMessage> {
     let leaf = private_sender(content)?;
-    // §6.3.1: the content, padding included, is a vector of at most 2^30 - 1
-    // bytes; more padding could not be encoded, so it is not allocated.
-    if padding > crate::codec::MAX_VECTOR_LEN {
+    // Padding hides a message's length; more than MAX_PADDING hides nothing
+    // more and costs an allocation per message, so it is refused, not
+    // allocated.
+    if padding > MAX_PADDING {
         return Err(Error::Misuse(format!(
-            "padding of {padding} bytes exceeds what a PrivateMessage can carry \
-             (2^30 - 1 bytes): lower GroupConfig::padding"
+            "padding of {padding} bytes exceeds the limit of {MAX_PADDING}: lower \
+             GroupConfig::padding"
         )));
     }
     let (generation, key) = (taken.generation, &taken.key);

@@ -34,7 +34,7 @@ pub struct GroupConfig {
     /// When false, joiners need the tree from elsewhere.
     pub ratchet_tree_in_welcome: bool,
     /// Zero bytes of padding added to each application message (§6.3.1),
-    /// to hide plaintext lengths. Default 0.
+    /// to hide plaintext lengths. Default 0, at most 65,536 bytes.
     pub padding: usize,
     /// Past epochs whose application keys are kept to decrypt late messages.
     pub past_epochs: usize,

@@ -166,7 +166,7 @@ pub(crate) fn decode_config(r: &mut Reader<'_>) -> Result<GroupConfig, DecodeErr
     // A stored setting is input too: padding is allocated per message, so
     // one no PrivateMessage could carry is refused here, not at the next
     // encrypt.
-    if config.padding > crate::codec::MAX_VECTOR_LEN {
+    if config.padding > crate::framing::MAX_PADDING {
         return Err(invalid(r, config.padding as u64, "padding"));
     }
     Ok(config)
