@@ -185,7 +185,7 @@ impl GroupState {
                      precedence (§12.2)",
                     l.0
                 )),
-                _ => claims.encryption_key_taken(tree, u.leaf_node.encryption_key.as_bytes()),
+                _ => claims.encryption_key_taken(tree, &u.leaf_node.encryption_key),
             },
             Proposal::Add(a) => {
                 let key = &a.key_package.leaf_node.signature_key;
@@ -196,10 +196,7 @@ impl GroupState {
                 {
                     Some("the client is already a member (§12.2)".into())
                 } else {
-                    claims.encryption_key_taken(
-                        tree,
-                        a.key_package.leaf_node.encryption_key.as_bytes(),
-                    )
+                    claims.encryption_key_taken(tree, &a.key_package.leaf_node.encryption_key)
                 }
             }
             Proposal::PreSharedKey(p) if claims.psk_ids.contains(&p.psk) => {
@@ -273,15 +270,19 @@ impl Claims {
     /// leaf. Taken if another covered proposal brings it, or a member holds
     /// it that no covered Remove removes (an Update's own old key counts as
     /// held: §12.1.2 refuses reusing it anyway).
-    fn encryption_key_taken(&self, tree: &RatchetTree, key: &[u8]) -> Option<String> {
-        if self.new_encryption_keys.contains(key) {
+    fn encryption_key_taken(
+        &self,
+        tree: &RatchetTree,
+        key: &crate::crypto::HpkePublicKey,
+    ) -> Option<String> {
+        if self.new_encryption_keys.contains(key.as_bytes()) {
             Some(
                 "another covered proposal brings the same HPKE encryption key, which must \
                  be unique in the tree (§7.3)"
                     .into(),
             )
-        } else if tree.contains_encryption_key(&crate::crypto::HpkePublicKey(key.to_vec()))
-            && !self.removed_encryption_keys.contains(key)
+        } else if tree.contains_encryption_key(key)
+            && !self.removed_encryption_keys.contains(key.as_bytes())
         {
             Some("a member already uses this HPKE encryption key (§7.3)".into())
         } else {
