@@ -53,7 +53,6 @@ fn own_echo(
 }
 
 /// What processing a message produced.
-#[derive(Debug)]
 pub enum Received {
     /// Application data from a member.
     Application {
@@ -81,6 +80,33 @@ pub enum Received {
         /// Application or proposal (a commit of ours is merged or refused).
         kind: MessageKind,
     },
+}
+
+/// Application data is shown by length only (as secrets are).
+impl std::fmt::Debug for Received {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Application {
+                sender,
+                epoch,
+                data,
+                authenticated_data,
+            } => write!(
+                f,
+                "Application {{ sender: {sender:?}, epoch: {epoch}, data: <{} bytes redacted>, \
+                 authenticated_data: <{} bytes redacted> }}",
+                data.len(),
+                authenticated_data.len()
+            ),
+            Self::Proposal(p) => f.debug_tuple("Proposal").field(p).finish(),
+            Self::Commit(c) => f.debug_tuple("Commit").field(c).finish(),
+            Self::OwnEcho { epoch, kind } => f
+                .debug_struct("OwnEcho")
+                .field("epoch", epoch)
+                .field("kind", kind)
+                .finish(),
+        }
+    }
 }
 
 impl GroupState {
@@ -138,9 +164,11 @@ impl GroupState {
         self.epoch.context.epoch
     }
 
-    /// The ratchet tree.
-    pub fn tree(&self) -> &RatchetTree {
-        &self.epoch.tree
+    internal_pub! {
+        /// The ratchet tree.
+        pub fn tree(&self) -> &RatchetTree {
+            &self.epoch.tree
+        }
     }
 
     /// Our leaf.
