@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage};
-use arbor_mls::{Error, Event, Group, GroupConfig};
+use arbor_mls::{Action, Error, Event, Group, GroupConfig};
 
 struct Setup {
     store: SharedStorage,
@@ -147,8 +147,13 @@ fn a_merge_whose_sync_fails_says_to_reopen_and_the_stored_epoch_goes_on() {
     };
     let before = group.epoch();
     flush_failing.store(true, Ordering::SeqCst);
-    let Err(Error::Storage(message)) = group.merge(*staged) else {
-        panic!("a failed sync must be a storage error")
+    let err = group
+        .merge(*staged)
+        .expect_err("a failed sync must fail the merge");
+    // Retrying cannot help: the storage refuses writes until reopened.
+    assert_eq!(err.action(), Action::Reopen, "{err}");
+    let Error::StorageUncertain(message) = err else {
+        panic!("a failed sync must be Error::StorageUncertain, got {err:?}")
     };
     assert!(
         message.contains(&format!("epoch {}", before + 1)) && message.contains("reopen the client"),
@@ -193,7 +198,10 @@ fn merges_hand_their_write_over_unflushed_and_flush_before_returning() {
     let out = group.update().expect("update");
     let handed_over = unflushed.load(Ordering::SeqCst);
     flush_failing.store(true, Ordering::SeqCst);
-    assert!(is_storage(group.merge_pending()));
+    assert!(matches!(
+        group.merge_pending(),
+        Err(Error::StorageUncertain(_))
+    ));
     assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 1);
     flush_failing.store(false, Ordering::SeqCst);
     deliver(&mut bob_group, &out.commit);
@@ -205,7 +213,10 @@ fn merges_hand_their_write_over_unflushed_and_flush_before_returning() {
         panic!("expected a commit")
     };
     flush_failing.store(true, Ordering::SeqCst);
-    assert!(is_storage(group.merge(*staged)));
+    assert!(matches!(
+        group.merge(*staged),
+        Err(Error::StorageUncertain(_))
+    ));
     assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 2);
     assert_eq!(group.epoch_authenticator(), bob_group.epoch_authenticator());
 }
@@ -230,8 +241,12 @@ fn an_encrypt_hands_its_ratchet_step_over_unflushed_and_returns_nothing_if_the_s
     ));
 
     flush_failing.store(true, Ordering::SeqCst);
-    let Err(Error::Storage(message)) = group.encrypt(b"lost", b"") else {
-        panic!("a failed sync must be a storage error, with no ciphertext")
+    let err = group
+        .encrypt(b"lost", b"")
+        .expect_err("a failed sync must return no ciphertext");
+    assert_eq!(err.action(), Action::Reopen, "{err}");
+    let Error::StorageUncertain(message) = err else {
+        panic!("a failed sync must be Error::StorageUncertain, got {err:?}")
     };
     assert_eq!(unflushed.load(Ordering::SeqCst), handed_over + 2);
     assert!(

@@ -51,7 +51,7 @@ impl Group {
     pub(crate) fn flush_messages(&self, generation: u32) -> Result<()> {
         match &self.store {
             Some(store) => store.flush().map_err(|e| {
-                crate::Error::Storage(format!(
+                crate::Error::StorageUncertain(format!(
                     "the message of generation {generation} was not sent: its ratchet step \
                      may not be stored ({e}); reopen the client, then send it again"
                 ))
@@ -134,7 +134,7 @@ impl Group {
     pub(crate) fn flush_merge(&self) -> Result<()> {
         match &self.store {
             Some(store) => store.flush().map_err(|e| {
-                crate::Error::Storage(format!(
+                crate::Error::StorageUncertain(format!(
                     "the merge into epoch {} is applied in memory but may not be stored \
                      ({e}): reopen the client, which loads the epoch that is stored",
                     self.state.epoch()

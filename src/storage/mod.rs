@@ -23,6 +23,8 @@ mod sqlite;
 mod sqlite_log;
 #[cfg(feature = "sqlite")]
 mod sqlite_logfile;
+#[cfg(feature = "sqlite")]
+mod sqlite_registry;
 
 pub use memory::MemoryStorage;
 pub use rollback::{RollbackCounter, RollbackGuard};
@@ -31,6 +33,7 @@ pub use sqlite::{LogLimits, SqliteStorage};
 
 /// How hard a backend works to make a written batch survive a crash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Durability {
     /// Each batch is on stable storage when [`Storage::write`] returns
     /// (`SqliteStorage`: one `fdatasync` of its log file per batch, folds
@@ -148,8 +151,10 @@ pub trait Storage: Send {
 
     /// Makes every batch written so far durable, as [`Self::write`] would
     /// have. If it fails, the backend must refuse later writes until it is
-    /// reopened: the batches since the last successful flush may or may not
-    /// be stored. The default does nothing.
+    /// reopened, with [`Error::StorageUncertain`] (whose action is
+    /// [`Action::Reopen`](crate::Action::Reopen)): the batches since the
+    /// last successful flush may or may not be stored. The default does
+    /// nothing.
     fn flush(&mut self) -> Result<()> {
         Ok(())
     }
@@ -182,7 +187,7 @@ pub(crate) fn with<T>(
     f: impl FnOnce(&mut dyn Storage) -> Result<T>,
 ) -> Result<T> {
     let mut guard = store.lock().map_err(|_| {
-        Error::Storage(
+        Error::StorageUncertain(
             "the storage lock is poisoned (a thread panicked while using it): reopen the client"
                 .into(),
         )

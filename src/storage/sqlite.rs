@@ -29,6 +29,7 @@ use zeroize::Zeroizing;
 
 use super::sqlite_log::{self, Lookup, Overlay};
 use super::sqlite_logfile::{self, CHECKSUM, HEADER, LogFile, OVERHEAD};
+use super::sqlite_registry;
 use super::{Durability, Storage, WriteBatch, prefix_end};
 use crate::{Error, Result};
 
@@ -104,6 +105,8 @@ pub struct SqliteStorage {
     /// Set when appending to the log failed: the batch may or may not be
     /// on disk, so nothing more is written until the storage is reopened.
     failed: bool,
+    /// This process's claim on the database file (`None` in memory).
+    _held: Option<sqlite_registry::Held>,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -113,6 +116,18 @@ impl std::fmt::Debug for SqliteStorage {
             .field("limits", &self.limits)
             .field("logged_batches", &self.logged_batches)
             .finish_non_exhaustive()
+    }
+}
+
+/// A failed append or sync of the log: the batch may or may not be on
+/// disk, which only reopening tells.
+fn uncertain(e: Error) -> Error {
+    match e {
+        Error::Storage(msg) => Error::StorageUncertain(format!(
+            "{msg}; the batch may or may not be stored, so the storage refuses writes until \
+             it is reopened"
+        )),
+        e => e,
     }
 }
 
@@ -128,7 +143,20 @@ impl SqliteStorage {
         let path = path.as_ref();
         let conn = Connection::open(path)
             .map_err(|e| sql_error(&format!("open {}", path.display()), e))?;
-        let mut storage = Self::configure(conn, durability)?;
+        let held = sqlite_registry::hold(path)?;
+        // Another process holding the database is not waited for: the
+        // lock is kept for that storage's whole life.
+        conn.busy_timeout(std::time::Duration::ZERO)
+            .map_err(|e| sql_error("set the busy timeout", e))?;
+        let mut storage = Self::configure(conn, durability).map_err(|e| match e {
+            Error::Storage(msg) if msg.contains("locked") => Error::Storage(format!(
+                "the database {} is held by another process (an arbor-mls storage holds \
+                 its database for as long as it lives): {msg}",
+                path.display()
+            )),
+            e => e,
+        })?;
+        storage._held = Some(held);
         let opened = LogFile::open(
             sqlite_logfile::path_of(path),
             storage.generation()?,
@@ -216,6 +244,7 @@ impl SqliteStorage {
             logged_batches: 0,
             logged_bytes: 0,
             failed: false,
+            _held: None,
         };
         storage.fold_log_table()?;
         Ok(storage)
@@ -446,13 +475,12 @@ impl Storage for SqliteStorage {
         let Some(log) = &mut self.log else {
             return Ok(());
         };
-        let result = log.sync();
-        if result.is_err() {
+        log.sync().map_err(|e| {
             // Linux may have dropped the unwritten pages (a later fsync
             // would then succeed): only reopening tells what is stored.
             self.failed = true;
-        }
-        result
+            uncertain(e)
+        })
     }
 
     /// Folds the log now ([`SqliteStorage::fold`]): the values the logged
@@ -469,7 +497,7 @@ impl SqliteStorage {
     /// batches are stored is known only after reopening.
     fn refuse_if_failed(&self) -> Result<()> {
         if self.failed {
-            return Err(Error::Storage(
+            return Err(Error::StorageUncertain(
                 "an earlier write to the batch log failed (that batch may or may not be \
                  stored): reopen the storage"
                     .into(),
@@ -512,7 +540,7 @@ impl SqliteStorage {
             }
         {
             self.failed = true;
-            return Err(e);
+            return Err(uncertain(e));
         }
         self.logged_batches += 1;
         self.logged_bytes += row_len;

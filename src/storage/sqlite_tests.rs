@@ -97,8 +97,8 @@ fn compacting_folds_and_erases_the_log_and_is_refused_after_a_failed_flush() {
     // here), compacting is refused like writing, and folds nothing.
     put(&mut s, "g/a", b"secret three");
     s.failed = true;
-    let Err(Error::Storage(message)) = s.compact() else {
-        panic!("compacting after a failed flush must be refused")
+    let Err(Error::StorageUncertain(message)) = s.compact() else {
+        panic!("compacting after a failed flush must be refused, naming reopening")
     };
     assert!(message.contains("reopen the storage"), "{message}");
     assert_eq!(file_batches(&s, &db), 1);
@@ -635,24 +635,39 @@ fn records_of_a_folded_generation_are_ignored() {
 }
 
 /// The database is held exclusively (no file locks per statement): a second
-/// storage on it is refused until the first is dropped.
+/// storage on it is refused until the first is dropped, at once and naming
+/// the cause (not after a busy timeout).
 #[test]
 fn a_database_has_one_storage_at_a_time() {
     let db = TempDb::new("exclusive");
+    let refused = || {
+        let started = std::time::Instant::now();
+        match SqliteStorage::open(&db.0, Durability::Durable) {
+            Err(e @ Error::Misuse(_)) => {
+                let msg = e.to_string();
+                assert!(msg.contains("already open in this process"), "{msg}");
+                assert_eq!(e.action(), crate::Action::FixCall);
+            }
+            other => panic!("expected a misuse error, got {other:?}"),
+        }
+        // Not SQLite's busy wait (5 s by default): the refusal is a lookup.
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    };
     // Held from the open on, before anything is written.
     drop(SqliteStorage::open(&db.0, Durability::Durable).expect("create"));
     let first = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
-    match SqliteStorage::open(&db.0, Durability::Durable) {
-        Err(Error::Storage(msg)) => assert!(msg.contains("locked"), "{msg}"),
-        other => panic!("expected a storage error, got {other:?}"),
-    }
+    refused();
     drop(first);
     let mut first = SqliteStorage::open(&db.0, Durability::Durable).expect("open");
     put(&mut first, "k", b"v");
-    match SqliteStorage::open(&db.0, Durability::Durable) {
-        Err(Error::Storage(msg)) => assert!(msg.contains("locked"), "{msg}"),
-        other => panic!("expected a storage error, got {other:?}"),
-    }
+    refused();
+    // The same file under another name is the same database.
+    let dir = db.0.parent().expect("dir").to_path_buf();
+    let alias = dir.join(".").join(db.0.file_name().expect("name"));
+    assert!(matches!(
+        SqliteStorage::open(&alias, Durability::Durable),
+        Err(Error::Misuse(_))
+    ));
     drop(first);
     let second = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
     assert_eq!(second.get(b"k").expect("get"), Some(b"v".to_vec()));

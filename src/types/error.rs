@@ -70,10 +70,16 @@ pub enum Action {
     /// The storage backend failed: retry the operation when it is back;
     /// nothing was changed in memory.
     Retry,
+    /// The storage may or may not hold the last write, and refuses further
+    /// writes: drop the `Client` and its `Group`s and open the storage
+    /// again ([`Error::StorageUncertain`]). The groups load as they were
+    /// last stored; retrying without reopening fails the same way.
+    Reopen,
 }
 
 /// Whether a message of the wrong epoch is from the past or the future.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EpochTiming {
     /// Sent in an epoch the group has left: it can never be processed.
     Past,
@@ -141,6 +147,7 @@ fn short_hex(bytes: &[u8]) -> String {
 /// | [`Malformed`](Error::Malformed), [`Protocol`](Error::Protocol), [`Crypto`](Error::Crypto), [`Rejected`](Error::Rejected), [`Unsupported`](Error::Unsupported), [`Limit`](Error::Limit), [`Internal`](Error::Internal) | [`Action::Report`] |
 /// | [`Misuse`](Error::Misuse), [`Encode`](Error::Encode) | [`Action::FixCall`] |
 /// | [`Storage`](Error::Storage) | [`Action::Retry`] |
+/// | [`StorageUncertain`](Error::StorageUncertain) | [`Action::Reopen`] |
 /// | [`RolledBack`](Error::RolledBack) | [`Action::Resync`] |
 ///
 /// Our own messages echoed by the delivery service are not errors:
@@ -273,6 +280,13 @@ pub enum Error {
     /// A storage backend failure.
     #[error("storage: {0}")]
     Storage(String),
+    /// A write or flush failed in a way that leaves unknown what the
+    /// storage holds (the batch may or may not be stored), or the storage
+    /// lock was poisoned. The storage refuses further writes until it is
+    /// reopened ([`Storage::flush`](crate::storage::Storage::flush)), so
+    /// retrying cannot help: reopen the client ([`Action::Reopen`]).
+    #[error("storage must be reopened: {0}")]
+    StorageUncertain(String),
     /// The stored state is older than the application's rollback counter
     /// says it must be (a restored backup, a rolled-back disk, a truncated
     /// log): loading it would send with keys already used. Nothing was
@@ -323,7 +337,9 @@ impl Error {
             Self::Misuse(_) | Self::Encode(_) => ErrorCategory::ApiMisuse,
             Self::Crypto(_) => ErrorCategory::Crypto,
             Self::Rejected { .. } => ErrorCategory::Rejected,
-            Self::Storage(_) | Self::RolledBack { .. } => ErrorCategory::Storage,
+            Self::Storage(_) | Self::StorageUncertain(_) | Self::RolledBack { .. } => {
+                ErrorCategory::Storage
+            }
             Self::Internal(_) => ErrorCategory::Internal,
         }
     }
@@ -349,6 +365,7 @@ impl Error {
             | Self::Internal(_) => Action::Report,
             Self::Misuse(_) | Self::Encode(_) => Action::FixCall,
             Self::Storage(_) => Action::Retry,
+            Self::StorageUncertain(_) => Action::Reopen,
             Self::RolledBack { .. } => Action::Resync,
         }
     }
