@@ -48,9 +48,28 @@
 //! The engine modules are internal; the feature `unstable-internals` makes
 //! them public for the interop harness, benches and fuzz targets, with no
 //! stability promise.
+// The public API names only types its users can name too (engine types
+// appear only with `unstable-internals`).
+#![warn(unnameable_types)]
+// docs.rs (nightly) marks the items each feature gates.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+
+/// An item of a public type that names engine types: `pub` with the
+/// `unstable-internals` feature (where those types are public too),
+/// crate-private otherwise, so that the stable API never names a type its
+/// users cannot name.
+macro_rules! internal_pub {
+    ($(#[$meta:meta])* pub $($item:tt)*) => {
+        #[cfg(feature = "unstable-internals")]
+        $(#[$meta])* pub $($item)*
+        #[cfg(not(feature = "unstable-internals"))]
+        #[allow(dead_code)]
+        $(#[$meta])* pub(crate) $($item)*
+    };
+}
 
 /// Declares engine modules: public with the `unstable-internals` feature
 /// (for the interop harness, benches and fuzz targets, with no stability
@@ -82,11 +101,13 @@ pub use api::{
     AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, Confirmation,
     CredentialUse, CredentialValidator, ExternalJoinOptions, ExternalSender, FixedClock, Group,
     GroupConfig, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member, Message,
-    MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, Rejection, Route,
-    SystemClock, ValidationContext, Welcome, WireFormat,
+    MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, PublishGroupInfo, Rejection,
+    Route, SystemClock, ValidationContext, Welcome, WireFormat,
 };
+pub use codec::{DecodeError, DecodeErrorKind, EncodeError};
 pub use crypto::credential::{Certificate, Credential, CredentialType};
 pub use crypto::{CipherSuite, Secret, SignaturePublicKey};
+pub use schedule::SecretTreeConfig;
 /// Decodes exactly one wire structure (no trailing bytes).
 #[cfg(feature = "unstable-internals")]
 pub use types::error::decode_exact;

@@ -19,7 +19,7 @@ use arbor_mls::crypto::{SeededRandom, SignaturePrivateKey, Suite};
 use arbor_mls::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, sign_content, to_public_message,
 };
-use arbor_mls::messages::key_package::{KeyPackage as WireKeyPackage, KeyPackageParams};
+use arbor_mls::messages::key_package::{KeyPackageData as WireKeyPackage, KeyPackageParams};
 use arbor_mls::messages::proposals::{Add, Proposal};
 use arbor_mls::storage::{MemoryStorage, Storage, WriteBatch};
 use arbor_mls::tree::leaf_node::{Capabilities, Lifetime};

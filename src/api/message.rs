@@ -14,7 +14,7 @@ use crate::crypto::credential::Credential;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CipherSuite, CryptoProvider, SignaturePublicKey, Suite};
 use crate::framing::{MlsMessage, MlsMessageBody, Sender, WireFormat};
-use crate::messages::key_package::KeyPackage as WireKeyPackage;
+use crate::messages::key_package::KeyPackageData as WireKeyPackage;
 use crate::messages::welcome::{GroupInfo as WireGroupInfo, Welcome as WireWelcome};
 use crate::tree::leaf_node::LeafNodeSource;
 use crate::types::MessageKind;

@@ -9,6 +9,7 @@ pub mod authentication;
 pub mod client;
 pub mod clock;
 mod continuation;
+mod event;
 pub mod external_sender;
 pub mod group;
 mod group_lifecycle;
@@ -19,7 +20,7 @@ pub mod observer;
 pub use crate::framing::WireFormat;
 pub use crate::group::observer::{CommitOrder, Confirmation, Observed, ObservedCommit, Route};
 pub use crate::group::proposal_select::LeftOut;
-pub use crate::group::state::GroupConfig;
+pub use crate::group::state::{GroupConfig, PublishGroupInfo};
 pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
 pub use authentication::{

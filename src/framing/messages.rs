@@ -7,7 +7,7 @@ use super::content::{
 use crate::codec::{
     Decode, DecodeError, DecodeErrorKind, Encode, Reader, Writer, field, wire_struct,
 };
-use crate::messages::key_package::KeyPackage;
+use crate::messages::key_package::KeyPackageData;
 use crate::messages::welcome::{GroupInfo, Welcome};
 use crate::types::ProtocolVersion;
 use crate::types::math::LeafIndex;
@@ -182,7 +182,7 @@ pub enum MlsMessageBody {
     /// `mls_group_info`.
     GroupInfo(Box<GroupInfo>),
     /// `mls_key_package`.
-    KeyPackage(Box<KeyPackage>),
+    KeyPackage(Box<KeyPackageData>),
 }
 
 impl MlsMessageBody {

@@ -17,7 +17,7 @@ use crate::group::commit_stage::{CommitSummary, StagedCommit, StagedFrom};
 use crate::group::state::GroupState;
 use crate::group::proposal_cache::ProposalCache;
 use crate::types::extensions::{Extension, ExtensionType, check_unique_types};
-use crate::messages::key_package::KeyPackage;
+use crate::messages::key_package::KeyPackageData;
 use crate::group::proposal_rules::{ProposalWithSender, apply_list, check_list};
 use crate::messages::proposals::{Proposal, ProposalOrRef};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
@@ -145,7 +145,7 @@ fn build_welcome(
     info: &GroupInfo,
     joiner_secret: &Secret,
     welcome_key: &crate::schedule::KeyAndNonce,
-    added: &[(LeafIndex, KeyPackage)],
+    added: &[(LeafIndex, KeyPackageData)],
     committer: LeafIndex,
     path_secrets: &[(crate::types::math::NodeIndex, Secret)],
     psks: &[crate::schedule::PreSharedKeyId],
@@ -367,7 +367,7 @@ impl GroupState {
 
         let message = self.frame_handshake(signed, params.wire_format, rng)?;
 
-        let added: Vec<(LeafIndex, KeyPackage)> = effects
+        let added: Vec<(LeafIndex, KeyPackageData)> = effects
             .added
             .iter()
             .zip(list.iter().filter_map(|p| match &p.proposal {

@@ -2,7 +2,7 @@
 
 use crate::crypto::Suite;
 use crate::types::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
-use crate::messages::key_package::{KeyPackage, KeyPackagePrivate};
+use crate::messages::key_package::{KeyPackageData, KeyPackagePrivate};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::state::{EpochState, GroupConfig, NoResumption, Confirmation, enter_epoch};
 use crate::messages::welcome::{GroupInfo, Welcome};
@@ -22,7 +22,7 @@ pub struct JoinInputs<'a> {
     /// The Welcome.
     pub welcome: &'a Welcome,
     /// The key package it answers.
-    pub key_package: &'a KeyPackage,
+    pub key_package: &'a KeyPackageData,
     /// That key package's private keys.
     pub private: &'a KeyPackagePrivate,
     /// The ratchet tree, when not carried in the GroupInfo.

@@ -19,9 +19,11 @@ pub struct Member {
 }
 
 impl Member {
-    /// The member at `index` of `tree`, if that leaf is occupied.
-    pub fn at(tree: &RatchetTree, index: LeafIndex) -> Option<Self> {
-        tree.leaf(index).map(|leaf| Self::from_leaf(index, leaf))
+    internal_pub! {
+        /// The member at `index` of `tree`, if that leaf is occupied.
+        pub fn at(tree: &RatchetTree, index: LeafIndex) -> Option<Self> {
+            tree.leaf(index).map(|leaf| Self::from_leaf(index, leaf))
+        }
     }
 
     fn from_leaf(index: LeafIndex, leaf: &LeafNode) -> Self {
@@ -32,15 +34,19 @@ impl Member {
         }
     }
 
-    /// The members at `indices` of `tree` (blank leaves skipped).
-    pub fn all_at(tree: &RatchetTree, indices: &[LeafIndex]) -> Vec<Self> {
-        indices.iter().filter_map(|&i| Self::at(tree, i)).collect()
+    internal_pub! {
+        /// The members at `indices` of `tree` (blank leaves skipped).
+        pub fn all_at(tree: &RatchetTree, indices: &[LeafIndex]) -> Vec<Self> {
+            indices.iter().filter_map(|&i| Self::at(tree, i)).collect()
+        }
     }
 
-    /// Every member of `tree`, by leaf index.
-    pub fn all_of(tree: &RatchetTree) -> Vec<Self> {
-        tree.members()
-            .map(|(index, leaf)| Self::from_leaf(index, leaf))
-            .collect()
+    internal_pub! {
+        /// Every member of `tree`, by leaf index.
+        pub fn all_of(tree: &RatchetTree) -> Vec<Self> {
+            tree.members()
+                .map(|(index, leaf)| Self::from_leaf(index, leaf))
+                .collect()
+        }
     }
 }

@@ -427,9 +427,11 @@ impl ObserverState {
         &self.current.epoch.context
     }
 
-    /// The current ratchet tree.
-    pub fn tree(&self) -> &RatchetTree {
-        &self.current.epoch.tree
+    internal_pub! {
+        /// The current ratchet tree.
+        pub fn tree(&self) -> &RatchetTree {
+            &self.current.epoch.tree
+        }
     }
 
     /// The current epoch.

@@ -3,7 +3,7 @@
 
 use crate::codec::encode;
 use crate::crypto::{HpkePrivateKey, SignaturePublicKey, Suite};
-use crate::messages::key_package::KeyPackage;
+use crate::messages::key_package::KeyPackageData;
 use crate::messages::welcome::{GroupInfo, GroupSecrets, Welcome};
 use crate::schedule::{JoinerSecret, PskSecret};
 use crate::{Error, Result, decode_exact};
@@ -14,7 +14,7 @@ pub const WELCOME_LABEL: &str = "Welcome";
 pub const GROUP_INFO_LABEL: &str = "GroupInfoTBS";
 
 /// `MakeKeyPackageRef` of a key package (§5.2).
-pub fn key_package_ref(suite: &Suite, key_package: &KeyPackage) -> Result<Vec<u8>> {
+pub fn key_package_ref(suite: &Suite, key_package: &KeyPackageData) -> Result<Vec<u8>> {
     Ok(suite.key_package_ref(&encode(key_package)?)?)
 }
 

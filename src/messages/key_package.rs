@@ -16,9 +16,11 @@ use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node}
 use crate::tree::private::generate_hpke_key_pair;
 
 wire_struct! {
-    /// `KeyPackage` (§10).
+    /// The `KeyPackage` structure of §10, as carried in an Add proposal.
+    /// (The crate root's [`KeyPackage`](crate::KeyPackage) is the
+    /// MLSMessage an application receives and publishes, holding one.)
     #[derive(Debug, Clone, PartialEq, Eq)]
-    pub struct KeyPackage {
+    pub struct KeyPackageData {
         /// Protocol version.
         pub version: ProtocolVersion,
         /// Cipher suite the package is for.
@@ -34,7 +36,7 @@ wire_struct! {
     }
 }
 
-impl KeyPackage {
+impl KeyPackageData {
     /// Encodes `KeyPackageTBS`: every field but the signature.
     pub fn to_be_signed(&self) -> crate::Result<Vec<u8>> {
         let mut w = Writer::new();
@@ -75,92 +77,96 @@ pub struct KeyPackageParams {
     pub extensions: Vec<Extension>,
 }
 
-impl KeyPackage {
-    /// Creates and signs a key package with fresh init and encryption keys
-    /// (§10).
-    pub fn create(
-        suite: &Suite,
-        signature_key: &SignaturePrivateKey,
-        signature_public: &SignaturePublicKey,
-        params: KeyPackageParams,
-        rng: &mut dyn RandomSource,
-    ) -> crate::Result<(Self, KeyPackagePrivate)> {
-        let (init_priv, init_key) = generate_hpke_key_pair(suite, rng)?;
-        let (enc_priv, encryption_key) = generate_hpke_key_pair(suite, rng)?;
-        let mut leaf_node = LeafNode {
-            encryption_key,
-            signature_key: signature_public.clone(),
-            credential: params.credential,
-            capabilities: params.capabilities,
-            leaf_node_source: LeafNodeSource::KeyPackage(params.lifetime),
-            extensions: params.leaf_extensions,
-            signature: Vec::new(),
-        };
-        leaf_node.sign(suite, signature_key, None)?;
-        let mut kp = Self {
-            version: ProtocolVersion::MLS10,
-            cipher_suite: suite.id(),
-            init_key,
-            leaf_node,
-            extensions: params.extensions,
-            signature: Vec::new(),
-        };
-        kp.signature =
-            suite.sign_with_label(signature_key, KEY_PACKAGE_LABEL, &kp.to_be_signed()?)?;
-        Ok((
-            kp,
-            KeyPackagePrivate {
-                init_key: init_priv,
-                encryption_key: enc_priv,
-            },
-        ))
+impl KeyPackageData {
+    internal_pub! {
+        /// Creates and signs a key package with fresh init and encryption keys
+        /// (§10).
+        pub fn create(
+            suite: &Suite,
+            signature_key: &SignaturePrivateKey,
+            signature_public: &SignaturePublicKey,
+            params: KeyPackageParams,
+            rng: &mut dyn RandomSource,
+        ) -> crate::Result<(Self, KeyPackagePrivate)> {
+            let (init_priv, init_key) = generate_hpke_key_pair(suite, rng)?;
+            let (enc_priv, encryption_key) = generate_hpke_key_pair(suite, rng)?;
+            let mut leaf_node = LeafNode {
+                encryption_key,
+                signature_key: signature_public.clone(),
+                credential: params.credential,
+                capabilities: params.capabilities,
+                leaf_node_source: LeafNodeSource::KeyPackage(params.lifetime),
+                extensions: params.leaf_extensions,
+                signature: Vec::new(),
+            };
+            leaf_node.sign(suite, signature_key, None)?;
+            let mut kp = Self {
+                version: ProtocolVersion::MLS10,
+                cipher_suite: suite.id(),
+                init_key,
+                leaf_node,
+                extensions: params.extensions,
+                signature: Vec::new(),
+            };
+            kp.signature =
+                suite.sign_with_label(signature_key, KEY_PACKAGE_LABEL, &kp.to_be_signed()?)?;
+            Ok((
+                kp,
+                KeyPackagePrivate {
+                    init_key: init_priv,
+                    encryption_key: enc_priv,
+                },
+            ))
+        }
     }
 
-    /// Validates a key package (§10.1) for a group using `suite`, with the
-    /// group's required capabilities if any.
-    pub fn validate(
-        &self,
-        suite: &Suite,
-        required: Option<&RequiredCapabilities>,
-        lifetime: LifetimePolicy,
-    ) -> crate::Result<()> {
-        // §10.1: cipher suite and protocol version match the group's.
-        if self.version != ProtocolVersion::MLS10 || self.cipher_suite != suite.id() {
-            return Err(Error::protocol(
-                "§10.1",
-                format!(
-                    "key package for version {:?} and suite {:?}, group uses MLS10 and {:?}",
-                    self.version,
-                    self.cipher_suite,
-                    suite.id()
-                ),
-            ));
+    internal_pub! {
+        /// Validates a key package (§10.1) for a group using `suite`, with the
+        /// group's required capabilities if any.
+        pub fn validate(
+            &self,
+            suite: &Suite,
+            required: Option<&RequiredCapabilities>,
+            lifetime: LifetimePolicy,
+        ) -> crate::Result<()> {
+            // §10.1: cipher suite and protocol version match the group's.
+            if self.version != ProtocolVersion::MLS10 || self.cipher_suite != suite.id() {
+                return Err(Error::protocol(
+                    "§10.1",
+                    format!(
+                        "key package for version {:?} and suite {:?}, group uses MLS10 and {:?}",
+                        self.version,
+                        self.cipher_suite,
+                        suite.id()
+                    ),
+                ));
+            }
+            // §10.1: the leaf must be valid for a key package (§7.3).
+            validate_leaf_node(
+                suite,
+                &self.leaf_node,
+                LeafRole::KeyPackage,
+                required,
+                lifetime,
+            )?;
+            // §10.1: signature by the leaf's signature key.
+            suite
+                .verify_with_label(
+                    &self.leaf_node.signature_key,
+                    KEY_PACKAGE_LABEL,
+                    &self.to_be_signed()?,
+                    &self.signature,
+                )
+                .map_err(|_| Error::protocol("§10.1", "KeyPackage signature does not verify"))?;
+            // §10.1: init_key and the leaf's encryption_key differ.
+            if self.init_key == self.leaf_node.encryption_key {
+                return Err(Error::protocol(
+                    "§10.1",
+                    "init_key equals the leaf's encryption_key",
+                ));
+            }
+            check_unique_types(&self.extensions, "KeyPackage extensions")
         }
-        // §10.1: the leaf must be valid for a key package (§7.3).
-        validate_leaf_node(
-            suite,
-            &self.leaf_node,
-            LeafRole::KeyPackage,
-            required,
-            lifetime,
-        )?;
-        // §10.1: signature by the leaf's signature key.
-        suite
-            .verify_with_label(
-                &self.leaf_node.signature_key,
-                KEY_PACKAGE_LABEL,
-                &self.to_be_signed()?,
-                &self.signature,
-            )
-            .map_err(|_| Error::protocol("§10.1", "KeyPackage signature does not verify"))?;
-        // §10.1: init_key and the leaf's encryption_key differ.
-        if self.init_key == self.leaf_node.encryption_key {
-            return Err(Error::protocol(
-                "§10.1",
-                "init_key equals the leaf's encryption_key",
-            ));
-        }
-        check_unique_types(&self.extensions, "KeyPackage extensions")
     }
 }
 

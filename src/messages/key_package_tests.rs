@@ -56,15 +56,15 @@ fn params(fx: &Fx) -> KeyPackageParams {
     }
 }
 
-fn key_package(fx: &Fx, params: KeyPackageParams) -> KeyPackage {
-    KeyPackage::create(&fx.suite, &fx.sk, &fx.pk, params, &mut Counter(3))
+fn key_package(fx: &Fx, params: KeyPackageParams) -> KeyPackageData {
+    KeyPackageData::create(&fx.suite, &fx.sk, &fx.pk, params, &mut Counter(3))
         .unwrap()
         .0
 }
 
 /// Re-signs leaf and key package after a test changed them, so that only
 /// the rule under test is violated.
-fn resign(fx: &Fx, kp: &mut KeyPackage) {
+fn resign(fx: &Fx, kp: &mut KeyPackageData) {
     kp.leaf_node.sign(&fx.suite, &fx.sk, None).unwrap();
     kp.signature = fx
         .suite

@@ -5,7 +5,7 @@ use crate::codec::{
 };
 use crate::crypto::CipherSuite;
 use crate::types::Extension;
-use crate::messages::key_package::KeyPackage;
+use crate::messages::key_package::KeyPackageData;
 use crate::schedule::PreSharedKeyId;
 use crate::types::ProtocolVersion;
 use crate::tree::leaf_node::LeafNode;
@@ -17,7 +17,7 @@ wire_struct! {
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Add {
         /// The new member's key package.
-        pub key_package: KeyPackage,
+        pub key_package: KeyPackageData,
     }
 }
 

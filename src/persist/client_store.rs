@@ -3,7 +3,7 @@
 
 use crate::crypto::credential::Credential;
 use crate::crypto::{CipherSuite, SignaturePrivateKey, SignaturePublicKey};
-use crate::messages::key_package::{KeyPackage, KeyPackagePrivate};
+use crate::messages::key_package::{KeyPackageData, KeyPackagePrivate};
 use crate::{Error, Result};
 
 use super::group_records::GroupKeys;
@@ -46,7 +46,7 @@ pub(crate) fn save_identity(
 pub(crate) fn save_key_package(
     storage: &SharedStorage,
     kp_ref: &[u8],
-    kp: &KeyPackage,
+    kp: &KeyPackageData,
     private: &KeyPackagePrivate,
     last_resort: bool,
 ) -> Result<()> {
@@ -87,7 +87,7 @@ fn unhex(key: &[u8], prefix: &str) -> Result<Vec<u8>> {
 }
 
 /// A stored key package, its private keys and whether it is last resort.
-pub(crate) type StoredKeyPackage = (KeyPackage, KeyPackagePrivate, bool);
+pub(crate) type StoredKeyPackage = (KeyPackageData, KeyPackagePrivate, bool);
 
 /// Every stored key package, by reference.
 pub(crate) fn load_key_packages(

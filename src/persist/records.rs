@@ -6,7 +6,7 @@
 use crate::codec::{Decode, DecodeError, DecodeErrorKind, Encode, Reader, Writer, field};
 use crate::crypto::credential::Credential;
 use crate::crypto::{HpkePrivateKey, Secret, SignaturePrivateKey, SignaturePublicKey};
-use crate::messages::key_package::{KeyPackage, KeyPackagePrivate};
+use crate::messages::key_package::{KeyPackageData, KeyPackagePrivate};
 use crate::{Error, Result};
 
 /// The record format version this library writes and reads.
@@ -207,7 +207,7 @@ impl Identity {
 
 /// A key package we published, with its private keys.
 pub(crate) fn encode_key_package(
-    kp: &KeyPackage,
+    kp: &KeyPackageData,
     private: &KeyPackagePrivate,
     last_resort: bool,
 ) -> Result<Vec<u8>> {
@@ -223,7 +223,7 @@ pub(crate) fn encode_key_package(
 pub(crate) fn decode_key_package(
     key: &[u8],
     bytes: &[u8],
-) -> Result<(KeyPackage, KeyPackagePrivate, bool)> {
+) -> Result<(KeyPackageData, KeyPackagePrivate, bool)> {
     open(key, Kind::KeyPackage, bytes, |r| {
         let kp = field(r, "key_package")?;
         let private = KeyPackagePrivate {

@@ -10,7 +10,7 @@ use crate::group::engine::Received;
 use crate::group::join::JoinInputs;
 use crate::group::psk_store::{NoPsks, PskUse};
 use crate::group::state::{GroupConfig, GroupState};
-use crate::messages::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
+use crate::messages::key_package::{KeyPackageData, KeyPackageParams, KeyPackagePrivate};
 use crate::messages::proposals::{Add, Proposal};
 use crate::test_support::{FIXTURE_LIFETIME, default_suite};
 use crate::tree::leaf_node::Capabilities;
@@ -40,8 +40,11 @@ impl EngineMember {
         }
     }
 
-    pub(crate) fn key_package(&self, rng: &mut SeededRandom) -> (KeyPackage, KeyPackagePrivate) {
-        KeyPackage::create(
+    pub(crate) fn key_package(
+        &self,
+        rng: &mut SeededRandom,
+    ) -> (KeyPackageData, KeyPackagePrivate) {
+        KeyPackageData::create(
             &self.suite,
             &self.signer,
             &self.public,
@@ -92,7 +95,7 @@ impl EngineMember {
     pub(crate) fn join(
         &self,
         welcome: &[u8],
-        kp: &KeyPackage,
+        kp: &KeyPackageData,
         private: &KeyPackagePrivate,
     ) -> GroupState {
         let msg: MlsMessage = crate::codec::decode_exact(welcome).unwrap();

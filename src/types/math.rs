@@ -58,10 +58,12 @@ pub fn log2(x: u32) -> u32 {
 }
 
 impl LeafIndex {
-    /// The node index of this leaf, `2i`. `None` when `i >= 2^31`, which no
-    /// tree contains.
-    pub fn node(self) -> Option<NodeIndex> {
-        self.0.checked_mul(2).map(NodeIndex)
+    internal_pub! {
+        /// The node index of this leaf, `2i`. `None` when `i >= 2^31`, which no
+        /// tree contains.
+        pub fn node(self) -> Option<NodeIndex> {
+            self.0.checked_mul(2).map(NodeIndex)
+        }
     }
 }
 

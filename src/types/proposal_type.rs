@@ -44,34 +44,36 @@ impl ProposalType {
         }
     }
 
-    /// The rules of this type that do not depend on the proposal's content:
-    /// the one place the engine looks them up (sender checks, §12.1.8; list
-    /// checks, §12.2; path requirement, §12.4; selection at commit).
-    pub const fn rules(self) -> ProposalRules {
-        const fn rules(
-            external_sender: bool,
-            new_member: bool,
-            path_required: bool,
-            commit: Commits,
-        ) -> ProposalRules {
-            ProposalRules {
-                external_sender,
-                new_member,
-                path_required,
-                commit,
+    internal_pub! {
+        /// The rules of this type that do not depend on the proposal's content:
+        /// the one place the engine looks them up (sender checks, §12.1.8; list
+        /// checks, §12.2; path requirement, §12.4; selection at commit).
+        pub const fn rules(self) -> ProposalRules {
+            const fn rules(
+                external_sender: bool,
+                new_member: bool,
+                path_required: bool,
+                commit: Commits,
+            ) -> ProposalRules {
+                ProposalRules {
+                    external_sender,
+                    new_member,
+                    path_required,
+                    commit,
+                }
             }
-        }
-        match self {
-            Self::ADD => rules(true, true, false, Commits::Regular),
-            Self::UPDATE => rules(false, false, true, Commits::Regular),
-            Self::REMOVE => rules(true, false, true, Commits::Any),
-            Self::PSK => rules(true, false, false, Commits::Any),
-            Self::REINIT => rules(true, false, false, Commits::RegularAlone),
-            Self::EXTERNAL_INIT => rules(false, false, true, Commits::ExternalOnly),
-            Self::GROUP_CONTEXT_EXTENSIONS => rules(true, false, true, Commits::RegularAtMostOne),
-            // §12.4: a type whose specification does not exempt it requires
-            // a path; §12.1.8 lists the only types external senders may send.
-            _ => rules(false, false, true, Commits::Regular),
+            match self {
+                Self::ADD => rules(true, true, false, Commits::Regular),
+                Self::UPDATE => rules(false, false, true, Commits::Regular),
+                Self::REMOVE => rules(true, false, true, Commits::Any),
+                Self::PSK => rules(true, false, false, Commits::Any),
+                Self::REINIT => rules(true, false, false, Commits::RegularAlone),
+                Self::EXTERNAL_INIT => rules(false, false, true, Commits::ExternalOnly),
+                Self::GROUP_CONTEXT_EXTENSIONS => rules(true, false, true, Commits::RegularAtMostOne),
+                // §12.4: a type whose specification does not exempt it requires
+                // a path; §12.1.8 lists the only types external senders may send.
+                _ => rules(false, false, true, Commits::Regular),
+            }
         }
     }
 }

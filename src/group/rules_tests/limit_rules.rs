@@ -6,7 +6,7 @@ use super::*;
 use crate::types::extensions::RequiredCapabilities;
 use crate::group::external::ExternalJoin;
 use crate::group::join::JoinInputs;
-use crate::messages::key_package::{KeyPackage, KeyPackageParams};
+use crate::messages::key_package::{KeyPackageData, KeyPackageParams};
 use crate::group::proposal_rules::REQUIRED_CAPABILITIES_DECODES;
 use crate::group::psk_store::PskUse;
 use crate::test_support::FIXTURE_LIFETIME;
@@ -61,9 +61,9 @@ pub(super) fn key_package_of(
     name: &'static str,
     seed: u8,
     lifetime: Lifetime,
-) -> (KeyPackage, crate::messages::key_package::KeyPackagePrivate) {
+) -> (KeyPackageData, crate::messages::key_package::KeyPackagePrivate) {
     let c = EngineMember::new(name, seed);
-    KeyPackage::create(
+    KeyPackageData::create(
         &c.suite,
         &c.signer,
         &c.public,

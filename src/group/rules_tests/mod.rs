@@ -342,7 +342,7 @@ fn commit(proposals: Vec<Proposal>) -> Commit {
     }
 }
 
-fn add(kp: crate::messages::key_package::KeyPackage) -> Proposal {
+fn add(kp: crate::messages::key_package::KeyPackageData) -> Proposal {
     Proposal::Add(Add { key_package: kp })
 }
 

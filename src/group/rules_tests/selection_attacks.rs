@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::group::psk_store::{ExternalPsks, PskStore};
-use crate::messages::key_package::KeyPackage;
+use crate::messages::key_package::KeyPackageData;
 use proptest::prelude::*;
 
 /// A key package of `who` whose leaf uses `encryption_key` (re-signed, so
@@ -14,7 +14,7 @@ fn key_package_with_encryption_key(
     who: &EngineMember,
     encryption_key: &crate::crypto::HpkePublicKey,
     seed: u8,
-) -> KeyPackage {
+) -> KeyPackageData {
     let (mut kp, _) = who.key_package(&mut rng(seed));
     kp.leaf_node.encryption_key = encryption_key.clone();
     kp.leaf_node.sign(&who.suite, &who.signer, None).unwrap();
@@ -30,7 +30,7 @@ fn key_package_with_encryption_key(
 }
 
 /// `who`'s new-member proposal adding `kp`, cached by every member.
-fn new_member_add(groups: &mut [GroupState], who: &EngineMember, kp: KeyPackage) -> Vec<u8> {
+fn new_member_add(groups: &mut [GroupState], who: &EngineMember, kp: KeyPackageData) -> Vec<u8> {
     let message = frame_public(
         &groups[0],
         &who.signer,
