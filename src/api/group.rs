@@ -6,15 +6,15 @@ use std::sync::Arc;
 use crate::api::clock::Clock;
 use crate::codec::encode;
 use crate::crypto::{CipherSuite, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
-use crate::framing::{MlsMessage, MlsMessageBody, Sender};
+use crate::framing::{MlsMessage, MlsMessageBody};
 use crate::group::authorization::{CredentialUse, ValidationContext};
 use crate::group::commit_create::CommitParams;
 use crate::group::commit_stage::StagedCommit;
 use crate::group::engine::Received;
 use crate::group::proposal_select::{LeftOut, Selection};
 use crate::group::psk_store::{PskUse, SharedPsks};
-use crate::group::state::GroupConfig;
 use crate::group::state::GroupState;
+use crate::group::state::{GroupConfig, PublishGroupInfo};
 use crate::group::welcome_open::GROUP_INFO_LABEL;
 use crate::messages::proposals::{
     Add, GroupContextExtensions, PreSharedKey, Proposal, Remove, Update,
@@ -29,6 +29,7 @@ use crate::types::extensions::{Extension, ExtensionType, ExternalPub};
 use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
+pub use crate::api::event::Event;
 pub use crate::group::member::Member;
 
 /// What a commit produces for the delivery service.
@@ -42,63 +43,11 @@ pub struct CommitOutput {
     /// Cached proposals this commit could not cover because they conflict
     /// with ones it does (§12.2), each with the reason.
     pub left_out: Vec<LeftOut>,
-}
-
-/// The outcome of [`Group::process`].
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Event {
-    /// Application data from a member.
-    Application {
-        /// Sender's leaf.
-        sender: LeafIndex,
-        /// The epoch it was sent in: the current one, or a retained past
-        /// one for a message that arrived after a commit.
-        epoch: u64,
-        /// The plaintext.
-        data: Vec<u8>,
-        /// The sender's authenticated data.
-        authenticated_data: Vec<u8>,
-    },
-    /// A proposal, cached for the next commit.
-    Proposal {
-        /// Who proposed.
-        sender: Sender,
-        /// The proposal.
-        proposal: Box<Proposal>,
-    },
-    /// Another member's valid commit, staged: inspect
-    /// [`StagedCommit::summary`], then [`Group::merge`] it.
-    Commit {
-        /// The staged commit.
-        staged: Box<StagedCommit>,
-        /// We have a pending commit for this epoch: merging this one
-        /// discards it (it stays pending until then, so a commit that is
-        /// staged but never merged does not cost us ours).
-        supersedes_own: bool,
-    },
-    /// The delivery service echoed our pending commit; it is merged. Also
-    /// returned for the echo of our own external commit, which took effect
-    /// when we joined.
-    OwnCommitMerged {
-        /// The epoch entered.
-        epoch: u64,
-    },
-    /// A message we sent, delivered back to us (delivery services fan
-    /// messages out to every member, the sender included). Nothing
-    /// changed; ignore it. An application message or a PrivateMessage
-    /// proposal of ours cannot be decrypted by us (its key was deleted as
-    /// it was sent, RFC 9420 §9.2): it is recognised by the sender data
-    /// naming our leaf and a generation we used, so it is not verified
-    /// beyond that, which is harmless since nothing is done with it.
-    OwnMessageEcho {
-        /// The epoch it was sent in.
-        epoch: u64,
-        /// Application or proposal. (Our pending commit echoed back is
-        /// merged: [`Event::OwnCommitMerged`]; any other commit of ours
-        /// is refused with [`Error::Misuse`].)
-        kind: crate::types::MessageKind,
-    },
+    /// The signed GroupInfo (MLSMessage) of the epoch this commit starts,
+    /// for the delivery service to publish once it accepts the commit
+    /// (external joiners need it). Only when
+    /// [`GroupConfig::publish_group_info`] asks for it.
+    pub group_info: Option<Vec<u8>>,
 }
 
 struct Pending {
@@ -228,9 +177,17 @@ impl Group {
         !self.state.is_removed()
     }
 
-    /// The members, by leaf index.
+    /// The members, by leaf index. Builds a list of every member: to name
+    /// the sender of one message, use [`Self::member`].
     pub fn members(&self) -> Vec<Member> {
         Member::all_of(self.state.tree())
+    }
+
+    /// The member at `leaf` (e.g. the sender of an
+    /// [`Event::Application`]), or `None` for a blank or out-of-range
+    /// leaf. O(1): it reads one leaf of the tree.
+    pub fn member(&self, leaf: LeafIndex) -> Option<Member> {
+        Member::at(self.state.tree(), leaf)
     }
 
     /// The group's cipher suite.
@@ -285,8 +242,17 @@ impl Group {
     /// A signed GroupInfo (MLSMessage) with the external public key, for
     /// external joiners (§12.4.3); `with_tree` includes the ratchet tree.
     pub fn group_info(&self, with_tree: bool) -> Result<Vec<u8>> {
+        self.signed_group_info(&self.state.epoch, with_tree)
+    }
+
+    /// The GroupInfo of `epoch` (ours, or the one our commit starts),
+    /// signed by us.
+    fn signed_group_info(
+        &self,
+        epoch: &crate::group::state::EpochState,
+        with_tree: bool,
+    ) -> Result<Vec<u8>> {
         let suite = &self.state.suite;
-        let epoch = &self.state.epoch;
         let (_, external_pub) =
             crate::schedule::external_key_pair(suite, &epoch.keys.external_secret)?;
         let mut extensions = vec![Extension {
@@ -381,7 +347,7 @@ impl Group {
         } else {
             Selection::default()
         };
-        let created = self.transition(|g| {
+        let (created, group_info) = self.transition(|g| {
             let params = CommitParams {
                 by_value,
                 by_reference: selection.references,
@@ -398,6 +364,17 @@ impl Group {
                 psk_use,
             };
             let created = g.state.create_commit(params, &mut *g.rng)?;
+            // Signed before anything is stored, so that a failure leaves
+            // no pending commit behind.
+            let with_tree = match g.state.config.publish_group_info {
+                PublishGroupInfo::No => None,
+                PublishGroupInfo::WithoutTree => Some(false),
+                PublishGroupInfo::WithTree => Some(true),
+            };
+            let group_info = match (with_tree, created.staged.next.as_ref()) {
+                (Some(with_tree), Some(next)) => Some(g.signed_group_info(next, with_tree)?),
+                _ => None,
+            };
             if let Some(store) = &mut g.store {
                 // The authenticated data is used up with the commit's record.
                 let after = (!g.next_aad.is_empty()).then(|| LocalFlags {
@@ -412,13 +389,14 @@ impl Group {
                     after.as_ref(),
                 )?;
             }
-            Ok(created)
+            Ok((created, group_info))
         })?;
         self.next_aad.clear();
         let output = CommitOutput {
             commit: created.message.clone(),
             welcome: created.welcome,
             left_out: selection.left_out,
+            group_info,
         };
         self.pending = Some(Pending {
             message: created.message,
@@ -441,8 +419,16 @@ impl Group {
         self.commit_with(adds, false, false)
     }
 
-    /// Removes the member at `leaf`.
+    /// Removes the member at `leaf`. Our own leaf cannot be removed by our
+    /// own commit (RFC 9420 §12.2): [`Self::leave`] asks another member to.
     pub fn remove(&mut self, leaf: LeafIndex) -> Result<CommitOutput> {
+        if leaf == self.own_leaf() {
+            return Err(Error::Misuse(format!(
+                "leaf {} is our own: a member cannot commit its own removal (RFC 9420 \
+                 §12.2); call Group::leave(), which proposes it for another member to commit",
+                leaf.0
+            )));
+        }
         self.commit_with(
             vec![Proposal::Remove(Remove { removed: leaf })],
             false,
@@ -853,7 +839,9 @@ impl Group {
     /// signature: it signs whatever it is given, valid or not.
     #[cfg(all(feature = "test-support", feature = "unstable-internals"))]
     pub fn dangerous_frame_as_member(&self, content: crate::framing::Content) -> Result<Vec<u8>> {
-        use crate::framing::{Content, FramedContent, WireFormat, sign_content, to_public_message};
+        use crate::framing::{
+            Content, FramedContent, Sender, WireFormat, sign_content, to_public_message,
+        };
         let state = &self.state.epoch;
         let is_commit = matches!(content, Content::Commit(_));
         let framed = FramedContent {

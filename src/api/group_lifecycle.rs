@@ -1,9 +1,10 @@
-//! Leaving a group and attaching authenticated data to handshakes.
+//! Leaving a group, settling an external join, and attaching authenticated
+//! data to handshakes.
 
-use crate::Result;
 use crate::api::group::Group;
 use crate::messages::proposals::{Proposal, Remove};
 use crate::persist::group_records::LocalFlags;
+use crate::{Error, Result};
 
 impl Group {
     /// Asks to leave the group: sends a Remove proposal for our own leaf
@@ -49,6 +50,54 @@ impl Group {
         self.persist_local(&after)?;
         self.next_aad = after.authenticated_data;
         Ok(())
+    }
+
+    /// Whether this group was joined by external commit
+    /// ([`Client::join_by_external_commit`](crate::Client::join_by_external_commit))
+    /// and the delivery service has not yet been seen to accept that
+    /// commit: neither its echo was processed, nor a later commit merged,
+    /// nor [`Self::confirm_external_join`] called. Stored with the group,
+    /// so a client restarted before the answer loads the group with this
+    /// set: ask the delivery service, then confirm or abandon.
+    pub fn external_join_pending(&self) -> bool {
+        self.joined_with.is_some()
+    }
+
+    /// Records that the delivery service accepted our external commit,
+    /// for services that answer instead of echoing it (an echo confirms by
+    /// itself). Fails with [`Error::Misuse`] when no external join is
+    /// pending.
+    pub fn confirm_external_join(&mut self) -> Result<()> {
+        if self.joined_with.is_none() {
+            return Err(Error::Misuse(
+                "no external join of this group awaits confirmation".into(),
+            ));
+        }
+        let after = LocalFlags {
+            joined_with: None,
+            ..self.local_flags()
+        };
+        self.persist_local(&after)?;
+        self.joined_with = None;
+        Ok(())
+    }
+
+    /// The delivery service refused our external commit (another commit
+    /// took the epoch, or the service's policy): deletes the group from
+    /// storage, so the next start does not load a group the others never
+    /// entered. Fails with [`Error::Misuse`], deleting nothing, when the
+    /// join was already confirmed (then the group is real: use
+    /// [`Self::delete`] to drop it for good).
+    pub fn abandon_external_join(self) -> Result<()> {
+        if self.joined_with.is_none() {
+            return Err(Error::Misuse(
+                "the external join of this group was confirmed (or it was not joined \
+                 externally): abandoning would drop a real group; Group::delete drops it \
+                 on purpose"
+                    .into(),
+            ));
+        }
+        self.delete()
     }
 
     /// Deletes the group from the client's storage: every record of it

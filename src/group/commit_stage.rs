@@ -31,9 +31,12 @@ use crate::{Error, Result};
 pub struct CommitSummary {
     /// Who committed.
     pub committer: Sender,
-    /// Leaf of an external joiner.
+    /// Leaf of an external joiner: the committer itself, who joined by
+    /// this commit. Not in [`Self::added`]; [`Self::joined`] lists both.
     pub external_joiner: Option<LeafIndex>,
-    /// Leaves of members added.
+    /// Leaves of members added by Add proposals (they join by Welcome).
+    /// An external joiner is in [`Self::external_joiner`]; [`Self::joined`]
+    /// lists every new member.
     pub added: Vec<LeafIndex>,
     /// Leaves removed.
     pub removed: Vec<LeafIndex>,
@@ -54,6 +57,18 @@ pub struct CommitSummary {
     pub path_updated: bool,
     /// The commit's authenticated data (§6), as the committer sent it.
     pub authenticated_data: Vec<u8>,
+}
+
+impl CommitSummary {
+    /// Every member this commit brings in: those added by Add proposals
+    /// and the external joiner, in leaf order. What an application shows
+    /// as "joined the group".
+    pub fn joined(&self) -> Vec<LeafIndex> {
+        let mut joined = self.added.clone();
+        joined.extend(self.external_joiner);
+        joined.sort_unstable();
+        joined
+    }
 }
 
 /// A validated commit, ready to become the next epoch when merged
@@ -114,9 +129,11 @@ impl StagedCommit {
         self.next.as_ref().map(|s| s.context.epoch)
     }
 
-    /// The ratchet tree of the next epoch.
-    pub fn next_tree(&self) -> Option<&crate::tree::ratchet_tree::RatchetTree> {
-        self.next.as_ref().map(|s| &s.tree)
+    internal_pub! {
+        /// The ratchet tree of the next epoch.
+        pub fn next_tree(&self) -> Option<&crate::tree::ratchet_tree::RatchetTree> {
+            self.next.as_ref().map(|s| &s.tree)
+        }
     }
 
     /// The members the commit adds (an external joiner included), as they

@@ -59,6 +59,48 @@ pub struct GroupConfig {
     /// has not committed for longer than its key package's lifetime would
     /// otherwise make the group unjoinable.
     pub strict_lifetimes: bool,
+    /// Whether each [`CommitOutput`](crate::CommitOutput) carries the
+    /// signed GroupInfo of the epoch the commit starts, for the delivery
+    /// service to publish to external joiners. Default: no.
+    pub publish_group_info: PublishGroupInfo,
+}
+
+/// What [`CommitOutput::group_info`](crate::CommitOutput::group_info)
+/// holds ([`GroupConfig::publish_group_info`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PublishGroupInfo {
+    /// No GroupInfo: the application calls `Group::group_info` when it
+    /// needs one.
+    #[default]
+    No,
+    /// The GroupInfo with its `external_pub`, without the ratchet tree
+    /// (joiners get the tree from the delivery service).
+    WithoutTree,
+    /// The GroupInfo with its `external_pub` and the ratchet tree: larger
+    /// (the tree is O(n)), but all an external joiner needs.
+    WithTree,
+}
+
+impl PublishGroupInfo {
+    /// The stored form: one byte.
+    pub(crate) fn to_byte(self) -> u8 {
+        match self {
+            Self::No => 0,
+            Self::WithoutTree => 1,
+            Self::WithTree => 2,
+        }
+    }
+
+    /// From [`Self::to_byte`]; `None` for any other byte.
+    pub(crate) fn from_byte(byte: u8) -> Option<Self> {
+        match byte {
+            0 => Some(Self::No),
+            1 => Some(Self::WithoutTree),
+            2 => Some(Self::WithTree),
+            _ => None,
+        }
+    }
 }
 
 impl Default for GroupConfig {
@@ -78,6 +120,7 @@ impl Default for GroupConfig {
             max_cached_proposals: 4096,
             max_leaves: 1 << 16,
             strict_lifetimes: false,
+            publish_group_info: PublishGroupInfo::No,
         }
     }
 }
@@ -125,27 +168,37 @@ impl GroupConfig {
         self
     }
 
+    /// Sets [`Self::publish_group_info`].
+    pub fn with_publish_group_info(mut self, publish: PublishGroupInfo) -> Self {
+        self.publish_group_info = publish;
+        self
+    }
+
     /// Sets [`Self::max_leaves`].
     pub fn with_max_leaves(mut self, max_leaves: u32) -> Self {
         self.max_leaves = max_leaves;
         self
     }
 
-    /// The lifetime policy at time `now`.
-    pub fn lifetime_at(&self, now: u64) -> LifetimePolicy {
-        LifetimePolicy {
-            now: Some(now),
-            max_lifetime: self.max_lifetime,
+    internal_pub! {
+        /// The lifetime policy at time `now`.
+        pub fn lifetime_at(&self, now: u64) -> LifetimePolicy {
+            LifetimePolicy {
+                now: Some(now),
+                max_lifetime: self.max_lifetime,
+            }
         }
     }
 
-    /// The lifetime policy for the leaves of a tree being joined: the
-    /// maximum total lifetime always, the current time only in strict mode
-    /// (§7.3: RECOMMENDED for received leaves).
-    pub fn tree_lifetime_at(&self, now: u64) -> LifetimePolicy {
-        LifetimePolicy {
-            now: self.strict_lifetimes.then_some(now),
-            max_lifetime: self.max_lifetime,
+    internal_pub! {
+        /// The lifetime policy for the leaves of a tree being joined: the
+        /// maximum total lifetime always, the current time only in strict mode
+        /// (§7.3: RECOMMENDED for received leaves).
+        pub fn tree_lifetime_at(&self, now: u64) -> LifetimePolicy {
+            LifetimePolicy {
+                now: self.strict_lifetimes.then_some(now),
+                max_lifetime: self.max_lifetime,
+            }
         }
     }
 }

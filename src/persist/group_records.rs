@@ -9,7 +9,7 @@ use crate::framing::Sender;
 use crate::group::commit_stage::CommitSummary;
 use crate::group::proposal_cache::CachedProposal;
 use crate::group::state::GroupState;
-use crate::group::state::{EpochKeys, EpochState, GroupConfig};
+use crate::group::state::{EpochKeys, EpochState, GroupConfig, PublishGroupInfo};
 use crate::messages::proposals::ReInit;
 use crate::persist::secret_tree_records as st;
 use crate::schedule::{GroupContext, InitSecret, SecretTree, SecretTreeConfig};
@@ -162,6 +162,8 @@ pub(crate) fn decode_config(r: &mut Reader<'_>) -> Result<GroupConfig, DecodeErr
         max_cached_proposals: get_usize(r, "max_cached_proposals")?,
         max_leaves: get(r, "max_leaves")?,
         strict_lifetimes: get_bool(r, "strict_lifetimes")?,
+        // Stored at the end of the group's meta record (see `Meta`).
+        publish_group_info: PublishGroupInfo::No,
     };
     // A stored setting is input too: padding is allocated per message, so
     // one no PrivateMessage could carry is refused here, not at the next
@@ -186,15 +188,27 @@ impl Meta {
         encode_config(&self.config, w);
         put_bool(w, self.removed);
         self.reinit.encode(w);
+        // Last, and only when set, so that records written before the
+        // setting existed decode unchanged.
+        let publish = self.config.publish_group_info;
+        if publish != PublishGroupInfo::No {
+            w.put(&[publish.to_byte()]);
+        }
     }
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
-        Ok(Self {
+        let mut meta = Self {
             suite: get(r, "suite")?,
             config: decode_config(r)?,
             removed: get_bool(r, "removed")?,
             reinit: get(r, "reinit")?,
-        })
+        };
+        if !r.is_empty() {
+            let byte = r.take(1).map_err(|e| e.within("publish_group_info"))?[0];
+            meta.config.publish_group_info = PublishGroupInfo::from_byte(byte)
+                .ok_or_else(|| invalid(r, u64::from(byte), "publish_group_info"))?;
+        }
+        Ok(meta)
     }
 }
 
