@@ -266,8 +266,7 @@ fn corrupt_records_are_storage_errors() {
             let mut b = WriteBatch::default();
             b.put(key.clone(), bad);
             store.lock().expect("lock").write(b).expect("write");
-            let result = Client::builder("x")
-                .storage(store.clone())
+            let result = Client::restore(store.clone())
                 .build()
                 .and_then(|mut c| c.load_group(&id));
             match result {

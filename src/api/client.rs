@@ -20,7 +20,7 @@ use crate::group::join::JoinInputs;
 use crate::group::psk_store::{PskUse, SharedPsks};
 use crate::group::state::GroupConfig;
 use crate::group::state::GroupState;
-use crate::messages::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
+use crate::messages::key_package::{KeyPackageData, KeyPackageParams, KeyPackagePrivate};
 use crate::persist::client_store;
 use crate::persist::group_store::GroupStore;
 use crate::schedule::PreSharedKeyId;
@@ -190,7 +190,7 @@ impl GroupOptions {
 }
 
 struct StoredKeyPackage {
-    key_package: KeyPackage,
+    key_package: KeyPackageData,
     private: KeyPackagePrivate,
     last_resort: bool,
 }
@@ -198,6 +198,9 @@ struct StoredKeyPackage {
 /// Builds a [`Client`].
 pub struct ClientBuilder {
     identity: Vec<u8>,
+    /// Built by [`Client::restore`]: the stored client, whatever its
+    /// identity, and no new one.
+    restore_only: bool,
     suite: CipherSuite,
     provider: Arc<dyn CryptoProvider>,
     clock: Arc<dyn Clock>,
@@ -214,8 +217,9 @@ pub struct ClientBuilder {
 impl ClientBuilder {
     /// Persist the client and its groups in `storage`. If it already holds
     /// a client, that client (identity, keys, key packages) is restored and
-    /// the builder's identity, credential, suite and signature key are not
-    /// used.
+    /// the builder's suite and signature key are not used; its identity (or
+    /// [`Self::credential`]) must be the stored client's, or building
+    /// fails with [`Error::Misuse`]: a database is one client's.
     pub fn storage(mut self, storage: SharedStorage) -> Self {
         self.storage = Some(storage);
         self
@@ -309,6 +313,21 @@ impl ClientBuilder {
             && let Some(stored) = client_store::load_identity(storage)?
         {
             restored = true;
+            let asked = if self.restore_only {
+                stored.credential.clone()
+            } else {
+                self.credential
+                    .take()
+                    .unwrap_or_else(|| Credential::basic(std::mem::take(&mut self.identity)))
+            };
+            if asked != stored.credential {
+                return Err(Error::Misuse(format!(
+                    "the storage holds the client {}, not {}: open the database of that \
+                     client, or a new database for a new one",
+                    describe_credential(&stored.credential),
+                    describe_credential(&asked)
+                )));
+            }
             self.suite = CipherSuite(stored.suite);
             self.credential = Some(stored.credential);
             self.signature_key = Some((stored.signer, stored.public));
@@ -325,6 +344,13 @@ impl ClientBuilder {
             psks.write()
                 .external
                 .extend(client_store::load_external_psks(storage)?);
+        }
+        if self.restore_only && !restored {
+            return Err(Error::Misuse(
+                "Client::restore: the storage holds no client; build a new one with \
+                 Client::builder(identity).storage(..)"
+                    .into(),
+            ));
         }
         let suite = Suite::from_provider(&*self.provider, self.suite)?;
         let (signer, public) = match self.signature_key.take() {
@@ -387,6 +413,21 @@ impl ClientBuilder {
     }
 }
 
+/// A credential as a person reads it in an error message: a basic
+/// identity as text (lossily), other types by type and size.
+fn describe_credential(credential: &Credential) -> String {
+    match credential {
+        Credential::Basic { identity } => {
+            format!("\"{}\"", String::from_utf8_lossy(identity).escape_debug())
+        }
+        other => format!(
+            "with a credential of type {:?} ({} bytes)",
+            other.credential_type(),
+            crate::codec::encode(other).map_or(0, |b| b.len())
+        ),
+    }
+}
+
 /// A member identity: credential, signature key, key packages, and the
 /// injected clock and randomness.
 pub struct Client {
@@ -420,6 +461,7 @@ impl Client {
     pub fn builder(identity: impl Into<Vec<u8>>) -> ClientBuilder {
         ClientBuilder {
             identity: identity.into(),
+            restore_only: false,
             suite: CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
             provider: Arc::new(RustCryptoProvider),
             clock: Arc::new(SystemClock),
@@ -435,15 +477,27 @@ impl Client {
         }
     }
 
+    /// A builder for the client stored in `storage`, whatever its identity
+    /// (building fails with [`Error::Misuse`] if the storage holds none).
+    /// Clock, randomness, validator and provider are set on the builder as
+    /// for a new client.
+    pub fn restore(storage: SharedStorage) -> ClientBuilder {
+        let mut builder = Self::builder(Vec::new()).storage(storage);
+        builder.restore_only = true;
+        builder
+    }
+
     /// A client persisted in the SQLite database at `path` (created if
     /// needed) with the durable default
     /// ([`Durability::Durable`](crate::storage::Durability::Durable)). A
-    /// database that already holds a client restores it: `identity` is
-    /// used only for a new one. The client holds the database exclusively
+    /// database that already holds a client restores it, and `identity`
+    /// must be that client's ([`Error::Misuse`] otherwise). The client holds the database exclusively
     /// while it lives: opening it again meanwhile (here or in another
-    /// process) fails with [`Error::Storage`] after
-    /// SQLite's 5 s busy timeout. Beside the database (and its `-wal`)
-    /// lives its log file `<path>-log`: copy, move or delete them together.
+    /// process) fails at once: with [`Error::Misuse`] in this process (a
+    /// `Group` keeps the storage open too, so drop every `Group` of the
+    /// client first), with [`Error::Storage`] from another process. Beside
+    /// the database (and its `-wal`) lives its log file `<path>-log`: copy,
+    /// move or delete them together.
     /// See [`ClientBuilder::storage`] for other options.
     #[cfg(feature = "sqlite")]
     pub fn open(path: impl AsRef<std::path::Path>, identity: impl Into<Vec<u8>>) -> Result<Self> {
@@ -631,7 +685,7 @@ impl Client {
         lifetime: u64,
         leaf_extensions: Vec<Extension>,
         extensions: Vec<Extension>,
-    ) -> Result<(KeyPackage, KeyPackagePrivate)> {
+    ) -> Result<(KeyPackageData, KeyPackagePrivate)> {
         let now = self.clock.now();
         // The window opens a minute early for clock skew; that minute counts
         // toward the total that peers check against their maximum.
@@ -649,7 +703,7 @@ impl Client {
         } else {
             leaf_extensions
         };
-        KeyPackage::create(
+        KeyPackageData::create(
             &self.suite,
             &self.signer,
             &self.public,
@@ -725,8 +779,11 @@ impl Client {
     /// Joins by external commit (§12.4.3.2) from a GroupInfo (an
     /// MLSMessage, with `external_pub`), optionally removing our own old
     /// leaf (resync after losing state). Returns the group, already in the
-    /// epoch the commit starts, and the commit to send. If the delivery
-    /// service rejects the commit, drop the group.
+    /// epoch the commit starts, and the commit to send. The group is stored
+    /// at once, marked [`Group::external_join_pending`] until the delivery
+    /// service's echo of the commit is processed (or
+    /// [`Group::confirm_external_join`]); if the service refuses the
+    /// commit, [`Group::abandon_external_join`] deletes it.
     pub fn join_by_external_commit(
         &mut self,
         group_info: &[u8],

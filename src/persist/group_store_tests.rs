@@ -50,10 +50,7 @@ fn pair_with(
 
 /// The client stored in `storage`.
 fn reopen(storage: &SharedStorage) -> Client {
-    Client::builder("ignored for a stored client")
-        .storage(storage.clone())
-        .build()
-        .expect("reopen")
+    Client::restore(storage.clone()).build().expect("reopen")
 }
 
 /// Bob commits an update and Alice merges it.

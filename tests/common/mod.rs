@@ -8,10 +8,7 @@ use arbor_mls::{Client, Event, Group, KeyPackageOptions};
 
 /// The client stored in `storage` (its identity comes from the storage).
 pub(crate) fn reopen(storage: &SharedStorage) -> Client {
-    Client::builder("ignored for a stored client")
-        .storage(storage.clone())
-        .build()
-        .expect("reopen")
+    Client::restore(storage.clone()).build().expect("reopen")
 }
 
 /// Processes `message`, merging it if it is a commit (then reported as
