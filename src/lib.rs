@@ -74,6 +74,12 @@ pub mod wire;
 internal_modules!(codec, framing, group, messages, schedule, tree, types);
 mod persist;
 
+/// The Rust code blocks of `docs/persistence.md`, compiled and run as
+/// doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/persistence.md")]
+pub struct PersistenceDoctests;
+
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
