@@ -74,6 +74,11 @@ pub mod wire;
 internal_modules!(codec, framing, group, messages, schedule, tree, types);
 mod persist;
 
+/// The Rust code blocks of `docs/guide.md`, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideDoctests;
+
 /// The Rust code blocks of `docs/persistence.md`, compiled and run as
 /// doctests.
 #[cfg(doctest)]
