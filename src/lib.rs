@@ -75,13 +75,13 @@ internal_modules!(codec, framing, group, messages, schedule, tree, types);
 mod persist;
 
 /// The Rust code blocks of `docs/guide.md`, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "sqlite"))]
 #[doc = include_str!("../docs/guide.md")]
 pub struct GuideDoctests;
 
 /// The Rust code blocks of `docs/persistence.md`, compiled and run as
 /// doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "sqlite"))]
 #[doc = include_str!("../docs/persistence.md")]
 pub struct PersistenceDoctests;
 
