@@ -93,6 +93,17 @@ pub mod wire;
 internal_modules!(codec, framing, group, messages, schedule, tree, types);
 mod persist;
 
+/// The Rust code blocks of `docs/guide.md`, compiled and run as doctests.
+#[cfg(all(doctest, feature = "sqlite"))]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideDoctests;
+
+/// The Rust code blocks of `docs/persistence.md`, compiled and run as
+/// doctests.
+#[cfg(all(doctest, feature = "sqlite"))]
+#[doc = include_str!("../docs/persistence.md")]
+pub struct PersistenceDoctests;
+
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_support;
 
