@@ -9,6 +9,7 @@
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod credential;
+pub(crate) mod x509;
 mod labels;
 pub mod rust_crypto;
 mod secret;
