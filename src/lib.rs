@@ -80,7 +80,7 @@ pub mod test_support;
 pub use api::group::Event;
 pub use api::{
     AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, Confirmation,
-    CredentialUse, CredentialValidator, ExternalJoinOptions, ExternalSender, FixedClock, Group,
+    CredentialUse, CredentialValidator, DeviceIdentity, ExternalJoinOptions, ExternalSender, FixedClock, Group,
     GroupConfig, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member, Message,
     MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, Rejection, Route,
     SystemClock, ValidationContext, Welcome, WireFormat,
