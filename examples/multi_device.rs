@@ -84,7 +84,12 @@ fn run(dir: &Path) -> Result<()> {
     let mut laptop = Client::open(db("laptop"), laptop_id.identity())?;
     let mut bob = Client::open(db("bob"), bob_id.identity())?;
     assert_eq!(laptop.device().as_ref(), Some(&laptop_id));
-    println!("devices: {:?} {:?} {:?}", phone_id.uri(), laptop_id.uri(), bob_id.uri());
+    println!(
+        "devices: {:?} {:?} {:?}",
+        phone_id.uri(),
+        laptop_id.uri(),
+        bob_id.uri()
+    );
 
     // The phone creates the group and adds the laptop and Bob.
     let mut p = phone.create_group(GroupOptions::default())?;
@@ -99,7 +104,10 @@ fn run(dir: &Path) -> Result<()> {
     say(&mut l, &mut [&mut p, &mut b], "and from my laptop")?;
     let phone_leaf = p.own_leaf();
     let old_laptop_leaf = l.own_leaf();
-    assert_eq!(b.leaves_of_user(b"alice"), vec![phone_leaf, old_laptop_leaf]);
+    assert_eq!(
+        b.leaves_of_user(b"alice"),
+        vec![phone_leaf, old_laptop_leaf]
+    );
 
     // The laptop loses its database: its keys and group state are gone.
     drop(l);
@@ -147,8 +155,16 @@ fn run(dir: &Path) -> Result<()> {
     let mut t = tablet.join(&out.welcome.expect("an add has a Welcome"), None)?;
     assert_eq!(b.leaves_of_user(b"alice").len(), 3);
     assert_eq!(b.leaf_of_device(&tablet_id), Some(t.own_leaf()));
-    say(&mut t, &mut [&mut p, &mut l, &mut b], "hello from my tablet")?;
-    say(&mut b, &mut [&mut p, &mut l, &mut t], "hi, all three of you")?;
+    say(
+        &mut t,
+        &mut [&mut p, &mut l, &mut b],
+        "hello from my tablet",
+    )?;
+    say(
+        &mut b,
+        &mut [&mut p, &mut l, &mut t],
+        "hi, all three of you",
+    )?;
 
     println!(
         "ok: epoch {}, alice on leaves {:?}, bob on {:?}",
@@ -157,7 +173,10 @@ fn run(dir: &Path) -> Result<()> {
             .iter()
             .map(|l| l.0)
             .collect::<Vec<_>>(),
-        b.leaves_of_user(b"bob").iter().map(|l| l.0).collect::<Vec<_>>()
+        b.leaves_of_user(b"bob")
+            .iter()
+            .map(|l| l.0)
+            .collect::<Vec<_>>()
     );
     Ok(())
 }

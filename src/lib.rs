@@ -80,9 +80,9 @@ pub mod test_support;
 pub use api::group::Event;
 pub use api::{
     AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, Confirmation,
-    CredentialUse, CredentialValidator, DeviceIdentity, ExternalJoinOptions, ExternalSender, FixedClock, Group,
-    GroupConfig, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member, Message,
-    MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, Rejection, Route,
+    CredentialUse, CredentialValidator, DeviceIdentity, ExternalJoinOptions, ExternalSender,
+    FixedClock, Group, GroupConfig, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member,
+    Message, MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, Rejection, Route,
     SystemClock, ValidationContext, Welcome, WireFormat,
 };
 pub use crypto::credential::{Certificate, Credential, CredentialType};

@@ -115,7 +115,10 @@ fn a_device_that_lost_its_state_resyncs_and_its_sibling_stays() {
         }
     }
     assert!(p.is_active());
-    assert_eq!(p.leaf_of_device(&device("alice", "phone")), Some(phone_leaf));
+    assert_eq!(
+        p.leaf_of_device(&device("alice", "phone")),
+        Some(phone_leaf)
+    );
     assert_eq!(
         b.leaf_of_device(&device("alice", "laptop")),
         Some(l.own_leaf())
@@ -152,7 +155,13 @@ fn a_new_device_may_not_remove_another_device_of_its_user() {
     let mut laptop = device_client(&device("alice", "laptop"), 42);
     let refused = laptop.join_by_external_commit(&info, None, Some(phone_leaf));
     assert!(
-        matches!(&refused, Err(Error::Rejected { rule: "§12.4.3.2", .. })),
+        matches!(
+            &refused,
+            Err(Error::Rejected {
+                rule: "§12.4.3.2",
+                ..
+            })
+        ),
         "{refused:?}"
     );
 
@@ -171,7 +180,13 @@ fn a_new_device_may_not_remove_another_device_of_its_user() {
         let (epoch, auth, members) = (g.epoch(), g.epoch_authenticator().to_vec(), g.members());
         let err = g.process(&attack).unwrap_err();
         assert!(
-            matches!(&err, Error::Rejected { rule: "§12.4.3.2", .. }),
+            matches!(
+                &err,
+                Error::Rejected {
+                    rule: "§12.4.3.2",
+                    ..
+                }
+            ),
             "{err}"
         );
         assert_eq!(g.epoch(), epoch);
@@ -209,8 +224,11 @@ fn device_queries_tell_users_and_devices_apart() {
 
     // Read from a key package, before adding it.
     let mut tablet = device_client(&device("alice", "tablet"), 44);
-    let kp = KeyPackage::decode(&tablet.key_package(KeyPackageOptions::default()).unwrap()).unwrap();
-    let of_kp = DeviceIdentity::of_credential(kp.credential()).unwrap().unwrap();
+    let kp =
+        KeyPackage::decode(&tablet.key_package(KeyPackageOptions::default()).unwrap()).unwrap();
+    let of_kp = DeviceIdentity::of_credential(kp.credential())
+        .unwrap()
+        .unwrap();
     assert!(p.is_new_device_of_member(&of_kp));
 }
 
@@ -235,7 +253,10 @@ fn rejoin_needs_a_device_it_can_tell_apart() {
         .rejoin_device(&info, ExternalJoinOptions::default())
         .unwrap();
     follow(&mut g1, &commit);
-    assert_eq!(g1.leaf_of_device(&device("dave", "phone")), Some(d.own_leaf()));
+    assert_eq!(
+        g1.leaf_of_device(&device("dave", "phone")),
+        Some(d.own_leaf())
+    );
     assert_eq!(g1.members().len(), 3);
 }
 

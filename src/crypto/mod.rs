@@ -9,12 +9,12 @@
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod credential;
-pub(crate) mod x509;
 mod labels;
 pub mod rust_crypto;
 mod secret;
 mod seeded;
 mod suite;
+pub(crate) mod x509;
 
 pub use labels::{KdfLabel, Suite};
 pub use secret::{HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey};

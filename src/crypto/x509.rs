@@ -62,7 +62,9 @@ impl<'a> Der<'a> {
             if bytes[0] == 0 {
                 return Err("DER length not in its shortest form");
             }
-            let len = bytes.iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+            let len = bytes
+                .iter()
+                .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
             if len < 0x80 {
                 return Err("DER length not in its shortest form");
             }
@@ -79,7 +81,11 @@ impl<'a> Der<'a> {
     /// The next value, which must have `tag`.
     fn expect(&mut self, tag: u8, what: X509Error) -> Result<&'a [u8], X509Error> {
         let tlv = self.next()?;
-        if tlv.tag == tag { Ok(tlv.content) } else { Err(what) }
+        if tlv.tag == tag {
+            Ok(tlv.content)
+        } else {
+            Err(what)
+        }
     }
 }
 
@@ -206,7 +212,10 @@ mod tests {
 
     #[test]
     fn reads_the_uris_of_the_subject_alt_name() {
-        let c = cert(1, Some(&[b"mls-device:alice/phone", b"https://example.com"]));
+        let c = cert(
+            1,
+            Some(&[b"mls-device:alice/phone", b"https://example.com"]),
+        );
         assert_eq!(
             subject_alt_name_uris(&c).unwrap(),
             vec![&b"mls-device:alice/phone"[..], &b"https://example.com"[..]]

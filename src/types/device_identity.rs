@@ -166,7 +166,8 @@ impl DeviceIdentity {
         if self.device.is_empty() {
             return None;
         }
-        let mut out = String::with_capacity(PREFIX.len() + 3 * (self.user.len() + 1 + self.device.len()));
+        let mut out =
+            String::with_capacity(PREFIX.len() + 3 * (self.user.len() + 1 + self.device.len()));
         out.push_str("mls-device:");
         escape(&self.user, &mut out);
         out.push('/');

@@ -29,7 +29,14 @@ fn a_pair_encodes_as_one_readable_uri() {
 
 #[test]
 fn every_pair_round_trips() {
-    let samples: [&[u8]; 6] = [b"a", b"/", b"%", b"+49 170 1234567", &[0, 1, 2, 0x80], b"~._-@"];
+    let samples: [&[u8]; 6] = [
+        b"a",
+        b"/",
+        b"%",
+        b"+49 170 1234567",
+        &[0, 1, 2, 0x80],
+        b"~._-@",
+    ];
     for user in samples {
         for name in samples {
             let d = device(user, name);
@@ -37,7 +44,10 @@ fn every_pair_round_trips() {
                 unreachable!()
             };
             assert_eq!(DeviceIdentity::from_identity(&identity).unwrap(), d);
-            assert_eq!(DeviceIdentity::of_credential(&d.credential()).unwrap(), Some(d));
+            assert_eq!(
+                DeviceIdentity::of_credential(&d.credential()).unwrap(),
+                Some(d)
+            );
         }
     }
     let longest = device(&[b'/'; 255], &[0xff; 255]);
@@ -54,11 +64,11 @@ fn only_the_canonical_spelling_parses() {
         b"mls-device:alice/%2f",          // lower-case hex
         b"mls-device:alice/%2",           // truncated escape
         b"mls-device:alice/%",
-        b"mls-device:alice/a b",          // unescaped space
-        b"mls-device:alice/a/b",          // a second separator
-        b"mls-device:alice",              // no device
-        b"mls-device:/phone",             // empty user
-        b"mls-device:alice/",             // empty device
+        b"mls-device:alice/a b", // unescaped space
+        b"mls-device:alice/a/b", // a second separator
+        b"mls-device:alice",     // no device
+        b"mls-device:/phone",    // empty user
+        b"mls-device:alice/",    // empty device
         b"mls-device:",
         b"mls-device:al\xffice/phone",
     ] {
@@ -98,18 +108,27 @@ fn a_plain_identity_is_a_user_with_one_unnamed_device() {
     assert_ne!(plain, phone);
     // Long plain identities keep working: the limits are for named ones.
     let long = vec![b'x'; 10_000];
-    assert_eq!(DeviceIdentity::from_identity(&long).unwrap().user(), &long[..]);
+    assert_eq!(
+        DeviceIdentity::from_identity(&long).unwrap().user(),
+        &long[..]
+    );
 }
 
 #[test]
 fn an_x509_credential_names_its_device_in_the_subject_alt_name() {
-    let phone = x509(cert(1, Some(&[b"https://a.example", b"mls-device:alice/phone"])));
+    let phone = x509(cert(
+        1,
+        Some(&[b"https://a.example", b"mls-device:alice/phone"]),
+    ));
     assert_eq!(
         DeviceIdentity::of_credential(&phone).unwrap(),
         Some(device(b"alice", b"phone"))
     );
     // No device URI: no device; the validator compares whole credentials.
-    assert_eq!(DeviceIdentity::of_credential(&x509(cert(1, None))).unwrap(), None);
+    assert_eq!(
+        DeviceIdentity::of_credential(&x509(cert(1, None))).unwrap(),
+        None
+    );
     let none = Credential::X509 {
         certificates: Vec::new(),
     };
@@ -117,7 +136,10 @@ fn an_x509_credential_names_its_device_in_the_subject_alt_name() {
     // Two devices in one certificate, a malformed URI, a broken
     // certificate: refused.
     for bad in [
-        cert(1, Some(&[b"mls-device:alice/phone", b"mls-device:alice/laptop"])),
+        cert(
+            1,
+            Some(&[b"mls-device:alice/phone", b"mls-device:alice/laptop"]),
+        ),
         cert(1, Some(&[b"mls-device:alice/%zz"])),
         vec![0x30, 0x03, 0x30],
     ] {

@@ -474,8 +474,7 @@ fn an_external_commit_may_not_remove_another_device_of_the_same_user() {
         ..Policy::default()
     });
     let (_, attack) =
-        external_commit_removing(&groups[0], &clients[0], &laptop, 1, Authority::new(lax))
-            .unwrap();
+        external_commit_removing(&groups[0], &clients[0], &laptop, 1, Authority::new(lax)).unwrap();
     for g in groups.iter_mut() {
         assert_refused(
             g,
@@ -555,14 +554,24 @@ fn a_renewed_certificate_succeeds_the_old_one_only_for_the_same_device() {
             Some(0),
         );
     }
-    authority.check_external_removal(cx(), &phone, &renewed).unwrap();
+    authority
+        .check_external_removal(cx(), &phone, &renewed)
+        .unwrap();
     // Certificates that name no device must be equal, as before; a basic
     // credential presenting the same device is another type: refused.
     let bare = certificate(5, &[]);
-    assert!(authority.check_successor(cx(), &bare, &certificate(6, &[])).is_err());
     assert!(
         authority
-            .check_successor(cx(), &phone, &Credential::basic(b"mls-device:alice/phone".to_vec()))
+            .check_successor(cx(), &bare, &certificate(6, &[]))
+            .is_err()
+    );
+    assert!(
+        authority
+            .check_successor(
+                cx(),
+                &phone,
+                &Credential::basic(b"mls-device:alice/phone".to_vec())
+            )
             .is_err()
     );
 }
