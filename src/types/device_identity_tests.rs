@@ -146,3 +146,33 @@ fn an_x509_credential_names_its_device_in_the_subject_alt_name() {
         assert!(DeviceIdentity::of_credential(&x509(bad)).is_err());
     }
 }
+
+proptest::proptest! {
+    /// Any pair round-trips, and any accepted identity is the one spelling
+    /// of its pair: parse then encode gives back the input byte for byte.
+    #[test]
+    fn one_spelling_per_pair(
+        user in proptest::collection::vec(proptest::num::u8::ANY, 1..40),
+        name in proptest::collection::vec(proptest::num::u8::ANY, 1..40),
+        noise in proptest::collection::vec(
+            proptest::sample::select(b"ab/%2Ff0~ \xff".to_vec()),
+            0..30,
+        ),
+    ) {
+        let d = device(&user, &name);
+        let identity = d.identity();
+        proptest::prop_assert_eq!(DeviceIdentity::from_identity(&identity).unwrap(), d);
+        let input = [b"mls-device:".as_slice(), &noise].concat();
+        if let Ok(parsed) = DeviceIdentity::from_identity(&input) {
+            proptest::prop_assert_eq!(parsed.identity(), input);
+        }
+    }
+
+    /// Arbitrary bytes as a certificate: an answer, never a panic.
+    #[test]
+    fn any_certificate_bytes_get_an_answer(
+        bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+    ) {
+        let _ = DeviceIdentity::of_credential(&x509(bytes));
+    }
+}
