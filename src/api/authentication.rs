@@ -2,5 +2,6 @@
 //! receive pipeline, before anything is cached, staged or merged.
 
 pub use crate::group::authorization::{
-    AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext, same_identity,
+    AcceptBasic, CredentialUse, CredentialValidator, DeviceIdentity, Rejection, ValidationContext,
+    same_device, same_identity,
 };

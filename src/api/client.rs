@@ -82,7 +82,8 @@ pub struct ExternalJoinOptions {
     /// The encoded ratchet tree, when the GroupInfo does not carry it.
     pub ratchet_tree: Option<Vec<u8>>,
     /// Our own old leaf, removed in the same commit: a resync after losing
-    /// state (§12.4.3.2). The credential validator must agree it is ours.
+    /// state (§12.4.3.2). The credential validator must agree it is ours
+    /// (by default: the same device). [`Client::rejoin_device`] finds it.
     pub remove_old_leaf: Option<crate::types::math::LeafIndex>,
     /// Ids of external PSKs (registered with [`Client::add_external_psk`])
     /// to inject as PreSharedKey proposals; every member must know them.
@@ -458,6 +459,8 @@ impl std::fmt::Debug for Client {
 
 impl Client {
     /// A builder for a client with a basic credential holding `identity`.
+    /// For one of a user's several devices, use
+    /// [`Client::builder_for_device`].
     pub fn builder(identity: impl Into<Vec<u8>>) -> ClientBuilder {
         ClientBuilder {
             identity: identity.into(),
@@ -778,12 +781,13 @@ impl Client {
 
     /// Joins by external commit (§12.4.3.2) from a GroupInfo (an
     /// MLSMessage, with `external_pub`), optionally removing our own old
-    /// leaf (resync after losing state). Returns the group, already in the
-    /// epoch the commit starts, and the commit to send. The group is stored
-    /// at once, marked [`Group::external_join_pending`] until the delivery
-    /// service's echo of the commit is processed (or
-    /// [`Group::confirm_external_join`]); if the service refuses the
-    /// commit, [`Group::abandon_external_join`] deletes it.
+    /// leaf (resync after losing state; [`Client::rejoin_device`] finds the
+    /// leaf by device). Returns the group, already in the epoch the commit
+    /// starts, and the commit to send. The group is stored at once, marked
+    /// [`Group::external_join_pending`] until the delivery service's echo
+    /// of the commit is processed (or [`Group::confirm_external_join`]); if
+    /// the service refuses the commit, [`Group::abandon_external_join`]
+    /// deletes it.
     pub fn join_by_external_commit(
         &mut self,
         group_info: &[u8],

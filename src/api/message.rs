@@ -411,7 +411,10 @@ impl GroupInfo {
     }
 
     /// The leaf whose signature key is `key`, from the tree it carries:
-    /// one's own old leaf, to remove when rejoining after a state loss.
+    /// one's own old leaf, to remove when rejoining while the old key is
+    /// still known. A device that lost its state has a new key: it rejoins
+    /// with [`Client::rejoin_device`](crate::Client::rejoin_device), which
+    /// finds the leaf by device.
     pub fn leaf_of(&self, key: &SignaturePublicKey) -> Result<Option<LeafIndex>> {
         Ok(self
             .members()?

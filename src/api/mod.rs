@@ -12,6 +12,7 @@ mod continuation;
 mod event;
 pub mod external_sender;
 pub mod group;
+mod group_devices;
 mod group_lifecycle;
 mod group_storage;
 pub mod message;
@@ -24,7 +25,7 @@ pub use crate::group::state::{GroupConfig, PublishGroupInfo};
 pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
 pub use authentication::{
-    AcceptBasic, CredentialUse, CredentialValidator, Rejection, ValidationContext,
+    AcceptBasic, CredentialUse, CredentialValidator, DeviceIdentity, Rejection, ValidationContext,
 };
 pub use client::{Client, ClientBuilder, ExternalJoinOptions, GroupOptions, KeyPackageOptions};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -33,6 +34,8 @@ pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 
+#[cfg(test)]
+mod device_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod rust_crypto;
 mod secret;
 mod seeded;
 mod suite;
+pub(crate) mod x509;
 
 pub use labels::{KdfLabel, Suite};
 pub use secret::{HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey, SignaturePublicKey};

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::codec::encode;
 pub use crate::types::credential_validation::{CredentialUse, Rejection, ValidationContext};
+pub use crate::types::DeviceIdentity;
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
 use crate::framing::Sender;
@@ -37,7 +38,7 @@ pub trait CredentialValidator: Send + Sync {
 
     /// Whether `new` is a valid successor of `old` for the same member
     /// (§5.3.1: an Update or commit path that replaces a credential).
-    /// Called only when the credential changes. Default: [`same_identity`].
+    /// Called only when the credential changes. Default: [`same_device`].
     fn validate_successor(
         &self,
         cx: &ValidationContext<'_>,
@@ -45,12 +46,13 @@ pub trait CredentialValidator: Send + Sync {
         new: &Credential,
     ) -> Result<(), Rejection> {
         let _ = cx;
-        same_identity(old, new)
+        same_device(old, new)
     }
 
     /// Whether an external joiner presenting `joiner` may remove the leaf
     /// holding `removed` (§12.4.3.2: only "an old version of themselves").
-    /// Default: [`same_identity`].
+    /// Default: [`same_device`], so a new device of a user cannot remove
+    /// the user's other devices.
     fn validate_external_removal(
         &self,
         cx: &ValidationContext<'_>,
@@ -58,14 +60,15 @@ pub trait CredentialValidator: Send + Sync {
         joiner: &Credential,
     ) -> Result<(), Rejection> {
         let _ = cx;
-        same_identity(removed, joiner)
+        same_device(removed, joiner)
     }
 }
 
-/// The default identity rule: two basic credentials are the same identity
-/// when their identity bytes are equal; other credential types only when the
-/// credentials are equal (an application with certificates decides what a
-/// renewed certificate may change by overriding the hooks).
+/// The identity rule before devices had names, kept for validators built
+/// on it: two basic credentials are the same identity when their identity
+/// bytes are equal; other credential types only when the credentials are
+/// equal. The default hooks use [`same_device`], which also lets a renewed
+/// certificate of the same device succeed the old one.
 pub fn same_identity(old: &Credential, new: &Credential) -> Result<(), Rejection> {
     let same = match (old, new) {
         (Credential::Basic { identity: a }, Credential::Basic { identity: b }) => a == b,
@@ -80,9 +83,45 @@ pub fn same_identity(old: &Credential, new: &Credential) -> Result<(), Rejection
     }
 }
 
+/// The default device rule (§5.3.1, §12.4.3.2): `new` may stand for `old`
+/// only when both are of one credential type and present the same user
+/// and the same device ([`DeviceIdentity`]). A renewed X.509 certificate
+/// thus succeeds its predecessor when both name the same `mls-device:`
+/// URI (the chain itself is checked by [`CredentialValidator::validate`]
+/// first). Credentials that name no device (X.509 without a device URI,
+/// other types) must be equal. A plain basic identity is its user's one
+/// unnamed device: two devices sharing a plain identity cannot be told
+/// apart, so give each its own [`DeviceIdentity`].
+pub fn same_device(old: &Credential, new: &Credential) -> Result<(), Rejection> {
+    if old.credential_type() != new.credential_type() {
+        return Err(Rejection::new(format!(
+            "the credential type changes from {:?} to {:?}",
+            old.credential_type(),
+            new.credential_type()
+        )));
+    }
+    match (
+        DeviceIdentity::of_credential(old)?,
+        DeviceIdentity::of_credential(new)?,
+    ) {
+        (Some(a), Some(b)) if a == b => Ok(()),
+        (Some(a), Some(b)) if a.user() == b.user() => Err(Rejection::new(
+            "the new credential is another device of the same user, not this device",
+        )),
+        (Some(_), Some(_)) => Err(Rejection::new(
+            "the new credential presents another user than the old one",
+        )),
+        (None, None) => same_identity(old, new),
+        _ => Err(Rejection::new(
+            "one credential names a device and the other does not",
+        )),
+    }
+}
+
 /// The default validator: basic credentials are accepted as they are (the
-/// application binds identities elsewhere); other types are rejected.
-/// Successor and external-removal decisions use [`same_identity`].
+/// application binds identities elsewhere), unless their identity is a
+/// malformed `mls-device:` URI ([`DeviceIdentity`]); other types are
+/// rejected. Successor and external-removal decisions use [`same_device`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct AcceptBasic;
 
@@ -94,7 +133,7 @@ impl CredentialValidator for AcceptBasic {
         _signature_key: &SignaturePublicKey,
     ) -> Result<(), Rejection> {
         match credential {
-            Credential::Basic { .. } => Ok(()),
+            Credential::Basic { identity } => DeviceIdentity::from_identity(identity).map(|_| ()),
             other => Err(Rejection::new(format!(
                 "credential type {:?} needs an application validator",
                 other.credential_type()

@@ -57,7 +57,9 @@ pub enum Action {
     Buffer,
     /// This member can no longer follow the group: rejoin by external
     /// commit from a current GroupInfo, removing the old leaf
-    /// ([`Client::join_by_external_commit`](crate::Client::join_by_external_commit)).
+    /// ([`Client::rejoin_device`](crate::Client::rejoin_device), or
+    /// [`Client::join_by_external_commit`](crate::Client::join_by_external_commit)
+    /// with the leaf found by hand).
     Resync,
     /// The input broke the protocol or the application's policy: drop it
     /// and report the sender (named in the error where known) to the

@@ -458,3 +458,120 @@ fn a_refused_member_makes_the_whole_join_fail() {
         Some(1),
     );
 }
+
+#[test]
+fn an_external_commit_may_not_remove_another_device_of_the_same_user() {
+    // §12.4.3.2: a joiner removes only "an old version of themselves". Bob
+    // (plain "bob", his one unnamed device) is in the group; a new named
+    // device of Bob may not take his leaf.
+    let (clients, mut groups) = group_of(3);
+    let laptop = EngineMember::new("mls-device:bob/laptop", 9);
+    let ours = external_commit_removing(&groups[0], &clients[0], &laptop, 1, Authority::default());
+    assert_refusal(ours, "§12.4.3.2", CredentialUse::ExternalJoin, Some(1));
+
+    let lax = Arc::new(Policy {
+        allow_any_removal: true,
+        ..Policy::default()
+    });
+    let (_, attack) =
+        external_commit_removing(&groups[0], &clients[0], &laptop, 1, Authority::new(lax)).unwrap();
+    for g in groups.iter_mut() {
+        assert_refused(
+            g,
+            &attack,
+            "§12.4.3.2",
+            CredentialUse::ExternalJoin,
+            Some(1),
+        );
+        assert_eq!(
+            g.tree().leaf(LeafIndex(1)).unwrap().credential,
+            Credential::basic(b"bob".to_vec())
+        );
+    }
+    still_works(&clients, &mut groups, 2, 99);
+}
+
+#[test]
+fn an_update_may_not_move_a_leaf_to_another_device() {
+    // §5.3.1: an Update's credential must be a valid successor; by default
+    // that is the same user's same device, not a sibling device.
+    let (clients, mut groups) = group_of(3);
+    let message = propose(
+        &groups[1],
+        &clients[1].signer,
+        renamed_update(&groups[1], &clients[1], b"mls-device:bob/laptop"),
+    );
+    for i in [0, 2] {
+        assert_refused(
+            &mut groups[i],
+            &message,
+            "§5.3.1",
+            CredentialUse::Update,
+            Some(1),
+        );
+    }
+    still_works(&clients, &mut groups, 0, 100);
+}
+
+/// An X.509 credential whose leaf certificate has `serial` and `uris` in
+/// its subjectAltName.
+fn certificate(serial: u8, uris: &[&[u8]]) -> Credential {
+    Credential::X509 {
+        certificates: vec![crate::crypto::credential::Certificate {
+            cert_data: crate::crypto::x509::fixtures::cert(serial, Some(uris)),
+        }],
+    }
+}
+
+#[test]
+fn a_renewed_certificate_succeeds_the_old_one_only_for_the_same_device() {
+    // §5.3.1: the default successor rule reads the device from the
+    // certificate's subjectAltName, so a renewal (another certificate, same
+    // device) is accepted and a sibling device's certificate is not.
+    let authority = Authority::default();
+    let cx = || ValidationContext {
+        purpose: CredentialUse::Update,
+        group_id: b"g",
+        epoch: 1,
+        leaf: Some(LeafIndex(0)),
+    };
+    let phone = certificate(1, &[b"mls-device:alice/phone"]);
+    let renewed = certificate(2, &[b"https://alice.example", b"mls-device:alice/phone"]);
+    let laptop = certificate(3, &[b"mls-device:alice/laptop"]);
+    let mallory = certificate(4, &[b"mls-device:mallory/phone"]);
+    authority.check_successor(cx(), &phone, &renewed).unwrap();
+    for (old, new) in [(&phone, &laptop), (&phone, &mallory)] {
+        assert_refusal(
+            authority.check_successor(cx(), old, new),
+            "§5.3.1",
+            CredentialUse::Update,
+            Some(0),
+        );
+        assert_refusal(
+            authority.check_external_removal(cx(), old, new),
+            "§12.4.3.2",
+            CredentialUse::Update,
+            Some(0),
+        );
+    }
+    authority
+        .check_external_removal(cx(), &phone, &renewed)
+        .unwrap();
+    // Certificates that name no device must be equal, as before; a basic
+    // credential presenting the same device is another type: refused.
+    let bare = certificate(5, &[]);
+    assert!(
+        authority
+            .check_successor(cx(), &bare, &certificate(6, &[]))
+            .is_err()
+    );
+    assert!(
+        authority
+            .check_successor(
+                cx(),
+                &phone,
+                &Credential::basic(b"mls-device:alice/phone".to_vec())
+            )
+            .is_err()
+    );
+}

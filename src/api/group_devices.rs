@@ -1,0 +1,152 @@
+//! Users and their devices in a group: which leaves a user holds, which
+//! leaf a device holds, and the resync of a device that lost its state
+//! (§12.4.3.2) without touching the user's other devices.
+
+use crate::api::client::{Client, ClientBuilder, ExternalJoinOptions};
+use crate::api::group::Group;
+use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::tree::nodes::RatchetTreeWire;
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::DeviceIdentity;
+use crate::types::extensions::{ExtensionType, decode_extension};
+use crate::types::math::LeafIndex;
+use crate::{Error, Result, decode_exact};
+
+/// Every member of `tree` with the device its credential names, in leaf
+/// order. Members whose credential names none are skipped.
+fn devices(tree: &RatchetTree) -> impl Iterator<Item = (LeafIndex, DeviceIdentity)> + '_ {
+    tree.members().filter_map(|(leaf, node)| {
+        DeviceIdentity::of_credential(&node.credential)
+            .ok()
+            .flatten()
+            .map(|device| (leaf, device))
+    })
+}
+
+/// The leaves of `tree` that present `device`.
+fn leaves_of_device(tree: &RatchetTree, device: &DeviceIdentity) -> Vec<LeafIndex> {
+    devices(tree)
+        .filter(|(_, d)| d == device)
+        .map(|(leaf, _)| leaf)
+        .collect()
+}
+
+/// Device queries. Each reads every leaf's credential once: O(n) in the
+/// group's size (and linear in a certificate's size for X.509 leaves),
+/// with no index to keep in sync, so call them per decision, not per
+/// message.
+impl Group {
+    /// The leaves of `user`'s devices, in leaf order: every device of the
+    /// user, named or not ([`DeviceIdentity::user`]). O(n).
+    pub fn leaves_of_user(&self, user: &[u8]) -> Vec<LeafIndex> {
+        devices(self.state.tree())
+            .filter(|(_, d)| d.user() == user)
+            .map(|(leaf, _)| leaf)
+            .collect()
+    }
+
+    /// The leaf of `device`, if it is a member. The default validator lets
+    /// no device into a leaf of another; should a laxer one have let two
+    /// leaves present the same device, this is the lowest. O(n).
+    pub fn leaf_of_device(&self, device: &DeviceIdentity) -> Option<LeafIndex> {
+        devices(self.state.tree())
+            .find(|(_, d)| d == device)
+            .map(|(leaf, _)| leaf)
+    }
+
+    /// Whether `device` is a new device of a user already in the group:
+    /// some member is another device of its user, none is `device` itself.
+    /// Read it from a key package before adding it
+    /// ([`DeviceIdentity::of_credential`] of
+    /// [`KeyPackage::credential`](crate::KeyPackage::credential)), e.g. to
+    /// tell the user's contacts "alice added a device". O(n).
+    pub fn is_new_device_of_member(&self, device: &DeviceIdentity) -> bool {
+        let mut same_user = false;
+        for (_, d) in devices(self.state.tree()) {
+            if &d == device {
+                return false;
+            }
+            same_user |= d.user() == device.user();
+        }
+        same_user
+    }
+}
+
+impl Client {
+    /// A builder for `device`'s client: a basic credential presenting it
+    /// ([`DeviceIdentity::credential`]). For an X.509 credential, put
+    /// [`DeviceIdentity::uri`] in the certificate's subjectAltName and
+    /// pass it with [`ClientBuilder::credential`].
+    pub fn builder_for_device(device: &DeviceIdentity) -> ClientBuilder {
+        Self::builder(device.identity())
+    }
+
+    /// The device this client's credential presents; `None` when it names
+    /// none (an X.509 certificate without an `mls-device:` URI, another
+    /// type, a malformed identity).
+    pub fn device(&self) -> Option<DeviceIdentity> {
+        DeviceIdentity::of_credential(self.credential())
+            .ok()
+            .flatten()
+    }
+
+    /// Rejoins a group after this device lost its state: an external
+    /// commit (§12.4.3.2) that removes this device's old leaf, found by
+    /// [`Client::device`] in the GroupInfo's tree (or
+    /// `options.ratchet_tree`), and no other leaf, so the user's other
+    /// devices stay. `options.remove_old_leaf` is replaced. When the group
+    /// no longer holds this device (it was removed meanwhile), the commit
+    /// only joins. Returns what [`Client::join_by_external_commit_with`]
+    /// returns. Fails with [`Error::Misuse`] when the credential names no
+    /// device, or when several leaves present it (devices sharing a plain
+    /// identity: removing one may remove the other, so nothing is done).
+    /// Cost: the tree is decoded twice, once here to find the leaf.
+    pub fn rejoin_device(
+        &mut self,
+        group_info: &[u8],
+        mut options: ExternalJoinOptions,
+    ) -> Result<(Group, Vec<u8>)> {
+        let device = self.device().ok_or_else(|| {
+            Error::Misuse(
+                "this client's credential names no device: build it with \
+                 Client::builder_for_device, or find the old leaf and use \
+                 Client::join_by_external_commit_with"
+                    .into(),
+            )
+        })?;
+        let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
+        let MlsMessageBody::GroupInfo(info) = &message.body else {
+            return Err(Error::Misuse("expected a GroupInfo message".into()));
+        };
+        let max_leaves = options.config.max_leaves;
+        let wire = match decode_extension::<RatchetTreeWire>(
+            &info.extensions,
+            ExtensionType::RATCHET_TREE,
+            "ratchet_tree extension",
+        )? {
+            Some(wire) => wire,
+            None => {
+                let bytes = options.ratchet_tree.as_deref().ok_or_else(|| {
+                    Error::Misuse(
+                        "the GroupInfo carries no ratchet_tree extension: pass the tree".into(),
+                    )
+                })?;
+                decode_exact("ratchet tree", bytes)?
+            }
+        };
+        let tree = crate::group::join::tree_from_wire(wire, max_leaves)?;
+        options.remove_old_leaf = match leaves_of_device(&tree, &device)[..] {
+            [] => None,
+            [old] => Some(old),
+            [..] => {
+                return Err(Error::Misuse(
+                    "several leaves present this client's device (devices sharing one \
+                     identity): give each device its own DeviceIdentity, and remove the \
+                     stale leaf by index"
+                        .into(),
+                ));
+            }
+        };
+        self.join_by_external_commit_with(group_info, options)
+    }
+}
