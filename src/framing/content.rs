@@ -1,12 +1,12 @@
 //! Framed content and its authentication data (§6, §6.1).
 
-use crate::types::MessageKind;
 use crate::codec::{
     Decode, DecodeError, Encode, Reader, Writer, bad_tag, code_point, field, tag_u8, wire_enum,
 };
 use crate::messages::commit::Commit;
 use crate::messages::proposals::Proposal;
 use crate::schedule::GroupContext;
+use crate::types::MessageKind;
 use crate::types::ProtocolVersion;
 use crate::types::math::LeafIndex;
 

@@ -13,14 +13,14 @@ pub use messages::{
     MlsMessage, MlsMessageBody, PrivateContentAad, PrivateMessage, PrivateMessageContent,
     PublicMessage, ReuseGuard, SenderData, SenderDataAad,
 };
+pub use protection::MAX_PADDING;
 pub use protection::{
     ContentEncoding, FRAMED_CONTENT_LABEL, decrypt_private, encrypt_private, from_public_message,
-    open_private,
-    open_sender_data, public_message_content, sign_content, to_public_message, verify_content,
+    open_private, open_sender_data, public_message_content, sign_content, to_public_message,
+    verify_content,
 };
-pub use protection::MAX_PADDING;
-pub use transcript::{TranscriptHashes, confirmed_transcript_hash, interim_transcript_hash};
 pub(crate) use protection::{SendingKey, seal_private};
+pub use transcript::{TranscriptHashes, confirmed_transcript_hash, interim_transcript_hash};
 
 #[cfg(test)]
 mod tests;

@@ -6,18 +6,18 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::codec::encode;
-pub use crate::types::credential_validation::{CredentialUse, Rejection, ValidationContext};
-pub use crate::types::DeviceIdentity;
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
 use crate::framing::Sender;
-use crate::types::Extension;
-use crate::types::extensions::{ExtensionType, ExternalSender, decode_extension};
 use crate::group::proposal_rules::ProposalWithSender;
 use crate::messages::proposals::Proposal;
 use crate::schedule::GroupContext;
-use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
+pub use crate::types::DeviceIdentity;
+use crate::types::Extension;
+pub use crate::types::credential_validation::{CredentialUse, Rejection, ValidationContext};
+use crate::types::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 /// The application's authentication service (§5.3.1).

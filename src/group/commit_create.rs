@@ -6,34 +6,36 @@ use crate::codec::encode;
 use crate::crypto::{
     HpkePrivateKey, RandomSource, Secret, SeededRandom, SignaturePrivateKey, Suite,
 };
+use crate::framing::confirmed_transcript_hash;
 use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat,
     sign_content,
 };
 use crate::group::authorization::Scope;
-use crate::messages::commit::Commit;
-use crate::tree::update_path::HpkeCiphertext;
 use crate::group::commit_stage::{CommitSummary, StagedCommit, StagedFrom};
-use crate::group::state::GroupState;
 use crate::group::proposal_cache::ProposalCache;
-use crate::types::extensions::{Extension, ExtensionType, check_unique_types};
-use crate::messages::key_package::KeyPackageData;
 use crate::group::proposal_rules::{ProposalWithSender, apply_list, check_list};
-use crate::messages::proposals::{Proposal, ProposalOrRef};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
+use crate::group::state::GroupState;
 use crate::group::state::{
-    EpochState, GroupConfig, OwnResumption, Retention, next_epoch, Confirmation, enter_epoch,
+    Confirmation, EpochState, GroupConfig, OwnResumption, Retention, enter_epoch, next_epoch,
 };
-use crate::messages::welcome::{EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome};
 use crate::group::welcome_open::{GROUP_INFO_LABEL, WELCOME_LABEL, key_package_ref};
+use crate::messages::commit::Commit;
+use crate::messages::key_package::KeyPackageData;
+use crate::messages::proposals::{Proposal, ProposalOrRef};
+use crate::messages::welcome::{
+    EncryptedGroupSecrets, GroupInfo, GroupSecrets, PathSecret, Welcome,
+};
 use crate::schedule::{EpochSecret, GroupContext};
-use crate::types::ProtocolVersion;
-use crate::framing::confirmed_transcript_hash;
 use crate::tree::leaf_node::LeafNode;
-use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{LeafContent, NewLeaf, PathContext, generate_update_path};
+use crate::tree::update_path::HpkeCiphertext;
+use crate::types::ProtocolVersion;
+use crate::types::extensions::{Extension, ExtensionType, check_unique_types};
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 impl GroupState {

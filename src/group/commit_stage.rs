@@ -2,27 +2,27 @@
 //! changes nothing until it is merged.
 
 use crate::crypto::{HpkePrivateKey, Secret, Suite};
+use crate::framing::TranscriptHashes;
 use crate::framing::{AuthenticatedContent, Content, Sender};
-use crate::types::Extension;
 use crate::group::authorization::Scope;
-use crate::messages::commit::Commit;
-use crate::group::state::GroupState;
 use crate::group::proposal_cache::ProposalCache;
 use crate::group::proposal_rules::{
     ProposalEffects, ProposalWithSender, apply_list, check_list, check_sender_may_propose,
     required_capabilities,
 };
-use crate::messages::proposals::{ProposalOrRef, ReInit};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
 use crate::group::public_view::{MemberVerified, PublicView};
-use crate::group::state::{EpochState, OwnResumption, next_epoch, Confirmation, enter_epoch};
+use crate::group::state::GroupState;
+use crate::group::state::{Confirmation, EpochState, OwnResumption, enter_epoch, next_epoch};
+use crate::messages::commit::Commit;
+use crate::messages::proposals::{ProposalOrRef, ReInit};
 use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId};
-use crate::framing::TranscriptHashes;
 use crate::tree::leaf_validation::{LeafRole, validate_leaf_node};
-use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{PathContext, apply_update_path};
+use crate::types::Extension;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 /// What a commit does, for the application to inspect before merging.

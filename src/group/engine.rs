@@ -2,24 +2,24 @@
 //! unprotect, authenticate, then hand out application data, cache a
 //! proposal, or stage a commit.
 
-use crate::types::MessageKind;
 use crate::crypto::Suite;
 use crate::framing::{
-    Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage,
-    Sender, open_private, open_sender_data,
+    Content, MlsMessage, MlsMessageBody, PrivateMessage, PublicMessage, Sender, open_private,
+    open_sender_data,
 };
 use crate::group::authorization::{Authority, Scope};
 use crate::group::commit_stage::{StagedCommit, StagedFrom, stage_commit};
 use crate::group::join::{JoinInputs, join_from_welcome};
+use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::psk_store::PskStore;
 use crate::group::public_view::{MemberVerified, PublicView, verify_private_sender};
+use crate::group::state::GroupState;
 use crate::group::state::{Retention, check_group_id};
 use crate::schedule::{GroupContext, RatchetType, SecretTree};
-use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::MessageKind;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result, decode_exact};
-use crate::group::proposal_cache::{CachedProposal, ProposalCache};
-use crate::group::state::GroupState;
 
 /// `Received::OwnEcho` if `message`, which did not open, names our leaf
 /// and a generation of ours already used: we sent it, and deleted its key

@@ -6,8 +6,8 @@ use crate::framing::WireFormat;
 use crate::group::engine::Received;
 use crate::group::psk_store::NoPsks;
 use crate::messages::proposals::{Proposal, Remove};
-use crate::types::math::LeafIndex;
 use crate::test_support::engine::{NOW, assert_in_sync, deliver, group_of};
+use crate::types::math::LeafIndex;
 
 #[test]
 fn create_add_join_commit_and_talk() {

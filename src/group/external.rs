@@ -8,20 +8,20 @@ use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, PublicMessage,
     Sender, WireFormat, sign_content,
 };
+use crate::framing::{confirmed_transcript_hash, interim_transcript_hash};
 use crate::group::authorization::{Authority, Scope};
-use crate::messages::commit::Commit;
-use crate::group::state::GroupState;
-use crate::types::extensions::{ExtensionType, ExternalPub, decode_extension};
 use crate::group::proposal_rules::ProposalWithSender;
-use crate::messages::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
+use crate::group::state::GroupState;
 use crate::group::state::{Confirmation, GroupConfig, enter_epoch, next_epoch};
+use crate::messages::commit::Commit;
+use crate::messages::proposals::{ExternalInit, Proposal, ProposalOrRef, Remove};
 use crate::messages::welcome::GroupInfo;
 use crate::schedule::InitSecret;
-use crate::framing::{confirmed_transcript_hash, interim_transcript_hash};
-use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::treekem::{LeafContent, NewLeaf, PathContext, generate_update_path};
+use crate::types::extensions::{ExtensionType, ExternalPub, decode_extension};
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 /// What an external joiner brings.

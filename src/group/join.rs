@@ -1,20 +1,20 @@
 //! Joining a group from a Welcome (§12.4.3.1).
 
 use crate::crypto::Suite;
-use crate::types::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
-use crate::messages::key_package::{KeyPackageData, KeyPackagePrivate};
 use crate::group::psk_store::{PskStore, PskUse, resolve_psks};
-use crate::group::state::{EpochState, GroupConfig, NoResumption, Confirmation, enter_epoch};
-use crate::messages::welcome::{GroupInfo, Welcome};
+use crate::group::state::{Confirmation, EpochState, GroupConfig, NoResumption, enter_epoch};
 use crate::group::welcome_open::{
     decrypt_group_info, decrypt_group_secrets, key_package_ref, verify_group_info,
 };
+use crate::messages::key_package::{KeyPackageData, KeyPackagePrivate};
+use crate::messages::welcome::{GroupInfo, Welcome};
 use crate::schedule::JoinerSecret;
 use crate::tree::leaf_validation::LifetimePolicy;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::tree::validation::TreeValidation;
+use crate::types::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
 use crate::{Error, Result};
 
 /// What a new member brings to a Welcome.

@@ -3,8 +3,8 @@
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
 use crate::tree::leaf_node::LeafNode;
-use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::LeafIndex;
 
 /// A member as the application sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,21 +20,21 @@
 
 use crate::codec::encode;
 use crate::crypto::Suite;
+use crate::framing::interim_transcript_hash;
 use crate::framing::{Content, ContentType, MlsMessage, MlsMessageBody, Sender, WireFormat};
 use crate::group::authorization::{Authority, Scope};
 use crate::group::commit_stage::{CommitSummary, stage_public};
-use crate::group::proposal_cache::{CachedProposal, ProposalCache};
-use crate::types::extensions::{ExtensionType, ExternalPub, check_unique_types, decode_extension};
 use crate::group::join::{import_tree, tree_from_wire};
-use crate::messages::proposals::ReInit;
+use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::public_view::PublicView;
 use crate::group::state::{GroupConfig, check_group_id};
-use crate::messages::welcome::GroupInfo;
 use crate::group::welcome_open::verify_group_info;
+use crate::messages::proposals::ReInit;
+use crate::messages::welcome::GroupInfo;
 use crate::schedule::GroupContext;
-use crate::framing::interim_transcript_hash;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::extensions::{ExtensionType, ExternalPub, check_unique_types, decode_extension};
 use crate::types::math::LeafIndex;
 use crate::{Error, Result, decode_exact};
 
@@ -563,7 +563,8 @@ impl ObserverState {
             Content::Application(_) => Err(Error::Internal("application content as handshake")),
             Content::Proposal(proposal) => {
                 let cached = view.admit_proposal(&content, proposal, now)?;
-                let (current, other) = self.settle(which, branch.confirmed_by(sender), "proposal")?;
+                let (current, other) =
+                    self.settle(which, branch.confirmed_by(sender), "proposal")?;
                 Ok((
                     Observed::Proposal(Box::new(cached.clone())),
                     Some(Change {
@@ -575,13 +576,8 @@ impl ObserverState {
                 ))
             }
             Content::Commit(_) => {
-                let stage = stage_public(
-                    &view,
-                    &content,
-                    opened.confirmed_transcript_hash,
-                    now,
-                    None,
-                )?;
+                let stage =
+                    stage_public(&view, &content, opened.confirmed_transcript_hash, now, None)?;
                 let staged = ObservedCommit {
                     summary: stage.summary,
                     next: PublicEpoch {
@@ -603,12 +599,7 @@ impl ObserverState {
     /// Which branch the observer follows, and which it keeps, after it
     /// accepts a proposal or GroupInfo for branch `which` (`confirms`: from
     /// a member who confirms that branch).
-    fn settle(
-        &self,
-        which: Which,
-        confirms: bool,
-        what: &str,
-    ) -> Result<(Next, Kept)> {
+    fn settle(&self, which: Which, confirms: bool, what: &str) -> Result<(Next, Kept)> {
         match (self.other.as_deref(), which) {
             (None, _) => Ok((Next::Keep(Which::Current), None)),
             (Some(_), Which::Current) if confirms => Ok((Next::Keep(Which::Current), None)),
@@ -626,11 +617,7 @@ impl ObserverState {
     /// What merging a commit with `summary`, staged in branch `which`,
     /// keeps beside the branch it starts, and who the newcomers of that
     /// branch are; or why the observer refuses the commit.
-    fn merge_plan(
-        &self,
-        which: Which,
-        summary: &CommitSummary,
-    ) -> Result<(Kept, Vec<LeafIndex>)> {
+    fn merge_plan(&self, which: Which, summary: &CommitSummary) -> Result<(Kept, Vec<LeafIndex>)> {
         let branch = self.branch(which)?;
         let confirms = branch.confirmed_by(summary.committer);
         // Who comes in with the commit: the members it adds and its
@@ -751,7 +738,9 @@ impl ObserverState {
         let old_current = next.map(|next| std::mem::replace(&mut self.current, next));
         self.other = match other {
             None => None,
-            Some((Which::Current, role)) => old_current.map(|branch| Box::new(Other { role, branch })),
+            Some((Which::Current, role)) => {
+                old_current.map(|branch| Box::new(Other { role, branch }))
+            }
             Some((Which::Other, role)) => old_other.map(|o| Box::new(Other { role, ..*o })),
         };
         if changed {

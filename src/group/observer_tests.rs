@@ -6,11 +6,11 @@
 use super::*;
 use crate::codec::encode;
 use crate::crypto::SeededRandom;
-use crate::group::state::GroupState;
-use crate::test_support::engine::{NOW, deliver, group_of};
-use crate::messages::proposals::{Proposal, Remove};
 use crate::group::psk_store::NoPsks;
+use crate::group::state::GroupState;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
+use crate::messages::proposals::{Proposal, Remove};
+use crate::test_support::engine::{NOW, deliver, group_of};
 use crate::types::math::LeafIndex;
 
 /// An observer of `g`'s group in `g`'s current epoch, holding exactly the
@@ -195,7 +195,10 @@ fn a_commit_racing_for_a_taken_epoch_is_refused() {
                 message_epoch: 1,
                 ..
             },
-        ) => assert_eq!(e.epoch_timing(), Some(crate::types::error::EpochTiming::Past)),
+        ) => assert_eq!(
+            e.epoch_timing(),
+            Some(crate::types::error::EpochTiming::Past)
+        ),
         other => panic!("expected a refusal, got {other:?}"),
     }
     assert_eq!(observer.to_bytes().unwrap(), before);
@@ -505,7 +508,10 @@ fn an_outsiders_external_commit_with_a_flipped_tag_is_superseded_by_the_members(
     // provisionally. Every member rejects it.
     observe(&mut observer, &tampered);
     assert_eq!(observer.epoch(), 2);
-    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    assert_eq!(
+        observer.confirmation(),
+        Confirmation::Provisional { base: 1 }
+    );
     for g in groups.iter_mut() {
         assert!(g.process(&tampered, &NoPsks, NOW).is_err());
         assert_eq!(g.epoch(), 1);
@@ -516,7 +522,10 @@ fn an_outsiders_external_commit_with_a_flipped_tag_is_superseded_by_the_members(
     let created = daves.create_commit(dave.params(vec![]), &mut rng).unwrap();
     observe(&mut observer, &created.message);
     assert_eq!(observer.epoch(), 3);
-    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    assert_eq!(
+        observer.confirmation(),
+        Confirmation::Provisional { base: 1 }
+    );
     daves.merge(created.staged).unwrap();
 
     // Another outsider cannot supersede it from the epoch it left.
@@ -555,7 +564,10 @@ fn an_outsiders_external_commit_with_a_flipped_tag_is_superseded_by_the_members(
     params.by_reference = vec![p.reference.clone()];
     let created = groups[0].create_commit(params, &mut rng).unwrap();
     observe(&mut observer, &created.message);
-    assert_eq!(observer.confirmation(), Confirmation::Contested { other: 3 });
+    assert_eq!(
+        observer.confirmation(),
+        Confirmation::Contested { other: 3 }
+    );
     groups.truncate(2);
     deliver(&mut groups, 0, created);
     assert_observes(&observer, &groups[0]);
@@ -619,7 +631,10 @@ fn a_members_message_confirms_the_branch_the_members_took() {
     assert_observes(&observer, &groups[0]);
 
     observe(&mut observer, &bobs.message);
-    assert_eq!(observer.confirmation(), Confirmation::Contested { other: 2 });
+    assert_eq!(
+        observer.confirmation(),
+        Confirmation::Contested { other: 2 }
+    );
     for g in groups.iter_mut() {
         assert!(matches!(
             g.process(&bobs.message, &NoPsks, NOW),
@@ -679,7 +694,15 @@ fn a_members_message_confirms_the_branch_the_members_took() {
         .create_commit(
             {
                 let mut params = clients[0].params(vec![]);
-                params.by_reference = vec![observer.proposals().iter().next().unwrap().reference.clone()];
+                params.by_reference = vec![
+                    observer
+                        .proposals()
+                        .iter()
+                        .next()
+                        .unwrap()
+                        .reference
+                        .clone(),
+                ];
                 params
             },
             &mut SeededRandom::from_seed([42; 32]),
@@ -716,7 +739,10 @@ fn newcomers_do_not_confirm_an_external_commit() {
         observer.process(&bobs_proposal, NOW).unwrap(),
         Observed::Proposal(_)
     ));
-    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    assert_eq!(
+        observer.confirmation(),
+        Confirmation::Provisional { base: 1 }
+    );
     assert!(observer.proposals().is_empty());
     assert_eq!(observer.other.as_ref().unwrap().branch.proposals.len(), 1);
 
@@ -735,7 +761,10 @@ fn newcomers_do_not_confirm_an_external_commit() {
         observer.process(&daves_proposal, NOW).unwrap(),
         Observed::Proposal(_)
     ));
-    assert_eq!(observer.confirmation(), Confirmation::Provisional { base: 1 });
+    assert_eq!(
+        observer.confirmation(),
+        Confirmation::Provisional { base: 1 }
+    );
     assert_eq!(observer.proposals().len(), 1);
     assert_round_trips(&observer);
 

@@ -5,17 +5,17 @@ use std::collections::HashSet;
 
 use crate::crypto::Suite;
 use crate::framing::Sender;
+use crate::group::psk_store::{PskUse, check_psk_id};
+use crate::messages::proposals::{Proposal, ReInit};
+use crate::schedule::{GroupContext, PreSharedKeyId};
+use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
+use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::ProtocolVersion;
 use crate::types::extensions::{
     ExtensionType, RequiredCapabilities, check_unique_types, decode_extension,
 };
-use crate::messages::proposals::{Proposal, ReInit};
-use crate::types::{Commits, ProposalType};
-use crate::group::psk_store::{PskUse, check_psk_id};
-use crate::schedule::{GroupContext, PreSharedKeyId};
-use crate::types::ProtocolVersion;
-use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
 use crate::types::math::LeafIndex;
-use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::{Commits, ProposalType};
 use crate::{Error, Result};
 
 /// A proposal and its sender, as a commit covers it.
@@ -349,7 +349,8 @@ pub fn check_list(
 
 /// A proposal type as messages name it: its RFC structure, or its number.
 fn type_name(t: ProposalType) -> String {
-    t.structure_name().map_or_else(|| format!("{t:?}"), str::to_owned)
+    t.structure_name()
+        .map_or_else(|| format!("{t:?}"), str::to_owned)
 }
 
 /// §12.2 for external commits: exactly one ExternalInit, at most one

@@ -9,13 +9,13 @@ use std::collections::HashSet;
 
 use crate::framing::Sender;
 use crate::group::proposal_cache::CachedProposal;
-use crate::group::state::GroupState;
 use crate::group::proposal_rules::validate_proposal;
 use crate::group::psk_store::{PskStore, lookup};
+use crate::group::state::GroupState;
 use crate::messages::proposals::Proposal;
-use crate::types::{Commits, ProposalType};
-use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::LeafIndex;
+use crate::types::{Commits, ProposalType};
 
 /// A cached proposal a commit did not cover, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,7 +144,9 @@ impl GroupState {
     ) -> Option<String> {
         let tree = self.tree();
         let t = c.proposal.proposal_type();
-        let name = t.structure_name().map_or_else(|| format!("{t:?}"), str::to_owned);
+        let name = t
+            .structure_name()
+            .map_or_else(|| format!("{t:?}"), str::to_owned);
         match t.rules().commit {
             Commits::RegularAtMostOne if claims.at_most_one.contains(&t) => {
                 return Some(format!(

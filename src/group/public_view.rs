@@ -8,21 +8,21 @@
 
 use crate::codec::encode;
 use crate::crypto::{Secret, SignaturePublicKey, Suite};
+use crate::framing::verify_content;
 use crate::framing::{
     AuthenticatedContent, Content, ContentEncoding, PublicMessage, Sender, public_message_content,
 };
 use crate::group::authorization::{Authority, Scope};
-use crate::group::proposal_rules::is_committable;
 use crate::group::proposal_cache::{CachedProposal, ProposalCache};
-use crate::types::extensions::{ExtensionType, ExternalSender, decode_extension};
+use crate::group::proposal_rules::is_committable;
 use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
-use crate::messages::proposals::Proposal;
 use crate::group::state::{GroupConfig, check_group_id};
+use crate::messages::proposals::Proposal;
 use crate::schedule::GroupContext;
 use crate::tree::ratchet_tree::RatchetTree;
-use crate::{Error, Result};
-use crate::framing::verify_content;
+use crate::types::extensions::{ExtensionType, ExternalSender, decode_extension};
 use crate::types::math::LeafIndex;
+use crate::{Error, Result};
 
 /// Content authenticated as §6 requires of a member: its signature
 /// verified against its sender's key (§6.1), and either its membership tag
@@ -123,7 +123,8 @@ impl PublicView<'_> {
         message: PublicMessage,
         membership_key: &Secret,
     ) -> Result<OpenedPublic<MemberVerified>> {
-        let (content, confirmed_transcript_hash) = self.open_public(message, Some(membership_key))?;
+        let (content, confirmed_transcript_hash) =
+            self.open_public(message, Some(membership_key))?;
         Ok(OpenedPublic {
             content: MemberVerified(content),
             confirmed_transcript_hash,

@@ -6,8 +6,7 @@ use crate::codec::encode;
 use crate::crypto::{RandomSource, SignaturePrivateKey};
 use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, PrivateMessage,
-    Sender, SendingKey,
-    WireFormat, encrypt_private, seal_private, sign_content, to_public_message,
+    Sender, SendingKey, WireFormat, encrypt_private, seal_private, sign_content, to_public_message,
 };
 use crate::group::proposal_cache::CachedProposal;
 use crate::group::state::GroupState;

@@ -4,15 +4,15 @@
 use std::collections::VecDeque;
 
 use crate::crypto::{HpkePrivateKey, Secret, Suite};
+use crate::group::authorization::Authority;
+use crate::group::proposal_cache::ProposalCache;
 use crate::group::psk_store::ResumptionSource;
 use crate::schedule::{EpochSecrets, GroupContext, InitSecret, SecretTree, SecretTreeConfig};
 use crate::tree::leaf_validation::LifetimePolicy;
-use crate::types::math::LeafIndex;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
-use crate::group::authorization::Authority;
-use crate::group::proposal_cache::ProposalCache;
 
 /// The one configuration of a group: how it sends (handshake encryption,
 /// padding, tree in the Welcome) and its policy. Every resource an

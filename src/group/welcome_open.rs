@@ -111,4 +111,3 @@ pub fn verify_group_info(
             )
         })
 }
-

@@ -7,13 +7,13 @@ use crate::crypto::{
     CipherSuite, HpkePrivateKey, HpkePublicKey, RandomSource, SignaturePrivateKey,
     SignaturePublicKey, Suite,
 };
-use crate::types::Extension;
-use crate::types::extensions::{RequiredCapabilities, check_unique_types};
-use crate::types::ProtocolVersion;
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::leaf_node::{Capabilities, LeafNodeSource, Lifetime};
 use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
 use crate::tree::private::generate_hpke_key_pair;
+use crate::types::Extension;
+use crate::types::ProtocolVersion;
+use crate::types::extensions::{RequiredCapabilities, check_unique_types};
 
 wire_struct! {
     /// The `KeyPackage` structure of §10, as carried in an Add proposal.

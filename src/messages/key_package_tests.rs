@@ -5,9 +5,9 @@ use crate::ErrorCategory;
 use crate::crypto::credential::CredentialType;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CryptoError, Suite};
+use crate::tree::leaf_node::LeafNode;
 use crate::types::ExtensionType;
 use crate::types::ProposalType;
-use crate::tree::leaf_node::LeafNode;
 use crate::types::math::LeafIndex;
 
 struct Counter(u8);

@@ -4,13 +4,13 @@ use crate::codec::{
     Decode, DecodeError, Encode, Reader, Writer, bad_tag, field, tag_u8, wire_struct,
 };
 use crate::crypto::CipherSuite;
-use crate::types::Extension;
 use crate::messages::key_package::KeyPackageData;
 use crate::schedule::PreSharedKeyId;
-use crate::types::ProtocolVersion;
 use crate::tree::leaf_node::LeafNode;
-use crate::types::math::LeafIndex;
+use crate::types::Extension;
 use crate::types::ProposalType;
+use crate::types::ProtocolVersion;
+use crate::types::math::LeafIndex;
 
 wire_struct! {
     /// `Add` (§12.1.1).

@@ -2,9 +2,9 @@
 
 use crate::codec::{Encode, Writer, wire_struct};
 use crate::crypto::{CipherSuite, Secret};
-use crate::types::Extension;
-use crate::tree::update_path::HpkeCiphertext;
 use crate::schedule::{GroupContext, PreSharedKeyId};
+use crate::tree::update_path::HpkeCiphertext;
+use crate::types::Extension;
 use crate::types::math::LeafIndex;
 
 wire_struct! {

@@ -1,9 +1,9 @@
 use super::*;
 use crate::crypto::CipherSuite;
 use crate::crypto::rust_crypto::RustCryptoProvider;
-use crate::types::error::ErrorCategory;
 use crate::schedule::{PreSharedKeyId, Psk};
 use crate::types::ProtocolVersion;
+use crate::types::error::ErrorCategory;
 
 fn suite() -> Suite {
     Suite::from_provider(

@@ -18,9 +18,9 @@ use std::borrow::Cow;
 use crate::codec::{Encode, Writer};
 use crate::crypto::{HpkePublicKey, Suite};
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
-use crate::types::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode};
 use crate::tree::ratchet_tree::{RatchetTree, leaf_span, subtree_contains_leaf};
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::{Error, Result};
 
 /// Encodes `TreeHashInput` for a leaf (§7.8): `node_type = leaf`, then

@@ -6,9 +6,9 @@ use crate::codec::{
 use crate::crypto::credential::{Credential, CredentialType};
 use crate::crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey};
 use crate::types::ProposalType;
-use crate::types::{Extension, ExtensionType};
 use crate::types::ProtocolVersion;
 use crate::types::math::LeafIndex;
+use crate::types::{Extension, ExtensionType};
 use crate::{Error, Result};
 
 wire_struct! {

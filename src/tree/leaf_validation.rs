@@ -3,8 +3,8 @@
 //! every member supports) live with the tree.
 
 use crate::crypto::{HpkePublicKey, Suite};
-use crate::types::extensions::RequiredCapabilities;
 use crate::tree::leaf_node::{LeafNode, LeafNodeSource};
+use crate::types::extensions::RequiredCapabilities;
 use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 

@@ -5,8 +5,8 @@
 //! package, leaf node, sender rights) is the caller's job.
 
 use crate::tree::leaf_node::LeafNode;
-use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 impl RatchetTree {

@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::crypto::RandomSource;
 use crate::crypto::{HpkePrivateKey, HpkePublicKey, Secret, Suite};
-use crate::types::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::Node;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::{Error, Result};
-use crate::crypto::RandomSource;
 
 /// The private keys one member holds.
 #[derive(Clone, Debug)]

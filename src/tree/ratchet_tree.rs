@@ -20,8 +20,8 @@ use std::sync::{Arc, OnceLock};
 use crate::crypto::{CipherSuite, HpkePublicKey};
 use crate::tree::cow::{ChunkedVec, LazyChunks, ShardedCounts};
 use crate::tree::leaf_node::LeafNode;
-use crate::types::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode, RatchetTreeWire};
+use crate::types::math::{LeafCount, LeafIndex, NodeIndex};
 use crate::{Error, Result};
 
 /// A ratchet tree: the public state of a group's members (§4.1, §7).

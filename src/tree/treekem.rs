@@ -11,13 +11,13 @@ use crate::crypto::credential::Credential;
 use crate::crypto::{
     HpkePublicKey, RandomSource, Secret, SeededRandom, SignaturePrivateKey, Suite,
 };
-use crate::types::Extension;
-use crate::tree::update_path::{HpkeCiphertext, HpkeCiphertexts, UpdatePath, UpdatePathNode};
 use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource};
-use crate::types::math::{LeafIndex, NodeIndex};
 use crate::tree::nodes::{Node, ParentNode};
 use crate::tree::private::{TreePrivate, next_path_secret, node_key_pair};
 use crate::tree::ratchet_tree::{RatchetTree, subtree_contains_leaf};
+use crate::tree::update_path::{HpkeCiphertext, HpkeCiphertexts, UpdatePath, UpdatePathNode};
+use crate::types::Extension;
+use crate::types::math::{LeafIndex, NodeIndex};
 use crate::{Error, Result};
 
 /// Label of the path-secret encryption (§7.6).

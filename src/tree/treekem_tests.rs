@@ -166,7 +166,11 @@ fn wrong_number_of_ciphertexts_7_6() {
     let suite = default_suite().unwrap();
     let fx = TreeFixture::full(&suite, 8, 5).unwrap();
     let mut path = commit(&fx, 1, &[]).path;
-    let extra = path.nodes[1].encrypted_path_secret.get(0).unwrap().to_ciphertext();
+    let extra = path.nodes[1]
+        .encrypted_path_secret
+        .get(0)
+        .unwrap()
+        .to_ciphertext();
     path.nodes[1]
         .encrypted_path_secret
         .push(&extra.kem_output, &extra.ciphertext)

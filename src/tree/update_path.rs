@@ -1,7 +1,7 @@
 //! UpdatePath (§7.6): wire forms.
 
 use crate::codec::{
-    DecodeError, DecodeErrorKind, Decode, Encode, EncodeError, MAX_VECTOR_LEN, Reader, Writer,
+    Decode, DecodeError, DecodeErrorKind, Encode, EncodeError, MAX_VECTOR_LEN, Reader, Writer,
     read_varint_len, wire_struct, write_varint_len,
 };
 use crate::crypto::HpkePublicKey;

@@ -6,11 +6,11 @@ use std::collections::HashSet;
 
 use crate::crypto::Suite;
 use crate::crypto::credential::CredentialType;
-use crate::types::extensions::RequiredCapabilities;
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
-use crate::types::math::LeafIndex;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::extensions::RequiredCapabilities;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result};
 
 /// Below this many leaves, threads cost more than they save.

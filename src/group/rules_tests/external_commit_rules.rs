@@ -2,12 +2,14 @@
 //! (§12.1.7) and the PSK nonce length (§12.1.4).
 
 use super::*;
-use crate::types::extensions::{ExternalPub, RequiredCapabilities};
 use crate::group::external::ExternalJoin;
-use crate::messages::proposals::{ExternalInit, GroupContextExtensions, PreSharedKey, ProposalOrRef};
-use crate::messages::welcome::GroupInfo;
 use crate::group::welcome_open::GROUP_INFO_LABEL;
+use crate::messages::proposals::{
+    ExternalInit, GroupContextExtensions, PreSharedKey, ProposalOrRef,
+};
+use crate::messages::welcome::GroupInfo;
 use crate::tree::treekem::LeafContent;
+use crate::types::extensions::{ExternalPub, RequiredCapabilities};
 
 /// A signed GroupInfo of `g`'s current epoch with the external key and the
 /// tree, as `g`'s owner would publish it.

@@ -3,16 +3,16 @@
 //! and lifetimes of leaves already in a tree (§7.3).
 
 use super::*;
-use crate::types::extensions::RequiredCapabilities;
 use crate::group::external::ExternalJoin;
 use crate::group::join::JoinInputs;
-use crate::messages::key_package::{KeyPackageData, KeyPackageParams};
 use crate::group::proposal_rules::REQUIRED_CAPABILITIES_DECODES;
 use crate::group::psk_store::PskUse;
+use crate::messages::key_package::{KeyPackageData, KeyPackageParams};
 use crate::test_support::FIXTURE_LIFETIME;
 use crate::tree::leaf_node::{Capabilities, Lifetime};
 use crate::tree::nodes::{Node, RatchetTreeWire};
 use crate::tree::treekem::LeafContent;
+use crate::types::extensions::RequiredCapabilities;
 
 /// A `new_member_proposal` Add from outsider number `i`.
 fn outsider_add(g: &GroupState, i: u8) -> Vec<u8> {
@@ -61,7 +61,10 @@ pub(super) fn key_package_of(
     name: &'static str,
     seed: u8,
     lifetime: Lifetime,
-) -> (KeyPackageData, crate::messages::key_package::KeyPackagePrivate) {
+) -> (
+    KeyPackageData,
+    crate::messages::key_package::KeyPackagePrivate,
+) {
     let c = EngineMember::new(name, seed);
     KeyPackageData::create(
         &c.suite,

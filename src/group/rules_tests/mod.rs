@@ -10,23 +10,23 @@ use crate::framing::{
     AuthenticatedContent, Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat,
     encrypt_private, sign_content, to_public_message,
 };
-use crate::messages::commit::Commit;
-use crate::test_support::engine::{EngineMember, NOW, assert_in_sync, deliver, group_of};
 use crate::group::engine::Received;
-use crate::group::state::GroupState;
-use crate::types::extensions::{Extension, ExtensionType, ExternalSender};
-use crate::tree::private::generate_hpke_key_pair;
 use crate::group::observer::tests::observer_of;
 use crate::group::observer::{Observed, Route};
+use crate::group::psk_store::NoPsks;
+use crate::group::state::GroupConfig;
+use crate::group::state::GroupState;
+use crate::messages::commit::Commit;
 use crate::messages::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ProposalOrRef, ReInit,
     Remove, Update,
 };
-use crate::group::psk_store::NoPsks;
-use crate::group::state::GroupConfig;
 use crate::schedule::{PreSharedKeyId, Psk};
-use crate::types::ProtocolVersion;
+use crate::test_support::engine::{EngineMember, NOW, assert_in_sync, deliver, group_of};
 use crate::tree::leaf_node::LeafNodeSource;
+use crate::tree::private::generate_hpke_key_pair;
+use crate::types::ProtocolVersion;
+use crate::types::extensions::{Extension, ExtensionType, ExternalSender};
 use crate::types::math::LeafIndex;
 use crate::{Error, decode_exact};
 
@@ -383,10 +383,15 @@ fn cache_everywhere(groups: &mut [GroupState], message: &[u8]) -> Vec<u8> {
 }
 
 /// Like `group_of`, with the given GroupContext extensions from epoch 0.
-fn group_with_extensions(n: usize, extensions: Vec<Extension>) -> (Vec<EngineMember>, Vec<GroupState>) {
+fn group_with_extensions(
+    n: usize,
+    extensions: Vec<Extension>,
+) -> (Vec<EngineMember>, Vec<GroupState>) {
     let names = ["alice", "bob", "charlie", "dave", "erin"];
     let mut rng = rng(7);
-    let clients: Vec<EngineMember> = (0..n).map(|i| EngineMember::new(names[i], i as u8 + 1)).collect();
+    let clients: Vec<EngineMember> = (0..n)
+        .map(|i| EngineMember::new(names[i], i as u8 + 1))
+        .collect();
     let (kp, private) = clients[0].key_package(&mut rng);
     let mut alice = GroupState::create(
         &clients[0].suite,
@@ -441,12 +446,12 @@ fn psk_id(suite: &crate::crypto::Suite, id: &[u8], nonce: u8) -> PreSharedKeyId 
 }
 
 mod authorization_rules;
+mod extension_rules;
+mod external_commit_rules;
 mod lifecycle_rules;
 mod limit_rules;
 mod list_rules;
 mod message_rules;
-mod extension_rules;
-mod external_commit_rules;
 mod observer_limits;
 mod selection_attacks;
 mod selection_rules;

@@ -59,7 +59,10 @@ fn everyone_commits(
         params.by_reference = selection.references.clone();
         params.psks = psks;
         let created = groups[committer]
-            .create_commit(params, &mut rng(round.wrapping_mul(8).wrapping_add(committer as u8)))
+            .create_commit(
+                params,
+                &mut rng(round.wrapping_mul(8).wrapping_add(committer as u8)),
+            )
             .unwrap_or_else(|e| panic!("member {committer} cannot commit: {e}"));
         for (i, g) in groups.iter_mut().enumerate() {
             if i == committer || g.is_removed() {
@@ -95,7 +98,12 @@ fn two_adds_with_one_encryption_key_do_not_block_commits_7_3() {
 fn an_add_reusing_a_members_encryption_key_does_not_block_commits_7_3() {
     let (clients, mut groups) = group_of(3);
     let erin = EngineMember::new("erin", 50);
-    let taken = groups[0].tree().leaf(LeafIndex(1)).unwrap().encryption_key.clone();
+    let taken = groups[0]
+        .tree()
+        .leaf(LeafIndex(1))
+        .unwrap()
+        .encryption_key
+        .clone();
     let kp = key_package_with_encryption_key(&erin, &taken, 3);
     new_member_add(&mut groups, &erin, kp);
     let left_out = everyone_commits(&clients, &mut groups, &NoPsks, 1);
@@ -116,7 +124,10 @@ fn a_psk_nobody_holds_does_not_block_commits_12_4_2() {
     assert!(left_out[0].contains("§12.4.2"), "{left_out:?}");
     // A PSK the members hold is covered.
     let held = psk_id(&groups[0].suite, b"held", 2);
-    let store = ExternalPsks(std::collections::HashMap::from([(b"held".to_vec(), crate::crypto::Secret::new(vec![7; 32]))]));
+    let store = ExternalPsks(std::collections::HashMap::from([(
+        b"held".to_vec(),
+        crate::crypto::Secret::new(vec![7; 32]),
+    )]));
     let message = propose(
         &groups[1],
         &clients[1].signer,
@@ -142,7 +153,10 @@ fn update_leaf(
     g: &GroupState,
     client: &EngineMember,
     seed: u8,
-) -> (crate::crypto::HpkePrivateKey, crate::tree::leaf_node::LeafNode) {
+) -> (
+    crate::crypto::HpkePrivateKey,
+    crate::tree::leaf_node::LeafNode,
+) {
     let own = g.own_leaf();
     let mut leaf = g.tree().leaf(own).unwrap().clone();
     let (sk, pk) = generate_hpke_key_pair(&g.suite, &mut rng(seed)).unwrap();
@@ -175,8 +189,11 @@ fn admitted() -> impl Strategy<Value = Admitted> {
             .prop_map(|(seed, reuse_key_of)| Admitted::NewMember { seed, reuse_key_of }),
         (0usize..3, 0u32..4).prop_map(|(from, leaf)| Admitted::Remove { from, leaf }),
         (0usize..3).prop_map(|from| Admitted::Update { from }),
-        (0usize..3, any::<bool>(), any::<u8>())
-            .prop_map(|(from, held, nonce)| Admitted::Psk { from, held, nonce }),
+        (0usize..3, any::<bool>(), any::<u8>()).prop_map(|(from, held, nonce)| Admitted::Psk {
+            from,
+            held,
+            nonce
+        }),
         (0usize..3).prop_map(|from| Admitted::Extensions { from }),
     ]
 }

@@ -26,7 +26,12 @@ fn commit_selection(
 }
 
 /// `groups[from]` proposes `proposal`; every member caches it.
-fn sent(clients: &[EngineMember], groups: &mut [GroupState], from: usize, proposal: Proposal) -> Vec<u8> {
+fn sent(
+    clients: &[EngineMember],
+    groups: &mut [GroupState],
+    from: usize,
+    proposal: Proposal,
+) -> Vec<u8> {
     let message = propose(&groups[from], &clients[from].signer, proposal);
     cache_everywhere(groups, &message)
 }
