@@ -176,3 +176,47 @@ fn the_guard_opens_its_own_writes_and_a_storage_one_write_ahead() {
     assert!(matches!(event, Ok(Event::Application { .. })));
     assert!(keystore.current().expect("current") > recorded);
 }
+
+/// After a rollback the store is replaced: the device starts a new client
+/// (new keys, same identity) and `resync` finds its old leaf by device, not
+/// by the lost key, and replaces it. Bob reads the rebuilt Alice.
+#[test]
+fn a_rolled_back_member_resyncs_from_a_new_store() {
+    let live = Files::new("resync");
+    let backup = Files::new("resync-backup");
+    let keystore = Keystore::default();
+    let (id, mut bob) = pair(&live, Some(&keystore));
+    live.copy_to(&backup);
+    send(
+        guarded(&live, &keystore).expect("open"),
+        &id,
+        &mut bob,
+        b"one",
+    )
+    .expect("sent");
+    backup.copy_to(&live);
+    let Err(err) = guarded(&live, &keystore) else {
+        panic!("a rolled-back database opened")
+    };
+    assert_eq!(err.action(), Action::Resync);
+
+    let fresh = Files::new("resync-fresh");
+    let mut alice = client(storage::shared(sqlite(&fresh)));
+    let old_leaf = arbor_mls::LeafIndex(0);
+    let info = bob.group_info(true).expect("GroupInfo");
+    let (mut group, commit) = alice
+        .resync(&info, arbor_mls::ExternalJoinOptions::default())
+        .expect("resync");
+    let Event::Commit { staged, .. } = bob.process(&commit).expect("bob") else {
+        panic!("expected Alice's resync")
+    };
+    assert_eq!(staged.summary.removed, vec![old_leaf]);
+    bob.merge(*staged).expect("merge");
+    assert_eq!(bob.members().len(), 2);
+    let message = group.encrypt(b"back", b"").expect("encrypt");
+    assert!(matches!(
+        bob.process(&message).expect("read"),
+        Event::Application { data, .. } if data == b"back"
+    ));
+    assert_eq!(group.group_id(), id.as_slice());
+}

@@ -4,13 +4,10 @@
 
 use crate::api::client::{Client, ClientBuilder, ExternalJoinOptions};
 use crate::api::group::Group;
-use crate::framing::{MlsMessage, MlsMessageBody};
-use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::types::DeviceIdentity;
-use crate::types::extensions::{ExtensionType, decode_extension};
 use crate::types::math::LeafIndex;
-use crate::{Error, Result, decode_exact};
+use crate::{Error, Result};
 
 /// Every member of `tree` with the device its credential names, in leaf
 /// order. Members whose credential names none are skipped.
@@ -24,7 +21,7 @@ fn devices(tree: &RatchetTree) -> impl Iterator<Item = (LeafIndex, DeviceIdentit
 }
 
 /// The leaves of `tree` that present `device`.
-fn leaves_of_device(tree: &RatchetTree, device: &DeviceIdentity) -> Vec<LeafIndex> {
+pub(crate) fn leaves_of_device(tree: &RatchetTree, device: &DeviceIdentity) -> Vec<LeafIndex> {
     devices(tree)
         .filter(|(_, d)| d == device)
         .map(|(leaf, _)| leaf)
@@ -114,27 +111,7 @@ impl Client {
                     .into(),
             )
         })?;
-        let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
-        let MlsMessageBody::GroupInfo(info) = &message.body else {
-            return Err(Error::Misuse("expected a GroupInfo message".into()));
-        };
-        let max_leaves = options.config.max_leaves;
-        let wire = match decode_extension::<RatchetTreeWire>(
-            &info.extensions,
-            ExtensionType::RATCHET_TREE,
-            "ratchet_tree extension",
-        )? {
-            Some(wire) => wire,
-            None => {
-                let bytes = options.ratchet_tree.as_deref().ok_or_else(|| {
-                    Error::Misuse(
-                        "the GroupInfo carries no ratchet_tree extension: pass the tree".into(),
-                    )
-                })?;
-                decode_exact("ratchet tree", bytes)?
-            }
-        };
-        let tree = crate::group::join::tree_from_wire(wire, max_leaves)?;
+        let tree = crate::api::recovery::tree_of(group_info, &options)?;
         options.remove_old_leaf = match leaves_of_device(&tree, &device)[..] {
             [] => None,
             [old] => Some(old),

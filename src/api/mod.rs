@@ -17,6 +17,7 @@ mod group_lifecycle;
 mod group_storage;
 pub mod message;
 pub mod observer;
+mod recovery;
 
 pub use crate::framing::WireFormat;
 pub use crate::group::observer::{CommitOrder, Confirmation, Observed, ObservedCommit, Route};

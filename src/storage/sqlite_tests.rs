@@ -673,6 +673,24 @@ fn a_database_has_one_storage_at_a_time() {
     assert_eq!(second.get(b"k").expect("get"), Some(b"v".to_vec()));
 }
 
+/// A database locked by another connection (as another process would
+/// hold it) is refused at once, saying so, not after a busy timeout.
+#[test]
+fn a_database_held_elsewhere_is_refused_at_once() {
+    let db = TempDb::new("elsewhere");
+    drop(SqliteStorage::open(&db.0, Durability::Durable).expect("create"));
+    let other = rusqlite::Connection::open(&db.0).expect("another connection");
+    other
+        .execute_batch("PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;")
+        .expect("lock");
+    let started = std::time::Instant::now();
+    let msg = open_error(&db, Durability::Durable);
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert!(msg.contains("held by another process"), "{msg}");
+    drop(other);
+    SqliteStorage::open(&db.0, Durability::Durable).expect("free again");
+}
+
 /// An unflushed batch is in the log file at once (a process crash keeps
 /// it) and is synced by `flush`, or by the next synced write, or by a fold.
 #[test]
