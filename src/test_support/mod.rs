@@ -2,8 +2,8 @@
 //! private keys are all known (the fixtures of the tests and benchmarks of
 //! large groups; behind the `test-support` feature, not for production
 //! use); and, for the crate's own unit tests, engine-level members
-//! ([`engine`]) and API clients with a fixed clock and seeded randomness
-//! ([`clients`]).
+//! (`engine`) and API clients with a fixed clock and seeded randomness
+//! (`clients`).
 
 use crate::codec::encode;
 use crate::crypto::credential::Credential;
