@@ -148,6 +148,17 @@ fn cache_everywhere_with(groups: &mut [GroupState], message: &[u8], psks: &dyn P
     }
 }
 
+/// Randomness for an outsider's key package, from a stream no member's
+/// commit or Update draws from (those use `rng(n)`, a constant seed): with
+/// a shared stream, an outsider's encryption key could be a key a
+/// member's path later derives, and a valid commit would be refused as
+/// reusing it.
+fn outsider_rng(seed: u8) -> crate::crypto::SeededRandom {
+    let mut bytes = [seed; 32];
+    bytes[0] = !seed;
+    crate::crypto::SeededRandom::from_seed(bytes)
+}
+
 /// A new leaf for `client`'s Update in `g`, and its private key.
 fn update_leaf(
     g: &GroupState,
@@ -219,7 +230,7 @@ proptest! {
             let message = match draw {
                 Admitted::NewMember { seed, reuse_key_of } => {
                     let who = EngineMember::new("outsider", seed.wrapping_add(100));
-                    let (mut kp, _) = who.key_package(&mut rng(seed));
+                    let (mut kp, _) = who.key_package(&mut outsider_rng(seed));
                     let reused = reuse_key_of.and_then(|k| {
                         outsider_keys.get(k as usize).cloned().or_else(|| {
                             groups[0].tree().leaf(LeafIndex(u32::from(k))).map(|l| l.encryption_key.clone())
