@@ -1,13 +1,12 @@
 //! Users and their devices in a group: which leaves a user holds, which
-//! leaf a device holds, and the resync of a device that lost its state
-//! (§12.4.3.2) without touching the user's other devices.
+//! leaf a device holds, and a client built for a device. (The resync of a
+//! device that lost its state is in `recovery.rs`.)
 
-use crate::api::client::{Client, ClientBuilder, ExternalJoinOptions};
+use crate::api::client::{Client, ClientBuilder};
 use crate::api::group::Group;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::types::DeviceIdentity;
 use crate::types::math::LeafIndex;
-use crate::{Error, Result};
 
 /// Every member of `tree` with the device its credential names, in leaf
 /// order. Members whose credential names none are skipped.
@@ -85,45 +84,5 @@ impl Client {
         DeviceIdentity::of_credential(self.credential())
             .ok()
             .flatten()
-    }
-
-    /// Rejoins a group after this device lost its state: an external
-    /// commit (§12.4.3.2) that removes this device's old leaf, found by
-    /// [`Client::device`] in the GroupInfo's tree (or
-    /// `options.ratchet_tree`), and no other leaf, so the user's other
-    /// devices stay. `options.remove_old_leaf` is replaced. When the group
-    /// no longer holds this device (it was removed meanwhile), the commit
-    /// only joins. Returns what [`Client::join_by_external_commit_with`]
-    /// returns. Fails with [`Error::Misuse`] when the credential names no
-    /// device, or when several leaves present it (devices sharing a plain
-    /// identity: removing one may remove the other, so nothing is done).
-    /// Cost: the tree is decoded twice, once here to find the leaf.
-    pub fn rejoin_device(
-        &mut self,
-        group_info: &[u8],
-        mut options: ExternalJoinOptions,
-    ) -> Result<(Group, Vec<u8>)> {
-        let device = self.device().ok_or_else(|| {
-            Error::Misuse(
-                "this client's credential names no device: build it with \
-                 Client::builder_for_device, or find the old leaf and use \
-                 Client::join_by_external_commit_with"
-                    .into(),
-            )
-        })?;
-        let tree = crate::api::recovery::tree_of(group_info, &options)?;
-        options.remove_old_leaf = match leaves_of_device(&tree, &device)[..] {
-            [] => None,
-            [old] => Some(old),
-            [..] => {
-                return Err(Error::Misuse(
-                    "several leaves present this client's device (devices sharing one \
-                     identity): give each device its own DeviceIdentity, and remove the \
-                     stale leaf by index"
-                        .into(),
-                ));
-            }
-        };
-        self.join_by_external_commit_with(group_info, options)
     }
 }
