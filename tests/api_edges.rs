@@ -2,33 +2,10 @@
 //! error that names the mistake, or the API gives what the app needs
 //! without a workaround.
 
-use arbor_mls::{Action, Client, Error, Event, GroupOptions, KeyPackageOptions, LeafIndex};
+mod common;
 
-/// A database path in the temporary directory, removed (with its `-wal`,
-/// `-shm` and `-log` files) before use and when dropped.
-struct TempDb(std::path::PathBuf);
-
-impl TempDb {
-    fn new(name: &str) -> Self {
-        let db = Self(
-            std::env::temp_dir().join(format!("arbor-edges-{name}-{}.db", std::process::id())),
-        );
-        db.remove();
-        db
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm", "-log"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
-}
-
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        self.remove();
-    }
-}
+use arbor_mls::{Action, Client, Error, Event, GroupOptions, LeafIndex};
+use common::TempDb;
 
 /// The error of an open that must be refused at once as a call mistake.
 fn refused_at_once(result: arbor_mls::Result<Client>, naming: &str) {
@@ -46,7 +23,7 @@ fn refused_at_once(result: arbor_mls::Result<Client>, naming: &str) {
 /// immediate and says who holds it.
 #[test]
 fn opening_a_held_database_fails_at_once_naming_the_holder() {
-    let db = TempDb::new("held");
+    let db = TempDb::new("edges-held");
     let mut alice = Client::open(&db.0, "alice").expect("open");
     let started = std::time::Instant::now();
     refused_at_once(Client::open(&db.0, "alice"), "already open in this process");
@@ -68,7 +45,7 @@ fn opening_a_held_database_fails_at_once_naming_the_holder() {
 /// restores whatever client is stored.
 #[test]
 fn a_database_opened_with_another_identity_is_refused() {
-    let db = TempDb::new("identity");
+    let db = TempDb::new("edges-identity");
     drop(Client::open(&db.0, "alice").expect("create alice"));
     let err = Client::open(&db.0, "bob").expect_err("bob is not the stored client");
     assert!(matches!(err, Error::Misuse(_)), "{err:?}");
@@ -100,16 +77,9 @@ fn a_database_opened_with_another_identity_is_refused() {
 
 /// Alice and Bob in one group, in memory: `(alice's group, bob's group)`.
 fn pair() -> (arbor_mls::Group, arbor_mls::Group) {
-    let mut alice = Client::builder("alice").build().expect("alice");
-    let mut bob = Client::builder("bob").build().expect("bob");
-    let mut group = alice.create_group(GroupOptions::default()).expect("create");
-    let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
-    let out = group.add(&[&kp]).expect("add");
-    group.merge_pending().expect("merge");
-    let bob_group = bob
-        .join(&out.welcome.expect("welcome"), None)
-        .expect("join");
-    (group, bob_group)
+    let store = arbor_mls::storage::shared(arbor_mls::storage::MemoryStorage::new());
+    let (_, alice, _, bob) = common::pair(&store);
+    (alice, bob)
 }
 
 /// Removing one's own leaf is a call mistake pointing at `leave()`, not a

@@ -5,6 +5,8 @@
 mod common;
 use arbor_mls::storage::{self, MemoryStorage, SharedStorage, WriteBatch};
 use arbor_mls::{Client, Error, Event, KeyPackageOptions};
+#[cfg(feature = "sqlite")]
+use common::TempDb;
 use common::{deliver, pair, reopen};
 
 fn app_text(event: Event) -> Vec<u8> {
@@ -78,34 +80,6 @@ fn restart_scenario(store: SharedStorage) {
 #[test]
 fn memory_storage_restores_groups() {
     restart_scenario(storage::shared(MemoryStorage::new()));
-}
-
-/// A database path in the temporary directory whose files (the database,
-/// its WAL and batch log) are removed when it is created and dropped, so
-/// no run, passing or failing, leaves them behind.
-#[cfg(feature = "sqlite")]
-struct TempDb(std::path::PathBuf);
-
-#[cfg(feature = "sqlite")]
-impl TempDb {
-    fn new(name: &str) -> Self {
-        let db = Self(std::env::temp_dir().join(format!("arbor-{name}-{}.db", std::process::id())));
-        db.remove();
-        db
-    }
-
-    fn remove(&self) {
-        for suffix in ["", "-wal", "-shm", "-log"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.0.display()));
-        }
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl Drop for TempDb {
-    fn drop(&mut self) {
-        self.remove();
-    }
 }
 
 #[cfg(feature = "sqlite")]

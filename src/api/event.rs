@@ -4,6 +4,7 @@ use crate::framing::Sender;
 use crate::group::commit_stage::StagedCommit;
 use crate::messages::proposals::Proposal;
 use crate::types::math::LeafIndex;
+use crate::types::redacted::debug_application;
 
 /// The outcome of [`Group::process`](crate::Group::process).
 #[non_exhaustive]
@@ -71,13 +72,7 @@ impl std::fmt::Debug for Event {
                 epoch,
                 data,
                 authenticated_data,
-            } => f
-                .debug_struct("Application")
-                .field("sender", sender)
-                .field("epoch", epoch)
-                .field("data", &Redacted(data.len()))
-                .field("authenticated_data", &Redacted(authenticated_data.len()))
-                .finish(),
+            } => debug_application(f, "Application", sender, *epoch, data, authenticated_data),
             Self::Proposal { sender, proposal } => f
                 .debug_struct("Proposal")
                 .field("sender", sender)
@@ -101,14 +96,5 @@ impl std::fmt::Debug for Event {
                 .field("kind", kind)
                 .finish(),
         }
-    }
-}
-
-/// The length of redacted bytes, shown instead of them.
-struct Redacted(usize);
-
-impl std::fmt::Debug for Redacted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "<{} bytes redacted>", self.0)
     }
 }

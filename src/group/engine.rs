@@ -91,12 +91,13 @@ impl std::fmt::Debug for Received {
                 epoch,
                 data,
                 authenticated_data,
-            } => write!(
+            } => crate::types::redacted::debug_application(
                 f,
-                "Application {{ sender: {sender:?}, epoch: {epoch}, data: <{} bytes redacted>, \
-                 authenticated_data: <{} bytes redacted> }}",
-                data.len(),
-                authenticated_data.len()
+                "Application",
+                sender,
+                *epoch,
+                data,
+                authenticated_data,
             ),
             Self::Proposal(p) => f.debug_tuple("Proposal").field(p).finish(),
             Self::Commit(c) => f.debug_tuple("Commit").field(c).finish(),

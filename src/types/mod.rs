@@ -14,6 +14,7 @@ pub mod math;
 mod message_kind;
 mod proposal_type;
 mod protocol_version;
+pub(crate) mod redacted;
 
 pub use device_identity::DeviceIdentity;
 pub use extensions::{Extension, ExtensionType};

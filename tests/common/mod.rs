@@ -2,6 +2,10 @@
 #![allow(dead_code)]
 
 pub(crate) mod flaky;
+mod temp_db;
+
+#[allow(unused_imports)]
+pub(crate) use temp_db::TempDb;
 
 use arbor_mls::storage::SharedStorage;
 use arbor_mls::{Client, Event, Group, KeyPackageOptions};
