@@ -14,7 +14,13 @@ mod aead;
 mod dhkem;
 mod hash;
 mod hpke;
+mod kem;
+#[cfg(feature = "pq")]
+mod pq_kem;
 mod signature;
+
+#[cfg(all(test, feature = "pq"))]
+mod pq_kem_tests;
 
 use std::sync::Arc;
 
@@ -23,9 +29,10 @@ use super::{
     RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
 };
 use aead::AeadAlgorithm;
-use dhkem::Kem;
+use dhkem::DhKem;
 use hash::HashAlgorithm;
 use hpke::HpkeSuite;
+use kem::Kem;
 use signature::SignatureScheme;
 
 /// The suites this provider implements, in order of preference: the
@@ -72,25 +79,25 @@ impl RustSuite {
         use SignatureScheme::{EcdsaP256, EcdsaP384, EcdsaP521, Ed448, Ed25519};
         let (kem, hash, aead, signature) = match id {
             CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 => {
-                (Kem::X25519, Sha256, Aes128Gcm, Ed25519)
+                (Kem::Dh(DhKem::X25519), Sha256, Aes128Gcm, Ed25519)
             }
             CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256 => {
-                (Kem::P256, Sha256, Aes128Gcm, EcdsaP256)
+                (Kem::Dh(DhKem::P256), Sha256, Aes128Gcm, EcdsaP256)
             }
             CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519 => {
-                (Kem::X25519, Sha256, ChaCha20Poly1305, Ed25519)
+                (Kem::Dh(DhKem::X25519), Sha256, ChaCha20Poly1305, Ed25519)
             }
             CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448 => {
-                (Kem::X448, Sha512, Aes256Gcm, Ed448)
+                (Kem::Dh(DhKem::X448), Sha512, Aes256Gcm, Ed448)
             }
             CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521 => {
-                (Kem::P521, Sha512, Aes256Gcm, EcdsaP521)
+                (Kem::Dh(DhKem::P521), Sha512, Aes256Gcm, EcdsaP521)
             }
             CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448 => {
-                (Kem::X448, Sha512, ChaCha20Poly1305, Ed448)
+                (Kem::Dh(DhKem::X448), Sha512, ChaCha20Poly1305, Ed448)
             }
             CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384 => {
-                (Kem::P384, Sha384, Aes256Gcm, EcdsaP384)
+                (Kem::Dh(DhKem::P384), Sha384, Aes256Gcm, EcdsaP384)
             }
             _ => return None,
         };
