@@ -16,11 +16,20 @@ mod hash;
 mod hpke;
 mod kem;
 #[cfg(feature = "pq")]
+mod mldsa;
+#[cfg(feature = "pq")]
 mod pq_kem;
+#[cfg(feature = "pq")]
+mod pq_suites;
 mod signature;
 
 #[cfg(all(test, feature = "pq"))]
 mod pq_kem_tests;
+#[cfg(all(test, feature = "pq"))]
+mod pq_suites_tests;
+
+#[cfg(feature = "pq")]
+pub use pq_suites::{PqCodepointError, PqCodepoints, PqRustCryptoProvider, PqSuite};
 
 use std::sync::Arc;
 
@@ -72,8 +81,17 @@ struct RustSuite {
     signature: SignatureScheme,
 }
 
+/// What defines a suite: its HPKE KEM, hash (also the KDF and MAC), AEAD and
+/// signature scheme.
+type Primitives = (Kem, HashAlgorithm, AeadAlgorithm, SignatureScheme);
+
 impl RustSuite {
     fn new(id: CipherSuite) -> Option<Self> {
+        Self::rfc9420(id).map(|primitives| Self::from_primitives(id, primitives))
+    }
+
+    /// The primitives of one of RFC 9420's seven suites.
+    fn rfc9420(id: CipherSuite) -> Option<Primitives> {
         use AeadAlgorithm::{Aes128Gcm, Aes256Gcm, ChaCha20Poly1305};
         use HashAlgorithm::{Sha256, Sha384, Sha512};
         use SignatureScheme::{EcdsaP256, EcdsaP384, EcdsaP521, Ed448, Ed25519};
@@ -101,14 +119,20 @@ impl RustSuite {
             }
             _ => return None,
         };
-        Some(Self {
+        Some((kem, hash, aead, signature))
+    }
+
+    /// The suite `id` made of `primitives`.
+    fn from_primitives(id: CipherSuite, primitives: Primitives) -> Self {
+        let (kem, hash, aead, signature) = primitives;
+        Self {
             id,
             hash,
             // In every MLS suite the HPKE KDF is HKDF with the suite's hash.
             hpke: HpkeSuite::new(kem, hash, aead),
             aead,
             signature,
-        })
+        }
     }
 }
 
