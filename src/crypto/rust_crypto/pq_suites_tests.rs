@@ -15,7 +15,10 @@ fn conformance_of_every_suite() {
 /// `(Npk, Nenc, Nsk)` of the HPKE KEM and `(public key, signature, private
 /// key)` lengths of the signature scheme, from draft-ietf-hpke-pq, FIPS 204
 /// and RFC 9420.
-fn expected(suite: PqSuite) -> ((usize, usize, usize), (usize, Option<usize>, usize)) {
+type KemSizes = (usize, usize, usize);
+type SignatureSizes = (usize, Option<usize>, usize);
+
+fn expected(suite: PqSuite) -> (KemSizes, SignatureSizes) {
     use PqSuite::*;
     let xwing = (1216, 1120, 32);
     let p256 = (1249, 1153, 32);
