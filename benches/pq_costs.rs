@@ -173,12 +173,13 @@ fn run(suite: &Suite, name: &str, n: u32) {
         );
     });
     let update = last.expect("one run at least");
-    let update_process = time(
-        || match bob.process(&update.message, &NoPsks, NOW).expect("process") {
-            Received::Commit(staged) => staged,
-            other => panic!("expected a staged commit: {other:?}"),
-        },
-    );
+    let update_process =
+        time(
+            || match bob.process(&update.message, &NoPsks, NOW).expect("process") {
+                Received::Commit(staged) => staged,
+                other => panic!("expected a staged commit: {other:?}"),
+            },
+        );
     let Ok(Received::Commit(staged)) = bob.process(&update.message, &NoPsks, NOW) else {
         panic!("expected a staged commit")
     };
@@ -222,7 +223,9 @@ fn application(id: CipherSuite) -> (usize, Duration, Duration) {
     let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
     let out = a.add(&[&kp]).expect("add");
     a.process(&out.commit).expect("merge");
-    let mut b = bob.join(&out.welcome.expect("welcome"), None).expect("join");
+    let mut b = bob
+        .join(&out.welcome.expect("welcome"), None)
+        .expect("join");
     let mut messages = Vec::new();
     let send = time(|| messages.push(a.encrypt(&[7; 100], b"").expect("encrypt")));
     let len = messages[0].len();
