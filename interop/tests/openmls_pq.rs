@@ -170,7 +170,7 @@ fn run(pq: PqSuite, id: u16) -> Outcome {
         welcome,
         None,
     )
-    .and_then(|s| Ok(s.into_group(&bob.provider)));
+    .map(|s| s.into_group(&bob.provider));
     let mut bobs = match staged {
         Ok(Ok(group)) => {
             outcome.openmls_joins_our_welcome = true;
