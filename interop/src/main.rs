@@ -12,7 +12,7 @@
 //! suites 1-3 and every assignment.
 //!
 //! `arbor-interop gen-vectors --pq DIR` (feature `pq`): writes
-//! crypto-basics, key-schedule and message-protection vector files for the
+//! crypto-basics, key-schedule, message-protection and welcome vector files for the
 //! eleven post-quantum suites, at their default codepoints, into DIR.
 
 use std::path::PathBuf;

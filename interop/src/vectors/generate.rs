@@ -1,6 +1,6 @@
 //! Generates vector files in the official formats (mlswg/mls-implementations
 //! `test-vectors.md`) for any suites a provider supports: `crypto-basics`,
-//! `key-schedule` and `message-protection`, one entry per suite. Used for the
+//! `key-schedule`, `message-protection` and `welcome`, one entry per suite. Used for the
 //! post-quantum suites, which have no official vectors:
 //!
 //! ```text
@@ -15,24 +15,36 @@
 //! with; they are not independent of arbor-mls.
 
 use arbor_mls::codec::encode;
-use arbor_mls::crypto::{CipherSuite, CryptoProvider, RandomSource, Secret, SeededRandom, Suite};
+use arbor_mls::crypto::credential::Credential;
+use arbor_mls::crypto::{
+    CipherSuite, CryptoProvider, RandomSource, Secret, SeededRandom, SignaturePrivateKey,
+    SignaturePublicKey, Suite,
+};
 use arbor_mls::framing::{
     self, Content, FramedContent, MlsMessage, MlsMessageBody, Sender, WireFormat,
 };
+use arbor_mls::group::commit_create::CommitParams;
+use arbor_mls::group::psk_store::{NoPsks, PskUse};
+use arbor_mls::group::state::{GroupConfig, GroupState};
 use arbor_mls::messages::commit::Commit;
+use arbor_mls::messages::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
+use arbor_mls::messages::proposals::Add;
 use arbor_mls::messages::proposals::{Proposal, ProposalOrRef, Remove};
 use arbor_mls::schedule::{
     GroupContext, InitSecret, PskSecret, SecretTree, SecretTreeConfig, mls_exporter,
 };
+use arbor_mls::test_support::FIXTURE_LIFETIME;
+use arbor_mls::tree::leaf_node::Capabilities;
 use arbor_mls::types::ProtocolVersion;
 use arbor_mls::types::math::{LeafCount, LeafIndex};
 use serde_json::{Value, json};
 
 /// The files this module writes, in order.
-pub const GENERATED_FILES: [&str; 3] = [
+pub const GENERATED_FILES: [&str; 4] = [
     "crypto-basics.json",
     "key-schedule.json",
     "message-protection.json",
+    "welcome.json",
 ];
 
 /// Epochs per key-schedule entry (as in the official file).
@@ -71,16 +83,19 @@ pub fn generate(
     let mut basics = Vec::new();
     let mut schedules = Vec::new();
     let mut protection = Vec::new();
+    let mut welcomes = Vec::new();
     for &id in suites {
         let suite = Suite::from_provider(provider, id).map_err(err)?;
         basics.push(crypto_basics(&suite, &mut rng(id, 1))?);
         schedules.push(key_schedule(&suite, &mut rng(id, 2))?);
         protection.push(message_protection(&suite, &mut rng(id, 3))?);
+        welcomes.push(welcome(&suite, &mut rng(id, 4))?);
     }
     Ok(vec![
         (GENERATED_FILES[0], Value::Array(basics)),
         (GENERATED_FILES[1], Value::Array(schedules)),
         (GENERATED_FILES[2], Value::Array(protection)),
+        (GENERATED_FILES[3], Value::Array(welcomes)),
     ])
 }
 
@@ -323,5 +338,89 @@ fn message_protection(suite: &Suite, rng: &mut dyn RandomSource) -> Gen {
         "commit_pub": hex::encode(public(commit_content)?),
         "application": hex::encode(&application),
         "application_priv": hex::encode(private(application_content, rng)?),
+    }))
+}
+
+/// A key package with a fresh signature key, as `(key package, its private
+/// keys, the signer)`.
+fn key_package(
+    suite: &Suite,
+    name: &str,
+    rng: &mut SeededRandom,
+) -> Gen<(
+    KeyPackage,
+    KeyPackagePrivate,
+    SignaturePrivateKey,
+    SignaturePublicKey,
+)> {
+    let (signer, public) = suite.primitives().signature_key_pair(rng).map_err(err)?;
+    let (key_package, private) = KeyPackage::create(
+        suite,
+        &signer,
+        &public,
+        KeyPackageParams {
+            credential: Credential::basic(name.as_bytes().to_vec()),
+            lifetime: FIXTURE_LIFETIME,
+            capabilities: Capabilities::for_suite(suite.id()),
+            leaf_extensions: vec![],
+            extensions: vec![],
+        },
+        rng,
+    )
+    .map_err(err)?;
+    Ok((key_package, private, signer, public))
+}
+
+/// `welcome.json`: a group of one adds a member; the entry holds the
+/// joiner's key package and init key, the Welcome and the committer's
+/// signature key.
+fn welcome(suite: &Suite, rng: &mut SeededRandom) -> Gen {
+    let now = FIXTURE_LIFETIME.not_before + 60;
+    let (creator_kp, creator_private, creator_signer, creator_pub) =
+        key_package(suite, "alice", rng)?;
+    let (joiner_kp, joiner_private, _, _) = key_package(suite, "bob", rng)?;
+    let mut group = GroupState::create(
+        suite,
+        GroupConfig::default(),
+        bytes(rng, 16)?,
+        vec![],
+        creator_kp.leaf_node.clone(),
+        creator_private.encryption_key.clone(),
+        rng,
+    )
+    .map_err(err)?;
+    let created = group
+        .create_commit(
+            CommitParams {
+                by_value: vec![Proposal::Add(Add {
+                    key_package: joiner_kp.clone(),
+                })],
+                by_reference: vec![],
+                force_path: false,
+                wire_format: WireFormat::PUBLIC_MESSAGE,
+                ratchet_tree_in_welcome: true,
+                authenticated_data: vec![],
+                signer: &creator_signer,
+                leaf: None,
+                psks: &NoPsks,
+                now,
+                dangerous_skip_validation: false,
+                extra_psks: Vec::new(),
+                psk_use: PskUse::Normal,
+            },
+            rng,
+        )
+        .map_err(err)?;
+    let welcome = created.welcome.ok_or("the add made no Welcome")?;
+    let key_package = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(Box::new(
+        joiner_kp,
+    ))))
+    .map_err(err)?;
+    Ok(json!({
+        "cipher_suite": suite.id().0,
+        "init_priv": hex::encode(joiner_private.init_key.as_bytes()),
+        "signer_pub": hex::encode(creator_pub.as_bytes()),
+        "key_package": hex::encode(key_package),
+        "welcome": hex::encode(welcome),
     }))
 }
