@@ -132,3 +132,60 @@ fn codepoints_default_and_remapped() {
         Ok(defaults)
     );
 }
+
+/// Hostile input: random bytes of the exact and nearby lengths for every
+/// key, encapsulation and signature a PQ suite reads from the wire. Each is
+/// an error or, for an ML-KEM ciphertext of the right length, an unrelated
+/// secret the AEAD refuses; none panics.
+#[test]
+fn random_wire_input_is_refused_without_panic() {
+    let provider = PqRustCryptoProvider::default();
+    let mut rng = Counter(77);
+    let mut random = |len: usize| {
+        let mut out = vec![0u8; len];
+        crate::crypto::RandomSource::fill(&mut rng, &mut out).unwrap();
+        out
+    };
+    for pq in PqSuite::ALL {
+        let suite = provider.suite(pq.default_codepoint()).unwrap();
+        let ((npk, nenc, _), (sig_pk, sig_len, _)) = expected(pq);
+        let (sk, pk) = suite.hpke_derive_key_pair(&[9; 32]).unwrap();
+        let (ssk, spk) = suite.signature_key_pair(&mut Counter(8)).unwrap();
+        let signature = suite.sign(ssk.as_bytes(), b"m").unwrap();
+        let sig_len = sig_len.unwrap_or(signature.len());
+        for round in 0..4 {
+            for delta in [0usize, 1] {
+                for len in [npk - delta, npk + delta] {
+                    let key = random(len);
+                    let _ = suite.hpke_seal(&key, b"", b"", b"pt", &mut Counter(round));
+                }
+                for len in [nenc - delta, nenc + delta] {
+                    let enc = random(len);
+                    let opened = suite.hpke_open(sk.as_bytes(), &enc, b"", b"", &[0; 32]);
+                    assert!(opened.is_err(), "{pq:?}: a random encapsulation opened");
+                    let _ = suite.hpke_export_receiver(sk.as_bytes(), &enc, b"", b"", 32);
+                }
+                for len in [sig_pk - delta, sig_pk + delta] {
+                    let key = random(len);
+                    assert!(suite.verify(&key, b"m", &signature).is_err(), "{pq:?}");
+                }
+                for len in [sig_len - delta, sig_len + delta] {
+                    let sig = random(len);
+                    assert!(suite.verify(spk.as_bytes(), b"m", &sig).is_err(), "{pq:?}");
+                }
+            }
+        }
+        // The genuine key still works after all that.
+        assert!(suite.verify(spk.as_bytes(), b"m", &signature).is_ok());
+        let (enc, ct) = suite
+            .hpke_seal(pk.as_bytes(), b"", b"", b"pt", &mut Counter(1))
+            .unwrap();
+        assert_eq!(
+            suite
+                .hpke_open(sk.as_bytes(), &enc, b"", b"", &ct)
+                .unwrap()
+                .as_bytes(),
+            b"pt"
+        );
+    }
+}
