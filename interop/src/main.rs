@@ -10,6 +10,10 @@
 //! config × assignment × suite × handshake mode, then the totals. By default
 //! suite 1, both modes, the assignments that involve arbor; `--full` plays
 //! suites 1-3 and every assignment.
+//!
+//! `arbor-interop gen-vectors --pq DIR` (feature `pq`): writes
+//! crypto-basics, key-schedule, message-protection and welcome vector files for the
+//! eleven post-quantum suites, at their default codepoints, into DIR.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,6 +24,7 @@ use arbor_interop::vectors::{self, FileReport};
 fn usage() -> ExitCode {
     eprintln!("usage: arbor-interop vectors [--dir DIR] [FILE...]");
     eprintln!("       arbor-interop serve [--port N]");
+    eprintln!("       arbor-interop gen-vectors --pq DIR   (feature pq)");
     eprintln!(
         "       arbor-interop scenarios [--dir DIR] [--config NAME]... [--suite N]... \\\n         \
          [--mode public|encrypted] [--remote URI]... [--peers] [--full]"
@@ -33,6 +38,7 @@ fn main() -> ExitCode {
         Some("vectors") => {}
         Some("serve") => return serve(args.collect()),
         Some("scenarios") => return scenarios(args.collect()),
+        Some("gen-vectors") => return gen_vectors(args.collect()),
         _ => return usage(),
     }
     let mut dir: Option<PathBuf> = None;
@@ -73,6 +79,59 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// `gen-vectors --pq DIR`: the PQ suites' vector files.
+fn gen_vectors(args: Vec<String>) -> ExitCode {
+    let [flag, dir] = args.as_slice() else {
+        return usage();
+    };
+    if flag != "--pq" {
+        return usage();
+    }
+    #[cfg(feature = "pq")]
+    {
+        use arbor_mls::crypto::rust_crypto::{PqRustCryptoProvider, PqSuite};
+        let provider = PqRustCryptoProvider::default();
+        let suites: Vec<_> = PqSuite::ALL
+            .iter()
+            .map(|s| provider.codepoints().codepoint(*s))
+            .collect();
+        let files = match vectors::generate::generate(&provider, &suites) {
+            Ok(files) => files,
+            Err(e) => {
+                eprintln!("generating failed: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let dir = PathBuf::from(dir);
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            eprintln!("cannot create {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+        for (name, value) in files {
+            let written = vectors::generate::to_text(&value)
+                .and_then(|text| std::fs::write(dir.join(name), text).map_err(|e| e.to_string()));
+            if let Err(e) = written {
+                eprintln!("cannot write {name}: {e}");
+                return ExitCode::FAILURE;
+            }
+            println!(
+                "wrote {} ({} suites)",
+                dir.join(name).display(),
+                suites.len()
+            );
+        }
+        ExitCode::SUCCESS
+    }
+    #[cfg(not(feature = "pq"))]
+    {
+        let _ = dir;
+        eprintln!(
+            "gen-vectors needs the feature pq: cargo run -p arbor-interop --features pq -- gen-vectors --pq DIR"
+        );
+        ExitCode::from(2)
     }
 }
 

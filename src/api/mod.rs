@@ -47,6 +47,8 @@ mod message_tests;
 mod observer_storage_tests;
 #[cfg(test)]
 mod options_tests;
+#[cfg(all(test, feature = "pq"))]
+mod pq_lifecycle_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod crypto_basics;
 pub mod deserialization;
+pub mod generate;
 pub mod key_schedule;
 pub mod message_protection;
 pub mod messages;

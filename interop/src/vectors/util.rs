@@ -1,7 +1,7 @@
 //! JSON field access and comparison helpers shared by the runners. Each
 //! returns `Err(text)` naming the field, which becomes an [`Outcome::Fail`].
 
-use arbor_mls::crypto::{CipherSuite, Suite, rust_crypto::RustCryptoProvider};
+use arbor_mls::crypto::{CipherSuite, CryptoProvider, Suite};
 use serde_json::Value;
 
 use super::Outcome;
@@ -100,14 +100,28 @@ pub fn eq<T: PartialEq + std::fmt::Debug>(field: &str, got: T, want: T) -> Check
     }
 }
 
+/// The provider the runners use: the default one, or with the feature `pq`
+/// the one that adds the post-quantum suites at their default codepoints
+/// (0xF001..0xF00B), so the generated PQ vector files run too.
+#[cfg(feature = "pq")]
+pub fn provider() -> Box<dyn CryptoProvider> {
+    Box::new(arbor_mls::crypto::rust_crypto::PqRustCryptoProvider::default())
+}
+
+/// The provider the runners use (see the `pq` variant).
+#[cfg(not(feature = "pq"))]
+pub fn provider() -> Box<dyn CryptoProvider> {
+    Box::new(arbor_mls::crypto::rust_crypto::RustCryptoProvider)
+}
+
 /// The suite named by the entry's `cipher_suite`, or the skip outcome when the
-/// default provider does not support it.
+/// provider does not support it.
 pub fn suite(v: &Value) -> Result<Suite, Outcome> {
     let id = uint(v, "cipher_suite").map_err(Outcome::Fail)?;
     let id =
         u16::try_from(id).map_err(|_| Outcome::Fail(format!("cipher_suite {id} out of range")))?;
     let id = CipherSuite(id);
-    Suite::from_provider(&RustCryptoProvider, id)
+    Suite::from_provider(&*provider(), id)
         .map_err(|_| Outcome::Skip(format!("unsupported cipher suite {:#06x}", id.0)))
 }
 

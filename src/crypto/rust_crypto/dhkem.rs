@@ -17,7 +17,7 @@ use crate::crypto::{CryptoError, RandomSource, Secret};
 
 /// A DHKEM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Kem {
+pub(super) enum DhKem {
     /// DHKEM(X25519, HKDF-SHA256).
     X25519,
     /// DHKEM(X448, HKDF-SHA512).
@@ -30,7 +30,7 @@ pub(super) enum Kem {
     P521,
 }
 
-impl Kem {
+impl DhKem {
     /// The KEM identifier (RFC 9180 §7.1).
     pub(super) fn id(self) -> u16 {
         match self {
@@ -257,7 +257,7 @@ fn wiped<const N: usize>(mut shared: [u8; N]) -> Zeroizing<Vec<u8>> {
     out
 }
 
-fn nist_secret<C>(sk: &[u8]) -> Result<SecretKey<C>, CryptoError>
+pub(super) fn nist_secret<C>(sk: &[u8]) -> Result<SecretKey<C>, CryptoError>
 where
     C: CurveArithmetic,
 {
@@ -266,7 +266,7 @@ where
     SecretKey::<C>::from_slice(sk).map_err(|_| CryptoError::InvalidKey)
 }
 
-fn nist_point<C>(pk: &[u8]) -> Result<PublicKey<C>, CryptoError>
+pub(super) fn nist_point<C>(pk: &[u8]) -> Result<PublicKey<C>, CryptoError>
 where
     C: CurveArithmetic,
     FieldBytesSize<C>: ModulusSize,
@@ -278,7 +278,7 @@ where
     PublicKey::<C>::from_sec1_bytes(pk).map_err(|_| CryptoError::InvalidKey)
 }
 
-fn nist_public_key<C>(sk: &[u8]) -> Result<Vec<u8>, CryptoError>
+pub(super) fn nist_public_key<C>(sk: &[u8]) -> Result<Vec<u8>, CryptoError>
 where
     C: CurveArithmetic,
     FieldBytesSize<C>: ModulusSize,
@@ -288,7 +288,7 @@ where
     Ok(public.as_affine().to_sec1_point(false).as_bytes().to_vec())
 }
 
-fn nist_dh<C>(sk: &[u8], pk: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError>
+pub(super) fn nist_dh<C>(sk: &[u8], pk: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError>
 where
     C: CurveArithmetic,
     FieldBytesSize<C>: ModulusSize,

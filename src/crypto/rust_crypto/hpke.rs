@@ -13,8 +13,8 @@
 //! key of `Encap` is `DeriveKeyPair` of bytes drawn from it.
 
 use super::aead::AeadAlgorithm;
-use super::dhkem::Kem;
 use super::hash::HashAlgorithm;
+use super::kem::Kem;
 use crate::crypto::{CryptoError, HpkePrivateKey, HpkePublicKey, RandomSource, Secret};
 
 /// `mode_base` (RFC 9180 §5).
@@ -30,10 +30,10 @@ pub(super) struct HpkeSuite {
 
 /// The secrets of a single-shot context: one AEAD key and nonce (sequence
 /// number 0) and the exporter secret.
-struct Context {
-    key: Secret,
-    base_nonce: Secret,
-    exporter_secret: Secret,
+pub(super) struct Context {
+    pub(super) key: Secret,
+    pub(super) base_nonce: Secret,
+    pub(super) exporter_secret: Secret,
 }
 
 impl HpkeSuite {
@@ -80,7 +80,11 @@ impl HpkeSuite {
 
     /// `KeySchedule` for mode Base (RFC 9180 §5.1), given the context from
     /// [`key_schedule_context`](Self::key_schedule_context).
-    fn key_schedule(self, shared_secret: &Secret, context: &[u8]) -> Result<Context, CryptoError> {
+    pub(super) fn key_schedule(
+        self,
+        shared_secret: &Secret,
+        context: &[u8],
+    ) -> Result<Context, CryptoError> {
         // A context prepared for another suite (or forged by a foreign
         // provider's caller) is refused rather than silently used.
         if context.len() != 1 + 2 * self.kdf.len() || context[0] != MODE_BASE {
@@ -107,7 +111,7 @@ impl HpkeSuite {
 
     /// `Context.Export(exporter_context, L)` (RFC 9180 §5.3), at most
     /// `255 * Nh` bytes.
-    fn export(
+    pub(super) fn export(
         self,
         context: &Context,
         exporter_context: &[u8],

@@ -14,7 +14,22 @@ mod aead;
 mod dhkem;
 mod hash;
 mod hpke;
+mod kem;
+#[cfg(feature = "pq")]
+mod mldsa;
+#[cfg(feature = "pq")]
+mod pq_kem;
+#[cfg(feature = "pq")]
+mod pq_suites;
 mod signature;
+
+#[cfg(all(test, feature = "pq"))]
+mod pq_kem_tests;
+#[cfg(all(test, feature = "pq"))]
+mod pq_suites_tests;
+
+#[cfg(feature = "pq")]
+pub use pq_suites::{PqCodepointError, PqCodepoints, PqRustCryptoProvider, PqSuite};
 
 use std::sync::Arc;
 
@@ -23,9 +38,10 @@ use super::{
     RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
 };
 use aead::AeadAlgorithm;
-use dhkem::Kem;
+use dhkem::DhKem;
 use hash::HashAlgorithm;
 use hpke::HpkeSuite;
+use kem::Kem;
 use signature::SignatureScheme;
 
 /// The suites this provider implements, in order of preference: the
@@ -65,43 +81,58 @@ struct RustSuite {
     signature: SignatureScheme,
 }
 
+/// What defines a suite: its HPKE KEM, hash (also the KDF and MAC), AEAD and
+/// signature scheme.
+type Primitives = (Kem, HashAlgorithm, AeadAlgorithm, SignatureScheme);
+
 impl RustSuite {
     fn new(id: CipherSuite) -> Option<Self> {
+        Self::rfc9420(id).map(|primitives| Self::from_primitives(id, primitives))
+    }
+
+    /// The primitives of one of RFC 9420's seven suites.
+    fn rfc9420(id: CipherSuite) -> Option<Primitives> {
         use AeadAlgorithm::{Aes128Gcm, Aes256Gcm, ChaCha20Poly1305};
         use HashAlgorithm::{Sha256, Sha384, Sha512};
         use SignatureScheme::{EcdsaP256, EcdsaP384, EcdsaP521, Ed448, Ed25519};
         let (kem, hash, aead, signature) = match id {
             CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519 => {
-                (Kem::X25519, Sha256, Aes128Gcm, Ed25519)
+                (Kem::Dh(DhKem::X25519), Sha256, Aes128Gcm, Ed25519)
             }
             CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256 => {
-                (Kem::P256, Sha256, Aes128Gcm, EcdsaP256)
+                (Kem::Dh(DhKem::P256), Sha256, Aes128Gcm, EcdsaP256)
             }
             CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519 => {
-                (Kem::X25519, Sha256, ChaCha20Poly1305, Ed25519)
+                (Kem::Dh(DhKem::X25519), Sha256, ChaCha20Poly1305, Ed25519)
             }
             CipherSuite::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448 => {
-                (Kem::X448, Sha512, Aes256Gcm, Ed448)
+                (Kem::Dh(DhKem::X448), Sha512, Aes256Gcm, Ed448)
             }
             CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521 => {
-                (Kem::P521, Sha512, Aes256Gcm, EcdsaP521)
+                (Kem::Dh(DhKem::P521), Sha512, Aes256Gcm, EcdsaP521)
             }
             CipherSuite::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448 => {
-                (Kem::X448, Sha512, ChaCha20Poly1305, Ed448)
+                (Kem::Dh(DhKem::X448), Sha512, ChaCha20Poly1305, Ed448)
             }
             CipherSuite::MLS_256_DHKEMP384_AES256GCM_SHA384_P384 => {
-                (Kem::P384, Sha384, Aes256Gcm, EcdsaP384)
+                (Kem::Dh(DhKem::P384), Sha384, Aes256Gcm, EcdsaP384)
             }
             _ => return None,
         };
-        Some(Self {
+        Some((kem, hash, aead, signature))
+    }
+
+    /// The suite `id` made of `primitives`.
+    fn from_primitives(id: CipherSuite, primitives: Primitives) -> Self {
+        let (kem, hash, aead, signature) = primitives;
+        Self {
             id,
             hash,
             // In every MLS suite the HPKE KDF is HKDF with the suite's hash.
             hpke: HpkeSuite::new(kem, hash, aead),
             aead,
             signature,
-        })
+        }
     }
 }
 

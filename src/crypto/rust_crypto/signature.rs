@@ -5,7 +5,9 @@
 //! private key is its seed (32 or 57 bytes) and its public key the point
 //! encoding; an ECDSA private key is the fixed-length big-endian scalar and
 //! its public key the uncompressed SEC1 point. ECDSA signatures are
-//! DER-encoded (RFC 9420 §5.1.2 follows the TLS 1.3 convention).
+//! DER-encoded (RFC 9420 §5.1.2 follows the TLS 1.3 convention). With the
+//! feature `pq`, also ML-DSA-44/65/87 (module `mldsa`): seed private keys,
+//! raw public keys and signatures.
 
 // Every scheme implements the `signature` crate's Signer/Verifier traits.
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
@@ -34,6 +36,15 @@ pub(super) enum SignatureScheme {
     EcdsaP384,
     /// ECDSA P-521 with SHA-512 (suite 0x0005).
     EcdsaP521,
+    /// ML-DSA-44 (FIPS 204).
+    #[cfg(feature = "pq")]
+    MlDsa44,
+    /// ML-DSA-65 (FIPS 204).
+    #[cfg(feature = "pq")]
+    MlDsa65,
+    /// ML-DSA-87 (FIPS 204).
+    #[cfg(feature = "pq")]
+    MlDsa87,
 }
 
 /// The ECDSA operations for one curve crate. The three crates share one
@@ -109,6 +120,8 @@ impl SignatureScheme {
             Self::EcdsaP256 => ecdsa_p256::SCALAR_LEN,
             Self::EcdsaP384 => ecdsa_p384::SCALAR_LEN,
             Self::EcdsaP521 => ecdsa_p521::SCALAR_LEN,
+            #[cfg(feature = "pq")]
+            Self::MlDsa44 | Self::MlDsa65 | Self::MlDsa87 => super::mldsa::SEED_LEN,
         }
     }
 
@@ -150,6 +163,12 @@ impl SignatureScheme {
             Self::EcdsaP256 => ecdsa_p256::public_key(private_key)?,
             Self::EcdsaP384 => ecdsa_p384::public_key(private_key)?,
             Self::EcdsaP521 => ecdsa_p521::public_key(private_key)?,
+            #[cfg(feature = "pq")]
+            Self::MlDsa44 => super::mldsa::public_key::<ml_dsa::MlDsa44>(private_key)?,
+            #[cfg(feature = "pq")]
+            Self::MlDsa65 => super::mldsa::public_key::<ml_dsa::MlDsa65>(private_key)?,
+            #[cfg(feature = "pq")]
+            Self::MlDsa87 => super::mldsa::public_key::<ml_dsa::MlDsa87>(private_key)?,
         };
         Ok(SignaturePublicKey(public))
     }
@@ -169,6 +188,12 @@ impl SignatureScheme {
             Self::EcdsaP256 => ecdsa_p256::sign(private_key, message),
             Self::EcdsaP384 => ecdsa_p384::sign(private_key, message),
             Self::EcdsaP521 => ecdsa_p521::sign(private_key, message),
+            #[cfg(feature = "pq")]
+            Self::MlDsa44 => super::mldsa::sign::<ml_dsa::MlDsa44>(private_key, message),
+            #[cfg(feature = "pq")]
+            Self::MlDsa65 => super::mldsa::sign::<ml_dsa::MlDsa65>(private_key, message),
+            #[cfg(feature = "pq")]
+            Self::MlDsa87 => super::mldsa::sign::<ml_dsa::MlDsa87>(private_key, message),
         }
     }
 
@@ -208,6 +233,18 @@ impl SignatureScheme {
             Self::EcdsaP256 => ecdsa_p256::verify(public_key, message, signature),
             Self::EcdsaP384 => ecdsa_p384::verify(public_key, message, signature),
             Self::EcdsaP521 => ecdsa_p521::verify(public_key, message, signature),
+            #[cfg(feature = "pq")]
+            Self::MlDsa44 => {
+                super::mldsa::verify::<ml_dsa::MlDsa44>(public_key, message, signature)
+            }
+            #[cfg(feature = "pq")]
+            Self::MlDsa65 => {
+                super::mldsa::verify::<ml_dsa::MlDsa65>(public_key, message, signature)
+            }
+            #[cfg(feature = "pq")]
+            Self::MlDsa87 => {
+                super::mldsa::verify::<ml_dsa::MlDsa87>(public_key, message, signature)
+            }
         }
     }
 }

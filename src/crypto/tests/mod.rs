@@ -761,6 +761,8 @@ fn hpke_export_rejects_malformed_keys_and_lengths() {
 
 mod batch;
 mod hpke_differential;
+#[cfg(feature = "pq")]
+mod hpke_pq_differential;
 mod hpke_prepared;
 
 #[test]
