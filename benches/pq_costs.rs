@@ -23,7 +23,7 @@ use arbor_mls::group::engine::Received;
 use arbor_mls::group::join::JoinInputs;
 use arbor_mls::group::psk_store::{NoPsks, PskUse};
 use arbor_mls::group::state::{GroupConfig, GroupState};
-use arbor_mls::messages::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
+use arbor_mls::messages::key_package::{KeyPackageData, KeyPackageParams, KeyPackagePrivate};
 use arbor_mls::messages::proposals::{Add, Proposal};
 use arbor_mls::messages::welcome::Welcome;
 use arbor_mls::test_support::FIXTURE_LIFETIME;
@@ -35,13 +35,13 @@ const RUNS: usize = 3;
 
 struct Member {
     signer: SignaturePrivateKey,
-    key_package: KeyPackage,
+    key_package: KeyPackageData,
     private: KeyPackagePrivate,
 }
 
 fn member(suite: &Suite, i: u32, rng: &mut SeededRandom) -> Member {
     let (signer, public) = suite.primitives().signature_key_pair(rng).expect("keys");
-    let (key_package, private) = KeyPackage::create(
+    let (key_package, private) = KeyPackageData::create(
         suite,
         &signer,
         &public,

@@ -27,7 +27,7 @@ use arbor_mls::group::commit_create::CommitParams;
 use arbor_mls::group::psk_store::{NoPsks, PskUse};
 use arbor_mls::group::state::{GroupConfig, GroupState};
 use arbor_mls::messages::commit::Commit;
-use arbor_mls::messages::key_package::{KeyPackage, KeyPackageParams, KeyPackagePrivate};
+use arbor_mls::messages::key_package::{KeyPackageData, KeyPackageParams, KeyPackagePrivate};
 use arbor_mls::messages::proposals::Add;
 use arbor_mls::messages::proposals::{Proposal, ProposalOrRef, Remove};
 use arbor_mls::schedule::{
@@ -348,13 +348,13 @@ fn key_package(
     name: &str,
     rng: &mut SeededRandom,
 ) -> Gen<(
-    KeyPackage,
+    KeyPackageData,
     KeyPackagePrivate,
     SignaturePrivateKey,
     SignaturePublicKey,
 )> {
     let (signer, public) = suite.primitives().signature_key_pair(rng).map_err(err)?;
-    let (key_package, private) = KeyPackage::create(
+    let (key_package, private) = KeyPackageData::create(
         suite,
         &signer,
         &public,
