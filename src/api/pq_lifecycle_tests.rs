@@ -1,6 +1,7 @@
 //! A whole group lifecycle in each of the eleven PQ suites (feature `pq`),
 //! through the public API: create, add by Welcome, a commit with a path,
-//! application messages both ways, an external join. Also the codepoint
+//! application messages both ways, an external join, an external PSK, a
+//! removal; and a suite-0x0001 group moved into each PQ suite by ReInit. Also the codepoint
 //! mapping end to end: two clients that agree on another implementation's
 //! number for a suite interoperate, and a client with the default mapping
 //! does not take that number for the suite.
@@ -93,6 +94,30 @@ fn lifecycle(provider: &PqRustCryptoProvider, codepoint: CipherSuite, seed: u8) 
     assert_eq!(application(&mut a, &hi), b"hi all");
     assert_eq!(application(&mut b, &hi), b"hi all");
 
+    // An external PSK, proposed by Carol and committed by Alice, enters the
+    // key schedule of every member that holds it.
+    for client in [&mut alice, &mut bob, &mut carol] {
+        client
+            .add_external_psk(b"pq psk".to_vec(), crate::crypto::Secret::new(vec![9; 32]))
+            .unwrap();
+    }
+    let proposal = c.propose_external_psk(b"pq psk".to_vec()).unwrap();
+    for g in [&mut a, &mut b] {
+        assert!(matches!(g.process(&proposal).unwrap(), Event::Proposal { .. }));
+    }
+    let out = a.commit().unwrap();
+    assert!(out.left_out.is_empty(), "the PSK is covered: {:?}", out.left_out);
+    merged(&mut a, &out.commit);
+    match b.process(&out.commit).unwrap() {
+        Event::Commit { staged, .. } => {
+            assert_eq!(staged.summary.psks.len(), 1);
+            b.merge(*staged).unwrap();
+        }
+        other => panic!("expected the PSK commit, got {other:?}"),
+    }
+    follow(&mut c, &out.commit);
+    assert_same(&[&a, &b, &c]);
+
     // Alice removes Bob with a path commit; Carol follows.
     let out = a.remove(LeafIndex(1)).unwrap();
     merged(&mut a, &out.commit);
@@ -139,4 +164,46 @@ fn a_remapped_codepoint_works_end_to_end() {
     let mut erin = client("erin", 95, &default, suite.default_codepoint());
     let mut e = erin.create_group(GroupOptions::default()).unwrap();
     assert!(e.add(&[&kp]).is_err());
+}
+
+/// A suite-0x0001 group migrated into each PQ suite (the way to move an
+/// existing group, docs/post-quantum.md): a ReInit into the PQ suite
+/// closes it, the members continue with clients of that suite, linked to
+/// the old group by its resumption PSK, and agree in the new suite.
+#[test]
+fn a_suite_1_group_moves_into_every_pq_suite_by_reinit() {
+    let provider = PqRustCryptoProvider::default();
+    let classic = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+    for (i, suite) in PqSuite::ALL.into_iter().enumerate() {
+        let target = provider.codepoints().codepoint(suite);
+        let seed = 120 + 4 * u8::try_from(i).unwrap();
+        let mut alice = client("alice", seed, &provider, classic);
+        let mut bob = client("bob", seed + 1, &provider, classic);
+        let mut a = alice.create_group(GroupOptions::default()).unwrap();
+        let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+        let out = a.add(&[&kp]).unwrap();
+        merged(&mut a, &out.commit);
+        let mut b = bob.join(out.welcome.as_ref().unwrap(), None).unwrap();
+        let out = a.reinit_to(b"moved".to_vec(), target, vec![]).unwrap();
+        merged(&mut a, &out.commit);
+        follow(&mut b, &out.commit);
+        assert_eq!(b.reinitialized().unwrap().cipher_suite, target);
+
+        let mut pq_alice = client("alice", seed + 2, &provider, target);
+        let mut pq_bob = client("bob", seed + 3, &provider, target);
+        let kp = pq_bob.key_package(KeyPackageOptions::default()).unwrap();
+        let (mut n, out) = pq_alice.create_reinit_group(&a, &[&kp]).unwrap();
+        merged(&mut n, &out.commit);
+        let mut nb = pq_bob
+            .join_reinit(out.welcome.as_ref().unwrap(), None, &b)
+            .unwrap();
+        assert_eq!(n.suite_id(), target);
+        assert_same(&[&n, &nb]);
+        let message = nb.encrypt(b"post-quantum now", b"").unwrap();
+        assert_eq!(application(&mut n, &message), b"post-quantum now");
+        let update = n.update().unwrap();
+        merged(&mut n, &update.commit);
+        follow(&mut nb, &update.commit);
+        assert_same(&[&n, &nb]);
+    }
 }
