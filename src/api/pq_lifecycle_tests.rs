@@ -103,10 +103,17 @@ fn lifecycle(provider: &PqRustCryptoProvider, codepoint: CipherSuite, seed: u8) 
     }
     let proposal = c.propose_external_psk(b"pq psk".to_vec()).unwrap();
     for g in [&mut a, &mut b] {
-        assert!(matches!(g.process(&proposal).unwrap(), Event::Proposal { .. }));
+        assert!(matches!(
+            g.process(&proposal).unwrap(),
+            Event::Proposal { .. }
+        ));
     }
     let out = a.commit().unwrap();
-    assert!(out.left_out.is_empty(), "the PSK is covered: {:?}", out.left_out);
+    assert!(
+        out.left_out.is_empty(),
+        "the PSK is covered: {:?}",
+        out.left_out
+    );
     merged(&mut a, &out.commit);
     match b.process(&out.commit).unwrap() {
         Event::Commit { staged, .. } => {
