@@ -9,7 +9,8 @@ pub use crate::group::proposal_cache::CachedProposal;
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::messages::key_package::KeyPackageData;
 pub use crate::messages::proposals::{
-    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove, Update,
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove, SelfRemove,
+    Update,
 };
 pub use crate::schedule::{GroupContext, PreSharedKeyId, Psk, ResumptionPskUsage};
 pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};

@@ -237,8 +237,9 @@ impl ClientBuilder {
     }
 
     /// The capabilities our leaves announce (§7.2). Default: MLS 1.0, the
-    /// client's suite, the credential's type, and no non-default extension
-    /// or proposal type. `build` adds what a leaf must list (the suite,
+    /// client's suite, the credential's type, the SelfRemove proposal of
+    /// draft-ietf-mls-extensions, and no other non-default extension or
+    /// proposal type. `build` adds what a leaf must list (the suite,
     /// the version, the credential type), so pass only what is extra.
     pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = Some(capabilities);

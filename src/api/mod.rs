@@ -50,4 +50,6 @@ mod options_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]
+mod self_remove_tests;
+#[cfg(test)]
 mod tests;
