@@ -92,9 +92,21 @@ pub struct ExternalJoinOptions {
     pub authenticated_data: Vec<u8>,
     /// The group's configuration.
     pub config: GroupConfig,
+    /// Pending SelfRemove proposals of the epoch (MLSMessages, as the
+    /// delivery service hands them out with the GroupInfo): the joiner
+    /// validates each (signature by a member; the membership tag cannot be
+    /// checked) and covers it by reference, as draft-ietf-mls-extensions
+    /// requires of joiners of a self-remove-capable group.
+    pub self_removes: Vec<Vec<u8>>,
 }
 
 impl ExternalJoinOptions {
+    /// Adds a pending SelfRemove proposal to [`Self::self_removes`].
+    pub fn self_remove(mut self, proposal: Vec<u8>) -> Self {
+        self.self_removes.push(proposal);
+        self
+    }
+
     /// Sets [`Self::ratchet_tree`].
     pub fn ratchet_tree(mut self, tree: Vec<u8>) -> Self {
         self.ratchet_tree = Some(tree);
@@ -852,6 +864,7 @@ impl Client {
                 psks,
                 psk_store: &self.psks,
                 authenticated_data: options.authenticated_data,
+                self_removes: options.self_removes,
             },
             &mut *rng,
         )?;

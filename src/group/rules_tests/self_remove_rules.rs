@@ -315,3 +315,98 @@ fn a_member_self_removes_and_everyone_with_the_observer_follows() {
     ];
     still_works(&clients, &mut remaining, 0, 0x42);
 }
+
+/// Erin joins `groups`' group by external commit, covering `self_removes`.
+fn external_join_with(
+    clients: &[EngineMember],
+    groups: &[GroupState],
+    self_removes: Vec<Vec<u8>>,
+) -> crate::Result<(GroupState, Vec<u8>)> {
+    use crate::group::external::ExternalJoin;
+    use crate::tree::treekem::LeafContent;
+    let info = super::external_commit_rules::group_info(&groups[0], &clients[0].signer);
+    let joiner = EngineMember::new("erin", 60);
+    let (kp, _) = joiner.key_package(&mut rng(61));
+    GroupState::external_join(
+        &groups[0].suite,
+        ExternalJoin {
+            group_info: &info,
+            ratchet_tree: None,
+            leaf: LeafContent::from_leaf(&kp.leaf_node),
+            signer: &joiner.signer,
+            remove: None,
+            now: NOW,
+            config: GroupConfig::default(),
+            authority: Default::default(),
+            psks: Vec::new(),
+            psk_store: &NoPsks,
+            authenticated_data: Vec::new(),
+            self_removes,
+        },
+        &mut rng(62),
+    )
+}
+
+#[test]
+fn an_external_joiner_covers_pending_self_removes_by_reference() {
+    // "the new joiner MUST fetch any pending SelfRemove Proposals along
+    // with the GroupInfo object, and include the SelfRemove Proposals in
+    // its external Commit by reference".
+    let (clients, mut groups) = group_of(3);
+    let leave = propose(&groups[1], &clients[1].signer, self_remove());
+    let reference = cache_everywhere(&mut groups, &leave);
+    let mut observer = observer_of(&groups[0]);
+    let (erin, message) = external_join_with(&clients, &groups, vec![leave]).unwrap();
+    let commit: MlsMessage = decode_exact("MLSMessage", &message).unwrap();
+    let MlsMessageBody::PublicMessage(m) = commit.body else {
+        panic!("an external commit is a PublicMessage")
+    };
+    let Content::Commit(c) = &m.content.content else {
+        panic!("not a commit")
+    };
+    assert!(c.proposals.contains(&ProposalOrRef::Reference(reference)));
+
+    match observer.process(&message, NOW).unwrap() {
+        Observed::Commit(staged) => {
+            assert_eq!(staged.summary().removed, vec![LeafIndex(1)]);
+            observer.merge(*staged).unwrap();
+        }
+        other => panic!("observer: expected a commit, got {other:?}"),
+    }
+    for (i, g) in groups.iter_mut().enumerate() {
+        match g.process(&message, &NoPsks, NOW).unwrap() {
+            Received::Commit(staged) => {
+                assert_eq!(staged.summary.self_removed, i == 1);
+                g.merge(*staged).unwrap();
+            }
+            other => panic!("expected a commit, got {other:?}"),
+        }
+    }
+    assert!(groups[1].is_removed());
+    let remaining = vec![groups.remove(0), groups.remove(1), erin];
+    assert_in_sync(&remaining);
+    crate::group::observer::tests::assert_observes(&observer, &remaining[0]);
+}
+
+#[test]
+fn an_external_joiner_refuses_a_forged_pending_self_remove() {
+    // Signed by Mallory, claiming to come from Bob's leaf: the joiner
+    // checks the signature against the tree (only the membership tag is
+    // beyond it).
+    let (clients, groups) = group_of(3);
+    let mallory = EngineMember::new("mallory", 63);
+    let forged = frame_public(
+        &groups[0],
+        &mallory.signer,
+        Sender::Member(LeafIndex(1)),
+        groups[0].epoch(),
+        Content::Proposal(Box::new(self_remove())),
+    );
+    assert!(external_join_with(&clients, &groups, vec![forged]).is_err());
+    // Not a SelfRemove at all.
+    let other = propose(&groups[1], &clients[1].signer, remove(2));
+    match external_join_with(&clients, &groups, vec![other]) {
+        Err(Error::Protocol { rule, .. }) => assert_eq!(rule, SELF_REMOVE_RULE),
+        other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+    }
+}
