@@ -16,6 +16,9 @@ pub use crate::schedule::{GroupContext, PreSharedKeyId, Psk, ResumptionPskUsage}
 pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
 pub use crate::types::ProposalType;
 pub use crate::types::ProtocolVersion;
+pub use crate::types::app_data::{
+    AppDataDictionary, ComponentData, ComponentsList, SafeAad, SafeAadItem,
+};
 pub use crate::types::extensions::{
     Extension, ExtensionType, ExternalSender as ExternalSenderEntry, RequiredCapabilities,
 };

@@ -58,9 +58,9 @@ struct Pending {
 /// One group, from this member's point of view.
 pub struct Group {
     pub(crate) state: GroupState,
-    signer: SignaturePrivateKey,
+    pub(crate) signer: SignaturePrivateKey,
     clock: Arc<dyn Clock>,
-    rng: Box<dyn RandomSource>,
+    pub(crate) rng: Box<dyn RandomSource>,
     psks: SharedPsks,
     pending: Option<Pending>,
     /// Authenticated data of the next handshake message we send.

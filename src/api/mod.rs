@@ -14,6 +14,7 @@ pub mod external_sender;
 pub mod group;
 mod group_devices;
 mod group_lifecycle;
+mod group_safe;
 mod group_storage;
 pub mod message;
 pub mod observer;
@@ -49,6 +50,8 @@ mod observer_storage_tests;
 mod options_tests;
 #[cfg(test)]
 mod reinit_tests;
+#[cfg(test)]
+mod safe_interface_tests;
 #[cfg(test)]
 mod self_remove_tests;
 #[cfg(test)]
