@@ -41,6 +41,8 @@ mod device_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
+mod last_resort_tests;
+#[cfg(test)]
 mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;

@@ -169,6 +169,45 @@ wire_struct! {
     }
 }
 
+/// Sets `component_id`'s entry of the `app_data_dictionary` extension in
+/// `extensions` to `data` (only if absent when `replace` is false), adding
+/// the extension at the end if there is none. Fails if an existing
+/// extension does not decode.
+pub fn put_component(
+    extensions: &mut Vec<Extension>,
+    component_id: ComponentId,
+    data: Vec<u8>,
+    replace: bool,
+) -> Result<()> {
+    let at = extensions
+        .iter()
+        .position(|e| e.extension_type == ExtensionType::APP_DATA_DICTIONARY);
+    let mut dictionary = match at {
+        Some(i) => AppDataDictionary::parse(&extensions[i].extension_data)?,
+        None => AppDataDictionary::default(),
+    };
+    let entries = &mut dictionary.component_data;
+    match entries.binary_search_by_key(&component_id, |c| c.component_id) {
+        Ok(i) if replace => entries[i].data = data,
+        Ok(_) => {}
+        Err(i) => entries.insert(i, ComponentData { component_id, data }),
+    }
+    let extension = dictionary.to_extension()?;
+    match at {
+        Some(i) => extensions[i] = extension,
+        None => extensions.push(extension),
+    }
+    Ok(())
+}
+
+/// Whether `extensions` hold an `app_data_dictionary` with an entry for
+/// `component_id`. An extension that does not decode holds none.
+pub fn has_component(extensions: &[Extension], component_id: ComponentId) -> bool {
+    crate::types::extensions::find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY)
+        .and_then(|e| AppDataDictionary::parse(&e.extension_data).ok())
+        .is_some_and(|d| d.get(component_id).is_some())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,5 +262,18 @@ mod tests {
         let ext = d.to_extension().unwrap();
         assert_eq!(ext.extension_type, ExtensionType::APP_DATA_DICTIONARY);
         assert_eq!(AppDataDictionary::parse(&ext.extension_data).unwrap(), d);
+    }
+
+    #[test]
+    fn put_component_keeps_the_dictionary_sorted() {
+        let mut extensions = Vec::new();
+        put_component(&mut extensions, 4, vec![], false).unwrap();
+        put_component(&mut extensions, 1, b"x".to_vec(), false).unwrap();
+        put_component(&mut extensions, 4, b"y".to_vec(), false).unwrap();
+        assert_eq!(extensions.len(), 1);
+        let d = AppDataDictionary::parse(&extensions[0].extension_data).unwrap();
+        assert_eq!(d.get(1), Some(&b"x"[..]));
+        assert_eq!(d.get(4), Some(&[][..]));
+        assert!(has_component(&extensions, 4) && !has_component(&extensions, 2));
     }
 }
