@@ -188,6 +188,7 @@ fn validate_proposal_in(
         Proposal::ExternalInit(_) => Ok(()),
         Proposal::GroupContextExtensions(gce) => {
             check_unique_types(&gce.extensions, "GroupContextExtensions")?;
+            check_app_data_dictionary(&gce.extensions)?;
             check_members_support(tree, &gce.extensions)
         }
         Proposal::SelfRemove(_) => {
@@ -231,6 +232,25 @@ fn check_all_support(tree: &RatchetTree, proposal_type: ProposalType) -> Result<
                 leaf.0
             ),
         ));
+    }
+    Ok(())
+}
+
+/// §12.1.7: a GroupContext `app_data_dictionary` (draft-ietf-mls-extensions)
+/// must decode, sorted by component id with one entry per id ("MUST be
+/// sorted", "MUST be at most one entry"); otherwise it would be merged and
+/// fail at every later use.
+pub fn check_app_data_dictionary(extensions: &[crate::types::Extension]) -> Result<()> {
+    if let Some(e) =
+        crate::types::extensions::find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY)
+    {
+        crate::codec::decode_exact::<crate::types::app_data::AppDataDictionary>(&e.extension_data)
+            .map_err(|err| {
+                Error::protocol(
+                    "§12.1.7",
+                    format!("the app_data_dictionary extension does not decode: {err}"),
+                )
+            })?;
     }
     Ok(())
 }
@@ -477,6 +497,7 @@ pub fn apply_list(
             // Whether the members support the new extensions is checked
             // once the list is applied, against the members after it.
             check_unique_types(&gce.extensions, "GroupContextExtensions")?;
+            check_app_data_dictionary(&gce.extensions)?;
             context.extensions = gce.extensions.clone();
             fx.extensions = Some(gce.extensions.clone());
         }
