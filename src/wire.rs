@@ -9,12 +9,16 @@ pub use crate::group::proposal_cache::CachedProposal;
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::messages::key_package::KeyPackageData;
 pub use crate::messages::proposals::{
-    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove, Update,
+    Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove, SelfRemove,
+    Update,
 };
 pub use crate::schedule::{GroupContext, PreSharedKeyId, Psk, ResumptionPskUsage};
 pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
 pub use crate::types::ProposalType;
 pub use crate::types::ProtocolVersion;
+pub use crate::types::app_data::{
+    AppDataDictionary, ComponentData, ComponentsList, SafeAad, SafeAadItem,
+};
 pub use crate::types::extensions::{
     Extension, ExtensionType, ExternalSender as ExternalSenderEntry, RequiredCapabilities,
 };

@@ -47,7 +47,11 @@ pub struct KeyPackageOptions {
     pub extensions: Vec<Extension>,
     /// Leaf node extensions.
     pub leaf_extensions: Vec<Extension>,
-    /// Keep the private keys after a join (a "last resort" key package).
+    /// A "last resort" key package (RFC 9420 §16.8): marked with the
+    /// `last_resort_key_package` component of draft-ietf-mls-extensions
+    /// (in an `app_data_dictionary` extension, which its leaf then lists
+    /// in its capabilities), and its private keys are kept after a join,
+    /// so that it can be used more than once.
     pub last_resort: bool,
 }
 
@@ -92,9 +96,21 @@ pub struct ExternalJoinOptions {
     pub authenticated_data: Vec<u8>,
     /// The group's configuration.
     pub config: GroupConfig,
+    /// Pending SelfRemove proposals of the epoch (MLSMessages, as the
+    /// delivery service hands them out with the GroupInfo): the joiner
+    /// validates each (signature by a member; the membership tag cannot be
+    /// checked) and covers it by reference, as draft-ietf-mls-extensions
+    /// requires of joiners of a self-remove-capable group.
+    pub self_removes: Vec<Vec<u8>>,
 }
 
 impl ExternalJoinOptions {
+    /// Adds a pending SelfRemove proposal to [`Self::self_removes`].
+    pub fn self_remove(mut self, proposal: Vec<u8>) -> Self {
+        self.self_removes.push(proposal);
+        self
+    }
+
     /// Sets [`Self::ratchet_tree`].
     pub fn ratchet_tree(mut self, tree: Vec<u8>) -> Self {
         self.ratchet_tree = Some(tree);
@@ -237,8 +253,9 @@ impl ClientBuilder {
     }
 
     /// The capabilities our leaves announce (§7.2). Default: MLS 1.0, the
-    /// client's suite, the credential's type, and no non-default extension
-    /// or proposal type. `build` adds what a leaf must list (the suite,
+    /// client's suite, the credential's type, the SelfRemove proposal of
+    /// draft-ietf-mls-extensions, and no other non-default extension or
+    /// proposal type. `build` adds what a leaf must list (the suite,
     /// the version, the credential type), so pass only what is extra.
     pub fn capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = Some(capabilities);
@@ -654,11 +671,45 @@ impl Client {
     /// A new key package, as an MLSMessage to publish. The client keeps its
     /// private keys until a Welcome uses it (unless it is last resort).
     pub fn key_package(&mut self, options: KeyPackageOptions) -> Result<Vec<u8>> {
-        let (kp, private) = self.fresh_key_package(
-            options.lifetime,
-            options.leaf_extensions,
-            options.extensions,
-        )?;
+        let mut extensions = options.extensions;
+        let mut leaf_extensions = options.leaf_extensions;
+        let mut capabilities = None;
+        if options.last_resort {
+            use crate::crypto::component::component_ids::{
+                APP_COMPONENTS, LAST_RESORT_KEY_PACKAGE, SAFE_AAD,
+            };
+            use crate::types::app_data::{ComponentsList, put_component};
+            // draft-ietf-mls-extensions, Last-Resort KeyPackages: the mark
+            // is the `last_resort_key_package` component, empty, in the key
+            // package's `app_data_dictionary`.
+            put_component(&mut extensions, LAST_RESORT_KEY_PACKAGE, Vec::new(), true)?;
+            // The leaf advertises app_data_dictionary, and so "MUST ...
+            // advertise the app_components component": the components this
+            // library understands, in a leaf app_data_dictionary.
+            if leaf_extensions.is_empty() {
+                leaf_extensions = self.leaf_extensions.clone();
+            }
+            let supported = ComponentsList {
+                component_ids: vec![APP_COMPONENTS, SAFE_AAD, LAST_RESORT_KEY_PACKAGE],
+            };
+            put_component(
+                &mut leaf_extensions,
+                APP_COMPONENTS,
+                encode(&supported)?,
+                false,
+            )?;
+            let mut caps = self.capabilities.clone();
+            if !caps
+                .extensions
+                .contains(&crate::types::ExtensionType::APP_DATA_DICTIONARY)
+            {
+                caps.extensions
+                    .push(crate::types::ExtensionType::APP_DATA_DICTIONARY);
+            }
+            capabilities = Some(caps);
+        }
+        let (kp, private) =
+            self.fresh_key_package(options.lifetime, leaf_extensions, extensions, capabilities)?;
         let kp_ref = crate::group::welcome_open::key_package_ref(&self.suite, &kp)?;
         let bytes = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(Box::new(
             kp.clone(),
@@ -688,6 +739,7 @@ impl Client {
         lifetime: u64,
         leaf_extensions: Vec<Extension>,
         extensions: Vec<Extension>,
+        capabilities: Option<Capabilities>,
     ) -> Result<(KeyPackageData, KeyPackagePrivate)> {
         let now = self.clock.now();
         // The window opens a minute early for clock skew; that minute counts
@@ -716,7 +768,7 @@ impl Client {
                     not_before: now.saturating_sub(60),
                     not_after: now.saturating_add(lifetime),
                 },
-                capabilities: self.capabilities.clone(),
+                capabilities: capabilities.unwrap_or_else(|| self.capabilities.clone()),
                 leaf_extensions,
                 extensions,
             },
@@ -748,6 +800,7 @@ impl Client {
             KeyPackageOptions::default().lifetime,
             Vec::new(),
             Vec::new(),
+            None,
         )?;
         let group_id = match options.group_id {
             Some(id) => id,
@@ -851,6 +904,7 @@ impl Client {
                 psks,
                 psk_store: &self.psks,
                 authenticated_data: options.authenticated_data,
+                self_removes: options.self_removes,
             },
             &mut *rng,
         )?;

@@ -11,7 +11,7 @@ use crate::group::authorization::{CredentialUse, ValidationContext};
 use crate::group::commit_create::CommitParams;
 use crate::group::commit_stage::StagedCommit;
 use crate::group::engine::Received;
-use crate::group::proposal_select::{LeftOut, Selection};
+use crate::group::proposal_select::LeftOut;
 use crate::group::psk_store::{PskUse, SharedPsks};
 use crate::group::state::GroupState;
 use crate::group::state::{GroupConfig, PublishGroupInfo};
@@ -58,9 +58,9 @@ struct Pending {
 /// One group, from this member's point of view.
 pub struct Group {
     pub(crate) state: GroupState,
-    signer: SignaturePrivateKey,
+    pub(crate) signer: SignaturePrivateKey,
     clock: Arc<dyn Clock>,
-    rng: Box<dyn RandomSource>,
+    pub(crate) rng: Box<dyn RandomSource>,
     psks: SharedPsks,
     pending: Option<Pending>,
     /// Authenticated data of the next handshake message we send.
@@ -342,10 +342,14 @@ impl Group {
             ));
         }
         let now = self.clock.now();
+        // draft-ietf-mls-extensions: a member "includes [a received
+        // SelfRemove] along with any other pending Proposals when sending a
+        // Commit", so every commit covers the valid cached SelfRemoves, even
+        // one asked to cover no cached proposal.
         let selection = if include_cached {
             self.state.select_proposals(&by_value, &self.psks, now)
         } else {
-            Selection::default()
+            self.state.select_self_removes(&by_value, &self.psks, now)
         };
         let (created, group_info) = self.transition(|g| {
             let params = CommitParams {
@@ -465,6 +469,21 @@ impl Group {
     pub(crate) fn propose_with_ref(&mut self, proposal: Proposal) -> Result<(Vec<u8>, Vec<u8>)> {
         self.state
             .send_proposal(proposal, &self.next_aad, &self.signer, &mut *self.rng)
+    }
+
+    /// [`Self::propose_with_ref`] in `format`, whatever the group's policy.
+    pub(crate) fn propose_with_ref_as(
+        &mut self,
+        proposal: Proposal,
+        format: crate::framing::WireFormat,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
+        self.state.send_proposal_as(
+            proposal,
+            format,
+            &self.next_aad,
+            &self.signer,
+            &mut *self.rng,
+        )
     }
 
     /// Proposes adding the member of `key_package` (an MLSMessage).

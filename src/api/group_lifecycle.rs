@@ -2,23 +2,48 @@
 //! data to handshakes.
 
 use crate::api::group::Group;
-use crate::messages::proposals::{Proposal, Remove};
+use crate::framing::WireFormat;
+use crate::group::proposal_rules::self_remove_capable;
+use crate::messages::proposals::{Proposal, Remove, SelfRemove};
 use crate::persist::group_records::LocalFlags;
 use crate::{Error, Result};
 
 impl Group {
-    /// Asks to leave the group: sends a Remove proposal for our own leaf
-    /// (RFC 9420 §12.1.3). A member cannot commit its own removal, so
-    /// another member must commit the proposal (e.g. with
-    /// [`Group::commit`]); until then we stay a member, can still read
-    /// messages, but refuse to commit. When a commit removing us arrives,
-    /// [`Group::process`] returns it with `summary.self_removed` set; merge
-    /// it, and the group becomes inactive ([`Group::is_active`] is false).
+    /// Asks to leave the group. In a self-remove-capable group (every
+    /// member lists SelfRemove in its capabilities, draft-ietf-mls-extensions)
+    /// this sends a SelfRemove proposal, always as a PublicMessage (the
+    /// draft requires it, so that external joiners can commit it);
+    /// otherwise a Remove proposal for our own leaf (RFC 9420 §12.1.3),
+    /// framed under the group's policy. A member cannot commit its own
+    /// removal, so another member must commit the proposal (any member's
+    /// next commit covers a SelfRemove); until then we stay a member, can
+    /// still read messages, but refuse to commit. When a commit removing us
+    /// arrives, [`Group::process`] returns it with `summary.self_removed`
+    /// set; merge it, and the group becomes inactive ([`Group::is_active`]
+    /// is false).
     ///
     /// Send the returned message to the group. If it is lost or a commit
     /// moves the group on without it, call `leave` again in the new epoch.
+    /// The draft allows one SelfRemove per epoch: calling `leave` again in
+    /// the same epoch fails with [`Error::Misuse`].
     pub fn leave(&mut self) -> Result<Vec<u8>> {
         let own = self.own_leaf();
+        if self_remove_capable(self.state.tree()) {
+            if self.leaving_by_self_remove() {
+                return Err(Error::Misuse(
+                    "this member already sent a SelfRemove in this epoch, and                      draft-ietf-mls-extensions allows one per epoch: resend that message,                      or call leave again in the next epoch"
+                        .into(),
+                ));
+            }
+            return self.transition(|g| {
+                let (message, _) = g.propose_with_ref_as(
+                    Proposal::SelfRemove(SelfRemove {}),
+                    WireFormat::PUBLIC_MESSAGE,
+                )?;
+                g.persist_sent_proposal(true)?;
+                Ok(message)
+            });
+        }
         self.transition(|g| {
             let (message, _) = g.propose_with_ref(Proposal::Remove(Remove { removed: own }))?;
             // Stored with the proposal: after a restart we still refuse to
@@ -26,6 +51,15 @@ impl Group {
             g.persist_sent_proposal(true)?;
             Ok(message)
         })
+    }
+
+    /// Whether our own SelfRemove is cached in the current epoch.
+    fn leaving_by_self_remove(&self) -> bool {
+        let own = crate::framing::Sender::Member(self.own_leaf());
+        self.state
+            .proposals()
+            .iter()
+            .any(|p| p.sender == own && matches!(p.proposal, Proposal::SelfRemove(_)))
     }
 
     /// Whether we asked to leave ([`Self::leave`]) in the current epoch

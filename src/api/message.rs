@@ -248,6 +248,14 @@ impl KeyPackage {
         self.inner.cipher_suite
     }
 
+    /// Whether it is marked last resort (draft-ietf-mls-extensions,
+    /// "Last-Resort KeyPackages"): a directory may hand it out more than
+    /// once when no other key package of its client is left, and a member
+    /// processing its Add may apply a policy to it.
+    pub fn is_last_resort(&self) -> bool {
+        self.inner.is_last_resort()
+    }
+
     /// Its validity window, `not_before..=not_after` in seconds since the
     /// Unix epoch (`None` if the leaf is not of a key package, which no
     /// group accepts).

@@ -14,6 +14,7 @@ pub mod external_sender;
 pub mod group;
 mod group_devices;
 mod group_lifecycle;
+mod group_safe;
 mod group_storage;
 pub mod message;
 pub mod observer;
@@ -40,6 +41,8 @@ mod device_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
+mod last_resort_tests;
+#[cfg(test)]
 mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
@@ -51,5 +54,9 @@ mod options_tests;
 mod pq_lifecycle_tests;
 #[cfg(test)]
 mod reinit_tests;
+#[cfg(test)]
+mod safe_interface_tests;
+#[cfg(test)]
+mod self_remove_tests;
 #[cfg(test)]
 mod tests;

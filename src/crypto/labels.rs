@@ -26,9 +26,15 @@ wire_struct! {
 }
 
 fn prefixed(label: &str) -> Vec<u8> {
+    prefixed_bytes(label.as_bytes())
+}
+
+/// `"MLS 1.0 " + label` for a label that is bytes, not text (the encoded
+/// `ComponentOperationLabel` of the safe application interface).
+pub(super) fn prefixed_bytes(label: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(LABEL_PREFIX.len() + label.len());
     out.extend_from_slice(LABEL_PREFIX);
-    out.extend_from_slice(label.as_bytes());
+    out.extend_from_slice(label);
     out
 }
 
@@ -36,7 +42,7 @@ fn prefixed(label: &str) -> Vec<u8> {
 /// `EncryptContext` and `RefHashInput`. A field longer than the 2^30 - 1
 /// bytes a length header can express is an error: signing or hashing any
 /// stand-in for it would cover other bytes than the caller's.
-fn two_opaques(a: &[u8], b: &[u8]) -> Result<Vec<u8>, CryptoError> {
+pub(super) fn two_opaques(a: &[u8], b: &[u8]) -> Result<Vec<u8>, CryptoError> {
     // Checked up front so an oversized input is not copied first.
     if let Some(too_long) = [a.len(), b.len()]
         .into_iter()
@@ -54,7 +60,7 @@ fn two_opaques(a: &[u8], b: &[u8]) -> Result<Vec<u8>, CryptoError> {
 /// MLS builds from them. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Suite {
-    inner: Arc<dyn SuiteCrypto>,
+    pub(super) inner: Arc<dyn SuiteCrypto>,
 }
 
 impl Suite {

@@ -6,6 +6,7 @@
 //! `SuiteCrypto` and is the single home of the MLS labelled operations
 //! (§5.1-§5.2, §8).
 
+pub mod component;
 #[cfg(any(test, feature = "test-support"))]
 pub mod conformance;
 pub mod credential;

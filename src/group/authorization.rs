@@ -294,6 +294,7 @@ impl Scope<'_> {
             }
             // No credential to validate.
             Proposal::Remove(_)
+            | Proposal::SelfRemove(_)
             | Proposal::PreSharedKey(_)
             | Proposal::ReInit(_)
             | Proposal::ExternalInit(_)

@@ -51,6 +51,7 @@ impl GroupState {
         rng: &mut dyn RandomSource,
     ) -> Result<Self> {
         check_unique_types(&extensions, "GroupContext extensions")?;
+        crate::group::proposal_rules::check_app_data_dictionary(&extensions)?;
         let tree = RatchetTree::new(leaf)?;
         let context = GroupContext {
             version: ProtocolVersion::MLS10,

@@ -15,7 +15,7 @@ use crate::group::public_view::{MemberVerified, PublicView};
 use crate::group::state::GroupState;
 use crate::group::state::{Confirmation, EpochState, OwnResumption, enter_epoch, next_epoch};
 use crate::messages::commit::Commit;
-use crate::messages::proposals::{ProposalOrRef, ReInit};
+use crate::messages::proposals::{Proposal, ProposalOrRef, ReInit};
 use crate::schedule::{GroupContext, InitSecret, PreSharedKeyId};
 use crate::tree::leaf_validation::{LeafRole, validate_leaf_node};
 use crate::tree::private::TreePrivate;
@@ -198,14 +198,20 @@ fn resolve(
                 });
             }
             ProposalOrRef::Reference(r) => {
-                // §12.4.3.2: an external commit MUST NOT reference proposals.
-                if *committer == Sender::NewMemberCommit {
+                let cached = proposals.find(r);
+                // §12.4.3.2: an external commit MUST NOT reference proposals;
+                // draft-ietf-mls-extensions lifts that for SelfRemove, which
+                // "is designed to be included in external Commits" by
+                // reference.
+                if *committer == Sender::NewMemberCommit
+                    && !cached.is_some_and(|c| matches!(c.proposal, Proposal::SelfRemove(_)))
+                {
                     return Err(Error::protocol(
                         "§12.4.3.2",
                         "an external commit covers a proposal by reference",
                     ));
                 }
-                let cached = proposals.find(r).ok_or_else(|| {
+                let cached = cached.ok_or_else(|| {
                     Error::protocol(
                         "§12.4.2",
                         "the commit references a proposal not received in this epoch",

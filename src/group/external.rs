@@ -51,6 +51,70 @@ pub struct ExternalJoin<'a> {
     pub psk_store: &'a dyn crate::group::psk_store::PskStore,
     /// The commit's `authenticated_data`.
     pub authenticated_data: Vec<u8>,
+    /// Pending SelfRemove proposals (MLSMessages) to cover by reference
+    /// (draft-ietf-mls-extensions: "the new joiner MUST fetch any pending
+    /// SelfRemove Proposals along with the GroupInfo object, and include
+    /// the SelfRemove Proposals in its external Commit by reference").
+    pub self_removes: Vec<Vec<u8>>,
+}
+
+/// Validates a pending SelfRemove for an external joiner of the group of
+/// `context` and `tree` ("except that it skips the validation of the
+/// `membership_tag` because a non-member cannot verify membership") and
+/// returns its ProposalRef and the leaf it removes.
+fn pending_self_remove(
+    suite: &Suite,
+    context: &crate::schedule::GroupContext,
+    tree: &RatchetTree,
+    message: &[u8],
+    lifetime: crate::tree::leaf_validation::LifetimePolicy,
+) -> Result<(Vec<u8>, LeafIndex)> {
+    use crate::group::proposal_rules::SELF_REMOVE_RULE;
+    let message: MlsMessage = crate::decode_exact("MLSMessage", message)?;
+    let MlsMessageBody::PublicMessage(public) = message.body else {
+        return Err(Error::protocol(
+            SELF_REMOVE_RULE,
+            "a pending SelfRemove that is not a PublicMessage",
+        ));
+    };
+    crate::group::state::check_group_id(&context.group_id, &public.content.group_id)?;
+    if public.content.epoch != context.epoch {
+        return Err(Error::wrong_epoch(
+            context.epoch,
+            public.content.epoch,
+            crate::types::MessageKind::Proposal,
+            true,
+        ));
+    }
+    let (content, _) = crate::framing::public_message_content(*public)?;
+    let (Sender::Member(leaf), Content::Proposal(p)) =
+        (content.content.sender, &content.content.content)
+    else {
+        return Err(Error::protocol(
+            SELF_REMOVE_RULE,
+            "a pending SelfRemove that is not a proposal from a member",
+        ));
+    };
+    if !matches!(**p, Proposal::SelfRemove(_)) {
+        return Err(Error::protocol(
+            SELF_REMOVE_RULE,
+            format!("a pending SelfRemove that is a {:?}", p.proposal_type()),
+        ));
+    }
+    let key = &tree
+        .leaf(leaf)
+        .ok_or_else(|| Error::protocol("§6.1", format!("message from blank leaf {}", leaf.0)))?
+        .signature_key;
+    crate::framing::verify_content(suite, &content, context, key)?;
+    crate::group::proposal_rules::validate_proposal(
+        suite,
+        tree,
+        context,
+        &content.content.sender,
+        p,
+        lifetime,
+    )?;
+    Ok((suite.proposal_ref(&encode(&content)?)?, leaf))
 }
 
 impl GroupState {
@@ -109,6 +173,23 @@ impl GroupState {
         let mut proposals = vec![ProposalOrRef::Proposal(Box::new(Proposal::ExternalInit(
             ExternalInit { kem_output },
         )))];
+        // SelfRemoves before the Remove, in the order proposals apply.
+        let mut self_removed = Vec::with_capacity(join.self_removes.len());
+        for message in &join.self_removes {
+            let lifetime = join.config.lifetime_at(join.now);
+            let (reference, leaf) = pending_self_remove(suite, context, &tree, message, lifetime)?;
+            if self_removed.contains(&leaf) || join.remove == Some(leaf) {
+                return Err(Error::Misuse(format!(
+                    "two pending SelfRemoves (or a SelfRemove and remove_old_leaf) for leaf {}",
+                    leaf.0
+                )));
+            }
+            self_removed.push(leaf);
+            proposals.push(ProposalOrRef::Reference(reference));
+        }
+        for leaf in &self_removed {
+            tree.remove_leaf(*leaf)?;
+        }
         if let Some(old) = join.remove {
             tree.remove_leaf(old)?;
             proposals.push(ProposalOrRef::Proposal(Box::new(Proposal::Remove(

@@ -446,6 +446,7 @@ fn external_join(
             psks: Vec::new(),
             psk_store: &NoPsks,
             authenticated_data: Vec::new(),
+            self_removes: Vec::new(),
         },
         &mut SeededRandom::from_seed([seed.wrapping_add(1); 32]),
     )

@@ -69,11 +69,18 @@ pub fn check_sender_may_propose(sender: &Sender, proposal: &Proposal) -> Result<
         Sender::NewMemberProposal => rules.new_member,
         Sender::NewMemberCommit => false,
     };
+    // draft-ietf-mls-extensions: "SelfRemove cannot be sent as an external
+    // proposal".
+    let section = if t == ProposalType::SELF_REMOVE {
+        SELF_REMOVE_RULE
+    } else {
+        "§12.1.8"
+    };
     if allowed {
         Ok(())
     } else {
         Err(Error::protocol(
-            "§12.1.8",
+            section,
             format!("{} may not send a {t:?} proposal", sender_name(sender)),
         ))
     }
@@ -181,25 +188,79 @@ fn validate_proposal_in(
         Proposal::ExternalInit(_) => Ok(()),
         Proposal::GroupContextExtensions(gce) => {
             check_unique_types(&gce.extensions, "GroupContextExtensions")?;
+            check_app_data_dictionary(&gce.extensions)?;
             check_members_support(tree, &gce.extensions)
         }
-        Proposal::Custom { proposal_type, .. } => {
-            // §13: a non-default type must be supported by every member.
-            if let Some((leaf, _)) = tree
-                .members()
-                .find(|(_, l)| !l.capabilities.supports_proposal(*proposal_type))
-            {
+        Proposal::SelfRemove(_) => {
+            // draft-ietf-mls-extensions, SelfRemove: the leaf removed is the
+            // sender's, so the sender must be a member ("The member is able
+            // to verify that the Sender was a member").
+            let Sender::Member(leaf) = sender else {
                 return Err(Error::protocol(
-                    "§12.2",
-                    format!(
-                        "leaf {} does not support proposal type {proposal_type:?}",
-                        leaf.0
-                    ),
+                    SELF_REMOVE_RULE,
+                    format!("SelfRemove from {}, not a member", sender_name(sender)),
+                ));
+            };
+            if tree.leaf(*leaf).is_none() {
+                return Err(Error::protocol(
+                    SELF_REMOVE_RULE,
+                    format!("SelfRemove from blank leaf {}", leaf.0),
                 ));
             }
-            Ok(())
+            // Its rules "only apply if all the members of a group support
+            // this proposal in their capabilities".
+            check_all_support(tree, ProposalType::SELF_REMOVE)
         }
+        Proposal::Custom { proposal_type, .. } => check_all_support(tree, *proposal_type),
     }
+}
+
+/// The rule cited by the SelfRemove checks: the section of
+/// draft-ietf-mls-extensions that defines the proposal.
+pub const SELF_REMOVE_RULE: &str = "draft-ietf-mls-extensions §SelfRemove";
+
+/// §13: a non-default proposal type must be supported by every member.
+fn check_all_support(tree: &RatchetTree, proposal_type: ProposalType) -> Result<()> {
+    if let Some((leaf, _)) = tree
+        .members()
+        .find(|(_, l)| !l.capabilities.supports_proposal(proposal_type))
+    {
+        return Err(Error::protocol(
+            "§12.2",
+            format!(
+                "leaf {} does not support proposal type {proposal_type:?}",
+                leaf.0
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// §12.1.7: a GroupContext `app_data_dictionary` (draft-ietf-mls-extensions)
+/// must decode, sorted by component id with one entry per id ("MUST be
+/// sorted", "MUST be at most one entry"); otherwise it would be merged and
+/// fail at every later use.
+pub fn check_app_data_dictionary(extensions: &[crate::types::Extension]) -> Result<()> {
+    if let Some(e) =
+        crate::types::extensions::find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY)
+    {
+        crate::codec::decode_exact::<crate::types::app_data::AppDataDictionary>(&e.extension_data)
+            .map_err(|err| {
+                Error::protocol(
+                    "§12.1.7",
+                    format!("the app_data_dictionary extension does not decode: {err}"),
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Whether the group is "self-remove-capable" (draft-ietf-mls-extensions,
+/// SelfRemove): every member lists SelfRemove in its capabilities. A
+/// `required_capabilities` naming SelfRemove implies it (§11.1 holds every
+/// member to it), so the leaves are the one place to look.
+pub fn self_remove_capable(tree: &RatchetTree) -> bool {
+    check_all_support(tree, ProposalType::SELF_REMOVE).is_ok()
 }
 
 /// What a proposal list does, in the order §12.3 applies it.
@@ -269,6 +330,38 @@ pub fn check_list(
                         leaf.0
                     )));
                 }
+            }
+            Proposal::SelfRemove(_) => {
+                let self_rule = |detail: String| Error::protocol(SELF_REMOVE_RULE, detail);
+                // "SelfRemove proposals are only allowed in a Commit by
+                // reference."
+                if p.reference.is_none() {
+                    return Err(self_rule(
+                        "a SelfRemove in a commit by value; it is only allowed by reference".into(),
+                    ));
+                }
+                let Sender::Member(leaf) = p.sender else {
+                    return Err(self_rule("a SelfRemove not sent by a member".into()));
+                };
+                // §12.2 forbids the committer's removal in its own commit;
+                // a SelfRemove is "treated like a Remove Proposal".
+                if Some(leaf) == committer {
+                    return Err(rule(format!(
+                        "the committer (leaf {}) covers its own SelfRemove",
+                        leaf.0
+                    )));
+                }
+                // With a Remove (or Update, or another SelfRemove) of the
+                // same leaf: "the Remove proposal is invalid", and "a
+                // client MUST NOT issue more than one SelfRemove proposal
+                // per epoch".
+                if !touched.insert(leaf) {
+                    return Err(rule(format!(
+                        "several Update/Remove proposals for leaf {} (one a SelfRemove)",
+                        leaf.0
+                    )));
+                }
+                removed.insert(leaf);
             }
             Proposal::Remove(r) => {
                 if Some(r.removed) == committer {
@@ -404,6 +497,7 @@ pub fn apply_list(
             // Whether the members support the new extensions is checked
             // once the list is applied, against the members after it.
             check_unique_types(&gce.extensions, "GroupContextExtensions")?;
+            check_app_data_dictionary(&gce.extensions)?;
             context.extensions = gce.extensions.clone();
             fx.extensions = Some(gce.extensions.clone());
         }
@@ -438,6 +532,15 @@ pub fn apply_list(
             fx.updated.push(*leaf);
         }
     }
+    // draft-ietf-mls-extensions: "SelfRemove proposals are processed after
+    // Update proposals and before Remove proposals"; the leaf removed is
+    // the proposal's sender's.
+    for p in list {
+        if let (Proposal::SelfRemove(_), Sender::Member(leaf)) = (&p.proposal, &p.sender) {
+            tree.remove_leaf(*leaf)?;
+            fx.removed.push(*leaf);
+        }
+    }
     for p in list {
         if let Proposal::Remove(r) = &p.proposal {
             tree.remove_leaf(r.removed)?;
@@ -468,6 +571,7 @@ pub fn apply_list(
             Proposal::GroupContextExtensions(_)
             | Proposal::Update(_)
             | Proposal::Remove(_)
+            | Proposal::SelfRemove(_)
             | Proposal::Add(_)
             | Proposal::Custom { .. } => {}
         }

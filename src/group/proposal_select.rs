@@ -76,6 +76,30 @@ impl GroupState {
         psks: &dyn PskStore,
         now: u64,
     ) -> Selection {
+        self.select_where(by_value, psks, now, &|_| true)
+    }
+
+    /// [`Self::select_proposals`] limited to the cached SelfRemoves, which
+    /// every commit covers (draft-ietf-mls-extensions): the selection of a
+    /// commit that was not asked to cover the other cached proposals.
+    pub fn select_self_removes(
+        &self,
+        by_value: &[Proposal],
+        psks: &dyn PskStore,
+        now: u64,
+    ) -> Selection {
+        self.select_where(by_value, psks, now, &|p| {
+            matches!(p, Proposal::SelfRemove(_))
+        })
+    }
+
+    fn select_where(
+        &self,
+        by_value: &[Proposal],
+        psks: &dyn PskStore,
+        now: u64,
+        wanted: &dyn Fn(&Proposal) -> bool,
+    ) -> Selection {
         let own = self.own_leaf();
         let mut claims = Claims::default();
         for p in by_value {
@@ -84,17 +108,21 @@ impl GroupState {
         let cached: Vec<&CachedProposal> = self.proposals.iter().collect();
         let mut chosen = vec![false; cached.len()];
         let mut left_out = Vec::new();
-        // §12.2: Removes are applied in preference to Updates of the same
-        // leaf, so they are chosen first; a ReInit only alone, so last.
+        // draft-ietf-mls-extensions: with a SelfRemove and a Remove of the
+        // same leaf, "the Remove proposal is invalid", so SelfRemoves are
+        // chosen first. §12.2: Removes are applied in preference to Updates
+        // of the same leaf, so they come next; a ReInit only alone, so last.
         let alone = |p: &Proposal| p.proposal_type().rules().commit == Commits::RegularAlone;
-        let passes: [&dyn Fn(&Proposal) -> bool; 3] = [
+        let removal = |p: &Proposal| matches!(p, Proposal::SelfRemove(_) | Proposal::Remove(_));
+        let passes: [&dyn Fn(&Proposal) -> bool; 4] = [
+            &|p| matches!(p, Proposal::SelfRemove(_)),
             &|p| matches!(p, Proposal::Remove(_)),
-            &|p| !matches!(p, Proposal::Remove(_)) && !alone(p),
+            &|p| !removal(p) && !alone(p),
             &alone,
         ];
         for pass in passes {
             for (i, c) in cached.iter().enumerate() {
-                if !pass(&c.proposal) {
+                if !pass(&c.proposal) || !wanted(&c.proposal) {
                     continue;
                 }
                 let conflict = self.conflict(&claims, c, own, psks).or_else(|| {
@@ -159,6 +187,12 @@ impl GroupState {
                      proposals are"
                 ));
             }
+            _ if claims.alone => {
+                return Some(format!(
+                    "a proposal that must be committed alone is covered (§12.2): commit the \
+                     {name} in the next epoch"
+                ));
+            }
             Commits::Any
             | Commits::Regular
             | Commits::RegularAtMostOne
@@ -178,6 +212,18 @@ impl GroupState {
             Proposal::Remove(r) if tree.leaf(r.removed).is_none() => {
                 Some(format!("leaf {} is blank (§12.1.3)", r.removed.0))
             }
+            Proposal::SelfRemove(_) if c.sender == Sender::Member(own) => Some(
+                "the committer's own SelfRemove: a member cannot commit its own removal \
+                 (§12.2); another member must commit it"
+                    .into(),
+            ),
+            Proposal::SelfRemove(_) => match c.sender {
+                Sender::Member(l) if claims.touched.contains(&l) => Some(format!(
+                    "leaf {} is already removed or updated by another covered proposal",
+                    l.0
+                )),
+                _ => None,
+            },
             Proposal::Update(_) if c.sender == Sender::Member(own) => {
                 Some("the committer's own Update: its path replaces our leaf (§12.2)".into())
             }
@@ -241,6 +287,17 @@ impl Claims {
                         .insert(leaf.signature_key.as_bytes().to_vec());
                     self.removed_encryption_keys
                         .insert(leaf.encryption_key.as_bytes().to_vec());
+                }
+            }
+            Proposal::SelfRemove(_) => {
+                if let Sender::Member(l) = sender {
+                    self.touched.insert(l);
+                    if let Some(leaf) = tree.leaf(l) {
+                        self.removed_keys
+                            .insert(leaf.signature_key.as_bytes().to_vec());
+                        self.removed_encryption_keys
+                            .insert(leaf.encryption_key.as_bytes().to_vec());
+                    }
                 }
             }
             Proposal::Update(u) => {

@@ -10,12 +10,13 @@ use crate::codec::encode;
 use crate::crypto::{Secret, SignaturePublicKey, Suite};
 use crate::framing::verify_content;
 use crate::framing::{
-    AuthenticatedContent, Content, ContentEncoding, PublicMessage, Sender, public_message_content,
+    AuthenticatedContent, Content, ContentEncoding, PublicMessage, Sender, WireFormat,
+    public_message_content,
 };
 use crate::group::authorization::{Authority, Scope};
 use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::proposal_rules::is_committable;
-use crate::group::proposal_rules::{check_sender_may_propose, validate_proposal};
+use crate::group::proposal_rules::{SELF_REMOVE_RULE, check_sender_may_propose, validate_proposal};
 use crate::group::state::{GroupConfig, check_group_id};
 use crate::messages::proposals::Proposal;
 use crate::schedule::GroupContext;
@@ -266,6 +267,16 @@ impl PublicView<'_> {
                 "an ExternalInit sent as a standalone proposal",
             ));
         }
+        // draft-ietf-mls-extensions: SelfRemove proposals "MUST be sent in
+        // an MLS PublicMessage", so that external joiners can read them.
+        if matches!(proposal, Proposal::SelfRemove(_))
+            && content.wire_format != WireFormat::PUBLIC_MESSAGE
+        {
+            return Err(Error::protocol(
+                SELF_REMOVE_RULE,
+                "a SelfRemove sent as a PrivateMessage; it must be a PublicMessage",
+            ));
+        }
         validate_proposal(
             self.suite,
             self.tree,
@@ -287,6 +298,23 @@ impl PublicView<'_> {
             // already cached and reported once.
             return Err(Error::Replay(
                 "this proposal was already received in this epoch".into(),
+            ));
+        }
+        // draft-ietf-mls-extensions: "A client MUST NOT issue more than one
+        // SelfRemove proposal per epoch." A second one (not a replay of the
+        // first, caught above) is refused before it is cached.
+        if matches!(proposal, Proposal::SelfRemove(_))
+            && self
+                .proposals
+                .iter()
+                .any(|c| c.sender == sender && matches!(c.proposal, Proposal::SelfRemove(_)))
+        {
+            return Err(Error::protocol(
+                SELF_REMOVE_RULE,
+                format!(
+                    "a second SelfRemove from {sender:?} in epoch {}: one per epoch",
+                    self.epoch()
+                ),
             ));
         }
         if self.proposals.len() >= self.config.max_cached_proposals {

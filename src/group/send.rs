@@ -112,6 +112,20 @@ impl GroupState {
         signer: &SignaturePrivateKey,
         rng: &mut dyn RandomSource,
     ) -> Result<(Vec<u8>, Vec<u8>)> {
+        let format = self.handshake_format();
+        self.send_proposal_as(proposal, format, authenticated_data, signer, rng)
+    }
+
+    /// [`Self::send_proposal`] in the given wire format, whatever the
+    /// group's policy (a SelfRemove must be a PublicMessage).
+    pub(crate) fn send_proposal_as(
+        &mut self,
+        proposal: Proposal,
+        format: WireFormat,
+        authenticated_data: &[u8],
+        signer: &SignaturePrivateKey,
+        rng: &mut dyn RandomSource,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
         let own = Sender::Member(self.epoch.own_leaf());
         let framed = FramedContent {
             group_id: self.epoch.context.group_id.clone(),
@@ -120,7 +134,6 @@ impl GroupState {
             authenticated_data: authenticated_data.to_vec(),
             content: Content::Proposal(Box::new(proposal.clone())),
         };
-        let format = self.handshake_format();
         let signed = sign_content(&self.suite, format, framed, &self.epoch.context, signer)?;
         let reference = self.suite.proposal_ref(&encode(&signed)?)?;
         let message = self.frame_handshake(signed, format, rng)?;

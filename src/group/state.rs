@@ -283,6 +283,9 @@ pub(crate) fn enter_epoch(
         secret_tree,
         interim_transcript_hash,
         confirmation_tag,
+        safe_exporter: Some(crate::schedule::exporter_tree::ExporterTree::new(
+            secrets.application_export_secret,
+        )),
     })
 }
 
@@ -303,6 +306,10 @@ pub struct EpochState {
     pub interim_transcript_hash: Vec<u8>,
     /// Confirmation tag of that commit (for GroupInfo).
     pub confirmation_tag: Vec<u8>,
+    /// The safe exporter's tree (draft-ietf-mls-extensions), in memory
+    /// only: an epoch loaded from storage has none, so its secrets never
+    /// reach the disk and an export stays forward secure.
+    pub safe_exporter: Option<crate::schedule::exporter_tree::ExporterTree>,
 }
 
 impl EpochState {

@@ -165,8 +165,58 @@ impl KeyPackageData {
                     "init_key equals the leaf's encryption_key",
                 ));
             }
-            check_unique_types(&self.extensions, "KeyPackage extensions")
+            check_unique_types(&self.extensions, "KeyPackage extensions")?;
+            check_app_data(&self.extensions)
         }
+    }
+}
+
+/// The rule cited by the checks of the `app_data_dictionary` extension
+/// and the `last_resort_key_package` component (draft-ietf-mls-extensions).
+pub const APP_DATA_RULE: &str = "mls-extensions: app_data_dictionary";
+
+/// draft-ietf-mls-extensions: an `app_data_dictionary` is sorted by
+/// component id with one entry per id, and a `last_resort_key_package`
+/// component "contains the `component_id` with an empty `data` field".
+fn check_app_data(extensions: &[Extension]) -> crate::Result<()> {
+    use crate::crypto::component::component_ids::LAST_RESORT_KEY_PACKAGE;
+    use crate::types::ExtensionType;
+    use crate::types::app_data::AppDataDictionary;
+    let Some(e) =
+        crate::types::extensions::find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY)
+    else {
+        return Ok(());
+    };
+    let dictionary: AppDataDictionary =
+        crate::codec::decode_exact(&e.extension_data).map_err(|err| {
+            Error::protocol(
+                APP_DATA_RULE,
+                format!("the KeyPackage's app_data_dictionary does not decode: {err}"),
+            )
+        })?;
+    if dictionary
+        .get(LAST_RESORT_KEY_PACKAGE)
+        .is_some_and(|data| !data.is_empty())
+    {
+        return Err(Error::protocol(
+            APP_DATA_RULE,
+            "a last_resort_key_package component with data; it must be empty",
+        ));
+    }
+    Ok(())
+}
+
+impl KeyPackageData {
+    /// Whether this is a last-resort key package: its `app_data_dictionary`
+    /// extension has the `last_resort_key_package` component
+    /// (draft-ietf-mls-extensions, "Last-Resort KeyPackages"). Such a key
+    /// package "MAY be used more than once in scenarios where all other
+    /// KeyPackages have already been used".
+    pub fn is_last_resort(&self) -> bool {
+        crate::types::app_data::has_component(
+            &self.extensions,
+            crate::crypto::component::component_ids::LAST_RESORT_KEY_PACKAGE,
+        )
     }
 }
 

@@ -355,3 +355,54 @@ fn duplicate_extension_types_13_4() {
         ErrorCategory::ProtocolViolation
     );
 }
+
+/// draft-ietf-mls-extensions: a `last_resort_key_package` component has
+/// empty data, and an `app_data_dictionary` is sorted with one entry per
+/// component.
+#[test]
+fn last_resort_mark_and_app_data_dictionary_are_checked() {
+    use crate::crypto::component::component_ids::LAST_RESORT_KEY_PACKAGE;
+    use crate::messages::key_package::APP_DATA_RULE;
+    use crate::types::ExtensionType;
+    use crate::types::app_data::{AppDataDictionary, ComponentData, put_component};
+    let fx = fx();
+    let mut p = params(&fx);
+    put_component(&mut p.extensions, LAST_RESORT_KEY_PACKAGE, vec![], true).unwrap();
+    let kp = key_package(&fx, p);
+    assert!(kp.is_last_resort());
+    kp.validate(&fx.suite, None, LifetimePolicy::at(NOW))
+        .unwrap();
+    assert!(!key_package(&fx, params(&fx)).is_last_resort());
+
+    // The mark with data.
+    let mut p = params(&fx);
+    put_component(&mut p.extensions, LAST_RESORT_KEY_PACKAGE, vec![1], true).unwrap();
+    assert_rule(
+        key_package(&fx, p).validate(&fx.suite, None, LifetimePolicy::at(NOW)),
+        APP_DATA_RULE,
+        "must be empty",
+    );
+    // Entries out of order (built by hand: the type refuses them).
+    let entry = |id| ComponentData {
+        component_id: id,
+        data: vec![],
+    };
+    let mut bytes =
+        crate::codec::encode(&AppDataDictionary::new(vec![entry(1), entry(4)]).unwrap()).unwrap();
+    // Swap the two entries' ids: 4 then 1.
+    let (a, b) = (
+        bytes.iter().position(|x| *x == 1).unwrap(),
+        bytes.iter().rposition(|x| *x == 4).unwrap(),
+    );
+    bytes.swap(a, b);
+    let mut p = params(&fx);
+    p.extensions.push(crate::types::Extension {
+        extension_type: ExtensionType::APP_DATA_DICTIONARY,
+        extension_data: bytes,
+    });
+    assert_rule(
+        key_package(&fx, p).validate(&fx.suite, None, LifetimePolicy::at(NOW)),
+        APP_DATA_RULE,
+        "does not decode",
+    );
+}

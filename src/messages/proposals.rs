@@ -81,6 +81,13 @@ wire_struct! {
     }
 }
 
+wire_struct! {
+    /// `SelfRemove` (draft-ietf-mls-extensions, "SelfRemove Proposal"): an
+    /// empty struct. The member to remove is the proposal's sender.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct SelfRemove {}
+}
+
 /// `Proposal` (§12.1).
 ///
 /// Proposal types this library does not know carry their body as
@@ -102,6 +109,8 @@ pub enum Proposal {
     ExternalInit(ExternalInit),
     /// Replace the group context extensions.
     GroupContextExtensions(GroupContextExtensions),
+    /// The sender leaves the group (draft-ietf-mls-extensions).
+    SelfRemove(SelfRemove),
     /// An unknown proposal type.
     Custom {
         /// The type.
@@ -122,6 +131,7 @@ impl Proposal {
             Self::ReInit(_) => ProposalType::REINIT,
             Self::ExternalInit(_) => ProposalType::EXTERNAL_INIT,
             Self::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
+            Self::SelfRemove(_) => ProposalType::SELF_REMOVE,
             Self::Custom { proposal_type, .. } => *proposal_type,
         }
     }
@@ -138,6 +148,7 @@ impl Encode for Proposal {
             Self::ReInit(p) => p.encode(w),
             Self::ExternalInit(p) => p.encode(w),
             Self::GroupContextExtensions(p) => p.encode(w),
+            Self::SelfRemove(p) => p.encode(w),
             Self::Custom { data, .. } => data.encode(w),
         }
     }
@@ -156,6 +167,7 @@ impl Decode for Proposal {
             ProposalType::GROUP_CONTEXT_EXTENSIONS => {
                 Self::GroupContextExtensions(field(r, "group_context_extensions")?)
             }
+            ProposalType::SELF_REMOVE => Self::SelfRemove(field(r, "self_remove")?),
             proposal_type => Self::Custom {
                 proposal_type,
                 data: field(r, "data")?,

@@ -10,12 +10,13 @@ use crate::group::commit_stage::CommitSummary;
 use crate::group::proposal_cache::CachedProposal;
 use crate::group::state::GroupState;
 use crate::group::state::{EpochKeys, EpochState, GroupConfig, PublishGroupInfo};
-use crate::messages::proposals::ReInit;
+use crate::messages::proposals::{Proposal, ReInit};
 use crate::persist::secret_tree_records as st;
 use crate::schedule::{GroupContext, InitSecret, SecretTree, SecretTreeConfig};
 use crate::tree::nodes::Node;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
+use crate::types::ProposalType;
 use crate::types::math::{LeafIndex, NodeIndex};
 
 use super::records::{
@@ -514,11 +515,59 @@ pub(crate) fn encode_cached_proposal(p: &CachedProposal, w: &mut Writer) {
 }
 
 pub(crate) fn decode_cached_proposal(r: &mut Reader<'_>) -> Result<CachedProposal, DecodeError> {
+    let reference = get(r, "reference")?;
+    // Records written before SelfRemove (type 0x000a) was known hold such
+    // a proposal as `Proposal::Custom`, whose body is `opaque<V>`; a
+    // SelfRemove's body is empty. Both readings are tried: the one that
+    // decodes wins, and if both do, the one that ends the record.
+    let mut fresh = r.clone();
+    let current = decode_proposal_and_sender(&mut fresh);
+    let mut old = r.clone();
+    let legacy = decode_legacy_self_remove(&mut old);
+    let (proposal, sender) = match (current, legacy) {
+        (Ok(_), Ok(l)) if !fresh.is_empty() && old.is_empty() => {
+            *r = old;
+            l
+        }
+        (Ok(p), _) => {
+            *r = fresh;
+            p
+        }
+        (Err(_), Ok(l)) => {
+            *r = old;
+            l
+        }
+        (Err(e), Err(_)) => return Err(e),
+    };
     Ok(CachedProposal {
-        reference: get(r, "reference")?,
-        proposal: get(r, "proposal")?,
-        sender: get::<Sender>(r, "sender")?,
+        reference,
+        proposal,
+        sender,
     })
+}
+
+fn decode_proposal_and_sender(r: &mut Reader<'_>) -> Result<(Proposal, Sender), DecodeError> {
+    Ok((get(r, "proposal")?, get::<Sender>(r, "sender")?))
+}
+
+/// A proposal of type 0x000a in the layout of the records written before
+/// SelfRemove was known: `Proposal::Custom` with an `opaque<V>` body.
+fn decode_legacy_self_remove(r: &mut Reader<'_>) -> Result<(Proposal, Sender), DecodeError> {
+    let proposal_type: ProposalType = get(r, "proposal_type")?;
+    if proposal_type != ProposalType::SELF_REMOVE {
+        return Err(r.error(crate::codec::DecodeErrorKind::InvalidValue {
+            value: proposal_type.0.into(),
+        }));
+    }
+    let data: Vec<u8> = get(r, "data")?;
+    let sender = get::<Sender>(r, "sender")?;
+    Ok((
+        Proposal::Custom {
+            proposal_type,
+            data,
+        },
+        sender,
+    ))
 }
 
 pub(crate) type OwnUpdates = Vec<(Vec<u8>, crate::crypto::HpkePrivateKey)>;
@@ -612,5 +661,46 @@ mod key_tests {
             GroupKeys::parse_index(&k.cached_proposal(7), &prefix),
             Some(7)
         );
+    }
+
+    /// A cached SelfRemove round-trips; a record of type 0x000a written
+    /// before SelfRemove was known (a `Custom` proposal, body `opaque<V>`)
+    /// still loads, as the `Custom` proposal it was.
+    #[test]
+    fn cached_self_removes_and_legacy_0x000a_records_load() {
+        use crate::messages::proposals::SelfRemove;
+        let sender = Sender::Member(LeafIndex(3));
+        let decode = |bytes: &[u8]| {
+            let mut r = Reader::new(bytes);
+            let p = decode_cached_proposal(&mut r).expect("decodes");
+            r.finish().expect("whole record read");
+            p
+        };
+        let current = CachedProposal {
+            reference: vec![7; 32],
+            proposal: Proposal::SelfRemove(SelfRemove {}),
+            sender,
+        };
+        let mut w = Writer::new();
+        encode_cached_proposal(&current, &mut w);
+        assert_eq!(decode(&w.finish().expect("encodes")), current);
+        for data in [vec![], vec![1], vec![4, 0, 0, 0], vec![9; 70]] {
+            // The earlier layout, written by hand: reference, type, the
+            // body as opaque<V>, sender.
+            let mut w = Writer::new();
+            vec![7u8; 32].encode(&mut w);
+            ProposalType::SELF_REMOVE.encode(&mut w);
+            data.encode(&mut w);
+            sender.encode(&mut w);
+            let loaded = decode(&w.finish().expect("encodes"));
+            assert_eq!(
+                loaded.proposal,
+                Proposal::Custom {
+                    proposal_type: ProposalType::SELF_REMOVE,
+                    data: data.clone()
+                }
+            );
+            assert_eq!(loaded.sender, sender);
+        }
     }
 }

@@ -727,6 +727,8 @@ pub(crate) fn load(
         secret_tree: load_secret_tree(storage, &keys, suite, epoch_number)?,
         interim_transcript_hash: core.interim_transcript_hash,
         confirmation_tag: core.confirmation_tag,
+        // Never stored (see EpochState::safe_exporter).
+        safe_exporter: None,
     };
 
     let mut past = VecDeque::new();
@@ -810,6 +812,7 @@ pub(crate) fn load(
                     secret_tree,
                     interim_transcript_hash: core.interim_transcript_hash,
                     confirmation_tag: core.confirmation_tag,
+                    safe_exporter: None,
                 }),
             };
             Some((

@@ -442,3 +442,31 @@ fn cached_proposal_records_are_checked_on_load() {
         "beside a proposals record",
     );
 }
+
+/// A cached SelfRemove (draft-ietf-mls-extensions) survives a restart and
+/// the reloaded group's next commit covers it; the safe exporter, never
+/// stored, is unavailable in the reloaded epoch and back in the next.
+#[test]
+fn a_stored_self_remove_is_committed_after_a_restart() {
+    let storage = storage::shared(MemoryStorage::new());
+    let (_, mut alice, mut bob) = pair(&storage);
+    let id = alice.group_id().to_vec();
+    let leave = bob.leave().expect("leave");
+    alice.process(&leave).expect("cached");
+    drop(alice);
+
+    let mut alice = reopen(&storage).load_group(&id).expect("load");
+    assert!(alice.safe_export_secret(1).is_err());
+    let out = alice.update().expect("commit");
+    alice.merge_pending().expect("merge");
+    match bob.process(&out.commit).expect("process") {
+        crate::api::Event::Commit { staged, .. } => {
+            assert!(staged.summary.self_removed);
+            bob.merge(*staged).expect("merge");
+        }
+        other => panic!("expected a commit, got {other:?}"),
+    }
+    assert!(!bob.is_active());
+    assert_eq!(alice.members().len(), 1);
+    assert!(alice.safe_export_secret(1).is_ok());
+}

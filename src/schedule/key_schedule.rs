@@ -191,10 +191,16 @@ impl EpochSecret {
             membership_key: derive("membership")?,
             resumption_psk: derive("resumption")?,
             epoch_authenticator: derive("authentication")?,
+            application_export_secret: derive(APPLICATION_EXPORT_LABEL)?,
             init_secret: InitSecret(derive("init")?),
         })
     }
 }
+
+/// The label of `application_export_secret`, derived from the epoch secret
+/// like the secrets of RFC 9420's table (draft-ietf-mls-extensions,
+/// "Exported Secrets").
+pub const APPLICATION_EXPORT_LABEL: &str = "application_export";
 
 /// The secrets of one epoch (§8, table "Epoch-Derived Secrets").
 ///
@@ -219,6 +225,9 @@ pub struct EpochSecrets {
     pub resumption_psk: Secret,
     /// `"authentication"`: the epoch authenticator (§8.7).
     pub epoch_authenticator: Secret,
+    /// `"application_export"`: root of the Exporter Tree of the safe
+    /// exporter (draft-ietf-mls-extensions, "Exported Secrets").
+    pub application_export_secret: Secret,
     /// `"init"`: `init_secret_[n]`, the next epoch's input.
     pub init_secret: InitSecret,
 }

@@ -210,3 +210,25 @@ fn psk_secret_rules() {
     let err = PskSecret::compute(&suite, many).unwrap_err();
     assert!(err.to_string().contains("65536 PSKs"), "{err}");
 }
+
+/// draft-ietf-mls-extensions, "Exported Secrets": `application_export_secret`
+/// is derived from the epoch secret "in the same way as the other secrets
+/// listed in Table 4 of RFC 9420 using the label `application_export`".
+#[test]
+fn application_export_secret_is_derive_secret_of_the_epoch_secret() {
+    let suite = crate::test_support::default_suite().unwrap();
+    let epoch = Secret::new(vec![0x17; suite.hash_len()]);
+    let secrets = EpochSecret::new(epoch.clone())
+        .into_epoch_secrets(&suite)
+        .unwrap();
+    let expected = suite
+        .expand_with_label(
+            epoch.as_bytes(),
+            "application_export",
+            &[],
+            suite.hash_len(),
+        )
+        .unwrap();
+    assert_eq!(secrets.application_export_secret, expected);
+    assert_ne!(secrets.application_export_secret, secrets.exporter_secret);
+}

@@ -1,5 +1,6 @@
 //! Key schedule, secret tree and PSKs (§8, §9).
 
+pub mod exporter_tree;
 mod group_context;
 pub mod key_schedule;
 pub mod psk;

@@ -168,13 +168,14 @@ impl LeafNode {
 
 impl Capabilities {
     /// Capabilities of a client that supports exactly `suite`, MLS 1.0, the
-    /// default proposal and extension types, and basic credentials.
+    /// default proposal and extension types, the SelfRemove proposal of
+    /// draft-ietf-mls-extensions, and basic credentials.
     pub fn for_suite(suite: CipherSuite) -> Self {
         Self {
             versions: vec![ProtocolVersion::MLS10],
             cipher_suites: vec![suite],
             extensions: Vec::new(),
-            proposals: Vec::new(),
+            proposals: vec![ProposalType::SELF_REMOVE],
             credentials: vec![CredentialType::BASIC],
         }
     }

@@ -18,6 +18,9 @@ code_point! {
         EXTERNAL_PUB = 0x0004,
         /// `external_senders` (§12.1.8.1).
         EXTERNAL_SENDERS = 0x0005,
+        /// `app_data_dictionary` (draft-ietf-mls-extensions). Provisional:
+        /// the value the draft suggests to IANA, not yet registered.
+        APP_DATA_DICTIONARY = 0x0006,
     }
 }
 

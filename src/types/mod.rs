@@ -4,6 +4,7 @@
 //! and the error type.
 //! It depends only on `codec` and `crypto`.
 
+pub mod app_data;
 pub mod credential_validation;
 mod device_identity;
 #[cfg(test)]

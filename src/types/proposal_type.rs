@@ -19,6 +19,10 @@ code_point! {
         EXTERNAL_INIT = 0x0006,
         /// `group_context_extensions`.
         GROUP_CONTEXT_EXTENSIONS = 0x0007,
+        /// `self_remove` (draft-ietf-mls-extensions, "SelfRemove Proposal").
+        /// Provisional: the value the draft suggests to IANA, not yet
+        /// registered.
+        SELF_REMOVE = 0x000a,
     }
 }
 
@@ -29,8 +33,9 @@ impl ProposalType {
         (1..=7).contains(&self.0)
     }
 
-    /// The name of the proposal's structure in RFC 9420 (`"ReInit"`), for
-    /// messages; `None` for a type the RFC does not define.
+    /// The name of the proposal's structure in RFC 9420 (`"ReInit"`) or in
+    /// draft-ietf-mls-extensions (`"SelfRemove"`), for messages; `None` for
+    /// a type neither defines.
     pub const fn structure_name(self) -> Option<&'static str> {
         match self {
             Self::ADD => Some("Add"),
@@ -40,6 +45,7 @@ impl ProposalType {
             Self::REINIT => Some("ReInit"),
             Self::EXTERNAL_INIT => Some("ExternalInit"),
             Self::GROUP_CONTEXT_EXTENSIONS => Some("GroupContextExtensions"),
+            Self::SELF_REMOVE => Some("SelfRemove"),
             _ => None,
         }
     }
@@ -70,6 +76,11 @@ impl ProposalType {
                 Self::REINIT => rules(true, false, false, Commits::RegularAlone),
                 Self::EXTERNAL_INIT => rules(false, false, true, Commits::ExternalOnly),
                 Self::GROUP_CONTEXT_EXTENSIONS => rules(true, false, true, Commits::RegularAtMostOne),
+                // draft-ietf-mls-extensions, "SelfRemove Proposal": "cannot be
+                // sent as an external proposal", "allowed in external Commits
+                // and requires an UpdatePath" (IANA row: External N, Path
+                // Required Y).
+                Self::SELF_REMOVE => rules(false, false, true, Commits::Any),
                 // §12.4: a type whose specification does not exempt it requires
                 // a path; §12.1.8 lists the only types external senders may send.
                 _ => rules(false, false, true, Commits::Regular),
@@ -178,5 +189,18 @@ mod tests {
         let custom = ProposalType(0x0a0a).rules();
         assert!(!custom.external_sender && !custom.new_member && custom.path_required);
         assert_eq!(custom.commit, Commits::Regular);
+    }
+
+    #[test]
+    fn self_remove_rules_follow_the_extensions_draft() {
+        // draft-ietf-mls-extensions, SelfRemove: members only, path
+        // required, regular and external commits; not a default type.
+        let t = ProposalType::SELF_REMOVE;
+        assert_eq!(t.0, 0x000a);
+        assert!(!t.is_default());
+        let r = t.rules();
+        assert!(!r.external_sender && !r.new_member && r.path_required);
+        assert!(r.in_external_commit() && r.in_regular_commit());
+        assert_eq!(t.structure_name(), Some("SelfRemove"));
     }
 }

@@ -204,6 +204,7 @@ fn external_commit_removing(
             psks: Vec::new(),
             psk_store: &crate::group::psk_store::NoPsks,
             authenticated_data: Vec::new(),
+            self_removes: Vec::new(),
         },
         &mut rng(95),
     )

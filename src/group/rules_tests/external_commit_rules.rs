@@ -57,6 +57,7 @@ fn external_commit(g: &GroupState, owner: &EngineMember, joiner: &EngineMember) 
             psks: Vec::new(),
             psk_store: &crate::group::psk_store::NoPsks,
             authenticated_data: Vec::new(),
+            self_removes: Vec::new(),
         },
         &mut rng(62),
     )

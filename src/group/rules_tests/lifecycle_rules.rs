@@ -128,6 +128,7 @@ fn the_last_epoch_cannot_advance_and_nothing_overflows() {
             psks: Vec::new(),
             psk_store: &crate::group::psk_store::NoPsks,
             authenticated_data: Vec::new(),
+            self_removes: Vec::new(),
         },
         &mut rng(71),
     );

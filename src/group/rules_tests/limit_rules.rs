@@ -150,6 +150,7 @@ fn a_tree_wider_than_max_leaves_is_refused_before_it_is_built() {
             psks: Vec::new(),
             psk_store: &crate::group::psk_store::NoPsks,
             authenticated_data: Vec::new(),
+            self_removes: Vec::new(),
         },
         &mut rng(111),
     );

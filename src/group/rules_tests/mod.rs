@@ -455,3 +455,4 @@ mod message_rules;
 mod observer_limits;
 mod selection_attacks;
 mod selection_rules;
+mod self_remove_rules;
