@@ -56,7 +56,7 @@ pub enum Event {
         epoch: u64,
         /// Application or proposal. (Our pending commit echoed back is
         /// merged: [`Event::OwnCommitMerged`]; any other commit of ours
-        /// is refused with [`Error::Misuse`].)
+        /// is refused with [`Error::Misuse`](crate::Error::Misuse).)
         kind: crate::types::MessageKind,
     },
 }
