@@ -32,6 +32,39 @@ fn a_client_restores_its_group_from_encrypted_memory_storage() {
     assert_eq!(app_text(deliver(&mut bob_group, &m)), b"after");
 }
 
+/// Both wrappers, in the documented order: the rollback guard outside, so
+/// its counter record is sealed too.
+#[cfg(feature = "test-support")]
+#[test]
+fn a_guarded_encrypted_storage_conforms_and_seals_the_counter() {
+    use arbor_mls::storage::{RollbackCounter, RollbackGuard, Storage};
+
+    struct Counter(u64);
+
+    impl RollbackCounter for Counter {
+        fn current(&self) -> arbor_mls::Result<u64> {
+            Ok(self.0)
+        }
+        fn advance(&mut self, value: u64) -> arbor_mls::Result<()> {
+            self.0 = value;
+            Ok(())
+        }
+    }
+
+    let sealed =
+        EncryptedStorage::open(MemoryStorage::new(), StorageKey::new(1, [1; 32])).expect("open");
+    let mut guarded = RollbackGuard::new(sealed, Box::new(Counter(0))).expect("guard");
+    storage::conformance::run(&mut guarded);
+    let counter = guarded
+        .inner()
+        .inner()
+        .get(b"r/seq")
+        .expect("get")
+        .expect("stored");
+    assert_ne!(counter.len(), 8, "the counter record is sealed");
+    assert_eq!(counter[0], 1, "format 1");
+}
+
 #[cfg(feature = "sqlite")]
 mod sqlite {
     use super::*;
