@@ -279,14 +279,18 @@ impl<S: Storage> EncryptedStorage<S> {
                 new.id
             )));
         }
-        let records = self.scan(b"")?;
+        // Wiped when dropped, on every path out.
+        let records: Vec<(Vec<u8>, Zeroizing<Vec<u8>>)> = self
+            .scan(b"")?
+            .into_iter()
+            .map(|(k, v)| (k, Zeroizing::new(v)))
+            .collect();
         let mut batch = WriteBatch::default();
         batch.delete_prefix(CHECK_PREFIX.to_vec());
         batch.put(check_key(new.id), new.check.to_vec());
-        for (key, mut value) in records {
-            let sealed = seal(&new, &mut *self.rng, &key, &value);
-            value.zeroize();
-            batch.put(key, sealed?);
+        for (key, value) in records {
+            let sealed = seal(&new, &mut *self.rng, &key, &value)?;
+            batch.put(key, sealed);
         }
         self.inner.write(batch)?;
         self.checks = vec![(new.id, new.check)];
@@ -310,8 +314,11 @@ impl<S: Storage> EncryptedStorage<S> {
     fn read_checks(&self) -> Result<Vec<(u32, [u8; 32])>> {
         let mut checks = Vec::new();
         for (key, value) in self.inner.scan(CHECK_PREFIX)? {
-            let id = std::str::from_utf8(&key[CHECK_PREFIX.len()..])
-                .ok()
+            // A backend's scan is input too: the prefix is checked, not
+            // assumed.
+            let id = key
+                .strip_prefix(CHECK_PREFIX)
+                .and_then(|hex| std::str::from_utf8(hex).ok())
                 .filter(|hex| hex.len() == 8)
                 .and_then(|hex| u32::from_str_radix(hex, 16).ok());
             let check = <[u8; 32]>::try_from(value.as_slice()).ok();
