@@ -17,6 +17,13 @@
 //! in the same rounds (their medians and the target's ratio): the disk's
 //! latency drifts between criterion's benchmarks (see [`paired`]).
 //!
+//! `storage/sealing/*` measures [`EncryptedStorage`] against the same
+//! backend without it: a batch of 16 records written, 1,000 records
+//! scanned, a member's application message sent and received, and a merge
+//! of an update commit in a group of 1,024, all persisted in memory so
+//! that the difference is the sealing alone (a disk adds the same cost
+//! to both).
+//!
 //! `cargo bench --bench storage` (`STORAGE_BENCH_SIZES=1024` picks the
 //! merge sizes; an empty list skips building the merge fixtures).
 
@@ -24,7 +31,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use arbor_mls::storage::{self, Durability, SqliteStorage, Storage, WriteBatch};
+use arbor_mls::storage::{
+    self, Durability, EncryptedStorage, MemoryStorage, SharedStorage, SqliteStorage, Storage,
+    StorageKey, WriteBatch,
+};
 use arbor_mls::{
     Client, Event, Group, KeyPackageOptions, Observed, Observer, ObserverOptions, StagedCommit,
 };
@@ -540,6 +550,184 @@ fn bench_observer_proposals(c: &mut Criterion) {
     group.finish();
 }
 
+/// The application key of the sealed benchmarks.
+fn sealed<S: Storage>(inner: S) -> EncryptedStorage<S> {
+    EncryptedStorage::open(inner, StorageKey::new(1, [7; 32])).expect("sealed")
+}
+
+/// A batch of `n` records of `len` bytes each, under one group.
+fn batch(n: usize, len: usize, round: u64) -> WriteBatch {
+    let mut b = WriteBatch::default();
+    for i in 0..n {
+        let key = format!("g/00112233445566778899aabbccddeeff/t/{i:08x}");
+        b.put(key.into_bytes(), vec![round as u8; len]);
+    }
+    b
+}
+
+/// Members in the sealed merge benchmark.
+const SEALED_MERGE_SIZE: u32 = 1024;
+
+/// Memory storage that counts the bytes of keys and values written to it
+/// (after sealing, when under [`EncryptedStorage`]).
+struct CountingMemory {
+    inner: MemoryStorage,
+    bytes: Arc<AtomicU64>,
+}
+
+impl Storage for CountingMemory {
+    fn get(&self, key: &[u8]) -> arbor_mls::Result<Option<Vec<u8>>> {
+        self.inner.get(key)
+    }
+    fn scan(&self, prefix: &[u8]) -> arbor_mls::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(prefix)
+    }
+    fn write(&mut self, batch: WriteBatch) -> arbor_mls::Result<()> {
+        self.bytes
+            .fetch_add(batch.bytes_written() as u64, Ordering::Relaxed);
+        self.inner.write(batch)
+    }
+}
+
+/// Dave, who commits, and two members of an `n`-member group persisted in
+/// memory: without sealing, then with it (its written bytes counted).
+fn sealing_merge_fixture(n: u32) -> (Group, Vec<Group>, Arc<AtomicU64>) {
+    let bytes = Arc::new(AtomicU64::new(0));
+    let counted = CountingMemory {
+        inner: MemoryStorage::new(),
+        bytes: bytes.clone(),
+    };
+    let mut alice = Client::builder("alice").build().expect("alice");
+    let mut clients = [
+        Client::builder("plain")
+            .storage(storage::shared(MemoryStorage::new()))
+            .build()
+            .expect("plain"),
+        Client::builder("sealed")
+            .storage(storage::shared(sealed(counted)))
+            .build()
+            .expect("sealed"),
+        Client::builder("dave").build().expect("dave"),
+    ];
+    let mut kps: Vec<Vec<u8>> = clients
+        .iter_mut()
+        .map(|c| c.key_package(KeyPackageOptions::default()).expect("kp"))
+        .collect();
+    for i in kps.len() as u32..n - 1 {
+        let mut c = Client::builder(format!("member {i}")).build().expect("c");
+        kps.push(c.key_package(KeyPackageOptions::default()).expect("kp"));
+    }
+    let mut group = alice.create_group(Default::default()).expect("group");
+    let refs: Vec<&[u8]> = kps.iter().map(Vec::as_slice).collect();
+    let out = group.add(&refs).expect("add everyone");
+    group.merge_pending().expect("merge");
+    let welcome = out.welcome.expect("welcome");
+    let mut groups: Vec<Group> = clients
+        .iter_mut()
+        .map(|c| c.join(&welcome, None).expect("join"))
+        .collect();
+    let dave = groups.pop().expect("dave");
+    (dave, groups, bytes)
+}
+
+/// Alice persisted in `store` and Bob in memory, in one group.
+fn sealing_pair(store: SharedStorage) -> (Group, Group) {
+    let mut alice = Client::builder("alice")
+        .storage(store)
+        .build()
+        .expect("alice");
+    let mut bob = Client::builder("bob").build().expect("bob");
+    let mut group = alice.create_group(Default::default()).expect("group");
+    let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
+    let out = group.add(&[&kp]).expect("add");
+    group.merge_pending().expect("merge");
+    let bob_group = bob
+        .join(&out.welcome.expect("welcome"), None)
+        .expect("join");
+    (group, bob_group)
+}
+
+/// The cost of [`EncryptedStorage`]: each case without and with it, one
+/// after the other.
+fn bench_sealing(c: &mut Criterion) {
+    let mut group = c.benchmark_group("storage/sealing");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(2));
+    let mut round = 0u64;
+    let stores: [(&str, Box<dyn Storage>); 2] = [
+        ("plain", Box::new(MemoryStorage::new())),
+        ("sealed", Box::new(sealed(MemoryStorage::new()))),
+    ];
+    for (name, mut store) in stores {
+        group.bench_function(format!("write_16x512/memory/{name}"), |b| {
+            b.iter(|| {
+                round += 1;
+                store.write(batch(16, 512, round)).expect("write")
+            })
+        });
+        store.write(batch(1000, 512, 0)).expect("fill");
+        group.bench_function(format!("scan_1000x512/memory/{name}"), |b| {
+            b.iter(|| store.scan(b"g/").expect("scan"))
+        });
+    }
+    let backends: [(&str, SharedStorage); 2] = [
+        ("plain", storage::shared(MemoryStorage::new())),
+        ("sealed", storage::shared(sealed(MemoryStorage::new()))),
+    ];
+    for (name, store) in backends {
+        let (mut alice, mut bob) = sealing_pair(store);
+        group.bench_function(format!("message_encrypt/memory/{name}"), |b| {
+            b.iter(|| alice.encrypt(b"hello", b"").expect("encrypt"))
+        });
+        group.bench_function(format!("message_decrypt/memory/{name}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let m = bob.encrypt(b"hello", b"").expect("encrypt");
+                    let start = Instant::now();
+                    alice.process(&m).expect("decrypt");
+                    total += start.elapsed();
+                }
+                total
+            })
+        });
+    }
+    // A merge of another member's update commit in a group of
+    // SEALED_MERGE_SIZE, persisted in memory without and with sealing:
+    // Dave commits, both members process it, one merge is timed.
+    let (mut dave, mut members, bytes) = sealing_merge_fixture(SEALED_MERGE_SIZE);
+    let mut merges = |who: usize, iters: u64| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let commit = dave.update().expect("update").commit;
+            dave.merge_pending().expect("merge");
+            for (i, m) in members.iter_mut().enumerate() {
+                let staged = staged_of(m, &commit);
+                let start = Instant::now();
+                m.merge(staged).expect("merge");
+                if i == who {
+                    total += start.elapsed();
+                }
+            }
+        }
+        total
+    };
+    let before = bytes.load(Ordering::Relaxed);
+    merges(usize::MAX, 4);
+    eprintln!(
+        "storage/sealing/merge_update/{SEALED_MERGE_SIZE}: {} bytes per merge sealed",
+        (bytes.load(Ordering::Relaxed) - before) / 4
+    );
+    for (who, name) in [(0, "plain"), (1, "sealed")] {
+        group.bench_function(
+            format!("merge_update_{SEALED_MERGE_SIZE}/memory/{name}"),
+            |b| b.iter_custom(|iters| merges(who, iters)),
+        );
+    }
+    group.finish();
+}
+
 /// One in-place 4 KiB write and fsync, in the directory of the databases.
 fn bench_fsync(c: &mut Criterion) {
     let path = db_path("fsync-reference");
@@ -556,6 +744,7 @@ fn bench_fsync(c: &mut Criterion) {
 criterion_group!(
     storage_benches,
     bench_fsync,
+    bench_sealing,
     bench_messages,
     bench_merges,
     bench_proposals,

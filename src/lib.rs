@@ -104,6 +104,11 @@ pub struct GuideDoctests;
 #[doc = include_str!("../docs/persistence.md")]
 pub struct PersistenceDoctests;
 
+/// The Rust code blocks of `docs/wasm.md`, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/wasm.md")]
+pub struct WasmDoctests;
+
 /// The Rust code blocks of `docs/errors.md`, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../docs/errors.md")]

@@ -232,6 +232,32 @@ pub struct ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// wasm32-unknown-unknown without `wasm-js`: the defaults cannot work
+    /// ([`SystemClock`] says 0, [`OsRandom`] fails), so the host must have
+    /// replaced both.
+    #[cfg(all(
+        target_family = "wasm",
+        target_os = "unknown",
+        not(feature = "wasm-js")
+    ))]
+    fn check_host_supplied(&mut self) -> Result<()> {
+        if self.clock.now() == 0 {
+            return Err(Error::Misuse(
+                "wasm32-unknown-unknown has no system clock: pass the host's time with \
+                 ClientBuilder::clock (or build with the feature wasm-js)"
+                    .into(),
+            ));
+        }
+        if self.rng.fill(&mut [0u8; 1]).is_err() {
+            return Err(Error::Misuse(
+                "wasm32-unknown-unknown has no OS randomness: pass the host's with \
+                 ClientBuilder::random (or build with the feature wasm-js)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Persist the client and its groups in `storage`. If it already holds
     /// a client, that client (identity, keys, key packages) is restored and
     /// the builder's suite and signature key are not used; its identity (or
@@ -293,12 +319,18 @@ impl ClientBuilder {
     }
 
     /// Clock (default [`SystemClock`]).
+    ///
+    /// On wasm32-unknown-unknown without the feature `wasm-js`, required:
+    /// the host's time.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
     /// Random source (default [`OsRandom`]).
+    ///
+    /// On wasm32-unknown-unknown without the feature `wasm-js`, required:
+    /// the host's (e.g. `crypto.getRandomValues`).
     pub fn random(mut self, rng: Box<dyn RandomSource>) -> Self {
         self.rng = rng;
         self
@@ -322,7 +354,17 @@ impl ClientBuilder {
     }
 
     /// The client.
+    ///
+    /// On wasm32-unknown-unknown without the feature `wasm-js` there is no
+    /// system clock or randomness: fails with [`Error::Misuse`] unless
+    /// [`Self::clock`] and [`Self::random`] supplied the host's.
     pub fn build(mut self) -> Result<Client> {
+        #[cfg(all(
+            target_family = "wasm",
+            target_os = "unknown",
+            not(feature = "wasm-js")
+        ))]
+        self.check_host_supplied()?;
         // A stored client is restored: its identity replaces the builder's.
         let mut restored = false;
         let mut key_packages = HashMap::new();

@@ -58,6 +58,27 @@ impl Default for ObserverOptions {
     }
 }
 
+impl ObserverOptions {
+    /// On wasm32-unknown-unknown without the feature `wasm-js`,
+    /// [`SystemClock`] says 0 (there is no system clock): the host's clock
+    /// is required there, as for a client. Elsewhere, nothing to check.
+    fn check_clock(&self) -> Result<()> {
+        let no_system_clock = cfg!(all(
+            target_family = "wasm",
+            target_os = "unknown",
+            not(feature = "wasm-js")
+        ));
+        if no_system_clock && self.clock.now() == 0 {
+            return Err(Error::Misuse(
+                "wasm32-unknown-unknown has no system clock: set ObserverOptions::clock to the \
+                 host's time (or build with the feature wasm-js)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for ObserverOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObserverOptions")
@@ -97,6 +118,7 @@ impl Observer {
         ratchet_tree: Option<&[u8]>,
         options: ObserverOptions,
     ) -> Result<Self> {
+        options.check_clock()?;
         let message: MlsMessage = decode_exact("MLSMessage", group_info)?;
         let MlsMessageBody::GroupInfo(info) = message.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
@@ -134,6 +156,7 @@ impl Observer {
     /// observer stored by an earlier version (one record) loads too; its
     /// next change rewrites it in the current layout.
     pub fn load(group_id: &[u8], options: ObserverOptions) -> Result<Option<Self>> {
+        options.check_clock()?;
         let Some(storage) = options.storage.clone() else {
             return Err(Error::Misuse(
                 "Observer::load needs ObserverOptions::storage".into(),
@@ -159,6 +182,7 @@ impl Observer {
     /// first change writes the whole state there, replacing what the
     /// storage held for the group.
     pub fn from_bytes(bytes: &[u8], options: ObserverOptions) -> Result<Self> {
+        options.check_clock()?;
         let state = ObserverState::from_bytes(
             &*options.provider,
             bytes,

@@ -92,12 +92,30 @@ pub trait RandomSource: Send {
 }
 
 /// The operating system's random number generator.
+///
+/// wasm32-unknown-unknown has no operating system: there it reads the
+/// JavaScript host's `crypto.getRandomValues` with the feature `wasm-js`,
+/// and without it every `fill` fails with [`CryptoError::Rng`] (supply the
+/// host's randomness as a [`RandomSource`] instead).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsRandom;
 
 impl RandomSource for OsRandom {
+    #[cfg(any(
+        not(all(target_family = "wasm", target_os = "unknown")),
+        feature = "wasm-js"
+    ))]
     fn fill(&mut self, dest: &mut [u8]) -> Result<(), CryptoError> {
         getrandom::fill(dest).map_err(|_| CryptoError::Rng)
+    }
+
+    #[cfg(all(
+        target_family = "wasm",
+        target_os = "unknown",
+        not(feature = "wasm-js")
+    ))]
+    fn fill(&mut self, _dest: &mut [u8]) -> Result<(), CryptoError> {
+        Err(CryptoError::Rng)
     }
 }
 

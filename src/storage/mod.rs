@@ -15,6 +15,7 @@ use zeroize::Zeroize;
 
 use crate::{Error, Result};
 
+mod encrypted;
 mod memory;
 mod rollback;
 #[cfg(feature = "sqlite")]
@@ -26,6 +27,7 @@ mod sqlite_logfile;
 #[cfg(feature = "sqlite")]
 mod sqlite_registry;
 
+pub use encrypted::{EncryptedStorage, StorageKey};
 pub use memory::MemoryStorage;
 pub use rollback::{RollbackCounter, RollbackGuard};
 #[cfg(feature = "sqlite")]
