@@ -82,16 +82,20 @@ impl Statements {
                  WHERE space = $1 AND key >= $2 AND key < $3 ORDER BY key")?,
             scan_from: p("SELECT key, value FROM arbor_records
                  WHERE space = $1 AND key >= $2 ORDER BY key")?,
-            put: p("INSERT INTO arbor_records (space, key, value) VALUES ($1, $2, $3)
-                 ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value")?,
+            put: p(
+                "INSERT INTO arbor_records (space, key, value) VALUES ($1, $2, $3)
+                 ON CONFLICT (space, key) DO UPDATE SET value = EXCLUDED.value",
+            )?,
             delete: p("DELETE FROM arbor_records WHERE space = $1 AND key = $2")?,
             delete_range: p(
                 "DELETE FROM arbor_records WHERE space = $1 AND key >= $2 AND key < $3",
             )?,
             delete_from: p("DELETE FROM arbor_records WHERE space = $1 AND key >= $2")?,
             lock: p("SELECT pg_advisory_xact_lock($1)")?,
-            bytes: p("SELECT COALESCE(SUM(pg_column_size(key) + pg_column_size(value)), 0)::BIGINT
-                 FROM arbor_records WHERE space = $1")?,
+            bytes: p(
+                "SELECT COALESCE(SUM(pg_column_size(key) + pg_column_size(value)), 0)::BIGINT
+                 FROM arbor_records WHERE space = $1",
+            )?,
         })
     }
 }

@@ -128,7 +128,10 @@ fn a_server_killed_mid_transaction_leaves_the_database_consistent() {
     psql.kill().expect("kill");
     psql.wait().expect("wait");
     drop(stdin);
-    let merged = server_b.join().expect("server B").expect("merge after the kill");
+    let merged = server_b
+        .join()
+        .expect("server B")
+        .expect("merge after the kill");
     assert_eq!(merged, epoch + 1);
 
     // Server A, behind, catches up; a fresh load agrees; the members agree.

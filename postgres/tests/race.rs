@@ -93,7 +93,11 @@ struct Members(Vec<Group>);
 
 fn create_group(admin: &arbor_mls::storage::SharedStorage, g: usize) -> (Members, Vec<u8>) {
     let mut clients: Vec<Client> = (0..MEMBERS)
-        .map(|m| Client::builder(format!("g{g}-m{m}")).build().expect("client"))
+        .map(|m| {
+            Client::builder(format!("g{g}-m{m}"))
+                .build()
+                .expect("client")
+        })
         .collect();
     let mut creator = clients[0]
         .create_group(GroupOptions::default())
@@ -198,10 +202,7 @@ fn three_servers_accept_exactly_one_commit_per_epoch() {
         order.rotate_left(first);
         let answers = submit(&order, &|i| (i + round) % SERVERS);
         for (g, members) in groups.iter_mut().enumerate() {
-            let ours: Vec<_> = answers
-                .iter()
-                .filter(|(i, _)| i / MEMBERS == g)
-                .collect();
+            let ours: Vec<_> = answers.iter().filter(|(i, _)| i / MEMBERS == g).collect();
             let winners: Vec<_> = ours
                 .iter()
                 .filter(|(_, (_, o))| *o == Outcome::Accepted)

@@ -28,7 +28,8 @@ fn spaces_do_not_see_each_other_and_records_survive_reconnecting() {
     sa.write(batch).expect("write");
     let mut batch = WriteBatch::default();
     batch.delete_prefix(Vec::new());
-    sb.write(batch).expect("an empty prefix deletes b's records only");
+    sb.write(batch)
+        .expect("an empty prefix deletes b's records only");
     drop(sa);
     let sa = PgStorage::connect(server.url(), &a).expect("reconnect");
     assert_eq!(sa.get(b"k").expect("get"), Some(b"in a".to_vec()));
@@ -76,7 +77,9 @@ fn a_client_keeps_its_state_on_postgresql() {
         .expect("client");
     let mut group = alice.create_group(GroupOptions::default()).expect("group");
     group.update().expect("commit");
-    let commit = group.update().expect("a second pending commit replaces the first");
+    let commit = group
+        .update()
+        .expect("a second pending commit replaces the first");
     assert!(group.process(&commit.commit).is_ok());
     let epoch = group.epoch();
     let authenticator = group.epoch_authenticator().to_vec();

@@ -131,9 +131,10 @@ impl Observer {
             Authority::new(options.validator.clone()),
             options.clock.now(),
         )?;
-        let mut store = options.storage.clone().map(|storage| {
-            ObserverStore::new(storage, &state.context().group_id, options.shared)
-        });
+        let mut store = options
+            .storage
+            .clone()
+            .map(|storage| ObserverStore::new(storage, &state.context().group_id, options.shared));
         if let Some(store) = &mut store {
             store.save_all(&state)?;
         }
@@ -187,9 +188,10 @@ impl Observer {
             options.config,
             Authority::new(options.validator.clone()),
         )?;
-        let store = options.storage.clone().map(|storage| {
-            ObserverStore::new(storage, &state.context().group_id, options.shared)
-        });
+        let store = options
+            .storage
+            .clone()
+            .map(|storage| ObserverStore::new(storage, &state.context().group_id, options.shared));
         Ok(Self {
             state,
             clock: options.clock.clone(),

@@ -122,7 +122,10 @@ fn a_server_behind_catches_up_before_deciding() {
         Err(Error::WrongEpoch { .. })
     ));
     assert_eq!(server_a.epoch(), epoch + 1);
-    assert!(matches!(b.process(&from_bob).unwrap(), Event::OwnCommitMerged { .. }));
+    assert!(matches!(
+        b.process(&from_bob).unwrap(),
+        Event::OwnCommitMerged { .. }
+    ));
 }
 
 #[test]
@@ -148,7 +151,9 @@ fn a_shared_observer_needs_conditional_writes() {
         Err(Error::Unsupported(_))
     ));
     assert!(
-        crate::storage::with(&storage, |s| s.scan(b"")).unwrap().is_empty(),
+        crate::storage::with(&storage, |s| s.scan(b""))
+            .unwrap()
+            .is_empty(),
         "nothing written"
     );
     // The same backend serves an observer that is its group's only writer.

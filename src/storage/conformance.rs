@@ -118,7 +118,8 @@ pub fn run_conditional(s: &mut dyn Storage) {
     // The condition sees deletes; the batch may delete the key it checks.
     let mut b = WriteBatch::default();
     b.delete_prefix(b"h".to_vec());
-    s.write_if(b"h", Some(b"2"), b).expect("delete the checked key");
+    s.write_if(b"h", Some(b"2"), b)
+        .expect("delete the checked key");
     match s.write_if(b"h", Some(b"2"), batch(&[("h", "4")])) {
         Err(Error::Conflict(_)) => {}
         other => panic!("an absent key is not a value, got {other:?}"),

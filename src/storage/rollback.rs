@@ -135,7 +135,12 @@ impl<S: Storage> Storage for RollbackGuard<S> {
         self.inner.compact()
     }
 
-    fn write_if(&mut self, key: &[u8], expected: Option<&[u8]>, mut batch: WriteBatch) -> Result<()> {
+    fn write_if(
+        &mut self,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        mut batch: WriteBatch,
+    ) -> Result<()> {
         let next = self.number(&mut batch)?;
         self.inner.write_if(key, expected, batch)?;
         self.stored = next;

@@ -55,7 +55,10 @@ impl PgServer {
         }
         let data = dir.join("data");
         let server = Self {
-            url: format!("host={} port=5432 user=arbor dbname=postgres", dir.display()),
+            url: format!(
+                "host={} port=5432 user=arbor dbname=postgres",
+                dir.display()
+            ),
             dir: Some(dir.clone()),
             bin: Some(bin),
             as_postgres,
@@ -63,7 +66,16 @@ impl PgServer {
         run(
             server
                 .tool("initdb")
-                .args(["-A", "trust", "-U", "arbor", "--no-sync", "-E", "UTF8", "-D"])
+                .args([
+                    "-A",
+                    "trust",
+                    "-U",
+                    "arbor",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "-D",
+                ])
                 .arg(&data),
             "initdb",
         );
@@ -123,9 +135,7 @@ impl Drop for PgServer {
 }
 
 fn run(command: &mut Command, what: &str) {
-    let out = command
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
         "{what} failed: {}\n{}",
@@ -146,10 +156,10 @@ fn is_root() -> bool {
 /// Debian install.
 fn find_bin() -> Option<PathBuf> {
     let has = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(d) = std::env::split_paths(&path).find(|d| has(d)) {
-            return Some(d);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(d) = std::env::split_paths(&path).find(|d| has(d))
+    {
+        return Some(d);
     }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
