@@ -42,6 +42,17 @@ pub struct ObserverOptions {
     /// before the call returns; routing a message or staging a commit
     /// writes nothing. `None` (the default): memory only.
     pub storage: Option<SharedStorage>,
+    /// Whether several servers (processes) keep this group's observer in
+    /// the same `storage`, each with its own cached `Observer`. Then every
+    /// change is written with [`Storage::write_if`](crate::storage::Storage::write_if),
+    /// conditional on a change counter the observer stores beside its
+    /// records: of two servers deciding on the same state (two commits for
+    /// one epoch), exactly one write succeeds. The other gets
+    /// [`Error::Conflict`] and its observer reloads from storage; and
+    /// [`Observer::process`] first catches up with what other servers
+    /// stored ([`Observer::catch_up`]). The storage must implement
+    /// `write_if`. `false` (the default): this observer is the only writer.
+    pub shared: bool,
 }
 
 impl Default for ObserverOptions {
@@ -54,6 +65,7 @@ impl Default for ObserverOptions {
             clock: Arc::new(SystemClock),
             validator: Arc::new(AcceptBasic),
             storage: None,
+            shared: false,
         }
     }
 }
@@ -83,6 +95,7 @@ impl std::fmt::Debug for ObserverOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ObserverOptions")
             .field("config", &self.config)
+            .field("shared", &self.shared)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +106,8 @@ pub struct Observer {
     state: ObserverState,
     clock: Arc<dyn Clock>,
     store: Option<ObserverStore>,
+    /// Kept to reload the state when another server changed it.
+    options: ObserverOptions,
 }
 
 impl std::fmt::Debug for Observer {
@@ -135,19 +150,21 @@ impl Observer {
             &info,
             tree,
             options.config,
-            Authority::new(options.validator),
+            Authority::new(options.validator.clone()),
             options.clock.now(),
         )?;
         let mut store = options
             .storage
-            .map(|storage| ObserverStore::new(storage, &state.context().group_id));
+            .clone()
+            .map(|storage| ObserverStore::new(storage, &state.context().group_id, options.shared));
         if let Some(store) = &mut store {
             store.save_all(&state)?;
         }
         Ok(Self {
             state,
-            clock: options.clock,
+            clock: options.clock.clone(),
             store,
+            options,
         })
     }
 
@@ -155,6 +172,10 @@ impl Observer {
     /// the last successful call left it; `None` if it holds none. An
     /// observer stored by an earlier version (one record) loads too; its
     /// next change rewrites it in the current layout.
+    ///
+    /// With [`ObserverOptions::shared`], each server loads its own
+    /// observer of the group; [`Self::from_group_info`] by a second server
+    /// fails with [`Error::Conflict`] (another server created it): load it.
     pub fn load(group_id: &[u8], options: ObserverOptions) -> Result<Option<Self>> {
         options.check_clock()?;
         let Some(storage) = options.storage.clone() else {
@@ -165,14 +186,16 @@ impl Observer {
         let loaded = observer_store::load(
             &storage,
             group_id,
+            options.shared,
             &*options.provider,
             options.config,
-            Authority::new(options.validator),
+            Authority::new(options.validator.clone()),
         )?;
         Ok(loaded.map(|(state, store)| Self {
             state,
-            clock: options.clock,
+            clock: options.clock.clone(),
             store: Some(store),
+            options,
         }))
     }
 
@@ -187,15 +210,17 @@ impl Observer {
             &*options.provider,
             bytes,
             options.config,
-            Authority::new(options.validator),
+            Authority::new(options.validator.clone()),
         )?;
         let store = options
             .storage
-            .map(|storage| ObserverStore::new(storage, &state.context().group_id));
+            .clone()
+            .map(|storage| ObserverStore::new(storage, &state.context().group_id, options.shared));
         Ok(Self {
             state,
-            clock: options.clock,
+            clock: options.clock.clone(),
             store,
+            options,
         })
     }
 
@@ -256,8 +281,10 @@ impl Observer {
     /// cached, a PublicMessage commit is staged (apply it with
     /// [`Self::merge`]), a PrivateMessage is only routed. A message that
     /// fails any check leaves the observer unchanged. Only a cached
-    /// proposal is written to storage.
+    /// proposal is written to storage. A shared observer
+    /// ([`ObserverOptions::shared`]) first catches up ([`Self::catch_up`]).
     pub fn process(&mut self, message: &[u8]) -> Result<Observed> {
+        self.catch_up()?;
         let now = self.clock.now();
         let (observed, change) = self.state.check(message, now)?;
         if let Some(change) = change {
@@ -282,12 +309,47 @@ impl Observer {
     }
 
     /// Writes a change the checks computed, then applies it: a failed
-    /// write leaves the observer and its storage as they were.
+    /// write leaves the storage as it was, and the observer too, except
+    /// after [`Error::Conflict`] (another server changed the stored state
+    /// first): then it has reloaded that state.
     fn commit(&mut self, change: Change) -> Result<()> {
-        if let Some(store) = &mut self.store {
-            store.write(&self.state, &change)?;
+        if let Some(store) = &mut self.store
+            && let Err(e) = store.write(&self.state, &change)
+        {
+            if matches!(e, Error::Conflict(_)) {
+                self.reload()?;
+            }
+            return Err(e);
         }
         self.state.apply(change);
+        Ok(())
+    }
+
+    /// For a shared observer ([`ObserverOptions::shared`]): reloads the
+    /// state from storage if another server changed it since this observer
+    /// last read or wrote it (one read of its change counter), and says
+    /// whether it did. A server calls it before deciding on a commit
+    /// ([`Self::commit_order`]); [`Self::process`] calls it first. An
+    /// observer that is not shared is its group's only writer: `false`.
+    pub fn catch_up(&mut self) -> Result<bool> {
+        match &self.store {
+            Some(store) if store.behind()? => {
+                self.reload()?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Replaces the state with the one stored.
+    fn reload(&mut self) -> Result<()> {
+        let group_id = self.group_id().to_vec();
+        let reloaded = Self::load(&group_id, self.options.clone())?.ok_or_else(|| {
+            Error::Storage(
+                "the observer's records were deleted by another writer of the storage".into(),
+            )
+        })?;
+        *self = reloaded;
         Ok(())
     }
 

@@ -94,6 +94,18 @@ impl ObserverKeys {
     pub(crate) fn other_node(&self, x: NodeIndex) -> Vec<u8> {
         self.key(&format!("other/t/{:08x}", x.0))
     }
+    /// The change counter of an observer shared by several servers: each
+    /// write is conditional on it (`ObserverStore`).
+    pub(crate) fn head(&self) -> Vec<u8> {
+        self.key("head")
+    }
+}
+
+/// The change counter stored in a head record: eight bytes, big-endian.
+pub(crate) fn decode_head(key: &[u8], value: &[u8]) -> Result<u64> {
+    <[u8; 8]>::try_from(value)
+        .map(u64::from_be_bytes)
+        .map_err(|_| corrupt(key, "is not an 8-byte change counter"))
 }
 
 /// The key of the version-1 record, which held the whole state:
@@ -111,6 +123,7 @@ enum Record {
     GroupInfo,
     Other,
     OtherNode(u32),
+    Head,
 }
 
 /// Eight lower-case hex digits.
@@ -128,6 +141,7 @@ fn parse_key(rest: &[u8]) -> Option<Record> {
         "epoch" => return Some(Record::Epoch),
         "gi" => return Some(Record::GroupInfo),
         "other" => return Some(Record::Other),
+        "head" => return Some(Record::Head),
         _ => {}
     }
     if let Some(x) = rest.strip_prefix("other/t/") {
@@ -390,7 +404,8 @@ pub(crate) fn load_records(
     let mut group_info = None;
     for (record, (key, value)) in by_kind {
         match record {
-            Record::Epoch => {}
+            // The head is read by the store, not part of the state.
+            Record::Epoch | Record::Head => {}
             Record::Node(x) => {
                 let slot = usize::try_from(x)
                     .ok()

@@ -12,8 +12,9 @@ use crate::storage::{SharedStorage, WriteBatch, with};
 use crate::{Error, Result};
 
 use super::observer_records::{
-    ObserverKeys, epoch_record, group_info_record, legacy_key, load_records, node_record,
-    other_node_record, other_record, proposal_record, put_all, put_other_nodes, stored_version,
+    ObserverKeys, decode_head, epoch_record, group_info_record, legacy_key, load_records,
+    node_record, other_node_record, other_record, proposal_record, put_all, put_other_nodes,
+    stored_version,
 };
 
 /// An observer's handle on its storage.
@@ -30,6 +31,12 @@ pub(crate) struct ObserverStore {
     /// from the version-1 record, restored from bytes, or a write of the
     /// whole state failed): the next write stores all of it first.
     whole: bool,
+    /// Whether other servers write the same records: then every write
+    /// counts up the head record, conditional on it holding `head`.
+    shared: bool,
+    /// The head record as this store last read or wrote it (`None`:
+    /// absent).
+    head: Option<u64>,
 }
 
 impl std::fmt::Debug for ObserverStore {
@@ -41,14 +48,57 @@ impl std::fmt::Debug for ObserverStore {
 impl ObserverStore {
     /// The handle of an observer of `group_id` whose records are not
     /// written yet.
-    pub(crate) fn new(storage: SharedStorage, group_id: &[u8]) -> Self {
+    /// `shared`: other servers write the same records (see
+    /// [`Self::stored_head`]).
+    pub(crate) fn new(storage: SharedStorage, group_id: &[u8], shared: bool) -> Self {
         Self {
             storage,
             keys: ObserverKeys::new(group_id),
             legacy: legacy_key(group_id),
             slot: 0,
             whole: true,
+            shared,
+            head: None,
         }
+    }
+
+    /// Whether the storage holds a change this store did not write: only
+    /// known for a shared store (one read of the head record), `false`
+    /// otherwise.
+    pub(crate) fn behind(&self) -> Result<bool> {
+        if !self.shared {
+            return Ok(false);
+        }
+        Ok(self.stored_head()? != self.head)
+    }
+
+    /// The head record as stored now.
+    fn stored_head(&self) -> Result<Option<u64>> {
+        let key = self.keys.head();
+        with(&self.storage, |s| s.get(&key))?
+            .map(|v| decode_head(&key, &v))
+            .transpose()
+    }
+
+    /// Writes `batch`. Shared: counts up the head in the same batch, on
+    /// the condition that no other server wrote since this store last read
+    /// or wrote it ([`Error::Conflict`] otherwise, writing nothing).
+    fn put(&mut self, mut batch: WriteBatch) -> Result<()> {
+        if !self.shared {
+            return with(&self.storage, |s| s.write(batch));
+        }
+        let next = self
+            .head
+            .map_or(Some(1), |h| h.checked_add(1))
+            .ok_or_else(|| Error::Storage("the observer's change counter is exhausted".into()))?;
+        let key = self.keys.head();
+        batch.put(key.clone(), next.to_be_bytes().to_vec());
+        let expected = self.head.map(u64::to_be_bytes);
+        with(&self.storage, |s| {
+            s.write_if(&key, expected.as_ref().map(|e| e.as_slice()), batch)
+        })?;
+        self.head = Some(next);
+        Ok(())
     }
 
     /// Writes every record of `state`, replacing whatever was stored for
@@ -58,7 +108,7 @@ impl ObserverStore {
         batch.delete_prefix(self.keys.all());
         batch.delete(self.legacy.clone());
         put_all(&self.keys, state, 0, &mut batch)?;
-        with(&self.storage, |s| s.write(batch))?;
+        self.put(batch)?;
         self.slot = 0;
         self.whole = false;
         Ok(())
@@ -72,7 +122,7 @@ impl ObserverStore {
         }
         let (batch, slot) = self.change_batch(state, change)?;
         if !batch.is_empty() {
-            with(&self.storage, |s| s.write(batch))?;
+            self.put(batch)?;
         }
         self.slot = slot;
         Ok(())
@@ -209,16 +259,25 @@ impl ObserverStore {
 
 /// Loads the observer of `group_id`, or `None` if the storage holds none:
 /// from its records, or from the version-1 record (then the next write
-/// replaces it with records).
+/// replaces it with records). `shared`: as in [`ObserverStore::new`].
 pub(crate) fn load(
     storage: &SharedStorage,
     group_id: &[u8],
+    shared: bool,
     provider: &dyn CryptoProvider,
     config: GroupConfig,
     authority: Authority,
 ) -> Result<Option<(ObserverState, ObserverStore)>> {
-    let mut store = ObserverStore::new(storage.clone(), group_id);
+    let mut store = ObserverStore::new(storage.clone(), group_id, shared);
+    // One scan reads the state and its head together, so a shared store's
+    // head is the one of the state it loads.
     let records = with(storage, |s| s.scan(&store.keys.all()))?;
+    let head_key = store.keys.head();
+    store.head = records
+        .iter()
+        .find(|(k, _)| *k == head_key)
+        .map(|(k, v)| decode_head(k, v))
+        .transpose()?;
     let legacy = with(storage, |s| s.get(&store.legacy))?;
     if !records.is_empty() {
         if legacy.is_some() {

@@ -10,6 +10,7 @@
 //! wrong.
 
 use super::{Storage, WriteBatch};
+use crate::Error;
 
 fn put(s: &mut dyn Storage, pairs: &[(&str, &str)]) {
     let mut b = WriteBatch::default();
@@ -84,8 +85,78 @@ pub fn run(s: &mut dyn Storage) {
     assert_eq!(s.get(b"u/1").expect("get"), Some(b"8".to_vec()));
 }
 
+/// Runs the checks of [`Storage::write_if`] on a fresh, empty store, for
+/// backends that implement it (panics on the first failure).
+pub fn run_conditional(s: &mut dyn Storage) {
+    let batch = |pairs: &[(&str, &str)]| {
+        let mut b = WriteBatch::default();
+        for (k, v) in pairs {
+            b.put(k.as_bytes().to_vec(), v.as_bytes().to_vec());
+        }
+        b
+    };
+    // Created only if absent; the second creation is refused whole.
+    s.write_if(b"h", None, batch(&[("h", "1"), ("x", "a")]))
+        .expect("create an absent key");
+    match s.write_if(b"h", None, batch(&[("h", "2"), ("y", "b")])) {
+        Err(Error::Conflict(_)) => {}
+        other => panic!("a second creation must be a Conflict, got {other:?}"),
+    }
+    assert_eq!(keys(s, ""), ["h", "x"], "a refused batch writes nothing");
+    assert_eq!(s.get(b"h").expect("get"), Some(b"1".to_vec()));
+
+    // Compare and swap: the expected value passes, a stale one does not.
+    s.write_if(b"h", Some(b"1"), batch(&[("h", "2")]))
+        .expect("the expected value");
+    match s.write_if(b"h", Some(b"1"), batch(&[("h", "3"), ("x", "c")])) {
+        Err(Error::Conflict(_)) => {}
+        other => panic!("a stale expected value must be a Conflict, got {other:?}"),
+    }
+    assert_eq!(s.get(b"h").expect("get"), Some(b"2".to_vec()));
+    assert_eq!(s.get(b"x").expect("get"), Some(b"a".to_vec()));
+
+    // The condition sees deletes; the batch may delete the key it checks.
+    let mut b = WriteBatch::default();
+    b.delete_prefix(b"h".to_vec());
+    s.write_if(b"h", Some(b"2"), b)
+        .expect("delete the checked key");
+    match s.write_if(b"h", Some(b"2"), batch(&[("h", "4")])) {
+        Err(Error::Conflict(_)) => {}
+        other => panic!("an absent key is not a value, got {other:?}"),
+    }
+    s.write_if(b"h", None, batch(&[("h", "5")]))
+        .expect("absent again");
+    assert_eq!(keys(s, ""), ["h", "x"]);
+}
+
 #[cfg(test)]
 #[test]
 fn memory_storage_conforms() {
     run(&mut super::MemoryStorage::new());
+    run_conditional(&mut super::MemoryStorage::new());
+}
+
+#[cfg(test)]
+#[test]
+fn a_backend_without_conditions_refuses_them() {
+    struct Plain(super::MemoryStorage);
+    impl Storage for Plain {
+        fn get(&self, key: &[u8]) -> crate::Result<Option<Vec<u8>>> {
+            self.0.get(key)
+        }
+        fn scan(&self, prefix: &[u8]) -> crate::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+            self.0.scan(prefix)
+        }
+        fn write(&mut self, batch: WriteBatch) -> crate::Result<()> {
+            self.0.write(batch)
+        }
+    }
+    let mut plain = Plain(super::MemoryStorage::new());
+    let mut b = WriteBatch::default();
+    b.put(b"k".to_vec(), b"v".to_vec());
+    assert!(matches!(
+        plain.write_if(b"k", None, b),
+        Err(Error::Unsupported(_))
+    ));
+    assert_eq!(plain.get(b"k").expect("get"), None);
 }

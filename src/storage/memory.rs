@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use zeroize::Zeroize;
 
-use super::{Storage, WriteBatch, prefix_range};
+use super::{Storage, WriteBatch, check_expected, prefix_range};
 use crate::Result;
 
 /// Records in memory; lost when dropped. Values are zeroized when
@@ -90,5 +90,11 @@ impl Storage for MemoryStorage {
             }
         }
         Ok(())
+    }
+
+    fn write_if(&mut self, key: &[u8], expected: Option<&[u8]>, batch: WriteBatch) -> Result<()> {
+        // `&mut self` excludes every other writer of this map.
+        check_expected(key, self.records.get(key).map(Vec::as_slice), expected)?;
+        self.write(batch)
     }
 }

@@ -172,6 +172,37 @@ pub trait Storage: Send {
     fn compact(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// Applies `batch` like [`Self::write`], but only if the record under
+    /// `key` is `expected` (`None`: absent) when the batch is applied; the
+    /// check and the batch are one atomic step, also against other
+    /// processes writing the same store. If the record differs, nothing is
+    /// written and the error is [`Error::Conflict`]. Several servers
+    /// sharing one database use it to accept one change per version of a
+    /// record (an observer with
+    /// [`ObserverOptions::shared`](crate::ObserverOptions::shared)).
+    ///
+    /// The default refuses with [`Error::Unsupported`]: a backend that
+    /// cannot check the condition atomically must not pretend to. A wrapper
+    /// around another backend should forward it.
+    fn write_if(&mut self, key: &[u8], expected: Option<&[u8]>, batch: WriteBatch) -> Result<()> {
+        let _ = (key, expected, batch);
+        Err(Error::Unsupported(
+            "this storage backend has no conditional write (Storage::write_if)".into(),
+        ))
+    }
+}
+
+/// [`Error::Conflict`] unless the record under `key`, `found`, is
+/// `expected`: the check of [`Storage::write_if`], for backends to share.
+pub fn check_expected(key: &[u8], found: Option<&[u8]>, expected: Option<&[u8]>) -> Result<()> {
+    if found == expected {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "record {:?} was changed by another writer",
+        String::from_utf8_lossy(key)
+    )))
 }
 
 /// A storage shared by a client and its groups.

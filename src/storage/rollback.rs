@@ -134,6 +134,19 @@ impl<S: Storage> Storage for RollbackGuard<S> {
     fn compact(&mut self) -> Result<()> {
         self.inner.compact()
     }
+
+    fn write_if(
+        &mut self,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        mut batch: WriteBatch,
+    ) -> Result<()> {
+        let next = self.number(&mut batch)?;
+        self.inner.write_if(key, expected, batch)?;
+        self.stored = next;
+        self.record();
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -160,6 +173,16 @@ mod tests {
         crate::storage::conformance::run(&mut guarded);
         assert!(guarded.stored > 0);
         assert_eq!(guarded.recorded, guarded.stored);
+    }
+
+    #[test]
+    fn a_guarded_storage_forwards_conditional_writes() {
+        let mut guarded =
+            RollbackGuard::new(MemoryStorage::new(), Box::new(Counter(0))).expect("open");
+        crate::storage::conformance::run_conditional(&mut guarded);
+        // Four accepted conditional writes, each numbered; refused ones not.
+        assert_eq!(guarded.stored, 4);
+        assert_eq!(guarded.recorded, 4);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use zeroize::Zeroizing;
 use super::sqlite_log::{self, Lookup, Overlay};
 use super::sqlite_logfile::{self, CHECKSUM, HEADER, LogFile, OVERHEAD};
 use super::sqlite_registry;
-use super::{Durability, Storage, WriteBatch, prefix_end};
+use super::{Durability, Storage, WriteBatch, check_expected, prefix_end};
 use crate::{Error, Result};
 
 /// When [`SqliteStorage`] folds its log of batches into its records.
@@ -489,6 +489,14 @@ impl Storage for SqliteStorage {
     fn compact(&mut self) -> Result<()> {
         self.refuse_if_failed()?;
         self.fold()
+    }
+
+    /// The database is locked exclusively by this storage for its whole
+    /// life and `&mut self` excludes other writers of it, so the check
+    /// and the write are one step.
+    fn write_if(&mut self, key: &[u8], expected: Option<&[u8]>, batch: WriteBatch) -> Result<()> {
+        check_expected(key, self.get(key)?.as_deref(), expected)?;
+        self.write(batch)
     }
 }
 

@@ -731,3 +731,16 @@ fn unflushed_batches_are_logged_at_once_and_synced_by_flush() {
     let s = SqliteStorage::open(&db.0, Durability::Durable).expect("reopen");
     assert_eq!(keys_of(&s), ["a", "b", "c", "d", "e"]);
 }
+
+#[test]
+fn conditional_writes_conform_and_a_refused_one_is_not_logged() {
+    for batches in [1, 1000] {
+        let db = TempDb::new(&format!("conditional-{batches}"));
+        let mut s = open(&db, Durability::Durable, limits(batches));
+        super::super::conformance::run_conditional(&mut s);
+        let before = s.scan(b"").expect("scan");
+        drop(s);
+        let s = SqliteStorage::open(&db.0, Durability::Fast).expect("reopen");
+        assert_eq!(s.scan(b"").expect("scan"), before);
+    }
+}

@@ -148,7 +148,7 @@ fn short_hex(bytes: &[u8]) -> String {
 /// | [`NotForUs`](Error::NotForUs), [`Replay`](Error::Replay), [`Expired`](Error::Expired) | [`Action::Drop`] |
 /// | [`Malformed`](Error::Malformed), [`Protocol`](Error::Protocol), [`Crypto`](Error::Crypto), [`Rejected`](Error::Rejected), [`Unsupported`](Error::Unsupported), [`Limit`](Error::Limit), [`Internal`](Error::Internal) | [`Action::Report`] |
 /// | [`Misuse`](Error::Misuse), [`Encode`](Error::Encode) | [`Action::FixCall`] |
-/// | [`Storage`](Error::Storage) | [`Action::Retry`] |
+/// | [`Storage`](Error::Storage), [`Conflict`](Error::Conflict) | [`Action::Retry`] |
 /// | [`StorageUncertain`](Error::StorageUncertain) | [`Action::Reopen`] |
 /// | [`RolledBack`](Error::RolledBack) | [`Action::Resync`] |
 ///
@@ -289,6 +289,14 @@ pub enum Error {
     /// retrying cannot help: reopen the client ([`Action::Reopen`]).
     #[error("storage must be reopened: {0}")]
     StorageUncertain(String),
+    /// A conditional write ([`Storage::write_if`](crate::storage::Storage::write_if))
+    /// found the record changed by another writer (another server sharing
+    /// the database): nothing was written. An observer that gets it has
+    /// reloaded its state from the storage; processing the message again
+    /// decides it against the state the other writer stored
+    /// ([`Action::Retry`]).
+    #[error("storage conflict: {0}")]
+    Conflict(String),
     /// The stored state is older than the application's rollback counter
     /// says it must be (a restored backup, a rolled-back disk, a truncated
     /// log): loading it would send with keys already used. Nothing was
@@ -339,9 +347,10 @@ impl Error {
             Self::Misuse(_) | Self::Encode(_) => ErrorCategory::ApiMisuse,
             Self::Crypto(_) => ErrorCategory::Crypto,
             Self::Rejected { .. } => ErrorCategory::Rejected,
-            Self::Storage(_) | Self::StorageUncertain(_) | Self::RolledBack { .. } => {
-                ErrorCategory::Storage
-            }
+            Self::Storage(_)
+            | Self::StorageUncertain(_)
+            | Self::RolledBack { .. }
+            | Self::Conflict(_) => ErrorCategory::Storage,
             Self::Internal(_) => ErrorCategory::Internal,
         }
     }
@@ -366,7 +375,7 @@ impl Error {
             | Self::Limit(_)
             | Self::Internal(_) => Action::Report,
             Self::Misuse(_) | Self::Encode(_) => Action::FixCall,
-            Self::Storage(_) => Action::Retry,
+            Self::Storage(_) | Self::Conflict(_) => Action::Retry,
             Self::StorageUncertain(_) => Action::Reopen,
             Self::RolledBack { .. } => Action::Resync,
         }
