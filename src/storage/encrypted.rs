@@ -493,6 +493,36 @@ impl<S: Storage> Storage for EncryptedStorage<S> {
     fn compact(&mut self) -> Result<()> {
         self.inner.compact()
     }
+
+    /// The condition is on plaintexts, but sealed values differ at every
+    /// write (fresh nonces): the record is read and opened here, compared
+    /// with `expected`, and the inner write is conditional on the sealed
+    /// bytes read, so a writer that changed it in between still makes the
+    /// inner backend refuse.
+    fn write_if(
+        &mut self,
+        key: &[u8],
+        expected: Option<&[u8]>,
+        mut batch: WriteBatch,
+    ) -> Result<()> {
+        if key.starts_with(RESERVED_PREFIX) {
+            return Err(Error::Misuse(
+                "the key check records of EncryptedStorage are not application records".into(),
+            ));
+        }
+        let sealed = self.inner.get(key)?;
+        let mut found = match &sealed {
+            Some(value) => Some(self.open_value(key, value)?),
+            None => None,
+        };
+        let checked = super::check_expected(key, found.as_deref(), expected);
+        if let Some(f) = &mut found {
+            f.zeroize();
+        }
+        checked?;
+        self.seal_batch(&mut batch)?;
+        self.inner.write_if(key, sealed.as_deref(), batch)
+    }
 }
 
 #[cfg(test)]

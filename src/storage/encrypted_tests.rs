@@ -62,6 +62,17 @@ fn misuse<T: std::fmt::Debug>(result: Result<T>, words: &str) {
     }
 }
 
+/// Conditional writes compare plaintexts (sealed values differ at every
+/// write) and keep the values sealed.
+#[test]
+fn an_encrypted_storage_writes_conditionally() {
+    let mut s = sealed(MemoryStorage::new(), key(1, 1));
+    crate::storage::conformance::run_conditional(&mut s);
+    let stored = s.inner().get(b"h").expect("get").expect("h");
+    assert_eq!(stored[0], FORMAT, "sealed");
+    assert_eq!(s.get(b"h").expect("get"), Some(b"5".to_vec()));
+}
+
 #[test]
 fn an_encrypted_memory_storage_conforms() {
     let mut s = sealed(MemoryStorage::new(), key(1, 1));
