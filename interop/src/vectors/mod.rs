@@ -50,7 +50,8 @@ pub struct VectorFile {
     pub runner: Runner,
 }
 
-/// Every official vector file, in the order the harness reports them.
+/// Every official vector file, in the order the harness reports them: the
+/// RFC 9420 files, then those of draft-ietf-mls-partial (folder `partial`).
 pub const FILES: &[VectorFile] = &[
     VectorFile {
         name: "tree-math.json",
@@ -115,6 +116,34 @@ pub const FILES: &[VectorFile] = &[
     VectorFile {
         name: "passive-client-random.json",
         runner: Runner::Ready(passive_client::run_commits),
+    },
+    VectorFile {
+        name: "partial/test-vector-partial-membership-proofs.json",
+        runner: Runner::Pending("Partial MLS membership proofs"),
+    },
+    VectorFile {
+        name: "partial/test-vector-partial-tree-operations.json",
+        runner: Runner::Pending("Partial MLS UpdatePath handling"),
+    },
+    VectorFile {
+        name: "partial/test-vector-partial-message-syntax.json",
+        runner: Runner::Pending("Partial MLS message syntax"),
+    },
+    VectorFile {
+        name: "partial/test-vector-partial-sender-authenticated-messages.json",
+        runner: Runner::Pending("Partial MLS sender-authenticated messages"),
+    },
+    VectorFile {
+        name: "partial/test-vector-partial-annotated-welcome.json",
+        runner: Runner::Pending("Partial MLS AnnotatedWelcome"),
+    },
+    VectorFile {
+        name: "partial/test-vector-partial-annotated-commit.json",
+        runner: Runner::Pending("Partial MLS AnnotatedCommit"),
+    },
+    VectorFile {
+        name: "partial/test-vector-partial-passive-client-scenarios.json",
+        runner: Runner::Pending("Partial MLS passive client"),
     },
 ];
 
