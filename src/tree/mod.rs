@@ -4,6 +4,7 @@ mod cow;
 pub mod hashes;
 pub mod leaf_node;
 pub mod leaf_validation;
+pub mod membership_proof;
 pub mod nodes;
 pub mod operations;
 pub mod private;

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod key_schedule;
 pub mod message_protection;
 pub mod messages;
+pub mod partial;
 pub mod passive_client;
 pub mod psk_secret;
 pub mod secret_tree;
@@ -119,7 +120,7 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-membership-proofs.json",
-        runner: Runner::Pending("Partial MLS membership proofs"),
+        runner: Runner::Ready(partial::membership_proofs::run),
     },
     VectorFile {
         name: "partial/test-vector-partial-tree-operations.json",

@@ -1,0 +1,4 @@
+//! Runners of the Partial MLS vector files (draft-ietf-mls-partial,
+//! folder `test-vectors/partial`), one module per file.
+
+pub mod membership_proofs;
