@@ -128,7 +128,7 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-message-syntax.json",
-        runner: Runner::Pending("Partial MLS message syntax"),
+        runner: Runner::Ready(partial::message_syntax::run),
     },
     VectorFile {
         name: "partial/test-vector-partial-sender-authenticated-messages.json",

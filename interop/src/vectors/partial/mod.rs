@@ -2,3 +2,4 @@
 //! folder `test-vectors/partial`), one module per file.
 
 pub mod membership_proofs;
+pub mod message_syntax;
