@@ -7,6 +7,7 @@ pub mod leaf_validation;
 pub mod membership_proof;
 pub mod nodes;
 pub mod operations;
+pub mod partial_path;
 pub mod private;
 pub mod ratchet_tree;
 pub mod signatures;

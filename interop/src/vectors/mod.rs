@@ -124,7 +124,7 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-tree-operations.json",
-        runner: Runner::Pending("Partial MLS UpdatePath handling"),
+        runner: Runner::Ready(partial::tree_operations::run),
     },
     VectorFile {
         name: "partial/test-vector-partial-message-syntax.json",

@@ -3,3 +3,4 @@
 
 pub mod membership_proofs;
 pub mod message_syntax;
+pub mod tree_operations;
