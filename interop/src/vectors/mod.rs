@@ -136,7 +136,7 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-annotated-welcome.json",
-        runner: Runner::Pending("Partial MLS AnnotatedWelcome"),
+        runner: Runner::Ready(partial::annotated_welcome::run),
     },
     VectorFile {
         name: "partial/test-vector-partial-annotated-commit.json",

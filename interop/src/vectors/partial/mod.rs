@@ -4,3 +4,4 @@
 pub mod membership_proofs;
 pub mod message_syntax;
 pub mod tree_operations;
+pub mod annotated_welcome;
