@@ -226,3 +226,7 @@ impl MembershipProof {
         Ok(root)
     }
 }
+
+#[cfg(test)]
+#[path = "membership_proof_tests.rs"]
+mod tests;
