@@ -203,3 +203,35 @@ vector_tests! {
     passive_client_handling_commit => "passive-client-handling-commit.json",
     passive_client_random => "passive-client-random.json",
 }
+
+/// The Partial MLS files with a runner: no case fails, every case of a
+/// suite the provider implements passes. The files also hold suites
+/// 0x0008-0x000a, which the provider lacks; those are the only skips.
+#[test]
+fn partial_vectors() {
+    let dir = locate_dir(None).unwrap_or_else(|e| panic!("{e}"));
+    for (name, passed, skipped) in [
+        ("partial/test-vector-partial-membership-proofs.json", 56, 24),
+        ("partial/test-vector-partial-tree-operations.json", 28, 12),
+        ("partial/test-vector-partial-message-syntax.json", 10, 0),
+        ("partial/test-vector-partial-annotated-welcome.json", 7, 3),
+    ] {
+        let report = vectors::run_file(&dir, name);
+        report.print(name);
+        assert_eq!(report.failed, 0, "{name}: {:#?}", report.notes);
+        assert_eq!(
+            (report.passed, report.skipped),
+            (passed, skipped),
+            "{name}: {:#?}",
+            report.notes
+        );
+        assert!(
+            report
+                .notes
+                .iter()
+                .all(|n| n.contains("unsupported cipher suite 0x000")),
+            "{name}: {:#?}",
+            report.notes
+        );
+    }
+}
