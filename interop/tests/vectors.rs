@@ -164,7 +164,10 @@ fn partial_vector_files_unchanged() {
         .filter(|name| name.ends_with(".json"))
         .collect();
     on_disk.sort();
-    let listed: Vec<&str> = PARTIAL_VECTOR_SHA256.iter().map(|(name, _)| *name).collect();
+    let listed: Vec<&str> = PARTIAL_VECTOR_SHA256
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
     assert_eq!(
         on_disk, listed,
         "the partial vector folder holds exactly the listed files"

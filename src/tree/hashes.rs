@@ -36,7 +36,11 @@ pub(crate) fn leaf_hash_input(leaf: LeafIndex, node: Option<&LeafNode>) -> Resul
 /// Encodes `TreeHashInput` for a parent (§7.8): `node_type = parent`, then
 /// `ParentNodeHashInput { optional<ParentNode> parent_node; opaque
 /// left_hash<V>; opaque right_hash<V>; }`.
-pub(crate) fn parent_hash_input(node: Option<&ParentNode>, left: &[u8], right: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn parent_hash_input(
+    node: Option<&ParentNode>,
+    left: &[u8],
+    right: &[u8],
+) -> Result<Vec<u8>> {
     let mut w = Writer::new();
     w.put(&[2]);
     node.encode(&mut w);

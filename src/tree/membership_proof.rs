@@ -59,7 +59,9 @@ impl MembershipProof {
             .filter(|x| n.contains_node(*x))
             .ok_or_else(|| Error::Misuse(format!("leaf {leaf} is outside a tree of {n} leaves")))?;
         if tree.leaf(leaf).is_none() {
-            return Err(Error::Misuse(format!("leaf {leaf} is blank: no proof for it")));
+            return Err(Error::Misuse(format!(
+                "leaf {leaf} is blank: no proof for it"
+            )));
         }
         let mut direct_path_nodes = vec![tree.node(start).cloned()];
         let mut copath_hashes = Vec::new();
@@ -168,7 +170,8 @@ impl MembershipProof {
             ));
         }
         let mut hash = suite.hash(&leaf_hash_input(self.leaf_index, Some(leaf))?);
-        for (level, ((_, node), copath)) in path.iter().skip(1).zip(&self.copath_hashes).enumerate() {
+        for (level, ((_, node), copath)) in path.iter().skip(1).zip(&self.copath_hashes).enumerate()
+        {
             let parent = match node {
                 None => None,
                 Some(Node::Parent(p)) => Some(&**p),

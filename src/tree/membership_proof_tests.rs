@@ -24,7 +24,8 @@ fn proofs_of_every_leaf_recompute_the_tree_hash() -> Result<()> {
         for i in 0..n {
             let proof = MembershipProof::from_tree(&fx.tree, &suite, LeafIndex(i))?;
             proof.verify(&suite, &root)?;
-            let again: MembershipProof = decode_exact(&encode(&proof)?).map_err(|e| Error::malformed("proof", e))?;
+            let again: MembershipProof =
+                decode_exact(&encode(&proof)?).map_err(|e| Error::malformed("proof", e))?;
             assert_eq!(again, proof);
             if i > 0 {
                 let first = MembershipProof::from_tree(&fx.tree, &suite, LeafIndex(0))?;
@@ -115,7 +116,10 @@ fn a_truncated_or_reshaped_proof_is_refused() -> Result<()> {
     for n_leaves in [0, 3, 6, 4, u32::MAX] {
         let mut bad = proof.clone();
         bad.n_leaves = n_leaves;
-        assert!(is_protocol(bad.verify(&suite, &root)), "n_leaves {n_leaves}");
+        assert!(
+            is_protocol(bad.verify(&suite, &root)),
+            "n_leaves {n_leaves}"
+        );
     }
     let mut outside = proof.clone();
     outside.leaf_index = LeafIndex(8);

@@ -99,7 +99,9 @@ pub fn decrypt_partial_path(
     }
     let ancestor = sender_leaf
         .common_ancestor(receiver_leaf, n)
-        .ok_or(Error::Internal("leaves of one tree without common ancestor"))?;
+        .ok_or(Error::Internal(
+            "leaves of one tree without common ancestor",
+        ))?;
     let index = filtered
         .iter()
         .position(|(x, _)| *x == ancestor)

@@ -132,7 +132,10 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-sender-authenticated-messages.json",
-        runner: Runner::Pending("Partial MLS sender-authenticated messages"),
+        runner: Runner::Pending(
+            "Partial MLS sender-authenticated messages: the entries carry no GroupContext, which \
+             a member's FramedContentTBS signs, and the one used is not yet worked out",
+        ),
     },
     VectorFile {
         name: "partial/test-vector-partial-annotated-welcome.json",
@@ -140,11 +143,11 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-annotated-commit.json",
-        runner: Runner::Pending("Partial MLS AnnotatedCommit"),
+        runner: Runner::Pending("Partial MLS AnnotatedCommit processing (group layer)"),
     },
     VectorFile {
         name: "partial/test-vector-partial-passive-client-scenarios.json",
-        runner: Runner::Pending("Partial MLS passive client"),
+        runner: Runner::Pending("Partial MLS passive client (needs AnnotatedCommit processing)"),
     },
 ];
 

@@ -29,7 +29,10 @@ pub fn run(case: &Value) -> Outcome {
             .map_err(|e| format!("`update_path` does not decode: {e}"))?;
         let tree_hash_after = hex(case, "tree_hash_after")?;
         let field = |name: &str| case.get(name).cloned().unwrap_or(Value::Null);
-        let sender = proof(&field("sender_membership_proof_after"), "sender_membership_proof_after")?;
+        let sender = proof(
+            &field("sender_membership_proof_after"),
+            "sender_membership_proof_after",
+        )?;
         let receiver = proof(
             &field("receiver_membership_proof_after"),
             "receiver_membership_proof_after",
