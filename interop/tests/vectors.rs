@@ -114,6 +114,71 @@ fn vector_files_unchanged() {
     }
 }
 
+/// SHA-256 of each Partial MLS vector file as published (mlswg/mls-partial,
+/// folder test-vectors, commit 7616202).
+const PARTIAL_VECTOR_SHA256: [(&str, &str); 7] = [
+    (
+        "test-vector-partial-annotated-commit.json",
+        "3d0b2aa2f197b049ede66af7bcbc145a8e29fe2eeb5990a204b6c50e6069a6d6",
+    ),
+    (
+        "test-vector-partial-annotated-welcome.json",
+        "1ce18254d29638d994965e7b59c9929353bfbee42d366ac8090fe05593d0da1e",
+    ),
+    (
+        "test-vector-partial-membership-proofs.json",
+        "551fad29621dded0630aadf7ab68ffbf098ae0cf2597528a935565e1ead7859b",
+    ),
+    (
+        "test-vector-partial-message-syntax.json",
+        "1de3a5c582f07cb71e191ada01015bff64b4015d94f196c35827e2b782f82069",
+    ),
+    (
+        "test-vector-partial-passive-client-scenarios.json",
+        "f0fb7b7048562bcdcde58bdf48f3726a8838e091f57243e68af152f9751cc3f4",
+    ),
+    (
+        "test-vector-partial-sender-authenticated-messages.json",
+        "716213d2e77771dac47ddfa9c48f4674859db8f3f35882e522bd050acb41607f",
+    ),
+    (
+        "test-vector-partial-tree-operations.json",
+        "c98e0c8842883adaf3b4c54b8451c80d48e3468091ae829ea56a094f28eb9f8b",
+    ),
+];
+
+/// The Partial MLS copies (`test-vectors/partial`) are the published files,
+/// byte for byte, and nothing else sits beside them.
+#[test]
+fn partial_vector_files_unchanged() {
+    let dir = bundled_dir().join("partial");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| {
+            entry
+                .expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let listed: Vec<&str> = PARTIAL_VECTOR_SHA256
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    assert_eq!(
+        on_disk, listed,
+        "the partial vector folder holds exactly the listed files"
+    );
+    for (name, want) in PARTIAL_VECTOR_SHA256 {
+        let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = hex::encode(Sha256::digest(&bytes));
+        assert_eq!(got, want, "{name} differs from the published vector file");
+    }
+}
+
 macro_rules! vector_tests {
     ($($test:ident => $file:literal),* $(,)?) => {$(
         #[test]
@@ -140,4 +205,36 @@ vector_tests! {
     passive_client_welcome => "passive-client-welcome.json",
     passive_client_handling_commit => "passive-client-handling-commit.json",
     passive_client_random => "passive-client-random.json",
+}
+
+/// The Partial MLS files with a runner: no case fails, every case of a
+/// suite the provider implements passes. The files also hold suites
+/// 0x0008-0x000a, which the provider lacks; those are the only skips.
+#[test]
+fn partial_vectors() {
+    let dir = locate_dir(None).unwrap_or_else(|e| panic!("{e}"));
+    for (name, passed, skipped) in [
+        ("partial/test-vector-partial-membership-proofs.json", 56, 24),
+        ("partial/test-vector-partial-tree-operations.json", 28, 12),
+        ("partial/test-vector-partial-message-syntax.json", 10, 0),
+        ("partial/test-vector-partial-annotated-welcome.json", 7, 3),
+    ] {
+        let report = vectors::run_file(&dir, name);
+        report.print(name);
+        assert_eq!(report.failed, 0, "{name}: {:#?}", report.notes);
+        assert_eq!(
+            (report.passed, report.skipped),
+            (passed, skipped),
+            "{name}: {:#?}",
+            report.notes
+        );
+        assert!(
+            report
+                .notes
+                .iter()
+                .all(|n| n.contains("unsupported cipher suite 0x000")),
+            "{name}: {:#?}",
+            report.notes
+        );
+    }
 }

@@ -2,6 +2,7 @@
 
 mod content;
 mod messages;
+mod partial;
 mod protection;
 mod transcript;
 
@@ -13,6 +14,7 @@ pub use messages::{
     MlsMessage, MlsMessageBody, PrivateContentAad, PrivateMessage, PrivateMessageContent,
     PublicMessage, ReuseGuard, SenderData, SenderDataAad,
 };
+pub use partial::{AnnotatedCommit, AnnotatedWelcome, SenderAuthenticatedMessage};
 pub use protection::MAX_PADDING;
 pub use protection::{
     ContentEncoding, FRAMED_CONTENT_LABEL, decrypt_private, encrypt_private, from_public_message,

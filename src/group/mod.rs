@@ -10,6 +10,7 @@ pub mod external;
 pub mod join;
 pub mod member;
 pub mod observer;
+pub mod partial_join;
 pub mod proposal_cache;
 pub mod proposal_rules;
 pub mod proposal_select;

@@ -25,7 +25,7 @@ use crate::{Error, Result};
 
 /// Encodes `TreeHashInput` for a leaf (§7.8): `node_type = leaf`, then
 /// `LeafNodeHashInput { uint32 leaf_index; optional<LeafNode> leaf_node; }`.
-fn leaf_hash_input(leaf: LeafIndex, node: Option<&LeafNode>) -> Result<Vec<u8>> {
+pub(crate) fn leaf_hash_input(leaf: LeafIndex, node: Option<&LeafNode>) -> Result<Vec<u8>> {
     let mut w = Writer::new();
     w.put(&[1]);
     leaf.encode(&mut w);
@@ -36,7 +36,11 @@ fn leaf_hash_input(leaf: LeafIndex, node: Option<&LeafNode>) -> Result<Vec<u8>> 
 /// Encodes `TreeHashInput` for a parent (§7.8): `node_type = parent`, then
 /// `ParentNodeHashInput { optional<ParentNode> parent_node; opaque
 /// left_hash<V>; opaque right_hash<V>; }`.
-fn parent_hash_input(node: Option<&ParentNode>, left: &[u8], right: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn parent_hash_input(
+    node: Option<&ParentNode>,
+    left: &[u8],
+    right: &[u8],
+) -> Result<Vec<u8>> {
     let mut w = Writer::new();
     w.put(&[2]);
     node.encode(&mut w);
