@@ -179,6 +179,76 @@ fn partial_vector_files_unchanged() {
     }
 }
 
+/// SHA-256 of the post-quantum vector files: the official HPKE-PQ file as
+/// published (hpkewg/hpke-pq, `test-vectors.json`, commit 74dafaa) and the
+/// files `gen-vectors --pq` writes (`tests/pq_vectors.rs` checks that they
+/// regenerate byte for byte; a regeneration updates these and the folder's
+/// README together).
+const PQ_VECTOR_SHA256: [(&str, &str); 7] = [
+    (
+        "hpke-pq/test-vectors.json",
+        "ba1f90672903e0df25610a1eef84b5f157e44d34849c0a72a2f9b164f3213888",
+    ),
+    (
+        "pq/crypto-basics.json",
+        "2ef9fc5f97932ebe540be8cc1a22bd2f878b7ca73d98c5e347e97e2960d73f1f",
+    ),
+    (
+        "pq/key-schedule.json",
+        "49bba5759b9d20e656a916369a059db6c15bf7ee7772fdc30ab01ddf898a6d47",
+    ),
+    (
+        "pq/message-protection.json",
+        "0563ca202861a617dab207b745852dd85cd13046cf64897af468e7f89146cfb9",
+    ),
+    (
+        "pq/passive-client-handling-commit.json",
+        "9871bbb1bc83168f525af36bac78b46bb439396dd330eaeb45137d2ba8cd47b9",
+    ),
+    (
+        "pq/treekem.json",
+        "6e1168162305d893eba2686ffa10b3e0e6a429866a403ced0cee9f72fb22dcb0",
+    ),
+    (
+        "pq/welcome.json",
+        "bea66c7b28ec04b918e130d78cb3cc2f8002aa0b2acfd4104001792bc658037b",
+    ),
+];
+
+/// The post-quantum vector files are the listed bytes, the two folders
+/// hold nothing else, and `arbor-interop vectors` runs every one of them.
+#[test]
+fn pq_vector_files_unchanged() {
+    let dir = bundled_dir();
+    let mut on_disk: Vec<String> = ["hpke-pq", "pq"]
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_dir(dir.join(folder))
+                .unwrap_or_else(|e| panic!("{folder}: {e}"))
+                .map(move |entry| {
+                    let name = entry.expect("directory entry").file_name();
+                    format!("{folder}/{}", name.to_string_lossy())
+                })
+        })
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let listed: Vec<&str> = PQ_VECTOR_SHA256.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        on_disk, listed,
+        "the PQ vector folders hold exactly the listed files"
+    );
+    for (name, want) in PQ_VECTOR_SHA256 {
+        let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = hex::encode(Sha256::digest(&bytes));
+        assert_eq!(got, want, "{name} differs from the listed vector file");
+        assert!(
+            vectors::FILES.iter().any(|f| f.name == name),
+            "{name} is not run by `arbor-interop vectors`"
+        );
+    }
+}
+
 macro_rules! vector_tests {
     ($($test:ident => $file:literal),* $(,)?) => {$(
         #[test]
