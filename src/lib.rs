@@ -114,8 +114,17 @@ pub struct WasmDoctests;
 #[doc = include_str!("../docs/errors.md")]
 pub struct ErrorsDoctests;
 
-#[cfg(any(test, feature = "test-support"))]
+// The fixtures name engine types, so they are public only where those are
+// (`unstable-internals`); `test-support` alone is for backend authors
+// (`storage::conformance`).
+#[cfg(all(feature = "test-support", feature = "unstable-internals"))]
 pub mod test_support;
+#[cfg(all(
+    any(test, feature = "test-support"),
+    not(all(feature = "test-support", feature = "unstable-internals"))
+))]
+#[allow(unreachable_pub, dead_code)]
+pub(crate) mod test_support;
 
 pub use api::group::Event;
 pub use api::{
