@@ -119,11 +119,12 @@ pub mod test_support;
 
 pub use api::group::Event;
 pub use api::{
-    AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, Confirmation,
-    CredentialUse, CredentialValidator, DeviceIdentity, ExternalJoinOptions, ExternalSender,
-    FixedClock, Group, GroupConfig, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member,
-    Message, MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, PublishGroupInfo,
-    Rejection, Route, SystemClock, ValidationContext, Welcome, WireFormat,
+    AcceptBasic, AsyncClient, AsyncGroup, Client, ClientBuilder, Clock, CommitOrder, CommitOutput,
+    Confirmation, CredentialUse, CredentialValidator, DeviceIdentity, ExternalJoinOptions,
+    ExternalSender, FixedClock, Group, GroupConfig, GroupInfo, GroupOptions, KeyPackage,
+    KeyPackageOptions, Member, Message, MessageKind, Observed, ObservedCommit, Observer,
+    ObserverOptions, PublishGroupInfo, Rejection, Route, SystemClock, ValidationContext, Welcome,
+    WireFormat,
 };
 pub use codec::{DecodeError, DecodeErrorKind, EncodeError};
 pub use crypto::credential::{Certificate, Credential, CredentialType};

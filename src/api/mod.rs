@@ -5,6 +5,7 @@
 //! run time. Time and randomness are injected through the
 //! [`ClientBuilder`].
 
+pub mod async_client;
 pub mod authentication;
 pub mod client;
 pub mod clock;
@@ -26,6 +27,7 @@ pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::{GroupConfig, PublishGroupInfo};
 pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
+pub use async_client::{AsyncClient, AsyncGroup};
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, DeviceIdentity, Rejection, ValidationContext,
 };
@@ -36,6 +38,8 @@ pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 
+#[cfg(test)]
+mod async_client_tests;
 #[cfg(test)]
 mod device_tests;
 #[cfg(test)]
