@@ -1,219 +1,103 @@
-//! Storage through the application's asynchronous JavaScript store.
+//! The application's JavaScript store as the library's [`AsyncStorage`],
+//! and [`Slot`], which runs one operation at a time on a client or group.
 //!
-//! The engine's storage calls are synchronous; a JavaScript store (IndexedDB)
-//! answers only through promises. So the engine runs on a mirror of the
-//! store in memory: the records are read from the JavaScript store once, when
-//! a client is opened, and every batch the engine writes is applied to the
-//! mirror and queued. Before an operation's result is handed to JavaScript,
-//! its queued batches are passed to the store's `putBatch` one by one and
-//! awaited ([`Durable`]); batches of successive operations are put in the
-//! order they were written, each after the previous one resolved. Nothing
-//! leaves the library before the store has it.
-//!
-//! If a `putBatch` rejects, the store may lack a transition the mirror has:
-//! the client and its groups refuse every later operation (the error's
-//! action is `reopen`), and are opened again from the store.
+//! [`AsyncClient`](arbor_mls::AsyncClient) reads the whole store (`scan` of
+//! the empty prefix) when it opens, runs the engine on that mirror, and
+//! awaits `putBatch` for every batch an operation wrote, one at a time and
+//! in order, before the operation's result is returned to JavaScript.
 
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::{Arc, Mutex};
 
-use arbor_mls::storage::{SharedStorage, Storage, WriteBatch};
+use arbor_mls::storage::{AsyncStorage, StorageFuture, WriteBatch};
 use arbor_mls::{Error, Result};
 use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use zeroize::Zeroize;
 
-/// How many records a store may hand over at open: a limit on the memory
-/// the mirror takes before the engine sees any of it.
-pub(crate) const MAX_RECORDS: usize = 1 << 20;
+/// How many records a store may hand over at open: a bound on the memory
+/// the mirror takes before the engine reads any of it.
+pub(crate) const MAX_RECORDS: u32 = 1 << 20;
 
-/// The records of the store, as the engine sees them, and the batches not
-/// yet handed to the JavaScript store.
-#[derive(Default)]
-pub(crate) struct Mirror {
-    records: BTreeMap<Vec<u8>, Vec<u8>>,
-    queued: Vec<WriteBatch>,
-}
-
-impl Drop for Mirror {
-    fn drop(&mut self) {
-        for value in self.records.values_mut() {
-            value.zeroize();
-        }
-    }
-}
-
-impl Mirror {
-    /// A mirror holding `records` (as read from the store).
-    pub(crate) fn with_records(records: BTreeMap<Vec<u8>, Vec<u8>>) -> Self {
-        Self {
-            records,
-            queued: Vec::new(),
-        }
-    }
-
-    /// The batches written since the last call, in order.
-    pub(crate) fn take_queued(&mut self) -> Vec<WriteBatch> {
-        std::mem::take(&mut self.queued)
-    }
-
-    fn apply(&mut self, batch: &WriteBatch) {
-        for prefix in &batch.delete_prefixes {
-            let doomed: Vec<Vec<u8>> = self
-                .records
-                .keys()
-                .filter(|k| k.starts_with(prefix))
-                .cloned()
-                .collect();
-            for key in doomed {
-                if let Some(mut old) = self.records.remove(&key) {
-                    old.zeroize();
-                }
-            }
-        }
-        for (key, value) in &batch.ops {
-            let old = match value {
-                Some(v) => self.records.insert(key.clone(), v.clone()),
-                None => self.records.remove(key),
-            };
-            if let Some(mut old) = old {
-                old.zeroize();
-            }
-        }
-    }
-}
-
-/// A copy of `batch` (a `WriteBatch` is not `Clone`: its values are
-/// secrets, zeroized when either copy is dropped).
-fn copy(batch: &WriteBatch) -> WriteBatch {
-    WriteBatch {
-        ops: batch.ops.clone(),
-        delete_prefixes: batch.delete_prefixes.clone(),
-    }
-}
-
-impl Storage for Mirror {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.records.get(key).cloned())
-    }
-
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        Ok(self
-            .records
-            .range(prefix.to_vec()..)
-            .take_while(|(k, _)| k.starts_with(prefix))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
-    }
-
-    fn write(&mut self, batch: WriteBatch) -> Result<()> {
-        self.apply(&batch);
-        self.queued.push(copy(&batch));
-        Ok(())
-    }
-}
-
-/// The mirror, shared by a client and its groups, and the JavaScript store
-/// its batches go to.
-pub(crate) struct Durable {
-    mirror: Arc<Mutex<Mirror>>,
+/// A JavaScript object with `scan(prefix)` and `putBatch(batch)` returning
+/// promises (the `Store` interface of the TypeScript declarations).
+pub(crate) struct JsStore {
     store: JsValue,
-    /// Resolves when every batch queued so far is in the store; rejects if
-    /// one of them was refused.
-    tail: RefCell<Promise>,
-    broken: Rc<Cell<bool>>,
 }
 
-impl Durable {
-    /// Reads every record of `store` (its `scan` of the empty prefix) into a
-    /// new mirror.
-    pub(crate) async fn open(store: JsValue) -> std::result::Result<Rc<Self>, JsValue> {
-        let scanned = JsFuture::from(call_promise(
-            &store,
-            "scan",
-            &[Uint8Array::new_with_length(0).into()],
-        )?)
-        .await?;
-        let rows = Array::from(&scanned);
-        if rows.length() as usize > MAX_RECORDS {
-            return Err(js_error(&format!(
-                "the store holds {} records, more than the {MAX_RECORDS} a client opens",
-                rows.length()
-            )));
-        }
-        let mut records = BTreeMap::new();
-        for row in rows.iter() {
-            let pair = Array::from(&row);
-            let key = bytes_of(&pair.get(0), "a scanned key")?;
-            let value = bytes_of(&pair.get(1), "a scanned value")?;
-            records.insert(key, value);
-        }
-        Ok(Rc::new(Self {
-            mirror: Arc::new(Mutex::new(Mirror::with_records(records))),
-            store,
-            tail: RefCell::new(Promise::resolve(&JsValue::UNDEFINED)),
-            broken: Rc::new(Cell::new(false)),
-        }))
-    }
-
-    /// The mirror as the engine's storage.
-    pub(crate) fn storage(&self) -> SharedStorage {
-        self.mirror.clone()
-    }
-
-    /// Refuses to start an operation once a batch was refused.
-    pub(crate) fn check(&self) -> Result<()> {
-        if self.broken.get() {
-            return Err(Error::StorageUncertain(
-                "the JavaScript store refused a batch: it may lack a transition this client \
-                 made; open the client again from the store"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-
-    /// A promise of `result`, settled once the batches queued by now are in
-    /// the store (after those of earlier operations). If the store refuses
-    /// one, it rejects with that refusal instead and the client is broken.
-    pub(crate) fn settle(&self, result: std::result::Result<JsValue, JsValue>) -> Promise {
-        let batches = match self.mirror.lock() {
-            Ok(mut mirror) => mirror.take_queued(),
-            Err(_) => Vec::new(),
-        };
-        let previous = self.tail.borrow().clone();
-        let store = self.store.clone();
-        let broken = self.broken.clone();
-        let written = wasm_bindgen_futures::future_to_promise(async move {
-            JsFuture::from(previous).await?;
-            for batch in &batches {
-                let put = call_promise(&store, "putBatch", &[batch_to_js(batch)]);
-                let outcome = match put {
-                    Ok(promise) => JsFuture::from(promise).await,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = outcome {
-                    broken.set(true);
-                    return Err(e);
-                }
-            }
-            Ok(JsValue::UNDEFINED)
-        });
-        *self.tail.borrow_mut() = written.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            JsFuture::from(written).await.map_err(|refused| {
-                let error = js_error(
-                    "the store refused a batch: this operation's result was discarded; open \
-                     the client again from the store",
+impl JsStore {
+    /// Wraps `store`, checking that it has both methods.
+    pub(crate) fn new(store: JsValue) -> std::result::Result<Self, JsValue> {
+        for name in ["scan", "putBatch"] {
+            if !Reflect::get(&store, &name.into())?.is_function() {
+                return Err(
+                    js_sys::TypeError::new(&format!("the store has no method `{name}`")).into(),
                 );
-                set(&error, "action", &"reopen".into());
-                set(&error, "cause", &refused);
-                error
+            }
+        }
+        Ok(Self { store })
+    }
+
+    /// Calls `store[name](arg)`; a value that is not a promise counts as
+    /// resolved.
+    async fn call(&self, name: &str, arg: &JsValue) -> std::result::Result<JsValue, JsValue> {
+        let method: Function = Reflect::get(&self.store, &name.into())?.dyn_into()?;
+        let result = method.call1(&self.store, arg)?;
+        JsFuture::from(Promise::resolve(&result)).await
+    }
+}
+
+/// The store's refusal as the library's storage error (its action is
+/// `retry` where the library can retry, `reopen` where it cannot).
+fn refused(what: &str, e: &JsValue) -> Error {
+    let text = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"));
+    Error::Storage(format!("the JavaScript store's {what} failed: {text}"))
+}
+
+impl AsyncStorage for JsStore {
+    fn scan<'a>(&'a self, prefix: &'a [u8]) -> StorageFuture<'a, Vec<(Vec<u8>, Vec<u8>)>> {
+        Box::pin(async move {
+            let rows = self
+                .call("scan", &Uint8Array::from(prefix).into())
+                .await
+                .map_err(|e| refused("scan", &e))?;
+            let rows: Array = rows.dyn_into().map_err(|_| {
+                Error::Storage("the store's scan did not resolve to an array".into())
             })?;
-            result
+            if rows.length() > MAX_RECORDS {
+                return Err(Error::Storage(format!(
+                    "the store holds {} records, more than the {MAX_RECORDS} a client opens",
+                    rows.length()
+                )));
+            }
+            let mut records = Vec::with_capacity(rows.length() as usize);
+            for row in rows.iter() {
+                let pair = Array::from(&row);
+                let (Some(key), Some(value)) = (as_bytes(&pair.get(0)), as_bytes(&pair.get(1)))
+                else {
+                    return Err(Error::Storage(
+                        "the store's scan returned a row that is not [Uint8Array, Uint8Array]"
+                            .into(),
+                    ));
+                };
+                records.push((key, value));
+            }
+            Ok(records)
+        })
+    }
+
+    fn write(&self, batch: WriteBatch) -> StorageFuture<'_, ()> {
+        Box::pin(async move {
+            self.call("putBatch", &batch_to_js(&batch))
+                .await
+                .map(drop)
+                .map_err(|e| refused("putBatch", &e))
         })
     }
 }
@@ -236,33 +120,64 @@ fn batch_to_js(batch: &WriteBatch) -> JsValue {
             JsValue::from(Array::of2(&Uint8Array::from(key.as_slice()), &value))
         })
         .collect();
-    let object = js_sys::Object::new();
+    let object: JsValue = js_sys::Object::new().into();
     set(&object, "deletePrefixes", &prefixes);
     set(&object, "ops", &ops);
-    object.into()
+    object
 }
 
-/// Calls `store[name](...args)` and expects a promise (or a value, taken as
-/// resolved).
-fn call_promise(
-    store: &JsValue,
-    name: &str,
-    args: &[JsValue],
-) -> std::result::Result<Promise, JsValue> {
-    let method = Reflect::get(store, &name.into())?;
-    let method: Function = method
-        .dyn_into()
-        .map_err(|_| js_error(&format!("the store has no method `{name}`")))?;
-    let result = method.apply(store, &args.iter().collect::<Array>())?;
-    Ok(Promise::resolve(&result))
+fn as_bytes(value: &JsValue) -> Option<Vec<u8>> {
+    value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)
 }
 
-/// The bytes of a `Uint8Array`, or a TypeError naming `what`.
-pub(crate) fn bytes_of(value: &JsValue, what: &str) -> std::result::Result<Vec<u8>, JsValue> {
-    value
-        .dyn_ref::<Uint8Array>()
-        .map(Uint8Array::to_vec)
-        .ok_or_else(|| js_sys::TypeError::new(&format!("{what} is not a Uint8Array")).into())
+/// The future of one operation on a slot's value.
+pub(crate) type OpFuture<'a> = Pin<Box<dyn Future<Output = Result<JsValue>> + 'a>>;
+
+/// A client or group, lent to one operation at a time. JavaScript may call
+/// a method again before the previous promise settled: each call waits for
+/// the ones before it on the same object, so operations run in call order.
+pub(crate) struct Slot<T> {
+    value: Rc<RefCell<Option<T>>>,
+    /// Settles when the last operation started so far is done.
+    tail: RefCell<Promise>,
+}
+
+impl<T: 'static> Slot<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self {
+            value: Rc::new(RefCell::new(Some(value))),
+            tail: RefCell::new(Promise::resolve(&JsValue::UNDEFINED)),
+        }
+    }
+
+    /// Runs `op` on the value after the operations called before it, and
+    /// resolves to its result (rejects with an `MlsError`).
+    pub(crate) fn run(
+        &self,
+        op: impl for<'a> FnOnce(&'a mut T) -> OpFuture<'a> + 'static,
+    ) -> Promise {
+        let previous = self.tail.borrow().clone();
+        let value = self.value.clone();
+        let promise = wasm_bindgen_futures::future_to_promise(async move {
+            // Its outcome went to its own caller.
+            let _ = JsFuture::from(previous).await;
+            let mut current = value.borrow_mut().take().ok_or_else(busy)?;
+            let result = op(&mut current).await;
+            *value.borrow_mut() = Some(current);
+            result.map_err(|e| crate::convert::error(&e))
+        });
+        *self.tail.borrow_mut() = promise.clone();
+        promise
+    }
+
+    /// Reads the value now (getters); fails while an operation holds it.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&T) -> R) -> std::result::Result<R, JsValue> {
+        self.value.borrow().as_ref().map(f).ok_or_else(busy)
+    }
+}
+
+fn busy() -> JsValue {
+    js_error("an operation on this object is in progress: await it before reading")
 }
 
 /// A JavaScript `Error` with `message`.

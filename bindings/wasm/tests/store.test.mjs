@@ -25,8 +25,8 @@ test("a client restarts from its JavaScript store", async () => {
 
   // A new client over the same store: nothing carried over in memory.
   const alice2 = await mls.Client.open(utf8("alice"), store);
-  assert.deepEqual(alice2.groups().map(text), ["the group"]);
-  const group2 = alice2.loadGroup(utf8("the group"));
+  assert.deepEqual((await alice2.groups()).map(text), ["the group"]);
+  const group2 = await alice2.loadGroup(utf8("the group"));
   assert.equal(group2.epoch, 1);
   assert.equal(hex(group2.epochAuthenticator), authenticator);
   // The key consumed before the restart stays consumed (§9.2).
@@ -41,7 +41,7 @@ test("a client restarts from its JavaScript store", async () => {
 
   // Opening the store again sees epoch 2.
   const alice3 = await mls.Client.open(utf8("alice"), store);
-  assert.equal(alice3.loadGroup(utf8("the group")).epoch, 2);
+  assert.equal((await alice3.loadGroup(utf8("the group"))).epoch, 2);
 });
 
 test("a refused batch withholds the result and stops the client until reopened", async () => {
@@ -50,8 +50,9 @@ test("a refused batch withholds the result and stops the client until reopened",
   const before = store.snapshot();
   store.failWith = new Error("disk full");
   await assert.rejects(group.encrypt(utf8("never sent")), (e) => {
+    assert.equal(e.name, "MlsError");
     assert.equal(e.action, "reopen");
-    assert.equal(e.cause.message, "disk full");
+    assert.match(e.message, /disk full/);
     return true;
   });
   assert.deepEqual(store.snapshot(), before, "the store is unchanged");
@@ -62,7 +63,7 @@ test("a refused batch withholds the result and stops the client until reopened",
 
   // Reopened, the client is as the store last had it, and works.
   const alice2 = await mls.Client.open(utf8("alice"), store);
-  const group2 = alice2.loadGroup(utf8("the group"));
+  const group2 = await alice2.loadGroup(utf8("the group"));
   const message = await group2.encrypt(utf8("after reopening"));
   assert.equal(text((await bobGroup.process(message)).data), "after reopening");
 });
