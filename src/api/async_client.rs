@@ -288,4 +288,10 @@ impl AsyncGroup {
     pub async fn leave(&mut self) -> Result<Vec<u8>> {
         self.run(Group::leave).await
     }
+
+    /// Deletes the group from the store (as [`Group::delete`]).
+    pub async fn delete(self) -> Result<()> {
+        let Self { group, link } = self;
+        link.run(|| group.delete()).await
+    }
 }

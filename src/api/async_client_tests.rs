@@ -334,8 +334,15 @@ async fn concurrent_groups_of_one_client() {
     ];
     drop((a1, a2, alice));
     let mut alice = reopen(&store).await;
+    let mut groups = Vec::new();
     for (id, auth) in ids.iter().zip(auths) {
         let g = alice.load_group(id).await.unwrap();
         assert_eq!(g.group().epoch_authenticator(), auth);
+        groups.push(g);
     }
+    // Deleting one reaches the store too.
+    groups.pop().unwrap().delete().await.unwrap();
+    drop((groups, alice));
+    let alice = reopen(&store).await;
+    assert_eq!(alice.groups().unwrap(), vec![ids[0].clone()]);
 }
