@@ -125,6 +125,7 @@ pub use api::{
     Message, MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, PublishGroupInfo,
     Rejection, Route, SystemClock, ValidationContext, Welcome, WireFormat,
 };
+pub use api::{PartialCommitEvent, PartialGroup};
 pub use codec::{DecodeError, DecodeErrorKind, EncodeError};
 pub use crypto::credential::{Certificate, Credential, CredentialType};
 pub use crypto::{CipherSuite, Secret, SignaturePublicKey};

@@ -48,6 +48,7 @@ pub struct PartialEpoch {
     leaf_key: HpkePrivateKey,
     path_secrets: Vec<(NodeIndex, Secret)>,
     secret_tree: SecretTree,
+    own_proof: MembershipProof,
 }
 
 /// What processing an AnnotatedCommit gives.
@@ -79,6 +80,7 @@ impl PartialEpoch {
     ) -> Result<Self> {
         Self::new(
             suite,
+            joiner_proof.clone(),
             join.group_context,
             join.interim_transcript_hash,
             join.own_leaf,
@@ -93,6 +95,7 @@ impl PartialEpoch {
     #[allow(clippy::too_many_arguments)]
     fn new(
         suite: &Suite,
+        own_proof: MembershipProof,
         context: GroupContext,
         interim_transcript_hash: Vec<u8>,
         own_leaf: LeafIndex,
@@ -125,6 +128,7 @@ impl PartialEpoch {
             leaf_key,
             path_secrets,
             secret_tree,
+            own_proof,
         })
     }
 
@@ -244,6 +248,7 @@ impl PartialEpoch {
         path_secrets.sort_by_key(|(x, _)| x.0);
         let next = Self::new(
             suite,
+            receiver.clone(),
             checked.next_context,
             checked.interim_transcript_hash,
             self.own_leaf,
@@ -297,6 +302,12 @@ impl PartialEpoch {
     /// The secret tree of the epoch, to encrypt this client's own messages.
     pub fn secret_tree_mut(&mut self) -> &mut SecretTree {
         &mut self.secret_tree
+    }
+
+    /// The proof of this client's leaf in the epoch's tree, for the
+    /// sender-authenticated messages it sends.
+    pub fn own_proof(&self) -> &MembershipProof {
+        &self.own_proof
     }
 
     /// The path secrets this client holds, lowest node first.
