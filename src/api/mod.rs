@@ -19,6 +19,7 @@ mod group_safe;
 mod group_storage;
 pub mod message;
 pub mod observer;
+pub mod partial_group;
 mod recovery;
 
 pub use crate::framing::WireFormat;
@@ -37,6 +38,7 @@ pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
+pub use partial_group::{PartialCommitEvent, PartialGroup};
 
 #[cfg(test)]
 mod async_client_tests;
@@ -56,6 +58,8 @@ mod observer_shared_tests;
 mod observer_storage_tests;
 #[cfg(test)]
 mod options_tests;
+#[cfg(test)]
+mod partial_group_tests;
 #[cfg(all(test, feature = "pq"))]
 mod pq_lifecycle_tests;
 #[cfg(test)]

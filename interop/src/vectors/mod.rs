@@ -137,10 +137,7 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-sender-authenticated-messages.json",
-        runner: Runner::Pending(
-            "Partial MLS sender-authenticated messages: the entries carry no GroupContext, which \
-             a member's FramedContentTBS signs, and the one used is not yet worked out",
-        ),
+        runner: Runner::Ready(partial::sender_authenticated::run),
     },
     VectorFile {
         name: "partial/test-vector-partial-annotated-welcome.json",
@@ -148,11 +145,11 @@ pub const FILES: &[VectorFile] = &[
     },
     VectorFile {
         name: "partial/test-vector-partial-annotated-commit.json",
-        runner: Runner::Pending("Partial MLS AnnotatedCommit processing (group layer)"),
+        runner: Runner::Ready(partial::annotated_commit::run),
     },
     VectorFile {
         name: "partial/test-vector-partial-passive-client-scenarios.json",
-        runner: Runner::Pending("Partial MLS passive client (needs AnnotatedCommit processing)"),
+        runner: Runner::Ready(partial::passive_client::run),
     },
     VectorFile {
         name: "hpke-pq/test-vectors.json",
