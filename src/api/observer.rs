@@ -328,9 +328,13 @@ impl Observer {
     /// records with [`Self::merge_with`]. On [`Error::Conflict`] (another
     /// server changed the group first) nothing is written and the observer
     /// has reloaded: the message may be processed again.
+    ///
+    /// Unlike [`Self::process`], it does not catch up first: `extra` was
+    /// computed from what the caller read since it last caught up
+    /// ([`Self::catch_up`]), and is written only if no other server changed
+    /// the group since (else [`Error::Conflict`]: recompute and retry).
     pub fn process_with(&mut self, message: &[u8], extra: WriteBatch) -> Result<Observed> {
         self.check_extra(&extra)?;
-        self.catch_up()?;
         let now = self.clock.now();
         let (observed, change) = self.state.check(message, now)?;
         if matches!(observed, Observed::Commit(_)) {

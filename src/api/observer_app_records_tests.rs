@@ -179,8 +179,20 @@ fn process_with_writes_a_proposal_or_a_private_message_with_its_records() {
 
     // A PrivateMessage changes no observer record, but its records are
     // ordered with the group's changes: server B, which has not seen the
-    // proposal, catches up first and writes after it.
+    // proposal, cannot write records computed before it (they may be
+    // stale); caught up, it writes after it.
     let hello = a.encrypt(b"hello", b"").unwrap();
+    assert!(matches!(
+        server_b.process_with(&hello, batch("a/q/1", "stale")),
+        Err(Error::Conflict(_))
+    ));
+    assert_eq!(app_records(&storage).len(), 1);
+    assert_eq!(
+        app_records(&storage)[0].1,
+        b"proposal".to_vec(),
+        "nothing overwritten"
+    );
+    assert!(!server_b.catch_up().unwrap(), "the conflict reloaded it");
     assert!(matches!(
         server_b
             .process_with(&hello, batch("a/q/2", "hello"))
