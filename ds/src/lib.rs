@@ -16,13 +16,13 @@
 //! |---|---|---|
 //! | `POST /key-packages/<name>` | a KeyPackage | 204 |
 //! | `POST /key-packages/<name>/take` | | 200 a KeyPackage (removed), 404 none |
-//! | `POST /groups` | the creator's GroupInfo of epoch 0 (ratchet tree extension), or parts [GroupInfo, tree] | 201 the group id (hex), 409 exists |
-//! | `POST /groups/<id>/commit?from=<name>` | parts [commit, Welcome or empty, recipients one per line] | 200 log position (u64 BE); 409 `epoch taken: ...`; 400 invalid |
+//! | `POST /groups` | the creator's GroupInfo of epoch 0 (ratchet tree extension), or parts (GroupInfo, tree) | 201 the group id (hex), 409 exists |
+//! | `POST /groups/<id>/commit?from=<name>` | parts (commit, Welcome or empty, recipients one per line) | 200 log position (u64 BE); 409 `epoch taken: ...`; 400 invalid |
 //! | `POST /groups/<id>/messages?from=<name>` | a proposal (PublicMessage) or a PrivateMessage | 200 log position; 409 wrong epoch; 400 invalid |
-//! | `GET /groups/<id>/messages?member=<name>&after=<pos>` | | 200 parts [position, message]... (at most [`service::MAX_FETCH`]); the member's own messages are left out, its commits are not (they merge its pending commit) |
+//! | `GET /groups/<id>/messages?member=<name>&after=<pos>` | | 200 parts (position, message)... (at most [`service::MAX_FETCH`]); the member's own messages are left out, its commits are not (they merge its pending commit) |
 //! | `POST /groups/<id>/group-info` | a member's GroupInfo of the current epoch | 204, checked by the observer |
-//! | `GET /groups/<id>/group-info` | | 200 parts [GroupInfo, ratchet tree]; 404 none uploaded this epoch |
-//! | `POST /welcomes/<name>/take` | | 200 parts [Welcome]... (removed) |
+//! | `GET /groups/<id>/group-info` | | 200 parts (GroupInfo, ratchet tree); 404 none uploaded this epoch |
+//! | `POST /welcomes/<name>/take` | | 200 parts (Welcome)... (removed) |
 //! | `GET /health` | | 200 |
 //!
 //! A commit's log entry and its Welcomes are written in the transaction

@@ -309,7 +309,7 @@ impl Observer {
     /// change, so of two servers racing for an epoch the loser writes
     /// neither ([`Error::Conflict`]). Every key of `extra` (puts, deletes,
     /// prefix deletes) must start with
-    /// [`APP_KEY_PREFIX`](crate::storage::APP_KEY_PREFIX), where the library
+    /// [`APP_KEY_PREFIX`], where the library
     /// writes nothing; needs `ObserverOptions::storage`.
     pub fn merge_with(&mut self, staged: ObservedCommit, extra: WriteBatch) -> Result<()> {
         self.check_extra(&extra)?;
