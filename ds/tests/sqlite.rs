@@ -125,3 +125,50 @@ fn one_instance_on_sqlite_serves_a_group_across_a_restart() {
     drop(ds);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn malformed_requests_are_refused_and_the_instance_carries_on() {
+    use std::io::{Read, Write};
+    let dir = std::env::temp_dir().join(format!("arbor-ds-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let path = dir.join("ds.db");
+    let ds = Ds::spawn(&["--sqlite", path.to_str().expect("path")], &[]);
+    let addr = ds.client.addr().to_owned();
+    let raw = |bytes: &[u8]| -> String {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        s.write_all(bytes).expect("write");
+        s.shutdown(std::net::Shutdown::Write).expect("shutdown");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    assert!(raw(b"\x00\xff garbage\r\n\r\n").starts_with("HTTP/1.1 400"));
+    assert!(raw(b"garbage\r\n\r\n").starts_with("HTTP/1.1 400"));
+    assert!(
+        raw(b"POST /groups HTTP/1.1\r\nContent-Length: abc\r\n\r\n").starts_with("HTTP/1.1 400")
+    );
+    assert!(
+        raw(b"POST /groups HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n")
+            .starts_with("HTTP/1.1 413")
+    );
+    assert!(
+        raw(b"POST /groups HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort")
+            .starts_with("HTTP/1.1 400")
+    );
+    let call = |method: &str, target: &str, body: &[u8]| {
+        arbor_ds::http::call(addr.as_str(), method, target, body).expect("call")
+    };
+    assert_eq!(call("POST", "/groups", b"not a group info").status, 400);
+    assert_eq!(call("POST", "/groups/zz/commit?from=a", b"").status, 400);
+    assert_eq!(
+        call("POST", "/groups/00/commit?from=a", &[0, 0, 0, 9]).status,
+        400
+    );
+    assert_eq!(call("POST", "/key-packages/a%2Fb", b"kp").status, 400);
+    assert_eq!(call("GET", "/groups/00/messages?member=a", b"").status, 404);
+    assert_eq!(call("GET", "/nowhere", b"").status, 404);
+    assert_eq!(call("GET", "/health", b"").status, 200);
+    drop(ds);
+    let _ = std::fs::remove_dir_all(&dir);
+}
