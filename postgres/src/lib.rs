@@ -30,6 +30,8 @@
 #![forbid(unsafe_code)]
 
 use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arbor_mls::storage::{Storage, WriteBatch, check_expected};
 use arbor_mls::{Error, Result};
@@ -46,6 +48,8 @@ pub struct PgStorage {
     client: RefCell<Client>,
     space: String,
     statements: Statements,
+    /// Test fault ([`Self::pause_in_write_if`]).
+    pause: Option<(usize, Arc<AtomicBool>)>,
 }
 
 impl std::fmt::Debug for PgStorage {
@@ -118,6 +122,7 @@ impl PgStorage {
             client: RefCell::new(client),
             space: space.to_owned(),
             statements,
+            pause: None,
         })
     }
 
@@ -130,6 +135,17 @@ impl PgStorage {
             .query_one(&self.statements.bytes, &[&self.space])
             .map_err(storage_error)?;
         Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    }
+
+    /// A test fault, for tests of a server killed mid-transaction: once
+    /// `armed` is set, the next conditional write of more than `after_ops`
+    /// records writes that many inside its transaction, says so on
+    /// standard error (`arbor-mls-postgres: paused inside a transaction`)
+    /// and never returns, holding the transaction open until the process
+    /// is killed.
+    #[doc(hidden)]
+    pub fn pause_in_write_if(&mut self, after_ops: usize, armed: Arc<AtomicBool>) {
+        self.pause = Some((after_ops, armed));
     }
 
     /// Applies `batch` inside `tx`: prefix deletes, then the ops in order.
@@ -215,6 +231,18 @@ impl Storage for PgStorage {
             .map(|r| r.get(0));
         // Dropping the transaction rolls it back.
         check_expected(key, found.as_deref(), expected)?;
+        if let Some((after, armed)) = &self.pause
+            && armed.load(Ordering::SeqCst)
+            && batch.ops.len() > *after
+        {
+            let mut part = WriteBatch::default();
+            part.ops.extend(batch.ops.iter().take(*after).cloned());
+            self.apply(&mut tx, &part)?;
+            eprintln!("arbor-mls-postgres: paused inside a transaction");
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
         self.apply(&mut tx, &batch)?;
         tx.commit().map_err(commit_error)
     }

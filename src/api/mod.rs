@@ -53,6 +53,8 @@ mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
 #[cfg(test)]
+mod observer_app_records_tests;
+#[cfg(test)]
 mod observer_shared_tests;
 #[cfg(test)]
 mod observer_storage_tests;

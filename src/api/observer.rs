@@ -20,7 +20,7 @@ use crate::group::observer::{
 use crate::group::state::GroupConfig;
 use crate::persist::observer_store::{self, ObserverStore};
 use crate::schedule::GroupContext;
-use crate::storage::SharedStorage;
+use crate::storage::{APP_KEY_PREFIX, SharedStorage, WriteBatch};
 use crate::tree::nodes::RatchetTreeWire;
 use crate::{Error, Result, decode_exact};
 
@@ -288,7 +288,7 @@ impl Observer {
         let now = self.clock.now();
         let (observed, change) = self.state.check(message, now)?;
         if let Some(change) = change {
-            self.commit(change)?;
+            self.commit(change, WriteBatch::default())?;
         }
         Ok(observed)
     }
@@ -298,23 +298,114 @@ impl Observer {
     /// other branch's); any other is refused, changing nothing.
     pub fn merge(&mut self, staged: ObservedCommit) -> Result<()> {
         let change = self.state.check_merge(staged)?;
-        self.commit(change)
+        self.commit(change, WriteBatch::default())
+    }
+
+    /// [`Self::merge`], writing the application's records `extra` in the
+    /// same atomic batch as the merge (a delivery service's fan-out: the
+    /// commit queued for the members, a Welcome for the joiners): after a
+    /// crash both are stored or neither, and with
+    /// [`ObserverOptions::shared`] the batch is conditional like every
+    /// change, so of two servers racing for an epoch the loser writes
+    /// neither ([`Error::Conflict`]). Every key of `extra` (puts, deletes,
+    /// prefix deletes) must start with
+    /// [`APP_KEY_PREFIX`], where the library
+    /// writes nothing; needs `ObserverOptions::storage`.
+    pub fn merge_with(&mut self, staged: ObservedCommit, extra: WriteBatch) -> Result<()> {
+        self.check_extra(&extra)?;
+        let change = self.state.check_merge(staged)?;
+        self.commit(change, extra)
+    }
+
+    /// [`Self::process`] for a proposal or a PrivateMessage, writing the
+    /// application's records `extra` (as for [`Self::merge_with`]) in the
+    /// same atomic batch as what the message changes: a cached proposal
+    /// and its fan-out are stored together or not at all. A PrivateMessage
+    /// changes nothing: `extra` is written alone, for a shared observer
+    /// conditionally and counted like a change, so that it is ordered with
+    /// the group's commits. A commit is refused with [`Error::Misuse`],
+    /// writing nothing: stage it with [`Self::process`] and write its
+    /// records with [`Self::merge_with`]. On [`Error::Conflict`] (another
+    /// server changed the group first) nothing is written and the observer
+    /// has reloaded: the message may be processed again.
+    ///
+    /// Unlike [`Self::process`], it does not catch up first: `extra` was
+    /// computed from what the caller read since it last caught up
+    /// ([`Self::catch_up`]), and is written only if no other server changed
+    /// the group since (else [`Error::Conflict`]: recompute and retry).
+    pub fn process_with(&mut self, message: &[u8], extra: WriteBatch) -> Result<Observed> {
+        self.check_extra(&extra)?;
+        let now = self.clock.now();
+        let (observed, change) = self.state.check(message, now)?;
+        if matches!(observed, Observed::Commit(_)) {
+            return Err(Error::Misuse(
+                "process_with takes proposals and PrivateMessages: stage a commit with \
+                 process and write its records with merge_with"
+                    .into(),
+            ));
+        }
+        match change {
+            Some(change) => self.commit(change, extra)?,
+            None => self.write_extra(extra)?,
+        }
+        Ok(observed)
+    }
+
+    /// Refuses records outside the application's prefix, and records
+    /// without a storage to write them to.
+    fn check_extra(&self, extra: &WriteBatch) -> Result<()> {
+        if extra.is_empty() {
+            return Ok(());
+        }
+        if self.store.is_none() {
+            return Err(Error::Misuse(
+                "the application's records need ObserverOptions::storage".into(),
+            ));
+        }
+        let keys = extra
+            .ops
+            .iter()
+            .map(|(k, _)| k)
+            .chain(&extra.delete_prefixes);
+        for key in keys {
+            if !key.starts_with(APP_KEY_PREFIX) {
+                return Err(Error::Misuse(format!(
+                    "the application's record {:?} is outside its prefix \"a/\"",
+                    String::from_utf8_lossy(key)
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the application's records alone (see [`Self::process_with`]).
+    fn write_extra(&mut self, extra: WriteBatch) -> Result<()> {
+        if let Some(store) = &mut self.store
+            && let Err(e) = store.write_extra(extra)
+        {
+            if matches!(e, Error::Conflict(_)) {
+                self.reload()?;
+            }
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Checks a GroupInfo (MLSMessage) a member uploaded for the current
     /// epoch and keeps it for joiners ([`Self::group_info`]).
     pub fn accept_group_info(&mut self, group_info: &[u8]) -> Result<()> {
         let change = self.state.check_group_info_upload(group_info)?;
-        self.commit(change)
+        self.commit(change, WriteBatch::default())
     }
 
     /// Writes a change the checks computed, then applies it: a failed
     /// write leaves the storage as it was, and the observer too, except
     /// after [`Error::Conflict`] (another server changed the stored state
-    /// first): then it has reloaded that state.
-    fn commit(&mut self, change: Change) -> Result<()> {
+    /// first): then it has reloaded that state. `extra`: the application's
+    /// records, in the same batch.
+    fn commit(&mut self, change: Change, extra: WriteBatch) -> Result<()> {
         if let Some(store) = &mut self.store
-            && let Err(e) = store.write(&self.state, &change)
+            && let Err(e) = store.write(&self.state, &change, extra)
         {
             if matches!(e, Error::Conflict(_)) {
                 self.reload()?;

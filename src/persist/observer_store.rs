@@ -116,16 +116,38 @@ impl ObserverStore {
 
     /// Writes `change`, computed from `state`, before it is applied: the
     /// records it changes, as one atomic batch (none if it changes none).
-    pub(crate) fn write(&mut self, state: &ObserverState, change: &Change) -> Result<()> {
+    /// `extra` (the application's records, see
+    /// [`APP_KEY_PREFIX`](crate::storage::APP_KEY_PREFIX)) goes in the same
+    /// batch.
+    pub(crate) fn write(
+        &mut self,
+        state: &ObserverState,
+        change: &Change,
+        mut extra: WriteBatch,
+    ) -> Result<()> {
         if self.whole {
             self.save_all(state)?;
         }
-        let (batch, slot) = self.change_batch(state, change)?;
+        let (mut batch, slot) = self.change_batch(state, change)?;
+        batch
+            .delete_prefixes
+            .append(&mut std::mem::take(&mut extra.delete_prefixes));
+        batch.ops.append(&mut std::mem::take(&mut extra.ops));
         if !batch.is_empty() {
             self.put(batch)?;
         }
         self.slot = slot;
         Ok(())
+    }
+
+    /// Writes the application's records `extra` alone, as one batch
+    /// (shared: counting up the head, conditional like every change, so
+    /// that it is ordered with the observer's changes).
+    pub(crate) fn write_extra(&mut self, extra: WriteBatch) -> Result<()> {
+        if extra.is_empty() {
+            return Ok(());
+        }
+        self.put(extra)
     }
 
     /// The records `change` puts and deletes, and the proposal slot of the

@@ -208,6 +208,13 @@ pub fn check_expected(key: &[u8], found: Option<&[u8]>, expected: Option<&[u8]>)
     )))
 }
 
+/// The key prefix left to the application: the library writes no record
+/// under it, so an application keeps its own records (a delivery
+/// service's queues) in the same storage, and writes them in the batch of
+/// an observer's change ([`Observer::merge_with`](crate::Observer::merge_with),
+/// [`Observer::process_with`](crate::Observer::process_with)).
+pub const APP_KEY_PREFIX: &[u8] = b"a/";
+
 /// A storage shared by a client and its groups.
 pub type SharedStorage = Arc<Mutex<dyn Storage>>;
 
