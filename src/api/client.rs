@@ -517,6 +517,33 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
+    /// The key package a Welcome is for, and its reference: §12.4.3.1,
+    /// the Welcome names our key package by reference. A Welcome naming
+    /// none we hold is [`Error::NotForUs`].
+    pub(super) fn key_package_for(
+        &self,
+        welcome: &crate::messages::welcome::Welcome,
+    ) -> Result<(Vec<u8>, &StoredKeyPackage)> {
+        let not_for_us = || {
+            Error::NotForUs(crate::types::error::NotForUs::Welcome {
+                key_package_refs: welcome
+                    .secrets
+                    .iter()
+                    .map(|s| s.new_member.clone())
+                    .collect(),
+            })
+        };
+        welcome
+            .secrets
+            .iter()
+            .find_map(|s| {
+                self.key_packages
+                    .get_key_value(&s.new_member)
+                    .map(|(r, stored)| (r.clone(), stored))
+            })
+            .ok_or_else(not_for_us)
+    }
+
     /// A builder for a client with a basic credential holding `identity`.
     /// For one of a user's several devices, use
     /// [`Client::builder_for_device`].
@@ -992,26 +1019,7 @@ impl Client {
         let tree = ratchet_tree
             .map(|bytes| given_tree(bytes, config.max_leaves))
             .transpose()?;
-        // §12.4.3.1: the Welcome names our key package by reference.
-        let kp_ref = welcome
-            .secrets
-            .iter()
-            .map(|s| &s.new_member)
-            .find(|r| self.key_packages.contains_key(*r))
-            .cloned()
-            .ok_or_else(|| {
-                Error::NotForUs(crate::types::error::NotForUs::Welcome {
-                    key_package_refs: welcome
-                        .secrets
-                        .iter()
-                        .map(|s| s.new_member.clone())
-                        .collect(),
-                })
-            })?;
-        let stored = self
-            .key_packages
-            .get(&kp_ref)
-            .ok_or(Error::Internal("key package vanished"))?;
+        let (kp_ref, stored) = self.key_package_for(&welcome)?;
         let (state, psks) = GroupState::join_authorized(
             &self.suite,
             JoinInputs {

@@ -70,25 +70,7 @@ impl Client {
     pub fn join_partial(&mut self, annotated_welcome: &[u8]) -> Result<PartialGroup> {
         let annotated: AnnotatedWelcome = decode("AnnotatedWelcome", annotated_welcome)?;
         let welcome = &annotated.welcome.message;
-        let kp_ref = welcome
-            .secrets
-            .iter()
-            .map(|s| &s.new_member)
-            .find(|r| self.key_packages.contains_key(*r))
-            .cloned()
-            .ok_or_else(|| {
-                Error::NotForUs(crate::types::error::NotForUs::Welcome {
-                    key_package_refs: welcome
-                        .secrets
-                        .iter()
-                        .map(|s| s.new_member.clone())
-                        .collect(),
-                })
-            })?;
-        let stored = self
-            .key_packages
-            .get(&kp_ref)
-            .ok_or(Error::Internal("key package vanished"))?;
+        let (kp_ref, stored) = self.key_package_for(welcome)?;
         let joined = join_partial(
             &self.suite,
             &annotated,
