@@ -7,6 +7,7 @@ pub use crate::framing::{ContentType, Sender, WireFormat};
 pub use crate::group::commit_stage::{CommitSummary, StagedCommit};
 pub use crate::group::proposal_cache::CachedProposal;
 pub use crate::group::proposal_select::LeftOut;
+pub use crate::messages::app_data_proposals::{AppDataOperation, AppDataUpdate, AppEphemeral};
 pub use crate::messages::key_package::KeyPackageData;
 pub use crate::messages::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove, SelfRemove,

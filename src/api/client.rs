@@ -15,6 +15,7 @@ use crate::crypto::{
     SignaturePublicKey, Suite,
 };
 use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::group::app_data_rules::{AppComponents, advertise_components};
 use crate::group::authorization::Authority;
 use crate::group::join::JoinInputs;
 use crate::group::psk_store::{PskUse, SharedPsks};
@@ -229,6 +230,7 @@ pub struct ClientBuilder {
     leaf_extensions: Vec<Extension>,
     max_key_package_lifetime: u64,
     storage: Option<SharedStorage>,
+    app_components: Option<Arc<dyn AppComponents>>,
 }
 
 impl ClientBuilder {
@@ -343,6 +345,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The application's component logic (draft-ietf-mls-extensions), which
+    /// decides on AppDataUpdate and AppEphemeral proposals in every group
+    /// of this client. Our leaves then also advertise what it needs: the
+    /// `app_data_dictionary` extension and both proposal types in their
+    /// capabilities, and the components of
+    /// [`AppComponents::components`] (with `app_components` and `safe_aad`)
+    /// in the `app_components` entry of a leaf `app_data_dictionary`.
+    /// Without it (the default) the client knows no component and refuses
+    /// every such proposal.
+    pub fn app_components(mut self, app: Arc<dyn AppComponents>) -> Self {
+        self.app_components = Some(app);
+        self
+    }
+
     /// Use an existing signature key pair instead of a fresh one.
     pub fn signature_key(
         mut self,
@@ -443,10 +459,34 @@ impl ClientBuilder {
         {
             capabilities.credentials.push(credential.credential_type());
         }
+        let mut leaf_extensions = self.leaf_extensions;
+        if let Some(app) = &self.app_components {
+            use crate::crypto::component::component_ids::{APP_COMPONENTS, SAFE_AAD};
+            use crate::types::{ExtensionType, ProposalType};
+            // draft-ietf-mls-extensions: an implementation that advertises
+            // app_data_dictionary "MUST understand and advertise the
+            // app_components component".
+            if !capabilities
+                .extensions
+                .contains(&ExtensionType::APP_DATA_DICTIONARY)
+            {
+                capabilities
+                    .extensions
+                    .push(ExtensionType::APP_DATA_DICTIONARY);
+            }
+            for t in [ProposalType::APP_DATA_UPDATE, ProposalType::APP_EPHEMERAL] {
+                if !capabilities.proposals.contains(&t) {
+                    capabilities.proposals.push(t);
+                }
+            }
+            let mut ids = vec![APP_COMPONENTS, SAFE_AAD];
+            ids.extend(app.components());
+            advertise_components(&mut leaf_extensions, &ids)?;
+        }
         let client = Client {
             suite,
             capabilities,
-            leaf_extensions: self.leaf_extensions,
+            leaf_extensions,
             max_key_package_lifetime: self.max_key_package_lifetime,
             credential,
             signer,
@@ -454,6 +494,7 @@ impl ClientBuilder {
             clock: self.clock,
             rng: self.rng,
             validator: self.validator,
+            app_components: self.app_components,
             key_packages,
             psks,
             storage: self.storage,
@@ -498,6 +539,7 @@ pub struct Client {
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
+    app_components: Option<Arc<dyn AppComponents>>,
     key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
     pub(crate) psks: SharedPsks,
     capabilities: Capabilities,
@@ -536,6 +578,7 @@ impl Client {
             max_key_package_lifetime:
                 crate::tree::leaf_validation::LifetimePolicy::DEFAULT_MAX_LIFETIME,
             storage: None,
+            app_components: None,
         }
     }
 
@@ -720,7 +763,7 @@ impl Client {
             use crate::crypto::component::component_ids::{
                 APP_COMPONENTS, LAST_RESORT_KEY_PACKAGE, SAFE_AAD,
             };
-            use crate::types::app_data::{ComponentsList, put_component};
+            use crate::types::app_data::put_component;
             // draft-ietf-mls-extensions, Last-Resort KeyPackages: the mark
             // is the `last_resort_key_package` component, empty, in the key
             // package's `app_data_dictionary`.
@@ -731,14 +774,9 @@ impl Client {
             if leaf_extensions.is_empty() {
                 leaf_extensions = self.leaf_extensions.clone();
             }
-            let supported = ComponentsList {
-                component_ids: vec![APP_COMPONENTS, SAFE_AAD, LAST_RESORT_KEY_PACKAGE],
-            };
-            put_component(
+            advertise_components(
                 &mut leaf_extensions,
-                APP_COMPONENTS,
-                encode(&supported)?,
-                false,
+                &[APP_COMPONENTS, SAFE_AAD, LAST_RESORT_KEY_PACKAGE],
             )?;
             let mut caps = self.capabilities.clone();
             if !caps
@@ -833,7 +871,7 @@ impl Client {
 
     /// The application's validator, as the engine holds it.
     fn authority(&self) -> Authority {
-        Authority::new(self.validator.clone())
+        Authority::new(self.validator.clone()).with_app_components(self.app_components.clone())
     }
 
     /// Creates a group with this client as its only member (§11).

@@ -59,7 +59,7 @@ struct Pending {
 pub struct Group {
     pub(crate) state: GroupState,
     pub(crate) signer: SignaturePrivateKey,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: Box<dyn RandomSource>,
     psks: SharedPsks,
     pending: Option<Pending>,
@@ -453,7 +453,7 @@ impl Group {
     }
 
     /// Sends `proposal` as a handshake message from us, and caches it.
-    fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
+    pub(crate) fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
         let leaving = self.leaving;
         self.transition(|g| {
             let (message, _) = g.propose_with_ref(proposal)?;

@@ -12,6 +12,7 @@ mod continuation;
 mod event;
 pub mod external_sender;
 pub mod group;
+mod group_app_data;
 mod group_devices;
 mod group_lifecycle;
 mod group_safe;
@@ -21,6 +22,7 @@ pub mod observer;
 mod recovery;
 
 pub use crate::framing::WireFormat;
+pub use crate::group::app_data_rules::{AppComponents, AppDataContext, AppUpdate};
 pub use crate::group::observer::{CommitOrder, Confirmation, Observed, ObservedCommit, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::{GroupConfig, PublishGroupInfo};
@@ -36,6 +38,8 @@ pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 
+#[cfg(test)]
+mod app_data_tests;
 #[cfg(test)]
 mod device_tests;
 #[cfg(test)]
