@@ -20,6 +20,9 @@ pub use crate::types::ProtocolVersion;
 pub use crate::types::app_data::{
     AppDataDictionary, ComponentData, ComponentsList, SafeAad, SafeAadItem,
 };
+pub use crate::types::content_media::{
+    AppAck, ApplicationFraming, MediaType, MediaTypeList, MediaTypeParameter, MessageRange,
+};
 pub use crate::types::extensions::{
     Extension, ExtensionType, ExternalSender as ExternalSenderEntry, RequiredCapabilities,
 };

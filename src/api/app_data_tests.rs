@@ -29,7 +29,7 @@ const NOTE: ComponentId = 0x8002;
 /// Application logic for the tests: `LOG`-style concatenation for every
 /// known component. A strict one refuses empty updates; every one refuses
 /// the ephemeral data `bad`.
-struct LogApp {
+pub(super) struct LogApp {
     known: Vec<ComponentId>,
     strict: bool,
 }
@@ -71,14 +71,14 @@ impl AppComponents for LogApp {
     }
 }
 
-fn app(known: &[ComponentId], strict: bool) -> Arc<LogApp> {
+pub(super) fn app(known: &[ComponentId], strict: bool) -> Arc<LogApp> {
     Arc::new(LogApp {
         known: known.to_vec(),
         strict,
     })
 }
 
-fn app_client(name: &str, seed: u8, app: Arc<LogApp>) -> Client {
+pub(super) fn app_client(name: &str, seed: u8, app: Arc<LogApp>) -> Client {
     Client::builder(name)
         .clock(Arc::new(FixedClock(NOW)))
         .random(Box::new(SeededRandom::from_seed([seed; 32])))
@@ -101,7 +101,11 @@ fn observer_with(group: &Group, app: Option<Arc<LogApp>>) -> Observer {
 }
 
 /// A group of `creator` and `others`, everyone in the same epoch.
-fn group_of(creator: &mut Client, others: &mut [&mut Client], options: GroupOptions) -> Vec<Group> {
+pub(super) fn group_of(
+    creator: &mut Client,
+    others: &mut [&mut Client],
+    options: GroupOptions,
+) -> Vec<Group> {
     let mut a = creator.create_group(options).unwrap();
     let kps: Vec<Vec<u8>> = others
         .iter_mut()
@@ -205,7 +209,7 @@ fn deliver_commit(
 /// Signs `content` as a PublicMessage from `g`'s member in its epoch, with
 /// a valid membership tag (a commit gets a dummy confirmation tag, checked
 /// only after the proposal rules): what a hostile member could send.
-fn forge(g: &Group, content: Content) -> Vec<u8> {
+pub(super) fn forge(g: &Group, content: Content) -> Vec<u8> {
     let state = &g.state.epoch;
     let is_commit = matches!(content, Content::Commit(_));
     let framed = FramedContent {
@@ -253,7 +257,7 @@ fn forge_commit_by_value(g: &Group, proposals: Vec<Proposal>) -> Vec<u8> {
 }
 
 /// What a rejected message must leave unchanged.
-fn snapshot(g: &Group) -> (u64, Vec<u8>, Option<Vec<u8>>, usize) {
+pub(super) fn snapshot(g: &Group) -> (u64, Vec<u8>, Option<Vec<u8>>, usize) {
     (
         g.epoch(),
         g.epoch_authenticator().to_vec(),
@@ -266,7 +270,7 @@ fn snapshot(g: &Group) -> (u64, Vec<u8>, Option<Vec<u8>>, usize) {
 
 /// `message` is refused by `g` with `rule` and a detail containing
 /// `needle`, and `g` is unchanged.
-fn refused(g: &mut Group, message: &[u8], rule: &str, needle: &str) {
+pub(super) fn refused(g: &mut Group, message: &[u8], rule: &str, needle: &str) {
     let before = snapshot(g);
     match g.process(message) {
         Err(Error::Protocol { rule: r, detail }) => {

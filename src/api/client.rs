@@ -231,6 +231,7 @@ pub struct ClientBuilder {
     max_key_package_lifetime: u64,
     storage: Option<SharedStorage>,
     app_components: Option<Arc<dyn AppComponents>>,
+    content_media_types: Option<crate::types::content_media::MediaTypeList>,
 }
 
 impl ClientBuilder {
@@ -359,6 +360,20 @@ impl ClientBuilder {
         self
     }
 
+    /// The media types this client can receive (draft-ietf-mls-extensions,
+    /// Content Advertisement): our leaves carry them as the
+    /// `content_media_types` component of a leaf `app_data_dictionary`, list
+    /// `content_media_types` in their `app_components`, and support the
+    /// `app_data_dictionary` extension in their capabilities, as the draft
+    /// describes. Default: none advertised.
+    pub fn content_media_types(
+        mut self,
+        types: crate::types::content_media::MediaTypeList,
+    ) -> Self {
+        self.content_media_types = Some(types);
+        self
+    }
+
     /// Use an existing signature key pair instead of a fresh one.
     pub fn signature_key(
         mut self,
@@ -483,6 +498,25 @@ impl ClientBuilder {
             ids.extend(app.components());
             advertise_components(&mut leaf_extensions, &ids)?;
         }
+        if let Some(types) = &self.content_media_types {
+            use crate::crypto::component::component_ids::{
+                APP_COMPONENTS, CONTENT_MEDIA_TYPES, SAFE_AAD,
+            };
+            crate::types::app_data::put_component(
+                &mut leaf_extensions,
+                CONTENT_MEDIA_TYPES,
+                encode(types)?,
+                true,
+            )?;
+            advertise_components(
+                &mut leaf_extensions,
+                &[APP_COMPONENTS, SAFE_AAD, CONTENT_MEDIA_TYPES],
+            )?;
+            let dictionary = crate::types::ExtensionType::APP_DATA_DICTIONARY;
+            if !capabilities.extensions.contains(&dictionary) {
+                capabilities.extensions.push(dictionary);
+            }
+        }
         let client = Client {
             suite,
             capabilities,
@@ -579,6 +613,7 @@ impl Client {
                 crate::tree::leaf_validation::LifetimePolicy::DEFAULT_MAX_LIFETIME,
             storage: None,
             app_components: None,
+            content_media_types: None,
         }
     }
 

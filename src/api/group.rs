@@ -279,8 +279,11 @@ impl Group {
         )))?)
     }
 
-    /// §5.3.1: a key package we are about to add is validated first.
+    /// §5.3.1: a key package we are about to add is validated first; in a
+    /// group that requires media types, it must advertise them
+    /// (draft-ietf-mls-extensions, Content Advertisement).
     fn check_key_package(&self, leaf: &LeafNode) -> Result<()> {
+        self.check_joiner_media_types(leaf)?;
         self.state.authority().check(
             ValidationContext {
                 purpose: CredentialUse::KeyPackage,

@@ -13,6 +13,7 @@ mod event;
 pub mod external_sender;
 pub mod group;
 mod group_app_data;
+mod group_content;
 mod group_devices;
 mod group_lifecycle;
 mod group_safe;
@@ -40,6 +41,8 @@ pub use observer::{Observer, ObserverOptions};
 
 #[cfg(test)]
 mod app_data_tests;
+#[cfg(test)]
+mod content_tests;
 #[cfg(test)]
 mod device_tests;
 #[cfg(test)]

@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use crate::crypto::component::ComponentId;
-use crate::crypto::component::component_ids::APP_COMPONENTS;
+use crate::crypto::component::component_ids::{
+    APP_ACK, APP_COMPONENTS, CONTENT_MEDIA_TYPES, SAFE_AAD,
+};
 use crate::framing::Sender;
 use crate::messages::app_data_proposals::{AppDataOperation, AppDataUpdate, AppEphemeral};
 use crate::messages::proposals::Proposal;
@@ -14,6 +16,7 @@ use crate::schedule::GroupContext;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::types::Extension;
 use crate::types::app_data::{AppDataDictionary, ComponentData, ComponentsList};
+use crate::types::content_media::{AppAck, MediaTypeList};
 pub use crate::types::credential_validation::Rejection;
 use crate::types::extensions::{ExtensionType, RequiredCapabilities, find_extension};
 use crate::types::math::LeafIndex;
@@ -26,6 +29,10 @@ pub const APP_DATA_UPDATE_RULE: &str =
 /// The rule cited by the AppEphemeral checks.
 pub const APP_EPHEMERAL_RULE: &str =
     "draft-ietf-mls-extensions §Attaching Application Data to a Commit";
+/// The rule cited by the AppAck checks.
+pub const APP_ACK_RULE: &str = "draft-ietf-mls-extensions §AppAck";
+/// The rule cited by the content advertisement checks.
+pub const CONTENT_RULE: &str = "draft-ietf-mls-extensions §Content Advertisement";
 /// The rule cited when a component is not supported by every member.
 pub const NEGOTIATION_RULE: &str =
     "draft-ietf-mls-extensions §Negotiating Extensions and Components";
@@ -232,6 +239,17 @@ fn check_ephemeral(
     e: &AppEphemeral,
     sender: &Sender,
 ) -> Result<()> {
+    // The library reads the `app_ack` component itself: an AppAck that
+    // does not decode (or has an inverted range) is invalid whatever the
+    // application says.
+    if e.component_id == APP_ACK {
+        crate::codec::decode_exact::<AppAck>(&e.data).map_err(|err| {
+            Error::protocol(
+                APP_ACK_RULE,
+                format!("an AppEphemeral of app_ack whose AppAck does not decode: {err}"),
+            )
+        })?;
+    }
     let Some(app) = app else {
         return Err(Error::Internal("AppEphemeral checked without application"));
     };
@@ -374,7 +392,9 @@ pub fn apply_app_proposals(
         }
         fx.updated.push(component_id);
     }
-    let extension = AppDataDictionary::new(dictionary)?.to_extension()?;
+    let dictionary = AppDataDictionary::new(dictionary)?;
+    check_library_components(&dictionary)?;
+    let extension = dictionary.to_extension()?;
     match context
         .extensions
         .iter()
@@ -402,6 +422,32 @@ pub fn apply_app_proposals(
         }
     }
     Ok(fx)
+}
+
+/// The entries of a GroupContext dictionary that the library reads must
+/// decode: `app_components` and `safe_aad` as a `ComponentsList`,
+/// `content_media_types` as a non-empty `MediaTypeList` ("must contain at
+/// least one item").
+pub fn check_library_components(dictionary: &AppDataDictionary) -> Result<()> {
+    for id in [APP_COMPONENTS, SAFE_AAD] {
+        if let Some(data) = dictionary.get(id) {
+            crate::codec::decode_exact::<ComponentsList>(data).map_err(|err| {
+                Error::protocol(
+                    NEGOTIATION_RULE,
+                    format!("component {id:#06x} of the group does not decode: {err}"),
+                )
+            })?;
+        }
+    }
+    if let Some(data) = dictionary.get(CONTENT_MEDIA_TYPES) {
+        crate::codec::decode_exact::<MediaTypeList>(data).map_err(|err| {
+            Error::protocol(
+                CONTENT_RULE,
+                format!("the group's content_media_types does not decode: {err}"),
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Whether two cached proposals may not be committed together: an

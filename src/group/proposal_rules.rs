@@ -271,13 +271,16 @@ pub fn check_app_data_dictionary(extensions: &[crate::types::Extension]) -> Resu
     if let Some(e) =
         crate::types::extensions::find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY)
     {
-        crate::codec::decode_exact::<crate::types::app_data::AppDataDictionary>(&e.extension_data)
-            .map_err(|err| {
-                Error::protocol(
-                    "§12.1.7",
-                    format!("the app_data_dictionary extension does not decode: {err}"),
-                )
-            })?;
+        let dictionary = crate::codec::decode_exact::<crate::types::app_data::AppDataDictionary>(
+            &e.extension_data,
+        )
+        .map_err(|err| {
+            Error::protocol(
+                "§12.1.7",
+                format!("the app_data_dictionary extension does not decode: {err}"),
+            )
+        })?;
+        crate::group::app_data_rules::check_library_components(&dictionary)?;
     }
     Ok(())
 }

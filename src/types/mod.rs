@@ -5,6 +5,7 @@
 //! It depends only on `codec` and `crypto`.
 
 pub mod app_data;
+pub mod content_media;
 pub mod credential_validation;
 mod device_identity;
 #[cfg(test)]
