@@ -232,6 +232,7 @@ pub struct ClientBuilder {
     storage: Option<SharedStorage>,
     app_components: Option<Arc<dyn AppComponents>>,
     content_media_types: Option<crate::types::content_media::MediaTypeList>,
+    grease: bool,
 }
 
 impl ClientBuilder {
@@ -371,6 +372,19 @@ impl ClientBuilder {
         types: crate::types::content_media::MediaTypeList,
     ) -> Self {
         self.content_media_types = Some(types);
+        self
+    }
+
+    /// Include random GREASE values in what our leaves advertise (RFC 9420
+    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE extension,
+    /// proposal and credential type in the capabilities, and, in a leaf
+    /// that carries an `app_data_dictionary`, one GREASE component id in
+    /// its `app_components` and one GREASE entry (empty data) in the
+    /// dictionary. Chosen once, when the client is built. Default: off, so
+    /// that existing leaves and test vectors keep their bytes; receivers
+    /// ignore GREASE values either way.
+    pub fn grease(mut self, grease: bool) -> Self {
+        self.grease = grease;
         self
     }
 
@@ -517,6 +531,36 @@ impl ClientBuilder {
                 capabilities.extensions.push(dictionary);
             }
         }
+        if self.grease {
+            use crate::types::grease::{COMPONENT_GREASE, MLS_GREASE, pick};
+            let rng = &mut *self.rng;
+            capabilities
+                .extensions
+                .push(crate::types::ExtensionType(pick(&MLS_GREASE, rng)?));
+            capabilities
+                .proposals
+                .push(crate::types::ProposalType(pick(&MLS_GREASE, rng)?));
+            capabilities
+                .credentials
+                .push(crate::crypto::credential::CredentialType(pick(
+                    &MLS_GREASE,
+                    rng,
+                )?));
+            // "A random selection of GREASE values SHOULD be included in any
+            // of these fields that would otherwise be present."
+            if leaf_extensions
+                .iter()
+                .any(|e| e.extension_type == crate::types::ExtensionType::APP_DATA_DICTIONARY)
+            {
+                advertise_components(&mut leaf_extensions, &[pick(&COMPONENT_GREASE, rng)?])?;
+                crate::types::app_data::put_component(
+                    &mut leaf_extensions,
+                    pick(&COMPONENT_GREASE, rng)?,
+                    Vec::new(),
+                    false,
+                )?;
+            }
+        }
         let client = Client {
             suite,
             capabilities,
@@ -614,6 +658,7 @@ impl Client {
             storage: None,
             app_components: None,
             content_media_types: None,
+            grease: false,
         }
     }
 

@@ -48,6 +48,8 @@ mod device_tests;
 #[cfg(test)]
 mod error_tests;
 #[cfg(test)]
+mod grease_tests;
+#[cfg(test)]
 mod last_resort_tests;
 #[cfg(test)]
 mod lifecycle_tests;

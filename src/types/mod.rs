@@ -12,6 +12,7 @@ mod device_identity;
 mod device_identity_tests;
 pub mod error;
 pub mod extensions;
+pub mod grease;
 pub mod math;
 mod message_kind;
 mod proposal_type;
