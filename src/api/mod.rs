@@ -71,3 +71,5 @@ mod safe_interface_tests;
 mod self_remove_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_format_tests;

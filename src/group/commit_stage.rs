@@ -416,6 +416,11 @@ pub(crate) fn stage_public(
             required.as_ref(),
             lifetime,
         )?;
+        crate::group::wire_format_rules::check_leaf(
+            &path.leaf_node,
+            &context.extensions,
+            "the committer's new leaf",
+        )?;
         let mut provisional = context.clone();
         provisional.epoch = next_epoch(view.context.epoch)?;
         let decrypted = apply_update_path(

@@ -20,6 +20,7 @@ pub(crate) mod public_view;
 pub(crate) mod send;
 pub mod state;
 pub mod welcome_open;
+pub mod wire_format_rules;
 
 #[cfg(test)]
 mod rules_tests;

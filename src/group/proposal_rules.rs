@@ -129,6 +129,13 @@ fn validate_proposal_in(
         // §12.1.1: invalid if the KeyPackage is invalid (§10.1).
         Proposal::Add(add) => {
             add.key_package.validate(suite, required, lifetime)?;
+            // draft-ietf-mls-extensions: every member supports the
+            // group's required wire formats.
+            crate::group::wire_format_rules::check_leaf(
+                &add.key_package.leaf_node,
+                &context.extensions,
+                "the added member",
+            )?;
             // §13.4 / §12.1.1: the new member must support every group
             // context extension.
             if let Some(e) = context.extensions.iter().find(|e| {
@@ -195,6 +202,7 @@ fn validate_proposal_in(
             check_unique_types(&gce.extensions, "GroupContextExtensions")?;
             check_app_data_dictionary(&gce.extensions)?;
             check_extensions_keep_dictionary(required, &context.extensions, &gce.extensions)?;
+            crate::group::wire_format_rules::check_members(tree, &gce.extensions)?;
             check_members_support(tree, &gce.extensions)
         }
         // draft-ietf-mls-extensions: the checks that need no application
@@ -639,6 +647,9 @@ pub fn apply_list(
             fx.extensions = Some(context.extensions.clone());
         }
     }
+    // draft-ietf-mls-extensions: every member after the commit (with its
+    // new leaf, for an Update) supports the required wire formats.
+    crate::group::wire_format_rules::check_members(tree, &context.extensions)?;
     // §13.4: every member after the commit (new ones included, removed ones
     // excluded) supports every extension of the new GroupContext.
     if let Some(extensions) = &fx.extensions {
