@@ -5,9 +5,9 @@
 
 pub use crate::framing::{ContentType, Sender, WireFormat};
 pub use crate::group::commit_stage::{CommitSummary, StagedCommit};
-pub use crate::group::wire_format_rules::WireFormats;
 pub use crate::group::proposal_cache::CachedProposal;
 pub use crate::group::proposal_select::LeftOut;
+pub use crate::group::wire_format_rules::WireFormats;
 pub use crate::messages::app_data_proposals::{AppDataOperation, AppDataUpdate, AppEphemeral};
 pub use crate::messages::key_package::KeyPackageData;
 pub use crate::messages::proposals::{

@@ -20,6 +20,7 @@ mod group_safe;
 mod group_storage;
 pub mod message;
 pub mod observer;
+mod observer_self_remove;
 mod recovery;
 
 pub use crate::framing::WireFormat;

@@ -112,7 +112,7 @@ impl std::fmt::Debug for ObserverOptions {
 /// A group seen from outside, without secrets: what a delivery service
 /// runs per group.
 pub struct Observer {
-    state: ObserverState,
+    pub(crate) state: ObserverState,
     clock: Arc<dyn Clock>,
     store: Option<ObserverStore>,
     /// Kept to reload the state when another server changed it.
