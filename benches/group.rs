@@ -9,122 +9,29 @@
 //!
 //! `cargo bench --bench group --features test-support`
 
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
-use arbor_mls::codec::decode_exact;
-use arbor_mls::crypto::credential::Credential;
-use arbor_mls::crypto::{SeededRandom, Suite};
-use arbor_mls::framing::{MlsMessage, MlsMessageBody, WireFormat};
-use arbor_mls::group::commit_create::CommitParams;
+use arbor_mls::crypto::SeededRandom;
 use arbor_mls::group::engine::Received;
-use arbor_mls::group::join::JoinInputs;
-use arbor_mls::group::psk_store::{NoPsks, PskUse};
-use arbor_mls::group::state::GroupConfig;
-use arbor_mls::group::state::GroupState;
-use arbor_mls::messages::key_package::{KeyPackageData, KeyPackageParams, KeyPackagePrivate};
-use arbor_mls::messages::proposals::{Add, Proposal};
-use arbor_mls::messages::welcome::Welcome;
-use arbor_mls::test_support::{FIXTURE_LIFETIME, default_suite};
-use arbor_mls::tree::leaf_node::Capabilities;
+use arbor_mls::group::psk_store::NoPsks;
+use arbor_mls::test_support::default_suite;
 use criterion::{Criterion, criterion_group, criterion_main};
 
+use common::{Member, NOW, add_proposals, create_group, decode_welcome, join, member, params};
+
 const SIZES: [u32; 3] = [1024, 4096, 16_384];
-const NOW: u64 = FIXTURE_LIFETIME.not_before + 60;
-
-struct Member {
-    signer: arbor_mls::crypto::SignaturePrivateKey,
-    key_package: KeyPackageData,
-    private: KeyPackagePrivate,
-}
-
-fn member(suite: &Suite, i: u32, rng: &mut SeededRandom) -> Member {
-    let (signer, public) = suite.primitives().signature_key_pair(rng).expect("keys");
-    let (key_package, private) = KeyPackageData::create(
-        suite,
-        &signer,
-        &public,
-        KeyPackageParams {
-            credential: Credential::basic(format!("member {i}").into_bytes()),
-            lifetime: FIXTURE_LIFETIME,
-            capabilities: Capabilities::for_suite(suite.id()),
-            leaf_extensions: vec![],
-            extensions: vec![],
-        },
-        rng,
-    )
-    .expect("key package");
-    Member {
-        signer,
-        key_package,
-        private,
-    }
-}
-
-fn params<'a>(
-    signer: &'a arbor_mls::crypto::SignaturePrivateKey,
-    by_value: Vec<Proposal>,
-) -> CommitParams<'a> {
-    CommitParams {
-        by_value,
-        by_reference: vec![],
-        force_path: false,
-        wire_format: WireFormat::PUBLIC_MESSAGE,
-        ratchet_tree_in_welcome: true,
-        authenticated_data: vec![],
-        signer,
-        leaf: None,
-        psks: &NoPsks,
-        now: NOW,
-        dangerous_skip_validation: false,
-        extra_psks: Vec::new(),
-        psk_use: PskUse::Normal,
-    }
-}
-
-fn join(suite: &Suite, welcome: &Welcome, m: &Member) -> GroupState {
-    GroupState::join(
-        suite,
-        JoinInputs {
-            welcome,
-            key_package: &m.key_package,
-            private: &m.private,
-            ratchet_tree: None,
-            psks: &NoPsks,
-            now: NOW,
-            config: GroupConfig::default(),
-            psk_use: PskUse::Normal,
-        },
-    )
-    .expect("join")
-}
 
 fn bench_size(c: &mut Criterion, n: u32) {
     let suite = default_suite().expect("suite");
     let mut rng = SeededRandom::from_seed([5; 32]);
     let creator = member(&suite, 0, &mut rng);
-    let create = |rng: &mut SeededRandom| {
-        GroupState::create(
-            &suite,
-            GroupConfig::default(),
-            b"bench group".to_vec(),
-            vec![],
-            creator.key_package.leaf_node.clone(),
-            creator.private.encryption_key.clone(),
-            rng,
-        )
-        .expect("create")
-    };
+    let create = |rng: &mut SeededRandom| create_group(&suite, &creator, rng);
     let mut alice = create(&mut rng);
     let members: Vec<Member> = (1..n).map(|i| member(&suite, i, &mut rng)).collect();
-    let adds: Vec<Proposal> = members
-        .iter()
-        .map(|m| {
-            Proposal::Add(Add {
-                key_package: m.key_package.clone(),
-            })
-        })
-        .collect();
+    let adds = add_proposals(&members);
     c.bench_function(&format!("group/bulk_add/{n}"), |b| {
         b.iter_batched(
             || (create(&mut SeededRandom::from_seed([6; 32])), adds.clone()),
@@ -140,10 +47,7 @@ fn bench_size(c: &mut Criterion, n: u32) {
         .create_commit(params(&creator.signer, adds), &mut rng)
         .expect("add everyone");
     alice.merge(created.staged).expect("merge");
-    let welcome_msg: MlsMessage = decode_exact(&created.welcome.expect("welcome")).expect("decode");
-    let MlsMessageBody::Welcome(welcome) = welcome_msg.body else {
-        panic!("not a welcome")
-    };
+    let welcome = decode_welcome(&created.welcome.expect("welcome"));
 
     c.bench_function(&format!("group/join/sparse/{n}"), |b| {
         b.iter(|| join(&suite, black_box(&welcome), &members[0]))

@@ -1,214 +1,124 @@
-//! What the post-quantum suites cost next to suite 1: sizes of a key
-//! package, a Welcome and an update commit, and the time to add everyone,
-//! join, create and process an update commit, and send and receive an
-//! application message, in a sparse group of n members (one commit added
-//! them all, as in `benches/group.rs`). A plain timing harness (median of a
-//! few runs), not criterion: the PQ groups of 4,096 take seconds to set up.
+//! What the post-quantum suites cost next to suite 1 in a sparse group of n
+//! members (one commit added them all, as in `benches/group.rs`): the time
+//! to add everyone, join, create and process an update commit, and send and
+//! receive a 100-byte application message (in a two-member group), and the
+//! sizes of a key package, the Welcome, an update commit and an application
+//! message, printed once per suite and size (criterion times, it does not
+//! weigh).
 //!
 //! `cargo bench --bench pq_costs --features pq,test-support`
-//! (`ARBOR_PQ_SIZES=1024,4096` and `ARBOR_PQ_SUITES=0x0001,0xf001,...` to
-//! choose; the defaults are those two sizes and suite 1 against TBD1, TBD6,
-//! TBD9 and TBD11 at their default codepoints).
+//!
+//! `ARBOR_PQ_SIZES=1024,4096` and `ARBOR_PQ_SUITES=0x0001,0xf001,...` choose
+//! what is built; the defaults are those two sizes and suite 1 against TBD1,
+//! TBD6, TBD9 and TBD11 at their default codepoints. Benchmarks are named
+//! `pq_costs/<suite>/<n>/<operation>` and `pq_costs/<suite>/app/<operation>`
+//! with the suite's codepoint in hex; a criterion filter (`-- /1024/join`)
+//! chooses what is measured, but every chosen suite and size is still set
+//! up. Ten samples each, so the PQ groups of 4,096 (seconds per bulk add)
+//! stay practical.
+
+mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use arbor_mls::codec::{decode_exact, encode};
-use arbor_mls::crypto::credential::Credential;
+use arbor_mls::api::{Client, Event, FixedClock, Group, GroupOptions, KeyPackageOptions};
+use arbor_mls::codec::encode;
 use arbor_mls::crypto::rust_crypto::{PqRustCryptoProvider, PqSuite};
-use arbor_mls::crypto::{CipherSuite, SeededRandom, SignaturePrivateKey, Suite};
-use arbor_mls::framing::{MlsMessage, MlsMessageBody, WireFormat};
-use arbor_mls::group::commit_create::CommitParams;
+use arbor_mls::crypto::{CipherSuite, SeededRandom, Suite};
+use arbor_mls::framing::{MlsMessage, MlsMessageBody};
 use arbor_mls::group::engine::Received;
-use arbor_mls::group::join::JoinInputs;
-use arbor_mls::group::psk_store::{NoPsks, PskUse};
-use arbor_mls::group::state::{GroupConfig, GroupState};
-use arbor_mls::messages::key_package::{KeyPackageData, KeyPackageParams, KeyPackagePrivate};
-use arbor_mls::messages::proposals::{Add, Proposal};
-use arbor_mls::messages::welcome::Welcome;
-use arbor_mls::test_support::FIXTURE_LIFETIME;
-use arbor_mls::tree::leaf_node::Capabilities;
+use arbor_mls::group::psk_store::NoPsks;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
-const NOW: u64 = FIXTURE_LIFETIME.not_before + 60;
-/// Runs per timed operation (the median is reported).
-const RUNS: usize = 3;
+use common::{Member, NOW, add_proposals, create_group, decode_welcome, join, member, params};
 
-struct Member {
-    signer: SignaturePrivateKey,
-    key_package: KeyPackageData,
-    private: KeyPackagePrivate,
-}
-
-fn member(suite: &Suite, i: u32, rng: &mut SeededRandom) -> Member {
-    let (signer, public) = suite.primitives().signature_key_pair(rng).expect("keys");
-    let (key_package, private) = KeyPackageData::create(
-        suite,
-        &signer,
-        &public,
-        KeyPackageParams {
-            credential: Credential::basic(format!("member {i}").into_bytes()),
-            lifetime: FIXTURE_LIFETIME,
-            capabilities: Capabilities::for_suite(suite.id()),
-            leaf_extensions: vec![],
-            extensions: vec![],
-        },
-        rng,
-    )
-    .expect("key package");
-    Member {
-        signer,
-        key_package,
-        private,
-    }
-}
-
-fn params(signer: &SignaturePrivateKey, by_value: Vec<Proposal>) -> CommitParams<'_> {
-    CommitParams {
-        by_value,
-        by_reference: vec![],
-        force_path: false,
-        wire_format: WireFormat::PUBLIC_MESSAGE,
-        ratchet_tree_in_welcome: true,
-        authenticated_data: vec![],
-        signer,
-        leaf: None,
-        psks: &NoPsks,
-        now: NOW,
-        dangerous_skip_validation: false,
-        extra_psks: Vec::new(),
-        psk_use: PskUse::Normal,
-    }
-}
-
-fn join(suite: &Suite, welcome: &Welcome, m: &Member) -> GroupState {
-    GroupState::join(
-        suite,
-        JoinInputs {
-            welcome,
-            key_package: &m.key_package,
-            private: &m.private,
-            ratchet_tree: None,
-            psks: &NoPsks,
-            now: NOW,
-            config: GroupConfig::default().with_max_leaves(1 << 16),
-            psk_use: PskUse::Normal,
-        },
-    )
-    .expect("join")
-}
-
-/// The median of `RUNS` timings of `f`.
-fn time<T>(mut f: impl FnMut() -> T) -> Duration {
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[RUNS / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
-fn run(suite: &Suite, name: &str, n: u32) {
+/// The group-level operations in `suite` with `n` members; `label` names
+/// the benchmarks, `name` (empty, or the suite's name in parentheses) is
+/// printed with the sizes.
+fn bench_suite_size(c: &mut Criterion, suite: &Suite, label: &str, name: &str, n: u32) {
     let mut rng = SeededRandom::from_seed([5; 32]);
     let creator = member(suite, 0, &mut rng);
-    let create = |rng: &mut SeededRandom| {
-        GroupState::create(
-            suite,
-            GroupConfig::default(),
-            b"bench group".to_vec(),
-            vec![],
-            creator.key_package.leaf_node.clone(),
-            creator.private.encryption_key.clone(),
-            rng,
-        )
-        .expect("create")
-    };
     let members: Vec<Member> = (1..n).map(|i| member(suite, i, &mut rng)).collect();
     let key_package_len = encode(&MlsMessage::new(MlsMessageBody::KeyPackage(Box::new(
         members[0].key_package.clone(),
     ))))
     .expect("encode")
     .len();
-    let adds: Vec<Proposal> = members
-        .iter()
-        .map(|m| {
-            Proposal::Add(Add {
-                key_package: m.key_package.clone(),
-            })
-        })
-        .collect();
+    let adds = add_proposals(&members);
 
-    // Bulk add: one commit and Welcome for n - 1 joiners (timed once).
-    let mut alice = create(&mut rng);
-    let start = Instant::now();
+    let mut alice = create_group(suite, &creator, &mut rng);
     let created = alice
-        .create_commit(params(&creator.signer, adds), &mut rng)
+        .create_commit(params(&creator.signer, adds.clone()), &mut rng)
         .expect("add everyone");
-    let bulk_add = start.elapsed();
     alice.merge(created.staged).expect("merge");
     let welcome_bytes = created.welcome.expect("welcome");
-    let welcome_msg: MlsMessage = decode_exact(&welcome_bytes).expect("decode");
-    let MlsMessageBody::Welcome(welcome) = welcome_msg.body else {
-        panic!("not a welcome")
-    };
-
-    let join_time = time(|| join(suite, &welcome, &members[0]));
+    let welcome = decode_welcome(&welcome_bytes);
     let mut bob = join(suite, &welcome, &members[0]);
     let mut charlie = join(suite, &welcome, &members[1]);
-
     // An update: an empty commit with a path, from leaf 2.
-    // Each run stages a new commit over the last; the last one is merged.
-    let mut last = None;
-    let update_create = time(|| {
-        last = Some(
+    let update = charlie
+        .create_commit(params(&members[1].signer, vec![]), &mut rng)
+        .expect("update commit");
+    println!(
+        "pq_costs/{label}/{n} sizes{name}: key package {key_package_len} B, \
+         Welcome {} B, update commit {} B",
+        welcome_bytes.len(),
+        update.message.len(),
+    );
+
+    let mut group = c.benchmark_group(format!("pq_costs/{label}/{n}"));
+    // Bulk add: one commit and Welcome for n - 1 joiners, made from a fresh
+    // one-member group each time (creating the group and cloning the key
+    // packages are not timed).
+    group.bench_function("bulk_add", |b| {
+        b.iter_batched(
+            || {
+                let mut seed = SeededRandom::from_seed([6; 32]);
+                (create_group(suite, &creator, &mut seed), adds.clone())
+            },
+            |(mut fresh, adds)| {
+                fresh
+                    .create_commit(params(&creator.signer, adds), &mut rng)
+                    .expect("add everyone")
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("join", |b| {
+        b.iter(|| join(suite, black_box(&welcome), &members[0]))
+    });
+    // Staging leaves the group unchanged, so each run commits from the same
+    // epoch.
+    group.bench_function("update_create", |b| {
+        b.iter(|| {
             charlie
                 .create_commit(params(&members[1].signer, vec![]), &mut rng)
-                .expect("update commit"),
-        );
+                .expect("update commit")
+        })
     });
-    let update = last.expect("one run at least");
-    let update_process =
-        time(
-            || match bob.process(&update.message, &NoPsks, NOW).expect("process") {
-                Received::Commit(staged) => staged,
+    group.bench_function("update_process", |b| {
+        b.iter(
+            || match bob.process(black_box(&update.message), &NoPsks, NOW) {
+                Ok(Received::Commit(staged)) => staged,
                 other => panic!("expected a staged commit: {other:?}"),
             },
-        );
+        )
+    });
+    group.finish();
+
+    // The update merges and both sides agree on the new epoch.
     let Ok(Received::Commit(staged)) = bob.process(&update.message, &NoPsks, NOW) else {
         panic!("expected a staged commit")
     };
     bob.merge(*staged).expect("merge");
     charlie.merge(update.staged).expect("merge");
     assert_eq!(bob.epoch_authenticator(), charlie.epoch_authenticator());
-
-    // Application messages through the public API (their cost does not
-    // depend on the group's size beyond O(log n) ratchet derivations).
-    let (message_len, app_send, app_receive) = application(suite.id());
-    println!(
-        "| {name} | {n} | {key_package_len} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-        welcome_bytes.len(),
-        update.message.len(),
-        message_len,
-        ms(bulk_add),
-        ms(join_time),
-        ms(update_create),
-        ms(update_process),
-        ms(app_send),
-        ms(app_receive),
-    );
 }
 
-/// A two-member group in `id`; times sending and receiving a 100-byte
-/// application message.
-fn application(id: CipherSuite) -> (usize, Duration, Duration) {
-    use arbor_mls::api::{Client, Event, FixedClock, GroupOptions, KeyPackageOptions};
-    use std::sync::Arc;
+/// Alice and Bob in a two-member group in `id`, through the public API.
+fn two_members(id: CipherSuite, seed: u8) -> (Group, Group) {
     let client = |name: &str, seed: u8| {
         Client::builder(name)
             .clock(Arc::new(FixedClock(1_750_000_000)))
@@ -218,26 +128,45 @@ fn application(id: CipherSuite) -> (usize, Duration, Duration) {
             .build()
             .expect("client")
     };
-    let (mut alice, mut bob) = (client("alice", 1), client("bob", 2));
+    let (mut alice, mut bob) = (client("alice", seed), client("bob", seed + 1));
     let mut a = alice.create_group(GroupOptions::default()).expect("group");
     let kp = bob.key_package(KeyPackageOptions::default()).expect("kp");
     let out = a.add(&[&kp]).expect("add");
     a.process(&out.commit).expect("merge");
-    let mut b = bob
+    let b = bob
         .join(&out.welcome.expect("welcome"), None)
         .expect("join");
-    let mut messages = Vec::new();
-    let send = time(|| messages.push(a.encrypt(&[7; 100], b"").expect("encrypt")));
-    let len = messages[0].len();
-    let mut next = messages.iter();
-    let receive = time(|| {
-        let message = next.next().expect("one message per run");
-        match b.process(message).expect("process") {
-            Event::Application { .. } => {}
-            other => panic!("expected application data: {other:?}"),
-        }
+    (a, b)
+}
+
+/// Sending and receiving a 100-byte application message in `id` (their
+/// cost does not depend on the group's size beyond O(log n) ratchet
+/// derivations).
+fn bench_application(c: &mut Criterion, id: CipherSuite, label: &str, name: &str) {
+    const PLAINTEXT: [u8; 100] = [7; 100];
+    let (mut sender, _) = two_members(id, 1);
+    let message_len = sender.encrypt(&PLAINTEXT, b"").expect("encrypt").len();
+    println!("pq_costs/{label}/app sizes{name}: application message {message_len} B");
+    let mut group = c.benchmark_group(format!("pq_costs/{label}/app"));
+    group.bench_function("send", |b| {
+        b.iter(|| sender.encrypt(black_box(&PLAINTEXT), b"").expect("encrypt"))
     });
-    (len, send, receive)
+    // A fresh pair: the receiver takes the sender's messages in order, each
+    // one generation ahead, which stays inside the secret tree's limit on
+    // how far ahead a message may be (the sending benchmark's sender is far
+    // past it).
+    let (mut a, mut b) = two_members(id, 3);
+    group.bench_function("receive", |bench| {
+        bench.iter_batched(
+            || a.encrypt(&PLAINTEXT, b"").expect("encrypt"),
+            |message| match b.process(&message).expect("process") {
+                Event::Application { .. } => {}
+                other => panic!("expected application data: {other:?}"),
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
 }
 
 fn parse_list<T>(var: &str, parse: impl Fn(&str) -> T, default: Vec<T>) -> Vec<T> {
@@ -247,8 +176,7 @@ fn parse_list<T>(var: &str, parse: impl Fn(&str) -> T, default: Vec<T>) -> Vec<T
     }
 }
 
-fn main() {
-    // `cargo bench` passes `--bench`; nothing else is taken.
+fn benches(c: &mut Criterion) {
     let provider = PqRustCryptoProvider::default();
     let sizes = parse_list(
         "ARBOR_PQ_SIZES",
@@ -270,19 +198,26 @@ fn main() {
         },
         default_suites,
     );
-    println!(
-        "| suite | n | key package (B) | Welcome (B) | update commit (B) | application message (B) \
-         | add n-1 | join | update create | update process | app send | app receive |"
-    );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for n in sizes {
-        for &id in &suites {
-            let suite = Suite::from_provider(&provider, id).expect("supported suite");
-            let name = provider
-                .codepoints()
-                .suite(id)
-                .map_or_else(|| format!("{:#06x}", id.0), |s| s.name().to_string());
-            run(&suite, &name, n);
+    for &id in &suites {
+        let suite = Suite::from_provider(&provider, id).expect("supported suite");
+        let label = format!("{:#06x}", id.0);
+        let name = provider
+            .codepoints()
+            .suite(id)
+            .map_or_else(String::new, |s| format!(" ({})", s.name()));
+        for &n in &sizes {
+            bench_suite_size(c, &suite, &label, &name, n);
         }
+        bench_application(c, id, &label, &name);
     }
 }
+
+criterion_group! {
+    name = pq_costs;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+    targets = benches
+}
+criterion_main!(pq_costs);

@@ -19,10 +19,10 @@
 //!
 //! `storage/sealing/*` measures [`EncryptedStorage`] against the same
 //! backend without it: a batch of 16 records written, 1,000 records
-//! scanned, a member's application message sent and received, and a merge
-//! of an update commit in a group of 1,024, all persisted in memory so
-//! that the difference is the sealing alone (a disk adds the same cost
-//! to both).
+//! scanned, and a member's application message sent and received, each
+//! persisted in memory (the difference is the sealing alone) and in a
+//! durable SQLite database (the sealing beside a real write); and a merge
+//! of an update commit in a group of 1,024, persisted in memory.
 //!
 //! `cargo bench --bench storage` (`STORAGE_BENCH_SIZES=1024` picks the
 //! merge sizes; an empty list skips building the merge fixtures).
@@ -655,32 +655,53 @@ fn bench_sealing(c: &mut Criterion) {
         .sample_size(30)
         .measurement_time(Duration::from_secs(2));
     let mut round = 0u64;
-    let stores: [(&str, Box<dyn Storage>); 2] = [
-        ("plain", Box::new(MemoryStorage::new())),
-        ("sealed", Box::new(sealed(MemoryStorage::new()))),
+    let sqlite = |name: &str| SqliteStorage::open(db_path(name), Durability::Durable).expect("db");
+    let stores: [(&str, &str, Box<dyn Storage>); 4] = [
+        ("memory", "plain", Box::new(MemoryStorage::new())),
+        ("memory", "sealed", Box::new(sealed(MemoryStorage::new()))),
+        ("sqlite", "plain", Box::new(sqlite("sealing-plain"))),
+        (
+            "sqlite",
+            "sealed",
+            Box::new(sealed(sqlite("sealing-sealed"))),
+        ),
     ];
-    for (name, mut store) in stores {
-        group.bench_function(format!("write_16x512/memory/{name}"), |b| {
+    for (backend, name, mut store) in stores {
+        group.bench_function(format!("write_16x512/{backend}/{name}"), |b| {
             b.iter(|| {
                 round += 1;
                 store.write(batch(16, 512, round)).expect("write")
             })
         });
         store.write(batch(1000, 512, 0)).expect("fill");
-        group.bench_function(format!("scan_1000x512/memory/{name}"), |b| {
+        group.bench_function(format!("scan_1000x512/{backend}/{name}"), |b| {
             b.iter(|| store.scan(b"g/").expect("scan"))
         });
     }
-    let backends: [(&str, SharedStorage); 2] = [
-        ("plain", storage::shared(MemoryStorage::new())),
-        ("sealed", storage::shared(sealed(MemoryStorage::new()))),
+    let backends: [(&str, &str, SharedStorage); 4] = [
+        ("memory", "plain", storage::shared(MemoryStorage::new())),
+        (
+            "memory",
+            "sealed",
+            storage::shared(sealed(MemoryStorage::new())),
+        ),
+        (
+            "sqlite",
+            "plain",
+            storage::shared(sqlite("sealing-pair-plain")),
+        ),
+        (
+            "sqlite",
+            "sealed",
+            storage::shared(sealed(sqlite("sealing-pair-sealed"))),
+        ),
     ];
-    for (name, store) in backends {
+    for (backend, name, store) in backends {
         let (mut alice, mut bob) = sealing_pair(store);
-        group.bench_function(format!("message_encrypt/memory/{name}"), |b| {
+        group.bench_function(format!("message_encrypt/{backend}/{name}"), |b| {
             b.iter(|| alice.encrypt(b"hello", b"").expect("encrypt"))
         });
-        group.bench_function(format!("message_decrypt/memory/{name}"), |b| {
+        group.bench_function(format!("message_decrypt/{backend}/{name}"), |b| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {

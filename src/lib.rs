@@ -114,17 +114,28 @@ pub struct WasmDoctests;
 #[doc = include_str!("../docs/errors.md")]
 pub struct ErrorsDoctests;
 
-#[cfg(any(test, feature = "test-support"))]
+// The fixtures name engine types, so they are public only where those are
+// (`unstable-internals`); `test-support` alone is for backend authors
+// (`storage::conformance`).
+#[cfg(all(feature = "test-support", feature = "unstable-internals"))]
 pub mod test_support;
+#[cfg(all(
+    any(test, feature = "test-support"),
+    not(all(feature = "test-support", feature = "unstable-internals"))
+))]
+#[allow(unreachable_pub, dead_code)]
+pub(crate) mod test_support;
 
 pub use api::group::Event;
 pub use api::{
-    AcceptBasic, Client, ClientBuilder, Clock, CommitOrder, CommitOutput, Confirmation,
-    CredentialUse, CredentialValidator, DeviceIdentity, ExternalJoinOptions, ExternalSender,
-    FixedClock, Group, GroupConfig, GroupInfo, GroupOptions, KeyPackage, KeyPackageOptions, Member,
-    Message, MessageKind, Observed, ObservedCommit, Observer, ObserverOptions, PublishGroupInfo,
-    Rejection, Route, SystemClock, ValidationContext, Welcome, WireFormat,
+    AcceptBasic, AsyncClient, AsyncGroup, Client, ClientBuilder, Clock, CommitOrder, CommitOutput,
+    Confirmation, CredentialUse, CredentialValidator, DeviceIdentity, ExternalJoinOptions,
+    ExternalSender, FixedClock, Group, GroupConfig, GroupInfo, GroupOptions, KeyPackage,
+    KeyPackageOptions, Member, Message, MessageKind, Observed, ObservedCommit, Observer,
+    ObserverOptions, PublishGroupInfo, Rejection, Route, SystemClock, ValidationContext, Welcome,
+    WireFormat,
 };
+pub use api::{PartialCommitEvent, PartialGroup};
 pub use codec::{DecodeError, DecodeErrorKind, EncodeError};
 pub use crypto::credential::{Certificate, Credential, CredentialType};
 pub use crypto::{CipherSuite, Secret, SignaturePublicKey};

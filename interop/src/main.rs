@@ -11,9 +11,10 @@
 //! suite 1, both modes, the assignments that involve arbor; `--full` plays
 //! suites 1-3 and every assignment.
 //!
-//! `arbor-interop gen-vectors --pq DIR` (feature `pq`): writes
-//! crypto-basics, key-schedule, message-protection and welcome vector files for the
-//! eleven post-quantum suites, at their default codepoints, into DIR.
+//! `arbor-interop gen-vectors --pq DIR` (feature `pq`, on by default):
+//! writes crypto-basics, key-schedule, message-protection, welcome, treekem
+//! and passive-client-handling-commit vector files for the eleven
+//! post-quantum suites, at their default codepoints, into DIR.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -45,3 +45,35 @@ fn pq_vector_files_are_reproducible() {
         );
     }
 }
+
+/// The runners compare what they recompute with the PQ files: one changed
+/// path secret in treekem.json, or one changed epoch authenticator in the
+/// passive-client file, fails the entry.
+#[test]
+fn pq_tree_and_passive_client_entries_fail_when_changed() {
+    use arbor_interop::vectors::{Outcome, passive_client, treekem};
+    use serde_json::Value;
+
+    let load = |name: &str| -> Value {
+        let text = std::fs::read_to_string(dir().join(name)).expect(name);
+        serde_json::from_str::<Value>(&text).expect(name)[0].clone()
+    };
+    let flip = |v: &mut Value| {
+        let s = v.as_str().expect("hex").to_string();
+        let first = if s.starts_with('0') { "1" } else { "0" };
+        *v = Value::String(format!("{first}{}", &s[1..]));
+    };
+
+    let mut case = load("treekem.json");
+    assert_eq!(treekem::run(&case), Outcome::Pass);
+    flip(&mut case["update_paths"][1]["path_secrets"][2]);
+    assert!(matches!(treekem::run(&case), Outcome::Fail(_)));
+
+    let mut case = load("passive-client-handling-commit.json");
+    assert_eq!(passive_client::run_commits(&case), Outcome::Pass);
+    flip(&mut case["epochs"][3]["epoch_authenticator"]);
+    assert!(matches!(
+        passive_client::run_commits(&case),
+        Outcome::Fail(why) if why.contains("epochs[3].epoch_authenticator")
+    ));
+}

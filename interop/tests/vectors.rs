@@ -179,6 +179,76 @@ fn partial_vector_files_unchanged() {
     }
 }
 
+/// SHA-256 of the post-quantum vector files: the official HPKE-PQ file as
+/// published (hpkewg/hpke-pq, `test-vectors.json`, commit 74dafaa) and the
+/// files `gen-vectors --pq` writes (`tests/pq_vectors.rs` checks that they
+/// regenerate byte for byte; a regeneration updates these and the folder's
+/// README together).
+const PQ_VECTOR_SHA256: [(&str, &str); 7] = [
+    (
+        "hpke-pq/test-vectors.json",
+        "ba1f90672903e0df25610a1eef84b5f157e44d34849c0a72a2f9b164f3213888",
+    ),
+    (
+        "pq/crypto-basics.json",
+        "2ef9fc5f97932ebe540be8cc1a22bd2f878b7ca73d98c5e347e97e2960d73f1f",
+    ),
+    (
+        "pq/key-schedule.json",
+        "49bba5759b9d20e656a916369a059db6c15bf7ee7772fdc30ab01ddf898a6d47",
+    ),
+    (
+        "pq/message-protection.json",
+        "0563ca202861a617dab207b745852dd85cd13046cf64897af468e7f89146cfb9",
+    ),
+    (
+        "pq/passive-client-handling-commit.json",
+        "9871bbb1bc83168f525af36bac78b46bb439396dd330eaeb45137d2ba8cd47b9",
+    ),
+    (
+        "pq/treekem.json",
+        "6e1168162305d893eba2686ffa10b3e0e6a429866a403ced0cee9f72fb22dcb0",
+    ),
+    (
+        "pq/welcome.json",
+        "bea66c7b28ec04b918e130d78cb3cc2f8002aa0b2acfd4104001792bc658037b",
+    ),
+];
+
+/// The post-quantum vector files are the listed bytes, the two folders
+/// hold nothing else, and `arbor-interop vectors` runs every one of them.
+#[test]
+fn pq_vector_files_unchanged() {
+    let dir = bundled_dir();
+    let mut on_disk: Vec<String> = ["hpke-pq", "pq"]
+        .iter()
+        .flat_map(|folder| {
+            std::fs::read_dir(dir.join(folder))
+                .unwrap_or_else(|e| panic!("{folder}: {e}"))
+                .map(move |entry| {
+                    let name = entry.expect("directory entry").file_name();
+                    format!("{folder}/{}", name.to_string_lossy())
+                })
+        })
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let listed: Vec<&str> = PQ_VECTOR_SHA256.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        on_disk, listed,
+        "the PQ vector folders hold exactly the listed files"
+    );
+    for (name, want) in PQ_VECTOR_SHA256 {
+        let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = hex::encode(Sha256::digest(&bytes));
+        assert_eq!(got, want, "{name} differs from the listed vector file");
+        assert!(
+            vectors::FILES.iter().any(|f| f.name == name),
+            "{name} is not run by `arbor-interop vectors`"
+        );
+    }
+}
+
 macro_rules! vector_tests {
     ($($test:ident => $file:literal),* $(,)?) => {$(
         #[test]
@@ -207,32 +277,53 @@ vector_tests! {
     passive_client_random => "passive-client-random.json",
 }
 
-/// The Partial MLS files with a runner: no case fails, every case of a
-/// suite the provider implements passes. The files also hold suites
-/// 0x0008-0x000a, which the provider lacks; those are the only skips.
+/// The Partial MLS files: no case fails and the counts are exactly these.
+/// Suites 0x0008-0x000a are post-quantum suites (`PARTIAL_PQ_SUITES`): they
+/// pass with the feature `pq` and are skipped, saying so, without it. The
+/// sender-authenticated-messages entries are skipped for the reason the
+/// runner names (they give no client state to verify against).
 #[test]
 fn partial_vectors() {
     let dir = locate_dir(None).unwrap_or_else(|e| panic!("{e}"));
-    for (name, passed, skipped) in [
-        ("partial/test-vector-partial-membership-proofs.json", 56, 24),
-        ("partial/test-vector-partial-tree-operations.json", 28, 12),
+    let pq = cfg!(feature = "pq");
+    // (file, cases, cases of suites 0x0008-0x000a)
+    for (name, cases, pq_cases) in [
+        ("partial/test-vector-partial-membership-proofs.json", 80, 24),
+        ("partial/test-vector-partial-tree-operations.json", 40, 12),
         ("partial/test-vector-partial-message-syntax.json", 10, 0),
-        ("partial/test-vector-partial-annotated-welcome.json", 7, 3),
+        ("partial/test-vector-partial-annotated-welcome.json", 10, 3),
+        ("partial/test-vector-partial-annotated-commit.json", 10, 3),
+        (
+            "partial/test-vector-partial-passive-client-scenarios.json",
+            10,
+            3,
+        ),
+        (
+            "partial/test-vector-partial-sender-authenticated-messages.json",
+            20,
+            6,
+        ),
     ] {
         let report = vectors::run_file(&dir, name);
         report.print(name);
         assert_eq!(report.failed, 0, "{name}: {:#?}", report.notes);
+        let no_state = name.contains("sender-authenticated");
+        let skipped = if no_state {
+            cases
+        } else if pq {
+            0
+        } else {
+            pq_cases
+        };
         assert_eq!(
             (report.passed, report.skipped),
-            (passed, skipped),
+            (cases - skipped, skipped),
             "{name}: {:#?}",
             report.notes
         );
         assert!(
-            report
-                .notes
-                .iter()
-                .all(|n| n.contains("unsupported cipher suite 0x000")),
+            report.notes.iter().all(|n| n.contains("post-quantum suite")
+                || n.contains(vectors::partial::sender_authenticated::NO_STATE)),
             "{name}: {:#?}",
             report.notes
         );

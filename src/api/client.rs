@@ -207,10 +207,10 @@ impl GroupOptions {
     }
 }
 
-struct StoredKeyPackage {
-    key_package: KeyPackageData,
-    private: KeyPackagePrivate,
-    last_resort: bool,
+pub(super) struct StoredKeyPackage {
+    pub(super) key_package: KeyPackageData,
+    pub(super) private: KeyPackagePrivate,
+    pub(super) last_resort: bool,
 }
 
 /// Builds a [`Client`].
@@ -610,20 +610,20 @@ fn describe_credential(credential: &Credential) -> String {
 /// A member identity: credential, signature key, key packages, and the
 /// injected clock and randomness.
 pub struct Client {
-    suite: Suite,
+    pub(super) suite: Suite,
     credential: Credential,
-    signer: SignaturePrivateKey,
+    pub(super) signer: SignaturePrivateKey,
     public: SignaturePublicKey,
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
     app_components: Option<Arc<dyn AppComponents>>,
-    key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
+    pub(super) key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
     pub(crate) psks: SharedPsks,
     capabilities: Capabilities,
     leaf_extensions: Vec<Extension>,
     max_key_package_lifetime: u64,
-    storage: Option<SharedStorage>,
+    pub(super) storage: Option<SharedStorage>,
 }
 
 impl std::fmt::Debug for Client {

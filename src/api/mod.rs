@@ -5,6 +5,7 @@
 //! run time. Time and randomness are injected through the
 //! [`ClientBuilder`].
 
+pub mod async_client;
 pub mod authentication;
 pub mod client;
 pub mod clock;
@@ -21,6 +22,7 @@ mod group_storage;
 pub mod message;
 pub mod observer;
 mod observer_self_remove;
+pub mod partial_group;
 mod recovery;
 
 pub use crate::framing::WireFormat;
@@ -30,6 +32,7 @@ pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::{GroupConfig, PublishGroupInfo};
 pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
+pub use async_client::{AsyncClient, AsyncGroup};
 pub use authentication::{
     AcceptBasic, CredentialUse, CredentialValidator, DeviceIdentity, Rejection, ValidationContext,
 };
@@ -39,9 +42,12 @@ pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
+pub use partial_group::{PartialCommitEvent, PartialGroup};
 
 #[cfg(test)]
 mod app_data_tests;
+#[cfg(test)]
+mod async_client_tests;
 #[cfg(test)]
 mod content_tests;
 #[cfg(test)]
@@ -62,6 +68,8 @@ mod observer_shared_tests;
 mod observer_storage_tests;
 #[cfg(test)]
 mod options_tests;
+#[cfg(test)]
+mod partial_group_tests;
 #[cfg(all(test, feature = "pq"))]
 mod pq_lifecycle_tests;
 #[cfg(test)]

@@ -11,6 +11,8 @@ pub mod external;
 pub mod join;
 pub mod member;
 pub mod observer;
+pub mod partial_commit;
+pub mod partial_epoch;
 pub mod partial_join;
 pub mod proposal_cache;
 pub mod proposal_rules;

@@ -15,6 +15,7 @@ use zeroize::Zeroize;
 
 use crate::{Error, Result};
 
+mod async_storage;
 mod encrypted;
 mod memory;
 mod rollback;
@@ -26,7 +27,9 @@ mod sqlite_log;
 mod sqlite_logfile;
 #[cfg(feature = "sqlite")]
 mod sqlite_registry;
+pub(crate) mod write_queue;
 
+pub use async_storage::{AsyncStorage, MaybeSend, MaybeSync, StorageFuture};
 pub use encrypted::{EncryptedStorage, StorageKey};
 pub use memory::MemoryStorage;
 pub use rollback::{RollbackCounter, RollbackGuard};

@@ -1,6 +1,8 @@
 //! Generates vector files in the official formats (mlswg/mls-implementations
 //! `test-vectors.md`) for any suites a provider supports: `crypto-basics`,
-//! `key-schedule`, `message-protection` and `welcome`, one entry per suite. Used for the
+//! `key-schedule`, `message-protection`, `welcome`, `treekem` and
+//! `passive-client-handling-commit` (the last two in
+//! [`super::generate_group`]), one entry per suite. Used for the
 //! post-quantum suites, which have no official vectors:
 //!
 //! ```text
@@ -40,19 +42,22 @@ use arbor_mls::types::math::{LeafCount, LeafIndex};
 use serde_json::{Value, json};
 
 /// The files this module writes, in order.
-pub const GENERATED_FILES: [&str; 4] = [
+pub const GENERATED_FILES: [&str; 6] = [
     "crypto-basics.json",
     "key-schedule.json",
     "message-protection.json",
     "welcome.json",
+    "treekem.json",
+    "passive-client-handling-commit.json",
 ];
 
 /// Epochs per key-schedule entry (as in the official file).
 const EPOCHS: u64 = 5;
 
-type Gen<T = Value> = Result<T, String>;
+/// A generator's result; `Err` says what failed.
+pub(super) type Gen<T = Value> = Result<T, String>;
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(super) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
@@ -64,18 +69,18 @@ fn rng(suite: CipherSuite, file: u8) -> SeededRandom {
     SeededRandom::from_seed(seed)
 }
 
-fn bytes(rng: &mut dyn RandomSource, len: usize) -> Gen<Vec<u8>> {
+pub(super) fn bytes(rng: &mut dyn RandomSource, len: usize) -> Gen<Vec<u8>> {
     let mut out = vec![0u8; len];
     rng.fill(&mut out).map_err(err)?;
     Ok(out)
 }
 
-fn u32_from(rng: &mut dyn RandomSource) -> Gen<u32> {
+pub(super) fn u32_from(rng: &mut dyn RandomSource) -> Gen<u32> {
     let b = bytes(rng, 4)?;
     Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// The three files for `suites`, as `(file name, JSON array)`.
+/// The files for `suites`, as `(file name, JSON array)`.
 pub fn generate(
     provider: &dyn CryptoProvider,
     suites: &[CipherSuite],
@@ -84,18 +89,27 @@ pub fn generate(
     let mut schedules = Vec::new();
     let mut protection = Vec::new();
     let mut welcomes = Vec::new();
+    let mut treekems = Vec::new();
+    let mut passive = Vec::new();
     for &id in suites {
         let suite = Suite::from_provider(provider, id).map_err(err)?;
         basics.push(crypto_basics(&suite, &mut rng(id, 1))?);
         schedules.push(key_schedule(&suite, &mut rng(id, 2))?);
         protection.push(message_protection(&suite, &mut rng(id, 3))?);
         welcomes.push(welcome(&suite, &mut rng(id, 4))?);
+        treekems.push(super::generate_group::treekem(&suite, &mut rng(id, 5))?);
+        passive.push(super::generate_group::passive_client(
+            &suite,
+            &mut rng(id, 6),
+        )?);
     }
     Ok(vec![
         (GENERATED_FILES[0], Value::Array(basics)),
         (GENERATED_FILES[1], Value::Array(schedules)),
         (GENERATED_FILES[2], Value::Array(protection)),
         (GENERATED_FILES[3], Value::Array(welcomes)),
+        (GENERATED_FILES[4], Value::Array(treekems)),
+        (GENERATED_FILES[5], Value::Array(passive)),
     ])
 }
 

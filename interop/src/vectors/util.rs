@@ -114,6 +114,53 @@ pub fn provider() -> Box<dyn CryptoProvider> {
     Box::new(arbor_mls::crypto::rust_crypto::RustCryptoProvider)
 }
 
+/// The Partial MLS vector files number three post-quantum suites of
+/// draft-ietf-mls-pq-ciphersuites 0x0008-0x000a (IANA has assigned them
+/// none; the draft says TBDn). Their key packages tell which: an init key
+/// of 1216 bytes (MLKEM768-X25519), 1249 (MLKEM768-P256), 1665
+/// (MLKEM1024-P384), each with SHA-384 and an Ed25519, P-256 or P-384
+/// signature key; every entry of those suites passes with this mapping.
+pub const PARTIAL_PQ_SUITES: [(u16, &str); 3] = [
+    (
+        0x0008,
+        "TBD2 MLS_128_MLKEM768X25519_AES256GCM_SHA384_Ed25519",
+    ),
+    (0x0009, "TBD4 MLS_128_MLKEM768P256_AES256GCM_SHA384_P256"),
+    (0x000a, "TBD5 MLS_192_MLKEM1024P384_AES256GCM_SHA384_P384"),
+];
+
+/// The suite at a codepoint of [`PARTIAL_PQ_SUITES`], from a provider with
+/// those suites renumbered.
+#[cfg(feature = "pq")]
+fn partial_pq_suite(id: CipherSuite) -> Option<Suite> {
+    use arbor_mls::crypto::rust_crypto::{PqCodepoints, PqRustCryptoProvider, PqSuite};
+    let codepoints = PqCodepoints::default()
+        .with(
+            PqSuite::Mlkem768X25519Aes256GcmSha384Ed25519,
+            CipherSuite(0x0008),
+        )
+        .and_then(|c| {
+            c.with(
+                PqSuite::Mlkem768P256Aes256GcmSha384P256,
+                CipherSuite(0x0009),
+            )
+        })
+        .and_then(|c| {
+            c.with(
+                PqSuite::Mlkem1024P384Aes256GcmSha384P384,
+                CipherSuite(0x000a),
+            )
+        })
+        .ok()?;
+    Suite::from_provider(&PqRustCryptoProvider::new(codepoints), id).ok()
+}
+
+/// Without the feature `pq`, no PQ suite.
+#[cfg(not(feature = "pq"))]
+fn partial_pq_suite(_id: CipherSuite) -> Option<Suite> {
+    None
+}
+
 /// The suite named by the entry's `cipher_suite`, or the skip outcome when the
 /// provider does not support it.
 pub fn suite(v: &Value) -> Result<Suite, Outcome> {
@@ -121,8 +168,21 @@ pub fn suite(v: &Value) -> Result<Suite, Outcome> {
     let id =
         u16::try_from(id).map_err(|_| Outcome::Fail(format!("cipher_suite {id} out of range")))?;
     let id = CipherSuite(id);
-    Suite::from_provider(&*provider(), id)
-        .map_err(|_| Outcome::Skip(format!("unsupported cipher suite {:#06x}", id.0)))
+    if let Ok(suite) = Suite::from_provider(&*provider(), id) {
+        return Ok(suite);
+    }
+    if let Some((_, name)) = PARTIAL_PQ_SUITES.iter().find(|(c, _)| *c == id.0) {
+        return partial_pq_suite(id).ok_or_else(|| {
+            Outcome::Skip(format!(
+                "cipher suite {:#06x} is the post-quantum suite {name}: run with --features pq",
+                id.0
+            ))
+        });
+    }
+    Err(Outcome::Skip(format!(
+        "unsupported cipher suite {:#06x}",
+        id.0
+    )))
 }
 
 /// Like `?` for [`suite`]: returns the skip or failure outcome from the runner.

@@ -14,6 +14,8 @@ mod aead;
 mod dhkem;
 mod hash;
 mod hpke;
+#[cfg(feature = "pq")]
+pub mod hpke_pq_vectors;
 mod kem;
 #[cfg(feature = "pq")]
 mod mldsa;
