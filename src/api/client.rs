@@ -15,6 +15,7 @@ use crate::crypto::{
     SignaturePublicKey, Suite,
 };
 use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::group::app_data_rules::{AppComponents, advertise_components};
 use crate::group::authorization::Authority;
 use crate::group::join::JoinInputs;
 use crate::group::psk_store::{PskUse, SharedPsks};
@@ -229,6 +230,9 @@ pub struct ClientBuilder {
     leaf_extensions: Vec<Extension>,
     max_key_package_lifetime: u64,
     storage: Option<SharedStorage>,
+    app_components: Option<Arc<dyn AppComponents>>,
+    content_media_types: Option<crate::types::content_media::MediaTypeList>,
+    grease: bool,
 }
 
 impl ClientBuilder {
@@ -343,6 +347,47 @@ impl ClientBuilder {
         self
     }
 
+    /// The application's component logic (draft-ietf-mls-extensions), which
+    /// decides on AppDataUpdate and AppEphemeral proposals in every group
+    /// of this client. Our leaves then also advertise what it needs: the
+    /// `app_data_dictionary` extension and both proposal types in their
+    /// capabilities, and the components of
+    /// [`AppComponents::components`] (with `app_components` and `safe_aad`)
+    /// in the `app_components` entry of a leaf `app_data_dictionary`.
+    /// Without it (the default) the client knows no component and refuses
+    /// every such proposal.
+    pub fn app_components(mut self, app: Arc<dyn AppComponents>) -> Self {
+        self.app_components = Some(app);
+        self
+    }
+
+    /// The media types this client can receive (draft-ietf-mls-extensions,
+    /// Content Advertisement): our leaves carry them as the
+    /// `content_media_types` component of a leaf `app_data_dictionary`, list
+    /// `content_media_types` in their `app_components`, and support the
+    /// `app_data_dictionary` extension in their capabilities, as the draft
+    /// describes. Default: none advertised.
+    pub fn content_media_types(
+        mut self,
+        types: crate::types::content_media::MediaTypeList,
+    ) -> Self {
+        self.content_media_types = Some(types);
+        self
+    }
+
+    /// Include random GREASE values in what our leaves advertise (RFC 9420
+    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE extension,
+    /// proposal and credential type in the capabilities, and, in a leaf
+    /// that carries an `app_data_dictionary`, one GREASE component id in
+    /// its `app_components` and one GREASE entry (empty data) in the
+    /// dictionary. Chosen once, when the client is built. Default: off, so
+    /// that existing leaves and test vectors keep their bytes; receivers
+    /// ignore GREASE values either way.
+    pub fn grease(mut self, grease: bool) -> Self {
+        self.grease = grease;
+        self
+    }
+
     /// Use an existing signature key pair instead of a fresh one.
     pub fn signature_key(
         mut self,
@@ -443,10 +488,83 @@ impl ClientBuilder {
         {
             capabilities.credentials.push(credential.credential_type());
         }
+        let mut leaf_extensions = self.leaf_extensions;
+        if let Some(app) = &self.app_components {
+            use crate::crypto::component::component_ids::{APP_COMPONENTS, SAFE_AAD};
+            use crate::types::{ExtensionType, ProposalType};
+            // draft-ietf-mls-extensions: an implementation that advertises
+            // app_data_dictionary "MUST understand and advertise the
+            // app_components component".
+            if !capabilities
+                .extensions
+                .contains(&ExtensionType::APP_DATA_DICTIONARY)
+            {
+                capabilities
+                    .extensions
+                    .push(ExtensionType::APP_DATA_DICTIONARY);
+            }
+            for t in [ProposalType::APP_DATA_UPDATE, ProposalType::APP_EPHEMERAL] {
+                if !capabilities.proposals.contains(&t) {
+                    capabilities.proposals.push(t);
+                }
+            }
+            let mut ids = vec![APP_COMPONENTS, SAFE_AAD];
+            ids.extend(app.components());
+            advertise_components(&mut leaf_extensions, &ids)?;
+        }
+        if let Some(types) = &self.content_media_types {
+            use crate::crypto::component::component_ids::{
+                APP_COMPONENTS, CONTENT_MEDIA_TYPES, SAFE_AAD,
+            };
+            crate::types::app_data::put_component(
+                &mut leaf_extensions,
+                CONTENT_MEDIA_TYPES,
+                encode(types)?,
+                true,
+            )?;
+            advertise_components(
+                &mut leaf_extensions,
+                &[APP_COMPONENTS, SAFE_AAD, CONTENT_MEDIA_TYPES],
+            )?;
+            let dictionary = crate::types::ExtensionType::APP_DATA_DICTIONARY;
+            if !capabilities.extensions.contains(&dictionary) {
+                capabilities.extensions.push(dictionary);
+            }
+        }
+        if self.grease {
+            use crate::types::grease::{COMPONENT_GREASE, MLS_GREASE, pick};
+            let rng = &mut *self.rng;
+            capabilities
+                .extensions
+                .push(crate::types::ExtensionType(pick(&MLS_GREASE, rng)?));
+            capabilities
+                .proposals
+                .push(crate::types::ProposalType(pick(&MLS_GREASE, rng)?));
+            capabilities
+                .credentials
+                .push(crate::crypto::credential::CredentialType(pick(
+                    &MLS_GREASE,
+                    rng,
+                )?));
+            // "A random selection of GREASE values SHOULD be included in any
+            // of these fields that would otherwise be present."
+            if leaf_extensions
+                .iter()
+                .any(|e| e.extension_type == crate::types::ExtensionType::APP_DATA_DICTIONARY)
+            {
+                advertise_components(&mut leaf_extensions, &[pick(&COMPONENT_GREASE, rng)?])?;
+                crate::types::app_data::put_component(
+                    &mut leaf_extensions,
+                    pick(&COMPONENT_GREASE, rng)?,
+                    Vec::new(),
+                    false,
+                )?;
+            }
+        }
         let client = Client {
             suite,
             capabilities,
-            leaf_extensions: self.leaf_extensions,
+            leaf_extensions,
             max_key_package_lifetime: self.max_key_package_lifetime,
             credential,
             signer,
@@ -454,6 +572,7 @@ impl ClientBuilder {
             clock: self.clock,
             rng: self.rng,
             validator: self.validator,
+            app_components: self.app_components,
             key_packages,
             psks,
             storage: self.storage,
@@ -498,6 +617,7 @@ pub struct Client {
     clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
+    app_components: Option<Arc<dyn AppComponents>>,
     pub(super) key_packages: HashMap<Vec<u8>, StoredKeyPackage>,
     pub(crate) psks: SharedPsks,
     capabilities: Capabilities,
@@ -563,6 +683,9 @@ impl Client {
             max_key_package_lifetime:
                 crate::tree::leaf_validation::LifetimePolicy::DEFAULT_MAX_LIFETIME,
             storage: None,
+            app_components: None,
+            content_media_types: None,
+            grease: false,
         }
     }
 
@@ -747,7 +870,7 @@ impl Client {
             use crate::crypto::component::component_ids::{
                 APP_COMPONENTS, LAST_RESORT_KEY_PACKAGE, SAFE_AAD,
             };
-            use crate::types::app_data::{ComponentsList, put_component};
+            use crate::types::app_data::put_component;
             // draft-ietf-mls-extensions, Last-Resort KeyPackages: the mark
             // is the `last_resort_key_package` component, empty, in the key
             // package's `app_data_dictionary`.
@@ -758,14 +881,9 @@ impl Client {
             if leaf_extensions.is_empty() {
                 leaf_extensions = self.leaf_extensions.clone();
             }
-            let supported = ComponentsList {
-                component_ids: vec![APP_COMPONENTS, SAFE_AAD, LAST_RESORT_KEY_PACKAGE],
-            };
-            put_component(
+            advertise_components(
                 &mut leaf_extensions,
-                APP_COMPONENTS,
-                encode(&supported)?,
-                false,
+                &[APP_COMPONENTS, SAFE_AAD, LAST_RESORT_KEY_PACKAGE],
             )?;
             let mut caps = self.capabilities.clone();
             if !caps
@@ -860,7 +978,7 @@ impl Client {
 
     /// The application's validator, as the engine holds it.
     fn authority(&self) -> Authority {
-        Authority::new(self.validator.clone())
+        Authority::new(self.validator.clone()).with_app_components(self.app_components.clone())
     }
 
     /// Creates a group with this client as its only member (§11).

@@ -59,7 +59,7 @@ struct Pending {
 pub struct Group {
     pub(crate) state: GroupState,
     pub(crate) signer: SignaturePrivateKey,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: Box<dyn RandomSource>,
     psks: SharedPsks,
     pending: Option<Pending>,
@@ -279,8 +279,11 @@ impl Group {
         )))?)
     }
 
-    /// §5.3.1: a key package we are about to add is validated first.
+    /// §5.3.1: a key package we are about to add is validated first; in a
+    /// group that requires media types, it must advertise them
+    /// (draft-ietf-mls-extensions, Content Advertisement).
     fn check_key_package(&self, leaf: &LeafNode) -> Result<()> {
+        self.check_joiner_media_types(leaf)?;
         self.state.authority().check(
             ValidationContext {
                 purpose: CredentialUse::KeyPackage,
@@ -453,7 +456,7 @@ impl Group {
     }
 
     /// Sends `proposal` as a handshake message from us, and caches it.
-    fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
+    pub(crate) fn propose(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
         let leaving = self.leaving;
         self.transition(|g| {
             let (message, _) = g.propose_with_ref(proposal)?;

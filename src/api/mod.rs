@@ -13,16 +13,20 @@ mod continuation;
 mod event;
 pub mod external_sender;
 pub mod group;
+mod group_app_data;
+mod group_content;
 mod group_devices;
 mod group_lifecycle;
 mod group_safe;
 mod group_storage;
 pub mod message;
 pub mod observer;
+mod observer_self_remove;
 pub mod partial_group;
 mod recovery;
 
 pub use crate::framing::WireFormat;
+pub use crate::group::app_data_rules::{AppComponents, AppDataContext, AppUpdate};
 pub use crate::group::observer::{CommitOrder, Confirmation, Observed, ObservedCommit, Route};
 pub use crate::group::proposal_select::LeftOut;
 pub use crate::group::state::{GroupConfig, PublishGroupInfo};
@@ -41,11 +45,17 @@ pub use observer::{Observer, ObserverOptions};
 pub use partial_group::{PartialCommitEvent, PartialGroup};
 
 #[cfg(test)]
+mod app_data_tests;
+#[cfg(test)]
 mod async_client_tests;
+#[cfg(test)]
+mod content_tests;
 #[cfg(test)]
 mod device_tests;
 #[cfg(test)]
 mod error_tests;
+#[cfg(test)]
+mod grease_tests;
 #[cfg(test)]
 mod last_resort_tests;
 #[cfg(test)]
@@ -72,3 +82,5 @@ mod safe_interface_tests;
 mod self_remove_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wire_format_tests;

@@ -13,6 +13,7 @@ use crate::api::group::Member;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CryptoProvider, Suite};
 use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::group::app_data_rules::AppComponents;
 use crate::group::authorization::Authority;
 use crate::group::observer::{
     Change, CommitOrder, Confirmation, Observed, ObservedCommit, ObserverState,
@@ -53,6 +54,13 @@ pub struct ObserverOptions {
     /// stored ([`Observer::catch_up`]). The storage must implement
     /// `write_if`. `false` (the default): this observer is the only writer.
     pub shared: bool,
+    /// The application's component logic (draft-ietf-mls-extensions), as
+    /// members register it with
+    /// [`ClientBuilder::app_components`](crate::ClientBuilder::app_components):
+    /// the observer applies AppDataUpdate proposals to the group's
+    /// `app_data_dictionary` as members do. `None` (the default): it knows
+    /// no component, and refuses every AppDataUpdate and AppEphemeral.
+    pub app_components: Option<Arc<dyn AppComponents>>,
 }
 
 impl Default for ObserverOptions {
@@ -66,6 +74,7 @@ impl Default for ObserverOptions {
             validator: Arc::new(AcceptBasic),
             storage: None,
             shared: false,
+            app_components: None,
         }
     }
 }
@@ -103,7 +112,7 @@ impl std::fmt::Debug for ObserverOptions {
 /// A group seen from outside, without secrets: what a delivery service
 /// runs per group.
 pub struct Observer {
-    state: ObserverState,
+    pub(crate) state: ObserverState,
     clock: Arc<dyn Clock>,
     store: Option<ObserverStore>,
     /// Kept to reload the state when another server changed it.
@@ -150,7 +159,8 @@ impl Observer {
             &info,
             tree,
             options.config,
-            Authority::new(options.validator.clone()),
+            Authority::new(options.validator.clone())
+                .with_app_components(options.app_components.clone()),
             options.clock.now(),
         )?;
         let mut store = options
@@ -189,7 +199,8 @@ impl Observer {
             options.shared,
             &*options.provider,
             options.config,
-            Authority::new(options.validator.clone()),
+            Authority::new(options.validator.clone())
+                .with_app_components(options.app_components.clone()),
         )?;
         Ok(loaded.map(|(state, store)| Self {
             state,
@@ -210,7 +221,8 @@ impl Observer {
             &*options.provider,
             bytes,
             options.config,
-            Authority::new(options.validator.clone()),
+            Authority::new(options.validator.clone())
+                .with_app_components(options.app_components.clone()),
         )?;
         let store = options
             .storage

@@ -148,3 +148,63 @@ fn leave_falls_back_to_remove_when_a_member_lacks_self_remove() {
     assert_eq!(d.epoch(), epoch);
     assert!(matches!(d.process(&leave).unwrap(), Event::Proposal { .. }));
 }
+
+#[test]
+fn the_observer_picks_the_self_removes_to_attach_for_an_external_joiner() {
+    // "If the DS provides a GroupInfo object to an external joiner, the DS
+    // SHOULD attach any SelfRemove proposals known to the DS."
+    let mut alice = client("alice", 86);
+    let mut bob = client("bob", 87);
+    let mut dave = client("dave", 88);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let kp = bob.key_package(KeyPackageOptions::default()).unwrap();
+    let out = a.add(&[&kp]).unwrap();
+    a.process(&out.commit).unwrap();
+    let mut b = bob.join(&out.welcome.unwrap(), None).unwrap();
+    let mut observer = observer_of(&a);
+
+    let leave = b.leave().unwrap();
+    let other = a.propose_remove(LeafIndex(1)).unwrap();
+    let never_processed = {
+        // A proposal of another group, which the observer never cached.
+        let mut c = client("carol", 89);
+        let mut g = c.create_group(GroupOptions::default()).unwrap();
+        g.propose_update().unwrap()
+    };
+    for m in [&leave, &other] {
+        assert!(matches!(
+            observer.process(m).unwrap(),
+            Observed::Proposal(_)
+        ));
+        a.process(m).unwrap_or_else(|e| panic!("{e:?}"));
+    }
+    let attached = observer.self_removes_to_attach(&[&other, &leave, &never_processed, b"junk"]);
+    assert_eq!(attached, vec![leave.as_slice()]);
+
+    // Dave joins with the GroupInfo and what the observer attached: his
+    // external commit covers Bob's SelfRemove by reference.
+    let info = a.group_info(true).unwrap();
+    let (mut d, commit) = dave
+        .join_by_external_commit_with(
+            &info,
+            ExternalJoinOptions::default().self_remove(attached[0].to_vec()),
+        )
+        .unwrap();
+    let staged = follow(&mut a, &commit);
+    assert_eq!(staged.summary.removed, vec![LeafIndex(1)]);
+    a.merge(*staged).unwrap();
+    match observer.process(&commit).unwrap() {
+        Observed::Commit(staged) => observer.merge(*staged).unwrap(),
+        other => panic!("{other:?}"),
+    }
+    d.process(&commit).unwrap();
+    assert_eq!(a.epoch_authenticator(), d.epoch_authenticator());
+    // Bob's leaf was blanked and Dave took it, the leftmost blank leaf.
+    assert_eq!(a.members().len(), 2);
+    assert_eq!(
+        a.member(LeafIndex(1)).unwrap().credential,
+        crate::Credential::basic(b"dave".to_vec())
+    );
+    // A new epoch: nothing left to attach.
+    assert!(observer.self_removes_to_attach(&[&leave]).is_empty());
+}

@@ -9,6 +9,7 @@ use crate::codec::encode;
 use crate::crypto::SignaturePublicKey;
 use crate::crypto::credential::Credential;
 use crate::framing::Sender;
+use crate::group::app_data_rules::AppComponents;
 use crate::group::proposal_rules::ProposalWithSender;
 use crate::messages::proposals::Proposal;
 use crate::schedule::GroupContext;
@@ -142,9 +143,11 @@ impl CredentialValidator for AcceptBasic {
     }
 }
 
-/// The validator a group state holds, with the calls the engine makes.
+/// The validator a group state holds, with the calls the engine makes,
+/// and the application's component logic (draft-ietf-mls-extensions), if
+/// any.
 #[derive(Clone)]
-pub struct Authority(Arc<dyn CredentialValidator>);
+pub struct Authority(Arc<dyn CredentialValidator>, Option<Arc<dyn AppComponents>>);
 
 impl std::fmt::Debug for Authority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -154,14 +157,28 @@ impl std::fmt::Debug for Authority {
 
 impl Default for Authority {
     fn default() -> Self {
-        Self(Arc::new(AcceptBasic))
+        Self(Arc::new(AcceptBasic), None)
     }
 }
 
 impl Authority {
     /// Wraps the application's validator.
     pub fn new(validator: Arc<dyn CredentialValidator>) -> Self {
-        Self(validator)
+        Self(validator, None)
+    }
+
+    /// With the application's component logic, which decides on the
+    /// AppDataUpdate and AppEphemeral proposals (draft-ietf-mls-extensions).
+    /// Without it, the application knows no component and every such
+    /// proposal is invalid.
+    pub fn with_app_components(mut self, app: Option<Arc<dyn AppComponents>>) -> Self {
+        self.1 = app;
+        self
+    }
+
+    /// The application's component logic, if registered.
+    pub fn app_components(&self) -> Option<&dyn AppComponents> {
+        self.1.as_deref()
     }
 
     /// §5.3.1: `credential` must be validated with the AS.
@@ -295,6 +312,8 @@ impl Scope<'_> {
             // No credential to validate.
             Proposal::Remove(_)
             | Proposal::SelfRemove(_)
+            | Proposal::AppDataUpdate(_)
+            | Proposal::AppEphemeral(_)
             | Proposal::PreSharedKey(_)
             | Proposal::ReInit(_)
             | Proposal::ExternalInit(_)

@@ -275,7 +275,15 @@ impl GroupState {
         )?;
         let mut tree = state.tree.clone();
         let mut context = state.context.clone();
-        let effects = apply_list(&suite, &mut tree, &mut context, &list, lifetime)?;
+        let effects = apply_list(
+            &suite,
+            &mut tree,
+            &mut context,
+            &list,
+            lifetime,
+            self.authority.app_components(),
+            false,
+        )?;
         crate::group::join::check_group_size(&tree, self.config.max_leaves)?;
         let with_path = params.force_path || list.is_empty() || effects.path_required;
 
@@ -428,6 +436,8 @@ impl GroupState {
             removed_members: crate::group::member::Member::all_at(self.tree(), &effects.removed),
             path_updated: with_path,
             authenticated_data: params.authenticated_data,
+            app_ephemeral: effects.app_data.ephemeral.clone(),
+            app_data_updated: effects.app_data.updated.clone(),
         };
         Ok(CreatedCommit {
             message,

@@ -57,6 +57,15 @@ pub struct CommitSummary {
     pub path_updated: bool,
     /// The commit's authenticated data (§6), as the committer sent it.
     pub authenticated_data: Vec<u8>,
+    /// The AppEphemeral proposals the commit covers, in commit order
+    /// (draft-ietf-mls-extensions): data every member processes with this
+    /// commit, which the group state does not keep. Like
+    /// [`Self::app_data_updated`], not kept in the stored record of our own
+    /// pending commit: reloaded after a restart, that summary lists none.
+    pub app_ephemeral: Vec<crate::messages::app_data_proposals::AppEphemeral>,
+    /// The components whose entry of the GroupContext `app_data_dictionary`
+    /// the commit's AppDataUpdate proposals set or removed, sorted.
+    pub app_data_updated: Vec<crate::crypto::component::ComponentId>,
 }
 
 impl CommitSummary {
@@ -314,7 +323,15 @@ pub(crate) fn stage_public(
 
     let mut tree = view.tree.clone();
     let mut context = view.context.clone();
-    let effects: ProposalEffects = apply_list(suite, &mut tree, &mut context, &list, lifetime)?;
+    let effects: ProposalEffects = apply_list(
+        suite,
+        &mut tree,
+        &mut context,
+        &list,
+        lifetime,
+        view.authority.app_components(),
+        member.is_none(),
+    )?;
     crate::group::join::check_group_size(&tree, view.config.max_leaves)?;
 
     // §12.4: a path is required by default, for path-required proposal
@@ -363,6 +380,8 @@ pub(crate) fn stage_public(
         removed_members: crate::group::member::Member::all_at(view.tree, &effects.removed),
         path_updated: commit.path.is_some(),
         authenticated_data: content.content.authenticated_data.clone(),
+        app_ephemeral: effects.app_data.ephemeral.clone(),
+        app_data_updated: effects.app_data.updated.clone(),
     };
 
     let mut private = keys.as_ref().map(|k| k.private.clone());
@@ -396,6 +415,11 @@ pub(crate) fn stage_public(
             },
             required.as_ref(),
             lifetime,
+        )?;
+        crate::group::wire_format_rules::check_leaf(
+            &path.leaf_node,
+            &context.extensions,
+            "the committer's new leaf",
         )?;
         let mut provisional = context.clone();
         provisional.epoch = next_epoch(view.context.epoch)?;

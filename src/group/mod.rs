@@ -2,6 +2,7 @@
 //! joining by Welcome or external commit, and the observer. The wire forms
 //! they act on are in `messages`.
 
+pub mod app_data_rules;
 pub mod authorization;
 pub mod commit_create;
 pub mod commit_stage;
@@ -21,6 +22,7 @@ pub(crate) mod public_view;
 pub(crate) mod send;
 pub mod state;
 pub mod welcome_open;
+pub mod wire_format_rules;
 
 #[cfg(test)]
 mod rules_tests;

@@ -5,7 +5,12 @@ use std::collections::HashSet;
 
 use crate::crypto::Suite;
 use crate::framing::Sender;
+use crate::group::app_data_rules::{
+    APP_DATA_UPDATE_RULE, AppComponents, AppDataEffects, apply_app_proposals,
+    check_extensions_keep_dictionary, group_dictionary,
+};
 use crate::group::psk_store::{PskUse, check_psk_id};
+use crate::messages::app_data_proposals::AppDataOperation;
 use crate::messages::proposals::{Proposal, ReInit};
 use crate::schedule::{GroupContext, PreSharedKeyId};
 use crate::tree::leaf_validation::{LeafRole, LifetimePolicy, validate_leaf_node};
@@ -124,6 +129,13 @@ fn validate_proposal_in(
         // §12.1.1: invalid if the KeyPackage is invalid (§10.1).
         Proposal::Add(add) => {
             add.key_package.validate(suite, required, lifetime)?;
+            // draft-ietf-mls-extensions: every member supports the
+            // group's required wire formats.
+            crate::group::wire_format_rules::check_leaf(
+                &add.key_package.leaf_node,
+                &context.extensions,
+                "the added member",
+            )?;
             // §13.4 / §12.1.1: the new member must support every group
             // context extension.
             if let Some(e) = context.extensions.iter().find(|e| {
@@ -189,8 +201,31 @@ fn validate_proposal_in(
         Proposal::GroupContextExtensions(gce) => {
             check_unique_types(&gce.extensions, "GroupContextExtensions")?;
             check_app_data_dictionary(&gce.extensions)?;
+            check_extensions_keep_dictionary(required, &context.extensions, &gce.extensions)?;
+            crate::group::wire_format_rules::check_members(tree, &gce.extensions)?;
             check_members_support(tree, &gce.extensions)
         }
+        // draft-ietf-mls-extensions: the checks that need no application
+        // logic (the others run on receipt and at commit, with the
+        // application's hook: `app_data_rules`). Like any non-default type,
+        // every member must support it (§12.2 / §13); "the removal of state
+        // for a component_id that has no state present" is invalid.
+        Proposal::AppDataUpdate(u) => {
+            check_all_support(tree, ProposalType::APP_DATA_UPDATE)?;
+            if u.op == AppDataOperation::Remove
+                && group_dictionary(context)?.get(u.component_id).is_none()
+            {
+                return Err(Error::protocol(
+                    APP_DATA_UPDATE_RULE,
+                    format!(
+                        "an AppDataUpdate removes component {:#06x}, which has no state",
+                        u.component_id
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        Proposal::AppEphemeral(_) => check_all_support(tree, ProposalType::APP_EPHEMERAL),
         Proposal::SelfRemove(_) => {
             // draft-ietf-mls-extensions, SelfRemove: the leaf removed is the
             // sender's, so the sender must be a member ("The member is able
@@ -244,13 +279,16 @@ pub fn check_app_data_dictionary(extensions: &[crate::types::Extension]) -> Resu
     if let Some(e) =
         crate::types::extensions::find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY)
     {
-        crate::codec::decode_exact::<crate::types::app_data::AppDataDictionary>(&e.extension_data)
-            .map_err(|err| {
-                Error::protocol(
-                    "§12.1.7",
-                    format!("the app_data_dictionary extension does not decode: {err}"),
-                )
-            })?;
+        let dictionary = crate::codec::decode_exact::<crate::types::app_data::AppDataDictionary>(
+            &e.extension_data,
+        )
+        .map_err(|err| {
+            Error::protocol(
+                "§12.1.7",
+                format!("the app_data_dictionary extension does not decode: {err}"),
+            )
+        })?;
+        crate::group::app_data_rules::check_library_components(&dictionary)?;
     }
     Ok(())
 }
@@ -282,6 +320,9 @@ pub struct ProposalEffects {
     pub reinit: Option<ReInit>,
     /// Whether some proposal requires the commit to carry a path (§12.4).
     pub path_required: bool,
+    /// What the AppEphemeral and AppDataUpdate proposals did
+    /// (draft-ietf-mls-extensions).
+    pub app_data: AppDataEffects,
 }
 
 /// Checks the rules of §12.2 that concern the list as a whole for a commit
@@ -397,6 +438,8 @@ pub fn check_list(
             Proposal::GroupContextExtensions(_)
             | Proposal::ExternalInit(_)
             | Proposal::ReInit(_)
+            | Proposal::AppDataUpdate(_)
+            | Proposal::AppEphemeral(_)
             | Proposal::Custom { .. } => {}
         }
     }
@@ -481,15 +524,21 @@ fn check_external_list(list: &[ProposalWithSender], external_inits: usize) -> Re
 }
 
 /// Applies a valid list to `tree` and `context` in the order of §12.3 and
-/// validates each proposal in the context it is applied in.
+/// validates each proposal in the context it is applied in. `app` is the
+/// application's component logic, which decides on the AppEphemeral and
+/// AppDataUpdate proposals (draft-ietf-mls-extensions), applied after the
+/// default ones; `external` tells whether the commit is an external one.
 pub fn apply_list(
     suite: &Suite,
     tree: &mut RatchetTree,
     context: &mut GroupContext,
     list: &[ProposalWithSender],
     lifetime: LifetimePolicy,
+    app: Option<&dyn AppComponents>,
+    external: bool,
 ) -> Result<ProposalEffects> {
     let mut fx = ProposalEffects::default();
+    let required_before = required_capabilities(context)?;
     // §12.3: GroupContextExtensions first; the new extensions apply to the
     // validation of the rest.
     for p in list {
@@ -498,6 +547,11 @@ pub fn apply_list(
             // once the list is applied, against the members after it.
             check_unique_types(&gce.extensions, "GroupContextExtensions")?;
             check_app_data_dictionary(&gce.extensions)?;
+            check_extensions_keep_dictionary(
+                required_before.as_ref(),
+                &context.extensions,
+                &gce.extensions,
+            )?;
             context.extensions = gce.extensions.clone();
             fx.extensions = Some(gce.extensions.clone());
         }
@@ -567,15 +621,35 @@ pub fn apply_list(
             Proposal::PreSharedKey(psk) => fx.psks.push(psk.psk.clone()),
             Proposal::ExternalInit(ei) => fx.external_init = Some(ei.kem_output.clone()),
             Proposal::ReInit(r) => fx.reinit = Some(r.clone()),
-            // Applied above (§12.3 order), or nothing to apply.
+            // Applied above (§12.3 order), below, or nothing to apply.
             Proposal::GroupContextExtensions(_)
             | Proposal::Update(_)
             | Proposal::Remove(_)
             | Proposal::SelfRemove(_)
             | Proposal::Add(_)
+            | Proposal::AppDataUpdate(_)
+            | Proposal::AppEphemeral(_)
             | Proposal::Custom { .. } => {}
         }
     }
+    // draft-ietf-mls-extensions: AppEphemeral, then AppDataUpdate, "after
+    // any default proposals", against the members after them.
+    if list.iter().any(|p| {
+        matches!(
+            p.proposal,
+            Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_)
+        )
+    }) {
+        let pairs: Vec<(&Sender, &Proposal)> =
+            list.iter().map(|p| (&p.sender, &p.proposal)).collect();
+        fx.app_data = apply_app_proposals(app, tree, context, external, &pairs)?;
+        if !fx.app_data.updated.is_empty() {
+            fx.extensions = Some(context.extensions.clone());
+        }
+    }
+    // draft-ietf-mls-extensions: every member after the commit (with its
+    // new leaf, for an Update) supports the required wire formats.
+    crate::group::wire_format_rules::check_members(tree, &context.extensions)?;
     // §13.4: every member after the commit (new ones included, removed ones
     // excluded) supports every extension of the new GroupContext.
     if let Some(extensions) = &fx.extensions {

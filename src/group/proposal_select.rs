@@ -8,6 +8,9 @@
 use std::collections::HashSet;
 
 use crate::framing::Sender;
+use crate::group::app_data_rules::{
+    APP_DATA_UPDATE_RULE, app_updates_conflict, check_app_proposal,
+};
 use crate::group::proposal_cache::CachedProposal;
 use crate::group::proposal_rules::validate_proposal;
 use crate::group::psk_store::{PskStore, lookup};
@@ -60,6 +63,9 @@ struct Claims {
     /// A type that must be committed alone was covered.
     alone: bool,
     count: usize,
+    /// AppDataUpdate proposals covered so far (draft-ietf-mls-extensions),
+    /// to keep a `remove` from joining another one of its component.
+    app_updates: Vec<Proposal>,
 }
 
 impl GroupState {
@@ -258,6 +264,27 @@ impl GroupState {
                         .into(),
                 )
             }
+            Proposal::AppDataUpdate(u)
+                if claims
+                    .app_updates
+                    .iter()
+                    .any(|o| app_updates_conflict(o, &c.proposal)) =>
+            {
+                Some(format!(
+                    "another AppDataUpdate of component {:#06x} is covered, and one of them \
+                     removes it ({APP_DATA_UPDATE_RULE}: a single remove, or updates only)",
+                    u.component_id
+                ))
+            }
+            Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => check_app_proposal(
+                self.authority().app_components(),
+                tree,
+                self.context(),
+                &c.sender,
+                &c.proposal,
+            )
+            .err()
+            .map(|e| format!("the application's components refuse it: {e}")),
             Proposal::Remove(_)
             | Proposal::PreSharedKey(_)
             | Proposal::GroupContextExtensions(_)
@@ -316,9 +343,11 @@ impl Claims {
             Proposal::PreSharedKey(p) => {
                 self.psk_ids.insert(p.psk.clone());
             }
+            Proposal::AppDataUpdate(_) => self.app_updates.push(p.clone()),
             Proposal::GroupContextExtensions(_)
             | Proposal::ReInit(_)
             | Proposal::ExternalInit(_)
+            | Proposal::AppEphemeral(_)
             | Proposal::Custom { .. } => {}
         }
     }

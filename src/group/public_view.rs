@@ -285,6 +285,15 @@ impl PublicView<'_> {
             proposal,
             self.config.lifetime_at(now),
         )?;
+        // draft-ietf-mls-extensions: the application knows the component
+        // (and accepts an AppEphemeral's data) before it is cached.
+        crate::group::app_data_rules::check_app_proposal(
+            self.authority.app_components(),
+            self.tree,
+            self.context,
+            &sender,
+            proposal,
+        )?;
         // §5.3.1: the application decides before anything is cached.
         Scope {
             authority: self.authority,

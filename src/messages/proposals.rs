@@ -4,6 +4,7 @@ use crate::codec::{
     Decode, DecodeError, Encode, Reader, Writer, bad_tag, field, tag_u8, wire_struct,
 };
 use crate::crypto::CipherSuite;
+use crate::messages::app_data_proposals::{AppDataUpdate, AppEphemeral};
 use crate::messages::key_package::KeyPackageData;
 use crate::schedule::PreSharedKeyId;
 use crate::tree::leaf_node::LeafNode;
@@ -111,6 +112,11 @@ pub enum Proposal {
     GroupContextExtensions(GroupContextExtensions),
     /// The sender leaves the group (draft-ietf-mls-extensions).
     SelfRemove(SelfRemove),
+    /// A change of the GroupContext `app_data_dictionary`
+    /// (draft-ietf-mls-extensions).
+    AppDataUpdate(AppDataUpdate),
+    /// Application data attached to a commit (draft-ietf-mls-extensions).
+    AppEphemeral(AppEphemeral),
     /// An unknown proposal type.
     Custom {
         /// The type.
@@ -132,6 +138,8 @@ impl Proposal {
             Self::ExternalInit(_) => ProposalType::EXTERNAL_INIT,
             Self::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
             Self::SelfRemove(_) => ProposalType::SELF_REMOVE,
+            Self::AppDataUpdate(_) => ProposalType::APP_DATA_UPDATE,
+            Self::AppEphemeral(_) => ProposalType::APP_EPHEMERAL,
             Self::Custom { proposal_type, .. } => *proposal_type,
         }
     }
@@ -149,6 +157,8 @@ impl Encode for Proposal {
             Self::ExternalInit(p) => p.encode(w),
             Self::GroupContextExtensions(p) => p.encode(w),
             Self::SelfRemove(p) => p.encode(w),
+            Self::AppDataUpdate(p) => p.encode(w),
+            Self::AppEphemeral(p) => p.encode(w),
             Self::Custom { data, .. } => data.encode(w),
         }
     }
@@ -168,6 +178,8 @@ impl Decode for Proposal {
                 Self::GroupContextExtensions(field(r, "group_context_extensions")?)
             }
             ProposalType::SELF_REMOVE => Self::SelfRemove(field(r, "self_remove")?),
+            ProposalType::APP_DATA_UPDATE => Self::AppDataUpdate(field(r, "app_data_update")?),
+            ProposalType::APP_EPHEMERAL => Self::AppEphemeral(field(r, "app_ephemeral")?),
             proposal_type => Self::Custom {
                 proposal_type,
                 data: field(r, "data")?,

@@ -550,11 +550,17 @@ fn decode_proposal_and_sender(r: &mut Reader<'_>) -> Result<(Proposal, Sender), 
     Ok((get(r, "proposal")?, get::<Sender>(r, "sender")?))
 }
 
-/// A proposal of type 0x000a in the layout of the records written before
-/// SelfRemove was known: `Proposal::Custom` with an `opaque<V>` body.
+/// A proposal of type 0x000a (or 0x0008, 0x0009) in the layout of the
+/// records written before the type was known: `Proposal::Custom` with an
+/// `opaque<V>` body.
 fn decode_legacy_self_remove(r: &mut Reader<'_>) -> Result<(Proposal, Sender), DecodeError> {
     let proposal_type: ProposalType = get(r, "proposal_type")?;
-    if proposal_type != ProposalType::SELF_REMOVE {
+    // AppDataUpdate (0x0008) and AppEphemeral (0x0009) were likewise
+    // `Custom` before they were known.
+    if !matches!(
+        proposal_type,
+        ProposalType::SELF_REMOVE | ProposalType::APP_DATA_UPDATE | ProposalType::APP_EPHEMERAL
+    ) {
         return Err(r.error(crate::codec::DecodeErrorKind::InvalidValue {
             value: proposal_type.0.into(),
         }));
@@ -621,6 +627,9 @@ pub(crate) fn decode_summary(r: &mut Reader<'_>) -> Result<CommitSummary, Decode
         })?,
         path_updated: get_bool(r, "path_updated")?,
         authenticated_data: get(r, "authenticated_data")?,
+        // Not stored: see `CommitSummary::app_ephemeral`.
+        app_ephemeral: Vec::new(),
+        app_data_updated: Vec::new(),
     })
 }
 

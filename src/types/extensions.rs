@@ -21,6 +21,12 @@ code_point! {
         /// `app_data_dictionary` (draft-ietf-mls-extensions). Provisional:
         /// the value the draft suggests to IANA, not yet registered.
         APP_DATA_DICTIONARY = 0x0006,
+        /// `supported_wire_formats` (draft-ietf-mls-extensions, LeafNode).
+        /// Provisional: the value the draft suggests to IANA.
+        SUPPORTED_WIRE_FORMATS = 0x0007,
+        /// `required_wire_formats` (draft-ietf-mls-extensions,
+        /// GroupContext). Provisional: the value the draft suggests to IANA.
+        REQUIRED_WIRE_FORMATS = 0x0008,
     }
 }
 

@@ -5,12 +5,14 @@
 //! It depends only on `codec` and `crypto`.
 
 pub mod app_data;
+pub mod content_media;
 pub mod credential_validation;
 mod device_identity;
 #[cfg(test)]
 mod device_identity_tests;
 pub mod error;
 pub mod extensions;
+pub mod grease;
 pub mod math;
 mod message_kind;
 mod proposal_type;

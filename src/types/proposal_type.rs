@@ -19,6 +19,14 @@ code_point! {
         EXTERNAL_INIT = 0x0006,
         /// `group_context_extensions`.
         GROUP_CONTEXT_EXTENSIONS = 0x0007,
+        /// `app_data_update` (draft-ietf-mls-extensions, "Updating
+        /// Application Data in the GroupContext"). Provisional: the value
+        /// the draft suggests to IANA, not yet registered.
+        APP_DATA_UPDATE = 0x0008,
+        /// `app_ephemeral` (draft-ietf-mls-extensions, "Attaching
+        /// Application Data to a Commit"). Provisional: the value the draft
+        /// suggests to IANA, not yet registered.
+        APP_EPHEMERAL = 0x0009,
         /// `self_remove` (draft-ietf-mls-extensions, "SelfRemove Proposal").
         /// Provisional: the value the draft suggests to IANA, not yet
         /// registered.
@@ -46,6 +54,8 @@ impl ProposalType {
             Self::EXTERNAL_INIT => Some("ExternalInit"),
             Self::GROUP_CONTEXT_EXTENSIONS => Some("GroupContextExtensions"),
             Self::SELF_REMOVE => Some("SelfRemove"),
+            Self::APP_DATA_UPDATE => Some("AppDataUpdate"),
+            Self::APP_EPHEMERAL => Some("AppEphemeral"),
             _ => None,
         }
     }
@@ -81,6 +91,13 @@ impl ProposalType {
                 // and requires an UpdatePath" (IANA row: External N, Path
                 // Required Y).
                 Self::SELF_REMOVE => rules(false, false, true, Commits::Any),
+                // draft-ietf-mls-extensions, AppDataUpdate and AppEphemeral:
+                // "can be sent by an external sender", "can be included in
+                // an external Commit", "do not require an UpdatePath" (IANA
+                // rows: External Y, Path Required N).
+                Self::APP_DATA_UPDATE | Self::APP_EPHEMERAL => {
+                    rules(true, false, false, Commits::Any)
+                }
                 // §12.4: a type whose specification does not exempt it requires
                 // a path; §12.1.8 lists the only types external senders may send.
                 _ => rules(false, false, true, Commits::Regular),
@@ -202,5 +219,22 @@ mod tests {
         assert!(!r.external_sender && !r.new_member && r.path_required);
         assert!(r.in_external_commit() && r.in_regular_commit());
         assert_eq!(t.structure_name(), Some("SelfRemove"));
+    }
+
+    #[test]
+    fn app_data_rules_follow_the_extensions_draft() {
+        // AppDataUpdate 0x0008 and AppEphemeral 0x0009: external senders
+        // allowed, no path, regular and external commits, not default.
+        for (t, v, name) in [
+            (ProposalType::APP_DATA_UPDATE, 0x0008, "AppDataUpdate"),
+            (ProposalType::APP_EPHEMERAL, 0x0009, "AppEphemeral"),
+        ] {
+            assert_eq!(t.0, v);
+            assert!(!t.is_default());
+            let r = t.rules();
+            assert!(r.external_sender && !r.new_member && !r.path_required);
+            assert!(r.in_external_commit() && r.in_regular_commit());
+            assert_eq!(t.structure_name(), Some(name));
+        }
     }
 }

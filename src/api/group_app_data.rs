@@ -1,0 +1,91 @@
+//! Application data agreed by the group (draft-ietf-mls-extensions,
+//! "Updating Application Data in the GroupContext" and "Attaching
+//! Application Data to a Commit"): proposing AppDataUpdate and
+//! AppEphemeral, and reading the group's `app_data_dictionary` from an
+//! observer. The rules are in `group::app_data_rules`; the application's
+//! logic is an [`AppComponents`](crate::api::AppComponents) registered
+//! with [`ClientBuilder::app_components`](crate::ClientBuilder::app_components).
+
+use crate::Result;
+use crate::api::group::Group;
+use crate::api::observer::Observer;
+use crate::crypto::component::ComponentId;
+use crate::framing::Sender;
+use crate::group::app_data_rules::{check_app_proposal, group_dictionary};
+use crate::messages::app_data_proposals::{AppDataOperation, AppDataUpdate, AppEphemeral};
+use crate::messages::proposals::Proposal;
+use crate::types::app_data::AppDataDictionary;
+
+impl Group {
+    /// Proposes an AppDataUpdate of `component_id`: `op` is
+    /// [`AppDataOperation::Update`] with the update the component's logic
+    /// interprets, or [`AppDataOperation::Remove`]. Checked first as a
+    /// receiver would (every member supports the proposal type and lists
+    /// the component in its `app_components`, our application knows it, a
+    /// `remove` has state to remove): an invalid one is refused with
+    /// [`Error::Protocol`](crate::Error::Protocol) and nothing is sent.
+    /// Needs no UpdatePath: [`Group::commit`] covers it.
+    pub fn propose_app_data_update(
+        &mut self,
+        component_id: ComponentId,
+        op: AppDataOperation,
+    ) -> Result<Vec<u8>> {
+        self.propose_checked(Proposal::AppDataUpdate(AppDataUpdate { component_id, op }))
+    }
+
+    /// Proposes an AppEphemeral: `data` for `component_id`, delivered to
+    /// every member's [`AppComponents::check_ephemeral`](crate::api::AppComponents::check_ephemeral)
+    /// and in [`CommitSummary::app_ephemeral`](crate::wire::CommitSummary::app_ephemeral)
+    /// with the commit that covers it. Checked first as
+    /// [`Self::propose_app_data_update`] is.
+    pub fn propose_app_ephemeral(
+        &mut self,
+        component_id: ComponentId,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>> {
+        self.propose_checked(Proposal::AppEphemeral(AppEphemeral { component_id, data }))
+    }
+
+    /// Commits AppDataUpdate `updates` by value, in this order, with the
+    /// cached proposals that do not conflict with them. No UpdatePath is
+    /// needed for them. A rejected list (an update the application's
+    /// logic refuses, an update and a remove of one component) fails with
+    /// [`Error::Protocol`](crate::Error::Protocol) and the group is
+    /// unchanged.
+    pub fn commit_app_data(
+        &mut self,
+        updates: Vec<AppDataUpdate>,
+    ) -> Result<crate::api::CommitOutput> {
+        let by_value = updates.into_iter().map(Proposal::AppDataUpdate).collect();
+        self.commit_with(by_value, true, false)
+    }
+
+    fn propose_checked(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
+        let own = Sender::Member(self.own_leaf());
+        check_app_proposal(
+            self.state.authority().app_components(),
+            self.state.tree(),
+            self.state.context(),
+            &own,
+            &proposal,
+        )?;
+        crate::group::proposal_rules::validate_proposal(
+            &self.state.suite,
+            self.state.tree(),
+            self.state.context(),
+            &own,
+            &proposal,
+            self.state.config.lifetime_at(self.clock.now()),
+        )?;
+        self.propose(proposal)
+    }
+}
+
+impl Observer {
+    /// The group's `app_data_dictionary` (draft-ietf-mls-extensions) as
+    /// this observer follows it through AppDataUpdate proposals and
+    /// GroupContextExtensions; empty if the group has none.
+    pub fn app_data_dictionary(&self) -> Result<AppDataDictionary> {
+        group_dictionary(self.context())
+    }
+}
