@@ -22,6 +22,7 @@ mod group_storage;
 pub mod message;
 pub mod observer;
 mod observer_self_remove;
+mod options;
 pub mod partial_group;
 mod recovery;
 
