@@ -5,6 +5,8 @@ use crate::Result;
 use crate::codec::encode;
 use crate::group::state::GroupConfig;
 use crate::types::extensions::Extension;
+#[cfg(doc)]
+use crate::{Client, ClientBuilder};
 
 /// Options of a new key package.
 #[derive(Debug, Clone)]
@@ -58,7 +60,7 @@ pub struct ExternalJoinOptions {
     /// state (§12.4.3.2). The credential validator must agree it is ours
     /// (by default: the same device). [`Client::rejoin_device`] finds it.
     pub remove_old_leaf: Option<crate::types::math::LeafIndex>,
-    /// Ids of external PSKs (registered with [`Client::add_external_psk`])
+    /// Ids of external PSKs (registered with [`Client::add_external_psk`](crate::Client::add_external_psk))
     /// to inject as PreSharedKey proposals; every member must know them.
     pub external_psks: Vec<Vec<u8>>,
     /// The commit's authenticated data (sent in the clear, signed).
@@ -159,7 +161,7 @@ impl GroupOptions {
     /// Adds (or replaces) the `required_capabilities` extension (§11.1):
     /// every member, and every key package added later, must support the
     /// listed extension, proposal and credential types. The creator's own
-    /// capabilities should include them ([`ClientBuilder::capabilities`]);
+    /// capabilities should include them ([`ClientBuilder::capabilities`](crate::ClientBuilder::capabilities));
     /// creating the group does not check that yet.
     pub fn required_capabilities(
         mut self,
