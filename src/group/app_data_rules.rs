@@ -172,23 +172,6 @@ fn check_component(
     Ok(())
 }
 
-/// §12.2 / §13: the proposal type must be supported by every member.
-fn check_type_supported(tree: &RatchetTree, proposal_type: ProposalType) -> Result<()> {
-    if let Some((leaf, _)) = tree
-        .members()
-        .find(|(_, l)| !l.capabilities.supports_proposal(proposal_type))
-    {
-        return Err(Error::protocol(
-            "§12.2",
-            format!(
-                "leaf {} does not support proposal type {proposal_type:?}",
-                leaf.0
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// The checks of an AppDataUpdate or AppEphemeral proposal on its own, on
 /// receipt: the type is supported by every member, the component is known
 /// to the application and supported by every member, a `remove` has state
@@ -203,7 +186,7 @@ pub fn check_app_proposal(
 ) -> Result<()> {
     match proposal {
         Proposal::AppDataUpdate(u) => {
-            check_type_supported(tree, ProposalType::APP_DATA_UPDATE)?;
+            tree.check_all_support(ProposalType::APP_DATA_UPDATE)?;
             check_component(app, tree, u.component_id, APP_DATA_UPDATE_RULE)?;
             if u.op == AppDataOperation::Remove
                 && group_dictionary(context)?.get(u.component_id).is_none()
@@ -213,7 +196,7 @@ pub fn check_app_proposal(
             Ok(())
         }
         Proposal::AppEphemeral(e) => {
-            check_type_supported(tree, ProposalType::APP_EPHEMERAL)?;
+            tree.check_all_support(ProposalType::APP_EPHEMERAL)?;
             check_component(app, tree, e.component_id, APP_EPHEMERAL_RULE)?;
             let cx = AppDataContext {
                 group_id: &context.group_id,
@@ -312,7 +295,7 @@ pub fn apply_app_proposals(
     };
     for (sender, p) in list {
         if let Proposal::AppEphemeral(e) = p {
-            check_type_supported(tree, ProposalType::APP_EPHEMERAL)?;
+            tree.check_all_support(ProposalType::APP_EPHEMERAL)?;
             check_component(app, tree, e.component_id, APP_EPHEMERAL_RULE)?;
             check_ephemeral(app, &cx, e, sender)?;
             fx.ephemeral.push(e.clone());
@@ -331,7 +314,7 @@ pub fn apply_app_proposals(
     if by_component.is_empty() {
         return Ok(fx);
     }
-    check_type_supported(tree, ProposalType::APP_DATA_UPDATE)?;
+    tree.check_all_support(ProposalType::APP_DATA_UPDATE)?;
     let mut dictionary = group_dictionary(context)?.component_data().to_vec();
     for (component_id, updates) in &by_component {
         let component_id = *component_id;

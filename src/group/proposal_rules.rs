@@ -211,7 +211,7 @@ fn validate_proposal_in(
         // every member must support it (§12.2 / §13); "the removal of state
         // for a component_id that has no state present" is invalid.
         Proposal::AppDataUpdate(u) => {
-            check_all_support(tree, ProposalType::APP_DATA_UPDATE)?;
+            tree.check_all_support(ProposalType::APP_DATA_UPDATE)?;
             if u.op == AppDataOperation::Remove
                 && group_dictionary(context)?.get(u.component_id).is_none()
             {
@@ -225,7 +225,7 @@ fn validate_proposal_in(
             }
             Ok(())
         }
-        Proposal::AppEphemeral(_) => check_all_support(tree, ProposalType::APP_EPHEMERAL),
+        Proposal::AppEphemeral(_) => tree.check_all_support(ProposalType::APP_EPHEMERAL),
         Proposal::SelfRemove(_) => {
             // draft-ietf-mls-extensions, SelfRemove: the leaf removed is the
             // sender's, so the sender must be a member ("The member is able
@@ -244,32 +244,15 @@ fn validate_proposal_in(
             }
             // Its rules "only apply if all the members of a group support
             // this proposal in their capabilities".
-            check_all_support(tree, ProposalType::SELF_REMOVE)
+            tree.check_all_support(ProposalType::SELF_REMOVE)
         }
-        Proposal::Custom { proposal_type, .. } => check_all_support(tree, *proposal_type),
+        Proposal::Custom { proposal_type, .. } => tree.check_all_support(*proposal_type),
     }
 }
 
 /// The rule cited by the SelfRemove checks: the section of
 /// draft-ietf-mls-extensions that defines the proposal.
 pub const SELF_REMOVE_RULE: &str = "draft-ietf-mls-extensions §SelfRemove";
-
-/// §13: a non-default proposal type must be supported by every member.
-fn check_all_support(tree: &RatchetTree, proposal_type: ProposalType) -> Result<()> {
-    if let Some((leaf, _)) = tree
-        .members()
-        .find(|(_, l)| !l.capabilities.supports_proposal(proposal_type))
-    {
-        return Err(Error::protocol(
-            "§12.2",
-            format!(
-                "leaf {} does not support proposal type {proposal_type:?}",
-                leaf.0
-            ),
-        ));
-    }
-    Ok(())
-}
 
 /// §12.1.7: a GroupContext `app_data_dictionary` (draft-ietf-mls-extensions)
 /// must decode, sorted by component id with one entry per id ("MUST be
@@ -298,7 +281,7 @@ pub fn check_app_data_dictionary(extensions: &[crate::types::Extension]) -> Resu
 /// `required_capabilities` naming SelfRemove implies it (§11.1 holds every
 /// member to it), so the leaves are the one place to look.
 pub fn self_remove_capable(tree: &RatchetTree) -> bool {
-    check_all_support(tree, ProposalType::SELF_REMOVE).is_ok()
+    tree.check_all_support(ProposalType::SELF_REMOVE).is_ok()
 }
 
 /// What a proposal list does, in the order §12.3 applies it.

@@ -674,3 +674,26 @@ impl RatchetTree {
 #[cfg(test)]
 #[path = "ratchet_tree_tests.rs"]
 mod tests;
+
+impl RatchetTree {
+    /// §12.2 / §13: a proposal of a non-default type is valid only if every
+    /// member's capabilities list its type.
+    pub fn check_all_support(
+        &self,
+        proposal_type: crate::types::ProposalType,
+    ) -> crate::Result<()> {
+        match self
+            .members()
+            .find(|(_, l)| !l.capabilities.supports_proposal(proposal_type))
+        {
+            Some((leaf, _)) => Err(crate::Error::protocol(
+                "§12.2",
+                format!(
+                    "leaf {} does not support proposal type {proposal_type:?}",
+                    leaf.0
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+}
