@@ -806,6 +806,13 @@ impl Group {
         self.flush_merge()
     }
 
+    /// Our pending commit, as sent and as staged.
+    pub(crate) fn pending_commit(&self) -> Option<(&[u8], &StagedCommit)> {
+        self.pending
+            .as_ref()
+            .map(|p| (p.message.as_slice(), &p.staged))
+    }
+
     /// Merges our pending commit (e.g. once the delivery service accepted
     /// it without echoing). Storage failures as in [`Self::merge`].
     pub fn merge_pending(&mut self) -> Result<Event> {

@@ -17,6 +17,7 @@ mod group_app_data;
 mod group_content;
 mod group_devices;
 mod group_lifecycle;
+pub mod group_partial;
 mod group_safe;
 mod group_storage;
 pub mod message;
@@ -41,6 +42,7 @@ pub use client::{Client, ClientBuilder, ExternalJoinOptions, GroupOptions, KeyPa
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
+pub use group_partial::CommitAnnotations;
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 pub use partial_group::{PartialCommitEvent, PartialGroup};
@@ -71,6 +73,8 @@ mod observer_shared_tests;
 mod observer_storage_tests;
 #[cfg(test)]
 mod options_tests;
+#[cfg(test)]
+mod partial_annotate_tests;
 #[cfg(test)]
 mod partial_group_tests;
 #[cfg(all(test, feature = "pq"))]

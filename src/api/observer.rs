@@ -10,19 +10,23 @@ use std::sync::Arc;
 use crate::api::authentication::{AcceptBasic, CredentialValidator};
 use crate::api::clock::{Clock, SystemClock};
 use crate::api::group::Member;
+use crate::api::group_partial::{CommitAnnotations, check_current};
+use crate::codec::encode;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{CryptoProvider, Suite};
-use crate::framing::{MlsMessage, MlsMessageBody};
+use crate::framing::{MlsMessage, MlsMessageBody, Sender};
 use crate::group::app_data_rules::AppComponents;
 use crate::group::authorization::Authority;
 use crate::group::observer::{
     Change, CommitOrder, Confirmation, Observed, ObservedCommit, ObserverState,
 };
+use crate::group::partial_annotate::sender_authenticated;
 use crate::group::state::GroupConfig;
 use crate::persist::observer_store::{self, ObserverStore};
 use crate::schedule::GroupContext;
 use crate::storage::{APP_KEY_PREFIX, SharedStorage, WriteBatch};
 use crate::tree::nodes::RatchetTreeWire;
+use crate::types::math::LeafIndex;
 use crate::{Error, Result, decode_exact};
 
 /// How an [`Observer`] is set up: policy, crypto provider, clock and
@@ -303,6 +307,57 @@ impl Observer {
             self.commit(change, WriteBatch::default())?;
         }
         Ok(observed)
+    }
+
+    /// Prepares `commit` (the encoded MLSMessage [`Self::process`] staged
+    /// into `staged`, not merged yet) for the partial members
+    /// (draft-ietf-mls-partial): their AnnotatedCommits and the joiners'
+    /// AnnotatedWelcomes. The observer holds both trees and needs no
+    /// secret. Refused for a commit staged in another epoch.
+    pub fn annotate_commit(
+        &self,
+        commit: &[u8],
+        staged: &ObservedCommit,
+    ) -> Result<CommitAnnotations> {
+        if !staged.staged_in(self.state.context()) {
+            return Err(Error::Misuse(
+                "the commit was staged in another epoch than the observer's current one".into(),
+            ));
+        }
+        CommitAnnotations::prepare(
+            &self.state.suite,
+            self.state.context(),
+            self.state.tree(),
+            staged.tree_after(),
+            commit,
+            staged.summary(),
+            self.state.proposals(),
+        )
+    }
+
+    /// Wraps `message`, an encoded MLSMessage the member at `sender` sent
+    /// in the current epoch, with that member's membership proof: the
+    /// encoded `SenderAuthenticatedMessage<MLSMessage>` partial members
+    /// read. A PrivateMessage hides its sender from the observer, so the
+    /// caller names it (a wrong one fails the partial client's signature
+    /// check); a PublicMessage's sender must be `sender`.
+    pub fn sender_authenticated(&self, message: &[u8], sender: LeafIndex) -> Result<Vec<u8>> {
+        let message: MlsMessage = decode_exact("MLSMessage", message)?;
+        check_current(&message, self.state.context())?;
+        if let MlsMessageBody::PublicMessage(m) = &message.body
+            && m.content.sender != Sender::Member(sender)
+        {
+            return Err(Error::Misuse(format!(
+                "a PublicMessage from {:?}, not from leaf {sender}",
+                m.content.sender
+            )));
+        }
+        Ok(encode(&sender_authenticated(
+            &self.state.suite,
+            self.state.tree(),
+            message,
+            sender,
+        )?)?)
     }
 
     /// Enters the epoch of a commit staged by [`Self::process`] in the

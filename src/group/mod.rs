@@ -11,6 +11,7 @@ pub mod external;
 pub mod join;
 pub mod member;
 pub mod observer;
+pub mod partial_annotate;
 pub mod partial_commit;
 pub mod partial_epoch;
 pub mod partial_join;

@@ -187,6 +187,18 @@ impl ObservedCommit {
         &self.next.context
     }
 
+    /// The ratchet tree of the epoch the commit starts, for the annotations
+    /// of Partial MLS (draft-ietf-mls-partial).
+    pub(crate) fn tree_after(&self) -> &RatchetTree {
+        &self.next.tree
+    }
+
+    /// Whether the commit was staged in the epoch of `context` (the tree
+    /// before it is then that epoch's).
+    pub(crate) fn staged_in(&self, context: &GroupContext) -> bool {
+        self.base == ObservedFrom::of(context)
+    }
+
     /// The ratchet tree of the epoch the commit starts (feature
     /// `unstable-internals`).
     #[cfg(feature = "unstable-internals")]
