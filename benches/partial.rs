@@ -12,7 +12,10 @@
 //! - `annotate_prepare`: what the delivery service does once per commit
 //!   (`CommitAnnotator::new`, which `Observer::annotate_commit` runs: the
 //!   committer's proofs and the place of each encryption target);
-//!   `annotate_recipient`: one recipient's AnnotatedCommit, encoded.
+//!   `annotate_recipient`: one recipient's AnnotatedCommit, encoded (the
+//!   commit's bytes copied in); `annotate_tail`: only what differs per
+//!   recipient (proofs, resolution index), for a server sharing the
+//!   commit's bytes between recipients.
 //!
 //! The bytes each joiner and receiver gets are printed once per size.
 //!
@@ -236,13 +239,29 @@ fn bench_size(c: &mut Criterion, suite: &Suite, n: u32) {
             CommitAnnotator::new(suite, &before, &after, commit.clone(), &facts).expect("annotator")
         })
     });
-    // Recipients spread over the tree, one per iteration.
+    // Recipients spread over the tree, one per iteration. `annotate_encoded`
+    // copies the commit into each recipient's bytes; `annotate_tail` is
+    // what differs per recipient (a server can share the commit's bytes).
+    let recipient = |next: &mut u32| {
+        *next = (*next + 7919) % n;
+        LeafIndex(if *next == 0 { 1 } else { *next })
+    };
     let mut next = 0u32;
     group.bench_function("annotate_recipient", |b| {
         b.iter(|| {
-            next = (next + 7919) % n;
-            let leaf = LeafIndex(if next == 0 { 1 } else { next });
-            encode(&annotator.annotate(leaf).expect("annotate")).expect("encode")
+            annotator
+                .annotate_encoded(recipient(&mut next))
+                .expect("annotate")
+        })
+    });
+    group.bench_function("annotate_tail", |b| {
+        b.iter(|| {
+            encode(
+                &annotator
+                    .annotate_tail(recipient(&mut next))
+                    .expect("annotate"),
+            )
+            .expect("encode")
         })
     });
     group.finish();

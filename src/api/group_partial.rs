@@ -106,7 +106,22 @@ impl CommitAnnotations {
     /// after the commit, neither the committer nor a joiner (refused with
     /// [`Error::Misuse`] otherwise). O(log n).
     pub fn annotate(&self, recipient: LeafIndex) -> Result<Vec<u8>> {
-        Ok(encode(&self.inner.annotate(recipient)?)?)
+        self.inner.annotate_encoded(recipient)
+    }
+
+    /// The encoded commit: the first part of every AnnotatedCommit of this
+    /// commit. A server that sends [`Self::commit_bytes`] then
+    /// [`Self::annotation_tail`] (e.g. with vectored writes) shares one
+    /// copy of the commit between recipients.
+    pub fn commit_bytes(&self) -> &[u8] {
+        self.inner.commit_bytes()
+    }
+
+    /// The rest of `recipient`'s AnnotatedCommit after the commit:
+    /// `annotate(recipient)` is `commit_bytes()` followed by this. O(log n)
+    /// and a few hundred bytes per tree level, whatever the commit's size.
+    pub fn annotation_tail(&self, recipient: LeafIndex) -> Result<Vec<u8>> {
+        Ok(encode(&self.inner.annotate_tail(recipient)?)?)
     }
 
     /// The encoded AnnotatedWelcome of each joiner of `welcome` (an

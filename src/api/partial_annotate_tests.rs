@@ -265,6 +265,16 @@ fn hostile_requests_to_the_annotating_api_are_refused_and_change_nothing() {
     let (mut a, b, mut server, commit, staged) = staged_update();
     let annotations = server.annotate_commit(&commit, &staged).unwrap();
     let good = annotations.annotate(a.own_leaf()).unwrap();
+    // The encoding is the commit's, then the per-recipient tail.
+    assert_eq!(
+        good,
+        [
+            annotations.commit_bytes(),
+            &annotations.annotation_tail(a.own_leaf()).unwrap()
+        ]
+        .concat()
+    );
+    assert_eq!(annotations.commit_bytes(), commit.as_slice());
     // A recipient outside the tree, a blank leaf, the committer.
     is_misuse(
         annotations.annotate(LeafIndex(1000)).unwrap_err(),

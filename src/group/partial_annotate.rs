@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use crate::codec::encode;
+use crate::codec::{encode, wire_struct};
 use crate::crypto::Suite;
 use crate::framing::{
     AnnotatedCommit, AnnotatedWelcome, Content, MlsMessage, MlsMessageBody,
@@ -146,12 +146,34 @@ pub fn added_key_packages(commit: &MlsMessage, cache: &ProposalCache) -> Vec<Key
         .collect()
 }
 
+wire_struct! {
+    /// The fields of an `AnnotatedCommit` after `commit`, in wire order: the
+    /// part that differs per recipient. An AnnotatedCommit's encoding is
+    /// the commit's followed by this, so a server can send one shared copy
+    /// of the commit's bytes and a tail per recipient.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct AnnotationTail {
+        /// See [`AnnotatedCommit::sender_membership_proof`].
+        pub sender_membership_proof: Option<MembershipProof>,
+        /// See [`AnnotatedCommit::tree_hash_after`].
+        pub tree_hash_after: Vec<u8>,
+        /// See [`AnnotatedCommit::resolution_index`].
+        pub resolution_index: Option<u32>,
+        /// See [`AnnotatedCommit::sender_membership_proof_after`].
+        pub sender_membership_proof_after: MembershipProof,
+        /// See [`AnnotatedCommit::receiver_membership_proof_after`].
+        pub receiver_membership_proof_after: MembershipProof,
+    }
+}
+
 /// What a commit needs to be annotated for any recipient (module
 /// documentation). Built once per commit; [`Self::annotate`] per recipient.
 #[derive(Debug, Clone)]
 pub struct CommitAnnotator {
     suite: Suite,
     commit: MlsMessage,
+    /// `commit` encoded, once.
+    commit_bytes: Vec<u8>,
     after: RatchetTree,
     committer: LeafIndex,
     sender_before: Option<MembershipProof>,
@@ -244,6 +266,7 @@ impl CommitAnnotator {
         }
         Ok(Self {
             suite: suite.clone(),
+            commit_bytes: encode(&commit)?,
             commit,
             after: after.clone(),
             committer,
@@ -316,9 +339,41 @@ impl CommitAnnotator {
         annotate_welcome(&self.suite, &self.after, self.committer, welcome, joiners)
     }
 
+    /// The commit's encoding: the first part of every encoded
+    /// AnnotatedCommit of this commit (see [`AnnotationTail`]).
+    pub fn commit_bytes(&self) -> &[u8] {
+        &self.commit_bytes
+    }
+
+    /// The AnnotatedCommit for `receiver`, encoded: the commit's bytes
+    /// (copied) and [`Self::annotate_tail`]'s. Equal to encoding
+    /// [`Self::annotate`]'s result, without encoding the commit again.
+    pub fn annotate_encoded(&self, receiver: LeafIndex) -> Result<Vec<u8>> {
+        let tail = encode(&self.annotate_tail(receiver)?)?;
+        let mut out = Vec::with_capacity(self.commit_bytes.len() + tail.len());
+        out.extend_from_slice(&self.commit_bytes);
+        out.extend_from_slice(&tail);
+        Ok(out)
+    }
+
     /// The AnnotatedCommit for `receiver`, a member in the tree after the
-    /// commit other than the committer and the joiners. O(log n).
+    /// commit other than the committer and the joiners. O(log n) besides
+    /// cloning the commit.
     pub fn annotate(&self, receiver: LeafIndex) -> Result<AnnotatedCommit> {
+        let t = self.annotate_tail(receiver)?;
+        Ok(AnnotatedCommit {
+            commit: self.commit.clone(),
+            sender_membership_proof: t.sender_membership_proof,
+            tree_hash_after: t.tree_hash_after,
+            resolution_index: t.resolution_index,
+            sender_membership_proof_after: t.sender_membership_proof_after,
+            receiver_membership_proof_after: t.receiver_membership_proof_after,
+        })
+    }
+
+    /// The per-recipient part of the AnnotatedCommit for `receiver` (see
+    /// [`Self::annotate`]): two walks up the tree, O(log n).
+    pub fn annotate_tail(&self, receiver: LeafIndex) -> Result<AnnotationTail> {
         if receiver == self.committer {
             return Err(Error::Misuse(format!(
                 "leaf {receiver} made this commit: it needs no AnnotatedCommit"
@@ -336,8 +391,7 @@ impl CommitAnnotator {
         } else {
             None
         };
-        Ok(AnnotatedCommit {
-            commit: self.commit.clone(),
+        Ok(AnnotationTail {
             sender_membership_proof: self.sender_before.clone(),
             tree_hash_after: self.tree_hash_after.clone(),
             resolution_index,
