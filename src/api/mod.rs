@@ -24,6 +24,7 @@ pub mod observer;
 mod observer_self_remove;
 mod options;
 pub mod partial_group;
+mod partial_proposals;
 mod partial_transitions;
 mod recovery;
 

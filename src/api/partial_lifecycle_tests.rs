@@ -432,3 +432,33 @@ fn a_downgraded_full_client_follows_commits_as_a_partial_client() {
 fn sender_authenticated_from(g: &Group, message: &[u8]) -> Vec<u8> {
     crate::test_support::partial::sender_authenticated(message, proof(g, &tree(g), g.own_leaf()))
 }
+
+#[test]
+fn a_partial_client_leaves_by_a_proposal_a_member_commits() {
+    let mut s = setup();
+    let group_id = s.a.group_id().to_vec();
+    let sent = s.b.leave().unwrap();
+    // One per epoch.
+    assert!(matches!(s.b.leave(), Err(Error::Misuse(_))));
+    // Stored with the group: still known after a restart.
+    let mut bob = restarted(&s.storage, 9);
+    let mut b2 = bob.load_partial_group(&group_id).unwrap();
+    assert!(matches!(b2.leave(), Err(Error::Misuse(_))));
+
+    // Full members read the inner proposal; Alice commits it by reference.
+    let inner = PartialGroup::inner_message(&sent).unwrap();
+    assert!(matches!(
+        s.a.process(&inner).unwrap(),
+        Event::Proposal { .. }
+    ));
+    let before = tree(&s.a);
+    let out = s.a.commit().unwrap();
+    s.a.process(&out.commit).unwrap();
+    assert!(s.a.members().iter().all(|m| m.index != s.bob_leaf));
+    let annotated = encode(&annotated_commit(&s.a, &before, &out.commit, s.bob_leaf)).unwrap();
+    assert_eq!(
+        b2.process_annotated_commit(&annotated).unwrap(),
+        PartialCommitEvent::Removed
+    );
+    assert!(record(&s.storage, &group_id).is_none());
+}
