@@ -462,3 +462,52 @@ fn a_partial_client_leaves_by_a_proposal_a_member_commits() {
     );
     assert!(record(&s.storage, &group_id).is_none());
 }
+
+/// Refuses the basic credential `identity`.
+struct Ban(&'static [u8]);
+
+impl CredentialValidator for Ban {
+    fn validate(
+        &self,
+        _cx: &ValidationContext<'_>,
+        credential: &crate::crypto::credential::Credential,
+        _key: &crate::crypto::SignaturePublicKey,
+    ) -> Result<(), Rejection> {
+        match credential {
+            crate::crypto::credential::Credential::Basic { identity } if identity == self.0 => {
+                Err(Rejection::new("banned"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn an_upgrade_validates_every_leaf_of_the_tree_as_a_join_does() {
+    // The tree matches the epoch's tree hash, but a leaf the partial
+    // client never saw holds a credential its validator refuses (§5.3.1,
+    // §12.4.3.1): the upgrade is refused as a join would be.
+    let s = setup();
+    let group_id = s.a.group_id().to_vec();
+    let tree_bytes = s.a.ratchet_tree().unwrap();
+    drop(s.b);
+    drop(s.bob);
+    let mut strict = Client::restore(s.storage.clone())
+        .clock(Arc::new(FixedClock(NOW)))
+        .random(Box::new(SeededRandom::from_seed([11; 32])))
+        .credential_validator(Arc::new(Ban(b"carol")))
+        .build()
+        .unwrap();
+    let mut b = strict.load_partial_group(&group_id).unwrap();
+    let stored = record(&s.storage, &group_id);
+    assert!(strict.upgrade_partial(&mut b, &tree_bytes).is_err());
+    assert!(b.is_active());
+    assert_eq!(record(&s.storage, &group_id), stored);
+    drop(b);
+    drop(strict);
+    // The same tree with a validator that accepts Carol.
+    let mut bob = restarted(&s.storage, 12);
+    let mut b = bob.load_partial_group(&group_id).unwrap();
+    let g = bob.upgrade_partial(&mut b, &tree_bytes).unwrap();
+    assert_eq!(g.epoch_authenticator(), s.a.epoch_authenticator());
+}
