@@ -24,6 +24,8 @@ pub mod observer;
 mod observer_self_remove;
 mod options;
 pub mod partial_group;
+mod partial_proposals;
+mod partial_transitions;
 mod recovery;
 
 pub use crate::framing::WireFormat;
@@ -43,7 +45,7 @@ pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
-pub use partial_group::{PartialCommitEvent, PartialGroup};
+pub use partial_group::{MAX_PARTIAL_PROPOSALS, PartialCommitEvent, PartialGroup, PartialMessage};
 
 #[cfg(test)]
 mod app_data_tests;
@@ -73,6 +75,8 @@ mod observer_storage_tests;
 mod options_tests;
 #[cfg(test)]
 mod partial_group_tests;
+#[cfg(test)]
+mod partial_lifecycle_tests;
 #[cfg(all(test, feature = "pq"))]
 mod pq_lifecycle_tests;
 #[cfg(test)]
