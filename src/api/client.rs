@@ -54,7 +54,7 @@ pub struct ClientBuilder {
     restore_only: bool,
     suite: CipherSuite,
     provider: Arc<dyn CryptoProvider>,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
     signature_key: Option<(SignaturePrivateKey, SignaturePublicKey)>,
@@ -447,7 +447,7 @@ pub struct Client {
     credential: Credential,
     pub(super) signer: SignaturePrivateKey,
     public: SignaturePublicKey,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
     rng: Box<dyn RandomSource>,
     validator: Arc<dyn CredentialValidator>,
     app_components: Option<Arc<dyn AppComponents>>,
@@ -589,12 +589,7 @@ impl Client {
         })?;
         let loaded =
             crate::persist::group_store::load(&storage, group_id, &self.suite, self.authority())?
-                .ok_or_else(|| {
-                Error::Misuse(format!(
-                    "no group with id {} is stored: list them with Client::groups",
-                    crate::persist::records::hex(group_id)
-                ))
-            })?;
+                .ok_or_else(|| super::partial_transitions::not_stored(&storage, group_id, false))?;
         let rng = self.group_rng()?;
         let store = GroupStore::for_loaded(storage, group_id, &loaded);
         Ok(Group::from_loaded(
@@ -608,7 +603,7 @@ impl Client {
     }
 
     /// Persists a new group (and `extra`) when this client has storage.
-    fn persist_group(&self, group: &mut Group, extra: WriteBatch) -> Result<()> {
+    pub(super) fn persist_group(&self, group: &mut Group, extra: WriteBatch) -> Result<()> {
         match &self.storage {
             Some(storage) => {
                 let store = GroupStore::new(storage.clone(), group.group_id());
@@ -799,7 +794,7 @@ impl Client {
     /// Wraps a group state this client joined or created. The engine
     /// validated every member of a joined tree (§5.3.1) with
     /// [`Self::authority`].
-    fn adopt(&self, state: GroupState, rng: Box<dyn RandomSource>) -> Group {
+    pub(super) fn adopt(&self, state: GroupState, rng: Box<dyn RandomSource>) -> Group {
         Group::new(
             state,
             self.signer.clone(),
@@ -810,7 +805,7 @@ impl Client {
     }
 
     /// The application's validator, as the engine holds it.
-    fn authority(&self) -> Authority {
+    pub(super) fn authority(&self) -> Authority {
         Authority::new(self.validator.clone()).with_app_components(self.app_components.clone())
     }
 

@@ -62,13 +62,8 @@ impl Group {
 
     fn propose_checked(&mut self, proposal: Proposal) -> Result<Vec<u8>> {
         let own = Sender::Member(self.own_leaf());
-        check_app_proposal(
-            self.state.authority().app_components(),
-            self.state.tree(),
-            self.state.context(),
-            &own,
-            &proposal,
-        )?;
+        // The protocol's checks first (type supported by every member,
+        // state to remove), then the application's.
         crate::group::proposal_rules::validate_proposal(
             &self.state.suite,
             self.state.tree(),
@@ -76,6 +71,13 @@ impl Group {
             &own,
             &proposal,
             self.state.config.lifetime_at(self.clock.now()),
+        )?;
+        check_app_proposal(
+            self.state.authority().app_components(),
+            self.state.tree(),
+            self.state.context(),
+            &own,
+            &proposal,
         )?;
         self.propose(proposal)
     }

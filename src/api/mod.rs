@@ -25,6 +25,8 @@ pub mod observer;
 mod observer_self_remove;
 mod options;
 pub mod partial_group;
+mod partial_proposals;
+mod partial_transitions;
 mod recovery;
 
 pub use crate::framing::WireFormat;
@@ -45,7 +47,7 @@ pub use group::{CommitOutput, Event, Group, Member};
 pub use group_partial::CommitAnnotations;
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
-pub use partial_group::{PartialCommitEvent, PartialGroup};
+pub use partial_group::{MAX_PARTIAL_PROPOSALS, PartialCommitEvent, PartialGroup, PartialMessage};
 
 #[cfg(test)]
 mod app_data_tests;
@@ -77,6 +79,8 @@ mod options_tests;
 mod partial_annotate_tests;
 #[cfg(test)]
 mod partial_group_tests;
+#[cfg(test)]
+mod partial_lifecycle_tests;
 #[cfg(all(test, feature = "pq"))]
 mod pq_lifecycle_tests;
 #[cfg(test)]

@@ -172,11 +172,13 @@ fn check_component(
     Ok(())
 }
 
-/// The checks of an AppDataUpdate or AppEphemeral proposal on its own, on
-/// receipt: the type is supported by every member, the component is known
-/// to the application and supported by every member, a `remove` has state
-/// to remove, and the application accepts an AppEphemeral's data. Other
-/// proposals pass unchecked.
+/// The checks of an AppDataUpdate or AppEphemeral proposal on its own that
+/// need the application: the component is known to the application and
+/// supported by every member, and the application accepts an AppEphemeral's
+/// data. Other proposals pass unchecked. Every caller also runs
+/// `proposal_rules::validate_proposal`, which checks that every member
+/// supports the proposal type and that a `remove` has state to remove: not
+/// repeated here (each is a scan of the members).
 pub fn check_app_proposal(
     app: Option<&dyn AppComponents>,
     tree: &RatchetTree,
@@ -186,17 +188,9 @@ pub fn check_app_proposal(
 ) -> Result<()> {
     match proposal {
         Proposal::AppDataUpdate(u) => {
-            tree.check_all_support(ProposalType::APP_DATA_UPDATE)?;
-            check_component(app, tree, u.component_id, APP_DATA_UPDATE_RULE)?;
-            if u.op == AppDataOperation::Remove
-                && group_dictionary(context)?.get(u.component_id).is_none()
-            {
-                return Err(remove_without_state(u.component_id));
-            }
-            Ok(())
+            check_component(app, tree, u.component_id, APP_DATA_UPDATE_RULE)
         }
         Proposal::AppEphemeral(e) => {
-            tree.check_all_support(ProposalType::APP_EPHEMERAL)?;
             check_component(app, tree, e.component_id, APP_EPHEMERAL_RULE)?;
             let cx = AppDataContext {
                 group_id: &context.group_id,
@@ -293,9 +287,16 @@ pub fn apply_app_proposals(
         epoch: cx_context.epoch,
         external_commit: Some(external_commit),
     };
+    // One scan of the members for the type, whatever the number of
+    // AppEphemeral proposals.
+    if list
+        .iter()
+        .any(|(_, p)| matches!(p, Proposal::AppEphemeral(_)))
+    {
+        tree.check_all_support(ProposalType::APP_EPHEMERAL)?;
+    }
     for (sender, p) in list {
         if let Proposal::AppEphemeral(e) = p {
-            tree.check_all_support(ProposalType::APP_EPHEMERAL)?;
             check_component(app, tree, e.component_id, APP_EPHEMERAL_RULE)?;
             check_ephemeral(app, &cx, e, sender)?;
             fx.ephemeral.push(e.clone());

@@ -15,6 +15,7 @@ pub mod partial_annotate;
 pub mod partial_commit;
 pub mod partial_epoch;
 pub mod partial_join;
+pub mod partial_upgrade;
 pub mod proposal_cache;
 pub mod proposal_rules;
 pub mod proposal_select;

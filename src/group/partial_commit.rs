@@ -141,21 +141,7 @@ pub fn check_annotated_commit(
             ),
         ));
     }
-    // Step 2: both post-commit proofs lead to `tree_hash_after`.
     let sender_after = &annotated.sender_membership_proof_after;
-    let receiver_after = &annotated.receiver_membership_proof_after;
-    sender_after.same_tree(receiver_after, suite)?;
-    sender_after.verify(suite, &annotated.tree_hash_after)?;
-    receiver_after.verify(suite, &annotated.tree_hash_after)?;
-    if receiver_after.leaf_index != own_leaf {
-        return Err(Error::protocol(
-            RULE,
-            format!(
-                "the receiver proof is for leaf {}, this client is leaf {own_leaf}",
-                receiver_after.leaf_index
-            ),
-        ));
-    }
     let encoding = ContentEncoding::new(content, Some(context))?;
     // Steps 1 and 3: who signed, with which key.
     let committer = match (content.content.sender, &annotated.sender_membership_proof) {
@@ -239,18 +225,16 @@ pub fn check_annotated_commit(
     let mut reinit = None;
     let mut self_removed = false;
     for p in &commit.proposals {
-        let proposal = match p {
-            ProposalOrRef::Proposal(p) => &**p,
+        let (proposal, sender) = match p {
+            ProposalOrRef::Proposal(p) => (&**p, content.content.sender),
             ProposalOrRef::Reference(r) => {
-                &proposals
-                    .find(r)
-                    .ok_or_else(|| {
-                        Error::protocol(
-                            "§12.4.2",
-                            "the commit references a proposal not received in this epoch",
-                        )
-                    })?
-                    .proposal
+                let cached = proposals.find(r).ok_or_else(|| {
+                    Error::protocol(
+                        "§12.4.2",
+                        "the commit references a proposal not received in this epoch",
+                    )
+                })?;
+                (&cached.proposal, cached.sender)
             }
         };
         match proposal {
@@ -259,7 +243,31 @@ pub fn check_annotated_commit(
             Proposal::ExternalInit(e) => external_init = Some(e.kem_output.clone()),
             Proposal::ReInit(r) => reinit = Some(r.clone()),
             Proposal::Remove(r) if r.removed == own_leaf => self_removed = true,
+            // draft-ietf-mls-extensions SelfRemove: its sender leaves.
+            Proposal::SelfRemove(_) if sender == Sender::Member(own_leaf) => self_removed = true,
             _ => {}
+        }
+    }
+    // Step 2: both post-commit proofs lead to `tree_hash_after`. A commit
+    // that removes this client leaves its leaf blank, so no proof of it
+    // after the commit can exist: the receiver proof is not checked then,
+    // and the removal rests on what the draft's step 1 and 3 authenticate
+    // (the proven sender's signature over the commit, its membership tag
+    // or encryption), as a removed full member cannot verify the new epoch
+    // either (RFC 9420 §12.4.2: it is left out of the path's encryption).
+    let receiver_after = &annotated.receiver_membership_proof_after;
+    sender_after.verify(suite, &annotated.tree_hash_after)?;
+    if !self_removed {
+        sender_after.same_tree(receiver_after, suite)?;
+        receiver_after.verify(suite, &annotated.tree_hash_after)?;
+        if receiver_after.leaf_index != own_leaf {
+            return Err(Error::protocol(
+                RULE,
+                format!(
+                    "the receiver proof is for leaf {}, this client is leaf {own_leaf}",
+                    receiver_after.leaf_index
+                ),
+            ));
         }
     }
     if content.content.sender == Sender::NewMemberCommit && external_init.is_none() {

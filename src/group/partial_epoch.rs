@@ -1,6 +1,6 @@
 //! A partial client's state in one epoch (draft-ietf-mls-partial): the
 //! GroupContext, the epoch's secrets and secret tree, its own leaf key and
-//! the path secrets of its direct path, but no ratchet tree. It follows the
+//! the private keys of its direct path, but no ratchet tree. It follows the
 //! group by AnnotatedCommits and reads sender-authenticated messages.
 //!
 //! Every operation is stage-then-merge: [`PartialEpoch::stage_commit`]
@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 
-use crate::crypto::{HpkePrivateKey, Secret, Suite};
+use crate::crypto::{HpkePrivateKey, HpkePublicKey, Secret, Suite};
 use crate::framing::{
     AnnotatedCommit, AuthenticatedContent, Content, MlsMessage, MlsMessageBody,
     SenderAuthenticatedMessage, from_public_message, open_private,
@@ -45,10 +45,50 @@ pub struct PartialEpoch {
     /// The epoch's secrets; `encryption_secret` was handed to the secret
     /// tree and is zero here (§9.2).
     pub secrets: EpochSecrets,
-    leaf_key: HpkePrivateKey,
-    path_secrets: Vec<(NodeIndex, Secret)>,
-    secret_tree: SecretTree,
-    own_proof: MembershipProof,
+    /// The confirmation tag of the commit (or GroupInfo) that started the
+    /// epoch, kept for an upgrade to a full client (its GroupInfo).
+    pub confirmation_tag: Vec<u8>,
+    pub(crate) leaf_key: HpkePrivateKey,
+    pub(crate) path_keys: Vec<PathKey>,
+    pub(crate) secret_tree: SecretTree,
+    pub(crate) own_proof: MembershipProof,
+}
+
+/// The key pair of one parent node of the client's direct path: the
+/// private key it holds and the public key the node carries in the tree.
+/// A full client keeps keys, not path secrets (§4.2), so keys are what
+/// survives an upgrade or a downgrade.
+#[derive(Debug, Clone)]
+pub struct PathKey {
+    /// The parent node.
+    pub node: NodeIndex,
+    /// Its private key.
+    pub private: HpkePrivateKey,
+    /// Its public key, as the tree holds it.
+    pub public: HpkePublicKey,
+}
+
+/// Everything a [`PartialEpoch`] is built from, for a state restored from
+/// storage or taken from a full client's epoch (a downgrade).
+#[derive(Debug)]
+pub struct PartialEpochParts {
+    /// The epoch's GroupContext.
+    pub context: GroupContext,
+    /// The epoch's interim transcript hash (§8.2).
+    pub interim_transcript_hash: Vec<u8>,
+    /// The epoch's confirmation tag.
+    pub confirmation_tag: Vec<u8>,
+    /// The epoch's secrets (`encryption_secret` unused: the secret tree is
+    /// given whole).
+    pub secrets: EpochSecrets,
+    /// The private key of this client's leaf.
+    pub leaf_key: HpkePrivateKey,
+    /// The keys of the parent nodes of its direct path.
+    pub path_keys: Vec<PathKey>,
+    /// The epoch's secret tree, with the ratchets already used.
+    pub secret_tree: SecretTree,
+    /// The proof of this client's leaf in the epoch's tree.
+    pub own_proof: MembershipProof,
 }
 
 /// What processing an AnnotatedCommit gives.
@@ -60,11 +100,19 @@ pub enum PartialCommitOutcome {
     Removed,
 }
 
-/// The secret of a node's key pair: `DeriveSecret(path_secret, "node")`.
-fn node_key(suite: &Suite, path_secret: &Secret) -> Result<(HpkePrivateKey, Vec<u8>)> {
-    let node_secret = suite.derive_secret(path_secret.as_bytes(), "node")?;
-    let (private, public) = suite.derive_key_pair(node_secret.as_bytes())?;
-    Ok((private, public.as_bytes().to_vec()))
+/// The key pairs of nodes from their path secrets (§7.4).
+fn path_keys(suite: &Suite, path_secrets: &[(NodeIndex, Secret)]) -> Result<Vec<PathKey>> {
+    path_secrets
+        .iter()
+        .map(|(node, secret)| {
+            let (private, public) = crate::tree::private::node_key_pair(suite, secret)?;
+            Ok(PathKey {
+                node: *node,
+                private,
+                public,
+            })
+        })
+        .collect()
 }
 
 impl PartialEpoch {
@@ -78,16 +126,16 @@ impl PartialEpoch {
         joiner_proof: &MembershipProof,
         config: SecretTreeConfig,
     ) -> Result<Self> {
+        let path_keys = path_keys(suite, &join.path_secrets)?;
         Self::new(
             suite,
-            joiner_proof.clone(),
+            (joiner_proof.clone(), join.own_leaf),
             join.group_context,
             join.interim_transcript_hash,
-            join.own_leaf,
-            joiner_proof.leaf_count()?,
+            join.confirmation_tag,
             join.secrets,
             leaf_key,
-            join.path_secrets,
+            path_keys,
             config,
         )
     }
@@ -95,40 +143,81 @@ impl PartialEpoch {
     #[allow(clippy::too_many_arguments)]
     fn new(
         suite: &Suite,
-        own_proof: MembershipProof,
+        (own_proof, own_leaf): (MembershipProof, LeafIndex),
         context: GroupContext,
         interim_transcript_hash: Vec<u8>,
-        own_leaf: LeafIndex,
-        leaf_count: LeafCount,
+        confirmation_tag: Vec<u8>,
         mut secrets: EpochSecrets,
         leaf_key: HpkePrivateKey,
-        path_secrets: Vec<(NodeIndex, Secret)>,
+        path_keys: Vec<PathKey>,
         config: SecretTreeConfig,
     ) -> Result<Self> {
-        if own_leaf.0 >= leaf_count.get() {
-            return Err(Error::protocol(
-                RULE,
-                format!(
-                    "leaf {own_leaf} outside a tree of {} leaves",
-                    leaf_count.get()
-                ),
-            ));
-        }
+        let leaf_count = own_proof.leaf_count()?;
         let encryption = std::mem::replace(
             &mut secrets.encryption_secret,
             Secret::zero(suite.hash_len()),
         );
         let secret_tree = SecretTree::new(suite, encryption, leaf_count, config);
+        Self::from_parts(
+            own_leaf,
+            PartialEpochParts {
+                context,
+                interim_transcript_hash,
+                confirmation_tag,
+                secrets,
+                leaf_key,
+                path_keys,
+                secret_tree,
+                own_proof,
+            },
+        )
+    }
+
+    /// A state from its parts (module documentation), checked for
+    /// consistency: the proof is for `own_leaf`, the leaf is inside the
+    /// tree, the secret tree is as wide as the proven tree and every path
+    /// key is for a node of the leaf's direct path. A stored record is
+    /// hostile input: these checks turn a tampered one into an error.
+    pub fn from_parts(own_leaf: LeafIndex, parts: PartialEpochParts) -> Result<Self> {
+        let leaf_count = parts.own_proof.leaf_count()?;
+        if own_leaf.0 >= leaf_count.get() || parts.own_proof.leaf_index != own_leaf {
+            return Err(Error::protocol(
+                RULE,
+                format!(
+                    "leaf {own_leaf} outside a tree of {} leaves or not the proof's leaf {}",
+                    leaf_count.get(),
+                    parts.own_proof.leaf_index
+                ),
+            ));
+        }
+        if parts.secret_tree.leaf_count() != leaf_count {
+            return Err(Error::protocol(
+                RULE,
+                "the secret tree is not as wide as the proven tree",
+            ));
+        }
+        let path = parts.own_proof.path()?;
+        if let Some(k) = parts
+            .path_keys
+            .iter()
+            .find(|k| !path.iter().skip(1).any(|(x, _)| *x == k.node))
+        {
+            return Err(Error::protocol(
+                RULE,
+                format!("a key for node {}, not on the direct path", k.node),
+            ));
+        }
         Ok(Self {
-            context,
-            interim_transcript_hash,
+            context: parts.context,
+            interim_transcript_hash: parts.interim_transcript_hash,
             own_leaf,
             leaf_count,
-            secrets,
-            leaf_key,
-            path_secrets,
-            secret_tree,
-            own_proof,
+            secrets: parts.secrets,
+            confirmation_tag: parts.confirmation_tag,
+            leaf_key: parts.leaf_key,
+            path_keys: parts.path_keys,
+            secret_tree: parts.secret_tree,
+            own_proof: parts.own_proof,
         })
     }
 
@@ -139,12 +228,12 @@ impl PartialEpoch {
 
     /// The private key this client holds for `node` of its direct path (its
     /// leaf included), if any.
-    fn private_key(&self, suite: &Suite, node: NodeIndex) -> Option<HpkePrivateKey> {
+    fn private_key(&self, node: NodeIndex) -> Option<HpkePrivateKey> {
         if Some(node) == self.own_leaf.node() {
             return Some(self.leaf_key.clone());
         }
-        let (_, secret) = self.path_secrets.iter().find(|(x, _)| *x == node)?;
-        node_key(suite, secret).ok().map(|(k, _)| k)
+        let k = self.path_keys.iter().find(|k| k.node == node)?;
+        Some(k.private.clone())
     }
 
     /// Opens the Commit of an AnnotatedCommit: the membership tag of a
@@ -196,7 +285,7 @@ impl PartialEpoch {
         if checked.self_removed {
             return Ok(PartialCommitOutcome::Removed);
         }
-        let lookup = |x: NodeIndex| self.private_key(suite, x);
+        let lookup = |x: NodeIndex| self.private_key(x);
         let path = checked.decrypt_path(suite, annotated, &content, &lookup)?;
         let retained = VecDeque::new();
         let own = OwnResumption {
@@ -227,62 +316,96 @@ impl PartialEpoch {
         };
         let secrets = checked.finish(suite, init, commit_secret, &psk_secret)?;
 
-        // Path secrets: the new ones from the common ancestor up; of the old
-        // ones, those whose node still carries the key they give in the
-        // new tree (a Remove may have blanked it, a path replaced it).
+        // Path keys: the new ones from the common ancestor up; of the old
+        // ones, those whose node still carries their public key in the new
+        // tree (a Remove may have blanked it, a path replaced it).
         let receiver = &annotated.receiver_membership_proof_after;
         let proven = receiver.path()?;
-        let mut path_secrets = Vec::new();
-        for (x, secret) in &self.path_secrets {
-            if new_secrets.iter().any(|(n, _)| n == x) {
+        let fresh = path_keys(suite, &new_secrets)?;
+        let mut keys = Vec::new();
+        for k in &self.path_keys {
+            if fresh.iter().any(|n| n.node == k.node) {
                 continue;
             }
-            let Some((_, Some(Node::Parent(parent)))) = proven.iter().find(|(n, _)| n == x) else {
+            let Some((_, Some(Node::Parent(parent)))) = proven.iter().find(|(n, _)| *n == k.node)
+            else {
                 continue;
             };
-            if node_key(suite, secret)?.1 == parent.encryption_key.as_bytes() {
-                path_secrets.push((*x, secret.clone()));
+            if k.public == parent.encryption_key {
+                keys.push(k.clone());
             }
         }
-        path_secrets.extend(new_secrets);
-        path_secrets.sort_by_key(|(x, _)| x.0);
+        keys.extend(fresh);
+        keys.sort_by_key(|k| k.node.0);
         let next = Self::new(
             suite,
-            receiver.clone(),
+            (receiver.clone(), self.own_leaf),
             checked.next_context,
             checked.interim_transcript_hash,
-            self.own_leaf,
-            receiver.leaf_count()?,
+            checked.confirmation_tag.clone(),
             secrets,
             self.leaf_key.clone(),
-            path_secrets,
+            keys,
             config,
         )?;
         Ok(PartialCommitOutcome::Next(Box::new(next)))
     }
 
-    /// Opens a sender-authenticated PrivateMessage of this epoch: decrypts
-    /// it, verifies the sender proof against the epoch's tree hash and the
-    /// signature with the proven key, and only then records the ratchet
-    /// generation as used. Returns the content.
+    /// Opens a sender-authenticated message of this epoch: a PrivateMessage
+    /// (application data or a proposal), or a PublicMessage carrying a
+    /// proposal (membership tag checked). Verifies the sender proof against
+    /// the epoch's tree hash and the signature with the proven key, and
+    /// only then records a PrivateMessage's ratchet generation as used.
+    /// Returns the content.
     pub fn open_message(
         &mut self,
         suite: &Suite,
         message: &SenderAuthenticatedMessage<MlsMessage>,
     ) -> Result<AuthenticatedContent> {
-        let MlsMessageBody::PrivateMessage(private) = &message.message.body else {
-            return Err(Error::protocol(
-                RULE,
-                "a sender-authenticated message for a partial client must be a PrivateMessage \
-                 (commits come as AnnotatedCommits)",
-            ));
+        self.open_message_if(suite, message, &|_| Ok(()))
+    }
+
+    /// [`Self::open_message`], with `accept` run on the verified content
+    /// before its key is used up: what it refuses changes nothing.
+    pub fn open_message_if(
+        &mut self,
+        suite: &Suite,
+        message: &SenderAuthenticatedMessage<MlsMessage>,
+        accept: &dyn Fn(&AuthenticatedContent) -> Result<()>,
+    ) -> Result<AuthenticatedContent> {
+        let (content, staged) = match &message.message.body {
+            MlsMessageBody::PrivateMessage(private) => {
+                let (content, staged) = open_private(
+                    suite,
+                    private,
+                    &self.secret_tree,
+                    &self.secrets.sender_data_secret,
+                )?;
+                (content, Some(staged))
+            }
+            MlsMessageBody::PublicMessage(public) => {
+                let content = from_public_message(
+                    suite,
+                    (**public).clone(),
+                    &self.secrets.membership_key,
+                    &self.context,
+                )?;
+                if !matches!(content.content.content, Content::Proposal(_)) {
+                    return Err(Error::protocol(
+                        RULE,
+                        "a PublicMessage for a partial client must carry a proposal",
+                    ));
+                }
+                (content, None)
+            }
+            _ => {
+                return Err(Error::protocol(
+                    RULE,
+                    "a sender-authenticated message for a partial client must be a \
+                     PrivateMessage or PublicMessage",
+                ));
+            }
         };
-        let (content, staged) = open_private(
-            suite,
-            private,
-            &self.secret_tree,
-            &self.secrets.sender_data_secret,
-        )?;
         if matches!(content.content.content, Content::Commit(_)) {
             return Err(Error::protocol(
                 RULE,
@@ -295,7 +418,10 @@ impl PartialEpoch {
             &content,
             &message.sender_membership_proof,
         )?;
-        self.secret_tree.commit_key(staged)?;
+        accept(&content)?;
+        if let Some(staged) = staged {
+            self.secret_tree.commit_key(staged)?;
+        }
         Ok(content)
     }
 
@@ -310,8 +436,24 @@ impl PartialEpoch {
         &self.own_proof
     }
 
-    /// The path secrets this client holds, lowest node first.
-    pub fn path_secrets(&self) -> &[(NodeIndex, Secret)] {
-        &self.path_secrets
+    /// The parent nodes of its direct path whose private keys this client
+    /// holds, lowest first.
+    pub fn path_nodes(&self) -> Vec<NodeIndex> {
+        self.path_keys.iter().map(|k| k.node).collect()
+    }
+
+    /// The secret tree of the epoch.
+    pub fn secret_tree(&self) -> &SecretTree {
+        &self.secret_tree
+    }
+
+    /// The private key of this client's leaf.
+    pub fn leaf_key(&self) -> &HpkePrivateKey {
+        &self.leaf_key
+    }
+
+    /// The keys of the parent nodes of its direct path, lowest first.
+    pub fn path_keys(&self) -> &[PathKey] {
+        &self.path_keys
     }
 }

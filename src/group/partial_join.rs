@@ -48,6 +48,8 @@ pub struct PartialJoin {
     pub path_secrets: Vec<(NodeIndex, Secret)>,
     /// The PSKs the Welcome named.
     pub psks: Vec<PreSharedKeyId>,
+    /// The GroupInfo's confirmation tag (verified).
+    pub confirmation_tag: Vec<u8>,
 }
 
 /// Derives the path secrets of the non-blank nodes of `proof`'s direct path
@@ -210,5 +212,6 @@ pub fn join_partial(
         own_leaf,
         path_secrets,
         psks: secrets.psks.clone(),
+        confirmation_tag: info.confirmation_tag.clone(),
     })
 }

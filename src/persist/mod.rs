@@ -9,5 +9,6 @@ pub(crate) mod group_records;
 pub(crate) mod group_store;
 pub(crate) mod observer_records;
 pub(crate) mod observer_store;
+pub(crate) mod partial_records;
 pub(crate) mod records;
 pub(crate) mod secret_tree_records;

@@ -36,6 +36,7 @@ pub(crate) enum Kind {
     ObserverGroupInfo = 17,
     ObserverOther = 18,
     ObserverOtherNode = 19,
+    PartialGroup = 20,
 }
 
 impl Kind {
@@ -52,6 +53,7 @@ impl Kind {
             | Kind::ObserverEpoch
             | Kind::ObserverGroupInfo
             | Kind::ObserverOther => 1024,
+            Kind::PartialGroup => 4096,
             _ => 256,
         }
     }

@@ -220,3 +220,5 @@ impl TreeFixture {
 pub(crate) mod clients;
 #[cfg(test)]
 pub(crate) mod engine;
+#[cfg(test)]
+pub(crate) mod partial;
