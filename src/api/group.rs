@@ -290,6 +290,7 @@ impl Group {
                 group_id: self.group_id(),
                 epoch: self.epoch(),
                 leaf: None,
+                binding: None,
             },
             &leaf.credential,
             &leaf.signature_key,

@@ -35,9 +35,12 @@ pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
 pub use async_client::{AsyncClient, AsyncGroup};
 pub use authentication::{
-    AcceptBasic, CredentialUse, CredentialValidator, DeviceIdentity, Rejection, ValidationContext,
+    AcceptBasic, BindingPosition, CredentialUse, CredentialValidator, DeviceIdentity, Rejection,
+    ValidationContext,
 };
-pub use client::{Client, ClientBuilder, ExternalJoinOptions, GroupOptions, KeyPackageOptions};
+pub use client::{
+    BoundCredential, Client, ClientBuilder, ExternalJoinOptions, GroupOptions, KeyPackageOptions,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
@@ -63,6 +66,8 @@ mod last_resort_tests;
 mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
+#[cfg(test)]
+mod multi_credential_tests;
 #[cfg(test)]
 mod observer_app_records_tests;
 #[cfg(test)]
