@@ -13,6 +13,7 @@ mod continuation;
 mod event;
 pub mod external_sender;
 pub mod group;
+mod group_app_ack;
 mod group_app_data;
 mod group_content;
 mod group_devices;
@@ -44,6 +45,7 @@ pub use client::{
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
+pub use group_app_ack::MAX_ACK_RANGES;
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 pub use partial_group::{PartialCommitEvent, PartialGroup};
