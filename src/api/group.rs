@@ -73,7 +73,7 @@ pub struct Group {
     /// Where each transition is persisted before its result is returned.
     pub(crate) store: Option<GroupStore>,
     /// Application messages received in the current epoch, for AppAck.
-    pub(crate) received: crate::api::group_app_ack::ReceivedGenerations,
+    pub(crate) received: crate::api::received_generations::ReceivedGenerations,
 }
 
 impl std::fmt::Debug for Group {

@@ -25,6 +25,7 @@ pub mod observer;
 mod observer_self_remove;
 mod options;
 pub mod partial_group;
+mod received_generations;
 mod recovery;
 
 pub use crate::framing::WireFormat;
@@ -45,10 +46,10 @@ pub use client::{
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
-pub use group_app_ack::MAX_ACK_RANGES;
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 pub use partial_group::{PartialCommitEvent, PartialGroup};
+pub use received_generations::MAX_ACK_RANGES;
 
 #[cfg(test)]
 mod app_data_tests;
