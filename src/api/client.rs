@@ -214,8 +214,8 @@ impl ClientBuilder {
     }
 
     /// Include random GREASE values in what our leaves advertise (RFC 9420
-    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE extension,
-    /// proposal and credential type in the capabilities, and, in a leaf
+    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE cipher suite,
+    /// extension, proposal and credential type in the capabilities, and, in a leaf
     /// that carries an `app_data_dictionary`, one GREASE component id in
     /// its `app_components` and one GREASE entry (empty data) in the
     /// dictionary. Chosen once, when the client is built. Default: off, so
@@ -388,6 +388,10 @@ impl ClientBuilder {
             capabilities
                 .proposals
                 .push(crate::types::ProposalType(pick(&MLS_GREASE, rng)?));
+            // RFC 9420 §13.5 reserves the same values for cipher suites.
+            capabilities
+                .cipher_suites
+                .push(CipherSuite(pick(&MLS_GREASE, rng)?));
             capabilities
                 .credentials
                 .push(crate::crypto::credential::CredentialType(pick(
