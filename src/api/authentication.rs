@@ -2,6 +2,6 @@
 //! receive pipeline, before anything is cached, staged or merged.
 
 pub use crate::group::authorization::{
-    AcceptBasic, CredentialUse, CredentialValidator, DeviceIdentity, Rejection, ValidationContext,
-    same_device, same_identity,
+    AcceptBasic, BindingPosition, CredentialUse, CredentialValidator, DeviceIdentity, Rejection,
+    ValidationContext, same_device, same_identity,
 };

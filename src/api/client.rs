@@ -32,6 +32,10 @@ use crate::types::extensions::Extension;
 use crate::{Error, Result, decode_exact};
 
 pub use super::options::{ExternalJoinOptions, GroupOptions, KeyPackageOptions};
+pub use multi_credential::BoundCredential;
+
+#[path = "client_multi_credential.rs"]
+mod multi_credential;
 
 /// A tree the application passes along with a Welcome or GroupInfo,
 /// size-checked before it is built.
@@ -66,6 +70,7 @@ pub struct ClientBuilder {
     app_components: Option<Arc<dyn AppComponents>>,
     content_media_types: Option<crate::types::content_media::MediaTypeList>,
     grease: bool,
+    multi: Option<multi_credential::MultiSpec>,
 }
 
 impl ClientBuilder {
@@ -209,8 +214,8 @@ impl ClientBuilder {
     }
 
     /// Include random GREASE values in what our leaves advertise (RFC 9420
-    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE extension,
-    /// proposal and credential type in the capabilities, and, in a leaf
+    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE cipher suite,
+    /// extension, proposal and credential type in the capabilities, and, in a leaf
     /// that carries an `app_data_dictionary`, one GREASE component id in
     /// its `app_components` and one GREASE entry (empty data) in the
     /// dictionary. Chosen once, when the client is built. Default: off, so
@@ -251,7 +256,12 @@ impl ClientBuilder {
             && let Some(stored) = client_store::load_identity(storage)?
         {
             restored = true;
-            let asked = if self.restore_only {
+            let asked = if self.restore_only
+                || self
+                    .multi
+                    .as_ref()
+                    .is_some_and(|m| m.matches(&stored.credential))
+            {
                 stored.credential.clone()
             } else {
                 self.credential
@@ -290,15 +300,19 @@ impl ClientBuilder {
                     .into(),
             ));
         }
-        let suite = Suite::from_provider(&*self.provider, self.suite)?;
+        let suite =
+            Suite::from_provider(&*self.provider, self.suite)?.with_provider(self.provider.clone());
         let (signer, public) = match self.signature_key.take() {
             Some(k) => k,
             None => suite.primitives().signature_key_pair(&mut *self.rng)?,
         };
-        let credential = self
-            .credential
-            .take()
-            .unwrap_or_else(|| Credential::basic(std::mem::take(&mut self.identity)));
+        let credential = match self.multi.take().filter(|_| !restored) {
+            Some(multi) => multi.sign(&*self.provider, &public)?,
+            None => self
+                .credential
+                .take()
+                .unwrap_or_else(|| Credential::basic(std::mem::take(&mut self.identity))),
+        };
         let mut capabilities = self
             .capabilities
             .take()
@@ -321,6 +335,7 @@ impl ClientBuilder {
         {
             capabilities.credentials.push(credential.credential_type());
         }
+        multi_credential::advertise_bindings(&credential, &mut capabilities);
         let mut leaf_extensions = self.leaf_extensions;
         if let Some(app) = &self.app_components {
             use crate::crypto::component::component_ids::{APP_COMPONENTS, SAFE_AAD};
@@ -373,6 +388,10 @@ impl ClientBuilder {
             capabilities
                 .proposals
                 .push(crate::types::ProposalType(pick(&MLS_GREASE, rng)?));
+            // RFC 9420 §13.5 reserves the same values for cipher suites.
+            capabilities
+                .cipher_suites
+                .push(CipherSuite(pick(&MLS_GREASE, rng)?));
             capabilities
                 .credentials
                 .push(crate::crypto::credential::CredentialType(pick(
@@ -519,6 +538,7 @@ impl Client {
             app_components: None,
             content_media_types: None,
             grease: false,
+            multi: None,
         }
     }
 

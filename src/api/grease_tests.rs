@@ -44,6 +44,7 @@ fn greased_leaves_are_accepted_and_their_grease_ignored() {
     let leaf = tree.leaf(LeafIndex(0)).unwrap();
     let caps = &leaf.capabilities;
     assert!(caps.extensions.iter().any(|t| is_grease(t.0)));
+    assert!(caps.cipher_suites.iter().any(|s| is_grease(s.0)));
     assert!(caps.proposals.iter().any(|t| is_grease(t.0)));
     assert!(caps.credentials.iter().any(|t| is_grease(t.0)));
     let components = crate::group::app_data_rules::leaf_components(&leaf.extensions);
@@ -124,6 +125,14 @@ fn a_plain_client_adds_a_greased_one() {
             .proposals
             .iter()
             .any(|t| is_grease(t.0))
+    );
+    // A GREASE cipher suite in the capabilities is ignored too.
+    assert!(
+        erin_leaf
+            .capabilities
+            .cipher_suites
+            .iter()
+            .any(|s| is_grease(s.0))
     );
     assert!(find_extension(&erin_leaf.extensions, ExtensionType::APP_DATA_DICTIONARY).is_none());
 }

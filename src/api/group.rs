@@ -72,6 +72,8 @@ pub struct Group {
     pub(crate) joined_with: Option<Vec<u8>>,
     /// Where each transition is persisted before its result is returned.
     pub(crate) store: Option<GroupStore>,
+    /// Application messages received in the current epoch, for AppAck.
+    pub(crate) received: crate::api::received_generations::ReceivedGenerations,
 }
 
 impl std::fmt::Debug for Group {
@@ -104,6 +106,7 @@ impl Group {
             next_aad: Vec::new(),
             leaving: false,
             joined_with: None,
+            received: Default::default(),
         }
     }
 
@@ -290,6 +293,7 @@ impl Group {
                 group_id: self.group_id(),
                 epoch: self.epoch(),
                 leaf: None,
+                binding: None,
             },
             &leaf.credential,
             &leaf.signature_key,
@@ -762,12 +766,16 @@ impl Group {
                 epoch,
                 data,
                 authenticated_data,
-            } => Ok(Event::Application {
-                sender,
-                epoch,
-                data,
-                authenticated_data,
-            }),
+                generation,
+            } => {
+                self.received.record(epoch, sender.0, generation);
+                Ok(Event::Application {
+                    sender,
+                    epoch,
+                    data,
+                    authenticated_data,
+                })
+            }
             Received::Proposal(p) => Ok(Event::Proposal {
                 sender: p.sender,
                 proposal: Box::new(p.proposal),

@@ -13,6 +13,7 @@ mod continuation;
 mod event;
 pub mod external_sender;
 pub mod group;
+mod group_app_ack;
 mod group_app_data;
 mod group_content;
 mod group_devices;
@@ -27,6 +28,7 @@ mod options;
 pub mod partial_group;
 mod partial_proposals;
 mod partial_transitions;
+mod received_generations;
 mod recovery;
 
 pub use crate::framing::WireFormat;
@@ -38,9 +40,12 @@ pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
 pub use async_client::{AsyncClient, AsyncGroup};
 pub use authentication::{
-    AcceptBasic, CredentialUse, CredentialValidator, DeviceIdentity, Rejection, ValidationContext,
+    AcceptBasic, BindingPosition, CredentialUse, CredentialValidator, DeviceIdentity, Rejection,
+    ValidationContext,
 };
-pub use client::{Client, ClientBuilder, ExternalJoinOptions, GroupOptions, KeyPackageOptions};
+pub use client::{
+    BoundCredential, Client, ClientBuilder, ExternalJoinOptions, GroupOptions, KeyPackageOptions,
+};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use external_sender::{ExternalSender, external_senders_extension};
 pub use group::{CommitOutput, Event, Group, Member};
@@ -48,6 +53,7 @@ pub use group_partial::CommitAnnotations;
 pub use message::{GroupInfo, KeyPackage, Message, Welcome};
 pub use observer::{Observer, ObserverOptions};
 pub use partial_group::{MAX_PARTIAL_PROPOSALS, PartialCommitEvent, PartialGroup, PartialMessage};
+pub use received_generations::MAX_ACK_RANGES;
 
 #[cfg(test)]
 mod app_data_tests;
@@ -67,6 +73,8 @@ mod last_resort_tests;
 mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
+#[cfg(test)]
+mod multi_credential_tests;
 #[cfg(test)]
 mod observer_app_records_tests;
 #[cfg(test)]

@@ -151,7 +151,8 @@ impl Observer {
         let MlsMessageBody::GroupInfo(info) = message.body else {
             return Err(Error::Misuse("expected a GroupInfo message".into()));
         };
-        let suite = Suite::from_provider(&*options.provider, info.group_context.cipher_suite)?;
+        let suite = Suite::from_provider(&*options.provider, info.group_context.cipher_suite)?
+            .with_provider(options.provider.clone());
         let tree = ratchet_tree
             .map(|bytes| {
                 let wire: RatchetTreeWire = decode_exact("ratchet tree", bytes)?;
@@ -206,11 +207,16 @@ impl Observer {
             Authority::new(options.validator.clone())
                 .with_app_components(options.app_components.clone()),
         )?;
-        Ok(loaded.map(|(state, store)| Self {
-            state,
-            clock: options.clock.clone(),
-            store: Some(store),
-            options,
+        Ok(loaded.map(|(mut state, store)| {
+            // Multi-credential bindings may be in any of the provider's
+            // suites.
+            state.suite = state.suite.clone().with_provider(options.provider.clone());
+            Self {
+                state,
+                clock: options.clock.clone(),
+                store: Some(store),
+                options,
+            }
         }))
     }
 
@@ -228,6 +234,8 @@ impl Observer {
             Authority::new(options.validator.clone())
                 .with_app_components(options.app_components.clone()),
         )?;
+        let mut state = state;
+        state.suite = state.suite.clone().with_provider(options.provider.clone());
         let store = options
             .storage
             .clone()

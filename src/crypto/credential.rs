@@ -9,6 +9,13 @@ code_point! {
         BASIC = 0x0001,
         /// `x509`: a certificate chain.
         X509 = 0x0002,
+        /// `multi` (draft-ietf-mls-extensions, provisional codepoint): a
+        /// [`MultiCredential`](crate::crypto::multi_credential), every
+        /// binding supported by every member.
+        MULTI = 0x0003,
+        /// `weak-multi` (draft-ietf-mls-extensions, provisional codepoint):
+        /// every member supports at least one binding.
+        WEAK_MULTI = 0x0004,
     }
 }
 

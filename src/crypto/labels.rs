@@ -61,12 +61,38 @@ pub(super) fn two_opaques(a: &[u8], b: &[u8]) -> Result<Vec<u8>, CryptoError> {
 #[derive(Clone, Debug)]
 pub struct Suite {
     pub(super) inner: Arc<dyn SuiteCrypto>,
+    /// Where the suites of credential bindings (draft-ietf-mls-extensions,
+    /// Multi-Credentials) are found, when they differ from this one.
+    others: Option<Arc<dyn CryptoProvider>>,
 }
 
 impl Suite {
     /// Wraps a suite implementation.
     pub fn new(inner: Arc<dyn SuiteCrypto>) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            others: None,
+        }
+    }
+
+    /// This suite, able to reach the other suites of `provider`: a
+    /// multi-credential's bindings may be signed in any suite.
+    pub fn with_provider(mut self, provider: Arc<dyn CryptoProvider>) -> Self {
+        self.others = Some(provider);
+        self
+    }
+
+    /// The suite `id`: this one, or another of the provider given to
+    /// [`Self::with_provider`]. `None` when it is not available here.
+    pub fn other_suite(&self, id: CipherSuite) -> Option<Suite> {
+        if id == self.id() {
+            return Some(self.clone());
+        }
+        let inner = self.others.as_ref()?.suite(id)?;
+        Some(Self {
+            inner,
+            others: self.others.clone(),
+        })
     }
 
     /// Looks up `suite` in `provider`. Converted into [`crate::Error`], a

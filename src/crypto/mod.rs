@@ -11,6 +11,7 @@ pub mod component;
 pub mod conformance;
 pub mod credential;
 mod labels;
+pub mod multi_credential;
 pub mod rust_crypto;
 mod secret;
 mod seeded;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use crate::codec::encode;
 use crate::crypto::SignaturePublicKey;
-use crate::crypto::credential::Credential;
+use crate::crypto::credential::{Credential, CredentialType};
+use crate::crypto::multi_credential::MULTI_CREDENTIAL_RULE;
 use crate::framing::Sender;
 use crate::group::app_data_rules::AppComponents;
 use crate::group::proposal_rules::ProposalWithSender;
@@ -16,7 +17,9 @@ use crate::schedule::GroupContext;
 use crate::tree::ratchet_tree::RatchetTree;
 pub use crate::types::DeviceIdentity;
 use crate::types::Extension;
-pub use crate::types::credential_validation::{CredentialUse, Rejection, ValidationContext};
+pub use crate::types::credential_validation::{
+    BindingPosition, CredentialUse, Rejection, ValidationContext,
+};
 use crate::types::extensions::{ExtensionType, ExternalSender, decode_extension};
 use crate::types::math::LeafIndex;
 use crate::{Error, Result};
@@ -182,15 +185,45 @@ impl Authority {
     }
 
     /// §5.3.1: `credential` must be validated with the AS.
+    ///
+    /// A multi-credential (draft-ietf-mls-extensions) is not shown as a
+    /// whole: each bound credential is, with its `credential_key` and
+    /// [`ValidationContext::binding`] set ("The `credential` is valid
+    /// according to the MLS Authentication Service"; the validator also
+    /// decides whether `credential_key` corresponds to it).
     pub fn check(
         &self,
         cx: ValidationContext<'_>,
         credential: &Credential,
         signature_key: &SignaturePublicKey,
     ) -> Result<()> {
-        self.0
-            .validate(&cx, credential, signature_key)
-            .map_err(|rejection| Error::rejected("§5.3.1", &cx, rejection))
+        let Some(bindings) = credential.bindings() else {
+            return self
+                .0
+                .validate(&cx, credential, signature_key)
+                .map_err(|rejection| Error::rejected("§5.3.1", &cx, rejection));
+        };
+        let bindings = bindings.map_err(|e| {
+            Error::protocol(
+                MULTI_CREDENTIAL_RULE,
+                format!("malformed multi-credential: {e}"),
+            )
+        })?;
+        let weak = credential.credential_type() == CredentialType::WEAK_MULTI;
+        for (index, b) in bindings.iter().enumerate() {
+            let cx = ValidationContext {
+                binding: Some(BindingPosition {
+                    index,
+                    cipher_suite: b.cipher_suite,
+                    weak,
+                }),
+                ..cx
+            };
+            self.0
+                .validate(&cx, &b.credential, &b.credential_key)
+                .map_err(|rejection| Error::rejected(MULTI_CREDENTIAL_RULE, &cx, rejection))?;
+        }
+        Ok(())
     }
 
     /// §5.3.1: a replaced credential must be a valid successor of the old.
@@ -242,6 +275,7 @@ impl Scope<'_> {
             group_id: &self.context.group_id,
             epoch: self.context.epoch,
             leaf,
+            binding: None,
         }
     }
 

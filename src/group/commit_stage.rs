@@ -440,6 +440,9 @@ pub(crate) fn stage_public(
             },
         )?;
         commit_secret = decrypted.map(|d| d.commit_secret);
+        // draft-ietf-mls-extensions, Multi-Credentials: the committer's new
+        // leaf against the members, and the members' against it.
+        tree.check_multi_credentials()?;
     }
 
     // §12.4.2: new GroupContext with the commit folded into the transcript.

@@ -64,6 +64,9 @@ pub enum Received {
         data: Vec<u8>,
         /// The sender's authenticated data.
         authenticated_data: Vec<u8>,
+        /// The message's `generation` in the sender's application ratchet
+        /// (draft-ietf-mls-extensions: an AppAck names messages by it).
+        generation: u32,
     },
     /// A valid proposal, now cached for later commits.
     Proposal(Box<CachedProposal>),
@@ -91,6 +94,7 @@ impl std::fmt::Debug for Received {
                 epoch,
                 data,
                 authenticated_data,
+                ..
             } => crate::types::redacted::debug_application(
                 f,
                 "Application",
@@ -328,6 +332,7 @@ impl GroupState {
                 epoch: content.content.epoch,
                 data: data.clone(),
                 authenticated_data: content.content.authenticated_data.clone(),
+                generation: staged.generation(),
             };
             self.epoch.secret_tree.commit_key(staged)?;
             return Ok(received);
@@ -374,6 +379,7 @@ impl GroupState {
             epoch: message.epoch,
             data: data.clone(),
             authenticated_data: content.content.authenticated_data.clone(),
+            generation: staged.generation(),
         };
         past.secret_tree.commit_key(staged)?;
         Ok(received)

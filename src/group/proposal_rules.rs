@@ -111,7 +111,19 @@ pub fn validate_proposal(
         sender,
         proposal,
         lifetime,
-    )
+    )?;
+    // draft-ietf-mls-extensions, Multi-Credentials: a new leaf's
+    // multi-credential against the current members, and theirs against
+    // it. A commit checks the whole tree once instead (`apply_list`).
+    match (proposal, sender) {
+        (Proposal::Add(add), _) => {
+            tree.check_new_multi_credential(&add.key_package.leaf_node, None, "the added member")
+        }
+        (Proposal::Update(update), Sender::Member(leaf)) => {
+            tree.check_new_multi_credential(&update.leaf_node, Some(*leaf), "the updated leaf")
+        }
+        _ => Ok(()),
+    }
 }
 
 /// [`validate_proposal`] with the context's `required_capabilities`
@@ -599,6 +611,9 @@ pub fn apply_list(
             fx.added.push(tree.add_leaf(leaf.clone())?);
         }
     }
+    // draft-ietf-mls-extensions, Multi-Credentials: every member after the
+    // Updates, Removes and Adds supports what each multi-credential needs.
+    tree.check_multi_credentials()?;
     for p in list {
         match &p.proposal {
             Proposal::PreSharedKey(psk) => fx.psks.push(psk.psk.clone()),

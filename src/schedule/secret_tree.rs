@@ -216,6 +216,7 @@ enum RatchetChange {
 #[derive(Debug)]
 pub struct StagedKey {
     leaf: LeafIndex,
+    generation: u32,
     ty: RatchetType,
     plan: Option<LeafPlan>,
     change: RatchetChange,
@@ -223,6 +224,11 @@ pub struct StagedKey {
 }
 
 impl StagedKey {
+    /// The generation of the key (the message's `generation`).
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
     /// The key and nonce to decrypt with.
     pub fn key(&self) -> &KeyAndNonce {
         &self.key
@@ -513,6 +519,7 @@ impl SecretTree {
         };
         let (change, key) = self.stage_in(plan.as_ref(), leaf, ty, generation)?;
         Ok(StagedKey {
+            generation,
             leaf,
             ty,
             plan,

@@ -211,5 +211,7 @@ pub fn validate_leaf_node(
             "uses credential type {ct:?} its capabilities do not list"
         )));
     }
-    Ok(())
+    // draft-ietf-mls-extensions, Verifying a Multi-Credential: the bindings
+    // must be valid in the context of this leaf.
+    crate::tree::multi_credential_rules::verify_leaf_bindings(suite, leaf, &who)
 }

@@ -5,6 +5,7 @@ pub mod hashes;
 pub mod leaf_node;
 pub mod leaf_validation;
 pub mod membership_proof;
+pub mod multi_credential_rules;
 pub mod nodes;
 pub mod operations;
 pub mod partial_path;

@@ -47,7 +47,10 @@ impl RatchetTree {
         self.verify_unique_keys()?;
         self.verify_parent_hashes(suite)?;
         self.validate_leaves(suite, v)?;
-        self.verify_credential_support()
+        self.verify_credential_support()?;
+        // draft-ietf-mls-extensions: what each multi-credential asks of
+        // every member.
+        self.check_multi_credentials()
     }
 
     /// §7.3 for every leaf, in parallel for large trees. The reported error

@@ -1,6 +1,7 @@
 //! What the engine tells the application's credential validator (§5.3.1),
 //! and what the validator answers: shared by the engine and [`crate::Error`].
 
+use crate::crypto::CipherSuite;
 use crate::types::math::LeafIndex;
 
 /// Why the engine asks the validator about a credential (§5.3.1 lists the
@@ -39,6 +40,27 @@ pub struct ValidationContext<'a> {
     /// The leaf concerned (the member's current or future leaf), or the
     /// index of the external sender for [`CredentialUse::ExternalSender`].
     pub leaf: Option<LeafIndex>,
+    /// Set when the credential shown is one binding of a multi-credential
+    /// (draft-ietf-mls-extensions, Multi-Credentials): the validator is
+    /// shown each bound credential, with its `credential_key`, instead of
+    /// the multi-credential itself.
+    pub binding: Option<BindingPosition>,
+}
+
+/// Which binding of a multi-credential the validator is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct BindingPosition {
+    /// Its index among the credential's bindings.
+    pub index: usize,
+    /// The binding's cipher suite (not necessarily the group's).
+    pub cipher_suite: CipherSuite,
+    /// Whether the credential is `weak-multi`. The draft requires only the
+    /// bindings "that this client supports" of a weak-multi credential to
+    /// be valid: a validator that does not support this binding's
+    /// credential type may accept it unexamined; one that supports it must
+    /// check it as a leaf's credential.
+    pub weak: bool,
 }
 
 /// The application's refusal, carried unchanged to the caller in

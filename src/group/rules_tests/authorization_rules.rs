@@ -528,6 +528,7 @@ fn a_renewed_certificate_succeeds_the_old_one_only_for_the_same_device() {
         group_id: b"g",
         epoch: 1,
         leaf: Some(LeafIndex(0)),
+        binding: None,
     };
     let phone = certificate(1, &[b"mls-device:alice/phone"]);
     let renewed = certificate(2, &[b"https://alice.example", b"mls-device:alice/phone"]);

@@ -463,6 +463,7 @@ fn late_application_message_retention_6_3() {
             epoch,
             data,
             authenticated_data,
+            ..
         } => {
             assert_eq!(sender, LeafIndex(1));
             assert_eq!(epoch, sent_in);
