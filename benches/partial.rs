@@ -132,6 +132,7 @@ fn bench_size(c: &mut Criterion, suite: &Suite, n: u32) {
             external_joiner: None,
             has_path: false,
             added: vec![LeafIndex(n - 1)],
+            removed: vec![],
         },
     )
     .expect("annotator");
@@ -167,6 +168,7 @@ fn bench_size(c: &mut Criterion, suite: &Suite, n: u32) {
         external_joiner: None,
         has_path: true,
         added: vec![],
+        removed: vec![],
     };
     let after = update.staged.next_tree().expect("next tree").clone();
     let commit: MlsMessage = decode_exact(&update.message).expect("commit");

@@ -79,6 +79,7 @@ impl CommitAnnotations {
             external_joiner: summary.external_joiner,
             has_path: summary.path_updated,
             added: summary.added.clone(),
+            removed: summary.removed.clone(),
         };
         let added = added_key_packages(&message, cache);
         let inner = CommitAnnotator::new(suite, before, after, message, &facts)?;
@@ -95,16 +96,24 @@ impl CommitAnnotations {
         self.inner.committer()
     }
 
-    /// The members an AnnotatedCommit is for: every member after the commit
-    /// but the committer and the joiners. O(n); a delivery service that
-    /// knows its partial clients annotates for those only.
+    /// The members an AnnotatedCommit is for, in leaf order: every member
+    /// after the commit but the committer and the joiners, and every
+    /// member the commit removes. O(n); a delivery service that knows its
+    /// partial clients annotates for those only.
     pub fn recipients(&self) -> Vec<LeafIndex> {
         self.inner.recipients()
     }
 
     /// The encoded AnnotatedCommit for the member at `recipient`: a member
-    /// after the commit, neither the committer nor a joiner (refused with
-    /// [`Error::Misuse`] otherwise). O(log n).
+    /// after the commit, neither the committer nor a joiner, or a member
+    /// the commit removes (refused with [`Error::Misuse`] otherwise: a
+    /// leaf blank before the commit or outside the tree). A removed
+    /// member's AnnotatedCommit carries the committer's proof after the
+    /// commit as `receiver_membership_proof_after` and, with a path,
+    /// `resolution_index` 0: no proof of its blank leaf exists and nothing
+    /// is encrypted to it; the partial client then ends with
+    /// [`PartialCommitEvent::Removed`](crate::PartialCommitEvent::Removed).
+    /// O(log n).
     pub fn annotate(&self, recipient: LeafIndex) -> Result<Vec<u8>> {
         self.inner.annotate_encoded(recipient)
     }

@@ -359,3 +359,195 @@ fn hostile_requests_to_the_annotating_api_are_refused_and_change_nothing() {
     is_misuse(a.sender_authenticated(&old).unwrap_err(), "epoch");
     assert_eq!(server.epoch(), epoch + 1);
 }
+
+/// A client whose groups are stored in `storage`, so a second copy of a
+/// partial group can be loaded from it.
+fn stored_client(name: &str, seed: u8, storage: &crate::storage::SharedStorage) -> Client {
+    Client::builder(name)
+        .clock(Arc::new(FixedClock(NOW)))
+        .random(Box::new(crate::crypto::SeededRandom::from_seed([seed; 32])))
+        .storage(storage.clone())
+        .build()
+        .unwrap()
+}
+
+/// A second copy of the partial group `group_id` stored in `storage`.
+fn copy_of(storage: &crate::storage::SharedStorage, seed: u8, group_id: &[u8]) -> PartialGroup {
+    Client::restore(storage.clone())
+        .clock(Arc::new(FixedClock(NOW)))
+        .random(Box::new(crate::crypto::SeededRandom::from_seed([seed; 32])))
+        .build()
+        .unwrap()
+        .load_partial_group(group_id)
+        .unwrap()
+}
+
+fn decoded(annotated: &[u8]) -> crate::framing::AnnotatedCommit {
+    crate::decode_exact("AnnotatedCommit", annotated).unwrap()
+}
+
+#[test]
+fn partial_clients_removed_or_leaving_are_told_so_by_observer_and_committer_annotations() {
+    use crate::storage::{MemoryStorage, shared};
+    let (mut alice, mut carol, mut dave) =
+        (client("alice", 1), client("carol", 3), client("dave", 4));
+    let (bob_store, frank_store) = (shared(MemoryStorage::new()), shared(MemoryStorage::new()));
+    let mut bob = stored_client("bob", 2, &bob_store);
+    let mut frank = stored_client("frank", 6, &frank_store);
+    let mut a = alice.create_group(GroupOptions::default()).unwrap();
+    let group_id = a.group_id().to_vec();
+    let mut server = observer_of(&a);
+
+    // Alice adds Carol (full), Bob, Dave and Frank (partial).
+    let kps: Vec<Vec<u8>> = [&mut carol, &mut bob, &mut dave, &mut frank]
+        .into_iter()
+        .map(|c| c.key_package(KeyPackageOptions::default()).unwrap())
+        .collect();
+    let out = a.add(&[&kps[0], &kps[1], &kps[2], &kps[3]]).unwrap();
+    let welcome = out.welcome.unwrap();
+    let (staged, annotations) = observe(&mut server, &out.commit);
+    let welcomes = annotations.annotate_welcome(&welcome, &[]).unwrap();
+    server.merge(staged).unwrap();
+    a.process(&out.commit).unwrap();
+    let mut c = carol.join(&welcome, None).unwrap();
+    let (bob_leaf, dave_leaf, frank_leaf) =
+        (leaf_of(&a, &bob), leaf_of(&a, &dave), leaf_of(&a, &frank));
+    assert_eq!(frank_leaf, LeafIndex(4), "the rightmost leaf");
+    let mut b = bob.join_partial(welcome_for(&welcomes, bob_leaf)).unwrap();
+    let mut d = dave
+        .join_partial(welcome_for(&welcomes, dave_leaf))
+        .unwrap();
+    let mut f = frank
+        .join_partial(welcome_for(&welcomes, frank_leaf))
+        .unwrap();
+    let mut b2 = copy_of(&bob_store, 12, &group_id);
+
+    // Alice removes Bob (a commit with a path): the committer's and the
+    // observer's annotations for Bob are the same, and both tell him.
+    let out = a.remove(bob_leaf).unwrap();
+    let by_alice = a.annotate_pending_commit().unwrap();
+    let (staged, by_server) = observe(&mut server, &out.commit);
+    assert!(by_server.recipients().contains(&bob_leaf));
+    assert_eq!(by_alice.recipients(), by_server.recipients());
+    let for_bob = by_server.annotate(bob_leaf).unwrap();
+    assert_eq!(by_alice.annotate(bob_leaf).unwrap(), for_bob);
+    // Our choice for a receiver the commit removes: the committer's proof
+    // after the commit, and index 0 of a path nothing is encrypted to Bob
+    // in.
+    let ac = decoded(&for_bob);
+    assert_eq!(
+        ac.receiver_membership_proof_after,
+        ac.sender_membership_proof_after
+    );
+    assert_eq!(ac.receiver_membership_proof_after.leaf_index, a.own_leaf());
+    assert_eq!(ac.resolution_index, Some(0));
+    // Step 2 still holds for a removed receiver: a receiver proof of
+    // another tree (the committer's proof before the commit) is refused,
+    // and Bob is unchanged.
+    let mut bad = ac.clone();
+    bad.receiver_membership_proof_after = ac.sender_membership_proof.clone().unwrap();
+    assert!(
+        b.process_annotated_commit(&crate::codec::encode(&bad).unwrap())
+            .is_err()
+    );
+    assert!(b.is_active());
+    assert_eq!(
+        b.process_annotated_commit(&for_bob).unwrap(),
+        PartialCommitEvent::Removed
+    );
+    assert_eq!(
+        b2.process_annotated_commit(&by_alice.annotate(bob_leaf).unwrap())
+            .unwrap(),
+        PartialCommitEvent::Removed
+    );
+    assert!(b.is_removed() && b2.is_removed());
+    server.merge(staged).unwrap();
+    a.process(&out.commit).unwrap();
+    follow(&mut c, &out.commit);
+    for p in [&mut d, &mut f] {
+        let leaf = p.own_leaf();
+        assert_eq!(
+            p.process_annotated_commit(&by_alice.annotate(leaf).unwrap())
+                .unwrap(),
+            PartialCommitEvent::NewEpoch(a.epoch())
+        );
+        same_secrets(&a, p);
+    }
+
+    // Frank leaves: his proposal is read by everyone, and Carol commits it
+    // by reference (a path). Frank's leaf was the rightmost: the tree after
+    // is truncated, his leaf outside it.
+    let sent = f.leave().unwrap();
+    let mut f2 = copy_of(&frank_store, 16, &group_id);
+    assert!(matches!(
+        d.process(&sent).unwrap(),
+        PartialMessage::Proposal { .. }
+    ));
+    let inner = PartialGroup::inner_message(&sent).unwrap();
+    assert!(matches!(
+        server.process(&inner).unwrap(),
+        Observed::Proposal(_)
+    ));
+    for g in [&mut a, &mut c] {
+        assert!(matches!(g.process(&inner).unwrap(), Event::Proposal { .. }));
+    }
+    let out = c.commit().unwrap();
+    let by_carol = c.annotate_pending_commit().unwrap();
+    let (staged, by_server) = observe(&mut server, &out.commit);
+    assert_eq!(
+        by_server.recipients(),
+        vec![a.own_leaf(), dave_leaf, frank_leaf]
+    );
+    // Bob's leaf was blank before this commit: still refused.
+    is_misuse(by_server.annotate(bob_leaf).unwrap_err(), "not a member");
+    let for_frank = by_server.annotate(frank_leaf).unwrap();
+    assert_eq!(by_carol.annotate(frank_leaf).unwrap(), for_frank);
+    let ac = decoded(&for_frank);
+    assert!(frank_leaf.0 >= ac.sender_membership_proof_after.n_leaves);
+    assert_eq!(ac.receiver_membership_proof_after.leaf_index, c.own_leaf());
+    assert_eq!(
+        f.process_annotated_commit(&for_frank).unwrap(),
+        PartialCommitEvent::Removed
+    );
+    assert_eq!(
+        f2.process_annotated_commit(&by_carol.annotate(frank_leaf).unwrap())
+            .unwrap(),
+        PartialCommitEvent::Removed
+    );
+    assert!(f.is_removed() && f2.is_removed());
+    server.merge(staged).unwrap();
+    c.process(&out.commit).unwrap();
+    follow(&mut a, &out.commit);
+    assert_eq!(
+        d.process_annotated_commit(&by_server.annotate(dave_leaf).unwrap())
+            .unwrap(),
+        PartialCommitEvent::NewEpoch(a.epoch())
+    );
+    same_secrets(&a, &d);
+    assert!(
+        a.members()
+            .iter()
+            .all(|m| m.index != bob_leaf && m.index != frank_leaf)
+    );
+
+    // The rest carry on: Alice updates, Dave follows the observer, and a
+    // message of Dave's reaches both full members.
+    let out = a.update().unwrap();
+    let (staged, annotations) = observe(&mut server, &out.commit);
+    server.merge(staged).unwrap();
+    a.process(&out.commit).unwrap();
+    follow(&mut c, &out.commit);
+    d.process_annotated_commit(&annotations.annotate(dave_leaf).unwrap())
+        .unwrap();
+    same_secrets(&a, &d);
+    assert_eq!(c.epoch_authenticator(), a.epoch_authenticator());
+    let inner = PartialGroup::inner_message(&d.encrypt(b"still here", b"").unwrap()).unwrap();
+    for g in [&mut a, &mut c] {
+        match g.process(&inner).unwrap() {
+            Event::Application { sender, data, .. } => {
+                assert_eq!((sender, data.as_slice()), (dave_leaf, &b"still here"[..]));
+            }
+            other => panic!("expected application data, got {other:?}"),
+        }
+    }
+}

@@ -237,9 +237,11 @@ impl PartialGroup {
     /// SelfRemove) ends the group: [`PartialCommitEvent::Removed`],
     /// [`Self::is_active`] false, the stored record deleted. Its leaf is
     /// blank after such a commit, so the annotation cannot prove it: its
-    /// `receiver_membership_proof_after` is not checked, and the removal
-    /// rests on the proven committer's signature (draft "Annotated
-    /// Commit", steps 1 and 3).
+    /// `receiver_membership_proof_after` must still reference the tree of
+    /// `sender_membership_proof_after` and lead to `tree_hash_after`
+    /// (step 2), but may be another leaf's (the library's annotator puts
+    /// the committer's), and the removal rests on the proven committer's
+    /// signature (draft "Annotated Commit", steps 1 and 3).
     pub fn process_annotated_commit(&mut self, annotated: &[u8]) -> Result<PartialCommitEvent> {
         self.check_active()?;
         let annotated: AnnotatedCommit = decode("AnnotatedCommit", annotated)?;

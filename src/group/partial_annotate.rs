@@ -183,6 +183,9 @@ pub struct CommitAnnotator {
     /// Leaves the commit adds: they join by Welcome, and the UpdatePath is
     /// not encrypted to them (§7.6), so they get no AnnotatedCommit.
     joiners: Vec<LeafIndex>,
+    /// Leaves the commit removes (Remove and SelfRemove), sorted: members
+    /// before the commit, blank after it (or refilled by a joiner).
+    removed: Vec<LeafIndex>,
     /// For each node the UpdatePath encrypted a path secret to, the index
     /// of its ciphertext in its UpdatePathNode (its place in the resolution
     /// of the committer's copath node, joiners left out).
@@ -202,6 +205,8 @@ pub struct CommitFacts {
     pub has_path: bool,
     /// The leaves the commit's Add proposals fill.
     pub added: Vec<LeafIndex>,
+    /// The leaves the commit's Remove and SelfRemove proposals empty.
+    pub removed: Vec<LeafIndex>,
 }
 
 impl CommitAnnotator {
@@ -236,6 +241,23 @@ impl CommitAnnotator {
         let tree_hash_after = after.root_tree_hash(suite)?;
         let mut joiners = facts.added.clone();
         joiners.sort_unstable();
+        let mut removed = facts.removed.clone();
+        removed.sort_unstable();
+        removed.dedup();
+        for leaf in &removed {
+            // A removed leaf was a member before (§12.2) and is blank after,
+            // unless an Add of the same commit filled it again (§12.3
+            // applies removes before adds).
+            let refilled = joiners.binary_search(leaf).is_ok();
+            if !before.leaf_count().contains_leaf(*leaf)
+                || before.leaf(*leaf).is_none()
+                || (!refilled && after.leaf(*leaf).is_some())
+            {
+                return Err(Error::Misuse(format!(
+                    "leaf {leaf} is not removed by this commit: a member before it, blank after"
+                )));
+            }
+        }
         let mut positions = HashMap::new();
         if facts.has_path {
             let n = after.leaf_count();
@@ -275,6 +297,7 @@ impl CommitAnnotator {
             tree_hash_after,
             has_path: facts.has_path,
             joiners,
+            removed,
             positions,
         })
     }
@@ -294,15 +317,21 @@ impl CommitAnnotator {
         &self.after
     }
 
-    /// The members an AnnotatedCommit is for: every member of the tree
-    /// after the commit except the committer and the joiners (who get a
-    /// Welcome). O(n).
+    /// The members an AnnotatedCommit is for, in leaf order: every member
+    /// of the tree after the commit except the committer and the joiners
+    /// (who get a Welcome), and every member the commit removes (its
+    /// AnnotatedCommit tells it so). O(n).
     pub fn recipients(&self) -> Vec<LeafIndex> {
-        self.after
+        let mut out: Vec<LeafIndex> = self
+            .after
             .members()
             .map(|(leaf, _)| leaf)
             .filter(|l| *l != self.committer && self.joiners.binary_search(l).is_err())
-            .collect()
+            .chain(self.removed.iter().copied())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Maps the KeyPackageRef of each of `key_packages` to the leaf the
@@ -356,8 +385,9 @@ impl CommitAnnotator {
         Ok(out)
     }
 
-    /// The AnnotatedCommit for `receiver`, a member in the tree after the
-    /// commit other than the committer and the joiners. O(log n) besides
+    /// The AnnotatedCommit for `receiver`: a member in the tree after the
+    /// commit other than the committer and the joiners, or a member the
+    /// commit removes (see [`Self::annotate_tail`]). O(log n) besides
     /// cloning the commit.
     pub fn annotate(&self, receiver: LeafIndex) -> Result<AnnotatedCommit> {
         let t = self.annotate_tail(receiver)?;
@@ -373,11 +403,33 @@ impl CommitAnnotator {
 
     /// The per-recipient part of the AnnotatedCommit for `receiver` (see
     /// [`Self::annotate`]): two walks up the tree, O(log n).
+    ///
+    /// For a receiver the commit removes, whose leaf is blank after it (or
+    /// a joiner's), no proof of its leaf after the commit exists, and the
+    /// UpdatePath encrypts nothing to it (§12.4.2). The draft ("Annotated
+    /// Commit") defines both fields only for a receiver still in the group
+    /// and makes them mandatory (`resolution_index` exactly when the commit
+    /// has a path), so our choice fills them with values a partial client
+    /// can check and never uses otherwise: `receiver_membership_proof_after`
+    /// is the committer's proof after the commit (it meets step 2: same
+    /// tree as `sender_membership_proof_after`, valid relative to
+    /// `tree_hash_after`), and `resolution_index` is 0.
     pub fn annotate_tail(&self, receiver: LeafIndex) -> Result<AnnotationTail> {
         if receiver == self.committer {
             return Err(Error::Misuse(format!(
                 "leaf {receiver} made this commit: it needs no AnnotatedCommit"
             )));
+        }
+        // Before the joiner check: a removed leaf refilled by an Add is
+        // asked for by its removed member (the joiner gets a Welcome).
+        if self.removed.binary_search(&receiver).is_ok() {
+            return Ok(AnnotationTail {
+                sender_membership_proof: self.sender_before.clone(),
+                tree_hash_after: self.tree_hash_after.clone(),
+                resolution_index: self.has_path.then_some(0),
+                sender_membership_proof_after: self.sender_after.clone(),
+                receiver_membership_proof_after: self.sender_after.clone(),
+            });
         }
         if self.joiners.binary_search(&receiver).is_ok() {
             return Err(Error::Misuse(format!(

@@ -248,27 +248,28 @@ pub fn check_annotated_commit(
             _ => {}
         }
     }
-    // Step 2: both post-commit proofs lead to `tree_hash_after`. A commit
-    // that removes this client leaves its leaf blank, so no proof of it
-    // after the commit can exist: the receiver proof is not checked then,
-    // and the removal rests on what the draft's step 1 and 3 authenticate
-    // (the proven sender's signature over the commit, its membership tag
-    // or encryption), as a removed full member cannot verify the new epoch
-    // either (RFC 9420 §12.4.2: it is left out of the path's encryption).
+    // Step 2: both post-commit proofs reference one tree and lead to
+    // `tree_hash_after`, for every receiver. A commit that removes this
+    // client leaves its leaf blank, so no proof of it after the commit can
+    // exist: the draft is silent on that case, and the receiver proof of a
+    // removed client may be any leaf's (our annotator puts the committer's)
+    // and is not required to be its own. The removal rests on what the
+    // draft's steps 1 and 3 authenticate (the proven sender's signature
+    // over the commit, its membership tag or encryption), as a removed
+    // full member cannot verify the new epoch either (RFC 9420 §12.4.2: it
+    // is left out of the path's encryption).
     let receiver_after = &annotated.receiver_membership_proof_after;
     sender_after.verify(suite, &annotated.tree_hash_after)?;
-    if !self_removed {
-        sender_after.same_tree(receiver_after, suite)?;
-        receiver_after.verify(suite, &annotated.tree_hash_after)?;
-        if receiver_after.leaf_index != own_leaf {
-            return Err(Error::protocol(
-                RULE,
-                format!(
-                    "the receiver proof is for leaf {}, this client is leaf {own_leaf}",
-                    receiver_after.leaf_index
-                ),
-            ));
-        }
+    sender_after.same_tree(receiver_after, suite)?;
+    receiver_after.verify(suite, &annotated.tree_hash_after)?;
+    if !self_removed && receiver_after.leaf_index != own_leaf {
+        return Err(Error::protocol(
+            RULE,
+            format!(
+                "the receiver proof is for leaf {}, this client is leaf {own_leaf}",
+                receiver_after.leaf_index
+            ),
+        ));
     }
     if content.content.sender == Sender::NewMemberCommit && external_init.is_none() {
         return Err(Error::protocol(
