@@ -213,14 +213,19 @@ impl ClientBuilder {
         self
     }
 
-    /// Include random GREASE values in what our leaves advertise (RFC 9420
-    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE cipher suite,
-    /// extension, proposal and credential type in the capabilities, and, in a leaf
-    /// that carries an `app_data_dictionary`, one GREASE component id in
-    /// its `app_components` and one GREASE entry (empty data) in the
-    /// dictionary. Chosen once, when the client is built. Default: off, so
-    /// that existing leaves and test vectors keep their bytes; receivers
-    /// ignore GREASE values either way.
+    /// Include random GREASE values in what our leaves and key packages
+    /// carry (RFC 9420 §13.5, draft-ietf-mls-extensions "GREASE"): one
+    /// GREASE cipher suite, extension, proposal and credential type in the
+    /// capabilities, a leaf extension of that GREASE extension type (empty
+    /// data), and, in a leaf that carries an `app_data_dictionary`, one
+    /// GREASE component id in its `app_components` and one GREASE entry
+    /// (empty data) in the dictionary; the leaf's values are chosen once,
+    /// when the client is built. Each key package also gets a GREASE
+    /// extension holding 0 to 15 random bytes and, when it carries an
+    /// `app_data_dictionary` (last resort), a GREASE entry in it.
+    /// GroupInfo extensions are not greased. Default: off, so that
+    /// existing leaves and test vectors keep their bytes; receivers ignore
+    /// GREASE values either way.
     pub fn grease(mut self, grease: bool) -> Self {
         self.grease = grease;
         self
@@ -382,9 +387,14 @@ impl ClientBuilder {
         if self.grease {
             use crate::types::grease::{COMPONENT_GREASE, MLS_GREASE, pick};
             let rng = &mut *self.rng;
-            capabilities
-                .extensions
-                .push(crate::types::ExtensionType(pick(&MLS_GREASE, rng)?));
+            let extension = crate::types::ExtensionType(pick(&MLS_GREASE, rng)?);
+            capabilities.extensions.push(extension);
+            // RFC 9420 §13.5 lists `LeafNode.extensions` too; the type is
+            // the one just advertised, as leaf validation (§7.3) requires.
+            leaf_extensions.push(Extension {
+                extension_type: extension,
+                extension_data: Vec::new(),
+            });
             capabilities
                 .proposals
                 .push(crate::types::ProposalType(pick(&MLS_GREASE, rng)?));
@@ -428,6 +438,7 @@ impl ClientBuilder {
             key_packages,
             psks,
             storage: self.storage,
+            grease: self.grease,
         };
         if let Some(storage) = &client.storage
             && !restored
@@ -476,6 +487,8 @@ pub struct Client {
     leaf_extensions: Vec<Extension>,
     max_key_package_lifetime: u64,
     pub(super) storage: Option<SharedStorage>,
+    /// Whether our key packages carry GREASE extensions (`ClientBuilder::grease`).
+    grease: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -743,6 +756,9 @@ impl Client {
             }
             capabilities = Some(caps);
         }
+        if self.grease {
+            self.grease_key_package_extensions(&mut extensions)?;
+        }
         let (kp, private) =
             self.fresh_key_package(options.lifetime, leaf_extensions, extensions, capabilities)?;
         let kp_ref = crate::group::welcome_open::key_package_ref(&self.suite, &kp)?;
@@ -761,6 +777,41 @@ impl Client {
             },
         );
         Ok(bytes)
+    }
+
+    /// RFC 9420 §13.5: a GREASE extension in `KeyPackage.extensions`, its
+    /// data "a randomly sized amount of random data" (0 to 15 bytes);
+    /// draft-ietf-mls-extensions "GREASE": a GREASE entry in the key
+    /// package's `app_data_dictionary` when it carries one.
+    fn grease_key_package_extensions(&mut self, extensions: &mut Vec<Extension>) -> Result<()> {
+        use crate::types::grease::{COMPONENT_GREASE, MLS_GREASE, pick};
+        let rng = &mut *self.rng;
+        let extension_type = crate::types::ExtensionType(pick(&MLS_GREASE, rng)?);
+        if !extensions
+            .iter()
+            .any(|e| e.extension_type == extension_type)
+        {
+            let mut len = [0u8; 1];
+            rng.fill(&mut len)?;
+            let mut extension_data = vec![0u8; usize::from(len[0] % 16)];
+            rng.fill(&mut extension_data)?;
+            extensions.push(Extension {
+                extension_type,
+                extension_data,
+            });
+        }
+        if extensions
+            .iter()
+            .any(|e| e.extension_type == crate::types::ExtensionType::APP_DATA_DICTIONARY)
+        {
+            crate::types::app_data::put_component(
+                extensions,
+                pick(&COMPONENT_GREASE, rng)?,
+                Vec::new(),
+                false,
+            )?;
+        }
+        Ok(())
     }
 
     pub(crate) fn group_rng(&mut self) -> Result<Box<dyn RandomSource>> {
