@@ -223,7 +223,9 @@ impl ClientBuilder {
     /// when the client is built. Each key package also gets a GREASE
     /// extension holding 0 to 15 random bytes and, when it carries an
     /// `app_data_dictionary` (last resort), a GREASE entry in it.
-    /// GroupInfo extensions are not greased. Default: off, so that
+    /// Groups of this client add a GREASE extension (chosen when the group
+    /// is created, joined or loaded) to the GroupInfo that
+    /// [`Group::group_info`] returns. Default: off, so that
     /// existing leaves and test vectors keep their bytes; receivers ignore
     /// GREASE values either way.
     pub fn grease(mut self, grease: bool) -> Self {
@@ -455,6 +457,21 @@ impl ClientBuilder {
     }
 }
 
+/// A GREASE extension for KeyPackage or GroupInfo extensions (RFC 9420
+/// §13.5: "a randomly sized amount of random data"; here 0 to 15 bytes).
+fn grease_extension(rng: &mut dyn RandomSource) -> Result<Extension> {
+    use crate::types::grease::{MLS_GREASE, pick};
+    let extension_type = crate::types::ExtensionType(pick(&MLS_GREASE, rng)?);
+    let mut len = [0u8; 1];
+    rng.fill(&mut len)?;
+    let mut extension_data = vec![0u8; usize::from(len[0] % 16)];
+    rng.fill(&mut extension_data)?;
+    Ok(Extension {
+        extension_type,
+        extension_data,
+    })
+}
+
 /// A credential as a person reads it in an error message: a basic
 /// identity as text (lossily), other types by type and size.
 fn describe_credential(credential: &Credential) -> String {
@@ -625,14 +642,18 @@ impl Client {
                 .ok_or_else(|| super::partial_transitions::not_stored(&storage, group_id, false))?;
         let rng = self.group_rng()?;
         let store = GroupStore::for_loaded(storage, group_id, &loaded);
-        Ok(Group::from_loaded(
+        let mut group = Group::from_loaded(
             loaded,
             self.signer.clone(),
             self.clock.clone(),
             rng,
             self.psks.clone(),
             store,
-        ))
+        );
+        if self.grease {
+            group.group_info_grease = Some(grease_extension(&mut *group.rng)?);
+        }
+        Ok(group)
     }
 
     /// Persists a new group (and `extra`) when this client has storage.
@@ -784,21 +805,14 @@ impl Client {
     /// draft-ietf-mls-extensions "GREASE": a GREASE entry in the key
     /// package's `app_data_dictionary` when it carries one.
     fn grease_key_package_extensions(&mut self, extensions: &mut Vec<Extension>) -> Result<()> {
-        use crate::types::grease::{COMPONENT_GREASE, MLS_GREASE, pick};
+        use crate::types::grease::{COMPONENT_GREASE, pick};
         let rng = &mut *self.rng;
-        let extension_type = crate::types::ExtensionType(pick(&MLS_GREASE, rng)?);
+        let grease = grease_extension(rng)?;
         if !extensions
             .iter()
-            .any(|e| e.extension_type == extension_type)
+            .any(|e| e.extension_type == grease.extension_type)
         {
-            let mut len = [0u8; 1];
-            rng.fill(&mut len)?;
-            let mut extension_data = vec![0u8; usize::from(len[0] % 16)];
-            rng.fill(&mut extension_data)?;
-            extensions.push(Extension {
-                extension_type,
-                extension_data,
-            });
+            extensions.push(grease);
         }
         if extensions
             .iter()
@@ -866,13 +880,19 @@ impl Client {
     /// validated every member of a joined tree (§5.3.1) with
     /// [`Self::authority`].
     pub(super) fn adopt(&self, state: GroupState, rng: Box<dyn RandomSource>) -> Group {
-        Group::new(
+        let mut group = Group::new(
             state,
             self.signer.clone(),
             self.clock.clone(),
             rng,
             self.psks.clone(),
-        )
+        );
+        if self.grease {
+            // GREASE is best effort: a random source that fails here fails
+            // again, with an error, on the group's first operation.
+            group.group_info_grease = grease_extension(&mut *group.rng).ok();
+        }
+        group
     }
 
     /// The application's validator, as the engine holds it.

@@ -71,10 +71,22 @@ fn greased_leaves_are_accepted_and_their_grease_ignored() {
             .any(|t| is_grease(t.0))
     );
 
-    // The group works as without GREASE: an observer follows, and an
-    // AppDataUpdate is applied by everyone.
+    // Alice's GroupInfo carries a GREASE extension (RFC 9420 §13.5);
+    // Bob's does not.
+    let info = g[0].group_info(true).unwrap();
+    let grease_in = |bytes: &[u8]| match Group::decode_message(bytes).unwrap().body {
+        crate::framing::MlsMessageBody::GroupInfo(gi) => {
+            gi.extensions.iter().any(|e| is_grease(e.extension_type.0))
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(grease_in(&info));
+    assert!(!grease_in(&g[1].group_info(true).unwrap()));
+
+    // The group works as without GREASE: an observer follows from Alice's
+    // GroupInfo, and an AppDataUpdate is applied by everyone.
     let mut observer = Observer::from_group_info(
-        &g[0].group_info(true).unwrap(),
+        &info,
         None,
         ObserverOptions {
             clock: Arc::new(FixedClock(NOW)),
