@@ -213,14 +213,21 @@ impl ClientBuilder {
         self
     }
 
-    /// Include random GREASE values in what our leaves advertise (RFC 9420
-    /// §13.5, draft-ietf-mls-extensions "GREASE"): one GREASE cipher suite,
-    /// extension, proposal and credential type in the capabilities, and, in a leaf
-    /// that carries an `app_data_dictionary`, one GREASE component id in
-    /// its `app_components` and one GREASE entry (empty data) in the
-    /// dictionary. Chosen once, when the client is built. Default: off, so
-    /// that existing leaves and test vectors keep their bytes; receivers
-    /// ignore GREASE values either way.
+    /// Include random GREASE values in what our leaves and key packages
+    /// carry (RFC 9420 §13.5, draft-ietf-mls-extensions "GREASE"): one
+    /// GREASE cipher suite, extension, proposal and credential type in the
+    /// capabilities, a leaf extension of that GREASE extension type (empty
+    /// data), and, in a leaf that carries an `app_data_dictionary`, one
+    /// GREASE component id in its `app_components` and one GREASE entry
+    /// (empty data) in the dictionary; the leaf's values are chosen once,
+    /// when the client is built. Each key package also gets a GREASE
+    /// extension holding 0 to 15 random bytes and, when it carries an
+    /// `app_data_dictionary` (last resort), a GREASE entry in it.
+    /// Groups of this client add a GREASE extension (chosen when the group
+    /// is created, joined or loaded) to the GroupInfo that
+    /// [`Group::group_info`] returns. Default: off, so that
+    /// existing leaves and test vectors keep their bytes; receivers ignore
+    /// GREASE values either way.
     pub fn grease(mut self, grease: bool) -> Self {
         self.grease = grease;
         self
@@ -382,9 +389,14 @@ impl ClientBuilder {
         if self.grease {
             use crate::types::grease::{COMPONENT_GREASE, MLS_GREASE, pick};
             let rng = &mut *self.rng;
-            capabilities
-                .extensions
-                .push(crate::types::ExtensionType(pick(&MLS_GREASE, rng)?));
+            let extension = crate::types::ExtensionType(pick(&MLS_GREASE, rng)?);
+            capabilities.extensions.push(extension);
+            // RFC 9420 §13.5 lists `LeafNode.extensions` too; the type is
+            // the one just advertised, as leaf validation (§7.3) requires.
+            leaf_extensions.push(Extension {
+                extension_type: extension,
+                extension_data: Vec::new(),
+            });
             capabilities
                 .proposals
                 .push(crate::types::ProposalType(pick(&MLS_GREASE, rng)?));
@@ -428,6 +440,7 @@ impl ClientBuilder {
             key_packages,
             psks,
             storage: self.storage,
+            grease: self.grease,
         };
         if let Some(storage) = &client.storage
             && !restored
@@ -442,6 +455,21 @@ impl ClientBuilder {
         }
         Ok(client)
     }
+}
+
+/// A GREASE extension for KeyPackage or GroupInfo extensions (RFC 9420
+/// §13.5: "a randomly sized amount of random data"; here 0 to 15 bytes).
+fn grease_extension(rng: &mut dyn RandomSource) -> Result<Extension> {
+    use crate::types::grease::{MLS_GREASE, pick};
+    let extension_type = crate::types::ExtensionType(pick(&MLS_GREASE, rng)?);
+    let mut len = [0u8; 1];
+    rng.fill(&mut len)?;
+    let mut extension_data = vec![0u8; usize::from(len[0] % 16)];
+    rng.fill(&mut extension_data)?;
+    Ok(Extension {
+        extension_type,
+        extension_data,
+    })
 }
 
 /// A credential as a person reads it in an error message: a basic
@@ -476,6 +504,8 @@ pub struct Client {
     leaf_extensions: Vec<Extension>,
     max_key_package_lifetime: u64,
     pub(super) storage: Option<SharedStorage>,
+    /// Whether our key packages carry GREASE extensions (`ClientBuilder::grease`).
+    grease: bool,
 }
 
 impl std::fmt::Debug for Client {
@@ -612,14 +642,18 @@ impl Client {
                 .ok_or_else(|| super::partial_transitions::not_stored(&storage, group_id, false))?;
         let rng = self.group_rng()?;
         let store = GroupStore::for_loaded(storage, group_id, &loaded);
-        Ok(Group::from_loaded(
+        let mut group = Group::from_loaded(
             loaded,
             self.signer.clone(),
             self.clock.clone(),
             rng,
             self.psks.clone(),
             store,
-        ))
+        );
+        if self.grease {
+            group.group_info_grease = Some(grease_extension(&mut *group.rng)?);
+        }
+        Ok(group)
     }
 
     /// Persists a new group (and `extra`) when this client has storage.
@@ -743,6 +777,9 @@ impl Client {
             }
             capabilities = Some(caps);
         }
+        if self.grease {
+            self.grease_key_package_extensions(&mut extensions)?;
+        }
         let (kp, private) =
             self.fresh_key_package(options.lifetime, leaf_extensions, extensions, capabilities)?;
         let kp_ref = crate::group::welcome_open::key_package_ref(&self.suite, &kp)?;
@@ -761,6 +798,34 @@ impl Client {
             },
         );
         Ok(bytes)
+    }
+
+    /// RFC 9420 §13.5: a GREASE extension in `KeyPackage.extensions`, its
+    /// data "a randomly sized amount of random data" (0 to 15 bytes);
+    /// draft-ietf-mls-extensions "GREASE": a GREASE entry in the key
+    /// package's `app_data_dictionary` when it carries one.
+    fn grease_key_package_extensions(&mut self, extensions: &mut Vec<Extension>) -> Result<()> {
+        use crate::types::grease::{COMPONENT_GREASE, pick};
+        let rng = &mut *self.rng;
+        let grease = grease_extension(rng)?;
+        if !extensions
+            .iter()
+            .any(|e| e.extension_type == grease.extension_type)
+        {
+            extensions.push(grease);
+        }
+        if extensions
+            .iter()
+            .any(|e| e.extension_type == crate::types::ExtensionType::APP_DATA_DICTIONARY)
+        {
+            crate::types::app_data::put_component(
+                extensions,
+                pick(&COMPONENT_GREASE, rng)?,
+                Vec::new(),
+                false,
+            )?;
+        }
+        Ok(())
     }
 
     pub(crate) fn group_rng(&mut self) -> Result<Box<dyn RandomSource>> {
@@ -815,13 +880,19 @@ impl Client {
     /// validated every member of a joined tree (§5.3.1) with
     /// [`Self::authority`].
     pub(super) fn adopt(&self, state: GroupState, rng: Box<dyn RandomSource>) -> Group {
-        Group::new(
+        let mut group = Group::new(
             state,
             self.signer.clone(),
             self.clock.clone(),
             rng,
             self.psks.clone(),
-        )
+        );
+        if self.grease {
+            // GREASE is best effort: a random source that fails here fails
+            // again, with an error, on the group's first operation.
+            group.group_info_grease = grease_extension(&mut *group.rng).ok();
+        }
+        group
     }
 
     /// The application's validator, as the engine holds it.

@@ -74,6 +74,9 @@ pub struct Group {
     pub(crate) store: Option<GroupStore>,
     /// Application messages received in the current epoch, for AppAck.
     pub(crate) received: crate::api::received_generations::ReceivedGenerations,
+    /// The GREASE extension our GroupInfos carry (RFC 9420 §13.5), when
+    /// the client greases.
+    pub(crate) group_info_grease: Option<Extension>,
 }
 
 impl std::fmt::Debug for Group {
@@ -107,6 +110,7 @@ impl Group {
             leaving: false,
             joined_with: None,
             received: Default::default(),
+            group_info_grease: None,
         }
     }
 
@@ -268,6 +272,7 @@ impl Group {
                 extension_data: epoch.tree.to_bytes()?,
             });
         }
+        extensions.extend(self.group_info_grease.clone());
         let mut info = GroupInfo {
             group_context: epoch.context.clone(),
             extensions,
