@@ -8,7 +8,7 @@ use crate::group::welcome_open::{
 };
 use crate::messages::key_package::{KeyPackageData, KeyPackagePrivate};
 use crate::messages::welcome::{GroupInfo, Welcome};
-use crate::schedule::JoinerSecret;
+use crate::schedule::{GroupContext, JoinerSecret};
 use crate::tree::leaf_validation::LifetimePolicy;
 use crate::tree::nodes::RatchetTreeWire;
 use crate::tree::private::TreePrivate;
@@ -73,6 +73,20 @@ pub(crate) fn import_tree(
         )
     })?;
     verify_group_info(suite, info, &signer.signature_key)?;
+    validate_tree_for(suite, &tree, context, lifetime)?;
+    Ok(tree)
+}
+
+/// §12.4.3.1: the whole tree validated against the GroupContext it is
+/// joined with (its tree hash, group id and required capabilities). Shared
+/// by joins and by a partial client's upgrade, whose tree must match the
+/// GroupContext its epoch confirmed.
+pub(crate) fn validate_tree_for(
+    suite: &Suite,
+    tree: &RatchetTree,
+    context: &GroupContext,
+    lifetime: LifetimePolicy,
+) -> Result<()> {
     let required: Option<RequiredCapabilities> = decode_extension(
         &context.extensions,
         ExtensionType::REQUIRED_CAPABILITIES,
@@ -86,8 +100,7 @@ pub(crate) fn import_tree(
             required: required.as_ref(),
             lifetime,
         },
-    )?;
-    Ok(tree)
+    )
 }
 
 /// Runs every step of §12.4.3.1 and returns the state of the epoch joined

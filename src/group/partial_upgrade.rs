@@ -17,7 +17,7 @@
 
 use crate::crypto::{Secret, Suite};
 use crate::group::authorization::{Authority, Scope};
-use crate::group::join::check_group_size;
+use crate::group::join::{check_group_size, validate_tree_for};
 use crate::group::partial_epoch::{PartialEpoch, PartialEpochParts, PathKey};
 use crate::group::proposal_cache::ProposalCache;
 use crate::group::state::{EpochKeys, EpochState, GroupConfig, GroupState, Retention};
@@ -25,8 +25,6 @@ use crate::schedule::{EpochSecrets, InitSecret, SecretTree};
 use crate::tree::membership_proof::MembershipProof;
 use crate::tree::private::TreePrivate;
 use crate::tree::ratchet_tree::RatchetTree;
-use crate::tree::validation::TreeValidation;
-use crate::types::extensions::{ExtensionType, RequiredCapabilities, decode_extension};
 use crate::{Error, Result};
 
 /// The rule cited by the errors of this module.
@@ -54,22 +52,9 @@ pub fn verify_upgrade(
 ) -> Result<VerifiedUpgrade> {
     let context = &epoch.context;
     check_group_size(&tree, config.max_leaves)?;
-    let required: Option<RequiredCapabilities> = decode_extension(
-        &context.extensions,
-        ExtensionType::REQUIRED_CAPABILITIES,
-        "required_capabilities",
-    )?;
     // The tree hash it must match is the GroupContext's: the one the
     // partial client verified through the confirmation tag of its epoch.
-    tree.validate(
-        suite,
-        &TreeValidation {
-            group_id: &context.group_id,
-            tree_hash: &context.tree_hash,
-            required: required.as_ref(),
-            lifetime: config.tree_lifetime_at(now),
-        },
-    )?;
+    validate_tree_for(suite, &tree, context, config.tree_lifetime_at(now))?;
     Scope {
         authority,
         context,
