@@ -112,7 +112,7 @@ impl ClientBuilder {
 
     /// The longest lifetime of a key package we create (§7.2: applications
     /// MUST define one). Default: 366 days, the longest that this library's
-    /// groups accept by default ([`GroupConfig::max_lifetime`]); a key
+    /// groups accept by default ([`GroupConfig::max_lifetime`](crate::GroupConfig::max_lifetime)); a key
     /// package asked for longer is refused with [`Error::Misuse`], since
     /// peers would reject it.
     pub fn max_key_package_lifetime(mut self, seconds: u64) -> Self {
@@ -126,13 +126,13 @@ impl ClientBuilder {
         self
     }
 
-    /// Crypto provider (default [`RustCryptoProvider`]).
+    /// Crypto provider (default [`RustCryptoProvider`](crate::crypto::rust_crypto::RustCryptoProvider)).
     pub fn provider(mut self, provider: Arc<dyn CryptoProvider>) -> Self {
         self.provider = provider;
         self
     }
 
-    /// Clock (default [`SystemClock`]).
+    /// Clock (default [`SystemClock`](crate::SystemClock)).
     ///
     /// On wasm32-unknown-unknown without the feature `wasm-js`, required:
     /// the host's time.
@@ -141,7 +141,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Random source (default [`OsRandom`]).
+    /// Random source (default [`OsRandom`](crate::crypto::OsRandom)).
     ///
     /// On wasm32-unknown-unknown without the feature `wasm-js`, required:
     /// the host's (e.g. `crypto.getRandomValues`).
@@ -197,7 +197,7 @@ impl ClientBuilder {
     /// `app_data_dictionary` (last resort), a GREASE entry in it.
     /// Groups of this client add a GREASE extension (chosen when the group
     /// is created, joined or loaded) to the GroupInfo that
-    /// [`Group::group_info`] returns. Default: off, so that
+    /// [`Group::group_info`](crate::Group::group_info) returns. Default: off, so that
     /// existing leaves and test vectors keep their bytes; receivers ignore
     /// GREASE values either way.
     pub fn grease(mut self, grease: bool) -> Self {
