@@ -61,6 +61,14 @@ impl Client {
         if state.context.cipher_suite != self.suite.id() {
             return Err(corrupt(&key, "holds a group of another cipher suite"));
         }
+        // Stored records are input too: no more cached proposals than
+        // `process` ever admits.
+        if proposals.len() > super::partial_group::MAX_PARTIAL_PROPOSALS {
+            return Err(corrupt(
+                &key,
+                "holds more cached proposals than MAX_PARTIAL_PROPOSALS",
+            ));
+        }
         let config = state.secret_tree().config;
         Ok(PartialGroup {
             suite: self.suite.clone(),
