@@ -215,6 +215,35 @@ impl OpenMls {
             .expect("openmls merges the commit");
     }
 
+    /// Builds (and stages, not merges) a commit carrying one AppDataUpdate
+    /// of [`LOG`] by value, applying [`LOG`]'s logic as openmls asks.
+    fn commit_app_data_update(&self, group: &mut MlsGroup, data: &[u8]) -> Vec<u8> {
+        let mut stage = group
+            .commit_builder()
+            .add_proposals(vec![Proposal::AppDataUpdate(Box::new(
+                AppDataUpdateProposal::update(LOG, data.to_vec()),
+            ))])
+            .load_psks(self.provider.storage())
+            .expect("psks");
+        let mut updater = stage.app_data_dictionary_updater();
+        apply_log(&mut updater, stage.app_data_update_proposals());
+        let changes = updater.changes();
+        stage.with_app_data_dictionary_updates(changes);
+        stage
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .expect("openmls builds")
+            .stage_commit(&self.provider)
+            .expect("openmls stages")
+            .into_commit()
+            .to_bytes()
+            .expect("encode commit")
+    }
+
     /// Commits what openmls has stored (no AppDataUpdates among them).
     fn commit_pending(&self, group: &mut MlsGroup) -> Vec<u8> {
         let (commit, _, _) = group
@@ -443,30 +472,7 @@ fn app_data_update_both_ways_and_safe_exporter() {
         .propose_app_data_update(LOG, AppDataOperation::Update(b"ar2;".to_vec()))
         .expect("we propose");
     bob.store_proposal(&mut theirs, &p);
-    let mut stage = theirs
-        .commit_builder()
-        .add_proposals(vec![Proposal::AppDataUpdate(Box::new(
-            AppDataUpdateProposal::update(LOG, b"om2;".to_vec()),
-        ))])
-        .load_psks(bob.provider.storage())
-        .expect("psks");
-    let mut updater = stage.app_data_dictionary_updater();
-    apply_log(&mut updater, stage.app_data_update_proposals());
-    let changes = updater.changes();
-    stage.with_app_data_dictionary_updates(changes);
-    let commit = stage
-        .build(
-            bob.provider.rand(),
-            bob.provider.crypto(),
-            &bob.signer,
-            |_| true,
-        )
-        .expect("openmls builds")
-        .stage_commit(&bob.provider)
-        .expect("openmls stages")
-        .into_commit()
-        .to_bytes()
-        .unwrap();
+    let commit = bob.commit_app_data_update(&mut theirs, b"om2;");
     theirs
         .merge_pending_commit(&bob.provider)
         .expect("openmls merges its commit");
@@ -617,30 +623,7 @@ fn app_data_update_dictionary_not_last_diverges() {
     assert_agree(&ours, &theirs, &bob);
 
     // openmls commits an AppDataUpdate by value: we refuse the commit.
-    let mut stage = theirs
-        .commit_builder()
-        .add_proposals(vec![Proposal::AppDataUpdate(Box::new(
-            AppDataUpdateProposal::update(LOG, b"om;".to_vec()),
-        ))])
-        .load_psks(bob.provider.storage())
-        .expect("psks");
-    let mut updater = stage.app_data_dictionary_updater();
-    apply_log(&mut updater, stage.app_data_update_proposals());
-    let changes = updater.changes();
-    stage.with_app_data_dictionary_updates(changes);
-    let commit = stage
-        .build(
-            bob.provider.rand(),
-            bob.provider.crypto(),
-            &bob.signer,
-            |_| true,
-        )
-        .expect("openmls builds")
-        .stage_commit(&bob.provider)
-        .expect("openmls stages")
-        .into_commit()
-        .to_bytes()
-        .unwrap();
+    let commit = bob.commit_app_data_update(&mut theirs, b"om;");
     let before = arbor_context(&ours);
     let err = ours
         .process(&commit)
