@@ -92,6 +92,23 @@ fn partial_join(suite: &Suite, annotated: &[u8], m: &Member) -> PartialEpoch {
     .expect("partial epoch")
 }
 
+/// The partial client's side of an annotated commit: stage, not merge.
+fn partial_commit(
+    suite: &Suite,
+    partial: &PartialEpoch,
+    commit: &AnnotatedCommit,
+) -> PartialCommitOutcome {
+    partial
+        .stage_commit(
+            suite,
+            commit,
+            &ProposalCache::default(),
+            &NoPsks,
+            SecretTreeConfig::default(),
+        )
+        .expect("partial stage")
+}
+
 fn bench_size(c: &mut Criterion, suite: &Suite, n: u32) {
     let mut rng = SeededRandom::from_seed([7; 32]);
     let creator = member(suite, 0, &mut rng);
@@ -177,16 +194,7 @@ fn bench_size(c: &mut Criterion, suite: &Suite, n: u32) {
     let annotated_commit =
         encode(&annotator.annotate(LeafIndex(n - 1)).expect("annotate")).expect("encode");
     let decoded: AnnotatedCommit = decode_exact(&annotated_commit).expect("decode");
-    match partial
-        .stage_commit(
-            suite,
-            &decoded,
-            &ProposalCache::default(),
-            &NoPsks,
-            SecretTreeConfig::default(),
-        )
-        .expect("partial stage")
-    {
+    match partial_commit(suite, &partial, &decoded) {
         PartialCommitOutcome::Next(next) => assert_eq!(
             next.secrets.epoch_authenticator.as_bytes(),
             update.staged.epoch_authenticator().expect("next epoch")
@@ -225,15 +233,7 @@ fn bench_size(c: &mut Criterion, suite: &Suite, n: u32) {
         b.iter(|| {
             let decoded: AnnotatedCommit =
                 decode_exact(black_box(&annotated_commit)).expect("decode");
-            partial
-                .stage_commit(
-                    suite,
-                    &decoded,
-                    &ProposalCache::default(),
-                    &NoPsks,
-                    SecretTreeConfig::default(),
-                )
-                .expect("partial stage")
+            partial_commit(suite, &partial, &decoded)
         })
     });
     group.bench_function("annotate_prepare", |b| {
