@@ -111,23 +111,23 @@ impl RatchetTree {
                 }
             }
         };
-        let (structure, mut failures) =
-            std::thread::scope(|scope| {
-                let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-                let structure = self.validate_structure(suite, v);
-                let mut failures = Vec::with_capacity(threads);
-                if structure.is_err() {
-                    cancelled.store(true, Ordering::Relaxed);
-                } else {
-                    failures.push(work());
-                }
-                for h in helpers {
-                    failures.push(h.join().unwrap_or_else(|_| {
-                        Some((0, Error::Internal("validation thread panicked")))
-                    }));
-                }
-                (structure, failures)
-            });
+        let (structure, mut failures) = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let structure = self.validate_structure(suite, v);
+            let mut failures = Vec::with_capacity(threads);
+            if structure.is_err() {
+                cancelled.store(true, Ordering::Relaxed);
+            } else {
+                failures.push(work());
+            }
+            for h in helpers {
+                failures.push(
+                    h.join()
+                        .unwrap_or(Some((0, Error::Internal("validation thread panicked")))),
+                );
+            }
+            (structure, failures)
+        });
         structure?;
         failures.sort_by_key(|f| f.as_ref().map_or(usize::MAX, |(i, _)| *i));
         match failures.into_iter().flatten().next() {
