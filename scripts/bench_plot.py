@@ -7,7 +7,13 @@ Reads <criterion dir>/<operation>/<implementation>/<n>/new/estimates.json
 peer) and writes an SVG plot of time against n for bulk add, join and
 update create. Plain Python 3, no packages.
 
-    python3 scripts/bench_plot.py [CRITERION_DIR] [--svg docs/benchmarks.svg]
+    python3 scripts/bench_plot.py [CRITERION_DIR] [--svg docs/benchmarks.svg] [--cores N]
+
+It also prints arbor's join and update_create as ratios to their floors:
+n × primitives/arbor/ed25519_verify and (n − 1) ×
+primitives/arbor/hpke_seal, divided by the cores the engine uses
+(`std::thread::available_parallelism`, `crate::parallel::cores`): by
+default os.cpu_count() of the machine running the script, else --cores.
 
 CRITERION_DIR defaults to $CARGO_TARGET_DIR/criterion, else target/criterion.
 """
@@ -30,6 +36,52 @@ IMPLS = ["arbor", "openmls", "mls-rs"]
 PEERS = ["openmls", "mls-rs"]
 PLOTTED = ["bulk_add", "join", "update_create"]
 COLOURS = {"arbor": "#1b7837", "openmls": "#2166ac", "mls-rs": "#b2182b"}
+
+
+# Floors of the full client (issue 30): an operation's time against n
+# single-threaded references split over the cores. (operation, reference
+# benchmark under primitives/arbor/, count of references at n members).
+FLOORS = [
+    ("join", "ed25519_verify", lambda n: n, "n × verify"),
+    ("update_create", "hpke_seal", lambda n: n - 1, "(n−1) × seal"),
+]
+
+
+def load_primitives(root):
+    """{reference: median seconds} of primitives/arbor/*."""
+    out = {}
+    # criterion stores primitives/arbor/x as primitives/arbor_x.
+    base = os.path.join(root, "primitives")
+    if not os.path.isdir(base):
+        return out
+    for name in os.listdir(base):
+        path = os.path.join(base, name, "new", "estimates.json")
+        if name.startswith("arbor_") and os.path.exists(path):
+            with open(path) as f:
+                out[name[len("arbor_"):]] = json.load(f)["median"]["point_estimate"] / 1e9
+    return out
+
+
+def floor_table(data, primitives, cores):
+    """arbor's join and update_create as ratios to their floors."""
+    out = [
+        f"### arbor against its floor ({cores} cores)\n",
+        "| operation | n | arbor | reference | floor | ratio |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    rows = 0
+    for op, ref, count, label in FLOORS:
+        if ref not in primitives:
+            continue
+        for n, t in sorted(data.get(op, {}).get("arbor", {}).items()):
+            floor = count(n) * primitives[ref] / cores
+            out.append(
+                f"| `{op}` | {n:,} | {fmt(t)} | {label} ÷ {cores} "
+                f"({fmt(primitives[ref])} each) | {fmt(floor)} | {t / floor:.2f} |"
+            )
+            rows += 1
+    out.append("")
+    return "\n".join(out) if rows else ""
 
 
 def load(root):
@@ -161,11 +213,18 @@ def svg(data):
 
 def main(argv):
     svg_path = None
+    # The engine splits its seals and verifications over
+    # std::thread::available_parallelism() threads; this is the same count
+    # on the machine that ran the bench.
+    cores = os.cpu_count() or 1
     args = []
     i = 0
     while i < len(argv):
         if argv[i] == "--svg":
             svg_path = argv[i + 1]
+            i += 2
+        elif argv[i] == "--cores":
+            cores = int(argv[i + 1])
             i += 2
         else:
             args.append(argv[i])
@@ -177,6 +236,7 @@ def main(argv):
     if not data:
         sys.exit(f"no results of benches/peers.rs under {root}")
     print(tables(data))
+    print(floor_table(data, load_primitives(root), cores))
     if svg_path:
         with open(svg_path, "w") as f:
             f.write(svg(data))

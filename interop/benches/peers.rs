@@ -778,12 +778,16 @@ fn run<S: Side>(c: &mut Criterion, n: u32) {
     group(c, "app_encrypt", n, false).bench_function(id, |b| b.iter(|| side.encrypt()));
 }
 
-/// Reference costs for goals 3 and 6 of issue 12, arbor's primitives in
-/// cipher suite 1: one HPKE seal of a 32-byte path secret under a prepared
-/// context (an UpdatePath costs n - 1 of them), and one signature plus one
-/// AEAD seal of 100 bytes (the floor of an application message).
+/// Reference costs (the floors of issue 30), arbor's primitives in cipher
+/// suite 1: one HPKE seal of a 32-byte path secret under a prepared context
+/// (an UpdatePath costs n - 1 of them), one leaf signature verification as
+/// a joiner does it for every leaf (§7.3), and one signature plus one AEAD
+/// seal of 100 bytes (the floor of an application message).
 fn primitives(c: &mut Criterion) {
+    use arbor_mls::api::{Client, KeyPackageOptions};
     use arbor_mls::crypto::SeededRandom;
+    use arbor_mls::framing::{MlsMessage, MlsMessageBody};
+    use arbor_mls::types::math::LeafIndex;
     let suite = arbor_mls::test_support::default_suite().expect("suite 1");
     let mut rng = SeededRandom::from_seed([7; 32]);
     let (_, public) = suite.derive_key_pair(&[1; 32]).expect("key pair");
@@ -803,6 +807,26 @@ fn primitives(c: &mut Criterion) {
             suite
                 .encrypt_with_prepared(&public, &prepared, &[0; 32], &mut rng)
                 .expect("seal")
+        })
+    });
+    // The join's own per-leaf call: `LeafNode::verify_signature` encodes
+    // the LeafNodeTBS and checks it with `verify_strict`, on a real key
+    // package's leaf (the kind a bulk-added tree holds).
+    let key_package = Client::builder(b"member 1".to_vec())
+        .build()
+        .expect("client")
+        .key_package(KeyPackageOptions::default())
+        .expect("key package");
+    let message: MlsMessage = arbor_mls::decode_exact("MLSMessage", &key_package).expect("decodes");
+    let MlsMessageBody::KeyPackage(key_package) = message.body else {
+        panic!("not a key package")
+    };
+    let leaf = key_package.leaf_node;
+    let group_id = [0x5a; 16];
+    g.bench_function("arbor/ed25519_verify", |b| {
+        b.iter(|| {
+            leaf.verify_signature(&suite, Some((black_box(&group_id), LeafIndex(1))))
+                .expect("verifies")
         })
     });
     g.bench_function("arbor/sign_and_aead", |b| {

@@ -489,8 +489,10 @@ impl RatchetTree {
     /// "the encryption key in the parent node does not appear in any other
     /// node of the tree". Fails naming both nodes.
     pub fn verify_unique_keys(&self) -> Result<()> {
-        let mut encryption: HashMap<&[u8], NodeIndex> = HashMap::new();
-        let mut signature: HashMap<&[u8], LeafIndex> = HashMap::new();
+        // Sized up front: growing them rehashes every key seen so far.
+        let members = self.member_count();
+        let mut encryption: HashMap<&[u8], NodeIndex> = HashMap::with_capacity(2 * members);
+        let mut signature: HashMap<&[u8], LeafIndex> = HashMap::with_capacity(members);
         for (i, node) in self.nodes.iter().enumerate() {
             let x = node_index(i)?;
             let key = match node.as_deref() {

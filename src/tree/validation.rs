@@ -3,6 +3,7 @@
 //! tree size; leaf validation (one signature each) runs on scoped threads.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::crypto::Suite;
 use crate::crypto::credential::CredentialType;
@@ -15,6 +16,11 @@ use crate::{Error, Result};
 
 /// Below this many leaves, threads cost more than they save.
 const PARALLEL_THRESHOLD: usize = 64;
+
+/// Leaves per unit of parallel work: small enough that the threads finish
+/// together, large enough that taking a chunk costs nothing next to its
+/// signatures.
+const LEAF_CHUNK: usize = 32;
 
 /// What an imported tree is validated against.
 #[derive(Debug, Clone, Copy)]
@@ -33,8 +39,31 @@ impl RatchetTree {
     /// Runs every check §12.4.3.1 asks of a new member: tree hash, parent
     /// hashes (§7.9.2), each leaf (§7.3), unmerged leaves, uniqueness of
     /// keys, and credential types supported by every member (§7.3). Fails
-    /// with the first violation, naming node or leaf and rule.
+    /// with the first violation, naming node or leaf and rule, in that
+    /// order whatever the scheduling.
+    ///
+    /// In a large tree the leaf signatures, most of the cost, are verified
+    /// on every core while the calling thread first runs the structural
+    /// checks and then helps with the leaves, so those checks add little to
+    /// the wall time.
     pub fn validate(&self, suite: &Suite, v: &TreeValidation<'_>) -> Result<()> {
+        let leaves: Vec<(LeafIndex, &LeafNode)> = self.members().collect();
+        let threads = crate::parallel::cores();
+        if leaves.len() < PARALLEL_THRESHOLD || threads < 2 {
+            self.validate_structure(suite, v)?;
+            leaves.iter().try_for_each(|l| check_leaf(suite, v, l))?;
+        } else {
+            self.validate_overlapped(suite, v, &leaves, threads)?;
+        }
+        self.verify_credential_support()?;
+        // draft-ietf-mls-extensions: what each multi-credential asks of
+        // every member.
+        self.check_multi_credentials()
+    }
+
+    /// The checks that do not verify signatures, in the order their
+    /// failures are reported.
+    fn validate_structure(&self, suite: &Suite, v: &TreeValidation<'_>) -> Result<()> {
         // §12.4.3.1: "Verify that the tree hash of the ratchet tree matches
         // the tree_hash field in GroupInfo."
         if self.root_tree_hash(suite)? != v.tree_hash {
@@ -45,45 +74,66 @@ impl RatchetTree {
         }
         self.verify_unmerged_leaves()?;
         self.verify_unique_keys()?;
-        self.verify_parent_hashes(suite)?;
-        self.validate_leaves(suite, v)?;
-        self.verify_credential_support()?;
-        // draft-ietf-mls-extensions: what each multi-credential asks of
-        // every member.
-        self.check_multi_credentials()
+        self.verify_parent_hashes(suite)
     }
 
-    /// §7.3 for every leaf, in parallel for large trees. The reported error
-    /// is the one of the lowest failing leaf, whatever the scheduling.
-    fn validate_leaves(&self, suite: &Suite, v: &TreeValidation<'_>) -> Result<()> {
-        let leaves: Vec<(LeafIndex, &LeafNode)> = self.members().collect();
-        let check = |(leaf, node): &(LeafIndex, &LeafNode)| {
-            let role = LeafRole::InTree {
-                group_id: v.group_id,
-                leaf: *leaf,
-            };
-            validate_leaf_node(suite, node, role, v.required, v.lifetime)
+    /// [`Self::validate_structure`] on the calling thread while `threads -
+    /// 1` helpers verify leaves (§7.3), chunk by chunk in leaf order; the
+    /// calling thread then takes chunks too. A structural failure stops the
+    /// helpers and is reported first; otherwise the error is the lowest
+    /// failing leaf's: a chunk is skipped only above a chunk that failed,
+    /// so every chunk below the lowest failure was verified.
+    fn validate_overlapped(
+        &self,
+        suite: &Suite,
+        v: &TreeValidation<'_>,
+        leaves: &[(LeafIndex, &LeafNode)],
+        threads: usize,
+    ) -> Result<()> {
+        let chunks: Vec<&[(LeafIndex, &LeafNode)]> = leaves.chunks(LEAF_CHUNK).collect();
+        let next = AtomicUsize::new(0);
+        let lowest_failed = AtomicUsize::new(usize::MAX);
+        let cancelled = AtomicBool::new(false);
+        // The first failure a worker sees: the lowest chunk it failed,
+        // since each worker takes chunks in increasing order.
+        let work = || -> Option<(usize, Error)> {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= chunks.len()
+                    || cancelled.load(Ordering::Relaxed)
+                    || i > lowest_failed.load(Ordering::Relaxed)
+                {
+                    return None;
+                }
+                if let Err(e) = chunks[i].iter().try_for_each(|l| check_leaf(suite, v, l)) {
+                    lowest_failed.fetch_min(i, Ordering::Relaxed);
+                    return Some((i, e));
+                }
+            }
         };
-        let threads = crate::parallel::cores();
-        if leaves.len() < PARALLEL_THRESHOLD || threads < 2 {
-            return leaves.iter().try_for_each(check);
-        }
-        let per_thread = leaves.len().div_ceil(threads);
-        let first_errors: Vec<Result<()>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = leaves
-                .chunks(per_thread)
-                .map(|chunk| scope.spawn(move || chunk.iter().try_for_each(check)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
+        let (structure, mut failures) = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let structure = self.validate_structure(suite, v);
+            let mut failures = Vec::with_capacity(threads);
+            if structure.is_err() {
+                cancelled.store(true, Ordering::Relaxed);
+            } else {
+                failures.push(work());
+            }
+            for h in helpers {
+                failures.push(
                     h.join()
-                        .unwrap_or(Err(Error::Internal("validation thread panicked")))
-                })
-                .collect()
+                        .unwrap_or(Some((0, Error::Internal("validation thread panicked")))),
+                );
+            }
+            (structure, failures)
         });
-        // Chunks are in leaf order, so the first error is the lowest leaf's.
-        first_errors.into_iter().collect()
+        structure?;
+        failures.sort_by_key(|f| f.as_ref().map_or(usize::MAX, |(i, _)| *i));
+        match failures.into_iter().flatten().next() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// §7.3: "Verify that the credential type is supported by all members of
@@ -111,6 +161,19 @@ impl RatchetTree {
         }
         Ok(())
     }
+}
+
+/// §7.3 for one leaf of the tree.
+fn check_leaf(
+    suite: &Suite,
+    v: &TreeValidation<'_>,
+    (leaf, node): &(LeafIndex, &LeafNode),
+) -> Result<()> {
+    let role = LeafRole::InTree {
+        group_id: v.group_id,
+        leaf: *leaf,
+    };
+    validate_leaf_node(suite, node, role, v.required, v.lifetime)
 }
 
 #[cfg(test)]

@@ -95,6 +95,49 @@ fn leaf_signature_invalid_7_3() {
     assert_rule(check(&fx, &tree, None), "§7.3", "leaf 5");
 }
 
+/// A tree large enough for the leaves to be verified on several threads:
+/// of three bad leaves the lowest is reported, on every run.
+#[test]
+fn large_tree_reports_lowest_bad_leaf_7_3() {
+    let suite = default_suite().unwrap();
+    let fx = TreeFixture::sparse(&suite, 4 * PARALLEL_THRESHOLD as u32, 7).unwrap();
+    let mut tree = fx.tree.clone();
+    assert!(tree.member_count() >= 2 * PARALLEL_THRESHOLD);
+    for i in [200, 37, 130] {
+        let mut node = tree.leaf(LeafIndex(i)).unwrap().clone();
+        node.signature[0] ^= 1;
+        tree.set_leaf(LeafIndex(i), Some(node)).unwrap();
+    }
+    for _ in 0..4 {
+        assert_rule(check(&fx, &tree, None), "§7.3", "leaf 37:");
+    }
+}
+
+/// In a large tree, a structural failure (here the tree hash) is the one
+/// reported even when leaves verified beside it fail too, as in a small
+/// tree where it is checked first.
+#[test]
+fn large_tree_reports_tree_hash_before_bad_leaf_12_4_3_1() {
+    let suite = default_suite().unwrap();
+    let fx = TreeFixture::sparse(&suite, 4 * PARALLEL_THRESHOLD as u32, 8).unwrap();
+    let mut tree = fx.tree.clone();
+    let mut node = tree.leaf(LeafIndex(0)).unwrap().clone();
+    node.signature[0] ^= 1;
+    tree.set_leaf(LeafIndex(0), Some(node)).unwrap();
+    let err = tree.validate(
+        &fx.suite,
+        &TreeValidation {
+            group_id: &fx.group_id,
+            tree_hash: &[0; 32],
+            required: None,
+            lifetime: LifetimePolicy::dangerous_unchecked(),
+        },
+    );
+    assert_rule(err, "§12.4.3.1", "tree_hash");
+    // With the right hash, the same tree fails on its leaf.
+    assert_rule(check(&fx, &tree, None), "§7.3", "leaf 0:");
+}
+
 #[test]
 fn leaf_lifetime_expired_7_3() {
     let suite = default_suite().unwrap();
