@@ -186,9 +186,8 @@ impl Group {
 
     /// Whether the group uses Safe AAD: its GroupContext has the `safe_aad`
     /// component in `app_data_dictionary` (even with an empty list), so
-    /// every message's `authenticated_data` starts with a
-    /// [`SafeAad`](crate::wire::SafeAad) (draft-ietf-mls-extensions, "Safe
-    /// Additional Authenticated Data").
+    /// the library frames (and checks) every message's `authenticated_data`
+    /// as a [`SafeAad`] (draft-ietf-mls-extensions, "Safe AAD").
     pub fn uses_safe_aad(&self) -> Result<bool> {
         Ok(self.app_data_dictionary()?.is_some_and(|d| {
             d.get(crate::crypto::component::component_ids::SAFE_AAD)
