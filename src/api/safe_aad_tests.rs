@@ -370,3 +370,37 @@ fn required_components_hold_in_group_context_extensions() {
     assert_eq!(a.required_safe_aad_components().unwrap(), Some(vec![C1]));
     assert_eq!(b.required_safe_aad_components().unwrap(), Some(vec![C1]));
 }
+
+#[test]
+fn an_external_joiner_frames_its_commit_and_must_list_the_required_components() {
+    let [mut a, _b] = pair(175, &[C1], &[C1], &[C1]);
+    let info = a.group_info(true).unwrap();
+    // Raw AAD is not sent by a joiner either.
+    let mut erin = supporting("erin", 176, &[C1]);
+    let options = ExternalJoinOptions {
+        authenticated_data: b"raw".to_vec(),
+        ..ExternalJoinOptions::default()
+    };
+    let err = erin
+        .join_by_external_commit_with(&info, options)
+        .unwrap_err();
+    assert_eq!(err.category(), ErrorCategory::ApiMisuse, "{err}");
+    // A joiner whose leaf lacks C1: its commit (its path leaf) is refused.
+    let mut frank = supporting("frank", 177, &[C2]);
+    let (_, commit) = frank.join_by_external_commit(&info, None, None).unwrap();
+    assert_eq!(aad_of(&commit), [0]);
+    refused(
+        &mut a,
+        &commit,
+        SAFE_AAD_NEGOTIATION_RULE,
+        "the committer's new leaf does not list the required Safe AAD component 0x8001",
+    );
+    // One that lists it joins, its commit carrying the empty SafeAAD.
+    let (_, commit) = erin.join_by_external_commit(&info, None, None).unwrap();
+    assert_eq!(aad_of(&commit), [0]);
+    match a.process(&commit).unwrap() {
+        Event::Commit { staged, .. } => a.merge(*staged).unwrap(),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(a.members().len(), 3);
+}
