@@ -14,7 +14,9 @@ pub use crate::messages::proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, Proposal, ReInit, Remove, SelfRemove,
     Update,
 };
-pub use crate::schedule::{GroupContext, PreSharedKeyId, Psk, ResumptionPskUsage};
+pub use crate::schedule::{
+    GroupContext, PSK_TYPE_APPLICATION, PreSharedKeyId, Psk, ResumptionPskUsage,
+};
 pub use crate::tree::leaf_node::{Capabilities, LeafNode, LeafNodeSource, Lifetime};
 pub use crate::types::ProposalType;
 pub use crate::types::ProtocolVersion;

@@ -8,6 +8,7 @@ use crate::api::authentication::{AcceptBasic, CredentialValidator};
 use crate::api::clock::{Clock, SystemClock};
 use crate::api::group::Group;
 use crate::codec::encode;
+use crate::crypto::component::ComponentId;
 use crate::crypto::credential::Credential;
 use crate::crypto::rust_crypto::RustCryptoProvider;
 use crate::crypto::{
@@ -300,6 +301,48 @@ impl Client {
             client_store::delete_external_psk(storage, psk_id)?;
         }
         Ok(self.psks.write().external.remove(psk_id).is_some())
+    }
+
+    /// Registers the PSK `psk_id` of application component `component_id`
+    /// (draft-ietf-mls-extensions, PSKType `application`), provisioned by
+    /// that component out of band. It is found only as that component's
+    /// PSK: never as an external PSK, nor as another component's, with
+    /// the same id. A component is known to this client's groups while it
+    /// has at least one PSK here; a PSK of an unknown component is refused.
+    /// Shared by every group of the client and persisted like
+    /// [`Self::add_external_psk`].
+    pub fn add_application_psk(
+        &mut self,
+        component_id: ComponentId,
+        psk_id: Vec<u8>,
+        psk: Secret,
+    ) -> Result<()> {
+        if let Some(storage) = &self.storage {
+            client_store::save_application_psk(storage, component_id, &psk_id, &psk)?;
+        }
+        self.psks
+            .write()
+            .application
+            .insert((component_id, psk_id), psk);
+        Ok(())
+    }
+
+    /// Forgets an application component's PSK, in storage too; returns
+    /// whether it was known.
+    pub fn remove_application_psk(
+        &mut self,
+        component_id: ComponentId,
+        psk_id: &[u8],
+    ) -> Result<bool> {
+        if let Some(storage) = &self.storage {
+            client_store::delete_application_psk(storage, component_id, psk_id)?;
+        }
+        Ok(self
+            .psks
+            .write()
+            .application
+            .remove(&(component_id, psk_id.to_vec()))
+            .is_some())
     }
 
     /// Deletes a stored group and all its records (one atomic write);
@@ -606,7 +649,13 @@ impl Client {
                 authority: self.authority(),
                 psks,
                 psk_store: &self.psks,
-                authenticated_data: options.authenticated_data,
+                // The joiner's commit is held to the group's Safe AAD
+                // rule like any member's message.
+                authenticated_data: crate::group::safe_aad_rules::frame_outgoing(
+                    None,
+                    &info.group_context.extensions,
+                    &options.authenticated_data,
+                )?,
                 self_removes: options.self_removes,
             },
             &mut *rng,

@@ -271,6 +271,9 @@ impl ClientBuilder {
             psks.write()
                 .external
                 .extend(client_store::load_external_psks(storage)?);
+            psks.write()
+                .application
+                .extend(client_store::load_application_psks(storage)?);
         }
         if self.restore_only && !restored {
             return Err(Error::Misuse(

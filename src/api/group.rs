@@ -61,7 +61,7 @@ pub struct Group {
     pub(crate) signer: SignaturePrivateKey,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: Box<dyn RandomSource>,
-    psks: SharedPsks,
+    pub(crate) psks: SharedPsks,
     pending: Option<Pending>,
     /// Authenticated data of the next handshake message we send.
     pub(crate) next_aad: Vec<u8>,
@@ -370,7 +370,7 @@ impl Group {
                 force_path,
                 wire_format: g.state.handshake_format(),
                 ratchet_tree_in_welcome: g.state.config.ratchet_tree_in_welcome,
-                authenticated_data: g.next_aad.clone(),
+                authenticated_data: g.framed_aad(&g.next_aad)?,
                 signer: &g.signer,
                 leaf: None,
                 psks: &g.psks,
@@ -479,8 +479,9 @@ impl Group {
     /// ProposalRef. Not stored yet: callers persist it in the same
     /// [`Self::transition`].
     pub(crate) fn propose_with_ref(&mut self, proposal: Proposal) -> Result<(Vec<u8>, Vec<u8>)> {
+        let aad = self.framed_aad(&self.next_aad)?;
         self.state
-            .send_proposal(proposal, &self.next_aad, &self.signer, &mut *self.rng)
+            .send_proposal(proposal, &aad, &self.signer, &mut *self.rng)
     }
 
     /// [`Self::propose_with_ref`] in `format`, whatever the group's policy.
@@ -489,13 +490,9 @@ impl Group {
         proposal: Proposal,
         format: crate::framing::WireFormat,
     ) -> Result<(Vec<u8>, Vec<u8>)> {
-        self.state.send_proposal_as(
-            proposal,
-            format,
-            &self.next_aad,
-            &self.signer,
-            &mut *self.rng,
-        )
+        let aad = self.framed_aad(&self.next_aad)?;
+        self.state
+            .send_proposal_as(proposal, format, &aad, &self.signer, &mut *self.rng)
     }
 
     /// Proposes adding the member of `key_package` (an MLSMessage).
@@ -676,7 +673,13 @@ impl Group {
     /// changed; if only making it durable fails, the step is kept in memory
     /// (the storage may hold it), no ciphertext is returned and the error
     /// says to reopen the client.
+    ///
+    /// In a group that uses Safe AAD ([`Self::uses_safe_aad`]) the
+    /// authenticated data must be one valid
+    /// [`SafeAad`](crate::wire::SafeAad) (empty means no items), or it is
+    /// refused ([`Error::Misuse`]): see [`Self::encrypt_with_safe_aad`].
     pub fn encrypt(&mut self, plaintext: &[u8], authenticated_data: &[u8]) -> Result<Vec<u8>> {
+        let authenticated_data = &self.framed_aad(authenticated_data)?;
         let key = self.transition(|g| {
             let key = g.state.take_application_key()?;
             g.persist_messages_unflushed()?;

@@ -58,6 +58,8 @@ pub use received_generations::MAX_ACK_RANGES;
 #[cfg(test)]
 mod app_data_tests;
 #[cfg(test)]
+mod application_psk_tests;
+#[cfg(test)]
 mod async_client_tests;
 #[cfg(test)]
 mod content_tests;
@@ -93,6 +95,8 @@ mod partial_lifecycle_tests;
 mod pq_lifecycle_tests;
 #[cfg(test)]
 mod reinit_tests;
+#[cfg(test)]
+mod safe_aad_tests;
 #[cfg(test)]
 mod safe_interface_tests;
 #[cfg(test)]

@@ -255,6 +255,19 @@ impl GroupState {
         now: u64,
     ) -> Result<Received> {
         self.check_not_removed()?;
+        // draft-ietf-mls-extensions, Safe AAD: in a group that uses it, a
+        // message of this epoch whose authenticated_data is not one valid
+        // SafeAAD is refused before anything is decrypted or consumed.
+        // Messages of retained past epochs are not held to it: the rule of
+        // their epoch's GroupContext is no longer at hand.
+        let (epoch, aad): (u64, &[u8]) = match &message.body {
+            MlsMessageBody::PublicMessage(m) => (m.content.epoch, &m.content.authenticated_data),
+            MlsMessageBody::PrivateMessage(m) => (m.epoch, &m.authenticated_data),
+            _ => (u64::MAX, &[]),
+        };
+        if epoch == self.epoch.context.epoch {
+            crate::group::safe_aad_rules::check_received(&self.epoch.context.extensions, aad)?;
+        }
         match message.body {
             MlsMessageBody::PublicMessage(m) => self.process_public(*m, psks, now),
             MlsMessageBody::PrivateMessage(m) => self.process_private(&m, psks, now),

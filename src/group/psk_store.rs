@@ -1,9 +1,12 @@
 //! Where pre-shared keys come from (§8.4): external PSKs from the
-//! application, resumption PSKs from retained epochs.
+//! application, resumption PSKs from retained epochs, and the PSKs of
+//! application components (draft-ietf-mls-extensions, PSKType
+//! `application`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use crate::crypto::component::ComponentId;
 use crate::crypto::{Secret, Suite};
 use crate::schedule::{PreSharedKeyId, Psk, PskSecret, ResumptionPskUsage};
 use crate::{Error, Result};
@@ -17,6 +20,21 @@ pub trait PskStore {
     /// reinitialized or branched group). Defaults to none.
     fn resumption(&self, _group_id: &[u8], _epoch: u64) -> Option<Secret> {
         None
+    }
+
+    /// The PSK `psk_id` of application component `component_id`
+    /// (draft-ietf-mls-extensions, PSKType `application`). Looked up only
+    /// under that component: never an external PSK or another
+    /// component's PSK with the same id. Defaults to none.
+    fn application(&self, _component_id: ComponentId, _psk_id: &[u8]) -> Option<Secret> {
+        None
+    }
+
+    /// Whether the application knows `component_id` as a component with
+    /// PSKs: a PSK of a component it does not know is refused with that
+    /// reason, not as a merely missing PSK. Defaults to none known.
+    fn knows_component(&self, _component_id: ComponentId) -> bool {
+        false
     }
 }
 
@@ -40,14 +58,18 @@ impl PskStore for ExternalPsks {
     }
 }
 
-/// External PSKs by id and resumption PSKs of other groups by (group id,
-/// epoch): what a client knows beyond its groups' own epochs.
+/// External PSKs by id, resumption PSKs of other groups by (group id,
+/// epoch) and application components' PSKs by (component id, PSK id):
+/// what a client knows beyond its groups' own epochs.
 #[derive(Debug, Default, Clone)]
 pub struct PskMap {
     /// External PSKs.
     pub external: HashMap<Vec<u8>, Secret>,
     /// Resumption PSKs, e.g. of a group being reinitialized or branched.
     pub resumption: HashMap<(Vec<u8>, u64), Secret>,
+    /// Application components' PSKs. A component is known
+    /// ([`PskStore::knows_component`]) while it has at least one.
+    pub application: HashMap<(ComponentId, Vec<u8>), Secret>,
 }
 
 impl PskStore for PskMap {
@@ -57,6 +79,16 @@ impl PskStore for PskMap {
 
     fn resumption(&self, group_id: &[u8], epoch: u64) -> Option<Secret> {
         self.resumption.get(&(group_id.to_vec(), epoch)).cloned()
+    }
+
+    fn application(&self, component_id: ComponentId, psk_id: &[u8]) -> Option<Secret> {
+        self.application
+            .get(&(component_id, psk_id.to_vec()))
+            .cloned()
+    }
+
+    fn knows_component(&self, component_id: ComponentId) -> bool {
+        self.application.keys().any(|(c, _)| *c == component_id)
     }
 }
 
@@ -90,6 +122,14 @@ impl PskStore for SharedPsks {
 
     fn resumption(&self, group_id: &[u8], epoch: u64) -> Option<Secret> {
         self.read().resumption(group_id, epoch)
+    }
+
+    fn application(&self, component_id: ComponentId, psk_id: &[u8]) -> Option<Secret> {
+        self.read().application(component_id, psk_id)
+    }
+
+    fn knows_component(&self, component_id: ComponentId) -> bool {
+        self.read().knows_component(component_id)
     }
 }
 
@@ -128,8 +168,15 @@ pub(crate) fn lookup(
         } => own
             .own_resumption(psk_group_id, *psk_epoch)
             .or_else(|| store.resumption(psk_group_id, *psk_epoch)),
+        Psk::Application {
+            component_id,
+            psk_id,
+        } => store.application(*component_id, psk_id),
     }
 }
+
+/// The rule cited by the application-PSK checks.
+pub const APPLICATION_PSK_RULE: &str = "draft-ietf-mls-extensions §Pre-Shared Keys (PSKs)";
 
 /// Looks every PSK up and combines them into `psk_secret` (§8.4). Checks
 /// the §12.1.4 rules on each id: nonce length and allowed resumption usage.
@@ -143,6 +190,22 @@ pub fn resolve_psks(
     let mut values = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         check_psk_id(suite, id, use_)?;
+        // The draft says nothing of a PSK whose component the member does
+        // not know. Its secret could only come from that component's
+        // logic, and the PSKType exists to keep components' PSKs apart, so
+        // such a PSK is refused, naming the reason, rather than looked up.
+        if let Psk::Application { component_id, .. } = &id.psk
+            && !store.knows_component(*component_id)
+        {
+            return Err(Error::protocol(
+                APPLICATION_PSK_RULE,
+                format!(
+                    "PSK {i} ({}) belongs to component {component_id:#06x}, which this client \
+                     does not know",
+                    describe(id)
+                ),
+            ));
+        }
         let value = lookup(id, store, own).ok_or_else(|| {
             Error::protocol(
                 "§12.4.2",
@@ -195,6 +258,13 @@ fn describe(id: &PreSharedKeyId) -> String {
         } => format!(
             "{usage:?} resumption PSK of group {} epoch {psk_epoch}",
             hex_prefix(psk_group_id)
+        ),
+        Psk::Application {
+            component_id,
+            psk_id,
+        } => format!(
+            "application PSK {} of component {component_id:#06x}",
+            hex_prefix(psk_id)
         ),
     }
 }

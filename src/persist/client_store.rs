@@ -8,9 +8,9 @@ use crate::{Error, Result};
 
 use super::group_records::GroupKeys;
 use super::records::{
-    EXTERNAL_PSK_PREFIX, GROUP_INDEX_PREFIX, IDENTITY_KEY, Identity, KEY_PACKAGE_PREFIX, Kind,
-    decode_key_package, encode_key_package, external_psk_key, get, group_index_key,
-    key_package_key, open, seal,
+    APPLICATION_PSK_PREFIX, EXTERNAL_PSK_PREFIX, GROUP_INDEX_PREFIX, IDENTITY_KEY, Identity,
+    KEY_PACKAGE_PREFIX, Kind, application_psk_key, decode_key_package, encode_key_package,
+    external_psk_key, get, group_index_key, key_package_key, open, seal,
 };
 use crate::crypto::Secret;
 use crate::storage::{SharedStorage, WriteBatch, with};
@@ -140,6 +140,57 @@ pub(crate) fn load_external_psks(storage: &SharedStorage) -> Result<Vec<(Vec<u8>
         .map(|(key, value)| {
             let psk = open(&key, Kind::ExternalPsk, &value, |r| get(r, "psk"))?;
             Ok((unhex(&key, EXTERNAL_PSK_PREFIX)?, psk))
+        })
+        .collect()
+}
+
+/// Stores an application component's PSK (before the client holds it in
+/// memory).
+pub(crate) fn save_application_psk(
+    storage: &SharedStorage,
+    component_id: u16,
+    psk_id: &[u8],
+    psk: &Secret,
+) -> Result<()> {
+    let mut batch = WriteBatch::default();
+    batch.put(
+        application_psk_key(component_id, psk_id),
+        seal(Kind::ApplicationPsk, |w| {
+            crate::codec::Encode::encode(psk, w)
+        })?,
+    );
+    with(storage, |s| s.write(batch))
+}
+
+/// Deletes an application component's PSK.
+pub(crate) fn delete_application_psk(
+    storage: &SharedStorage,
+    component_id: u16,
+    psk_id: &[u8],
+) -> Result<()> {
+    let mut batch = WriteBatch::default();
+    batch.delete(application_psk_key(component_id, psk_id));
+    with(storage, |s| s.write(batch))
+}
+
+/// A stored application PSK: (component id, PSK id) and its value.
+pub(crate) type StoredApplicationPsk = ((u16, Vec<u8>), Secret);
+
+/// Every stored application PSK, by (component id, PSK id).
+pub(crate) fn load_application_psks(storage: &SharedStorage) -> Result<Vec<StoredApplicationPsk>> {
+    crate::storage::read_prefix(storage, APPLICATION_PSK_PREFIX.as_bytes())?
+        .into_iter()
+        .map(|(key, value)| {
+            let psk = open(&key, Kind::ApplicationPsk, &value, |r| get(r, "psk"))?;
+            let both = unhex(&key, APPLICATION_PSK_PREFIX)?;
+            if both.len() < 2 {
+                return Err(crate::Error::Storage(format!(
+                    "application PSK record {} has no component id",
+                    String::from_utf8_lossy(&key)
+                )));
+            }
+            let component_id = u16::from_be_bytes([both[0], both[1]]);
+            Ok(((component_id, both[2..].to_vec()), psk))
         })
         .collect()
 }

@@ -37,6 +37,7 @@ pub(crate) enum Kind {
     ObserverOther = 18,
     ObserverOtherNode = 19,
     PartialGroup = 20,
+    ApplicationPsk = 21,
 }
 
 impl Kind {
@@ -76,6 +77,15 @@ pub(crate) const EXTERNAL_PSK_PREFIX: &str = "c/psk/";
 /// The key of the external PSK with id `psk_id`.
 pub(crate) fn external_psk_key(psk_id: &[u8]) -> Vec<u8> {
     format!("{EXTERNAL_PSK_PREFIX}{}", hex(psk_id)).into_bytes()
+}
+
+/// Prefix of application components' PSK records.
+pub(crate) const APPLICATION_PSK_PREFIX: &str = "c/apsk/";
+
+/// The key of component `component_id`'s PSK `psk_id`: the component id
+/// is a fixed four hex digits, so the two parts never run together.
+pub(crate) fn application_psk_key(component_id: u16, psk_id: &[u8]) -> Vec<u8> {
+    format!("{APPLICATION_PSK_PREFIX}{component_id:04x}{}", hex(psk_id)).into_bytes()
 }
 
 /// The key of the key package with reference `kp_ref`.

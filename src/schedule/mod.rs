@@ -13,7 +13,7 @@ pub use key_schedule::{
     external_key_pair, mls_exporter, verify_confirmation_tag,
 };
 pub use psk::PskSecret;
-pub use psk_id::{PreSharedKeyId, Psk, PskLabel, ResumptionPskUsage};
+pub use psk_id::{PSK_TYPE_APPLICATION, PreSharedKeyId, Psk, PskLabel, ResumptionPskUsage};
 pub use secret_tree::{
     KeyAndNonce, RatchetType, SecretTree, SecretTreeConfig, StagedKey, sender_data_key_nonce,
 };

@@ -1,6 +1,12 @@
 //! Wire form of pre-shared key identifiers (§8.4).
 
 use crate::codec::{Decode, DecodeError, Encode, Reader, Writer, wire_enum, wire_struct};
+use crate::crypto::component::ComponentId;
+
+/// The `PSKType` of an application component's PSK
+/// (draft-ietf-mls-extensions, "Pre-Shared Keys"). Provisional: the
+/// draft's suggested value, not yet assigned by IANA.
+pub const PSK_TYPE_APPLICATION: u8 = 3;
 
 wire_enum! {
     /// `ResumptionPSKUsage` (§8.4).
@@ -14,7 +20,8 @@ wire_enum! {
     }
 }
 
-/// What a PSK is: an external one by id, or a resumption secret of an epoch.
+/// What a PSK is: an external one by id, a resumption secret of an epoch,
+/// or an application component's PSK by component and id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Psk {
     /// `psktype = external`.
@@ -30,6 +37,16 @@ pub enum Psk {
         psk_group_id: Vec<u8>,
         /// Epoch the PSK comes from.
         psk_epoch: u64,
+    },
+    /// `psktype = application` (draft-ietf-mls-extensions, provisional
+    /// codepoint [`PSK_TYPE_APPLICATION`]): a PSK of one application
+    /// component, separate from external PSKs and from every other
+    /// component's, even under the same `psk_id`.
+    Application {
+        /// The component the PSK belongs to.
+        component_id: ComponentId,
+        /// The component-chosen PSK id.
+        psk_id: Vec<u8>,
     },
 }
 
@@ -50,6 +67,14 @@ impl Encode for Psk {
                 psk_group_id.encode(w);
                 psk_epoch.encode(w);
             }
+            Self::Application {
+                component_id,
+                psk_id,
+            } => {
+                w.put(&[PSK_TYPE_APPLICATION]);
+                component_id.encode(w);
+                psk_id.encode(w);
+            }
         }
     }
 }
@@ -65,6 +90,10 @@ impl Decode for Psk {
                 usage: Decode::decode(r).map_err(|e| e.within("usage"))?,
                 psk_group_id: Decode::decode(r).map_err(|e| e.within("psk_group_id"))?,
                 psk_epoch: Decode::decode(r).map_err(|e| e.within("psk_epoch"))?,
+            }),
+            PSK_TYPE_APPLICATION => Ok(Self::Application {
+                component_id: Decode::decode(r).map_err(|e| e.within("component_id"))?,
+                psk_id: Decode::decode(r).map_err(|e| e.within("psk_id"))?,
             }),
             v => Err(DecodeError::new(
                 crate::codec::DecodeErrorKind::InvalidValue { value: v.into() },
