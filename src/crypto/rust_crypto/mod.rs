@@ -183,6 +183,14 @@ impl SuiteCrypto for RustSuite {
         self.hash.expand(prk, &[info], len)
     }
 
+    fn kdf_expand_each(
+        &self,
+        prk: &[u8],
+        outputs: &[(&[u8], usize)],
+    ) -> Result<Vec<Secret>, CryptoError> {
+        self.hash.expand_each(prk, outputs)
+    }
+
     fn aead_seal(
         &self,
         key: &[u8],
