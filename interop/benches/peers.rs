@@ -840,6 +840,33 @@ fn primitives(c: &mut Criterion) {
             (signature, sealed)
         })
     });
+    // The floor of an application message's decryption: one verification
+    // and one AEAD open of 100 bytes.
+    let public = suite
+        .primitives()
+        .signature_public_key(signer.as_bytes())
+        .expect("public key");
+    let signature = suite
+        .sign_with_label(&signer, "FramedContentTBS", &[0; 200])
+        .expect("sign");
+    let sealed = suite
+        .aead_seal(&[0; 16], &[0; 12], &[], &PAYLOAD)
+        .expect("seal");
+    g.bench_function("arbor/verify_and_aead_open", |b| {
+        b.iter(|| {
+            suite
+                .verify_with_label(
+                    &public,
+                    "FramedContentTBS",
+                    black_box(&[0; 200]),
+                    &signature,
+                )
+                .expect("verify");
+            suite
+                .aead_open(&[0; 16], &[0; 12], &[], black_box(&sealed))
+                .expect("open")
+        })
+    });
 }
 
 fn benches(c: &mut Criterion) {

@@ -694,9 +694,16 @@ impl Group {
             &mut *self.rng,
         )?;
         self.flush_messages(generation)?;
-        Ok(encode(&MlsMessage::new(MlsMessageBody::PrivateMessage(
-            Box::new(message),
-        )))?)
+        // Room for the whole message: its variable parts plus headers.
+        let capacity = message.ciphertext.len()
+            + message.encrypted_sender_data.len()
+            + message.group_id.len()
+            + message.authenticated_data.len()
+            + 32;
+        Ok(crate::codec::encode_with_capacity(
+            &MlsMessage::new(MlsMessageBody::PrivateMessage(Box::new(message))),
+            capacity,
+        )?)
     }
 
     /// Processes a message from the delivery service. Recognises our own

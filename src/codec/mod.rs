@@ -60,6 +60,20 @@ pub fn encode<T: Encode + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
     w.finish()
 }
 
+/// [`encode`] into a buffer that starts with room for `capacity` bytes:
+/// for the small structures of every message, which an empty buffer
+/// reaches only after reallocating up to seven times (8, 16, ... 512).
+/// Use it where the result is short-lived; the capacity stays with the
+/// returned vector.
+pub fn encode_with_capacity<T: Encode + ?Sized>(
+    value: &T,
+    capacity: usize,
+) -> Result<Vec<u8>, EncodeError> {
+    let mut w = Writer::with_capacity(capacity);
+    value.encode(&mut w);
+    w.finish()
+}
+
 /// Decodes exactly one `T` from `bytes`; trailing bytes are an error.
 pub fn decode_exact<T: Decode>(bytes: &[u8]) -> Result<T, DecodeError> {
     let mut r = Reader::new(bytes);

@@ -4,7 +4,7 @@ use super::{
     CipherSuite, CryptoError, CryptoProvider, HpkePrivateKey, HpkePublicKey, PreparedHpkeInfo,
     RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteCrypto,
 };
-use crate::codec::{Encode, Writer, wire_struct};
+use crate::codec::{Writer, wire_struct};
 
 /// Prefix of every label MLS feeds to a KDF, signature or HPKE (§5.1.2).
 const LABEL_PREFIX: &[u8] = b"MLS 1.0 ";
@@ -38,6 +38,26 @@ pub(super) fn prefixed_bytes(label: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The encoding of [`KdfLabel`] `{length, "MLS 1.0 " + label, context}`,
+/// written into one buffer of the right size: every application message
+/// runs five ExpandWithLabel, and building the struct first cost three
+/// copies and a reallocation each.
+fn kdf_label(
+    length: u16,
+    label: &[u8],
+    context: &[u8],
+) -> Result<Vec<u8>, crate::codec::EncodeError> {
+    // Two bytes of length and at most four of each vector header.
+    let mut w = Writer::with_capacity(2 + 4 + LABEL_PREFIX.len() + label.len() + 4 + context.len());
+    w.put(&length.to_be_bytes());
+    w.vector(|w| {
+        w.put(LABEL_PREFIX);
+        w.put(label);
+    });
+    w.opaque(context);
+    w.finish()
+}
+
 /// Encodes two `opaque<V>` fields back to back: the shape of `SignContent`,
 /// `EncryptContext` and `RefHashInput`. A field longer than the 2^30 - 1
 /// bytes a length header can express is an error: signing or hashing any
@@ -50,7 +70,8 @@ pub(super) fn two_opaques(a: &[u8], b: &[u8]) -> Result<Vec<u8>, CryptoError> {
     {
         return Err(CryptoError::InputTooLong(too_long));
     }
-    let mut w = Writer::new();
+    // Two headers of at most four bytes each.
+    let mut w = Writer::with_capacity(a.len() + b.len() + 8);
     w.opaque(a);
     w.opaque(b);
     w.finish().map_err(|e| CryptoError::InputTooLong(e.len))
@@ -176,15 +197,34 @@ impl Suite {
         length: usize,
     ) -> Result<Secret, CryptoError> {
         let length16 = u16::try_from(length).map_err(|_| CryptoError::KdfLength(length))?;
-        let info = KdfLabel {
-            length: length16,
-            label: prefixed(label),
-            context: context.to_vec(),
-        };
-        let mut w = Writer::new();
-        info.encode(&mut w);
-        let info = w.finish().map_err(|_| CryptoError::KdfLength(length))?;
+        let info = kdf_label(length16, label.as_bytes(), context)
+            .map_err(|_| CryptoError::KdfLength(length))?;
         self.inner.kdf_expand(secret, &info, length)
+    }
+
+    /// [`Self::expand_with_label`] of one `secret` and `context` for each
+    /// `(label, length)` of `outputs`, in order, through
+    /// [`SuiteCrypto::kdf_expand_each`].
+    pub fn expand_with_labels(
+        &self,
+        secret: &[u8],
+        context: &[u8],
+        outputs: &[(&str, usize)],
+    ) -> Result<Vec<Secret>, CryptoError> {
+        let infos = outputs
+            .iter()
+            .map(|&(label, length)| {
+                let length16 = u16::try_from(length).map_err(|_| CryptoError::KdfLength(length))?;
+                kdf_label(length16, label.as_bytes(), context)
+                    .map_err(|_| CryptoError::KdfLength(length))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let requests: Vec<(&[u8], usize)> = infos
+            .iter()
+            .zip(outputs)
+            .map(|(info, &(_, length))| (info.as_slice(), length))
+            .collect();
+        self.inner.kdf_expand_each(secret, &requests)
     }
 
     /// `DeriveSecret(secret, label)` (§8).
@@ -444,5 +484,35 @@ impl Suite {
     /// `AEAD.Nn`.
     pub fn aead_nonce_len(&self) -> usize {
         self.inner.aead_nonce_len()
+    }
+}
+
+#[cfg(test)]
+mod kdf_label_tests {
+    use super::*;
+
+    /// The one-buffer encoding is byte for byte the encoding of the
+    /// `KdfLabel` struct, across every vector header size (contexts of 0,
+    /// 63/64 and 16383/16384 bytes change the header from one byte to two
+    /// to four).
+    #[test]
+    fn kdf_label_matches_the_struct_encoding() {
+        for context_len in [0, 1, 63, 64, 16_383, 16_384, 70_000] {
+            for label in [
+                "",
+                "key",
+                "a label long enough to need more than one header byte, indeed",
+            ] {
+                let context = vec![0x5a; context_len];
+                let direct = kdf_label(42, label.as_bytes(), &context).expect("encodes");
+                let via_struct = crate::codec::encode(&KdfLabel {
+                    length: 42,
+                    label: prefixed(label),
+                    context,
+                })
+                .expect("encodes");
+                assert_eq!(direct, via_struct, "context {context_len}, label {label:?}");
+            }
+        }
     }
 }

@@ -167,6 +167,22 @@ pub trait SuiteCrypto: Send + Sync + Debug {
     fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret;
     /// `KDF.Expand(prk, info, len)`.
     fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError>;
+    /// [`kdf_expand`](Self::kdf_expand) for each `(info, len)` of
+    /// `outputs`, all from one `prk`, in order. Every message derives
+    /// several secrets from one (a ratchet step its key, nonce and next
+    /// secret; the sender data its key and nonce), so a provider may key
+    /// its HMAC once for all of them. The results must equal one
+    /// `kdf_expand` per output, which the default runs.
+    fn kdf_expand_each(
+        &self,
+        prk: &[u8],
+        outputs: &[(&[u8], usize)],
+    ) -> Result<Vec<Secret>, CryptoError> {
+        outputs
+            .iter()
+            .map(|&(info, len)| self.kdf_expand(prk, info, len))
+            .collect()
+    }
 
     /// AEAD encryption.
     fn aead_seal(

@@ -251,13 +251,31 @@ impl AuthenticatedContent {
     }
 }
 
+/// Room a FramedContentTBS starts with beyond its application data: the
+/// header, a GroupContext with its hashes and a few extensions, and
+/// authenticated data of a common size.
+const TBS_CAPACITY: usize = 384;
+
+/// The length of `content`'s application data and authenticated data: the
+/// parts of a message's encodings that can be large and whose size is known
+/// without encoding them.
+pub(crate) fn content_len_hint(content: &FramedContent) -> usize {
+    match &content.content {
+        Content::Application(data) => data.len() + content.authenticated_data.len(),
+        _ => content.authenticated_data.len(),
+    }
+}
+
 /// Encodes `FramedContentTBS` (§6.1).
 pub fn framed_content_tbs(
     wire_format: WireFormat,
     content: &FramedContent,
     context: Option<&GroupContext>,
 ) -> crate::Result<Vec<u8>> {
-    let mut w = Writer::new();
+    // The encoding is signed and dropped: room for an application message
+    // or proposal and its GroupContext up front saves the reallocations of
+    // growing from empty on every message.
+    let mut w = Writer::with_capacity(TBS_CAPACITY + content_len_hint(content));
     ProtocolVersion::MLS10.encode(&mut w);
     wire_format.encode(&mut w);
     content.encode(&mut w);

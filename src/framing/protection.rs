@@ -3,13 +3,13 @@
 
 use super::content::{
     AuthenticatedContent, Content, ContentType, FramedContent, FramedContentAuthData, Sender,
-    WireFormat, framed_content_tbs,
+    WireFormat, content_len_hint, framed_content_tbs,
 };
 use super::messages::{
     PrivateContentAad, PrivateMessage, PrivateMessageContent, PublicMessage, ReuseGuard,
     SenderData, SenderDataAad,
 };
-use crate::codec::{Encode, Reader, Writer, encode};
+use crate::codec::{Encode, Reader, Writer, encode, encode_with_capacity};
 use crate::crypto::{RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey, Suite};
 use crate::schedule::{GroupContext, KeyAndNonce, RatchetType, SecretTree, sender_data_key_nonce};
 use crate::types::math::LeafIndex;
@@ -373,17 +373,27 @@ pub(crate) fn seal_private(
     rng.fill(&mut guard)?;
     let reuse_guard = ReuseGuard(guard);
 
-    let plaintext = Secret::new(encode(&PrivateMessageContent {
-        content: framed.content.clone(),
-        auth: content.auth.clone(),
-        padding,
-    })?);
-    let aad = encode(&PrivateContentAad {
-        group_id: framed.group_id.clone(),
-        epoch: framed.epoch,
-        content_type,
-        authenticated_data: framed.authenticated_data.clone(),
-    })?;
+    // Each encoding below starts with room for its size, so that none
+    // grows from an empty buffer: the headers, the signature and the
+    // padding are fixed, the data and group id known.
+    let hint = content_len_hint(framed);
+    let plaintext = Secret::new(encode_with_capacity(
+        &PrivateMessageContent {
+            content: framed.content.clone(),
+            auth: content.auth.clone(),
+            padding,
+        },
+        hint + content.auth.signature.len() + padding + 64,
+    )?);
+    let aad = encode_with_capacity(
+        &PrivateContentAad {
+            group_id: framed.group_id.clone(),
+            epoch: framed.epoch,
+            content_type,
+            authenticated_data: framed.authenticated_data.clone(),
+        },
+        framed.group_id.len() + framed.authenticated_data.len() + 24,
+    )?;
     let nonce = guarded_nonce(&key.nonce, reuse_guard);
     let ciphertext = suite.aead_seal(
         key.key.as_bytes(),
@@ -392,16 +402,22 @@ pub(crate) fn seal_private(
         plaintext.as_bytes(),
     )?;
 
-    let sender_data = encode(&SenderData {
-        leaf_index: leaf,
-        generation,
-        reuse_guard,
-    })?;
-    let sender_aad = encode(&SenderDataAad {
-        group_id: framed.group_id.clone(),
-        epoch: framed.epoch,
-        content_type,
-    })?;
+    let sender_data = encode_with_capacity(
+        &SenderData {
+            leaf_index: leaf,
+            generation,
+            reuse_guard,
+        },
+        12,
+    )?;
+    let sender_aad = encode_with_capacity(
+        &SenderDataAad {
+            group_id: framed.group_id.clone(),
+            epoch: framed.epoch,
+            content_type,
+        },
+        framed.group_id.len() + 16,
+    )?;
     let sd_key = sender_data_key_nonce(suite, sender_data_secret, &ciphertext)?;
     let encrypted_sender_data = suite.aead_seal(
         sd_key.key.as_bytes(),

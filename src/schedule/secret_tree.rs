@@ -160,15 +160,34 @@ fn derive_step(
             format!("leaf {leaf} {ty} ratchet is exhausted: all 2^32 generations were used"),
         )
     })?;
-    let s = secret.as_bytes();
-    let key = suite.derive_tree_secret(s, "key", generation, suite.aead_key_len())?;
-    let nonce = suite.derive_tree_secret(s, "nonce", generation, suite.aead_nonce_len())?;
-    // After the last generation there is nothing left to derive; do not keep
-    // a secret that no key will ever come from.
+    // DeriveTreeSecret (§9) of the key, the nonce and the next secret, from
+    // one secret: derived together, so the provider keys its HMAC once.
+    // After the last generation there is nothing left to derive; do not
+    // keep a secret that no key will ever come from.
+    let all = [
+        ("key", suite.aead_key_len()),
+        ("nonce", suite.aead_nonce_len()),
+        ("secret", suite.hash_len()),
+    ];
+    let wanted = if generation == u32::MAX {
+        &all[..2]
+    } else {
+        &all[..]
+    };
+    let mut derived = suite
+        .expand_with_labels(secret.as_bytes(), &generation.to_be_bytes(), wanted)?
+        .into_iter();
+    let mut next = || {
+        derived.next().ok_or(Error::Internal(
+            "the provider derived fewer secrets than asked",
+        ))
+    };
+    let key = next()?;
+    let nonce = next()?;
     let following = if generation == u32::MAX {
         Secret::default()
     } else {
-        suite.derive_tree_secret(s, "secret", generation, suite.hash_len())?
+        next()?
     };
     Ok((generation, KeyAndNonce { key, nonce }, following))
 }
@@ -772,11 +791,19 @@ pub fn sender_data_key_nonce(
     ciphertext: &[u8],
 ) -> Result<KeyAndNonce> {
     let sample = &ciphertext[..ciphertext.len().min(suite.hash_len())];
-    let s = sender_data_secret.as_bytes();
-    Ok(KeyAndNonce {
-        key: suite.expand_with_label(s, "key", sample, suite.aead_key_len())?,
-        nonce: suite.expand_with_label(s, "nonce", sample, suite.aead_nonce_len())?,
-    })
+    let outputs = [
+        ("key", suite.aead_key_len()),
+        ("nonce", suite.aead_nonce_len()),
+    ];
+    let mut derived = suite
+        .expand_with_labels(sender_data_secret.as_bytes(), sample, &outputs)?
+        .into_iter();
+    match (derived.next(), derived.next()) {
+        (Some(key), Some(nonce)) => Ok(KeyAndNonce { key, nonce }),
+        _ => Err(Error::Internal(
+            "the provider derived fewer secrets than asked",
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -105,6 +105,23 @@ impl HashAlgorithm {
         }
     }
 
+    /// [`Self::expand`] for each `(info, len)` of `outputs`, all from one
+    /// `prk`, which HMAC is keyed with once.
+    pub(super) fn expand_each(
+        self,
+        prk: &[u8],
+        outputs: &[(&[u8], usize)],
+    ) -> Result<Vec<Secret>, CryptoError> {
+        if let Some(&(_, len)) = outputs.iter().find(|(_, len)| *len > 255 * self.len()) {
+            return Err(CryptoError::KdfLength(len));
+        }
+        match self {
+            Self::Sha256 => expand_each::<Hmac<Sha256>>(prk, outputs),
+            Self::Sha384 => expand_each::<Hmac<Sha384>>(prk, outputs),
+            Self::Sha512 => expand_each::<Hmac<Sha512>>(prk, outputs),
+        }
+    }
+
     /// HPKE's `LabeledExtract(salt, label, ikm)` (RFC 9180 §4) under
     /// `suite_id` (the KEM's or the whole HPKE suite's).
     pub(super) fn labeled_extract(
@@ -157,4 +174,21 @@ fn expand<H: HmacImpl>(prk: &[u8], info: &[&[u8]], len: usize) -> Result<Secret,
     hkdf.expand_multi_info(info, &mut okm)
         .map_err(|_| CryptoError::KdfLength(len))?;
     Ok(Secret::new(okm))
+}
+
+fn expand_each<H: HmacImpl>(
+    prk: &[u8],
+    outputs: &[(&[u8], usize)],
+) -> Result<Vec<Secret>, CryptoError> {
+    // As in `expand`; the keyed HMAC state is cloned for each output.
+    let hkdf = GenericHkdf::<H>::from_prk(prk).map_err(|_| CryptoError::InvalidKey)?;
+    outputs
+        .iter()
+        .map(|&(info, len)| {
+            let mut okm = vec![0; len];
+            hkdf.expand(info, &mut okm)
+                .map_err(|_| CryptoError::KdfLength(len))?;
+            Ok(Secret::new(okm))
+        })
+        .collect()
 }

@@ -12,6 +12,7 @@
 
 mod aead;
 mod dhkem;
+mod ed25519_keys;
 mod hash;
 mod hpke;
 #[cfg(feature = "pq")]
@@ -74,13 +75,15 @@ impl CryptoProvider for RustCryptoProvider {
 }
 
 /// One suite: the primitives that define it (§17.1).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct RustSuite {
     id: CipherSuite,
     hash: HashAlgorithm,
     hpke: HpkeSuite,
     aead: AeadAlgorithm,
     signature: SignatureScheme,
+    /// Ed25519 keys kept decoded between operations (`ed25519_keys.rs`).
+    ed25519: ed25519_keys::Ed25519Keys,
 }
 
 /// What defines a suite: its HPKE KEM, hash (also the KDF and MAC), AEAD and
@@ -134,6 +137,7 @@ impl RustSuite {
             hpke: HpkeSuite::new(kem, hash, aead),
             aead,
             signature,
+            ed25519: ed25519_keys::Ed25519Keys::default(),
         }
     }
 }
@@ -177,6 +181,14 @@ impl SuiteCrypto for RustSuite {
 
     fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError> {
         self.hash.expand(prk, &[info], len)
+    }
+
+    fn kdf_expand_each(
+        &self,
+        prk: &[u8],
+        outputs: &[(&[u8], usize)],
+    ) -> Result<Vec<Secret>, CryptoError> {
+        self.hash.expand_each(prk, outputs)
     }
 
     fn aead_seal(
@@ -285,7 +297,7 @@ impl SuiteCrypto for RustSuite {
     }
 
     fn sign(&self, private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.signature.sign(private_key, message)
+        self.signature.sign(&self.ed25519, private_key, message)
     }
 
     fn verify(
@@ -294,7 +306,8 @@ impl SuiteCrypto for RustSuite {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError> {
-        self.signature.verify(public_key, message, signature)
+        self.signature
+            .verify(&self.ed25519, public_key, message, signature)
     }
 
     // `verify_batch` keeps the trait's default (one `verify` per item) for

@@ -13,6 +13,7 @@
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use zeroize::Zeroizing;
 
+use super::ed25519_keys::Ed25519Keys;
 use crate::crypto::{CryptoError, RandomSource, Secret, SignaturePrivateKey, SignaturePublicKey};
 
 /// Length of an Ed25519 seed or public key.
@@ -174,13 +175,25 @@ impl SignatureScheme {
     }
 
     /// `Signature.Sign(sk, message)`. Every scheme is deterministic (ECDSA
-    /// nonces per RFC 6979), so no randomness is needed.
-    pub(super) fn sign(self, private_key: &[u8], message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    /// nonces per RFC 6979), so no randomness is needed. Ed25519 keys are
+    /// decoded through `keys`, the suite object's cache.
+    pub(super) fn sign(
+        self,
+        keys: &Ed25519Keys,
+        private_key: &[u8],
+        message: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         match self {
-            Self::Ed25519 => ed25519_signing_key(private_key)?
-                .try_sign(message)
-                .map(|s| s.to_bytes().to_vec())
-                .map_err(|_| CryptoError::InvalidKey),
+            Self::Ed25519 => {
+                let seed: Zeroizing<[u8; ED25519_KEY_LEN]> = Zeroizing::new(
+                    private_key
+                        .try_into()
+                        .map_err(|_| CryptoError::InvalidKey)?,
+                );
+                keys.sign(&seed, message)
+                    .map(|s| s.to_bytes().to_vec())
+                    .map_err(|_| CryptoError::InvalidKey)
+            }
             Self::Ed448 => Ok(ed448_signing_key(private_key)?
                 .sign_raw(message)
                 .to_bytes()
@@ -197,9 +210,11 @@ impl SignatureScheme {
         }
     }
 
-    /// `Signature.Verify(pk, message, signature)`.
+    /// `Signature.Verify(pk, message, signature)`. Ed25519 keys are
+    /// decompressed through `keys`, the suite object's cache.
     pub(super) fn verify(
         self,
+        keys: &Ed25519Keys,
         public_key: &[u8],
         message: &[u8],
         signature: &[u8],
@@ -208,7 +223,8 @@ impl SignatureScheme {
             Self::Ed25519 => {
                 let public: &[u8; ED25519_KEY_LEN] =
                     public_key.try_into().map_err(|_| CryptoError::InvalidKey)?;
-                let key = ed25519_dalek::VerifyingKey::from_bytes(public)
+                let key = keys
+                    .verifying_key(public)
                     .map_err(|_| CryptoError::InvalidKey)?;
                 let signature = ed25519_dalek::Signature::from_slice(signature)
                     .map_err(|_| CryptoError::InvalidSignature)?;

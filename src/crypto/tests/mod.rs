@@ -785,3 +785,31 @@ fn labelled_operations_refuse_inputs_too_long_to_encode() {
     ));
     assert!(suite.verify_with_label(&pk, "L", &huge, &[0; 64]).is_err());
 }
+
+/// Expanding several outputs from one PRK gives, in order, what one
+/// `kdf_expand` per output gives, in every suite; an output longer than
+/// HKDF allows fails the whole call.
+#[test]
+fn kdf_expand_each_equals_one_expand_per_output() {
+    for suite in suites() {
+        let prk = suite.kdf_extract(b"salt", b"ikm");
+        let prk = prk.as_bytes();
+        let outputs: [(&[u8], usize); 4] = [
+            (b"key", suite.aead_key_len()),
+            (b"nonce", suite.aead_nonce_len()),
+            (b"", suite.hash_len()),
+            (&[7; 300], 3 * suite.hash_len() + 1),
+        ];
+        let each = suite.kdf_expand_each(prk, &outputs).unwrap();
+        assert_eq!(each.len(), outputs.len());
+        for (got, &(info, len)) in each.iter().zip(&outputs) {
+            let one = suite.kdf_expand(prk, info, len).unwrap();
+            assert_eq!(got.as_bytes(), one.as_bytes(), "{:?}", suite.cipher_suite());
+        }
+        let too_long = 255 * suite.hash_len() + 1;
+        assert!(matches!(
+            suite.kdf_expand_each(prk, &[(b"a", 1), (b"b", too_long)]),
+            Err(CryptoError::KdfLength(n)) if n == too_long
+        ));
+    }
+}
