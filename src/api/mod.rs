@@ -6,6 +6,7 @@
 //! [`ClientBuilder`].
 
 pub mod async_client;
+pub mod async_partial;
 pub mod authentication;
 pub mod client;
 pub mod clock;
@@ -39,6 +40,7 @@ pub use crate::group::state::{GroupConfig, PublishGroupInfo};
 pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
 pub use async_client::{AsyncClient, AsyncGroup};
+pub use async_partial::AsyncPartialGroup;
 pub use authentication::{
     AcceptBasic, BindingPosition, CredentialUse, CredentialValidator, DeviceIdentity, Rejection,
     ValidationContext,
@@ -59,6 +61,8 @@ pub use received_generations::MAX_ACK_RANGES;
 mod app_data_tests;
 #[cfg(test)]
 mod async_client_tests;
+#[cfg(test)]
+mod async_partial_tests;
 #[cfg(test)]
 mod content_tests;
 #[cfg(test)]
