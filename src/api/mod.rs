@@ -90,6 +90,8 @@ mod options_tests;
 #[cfg(test)]
 mod partial_annotate_tests;
 #[cfg(test)]
+mod partial_external_tests;
+#[cfg(test)]
 mod partial_group_tests;
 #[cfg(test)]
 mod partial_lifecycle_tests;

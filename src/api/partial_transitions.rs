@@ -80,6 +80,7 @@ impl Client {
             status: Status::Active,
             proposals,
             storage: Some(storage),
+            authority: self.authority(),
         })
     }
 
@@ -181,6 +182,7 @@ impl Client {
             status: Status::Active,
             proposals,
             storage: self.storage.clone(),
+            authority: self.authority(),
         };
         if let Some(storage) = &self.storage {
             let mut batch = WriteBatch::default();
