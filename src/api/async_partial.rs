@@ -140,6 +140,13 @@ impl AsyncPartialGroup {
         self.run(|g| g.process(message)).await
     }
 
+    /// Reads a proposal from one of the group's external senders (as
+    /// [`PartialGroup::process_external`]): cached and durable before the
+    /// result is returned.
+    pub async fn process_external(&mut self, message: &[u8]) -> Result<PartialMessage> {
+        self.run(|g| g.process_external(message)).await
+    }
+
     /// Encrypts application data (as [`PartialGroup::encrypt`]): the
     /// ratchet step is durable before the ciphertext is returned.
     pub async fn encrypt(

@@ -44,8 +44,7 @@ pub const MAX_PARTIAL_PROPOSALS: usize = 4096;
 pub(crate) fn admit_proposal(proposals: &ProposalCache, reference: &[u8]) -> Result<()> {
     if proposals.len() >= MAX_PARTIAL_PROPOSALS {
         return Err(Error::Limit(format!(
-            "{MAX_PARTIAL_PROPOSALS} proposals cached in this epoch \
-                 (MAX_PARTIAL_PROPOSALS)"
+            "{MAX_PARTIAL_PROPOSALS} proposals cached in this epoch (MAX_PARTIAL_PROPOSALS)"
         )));
     }
     if proposals.find(reference).is_some() {
