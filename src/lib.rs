@@ -135,7 +135,7 @@ pub use api::{
     ObserverOptions, PublishGroupInfo, Rejection, Route, SystemClock, ValidationContext, Welcome,
     WireFormat,
 };
-pub use api::{CommitAnnotations, PartialCommitEvent, PartialGroup};
+pub use api::{AsyncPartialGroup, CommitAnnotations, PartialCommitEvent, PartialGroup};
 pub use codec::{DecodeError, DecodeErrorKind, EncodeError};
 pub use crypto::credential::{Certificate, Credential, CredentialType};
 pub use crypto::{CipherSuite, Secret, SignaturePublicKey};

@@ -26,7 +26,7 @@ use crate::types::math::LeafIndex;
 /// The store and the queue of batches on their way to it, shared by a
 /// client and its groups.
 #[derive(Clone)]
-struct Link {
+pub(super) struct Link {
     store: Arc<dyn AsyncStorage>,
     queue: WriteQueue,
 }
@@ -38,7 +38,7 @@ impl Link {
     /// Refuses at once once a write failed. If `op` fails, the batches it
     /// may have queued are written all the same (the engine leaves a
     /// consistent state on error), and its error is returned.
-    async fn run<T>(&self, op: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub(super) async fn run<T>(&self, op: impl FnOnce() -> Result<T>) -> Result<T> {
         self.queue.check()?;
         // Batches of an operation whose future was dropped come first.
         self.queue.settle(&*self.store).await?;
@@ -69,8 +69,8 @@ impl Link {
 /// before that, the store holds the state before the operation, whose
 /// output never left.
 pub struct AsyncClient {
-    client: Client,
-    link: Link,
+    pub(super) client: Client,
+    pub(super) link: Link,
 }
 
 impl std::fmt::Debug for AsyncClient {
@@ -206,8 +206,8 @@ impl AsyncClient {
 /// change is durable in the client's store. Failures and cancellation as
 /// for [`AsyncClient`].
 pub struct AsyncGroup {
-    group: Group,
-    link: Link,
+    pub(super) group: Group,
+    pub(super) link: Link,
 }
 
 impl std::fmt::Debug for AsyncGroup {

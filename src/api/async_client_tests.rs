@@ -15,12 +15,12 @@ use crate::{Action, Error, Result};
 /// times before it applies the batch; `stall` holds writes back until it
 /// is cleared, and `fail` makes the next write fail without applying it.
 #[derive(Default)]
-struct SlowMemory {
-    records: Mutex<MemoryStorage>,
+pub(super) struct SlowMemory {
+    pub(super) records: Mutex<MemoryStorage>,
     /// Batches applied.
-    writes: AtomicUsize,
-    stall: AtomicBool,
-    fail: AtomicBool,
+    pub(super) writes: AtomicUsize,
+    pub(super) stall: AtomicBool,
+    pub(super) fail: AtomicBool,
 }
 
 impl SlowMemory {
@@ -55,13 +55,13 @@ impl AsyncStorage for SlowMemory {
     }
 }
 
-async fn open(store: &Arc<SlowMemory>, name: &str) -> AsyncClient {
+pub(super) async fn open(store: &Arc<SlowMemory>, name: &str) -> AsyncClient {
     AsyncClient::open(store.clone(), Client::builder(name))
         .await
         .unwrap()
 }
 
-async fn reopen(store: &Arc<SlowMemory>) -> AsyncClient {
+pub(super) async fn reopen(store: &Arc<SlowMemory>) -> AsyncClient {
     AsyncClient::restore(store.clone(), |b| b).await.unwrap()
 }
 
@@ -194,7 +194,7 @@ async fn pair(store: &Arc<SlowMemory>) -> (AsyncClient, AsyncGroup, Group) {
     (alice, a, b)
 }
 
-fn uncertain<T: std::fmt::Debug>(result: Result<T>) {
+pub(super) fn uncertain<T: std::fmt::Debug>(result: Result<T>) {
     match result {
         Err(e @ Error::StorageUncertain(_)) => assert_eq!(e.action(), Action::Reopen),
         other => panic!("expected StorageUncertain, got {other:?}"),

@@ -59,7 +59,12 @@ impl ExternalSender {
 
     /// A proposal as a PublicMessage (§12.1.8: external proposals are never
     /// encrypted) for `epoch` of group `group_id`.
-    fn propose(&self, group_id: &[u8], epoch: u64, proposal: Proposal) -> Result<Vec<u8>> {
+    pub(crate) fn propose(
+        &self,
+        group_id: &[u8],
+        epoch: u64,
+        proposal: Proposal,
+    ) -> Result<Vec<u8>> {
         let content = FramedContent {
             group_id: group_id.to_vec(),
             epoch,

@@ -6,6 +6,7 @@
 //! [`ClientBuilder`].
 
 pub mod async_client;
+pub mod async_partial;
 pub mod authentication;
 pub mod client;
 pub mod clock;
@@ -39,6 +40,7 @@ pub use crate::group::state::{GroupConfig, PublishGroupInfo};
 pub use crate::types::MessageKind;
 pub use crate::types::error::{Action, EpochTiming, NotForUs};
 pub use async_client::{AsyncClient, AsyncGroup};
+pub use async_partial::AsyncPartialGroup;
 pub use authentication::{
     AcceptBasic, BindingPosition, CredentialUse, CredentialValidator, DeviceIdentity, Rejection,
     ValidationContext,
@@ -61,6 +63,8 @@ mod app_data_tests;
 mod application_psk_tests;
 #[cfg(test)]
 mod async_client_tests;
+#[cfg(test)]
+mod async_partial_tests;
 #[cfg(test)]
 mod content_tests;
 #[cfg(test)]
@@ -87,6 +91,8 @@ mod observer_storage_tests;
 mod options_tests;
 #[cfg(test)]
 mod partial_annotate_tests;
+#[cfg(test)]
+mod partial_external_tests;
 #[cfg(test)]
 mod partial_group_tests;
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::framing::{
     AnnotatedCommit, AnnotatedWelcome, Content, FramedContent, MlsMessage, MlsMessageBody, Sender,
     SenderAuthenticatedMessage, WireFormat, encrypt_private, sign_content,
 };
+use crate::group::authorization::Authority;
 use crate::group::partial_epoch::{PartialCommitOutcome, PartialEpoch};
 use crate::group::partial_join::join_partial;
 use crate::group::proposal_cache::{CachedProposal, ProposalCache};
@@ -37,6 +38,22 @@ const NEEDS_FULL: &str = "a partial client (draft-ietf-mls-partial) has no ratch
 /// How many proposals a partial client caches in one epoch, as a full
 /// group's default `GroupConfig::max_cached_proposals`.
 pub const MAX_PARTIAL_PROPOSALS: usize = 4096;
+
+/// Whether one more proposal, of this reference, may join `proposals`: not
+/// past [`MAX_PARTIAL_PROPOSALS`], and not one already received.
+pub(crate) fn admit_proposal(proposals: &ProposalCache, reference: &[u8]) -> Result<()> {
+    if proposals.len() >= MAX_PARTIAL_PROPOSALS {
+        return Err(Error::Limit(format!(
+            "{MAX_PARTIAL_PROPOSALS} proposals cached in this epoch (MAX_PARTIAL_PROPOSALS)"
+        )));
+    }
+    if proposals.find(reference).is_some() {
+        return Err(Error::Replay(
+            "this proposal was already received in this epoch".into(),
+        ));
+    }
+    Ok(())
+}
 
 /// Whether a partial group can still be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +79,8 @@ pub struct PartialGroup {
     /// reference.
     pub(crate) proposals: ProposalCache,
     pub(crate) storage: Option<SharedStorage>,
+    /// The client's credential validator, for external senders' proposals.
+    pub(crate) authority: Authority,
 }
 
 /// Identifies the group and epoch, never a secret.
@@ -91,6 +110,15 @@ pub enum PartialMessage {
     Proposal {
         /// The proposer's leaf.
         sender: LeafIndex,
+        /// Its type.
+        proposal_type: crate::types::ProposalType,
+    },
+    /// A proposal from an entry of the GroupContext's `external_senders`
+    /// (RFC 9420 §12.1.8.1), cached for the commit that covers it
+    /// ([`PartialGroup::process_external`]).
+    ExternalProposal {
+        /// The sender's index in `external_senders`.
+        sender_index: u32,
         /// Its type.
         proposal_type: crate::types::ProposalType,
     },
@@ -141,6 +169,7 @@ impl Client {
             status: Status::Active,
             proposals: ProposalCache::default(),
             storage: self.storage.clone(),
+            authority: self.authority(),
         };
         // One batch: the group's record and the key package's deletion.
         let mut batch = WriteBatch::default();
@@ -292,7 +321,7 @@ impl PartialGroup {
         };
         match self.open(message, &only_application)? {
             PartialMessage::Application { sender, data } => Ok((sender, data)),
-            PartialMessage::Proposal { .. } => Err(Error::Internal("a proposal passed the filter")),
+            _ => Err(Error::Internal("a proposal passed the filter")),
         }
     }
 
@@ -324,17 +353,7 @@ impl PartialGroup {
         let admit = |c: &crate::framing::AuthenticatedContent| {
             accept(c)?;
             if matches!(c.content.content, Content::Proposal(_)) {
-                if proposals.len() >= MAX_PARTIAL_PROPOSALS {
-                    return Err(Error::Limit(format!(
-                        "{MAX_PARTIAL_PROPOSALS} proposals cached in this epoch \
-                         (MAX_PARTIAL_PROPOSALS)"
-                    )));
-                }
-                if proposals.find(&suite.proposal_ref(&encode(c)?)?).is_some() {
-                    return Err(Error::Replay(
-                        "this proposal was already received in this epoch".into(),
-                    ));
-                }
+                admit_proposal(proposals, &suite.proposal_ref(&encode(c)?)?)?;
             }
             Ok(())
         };

@@ -511,3 +511,110 @@ fn an_upgrade_validates_every_leaf_of_the_tree_as_a_join_does() {
     let g = bob.upgrade_partial(&mut b, &tree_bytes).unwrap();
     assert_eq!(g.epoch_authenticator(), s.a.epoch_authenticator());
 }
+
+/// The whole store, to check a refused operation wrote nothing.
+fn everything(storage: &SharedStorage) -> Vec<(Vec<u8>, Vec<u8>)> {
+    crate::storage::with(storage, |s| s.scan(b"")).unwrap()
+}
+
+#[test]
+fn a_stored_record_with_more_cached_proposals_than_the_limit_is_refused() {
+    use crate::group::proposal_cache::{CachedProposal, ProposalCache};
+    use crate::messages::proposals::{Proposal, Remove};
+    // `process` never caches more than MAX_PARTIAL_PROPOSALS; a record
+    // holding more was written by something else (tampered storage) and
+    // would make every later commit resolve references in a larger cache.
+    let s = setup();
+    let group_id = s.a.group_id().to_vec();
+    drop(s.b);
+    drop(s.bob);
+    let mut bob = restarted(&s.storage, 9);
+    let state = bob.load_partial_group(&group_id).unwrap().state;
+    let with_proposals = |n: usize| {
+        let mut cache = ProposalCache::default();
+        for i in 0..n {
+            let mut reference = vec![0u8; 32];
+            reference[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            cache.insert(CachedProposal {
+                reference,
+                proposal: Proposal::Remove(Remove {
+                    removed: LeafIndex(2),
+                }),
+                sender: crate::framing::Sender::Member(LeafIndex(0)),
+            });
+        }
+        assert_eq!(cache.len(), n);
+        crate::persist::partial_records::encode_partial(&state, &cache).unwrap()
+    };
+    let put = |bytes: Vec<u8>| {
+        let mut batch = crate::storage::WriteBatch::default();
+        batch.put(partial_key(&group_id), bytes);
+        crate::storage::with(&s.storage, |st| st.write(batch)).unwrap();
+    };
+
+    put(with_proposals(MAX_PARTIAL_PROPOSALS + 1));
+    let before = everything(&s.storage);
+    let err = bob.load_partial_group(&group_id).unwrap_err();
+    assert!(matches!(err, Error::Storage(_)), "{err}");
+    assert!(err.to_string().contains("MAX_PARTIAL_PROPOSALS"), "{err}");
+    // Loading wrote nothing, deleted nothing.
+    assert_eq!(everything(&s.storage), before);
+
+    // At the limit the record is one `process` could have written.
+    put(with_proposals(MAX_PARTIAL_PROPOSALS));
+    let b = bob.load_partial_group(&group_id).unwrap();
+    assert_eq!(b.cached_proposals(), MAX_PARTIAL_PROPOSALS);
+    assert_eq!(b.epoch_authenticator(), s.a.epoch_authenticator());
+}
+
+#[test]
+fn an_upgrade_with_the_applications_config_keeps_it() {
+    use crate::group::state::GroupConfig;
+    let mut s = setup();
+    let group_id = s.a.group_id().to_vec();
+    let tree_bytes = s.a.ratchet_tree().unwrap();
+    let stored = everything(&s.storage);
+
+    // The caller's limits apply to the tree: three members need four
+    // leaves, two are allowed. Refused, nothing changed.
+    let small = GroupConfig::default().with_max_leaves(2);
+    let err = s
+        .bob
+        .upgrade_partial_with(&mut s.b, &tree_bytes, small)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Limit(_)) && err.to_string().contains("max_leaves"),
+        "{err}"
+    );
+    assert!(s.b.is_active());
+    assert_eq!(everything(&s.storage), stored);
+
+    let config = GroupConfig::default()
+        .with_encrypted_handshakes(true)
+        .with_padding(64)
+        .with_past_epochs(3)
+        .with_max_leaves(64);
+    assert_ne!(config, GroupConfig::default());
+    let mut g = s
+        .bob
+        .upgrade_partial_with(&mut s.b, &tree_bytes, config)
+        .unwrap();
+    assert_eq!(*g.config(), config);
+    assert_eq!(g.epoch_authenticator(), s.a.epoch_authenticator());
+
+    // The setting is in force: Bob's commit is a PrivateMessage.
+    let out = g.update().unwrap();
+    let wire: crate::framing::MlsMessage = crate::decode_exact("commit", &out.commit).unwrap();
+    assert!(matches!(
+        wire.body,
+        crate::framing::MlsMessageBody::PrivateMessage(_)
+    ));
+    g.process(&out.commit).unwrap();
+    follow(&mut s.a, &out.commit);
+    assert_eq!(g.epoch_authenticator(), s.a.epoch_authenticator());
+
+    // And stored: a restart loads the group with it.
+    drop(g);
+    let loaded = s.bob.load_group(&group_id).unwrap();
+    assert_eq!(*loaded.config(), config);
+}

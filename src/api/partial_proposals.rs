@@ -6,13 +6,17 @@
 //! group. Every other proposal (Add, Update, Remove of another member,
 //! PreSharedKey, GroupContextExtensions, ReInit) needs a full client:
 //! upgrade first ([`Client::upgrade_partial`](crate::Client::upgrade_partial)).
+//!
+//! It also reads the proposals of the group's external senders
+//! ([`PartialGroup::process_external`]), which need no membership proof.
 
-use crate::api::partial_group::PartialGroup;
+use crate::api::partial_group::{PartialGroup, PartialMessage, admit_proposal};
 use crate::codec::encode;
 use crate::framing::{
     Content, FramedContent, MlsMessage, MlsMessageBody, Sender, SenderAuthenticatedMessage,
     WireFormat, sign_content, to_public_message,
 };
+use crate::group::partial_external::open_external_proposal;
 use crate::group::proposal_cache::CachedProposal;
 use crate::messages::proposals::{Proposal, Remove, SelfRemove};
 use crate::storage::WriteBatch;
@@ -103,5 +107,58 @@ impl PartialGroup {
             return Err(e);
         }
         Ok(message)
+    }
+}
+
+impl PartialGroup {
+    /// Reads a proposal from one of the group's external senders (RFC 9420
+    /// §12.1.8.1): an encoded MLSMessage, not a SenderAuthenticatedMessage
+    /// (draft-ietf-mls-partial proves leaves, and an external sender has
+    /// none; its signature key is in the GroupContext's `external_senders`,
+    /// which this client holds). It must be a PublicMessage of the current
+    /// epoch from an entry of `external_senders` whose credential the
+    /// client's validator accepts, of a type external senders may send
+    /// (add, remove, psk, reinit, group_context_extensions), signed with
+    /// that entry's key. It is then cached, as a member's proposal read by
+    /// [`Self::process`], for the commit that covers it by reference, and
+    /// stored before the result is returned; a refused message, a replay
+    /// ([`Error::Replay`]) or one beyond
+    /// [`MAX_PARTIAL_PROPOSALS`](crate::api::partial_group::MAX_PARTIAL_PROPOSALS)
+    /// changes nothing. As for a member's proposal, its validity against
+    /// the tree (§12.1) is the committer's to check.
+    pub fn process_external(&mut self, message: &[u8]) -> Result<PartialMessage> {
+        self.check_active()?;
+        let message: MlsMessage = crate::decode_exact("MLSMessage", message)?;
+        let content = open_external_proposal(
+            &self.suite,
+            &self.state.context,
+            &self.state.secrets.membership_key,
+            &message,
+            &self.authority,
+        )?;
+        let (Sender::External(sender_index), Content::Proposal(proposal)) =
+            (content.content.sender, &content.content.content)
+        else {
+            return Err(Error::Internal(
+                "open_external_proposal returned another message",
+            ));
+        };
+        let reference = self.suite.proposal_ref(&encode(&content)?)?;
+        admit_proposal(&self.proposals, &reference)?;
+        let result = PartialMessage::ExternalProposal {
+            sender_index,
+            proposal_type: proposal.proposal_type(),
+        };
+        let before = self.proposals.len();
+        self.proposals.insert(CachedProposal {
+            reference,
+            proposal: (**proposal).clone(),
+            sender: content.content.sender,
+        });
+        if let Err(e) = self.write(WriteBatch::default(), true) {
+            self.proposals.truncate(before);
+            return Err(e);
+        }
+        Ok(result)
     }
 }

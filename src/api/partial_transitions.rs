@@ -80,6 +80,7 @@ impl Client {
             status: Status::Active,
             proposals,
             storage: Some(storage),
+            authority: self.authority(),
         })
     }
 
@@ -92,7 +93,8 @@ impl Client {
     /// hashes and every leaf valid, the credentials accepted by the
     /// client's validator, and it must carry this client's leaf and path
     /// keys. The group uses the default [`GroupConfig`] with the partial
-    /// group's secret tree policy.
+    /// group's secret tree policy; [`Self::upgrade_partial_with`] takes the
+    /// application's.
     ///
     /// On success `partial` is used up ([`PartialGroup::is_active`] false)
     /// and, with storage, the full group replaces the partial record in one
@@ -103,11 +105,27 @@ impl Client {
         partial: &mut PartialGroup,
         ratchet_tree: &[u8],
     ) -> Result<Group> {
-        partial.check_active()?;
         let config = GroupConfig {
             secret_tree: partial.config,
             ..GroupConfig::default()
         };
+        self.upgrade_partial_with(partial, ratchet_tree, config)
+    }
+
+    /// [`Self::upgrade_partial`] with the application's [`GroupConfig`],
+    /// stored with the group as one given to [`Client::create_group`] or a
+    /// join. Its `max_leaves` and `strict_lifetimes` apply to the tree being
+    /// verified. The current epoch keeps the secret tree (and its
+    /// out-of-order policy) the partial client used, whose generations are
+    /// spent; `config.secret_tree` applies from the next epoch on, as after
+    /// [`Group::set_config`].
+    pub fn upgrade_partial_with(
+        &mut self,
+        partial: &mut PartialGroup,
+        ratchet_tree: &[u8],
+        config: GroupConfig,
+    ) -> Result<Group> {
+        partial.check_active()?;
         let wire: crate::tree::nodes::RatchetTreeWire =
             crate::decode_exact("ratchet tree", ratchet_tree)?;
         let tree = crate::group::join::tree_from_wire(wire, config.max_leaves)?;
@@ -164,6 +182,7 @@ impl Client {
             status: Status::Active,
             proposals,
             storage: self.storage.clone(),
+            authority: self.authority(),
         };
         if let Some(storage) = &self.storage {
             let mut batch = WriteBatch::default();

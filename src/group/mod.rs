@@ -14,6 +14,7 @@ pub mod observer;
 pub mod partial_annotate;
 pub mod partial_commit;
 pub mod partial_epoch;
+pub mod partial_external;
 pub mod partial_join;
 pub mod partial_upgrade;
 pub mod proposal_cache;

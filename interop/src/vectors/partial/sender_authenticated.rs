@@ -12,7 +12,11 @@
 //! the GroupContext rebuilt with the proof's root as tree hash and an
 //! empty, all-zero or `Hash("")` confirmed transcript hash, for either
 //! wire format, does not verify any entry, so the generator's epoch-2
-//! transcript is not derivable from the entry.
+//! transcript is not derivable from the entry. Each entry has three
+//! fields (`cipher_suite`, `message_type`, `sender_authenticated_message`):
+//! the confirmed transcript hash is a hash output, which no search over
+//! the entry recovers, and the PublicMessage's membership tag needs the
+//! epoch's `membership_key`, which the entry does not give either.
 //!
 //! So the runner checks what the entry determines (the message decodes as
 //! `SenderAuthenticatedMessage<PublicMessage>` and re-encodes to the same
@@ -31,9 +35,11 @@ use crate::vectors::Outcome;
 use crate::vectors::util::{eq, eq_bytes, hex, outcome, string};
 
 /// Why the signature of an entry is not checked.
-pub const NO_STATE: &str = "the entry gives no partial client state: no GroupContext (which a \
-                            member's signature covers) and no tree hash to check the proof \
-                            against; message, proof shape and proven sender checked";
+pub const NO_STATE: &str = "the entry gives only the message: a member's signature covers the \
+                            epoch's GroupContext (RFC 9420 §6.1), whose confirmed transcript \
+                            hash (a hash over earlier commits) and extensions the entry does not \
+                            determine, and its membership tag needs the epoch's membership key; \
+                            message, proof shape and proven sender checked";
 
 /// Runs one entry.
 pub fn run(case: &Value) -> Outcome {
