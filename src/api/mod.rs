@@ -68,6 +68,8 @@ mod error_tests;
 #[cfg(test)]
 mod grease_tests;
 #[cfg(test)]
+mod group_info_app_data_tests;
+#[cfg(test)]
 mod last_resort_tests;
 #[cfg(test)]
 mod lifecycle_tests;
@@ -93,6 +95,8 @@ mod partial_lifecycle_tests;
 mod pq_lifecycle_tests;
 #[cfg(test)]
 mod reinit_tests;
+#[cfg(test)]
+mod required_components_tests;
 #[cfg(test)]
 mod safe_interface_tests;
 #[cfg(test)]

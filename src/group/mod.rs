@@ -21,6 +21,7 @@ pub mod proposal_rules;
 pub mod proposal_select;
 pub mod psk_store;
 pub(crate) mod public_view;
+pub mod required_components;
 pub(crate) mod send;
 pub mod state;
 pub mod welcome_open;
