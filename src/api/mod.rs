@@ -76,6 +76,8 @@ mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
 #[cfg(test)]
+mod multi_credential_forged_tests;
+#[cfg(test)]
 mod multi_credential_tests;
 #[cfg(test)]
 mod observer_app_records_tests;
