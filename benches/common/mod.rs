@@ -95,6 +95,7 @@ pub(crate) fn params(signer: &SignaturePrivateKey, by_value: Vec<Proposal>) -> C
         dangerous_skip_validation: false,
         extra_psks: Vec::new(),
         psk_use: PskUse::Normal,
+        group_info_extensions: Vec::new(),
     }
 }
 

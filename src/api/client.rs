@@ -516,10 +516,30 @@ impl Client {
         )
     }
 
-    /// Wraps a group state this client joined or created. The engine
-    /// validated every member of a joined tree (§5.3.1) with
-    /// [`Self::authority`].
-    pub(super) fn adopt(&self, state: GroupState, rng: Box<dyn RandomSource>) -> Group {
+    /// The GREASE extension a new group's GroupInfos carry when this
+    /// client greases (RFC 9420 §13.5), drawn from the group's `rng`.
+    /// Callers draw it before they build anything they would have to undo,
+    /// so that a failing random source leaves the client unchanged.
+    pub(super) fn group_info_grease(
+        &self,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Option<Extension>> {
+        if self.grease {
+            grease_extension(rng).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Wraps a group state this client joined or created, with the GREASE
+    /// extension from [`Self::group_info_grease`]. The engine validated
+    /// every member of a joined tree (§5.3.1) with [`Self::authority`].
+    pub(super) fn adopt(
+        &self,
+        state: GroupState,
+        rng: Box<dyn RandomSource>,
+        grease: Option<Extension>,
+    ) -> Group {
         let mut group = Group::new(
             state,
             self.signer.clone(),
@@ -527,11 +547,7 @@ impl Client {
             rng,
             self.psks.clone(),
         );
-        if self.grease {
-            // GREASE is best effort: a random source that fails here fails
-            // again, with an error, on the group's first operation.
-            group.group_info_grease = grease_extension(&mut *group.rng).ok();
-        }
+        group.group_info_grease = grease;
         group
     }
 
@@ -557,6 +573,7 @@ impl Client {
             }
         };
         let mut rng = self.group_rng()?;
+        let grease = self.group_info_grease(&mut *rng)?;
         let state = GroupState::create(
             &self.suite,
             options.config,
@@ -567,7 +584,7 @@ impl Client {
             &mut *rng,
         )?
         .with_authority(self.authority());
-        let mut group = self.adopt(state, rng);
+        let mut group = self.adopt(state, rng, grease);
         self.persist_group(&mut group, WriteBatch::default())?;
         Ok(group)
     }
@@ -660,7 +677,11 @@ impl Client {
             },
             &mut *rng,
         )?;
-        let mut group = self.adopt(state, rng);
+        let grease = self.group_info_grease(&mut *rng)?;
+        let mut group = self.adopt(state, rng, grease);
+        // Validated by the engine (import_tree) before it built the state.
+        group.joined_app_data =
+            crate::group::app_data_rules::group_info_dictionary(&info.extensions)?;
         // Stored with the group, so the echo is recognised after a restart.
         group.joined_with = Some(commit.clone());
         self.persist_group(&mut group, WriteBatch::default())?;
@@ -703,7 +724,7 @@ impl Client {
             .map(|bytes| given_tree(bytes, config.max_leaves))
             .transpose()?;
         let (kp_ref, stored) = self.key_package_for(&welcome)?;
-        let (state, psks) = GroupState::join_authorized(
+        let (state, extras) = GroupState::join_with_extras(
             &self.suite,
             JoinInputs {
                 welcome: &welcome,
@@ -718,9 +739,11 @@ impl Client {
             self.authority(),
         )?;
         let last_resort = stored.last_resort;
-        let rng = self.group_rng()?;
-        let mut group = self.adopt(state, rng);
-        check(&group, &psks)?;
+        let mut rng = self.group_rng()?;
+        let grease = self.group_info_grease(&mut *rng)?;
+        let mut group = self.adopt(state, rng, grease);
+        group.joined_app_data = extras.group_info_app_data;
+        check(&group, &extras.psks)?;
         // The group and the key package's deletion are one write: after a
         // crash either the Welcome can be opened again or the group exists.
         let mut extra = WriteBatch::default();

@@ -77,6 +77,13 @@ pub struct Group {
     /// The GREASE extension our GroupInfos carry (RFC 9420 §13.5), when
     /// the client greases.
     pub(crate) group_info_grease: Option<Extension>,
+    /// The `app_data_dictionary` extension our Welcomes' GroupInfos carry,
+    /// and whether the GroupInfos we publish carry it too
+    /// (`Group::set_group_info_app_data`). In memory only.
+    pub(crate) group_info_app_data: Option<(Extension, bool)>,
+    /// The `app_data_dictionary` of the GroupInfo we joined with, GREASE
+    /// entries dropped (`Group::group_info_app_data`). In memory only.
+    pub(crate) joined_app_data: Option<crate::types::app_data::AppDataDictionary>,
 }
 
 impl std::fmt::Debug for Group {
@@ -111,6 +118,8 @@ impl Group {
             joined_with: None,
             received: Default::default(),
             group_info_grease: None,
+            group_info_app_data: None,
+            joined_app_data: None,
         }
     }
 
@@ -272,6 +281,9 @@ impl Group {
                 extension_data: epoch.tree.to_bytes()?,
             });
         }
+        if let Some((app_data, true)) = &self.group_info_app_data {
+            extensions.push(app_data.clone());
+        }
         extensions.extend(self.group_info_grease.clone());
         let mut info = GroupInfo {
             group_context: epoch.context.clone(),
@@ -378,6 +390,7 @@ impl Group {
                 dangerous_skip_validation: false,
                 extra_psks,
                 psk_use,
+                group_info_extensions: g.welcome_group_info_extensions(),
             };
             let created = g.state.create_commit(params, &mut *g.rng)?;
             // Signed before anything is stored, so that a failure leaves

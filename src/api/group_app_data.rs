@@ -17,6 +17,61 @@ use crate::messages::proposals::Proposal;
 use crate::types::app_data::AppDataDictionary;
 
 impl Group {
+    /// Sets the application data the GroupInfo of each later Welcome we
+    /// send carries, in its `app_data_dictionary` extension
+    /// (draft-ietf-mls-extensions, "Attaching Application Data to MLS
+    /// Messages": it "distributes the application data confidentially to
+    /// the new joiners"); `None` stops attaching it. With `published`, the
+    /// GroupInfos we sign for external joiners ([`Group::group_info`],
+    /// [`CommitOutput::group_info`](crate::CommitOutput::group_info)) carry
+    /// it too: those are not encrypted, so whoever holds them (the delivery
+    /// service) reads it. A [`AppDataDictionary`] is sorted with one entry
+    /// per component by construction. When the client greases
+    /// ([`ClientBuilder::grease`](crate::ClientBuilder::grease)) a GREASE
+    /// entry is added (draft "GREASE"). Kept in memory only: after
+    /// [`Client::load_group`](crate::Client::load_group) set it again.
+    pub fn set_group_info_app_data(
+        &mut self,
+        dictionary: Option<AppDataDictionary>,
+        published: bool,
+    ) -> Result<()> {
+        let Some(dictionary) = dictionary else {
+            self.group_info_app_data = None;
+            return Ok(());
+        };
+        let mut extensions = vec![dictionary.to_extension()?];
+        if self.group_info_grease.is_some() {
+            use crate::types::grease::{COMPONENT_GREASE, pick};
+            let id = pick(&COMPONENT_GREASE, &mut *self.rng)?;
+            crate::types::app_data::put_component(&mut extensions, id, Vec::new(), false)?;
+        }
+        let extension = extensions.pop().ok_or(crate::Error::Internal(
+            "the app_data_dictionary extension vanished",
+        ))?;
+        self.group_info_app_data = Some((extension, published));
+        Ok(())
+    }
+
+    /// The application data of the GroupInfo this member joined with (its
+    /// Welcome's, or the one of an external join), GREASE entries dropped;
+    /// `None` when it carried none. A malformed one was refused at the
+    /// join. Kept in memory only: a group loaded from storage has none.
+    pub fn group_info_app_data(&self) -> Option<&AppDataDictionary> {
+        self.joined_app_data.as_ref()
+    }
+
+    /// The extensions after `ratchet_tree` in the GroupInfo of a Welcome
+    /// we send: our application data, then GREASE.
+    pub(crate) fn welcome_group_info_extensions(&self) -> Vec<crate::types::Extension> {
+        let mut extensions: Vec<_> = self
+            .group_info_app_data
+            .iter()
+            .map(|(e, _)| e.clone())
+            .collect();
+        extensions.extend(self.group_info_grease.clone());
+        extensions
+    }
+
     /// Proposes an AppDataUpdate of `component_id`: `op` is
     /// [`AppDataOperation::Update`] with the update the component's logic
     /// interprets, or [`AppDataOperation::Remove`]. Checked first as a

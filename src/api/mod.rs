@@ -74,11 +74,15 @@ mod error_tests;
 #[cfg(test)]
 mod grease_tests;
 #[cfg(test)]
+mod group_info_app_data_tests;
+#[cfg(test)]
 mod last_resort_tests;
 #[cfg(test)]
 mod lifecycle_tests;
 #[cfg(test)]
 mod message_tests;
+#[cfg(test)]
+mod multi_credential_forged_tests;
 #[cfg(test)]
 mod multi_credential_tests;
 #[cfg(test)]
@@ -102,6 +106,7 @@ mod pq_lifecycle_tests;
 #[cfg(test)]
 mod reinit_tests;
 #[cfg(test)]
+mod required_components_tests;
 mod safe_aad_tests;
 #[cfg(test)]
 mod safe_interface_tests;

@@ -29,7 +29,7 @@ const S3: CipherSuite = CipherSuite(3);
 /// A suite no provider has.
 const UNKNOWN: CipherSuite = CipherSuite(0x0f0f);
 
-fn key_pair(suite: CipherSuite, seed: u8) -> (SignaturePrivateKey, SignaturePublicKey) {
+pub(super) fn key_pair(suite: CipherSuite, seed: u8) -> (SignaturePrivateKey, SignaturePublicKey) {
     Suite::from_provider(&RustCryptoProvider, suite)
         .unwrap()
         .primitives()
@@ -95,7 +95,12 @@ fn builder(name: &str, seed: u8, validator: Arc<Recorder>) -> ClientBuilder {
 
 /// A basic member whose leaves list `suites` and `types` besides the
 /// defaults.
-fn member(name: &str, seed: u8, suites: &[CipherSuite], types: &[CredentialType]) -> Client {
+pub(super) fn member(
+    name: &str,
+    seed: u8,
+    suites: &[CipherSuite],
+    types: &[CredentialType],
+) -> Client {
     builder(name, seed, Arc::default())
         .capabilities(capabilities(suites, types))
         .build()
@@ -105,7 +110,7 @@ fn member(name: &str, seed: u8, suites: &[CipherSuite], types: &[CredentialType]
 /// A client presenting `credential` as it is (bindings unchecked by the
 /// builder), with the leaf key pair of `seed`: what an attacker can
 /// publish.
-fn presenting(credential: Credential, seed: u8) -> Client {
+pub(super) fn presenting(credential: Credential, seed: u8) -> Client {
     let (private, public) = key_pair(S1, seed);
     builder("mallory", seed, Arc::default())
         .credential(credential)
@@ -114,7 +119,7 @@ fn presenting(credential: Credential, seed: u8) -> Client {
         .unwrap()
 }
 
-fn binding_for(
+pub(super) fn binding_for(
     suite: CipherSuite,
     name: &str,
     seed: u8,
@@ -316,7 +321,7 @@ fn weak_multi_needs_one_supported_binding_per_member() {
 }
 
 /// Alice and Bob, basic members that support `multi` and suite S2.
-fn pair() -> Vec<Group> {
+pub(super) fn pair() -> Vec<Group> {
     let mut alice = member("alice", 170, &[S2], &[CredentialType::MULTI]);
     let mut bob = member("bob", 171, &[S2], &[CredentialType::MULTI]);
     group_of(&mut alice, &mut [&mut bob], GroupOptions::default())

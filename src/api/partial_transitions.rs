@@ -137,7 +137,8 @@ impl Client {
             self.clock.now(),
             &self.authority(),
         )?;
-        let rng = self.group_rng()?;
+        let mut rng = self.group_rng()?;
+        let grease = self.group_info_grease(&mut *rng)?;
         let state = verified.into_state(
             &self.suite,
             &mut partial.state,
@@ -145,7 +146,7 @@ impl Client {
             self.authority(),
             partial.proposals.clone(),
         );
-        let mut group = self.adopt(state, rng);
+        let mut group = self.adopt(state, rng, grease);
         let mut extra = WriteBatch::default();
         extra.delete(partial_key(partial.group_id()));
         if let Err(e) = self.persist_group(&mut group, extra) {

@@ -33,9 +33,7 @@ pub const APP_EPHEMERAL_RULE: &str =
 pub const APP_ACK_RULE: &str = "draft-ietf-mls-extensions §AppAck";
 /// The rule cited by the content advertisement checks.
 pub const CONTENT_RULE: &str = "draft-ietf-mls-extensions §Content Advertisement";
-/// The rule cited when a component is not supported by every member.
-pub const NEGOTIATION_RULE: &str =
-    "draft-ietf-mls-extensions §Negotiating Extensions and Components";
+pub use crate::group::required_components::{NEGOTIATION_RULE, leaf_components};
 
 /// Where a decision of [`AppComponents`] is asked.
 #[derive(Debug, Clone, Copy)]
@@ -110,19 +108,33 @@ pub struct AppDataEffects {
     pub updated: Vec<ComponentId>,
 }
 
-/// The components a leaf supports: its `app_components` (an entry of its
-/// `app_data_dictionary` leaf extension). Unknown and GREASE ids are kept
-/// as they are: a lookup simply never asks for them. A leaf without the
-/// entry, or whose entry does not decode, supports none.
-pub fn leaf_components(extensions: &[Extension]) -> Vec<ComponentId> {
-    find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY)
-        .and_then(|e| AppDataDictionary::parse(&e.extension_data).ok())
-        .and_then(|d| {
-            d.get(APP_COMPONENTS)
-                .and_then(|bytes| crate::codec::decode_exact::<ComponentsList>(bytes).ok())
-        })
-        .map(|l| l.component_ids)
-        .unwrap_or_default()
+/// The rule cited when a GroupInfo's `app_data_dictionary` is malformed.
+pub const GROUP_INFO_APP_DATA_RULE: &str =
+    "draft-ietf-mls-extensions §Attaching Application Data to MLS Messages";
+
+/// The `app_data_dictionary` of a GroupInfo's `extensions`, which
+/// "distributes the application data confidentially to the new joiners":
+/// refused unless it decodes, sorted by component id with at most one
+/// entry per id (the draft's two MUSTs). GREASE entries are dropped
+/// ("Unknown values (including GREASE values) in any of these fields MUST
+/// be ignored"); other unknown ids are the application's to read.
+pub fn group_info_dictionary(extensions: &[Extension]) -> Result<Option<AppDataDictionary>> {
+    let Some(e) = find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY) else {
+        return Ok(None);
+    };
+    let dictionary = AppDataDictionary::parse(&e.extension_data).map_err(|err| {
+        Error::protocol(
+            GROUP_INFO_APP_DATA_RULE,
+            format!("the GroupInfo's app_data_dictionary does not decode: {err}"),
+        )
+    })?;
+    let kept = dictionary
+        .component_data()
+        .iter()
+        .filter(|c| !crate::types::grease::COMPONENT_GREASE.contains(&c.component_id))
+        .cloned()
+        .collect();
+    AppDataDictionary::new(kept).map(Some)
 }
 
 /// The group's `app_data_dictionary`, or an empty one. A GroupContext one
@@ -157,19 +169,7 @@ fn check_component(
     }
     // Leaves list the components they support in `app_components`; one
     // that does not list it could not process the proposal.
-    if let Some((leaf, _)) = tree
-        .members()
-        .find(|(_, l)| !leaf_components(&l.extensions).contains(&component_id))
-    {
-        return Err(Error::protocol(
-            NEGOTIATION_RULE,
-            format!(
-                "leaf {} does not list component {component_id:#06x} in its app_components",
-                leaf.0
-            ),
-        ));
-    }
-    Ok(())
+    crate::group::required_components::check_members_list(tree, &[component_id])
 }
 
 /// The checks of an AppDataUpdate or AppEphemeral proposal on its own that
@@ -451,7 +451,9 @@ pub fn app_updates_conflict(a: &Proposal, b: &Proposal) -> bool {
 /// `app_components`.
 pub fn leaves_without_component(tree: &RatchetTree, component_id: ComponentId) -> Vec<LeafIndex> {
     tree.members()
-        .filter(|(_, l)| !leaf_components(&l.extensions).contains(&component_id))
+        .filter(|(_, l)| {
+            !crate::group::required_components::leaf_lists(&l.extensions, component_id)
+        })
         .map(|(i, _)| i)
         .collect()
 }

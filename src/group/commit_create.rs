@@ -52,6 +52,14 @@ impl GroupState {
     ) -> Result<Self> {
         check_unique_types(&extensions, "GroupContext extensions")?;
         crate::group::proposal_rules::check_app_data_dictionary(&extensions)?;
+        // draft-ietf-mls-extensions, "Negotiating Extensions and
+        // Components": the creator is the first member to hold to the
+        // required components.
+        crate::group::required_components::check_leaf(
+            &leaf.extensions,
+            &extensions,
+            "the creator's leaf",
+        )?;
         let tree = RatchetTree::new(leaf)?;
         let context = GroupContext {
             version: ProtocolVersion::MLS10,
@@ -126,6 +134,11 @@ pub struct CommitParams<'a> {
     pub extra_psks: Vec<crate::schedule::PreSharedKeyId>,
     /// Which resumption usages `extra_psks` may have.
     pub psk_use: PskUse,
+    /// Extensions added to the Welcome's GroupInfo after `ratchet_tree`:
+    /// an `app_data_dictionary` for the joiners
+    /// (draft-ietf-mls-extensions, "Attaching Application Data to MLS
+    /// Messages") and GREASE (RFC 9420 §13.5). Unused without a Welcome.
+    pub group_info_extensions: Vec<Extension>,
 }
 
 /// A commit ready to send, and the epoch it leads to.
@@ -397,6 +410,7 @@ impl GroupState {
                     extension_data: next.tree.to_bytes()?,
                 });
             }
+            extensions.extend(params.group_info_extensions.iter().cloned());
             let mut info = GroupInfo {
                 group_context: next.context.clone(),
                 extensions,

@@ -426,6 +426,11 @@ pub(crate) fn stage_public(
             &context.extensions,
             "the committer's new leaf",
         )?;
+        crate::group::required_components::check_leaf(
+            &path.leaf_node.extensions,
+            &context.extensions,
+            "the committer's new leaf",
+        )?;
         let mut provisional = context.clone();
         provisional.epoch = next_epoch(view.context.epoch)?;
         let decrypted = apply_update_path(

@@ -9,7 +9,7 @@ use crate::framing::{
 };
 use crate::group::authorization::{Authority, Scope};
 use crate::group::commit_stage::{StagedCommit, StagedFrom, stage_commit};
-use crate::group::join::{JoinInputs, join_from_welcome};
+use crate::group::join::{JoinInputs, WelcomeExtras, join_from_welcome};
 use crate::group::proposal_cache::{CachedProposal, ProposalCache};
 use crate::group::psk_store::PskStore;
 use crate::group::public_view::{MemberVerified, PublicView, verify_private_sender};
@@ -137,8 +137,18 @@ impl GroupState {
         input: JoinInputs<'_>,
         authority: Authority,
     ) -> Result<(Self, Vec<crate::schedule::PreSharedKeyId>)> {
+        Self::join_with_extras(suite, input, authority).map(|(state, extras)| (state, extras.psks))
+    }
+
+    /// [`Self::join_authorized`], also returning the GroupInfo's
+    /// application data.
+    pub fn join_with_extras(
+        suite: &Suite,
+        input: JoinInputs<'_>,
+        authority: Authority,
+    ) -> Result<(Self, WelcomeExtras)> {
         let config = input.config;
-        let (epoch, psks) = join_from_welcome(suite, input)?;
+        let (epoch, extras) = join_from_welcome(suite, input)?;
         Scope {
             authority: &authority,
             context: &epoch.context,
@@ -156,7 +166,7 @@ impl GroupState {
             reinit: None,
             authority,
         };
-        Ok((state, psks))
+        Ok((state, extras))
     }
 
     /// The current GroupContext.

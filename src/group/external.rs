@@ -148,6 +148,13 @@ impl GroupState {
             tree: &tree,
         };
         scope.tree_import()?;
+        // draft-ietf-mls-extensions, "Negotiating Extensions and
+        // Components": refused here rather than by every member.
+        crate::group::required_components::check_leaf(
+            &join.leaf.extensions,
+            &context.extensions,
+            "this joiner's leaf",
+        )?;
         if let Some(old) = join.remove {
             // §12.4.3.2: only an old version of ourselves may be removed.
             scope.commit(

@@ -73,6 +73,9 @@ pub(crate) fn import_tree(
         )
     })?;
     verify_group_info(suite, info, &signer.signature_key)?;
+    // draft-ietf-mls-extensions: a GroupInfo's `app_data_dictionary` must
+    // be well formed, whoever reads it (joiner or observer).
+    crate::group::app_data_rules::group_info_dictionary(&info.extensions)?;
     validate_tree_for(suite, &tree, context, lifetime)?;
     Ok(tree)
 }
@@ -103,12 +106,22 @@ pub(crate) fn validate_tree_for(
     )
 }
 
+/// What a Welcome gives its joiner besides the epoch.
+#[derive(Debug, Clone, Default)]
+pub struct WelcomeExtras {
+    /// The PSKs the Welcome named.
+    pub psks: Vec<crate::schedule::PreSharedKeyId>,
+    /// The GroupInfo's `app_data_dictionary` (draft-ietf-mls-extensions),
+    /// GREASE entries dropped.
+    pub group_info_app_data: Option<crate::types::app_data::AppDataDictionary>,
+}
+
 /// Runs every step of §12.4.3.1 and returns the state of the epoch joined
-/// and the PSKs the Welcome named.
+/// and what else the Welcome carried.
 pub fn join_from_welcome(
     suite: &Suite,
     input: JoinInputs<'_>,
-) -> Result<(EpochState, Vec<crate::schedule::PreSharedKeyId>)> {
+) -> Result<(EpochState, WelcomeExtras)> {
     let kp = input.key_package;
     if kp.cipher_suite != input.welcome.cipher_suite {
         return Err(Error::protocol(
@@ -224,7 +237,15 @@ pub fn join_from_welcome(
         (tree, private),
         input.config.secret_tree,
     )?;
-    Ok((epoch, secrets_psks))
+    let group_info_app_data =
+        crate::group::app_data_rules::group_info_dictionary(&info.extensions)?;
+    Ok((
+        epoch,
+        WelcomeExtras {
+            psks: secrets_psks,
+            group_info_app_data,
+        },
+    ))
 }
 
 /// Builds a tree from its wire form, refusing one wider than `max_leaves`

@@ -22,6 +22,7 @@ pub mod proposal_rules;
 pub mod proposal_select;
 pub mod psk_store;
 pub(crate) mod public_view;
+pub mod required_components;
 pub mod safe_aad_rules;
 pub(crate) mod send;
 pub mod state;

@@ -153,6 +153,13 @@ fn validate_proposal_in(
                 &context.extensions,
                 "the added member",
             )?;
+            // draft-ietf-mls-extensions: the GroupContext's `app_components`
+            // are required components, which every member must list.
+            crate::group::required_components::check_leaf(
+                &add.key_package.leaf_node.extensions,
+                &context.extensions,
+                "the added member",
+            )?;
             // §13.4 / §12.1.1: the new member must support every group
             // context extension.
             if let Some(e) = context.extensions.iter().find(|e| {
@@ -221,6 +228,7 @@ fn validate_proposal_in(
             check_extensions_keep_dictionary(required, &context.extensions, &gce.extensions)?;
             crate::group::wire_format_rules::check_members(tree, &gce.extensions)?;
             crate::group::safe_aad_rules::check_members(tree, &gce.extensions)?;
+            crate::group::required_components::check_members(tree, &gce.extensions)?;
             check_members_support(tree, &gce.extensions)
         }
         // draft-ietf-mls-extensions: the checks that need no application
@@ -655,8 +663,9 @@ pub fn apply_list(
     // new leaf, for an Update) supports the required wire formats.
     crate::group::wire_format_rules::check_members(tree, &context.extensions)?;
     // draft-ietf-mls-extensions: every member after the commit lists the
-    // Safe AAD components the group requires.
+    // Safe AAD components the group requires, and every required component.
     crate::group::safe_aad_rules::check_members(tree, &context.extensions)?;
+    crate::group::required_components::check_members(tree, &context.extensions)?;
     // §13.4: every member after the commit (new ones included, removed ones
     // excluded) supports every extension of the new GroupContext.
     if let Some(extensions) = &fx.extensions {

@@ -89,6 +89,7 @@ impl EngineMember {
             dangerous_skip_validation: false,
             extra_psks: Vec::new(),
             psk_use: crate::group::psk_store::PskUse::Normal,
+            group_info_extensions: Vec::new(),
         }
     }
 

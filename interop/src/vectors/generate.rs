@@ -421,6 +421,7 @@ fn welcome(suite: &Suite, rng: &mut SeededRandom) -> Gen {
                 dangerous_skip_validation: false,
                 extra_psks: Vec::new(),
                 psk_use: PskUse::Normal,
+                group_info_extensions: Vec::new(),
             },
             rng,
         )

@@ -305,6 +305,7 @@ pub(super) fn passive_client(suite: &Suite, rng: &mut SeededRandom) -> Gen {
                     dangerous_skip_validation: false,
                     extra_psks: Vec::new(),
                     psk_use: PskUse::Normal,
+                    group_info_extensions: Vec::new(),
                 },
                 rng,
             )
