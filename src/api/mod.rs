@@ -107,6 +107,7 @@ mod pq_lifecycle_tests;
 mod reinit_tests;
 #[cfg(test)]
 mod required_components_tests;
+#[cfg(test)]
 mod safe_aad_tests;
 #[cfg(test)]
 mod safe_interface_tests;
