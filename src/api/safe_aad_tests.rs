@@ -324,7 +324,7 @@ fn required_components_hold_at_admission() {
         &mut b,
         &forged,
         SAFE_AAD_NEGOTIATION_RULE,
-        "added member does not list the required Safe AAD component 0x8001",
+        "added member does not list the required component 0x8001 in its safe_aad",
     );
     // Dave lists C1: admitted.
     let mut dave = supporting("dave", 168, &[C1, C2]);
@@ -354,7 +354,7 @@ fn required_components_hold_in_group_context_extensions() {
         &mut b,
         &m,
         SAFE_AAD_NEGOTIATION_RULE,
-        "leaf 0 does not list the required Safe AAD component 0x8002",
+        "leaf 0 does not list component 0x8002 in its safe_aad",
     );
     // Requiring C1, which both list, is accepted and committed.
     let p = b
@@ -393,7 +393,7 @@ fn an_external_joiner_frames_its_commit_and_must_list_the_required_components() 
         &mut a,
         &commit,
         SAFE_AAD_NEGOTIATION_RULE,
-        "the committer's new leaf does not list the required Safe AAD component 0x8001",
+        "the committer's new leaf does not list the required component 0x8001 in its safe_aad",
     );
     // One that lists it joins, its commit carrying the empty SafeAAD.
     let (_, commit) = erin.join_by_external_commit(&info, None, None).unwrap();

@@ -7,11 +7,13 @@
 
 use crate::crypto::component::ComponentId;
 use crate::crypto::component::component_ids::SAFE_AAD;
+use crate::group::required_components::{
+    ComponentListKind, check_leaf_lists, check_members_lists, component_list, leaf_list,
+};
 use crate::tree::leaf_node::LeafNode;
 use crate::tree::ratchet_tree::RatchetTree;
 use crate::types::Extension;
-use crate::types::app_data::{AppDataDictionary, ComponentsList, SafeAad};
-use crate::types::extensions::{ExtensionType, find_extension};
+use crate::types::app_data::SafeAad;
 use crate::{Error, Result};
 
 /// The rule cited by the Safe AAD framing checks.
@@ -20,86 +22,42 @@ pub const SAFE_AAD_RULE: &str = "draft-ietf-mls-extensions §Safe AAD";
 pub const SAFE_AAD_NEGOTIATION_RULE: &str =
     "draft-ietf-mls-extensions §Negotiating Extensions and Components (safe_aad)";
 
-/// The `safe_aad` list of `extensions` (a GroupContext's or a leaf's):
-/// `None` if their `app_data_dictionary` has no `safe_aad` component.
-/// Fails if either does not decode.
-fn safe_aad_list(extensions: &[Extension]) -> Result<Option<Vec<ComponentId>>> {
-    let Some(e) = find_extension(extensions, ExtensionType::APP_DATA_DICTIONARY) else {
-        return Ok(None);
-    };
-    let dictionary = AppDataDictionary::parse(&e.extension_data)?;
-    dictionary
-        .get(SAFE_AAD)
-        .map(|data| {
-            crate::codec::decode_exact::<ComponentsList>(data)
-                .map(|l| l.component_ids)
-                .map_err(|e| Error::malformed("safe_aad ComponentsList", e))
-        })
-        .transpose()
-}
+/// The `safe_aad` list: in the GroupContext, the Safe AAD components every
+/// member must support; in a leaf, those it supports.
+pub const SAFE_AAD_LIST: ComponentListKind = ComponentListKind {
+    id: SAFE_AAD,
+    name: "safe_aad",
+    rule: SAFE_AAD_NEGOTIATION_RULE,
+};
 
 /// The Safe AAD components a GroupContext with `context_extensions`
 /// requires, or `None` if the group does not use Safe AAD (no `safe_aad`
 /// component; present with an empty list means "uses Safe AAD, requires
 /// nothing").
 pub fn required_components(context_extensions: &[Extension]) -> Result<Option<Vec<ComponentId>>> {
-    safe_aad_list(context_extensions).map_err(|e| {
-        Error::protocol(
-            SAFE_AAD_NEGOTIATION_RULE,
-            format!("the group's safe_aad component does not decode: {e}"),
-        )
-    })
+    component_list(context_extensions, SAFE_AAD_LIST)
 }
 
 /// The Safe AAD components `leaf` supports. Unknown and GREASE ids are
 /// kept (a lookup never asks for them); a leaf whose list is absent or
 /// does not decode supports none.
 pub fn leaf_components(leaf: &LeafNode) -> Vec<ComponentId> {
-    safe_aad_list(&leaf.extensions)
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    leaf_list(&leaf.extensions, SAFE_AAD_LIST)
 }
 
 /// `leaf` (a joiner's, or a member's new one) lists every Safe AAD
 /// component `context_extensions` require: "the list of required Safe AAD
 /// components (those that must be understood by the entire group)".
 pub fn check_leaf(leaf: &LeafNode, context_extensions: &[Extension], who: &str) -> Result<()> {
-    let Some(required) = required_components(context_extensions)? else {
-        return Ok(());
-    };
-    let supported = leaf_components(leaf);
-    if let Some(missing) = required.iter().find(|c| !supported.contains(c)) {
-        return Err(Error::protocol(
-            SAFE_AAD_NEGOTIATION_RULE,
-            format!("{who} does not list the required Safe AAD component {missing:#06x}"),
-        ));
-    }
-    Ok(())
+    let required = required_components(context_extensions)?.unwrap_or_default();
+    check_leaf_lists(SAFE_AAD_LIST, &leaf.extensions, &required, who)
 }
 
 /// Every member of `tree` lists every Safe AAD component
 /// `context_extensions` require.
 pub fn check_members(tree: &RatchetTree, context_extensions: &[Extension]) -> Result<()> {
-    let Some(required) = required_components(context_extensions)? else {
-        return Ok(());
-    };
-    if required.is_empty() {
-        return Ok(());
-    }
-    for (index, leaf) in tree.members() {
-        let supported = leaf_components(leaf);
-        if let Some(missing) = required.iter().find(|c| !supported.contains(c)) {
-            return Err(Error::protocol(
-                SAFE_AAD_NEGOTIATION_RULE,
-                format!(
-                    "leaf {} does not list the required Safe AAD component {missing:#06x}",
-                    index.0
-                ),
-            ));
-        }
-    }
-    Ok(())
+    let required = required_components(context_extensions)?.unwrap_or_default();
+    check_members_lists(SAFE_AAD_LIST, tree, &required)
 }
 
 /// The `authenticated_data` of a received message, checked: in a group
