@@ -227,3 +227,26 @@ fn a_committer_whose_new_leaf_drops_a_required_component_is_refused() {
         "the committer's new leaf does not list the required component 0x8002",
     );
 }
+
+#[test]
+fn a_tree_to_join_whose_member_lacks_a_required_component_is_refused() {
+    // The joiner's check (validate_tree_for, used by Welcome joins and by a
+    // partial client's upgrade): the same tree is accepted against a
+    // GroupContext requiring LOG, which every member lists, and refused
+    // against one requiring NOTE, which Carol (leaf 2) does not.
+    let (mut alice, mut bob, mut carol) = clients();
+    let g = group_of(
+        &mut alice,
+        &mut [&mut bob, &mut carol],
+        requiring_options(&[LOG]),
+    );
+    let state = &g[0].state;
+    let lifetime = crate::tree::leaf_validation::LifetimePolicy::dangerous_unchecked();
+    let check = |context: &crate::schedule::GroupContext| {
+        crate::group::join::validate_tree_for(&state.suite, state.tree(), context, lifetime)
+    };
+    check(state.context()).expect("every member lists LOG");
+    let mut context = state.context().clone();
+    context.extensions = vec![requiring(&[LOG, NOTE])];
+    refused_with(check(&context), "leaf 2 does not list component 0x8002");
+}

@@ -103,7 +103,13 @@ pub(crate) fn validate_tree_for(
             required: required.as_ref(),
             lifetime,
         },
-    )
+    )?;
+    // draft-ietf-mls-extensions: what members keep true after every commit
+    // holds in a tree we join too: each member supports the required wire
+    // formats and lists the required components and Safe AAD components.
+    crate::group::wire_format_rules::check_members(tree, &context.extensions)?;
+    crate::group::required_components::check_members(tree, &context.extensions)?;
+    crate::group::safe_aad_rules::check_members(tree, &context.extensions)
 }
 
 /// What a Welcome gives its joiner besides the epoch.
