@@ -5,6 +5,13 @@
 //! group before fanning them out, and it serves the tree and the members'
 //! GroupInfo to joiners.
 //!
+//! The group is mixed: Pat is a partial client (draft-ietf-mls-partial),
+//! which never downloads the ratchet tree. The server's observer holds the
+//! tree, so it joins Pat from an AnnotatedWelcome, and gives Pat an
+//! AnnotatedCommit for each commit and a sender-authenticated copy of each
+//! message; the full members get the plain messages, and Pat's own
+//! messages unwrapped.
+//!
 //! Alice creates a group and adds Bob from the directory; Alice and Bob race
 //! two commits for one epoch and the server accepts one; Bob goes offline;
 //! Carol joins by external commit from the server's GroupInfo (provisional
@@ -12,31 +19,48 @@
 //! external commit whose confirmation tag she tampered with: the server
 //! cannot tell and applies it provisionally, the members reject it, and
 //! Alice's next commit supersedes it. Bob comes back and catches up from
-//! his queue. The server restarts once from its storage.
+//! his queue. The server restarts once from its storage. Then Alice adds
+//! Pat; Bob updates; Alice removes Carol and adds Dave; Alice and Pat talk.
+//! Everyone ends with the same epoch authenticator.
 //!
 //! `cargo run --example delivery_service`
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use arbor_mls::storage::{MemoryStorage, SharedStorage};
 use arbor_mls::{
-    Client, CommitOrder, Confirmation, Event, Group, GroupOptions, KeyPackageOptions, Observed,
-    Observer, ObserverOptions, Route,
+    Client, CommitOrder, Confirmation, Credential, Event, Group, GroupOptions, KeyPackageOptions,
+    LeafIndex, Observed, Observer, ObserverOptions, PartialCommitEvent, PartialGroup, Route,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// One message in an inbox. Full members get plain MLSMessages; a partial
+/// client gets what it can check without the tree.
+enum Delivery {
+    /// An MLSMessage as its sender sent it.
+    Plain(Vec<u8>),
+    /// An AnnotatedCommit made for this recipient.
+    AnnotatedCommit(Vec<u8>),
+    /// A SenderAuthenticatedMessage: the message and its sender's
+    /// membership proof.
+    SenderAuthenticated(Vec<u8>),
+}
 
 /// What the server keeps per group.
 struct Hosted {
     observer: Observer,
     /// Each member's inbox, by name: messages not yet fetched.
-    inboxes: HashMap<String, VecDeque<Vec<u8>>>,
+    inboxes: HashMap<String, VecDeque<Delivery>>,
 }
 
 /// The delivery service.
 struct Server {
     key_packages: HashMap<String, VecDeque<Vec<u8>>>,
+    /// Welcomes by joiner; AnnotatedWelcomes for partial clients.
     welcomes: HashMap<String, VecDeque<Vec<u8>>>,
+    /// The clients that registered as partial.
+    partial: HashSet<String>,
     groups: HashMap<Vec<u8>, Hosted>,
     /// Where the observers keep their state (a database in production):
     /// each change writes only the records it changes.
@@ -48,6 +72,7 @@ impl Server {
         Self {
             key_packages: HashMap::new(),
             welcomes: HashMap::new(),
+            partial: HashSet::new(),
             groups: HashMap::new(),
             storage: arbor_mls::storage::shared(MemoryStorage::new()),
         }
@@ -60,7 +85,12 @@ impl Server {
         }
     }
 
-    fn publish_key_package(&mut self, owner: &str, key_package: Vec<u8>) {
+    /// `partial`: the owner is a partial client, which is served
+    /// annotated messages instead of the plain ones.
+    fn publish_key_package(&mut self, owner: &str, key_package: Vec<u8>, partial: bool) {
+        if partial {
+            self.partial.insert(owner.into());
+        }
         self.key_packages
             .entry(owner.into())
             .or_default()
@@ -92,18 +122,37 @@ impl Server {
     /// Accepts a message from `sender` and fans it out, or refuses it.
     /// Commits are ordered (one per epoch) and validated by the observer;
     /// a Welcome that comes with an accepted commit is queued for
-    /// `welcome_for`, who then receives the group's messages.
+    /// `welcome_for`, who then receives the group's messages. A partial
+    /// client sends sender-authenticated messages: full members get the
+    /// message inside.
     fn send(
         &mut self,
         sender: &str,
         message: &[u8],
-        welcome_for: Option<(&str, Vec<u8>)>,
+        mut welcome_for: Option<(&str, Vec<u8>)>,
     ) -> Result<()> {
+        let (plain, wrapped) = if self.partial.contains(sender) {
+            (
+                PartialGroup::inner_message(message)?,
+                Some(message.to_vec()),
+            )
+        } else {
+            (message.to_vec(), None)
+        };
+        let message = &plain[..];
         let route = Route::of(message)?;
         let hosted = self
             .groups
             .get_mut(&route.group_id)
             .ok_or("unknown group")?;
+        // The partial members among the recipients, with their leaves.
+        let partial_members: Vec<(String, LeafIndex)> = hosted
+            .inboxes
+            .keys()
+            .filter(|name| self.partial.contains(*name) && *name != sender)
+            .filter_map(|name| Some((name.clone(), leaf_of(&hosted.observer, name)?)))
+            .collect();
+        let mut for_partial: HashMap<String, Delivery> = HashMap::new();
         if route.is_commit() {
             match hosted.observer.commit_order(route.epoch) {
                 CommitOrder::Next => {}
@@ -135,7 +184,33 @@ impl Server {
                     s.removed.iter().map(|l| l.0).collect::<Vec<_>>(),
                     s.external_joiner.map(|l| l.0),
                 );
+                let partial_joiner = welcome_for
+                    .as_ref()
+                    .is_some_and(|(joiner, _)| self.partial.contains(*joiner));
+                // Annotations need the trees before and after the commit:
+                // made before the merge.
+                let mut annotated_welcomes = Vec::new();
+                if !partial_members.is_empty() || partial_joiner {
+                    let annotations = hosted.observer.annotate_commit(message, &staged)?;
+                    for (name, leaf) in &partial_members {
+                        let annotated = annotations.annotate(*leaf)?;
+                        for_partial.insert(name.clone(), Delivery::AnnotatedCommit(annotated));
+                    }
+                    if let Some((_, welcome)) = welcome_for.as_ref().filter(|_| partial_joiner) {
+                        annotated_welcomes = annotations.annotate_welcome(welcome, &[])?;
+                    }
+                }
                 hosted.observer.merge(*staged)?;
+                // A partial joiner gets its AnnotatedWelcome, not the
+                // Welcome: the membership proofs instead of the tree.
+                if let Some((joiner, welcome)) = welcome_for.as_mut().filter(|_| partial_joiner) {
+                    let leaf = leaf_of(&hosted.observer, joiner).ok_or("the joiner is not in")?;
+                    *welcome = annotated_welcomes
+                        .into_iter()
+                        .find(|(l, _)| *l == leaf)
+                        .ok_or("no AnnotatedWelcome for the joiner")?
+                        .1;
+                }
                 // An external commit stays provisional until a member who
                 // was in the group before confirms it: its confirmation tag
                 // is beyond the server's checks.
@@ -153,15 +228,38 @@ impl Server {
                     ),
                 }
             }
-            Observed::Proposal(p) => println!("server: cached a proposal of {:?}", p.sender),
-            Observed::Private(_) => {}
+            observed => {
+                if let Observed::Proposal(p) = observed {
+                    println!("server: cached a proposal of {:?}", p.sender);
+                }
+                // Partial members check the sender's membership proof: the
+                // observer adds it (a PrivateMessage hides its sender, so
+                // the server names the sender it authenticated), or the
+                // partial sender already did.
+                if !partial_members.is_empty() {
+                    let wrapped = match wrapped {
+                        Some(w) => w,
+                        None => {
+                            let leaf = leaf_of(&hosted.observer, sender)
+                                .ok_or("the sender is not a member")?;
+                            hosted.observer.sender_authenticated(message, leaf)?
+                        }
+                    };
+                    for (name, _) in &partial_members {
+                        let copy = Delivery::SenderAuthenticated(wrapped.clone());
+                        for_partial.insert(name.clone(), copy);
+                    }
+                }
+            }
         }
         // Fan out: commits go back to their sender too (the echo merges the
         // sender's pending commit); other messages only to the others.
         let echo = route.is_commit();
         for (name, inbox) in hosted.inboxes.iter_mut() {
-            if echo || name != sender {
-                inbox.push_back(message.to_vec());
+            if let Some(delivery) = for_partial.remove(name) {
+                inbox.push_back(delivery);
+            } else if !self.partial.contains(name) && (echo || name != sender) {
+                inbox.push_back(Delivery::Plain(message.to_vec()));
             }
         }
         if let Some((joiner, welcome)) = welcome_for {
@@ -214,7 +312,7 @@ impl Server {
         Ok((info.to_vec(), hosted.observer.ratchet_tree()?))
     }
 
-    fn fetch(&mut self, name: &str, group_id: &[u8]) -> Vec<Vec<u8>> {
+    fn fetch(&mut self, name: &str, group_id: &[u8]) -> Vec<Delivery> {
         self.groups
             .get_mut(group_id)
             .and_then(|h| h.inboxes.get_mut(name))
@@ -268,7 +366,10 @@ impl Member {
         let group = self.group()?;
         let messages = server.fetch(name, group.group_id());
         println!("{name}: fetching {} queued messages", messages.len());
-        for message in messages {
+        for delivery in messages {
+            let Delivery::Plain(message) = delivery else {
+                return Err(format!("{name}: the server sent an annotated message").into());
+            };
             let event = match group.process(&message) {
                 Ok(event) => event,
                 // The server relays what it cannot check (an external
@@ -306,11 +407,71 @@ impl Member {
     }
 }
 
+/// A partial client and its one group: it holds no ratchet tree.
+struct PartialMember {
+    name: &'static str,
+    client: Client,
+    group: Option<PartialGroup>,
+}
+
+impl PartialMember {
+    fn group(&mut self) -> Result<&mut PartialGroup> {
+        self.group.as_mut().ok_or_else(|| "not in the group".into())
+    }
+
+    /// Processes everything the server queued for us: AnnotatedCommits and
+    /// sender-authenticated messages.
+    fn catch_up(&mut self, server: &mut Server) -> Result<()> {
+        let name = self.name;
+        let group = self.group()?;
+        let messages = server.fetch(name, group.group_id());
+        println!("{name}: fetching {} queued messages", messages.len());
+        for delivery in messages {
+            match delivery {
+                Delivery::AnnotatedCommit(annotated) => {
+                    match group.process_annotated_commit(&annotated)? {
+                        PartialCommitEvent::NewEpoch(epoch) => {
+                            println!("{name}: followed a commit, now in epoch {epoch}")
+                        }
+                        PartialCommitEvent::Removed => println!("{name}: removed"),
+                        other => println!("{name}: {other:?}"),
+                    }
+                }
+                Delivery::SenderAuthenticated(message) => {
+                    let (sender, data) = group.process_message(&message)?;
+                    println!(
+                        "{name}: leaf {} says {:?}",
+                        sender.0,
+                        String::from_utf8_lossy(&data)
+                    );
+                }
+                Delivery::Plain(_) => {
+                    return Err(format!("{name}: the server sent a plain message").into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The leaf of the member whose basic credential names `name`: the server
+/// authenticated each connection as a name, and its directory ties names
+/// to credentials.
+fn leaf_of(observer: &Observer, name: &str) -> Option<LeafIndex> {
+    observer
+        .members()
+        .into_iter()
+        .find(|m| matches!(&m.credential, Credential::Basic { identity } if identity == name.as_bytes()))
+        .map(|m| m.index)
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
-fn main() -> Result<()> {
+/// Runs the whole scenario; an error if any member or the server ends out
+/// of sync (`tests/examples.rs` runs it).
+pub(crate) fn main() -> Result<()> {
     let mut server = Server::new();
     let mut alice = Member::new("alice")?;
     let mut bob = Member::new("bob")?;
@@ -318,7 +479,7 @@ fn main() -> Result<()> {
 
     // Bob publishes a key package; Alice creates the group.
     let kp = bob.client.key_package(KeyPackageOptions::default())?;
-    server.publish_key_package("bob", kp);
+    server.publish_key_package("bob", kp, false);
     let group = alice.client.create_group(GroupOptions::default())?;
     server.host("alice", &group.group_info(true)?)?;
     let group_id = group.group_id().to_vec();
@@ -410,16 +571,78 @@ fn main() -> Result<()> {
     println!("bob: back online");
     bob.catch_up(&mut server)?;
 
+    // Pat, a partial client, publishes a key package and Alice adds her:
+    // Pat joins from the AnnotatedWelcome the server made (her entry of the
+    // Welcome and two membership proofs, no tree).
+    let mut pat = PartialMember {
+        name: "pat",
+        client: Client::builder("pat").build()?,
+        group: None,
+    };
+    let kp = pat.client.key_package(KeyPackageOptions::default())?;
+    server.publish_key_package("pat", kp, true);
+    let kp = server
+        .take_key_package("pat")
+        .ok_or("no key package for pat")?;
+    let out = alice.group()?.add(&[&kp])?;
+    let welcome = out.welcome.ok_or("no Welcome")?;
+    server.send("alice", &out.commit, Some(("pat", welcome)))?;
+    alice.catch_up(&mut server)?;
+    bob.catch_up(&mut server)?;
+    carol.catch_up(&mut server)?;
+    let annotated = server.take_welcome("pat").ok_or("no Welcome for pat")?;
+    pat.group = Some(pat.client.join_partial(&annotated)?);
+    println!(
+        "pat: joined at epoch {} from a {} B AnnotatedWelcome (the tree is {} B)",
+        pat.group()?.epoch(),
+        annotated.len(),
+        alice.group()?.ratchet_tree()?.len()
+    );
+
+    // Bob updates, Alice removes Carol, then adds Dave: Pat follows each
+    // commit through its AnnotatedCommit.
+    let out = bob.group()?.update()?;
+    server.send("bob", &out.commit, None)?;
+    bob.catch_up(&mut server)?;
+    alice.catch_up(&mut server)?;
+    let carol_leaf = carol.group()?.own_leaf();
+    let out = alice.group()?.remove(carol_leaf)?;
+    server.send("alice", &out.commit, None)?;
+    let mut dave = Member::new("dave")?;
+    let kp = dave.client.key_package(KeyPackageOptions::default())?;
+    server.publish_key_package("dave", kp, false);
+    alice.catch_up(&mut server)?;
+    let kp = server
+        .take_key_package("dave")
+        .ok_or("no key package for dave")?;
+    let out = alice.group()?.add(&[&kp])?;
+    let welcome = out.welcome.ok_or("no Welcome")?;
+    server.send("alice", &out.commit, Some(("dave", welcome)))?;
+    let welcome = server.take_welcome("dave").ok_or("no Welcome for dave")?;
+    dave.group = Some(dave.client.join(&welcome, None)?);
+    alice.catch_up(&mut server)?;
+    bob.catch_up(&mut server)?;
+    pat.catch_up(&mut server)?;
+
+    // Alice talks to Pat through a sender-authenticated copy; Pat answers,
+    // and the full members read the message inside.
+    let hello = alice.group()?.encrypt(b"welcome pat", b"")?;
+    server.send("alice", &hello, None)?;
+    pat.catch_up(&mut server)?;
+    let answer = pat.group()?.encrypt(b"hi from the partial client", b"")?;
+    server.send("pat", &answer, None)?;
+    for m in [&mut alice, &mut bob, &mut dave] {
+        m.catch_up(&mut server)?;
+    }
+
     // Everyone agrees, and the server's view matches.
     let observer = &server.groups[&group_id].observer;
-    let names: Vec<&str> = observer
+    let names: Vec<String> = observer
         .members()
-        .iter()
-        .filter_map(|m| {
-            [&alice, &bob, &carol]
-                .into_iter()
-                .find(|c| *c.client.signature_key() == m.signature_key)
-                .map(|c| c.name)
+        .into_iter()
+        .filter_map(|m| match m.credential {
+            Credential::Basic { identity } => String::from_utf8(identity).ok(),
+            _ => None,
         })
         .collect();
     println!(
@@ -428,13 +651,17 @@ fn main() -> Result<()> {
     );
     let epoch = alice.group()?.epoch();
     let authenticator = alice.group()?.epoch_authenticator().to_vec();
-    for m in [&mut bob, &mut carol] {
+    for m in [&mut bob, &mut dave] {
         let g = m.group()?;
         if g.epoch() != epoch || g.epoch_authenticator() != authenticator {
             return Err(format!("{} is out of sync", m.name).into());
         }
     }
-    if observer.epoch() != epoch || names != ["alice", "bob", "carol"] {
+    let p = pat.group()?;
+    if p.epoch() != epoch || p.epoch_authenticator() != authenticator {
+        return Err("pat, the partial client, is out of sync".into());
+    }
+    if observer.epoch() != epoch || names != ["alice", "bob", "dave", "pat"] {
         return Err("the server's view differs from the members'".into());
     }
     println!("all in sync at epoch {epoch}");
