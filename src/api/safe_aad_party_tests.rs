@@ -135,11 +135,15 @@ fn an_external_senders_proposals_carry_the_empty_safe_aad() {
 
 #[test]
 fn a_partial_client_frames_what_it_sends_and_checks_what_it_receives() {
+    let suite = crate::test_support::default_suite().unwrap();
+    let mut rng = SeededRandom::from_seed([192; 32]);
+    let (ds_key, ds_pub) = suite.primitives().signature_key_pair(&mut rng).unwrap();
+    let ds_ext = external_senders_extension(&[(ds_pub, Credential::basic("ds"))]).unwrap();
     let mut alice = supporting("alice", 190, &[C1, C2]);
     let mut bob = supporting("bob", 191, &[C1, C2]);
     let mut a = alice
         .create_group(GroupOptions {
-            extensions: vec![safe_aad_extension(&[C1])],
+            extensions: vec![safe_aad_extension(&[C1]), ds_ext],
             ..GroupOptions::default()
         })
         .unwrap();
@@ -183,7 +187,21 @@ fn a_partial_client_frames_what_it_sends_and_checks_what_it_receives() {
     let m = forge_with_aad(&a, remove(0), b"raw".to_vec());
     let sam = a.sender_authenticated(&m).unwrap();
     assert!(is_safe_aad_refusal(b.process(&sam)));
+    let plain = ExternalSender::new(suite.clone(), ds_key.clone(), 0);
+    let p = plain
+        .propose_remove(a.group_id(), a.epoch(), a.own_leaf())
+        .unwrap();
+    assert!(is_safe_aad_refusal(b.process_external(&p)));
     assert_eq!(b.cached_proposals(), 0);
+    let ds = ExternalSender::new(suite, ds_key, 0).with_safe_aad(true);
+    let p = ds
+        .propose_remove(a.group_id(), a.epoch(), a.own_leaf())
+        .unwrap();
+    assert!(matches!(
+        b.process_external(&p).unwrap(),
+        PartialMessage::ExternalProposal { .. }
+    ));
+    assert_eq!(b.cached_proposals(), 1);
     let m = a.encrypt(b"fine", b"").unwrap();
     let sam = a.sender_authenticated(&m).unwrap();
     assert_eq!(
