@@ -20,6 +20,8 @@ pub struct ExternalSender {
     suite: Suite,
     signer: SignaturePrivateKey,
     index: u32,
+    /// The group uses Safe AAD: proposals carry the empty SafeAAD.
+    safe_aad: bool,
 }
 
 impl std::fmt::Debug for ExternalSender {
@@ -54,7 +56,29 @@ impl ExternalSender {
             suite,
             signer,
             index,
+            safe_aad: false,
         }
+    }
+
+    /// The sender for a group whose GroupContext has the `safe_aad`
+    /// component (draft-ietf-mls-extensions, "Safe AAD"): its proposals
+    /// then carry the SafeAAD with no items as their `authenticated_data`
+    /// ("the entire `authenticated_data` field is framed as a `SafeAAD`
+    /// struct"), which members require; without it they carry none. An
+    /// external sender does not follow the GroupContext, so the
+    /// application says whether the group uses Safe AAD
+    /// ([`Self::for_context`] reads it from a GroupContext).
+    pub fn with_safe_aad(mut self, uses_safe_aad: bool) -> Self {
+        self.safe_aad = uses_safe_aad;
+        self
+    }
+
+    /// [`Self::with_safe_aad`] as `context` says: whether its extensions
+    /// have the `safe_aad` component.
+    pub fn for_context(self, context: &crate::schedule::GroupContext) -> Result<Self> {
+        let uses =
+            crate::group::safe_aad_rules::required_components(&context.extensions)?.is_some();
+        Ok(self.with_safe_aad(uses))
     }
 
     /// A proposal as a PublicMessage (§12.1.8: external proposals are never
@@ -69,7 +93,11 @@ impl ExternalSender {
             group_id: group_id.to_vec(),
             epoch,
             sender: Sender::External(self.index),
-            authenticated_data: Vec::new(),
+            authenticated_data: if self.safe_aad {
+                crate::types::app_data::SafeAad::default().to_bytes()?
+            } else {
+                Vec::new()
+            },
             content: Content::Proposal(Box::new(proposal)),
         };
         // §6.1: the TBS of an external sender carries no group context.

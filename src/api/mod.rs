@@ -108,6 +108,8 @@ mod reinit_tests;
 #[cfg(test)]
 mod required_components_tests;
 #[cfg(test)]
+mod safe_aad_party_tests;
+#[cfg(test)]
 mod safe_aad_tests;
 #[cfg(test)]
 mod safe_interface_tests;

@@ -393,13 +393,26 @@ impl PartialGroup {
     /// with this client's membership proof, as the encoded
     /// `SenderAuthenticatedMessage<MLSMessage>` partial members read. Full
     /// members read the inner MLSMessage ([`Self::inner_message`]).
+    ///
+    /// In a group that uses Safe AAD (draft-ietf-mls-extensions), an empty
+    /// `authenticated_data` is sent as the SafeAAD with no items; anything
+    /// else must be one valid encoded SafeAAD whose items are all for
+    /// components the group requires (a partial client cannot see which
+    /// others every member supports), or it is [`Error::Misuse`].
     pub fn encrypt(&mut self, plaintext: &[u8], authenticated_data: &[u8]) -> Result<Vec<u8>> {
         self.check_active()?;
         let framed = FramedContent {
             group_id: self.state.context.group_id.clone(),
             epoch: self.state.context.epoch,
             sender: Sender::Member(self.state.own_leaf),
-            authenticated_data: authenticated_data.to_vec(),
+            // Safe AAD (draft-ietf-mls-extensions): framed as a full
+            // member frames it; without the tree, items only for the
+            // components the group requires.
+            authenticated_data: crate::group::safe_aad_rules::frame_outgoing(
+                None,
+                &self.state.context.extensions,
+                authenticated_data,
+            )?,
             content: Content::Application(plaintext.to_vec()),
         };
         let content = sign_content(

@@ -75,7 +75,12 @@ impl PartialGroup {
             group_id: self.state.context.group_id.clone(),
             epoch: self.state.context.epoch,
             sender: own,
-            authenticated_data: Vec::new(),
+            // The empty SafeAAD in a group that uses Safe AAD.
+            authenticated_data: crate::group::safe_aad_rules::frame_outgoing(
+                None,
+                &self.state.context.extensions,
+                &[],
+            )?,
             content: Content::Proposal(Box::new(proposal.clone())),
         };
         let signed = sign_content(

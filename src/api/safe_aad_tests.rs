@@ -26,12 +26,12 @@ use crate::types::app_data::{AppDataDictionary, ComponentData, ComponentsList, S
 use crate::types::extensions::{Extension, ExtensionType};
 use crate::types::math::LeafIndex;
 
-const C1: ComponentId = 0x8001;
-const C2: ComponentId = 0x8002;
+pub(super) const C1: ComponentId = 0x8001;
+pub(super) const C2: ComponentId = 0x8002;
 const C3: ComponentId = 0x8003;
 
 /// An `app_data_dictionary` extension whose `safe_aad` lists `ids`.
-fn safe_aad_extension(ids: &[ComponentId]) -> Extension {
+pub(super) fn safe_aad_extension(ids: &[ComponentId]) -> Extension {
     AppDataDictionary::new(vec![ComponentData {
         component_id: component_ids::SAFE_AAD,
         data: encode(&ComponentsList {
@@ -45,7 +45,7 @@ fn safe_aad_extension(ids: &[ComponentId]) -> Extension {
 }
 
 /// A client whose leaves list `supported` as Safe AAD components.
-fn supporting(name: &str, seed: u8, supported: &[ComponentId]) -> Client {
+pub(super) fn supporting(name: &str, seed: u8, supported: &[ComponentId]) -> Client {
     Client::builder(name)
         .clock(Arc::new(FixedClock(NOW)))
         .random(Box::new(SeededRandom::from_seed([seed; 32])))
@@ -60,7 +60,12 @@ fn supporting(name: &str, seed: u8, supported: &[ComponentId]) -> Client {
 
 /// Alice (supporting `a`) and Bob (supporting `b`) in a group requiring
 /// `required` Safe AAD components.
-fn pair(seed: u8, a: &[ComponentId], b: &[ComponentId], required: &[ComponentId]) -> [Group; 2] {
+pub(super) fn pair(
+    seed: u8,
+    a: &[ComponentId],
+    b: &[ComponentId],
+    required: &[ComponentId],
+) -> [Group; 2] {
     let mut alice = supporting("alice", seed, a);
     let mut bob = supporting("bob", seed + 1, b);
     let mut g = alice
@@ -76,7 +81,7 @@ fn pair(seed: u8, a: &[ComponentId], b: &[ComponentId], required: &[ComponentId]
     [g, h]
 }
 
-fn item(component_id: ComponentId, data: &[u8]) -> SafeAadItem {
+pub(super) fn item(component_id: ComponentId, data: &[u8]) -> SafeAadItem {
     SafeAadItem {
         component_id,
         aad_item_data: data.to_vec(),
@@ -85,7 +90,7 @@ fn item(component_id: ComponentId, data: &[u8]) -> SafeAadItem {
 
 /// A PublicMessage from `g`'s own leaf with `content` and
 /// `authenticated_data`, signed and tagged as a member would.
-fn forge_with_aad(g: &Group, content: Content, authenticated_data: Vec<u8>) -> Vec<u8> {
+pub(super) fn forge_with_aad(g: &Group, content: Content, authenticated_data: Vec<u8>) -> Vec<u8> {
     let state = &g.state.epoch;
     let is_commit = matches!(content, Content::Commit(_));
     let framed = FramedContent {
@@ -121,7 +126,7 @@ fn forge_with_aad(g: &Group, content: Content, authenticated_data: Vec<u8>) -> V
 
 /// An application message from `g` with raw `authenticated_data`, sealed
 /// below the API's framing.
-fn application_with_aad(g: &mut Group, authenticated_data: &[u8]) -> Vec<u8> {
+pub(super) fn application_with_aad(g: &mut Group, authenticated_data: &[u8]) -> Vec<u8> {
     let key = g.state.take_application_key().unwrap();
     let message = g
         .state
@@ -133,7 +138,7 @@ fn application_with_aad(g: &mut Group, authenticated_data: &[u8]) -> Vec<u8> {
     .unwrap()
 }
 
-fn aad_of(message: &[u8]) -> Vec<u8> {
+pub(super) fn aad_of(message: &[u8]) -> Vec<u8> {
     match Group::decode_message(message).unwrap().body {
         MlsMessageBody::PublicMessage(m) => m.content.authenticated_data,
         MlsMessageBody::PrivateMessage(m) => m.authenticated_data,
@@ -142,7 +147,7 @@ fn aad_of(message: &[u8]) -> Vec<u8> {
 }
 
 /// The encoded SafeAAD of `items` (any order: built by hand).
-fn raw_safe_aad(items: &[(ComponentId, &[u8])]) -> Vec<u8> {
+pub(super) fn raw_safe_aad(items: &[(ComponentId, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
     for (c, d) in items {
         body.extend_from_slice(&c.to_be_bytes());

@@ -567,6 +567,15 @@ impl ObserverState {
         now: u64,
     ) -> Result<(Observed, Option<Change>)> {
         let branch = self.branch(which)?;
+        // draft-ietf-mls-extensions, Safe AAD: refused as members refuse
+        // it, before anything is verified, cached or staged, so that a
+        // delivery service does not accept what every member refuses.
+        if public.content.epoch == branch.epoch_number() {
+            crate::group::safe_aad_rules::check_received(
+                &branch.epoch.context.extensions,
+                &public.content.authenticated_data,
+            )?;
+        }
         let view = self.view_of(branch);
         let opened = view.open_public_as_observer(public)?;
         let content = opened.content;

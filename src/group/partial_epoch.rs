@@ -240,6 +240,7 @@ impl PartialEpoch {
     /// PublicMessage, or the decryption of a PrivateMessage (whose ratchet
     /// generation is not recorded: the epoch ends with the commit).
     fn open_commit(&self, suite: &Suite, message: &MlsMessage) -> Result<AuthenticatedContent> {
+        check_safe_aad(&self.context, message)?;
         match &message.body {
             MlsMessageBody::PublicMessage(m) => from_public_message(
                 suite,
@@ -373,6 +374,7 @@ impl PartialEpoch {
         message: &SenderAuthenticatedMessage<MlsMessage>,
         accept: &dyn Fn(&AuthenticatedContent) -> Result<()>,
     ) -> Result<AuthenticatedContent> {
+        check_safe_aad(&self.context, &message.message)?;
         let (content, staged) = match &message.message.body {
             MlsMessageBody::PrivateMessage(private) => {
                 let (content, staged) = open_private(
@@ -456,4 +458,21 @@ impl PartialEpoch {
     pub fn path_keys(&self) -> &[PathKey] {
         &self.path_keys
     }
+}
+
+/// draft-ietf-mls-extensions, Safe AAD: a message of the epoch of
+/// `context`, in a group that uses Safe AAD, must carry one valid SafeAAD
+/// as its `authenticated_data`; checked as a full member checks it, before
+/// anything is decrypted or used up. Messages of other epochs are left to
+/// the epoch checks.
+pub(crate) fn check_safe_aad(context: &GroupContext, message: &MlsMessage) -> Result<()> {
+    let (epoch, aad): (u64, &[u8]) = match &message.body {
+        MlsMessageBody::PublicMessage(m) => (m.content.epoch, &m.content.authenticated_data),
+        MlsMessageBody::PrivateMessage(m) => (m.epoch, &m.authenticated_data),
+        _ => return Ok(()),
+    };
+    if epoch == context.epoch {
+        crate::group::safe_aad_rules::check_received(&context.extensions, aad)?;
+    }
+    Ok(())
 }

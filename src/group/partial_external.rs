@@ -54,6 +54,7 @@ pub fn open_external_proposal(
             ),
         ));
     };
+    crate::group::partial_epoch::check_safe_aad(context, message)?;
     let content = from_public_message(suite, (**public).clone(), membership_key, context)?;
     if content.content.group_id != context.group_id || content.content.epoch != context.epoch {
         return Err(Error::protocol(
