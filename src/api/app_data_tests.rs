@@ -210,13 +210,19 @@ fn deliver_commit(
 /// a valid membership tag (a commit gets a dummy confirmation tag, checked
 /// only after the proposal rules): what a hostile member could send.
 pub(super) fn forge(g: &Group, content: Content) -> Vec<u8> {
+    forge_with_aad(g, content, Vec::new())
+}
+
+/// A PublicMessage from `g`'s own leaf with `content` and
+/// `authenticated_data`, signed and tagged as a member would.
+pub(super) fn forge_with_aad(g: &Group, content: Content, authenticated_data: Vec<u8>) -> Vec<u8> {
     let state = &g.state.epoch;
     let is_commit = matches!(content, Content::Commit(_));
     let framed = FramedContent {
         group_id: state.context.group_id.clone(),
         epoch: state.context.epoch,
         sender: Sender::Member(state.own_leaf()),
-        authenticated_data: Vec::new(),
+        authenticated_data,
         content,
     };
     let mut signed = sign_content(

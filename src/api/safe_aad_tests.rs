@@ -8,15 +8,14 @@
 
 use std::sync::Arc;
 
+pub(super) use super::app_data_tests::forge_with_aad;
 use super::app_data_tests::{refused, snapshot};
 use super::*;
 use crate::ErrorCategory;
 use crate::codec::encode;
 use crate::crypto::SeededRandom;
 use crate::crypto::component::{ComponentId, component_ids};
-use crate::framing::{
-    Content, FramedContent, MlsMessage, MlsMessageBody, Sender, sign_content, to_public_message,
-};
+use crate::framing::{Content, MlsMessage, MlsMessageBody};
 use crate::group::safe_aad_rules::{SAFE_AAD_NEGOTIATION_RULE, SAFE_AAD_RULE};
 use crate::messages::commit::Commit;
 use crate::messages::proposals::{Add, GroupContextExtensions, Proposal, ProposalOrRef, Remove};
@@ -86,42 +85,6 @@ pub(super) fn item(component_id: ComponentId, data: &[u8]) -> SafeAadItem {
         component_id,
         aad_item_data: data.to_vec(),
     }
-}
-
-/// A PublicMessage from `g`'s own leaf with `content` and
-/// `authenticated_data`, signed and tagged as a member would.
-pub(super) fn forge_with_aad(g: &Group, content: Content, authenticated_data: Vec<u8>) -> Vec<u8> {
-    let state = &g.state.epoch;
-    let is_commit = matches!(content, Content::Commit(_));
-    let framed = FramedContent {
-        group_id: state.context.group_id.clone(),
-        epoch: state.context.epoch,
-        sender: Sender::Member(state.own_leaf()),
-        authenticated_data,
-        content,
-    };
-    let mut signed = sign_content(
-        &g.state.suite,
-        crate::framing::WireFormat::PUBLIC_MESSAGE,
-        framed,
-        &state.context,
-        &g.signer,
-    )
-    .unwrap();
-    if is_commit {
-        signed.auth.confirmation_tag = Some(vec![0; g.state.suite.hash_len()]);
-    }
-    let message = to_public_message(
-        &g.state.suite,
-        signed,
-        &state.keys.membership_key,
-        &state.context,
-    )
-    .unwrap();
-    encode(&MlsMessage::new(MlsMessageBody::PublicMessage(Box::new(
-        message,
-    ))))
-    .unwrap()
 }
 
 /// An application message from `g` with raw `authenticated_data`, sealed
